@@ -1,0 +1,13 @@
+//! focal-tui: an exact, keyboard-driven explorer for softmax focal loss.
+//!
+//! Data flows one way: terminal event → [`action::Action`] → [`app::App::update`]
+//! → recompute ([`loss`]) → [`ui::view`]. The [`loss`] and [`parse`] modules
+//! are pure and know nothing of terminals; [`calc`] is the headless report.
+
+pub mod calc;
+pub mod cli;
+pub mod field;
+pub mod format;
+pub mod loss;
+pub mod parse;
+pub mod report;

@@ -1,0 +1,112 @@
+//! Sigmoid focal loss (RetinaNet; torchvision `sigmoid_focal_loss` with
+//! `reduction = "sum"`): every class is its own binary problem.
+
+use super::sum::{finish, neumaier, sigmoid, softplus, weighted_product};
+use super::{Alpha, Focal, Mode, argmax};
+
+/// Sigmoid focal loss of `logits`, with class `target` the positive and every
+/// other class a negative.
+///
+/// # Method
+/// For class `i` let `y = [i = t]`, `u = z_i` if positive and `−z_i` if
+/// negative, so that the class's own `p_t = σ(u)`. Then
+///
+/// ```text
+/// BCE_i   = −ln σ(u)      = softplus(−u)
+/// ln(1 − p_t)             = −softplus(u)
+/// m_i     = exp(−γ · softplus(u))                   (1 for γ = 0)
+/// w_i     = α_i if positive, 1 − α_i if negative
+/// FL_i    = w_i · m_i · BCE_i
+/// dFL_i/dz_i = ∓ w_i · m_i · [(1 − p_t) + γ · p_t · BCE_i]   (− for the positive)
+/// ```
+///
+/// `softplus` never overflows and keeps `e^x` for very negative `x`, so each
+/// term is accurate to a few ulp; the totals `FL = Σ FL_i` and
+/// `CE = Σ BCE_i` are compensated sums of non-negative terms.
+///
+/// The scalar fields of the result describe the target class's own term
+/// (`p_t = σ(z_t)`, `α_t = α_t`), while `cross_entropy` and `focal_loss` are
+/// the sums over all classes. α outside [0, 1] would make `1 − α` negative;
+/// the parser rejects it in this mode.
+///
+/// # Panics
+/// If `logits` is empty, `target ≥ K`, or a per-class α has fewer than K values.
+pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
+    let k = logits.len();
+    assert!(target < k, "target {target} out of range for {k} classes");
+    let mut saturated = false;
+    let mut terms = Vec::with_capacity(k);
+    let mut gradient = Vec::with_capacity(k);
+    let mut grad_ce = Vec::with_capacity(k);
+    let mut bce = Vec::with_capacity(k);
+    let mut target_term = (0.0, 0.0, 0.0, 0.0);
+    for (i, &z) in logits.iter().enumerate() {
+        let positive = i == target;
+        let (u, sign, weight) = if positive {
+            (z, -1.0, alpha.of(i))
+        } else {
+            (-z, 1.0, 1.0 - alpha.of(i))
+        };
+        let b = softplus(-u);
+        // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
+        let ln_b = if b >= f64::MIN_POSITIVE { b.ln() } else { -u };
+        let ln_m = if gamma == 0.0 {
+            0.0
+        } else {
+            -gamma * softplus(u)
+        };
+        let m = ln_m.exp();
+        let p = sigmoid(u);
+        let one_minus = sigmoid(-u);
+        let p_b = if p == 0.0 { 0.0 } else { p * b };
+        terms.push(weighted_product(weight, m, ln_m, b, ln_b));
+        gradient.push(finish(
+            sign * weight * m * (one_minus + gamma * p_b),
+            &mut saturated,
+        ));
+        grad_ce.push(sign * one_minus + 0.0);
+        bce.push(b);
+        if positive {
+            target_term = (weight, one_minus, m, b);
+        }
+    }
+    let (alpha_t, one_minus_p_t, modulating_factor, target_ce) = target_term;
+    let focal_loss = finish(neumaier(terms.iter().copied()), &mut saturated);
+    let cross_entropy = finish(neumaier(bce), &mut saturated);
+    let per_class_loss = terms
+        .into_iter()
+        .map(|x| finish(x, &mut saturated))
+        .collect();
+    Focal {
+        mode: Mode::Sigmoid,
+        target,
+        predicted: argmax(logits),
+        alpha_t,
+        probabilities: logits.iter().map(|&z| sigmoid(z)).collect(),
+        p_t: sigmoid(logits[target]),
+        one_minus_p_t,
+        modulating_factor,
+        cross_entropy,
+        focal_loss,
+        target_ce,
+        gradient,
+        grad_ce,
+        per_class_loss,
+        saturated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negatives_get_one_minus_alpha() {
+        // One positive at z = 0 and one negative at z = 0, γ = 0:
+        // BCE = ln 2 each, FL = 0.25·ln 2 + 0.75·ln 2 = ln 2.
+        let r = sigmoid_focal(&[0.0, 0.0], 1, 0.0, &Alpha::Scalar(0.25));
+        assert!((r.focal_loss - std::f64::consts::LN_2).abs() < 1e-16);
+        assert_eq!(r.alpha_t, 0.25);
+        assert_eq!(r.per_class_loss[0], 0.75 * std::f64::consts::LN_2);
+    }
+}
