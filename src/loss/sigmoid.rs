@@ -1,7 +1,7 @@
 //! Sigmoid focal loss (RetinaNet; torchvision `sigmoid_focal_loss` with
 //! `reduction = "sum"`): every class is its own binary problem.
 
-use super::sum::{finish, neumaier, sigmoid, softplus, weighted_product};
+use super::sum::{finish, neumaier, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
 
 /// Sigmoid focal loss of `logits`, with class `target` the positive and every
@@ -20,8 +20,8 @@ use super::{Alpha, Focal, Mode, argmax};
 /// dFL_i/dz_i = ∓ w_i · m_i · [(1 − p_t) + γ · p_t · BCE_i]   (− for the positive)
 /// ```
 ///
-/// `softplus` never overflows and keeps `e^x` for very negative `x`, so each
-/// term is accurate to a few ulp; the totals `FL = Σ FL_i` and
+/// `softplus(x) = max(x, 0) + ln_1p(e^-|x|)` never overflows and keeps `e^x`
+/// for very negative `x`, so each term is accurate to a few ulp; the totals `FL = Σ FL_i` and
 /// `CE = Σ BCE_i` are compensated sums of non-negative terms.
 ///
 /// The scalar fields of the result describe the target class's own term
@@ -39,6 +39,7 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let mut gradient = Vec::with_capacity(k);
     let mut grad_ce = Vec::with_capacity(k);
     let mut bce = Vec::with_capacity(k);
+    let mut probabilities = Vec::with_capacity(k);
     let mut target_term = (0.0, 0.0, 0.0, 0.0);
     for (i, &z) in logits.iter().enumerate() {
         let positive = i == target;
@@ -47,24 +48,32 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         } else {
             (-z, 1.0, 1.0 - alpha.of(i))
         };
-        let b = softplus(-u);
-        // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
-        let ln_b = if b >= f64::MIN_POSITIVE { b.ln() } else { -u };
+        // One exp and one ln_1p serve σ(±u) and softplus(±u):
+        // softplus(x) = max(x, 0) + ln_1p(e^-|x|).
+        let e = (-u.abs()).exp();
+        let l = e.ln_1p();
+        let (p, one_minus) = if u >= 0.0 {
+            (1.0 / (1.0 + e), e / (1.0 + e))
+        } else {
+            (e / (1.0 + e), 1.0 / (1.0 + e))
+        };
+        let b = (-u).max(0.0) + l; // BCE = softplus(−u)
         let ln_m = if gamma == 0.0 {
             0.0
         } else {
-            -gamma * softplus(u)
+            -gamma * (u.max(0.0) + l)
         };
         let m = ln_m.exp();
-        let p = sigmoid(u);
-        let one_minus = sigmoid(-u);
         let p_b = if p == 0.0 { 0.0 } else { p * b };
+        // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
+        let ln_b = || if b >= f64::MIN_POSITIVE { b.ln() } else { -u };
         terms.push(weighted_product(weight, m, ln_m, b, ln_b));
         gradient.push(finish(
             sign * weight * m * (one_minus + gamma * p_b),
             &mut saturated,
         ));
         grad_ce.push(sign * one_minus + 0.0);
+        probabilities.push(if positive { p } else { one_minus });
         bce.push(b);
         if positive {
             target_term = (weight, one_minus, m, b);
@@ -82,8 +91,8 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         target,
         predicted: argmax(logits),
         alpha_t,
-        probabilities: logits.iter().map(|&z| sigmoid(z)).collect(),
-        p_t: sigmoid(logits[target]),
+        p_t: probabilities[target],
+        probabilities,
         one_minus_p_t,
         modulating_factor,
         cross_entropy,

@@ -49,13 +49,10 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let mut saturated = false;
     let j = argmax(logits);
     let zj = logits[j];
-    let e: Vec<f64> = logits.iter().map(|&z| (z - zj).exp()).collect();
-    let s = neumaier(
-        e.iter()
-            .enumerate()
-            .filter(|&(i, _)| i != j)
-            .map(|(_, &x)| x),
-    );
+    // e_i, divided in place into p_i once the sum is known.
+    let mut probabilities: Vec<f64> = logits.iter().map(|&z| (z - zj).exp()).collect();
+    let e = &probabilities;
+    let s = neumaier(e[..j].iter().chain(&e[j + 1..]).copied());
     let denom = 1.0 + s;
     let ln_denom = s.ln_1p();
 
@@ -99,7 +96,7 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let m = ln_m.exp();
     let alpha_t = alpha.of(target);
     let focal_loss = finish(
-        weighted_product(alpha_t, m, ln_m, ce, ln_ce),
+        weighted_product(alpha_t, m, ln_m, ce, || ln_ce),
         &mut saturated,
     );
     let ce = finish(ce, &mut saturated);
@@ -117,18 +114,17 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    let probabilities: Vec<f64> = e.iter().map(|&x| x / denom).collect();
-    let mut gradient = Vec::with_capacity(k);
-    let mut grad_ce = Vec::with_capacity(k);
-    for (i, &pi) in probabilities.iter().enumerate() {
-        if i == target {
-            gradient.push(finish(grad_t, &mut saturated));
-            grad_ce.push(-one_minus + 0.0);
-        } else {
-            gradient.push(finish(scale * pi, &mut saturated));
-            grad_ce.push(pi);
-        }
+    for x in &mut probabilities {
+        *x /= denom;
     }
+    let grad_t = finish(grad_t, &mut saturated);
+    let mut gradient: Vec<f64> = probabilities
+        .iter()
+        .map(|&pi| finish(scale * pi, &mut saturated))
+        .collect();
+    gradient[target] = grad_t;
+    let mut grad_ce = probabilities.clone();
+    grad_ce[target] = -one_minus + 0.0;
 
     Focal {
         mode: Mode::Softmax,
