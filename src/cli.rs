@@ -1,9 +1,11 @@
 //! The command line (clap derive). No subcommand opens the explorer.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ratatui::symbols::Marker;
 
 use crate::field::Field;
 use crate::loss::Mode;
+use crate::theme::Look;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -16,6 +18,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// γ values drawn as curves in the chart [default: "0, 0.5, 1, 2, 5"]
+    #[arg(long, value_name = "LIST")]
+    pub gammas: Option<String>,
     /// Monochrome UI (also when NO_COLOR is set to anything non-empty)
     #[arg(long)]
     pub no_color: bool,
@@ -61,10 +66,10 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The four field texts in [`Field::ALL`] order, defaults filled in.
+    /// The four field texts in [`Field::PARAMS`] order, defaults filled in.
     pub fn texts(&self) -> [&str; 4] {
         let given = [&self.logits, &self.target, &self.gamma, &self.alpha];
-        Field::ALL.map(|f| given[f.index()].as_deref().unwrap_or(f.default_text()))
+        Field::PARAMS.map(|f| given[f.index()].as_deref().unwrap_or(f.default_text()))
     }
 
     pub fn mode(&self) -> Mode {
@@ -82,4 +87,37 @@ pub enum MarkerArg {
     Halfblock,
     Dot,
     Ascii,
+}
+
+impl Cli {
+    /// Colours and glyphs from the flags and the environment: NO_COLOR (any
+    /// non-empty value, as no-color.org says) or --no-color for monochrome;
+    /// plain ASCII glyphs unless the locale is UTF-8 or a marker was chosen.
+    pub fn look(&self) -> Look {
+        let mono = self.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let unicode = utf8_locale();
+        let marker = match self.marker {
+            Some(MarkerArg::Braille) => Marker::Braille,
+            Some(MarkerArg::Halfblock) => Marker::HalfBlock,
+            Some(MarkerArg::Dot) => Marker::Dot,
+            Some(MarkerArg::Ascii) => ASCII_MARKER,
+            None if unicode => Marker::Braille,
+            None => ASCII_MARKER,
+        };
+        Look::new(mono, marker, unicode && marker != ASCII_MARKER)
+    }
+}
+
+const ASCII_MARKER: Marker = Marker::Custom('*');
+
+/// The locale's character set, as C programs see it: the first non-empty of
+/// LC_ALL, LC_CTYPE, LANG must name UTF-8.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }

@@ -1,5 +1,6 @@
-//! The four inputs of an example, their names and their defaults (the seed's
-//! hard example), shared by the command line and the explorer.
+//! The inputs: the four of an example (defaults: the seed's hard example),
+//! shared by the command line and the explorer, plus the explorer's list of
+//! γ values compared in the chart.
 
 use crate::loss::{Mode, Params};
 use crate::parse::{self, FieldError};
@@ -10,10 +11,21 @@ pub enum Field {
     Target,
     Gamma,
     Alpha,
+    /// The γ values drawn as curves in the chart.
+    Gammas,
 }
 
 impl Field {
-    pub const ALL: [Field; 4] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha];
+    /// The fields of one example, in the order `params` takes their texts.
+    pub const PARAMS: [Field; 4] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha];
+    /// Every field, in focus order.
+    pub const ALL: [Field; 5] = [
+        Field::Logits,
+        Field::Target,
+        Field::Gamma,
+        Field::Alpha,
+        Field::Gammas,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -21,6 +33,7 @@ impl Field {
             Field::Target => "Target",
             Field::Gamma => "γ",
             Field::Alpha => "α",
+            Field::Gammas => "Compare γ",
         }
     }
 
@@ -30,6 +43,7 @@ impl Field {
             Field::Target => "--target",
             Field::Gamma => "--gamma",
             Field::Alpha => "--alpha",
+            Field::Gammas => "--gammas",
         }
     }
 
@@ -39,6 +53,8 @@ impl Field {
             Field::Target => "1",
             Field::Gamma => "2",
             Field::Alpha => "0.25",
+            // Figure 1 of Lin et al. (2017).
+            Field::Gammas => "0, 0.5, 1, 2, 5",
         }
     }
 
@@ -47,7 +63,7 @@ impl Field {
     }
 }
 
-/// Parses the four texts (in [`Field::ALL`] order) into validated `Params`,
+/// Parses the four texts (in [`Field::PARAMS`] order) into validated `Params`,
 /// or the first field that is wrong and why.
 pub fn params(texts: [&str; 4], mode: Mode) -> Result<Params, (Field, FieldError)> {
     let [logits, target, gamma, alpha] = texts;

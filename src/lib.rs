@@ -4,10 +4,17 @@
 //! → recompute ([`loss`]) → [`ui::view`]. The [`loss`] and [`parse`] modules
 //! are pure and know nothing of terminals; [`calc`] is the headless report.
 
+pub mod action;
+pub mod app;
 pub mod calc;
 pub mod cli;
 pub mod field;
 pub mod format;
+pub mod keys;
 pub mod loss;
 pub mod parse;
 pub mod report;
+pub mod shown;
+pub mod theme;
+pub mod tui;
+pub mod ui;

@@ -63,7 +63,7 @@ pub fn summary(p: &Params, r: &Focal) -> Vec<SummaryLine> {
 /// Which α_t was applied and why: the most common confusion about focal loss.
 pub fn alpha_note(p: &Params) -> String {
     match (p.mode, &p.alpha) {
-        (Mode::Softmax, Alpha::Scalar(_)) => "scalar α, applied to the target class".into(),
+        (Mode::Softmax, Alpha::Scalar(_)) => "scalar α applied to the target class".into(),
         (Mode::Softmax, Alpha::PerClass(_)) => format!("α[{}] of the per-class vector", p.target),
         (Mode::Sigmoid, Alpha::Scalar(a)) => {
             format!("α for the positive; negatives get 1 − α = {}", num(1.0 - a))

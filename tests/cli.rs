@@ -55,7 +55,7 @@ fn text_report_has_exact_digits_aligned() {
         "  cross-entropy CE  0.04737299",
         "  p_t               0.9537316    probability of the target class",
         "  (1 − p_t)^γ       0.002140765  modulating factor",
-        "  α_t               0.25         scalar α, applied to the target class",
+        "  α_t               0.25         scalar α applied to the target class",
         "  predicted         class 1      correct (target 1)",
         "  p_t       | 1 − p_t   | (1 − p_t)^γ | −log(p_t) (CE) | FL (α=0.25, γ=2)",
         "  0.9537316 | 0.0462684 | 0.002140765 | 0.04737299     | 2.535361e-5",
@@ -185,7 +185,7 @@ fn sigmoid_mode_adds_per_class_loss() {
     assert!(close(&v["focal_loss"], std::f64::consts::LN_2));
     let out = stdout(&["calc", "--sigmoid", "--logits", "0 0", "--target", "1"]);
     assert!(
-        out.contains("α for the positive; negatives get 1 − α = 0.75"),
+        out.contains("positive gets α, negatives 1 − α = 0.75"),
         "{out}"
     );
 }

@@ -1,0 +1,30 @@
+//! What the explorer can be asked to do. Terminal events become actions in
+//! [`crate::keys`]; [`crate::app::App::update`] carries them out.
+
+use tui_input::InputRequest;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A bound key (see [`crate::keys::BINDINGS`]).
+    Command(Command),
+    /// Cursor movement or deletion in the focused field (tui-input's keys).
+    Edit(InputRequest),
+    /// Text for the focused field at the cursor: typed characters (a burst is
+    /// coalesced into one insertion) or a bracketed paste.
+    Insert(String),
+    /// The terminal changed size: only a redraw.
+    Resize,
+}
+
+/// The commands of the key table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    NextField,
+    PrevField,
+    ToggleHelp,
+    /// Esc: close the overlay, or quit when none is open.
+    Back,
+    Quit,
+    Reset,
+    NextPane,
+}

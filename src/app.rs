@@ -1,0 +1,230 @@
+//! The explorer's whole state and its one entry point for change,
+//! [`App::update`]. No terminal I/O here, so every behaviour is unit-testable
+//! from synthetic events.
+
+use crossterm::event::Event;
+use tui_input::{Input, StateChanged};
+
+use crate::action::{Action, Command};
+use crate::field::Field;
+use crate::keys;
+use crate::loss::{Mode, Params};
+use crate::parse::{self, FieldError};
+use crate::shown::Shown;
+use crate::theme::Look;
+
+/// The lower pane of the standard layout (the wide one shows them all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Chart,
+    Table,
+    Classes,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Chart, Pane::Table, Pane::Classes];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::Chart => "chart",
+            Pane::Table => "table",
+            Pane::Classes => "classes",
+        }
+    }
+
+    fn next(self) -> Pane {
+        Pane::ALL[(self as usize + 1) % Pane::ALL.len()]
+    }
+}
+
+pub struct App {
+    inputs: [Input; 5],
+    pub focus: Field,
+    /// Why each field's text does not parse (indexed like [`Field::ALL`]).
+    pub errors: [Option<FieldError>; 5],
+    pub mode: Mode,
+    pub help: bool,
+    pub pane: Pane,
+    /// The last valid input and everything derived from it.
+    pub shown: Shown,
+    /// Some field is invalid: `shown` is the last valid input, not this one.
+    pub stale: bool,
+    pub quit: bool,
+    pub look: Look,
+    /// Parsed logits, kept so edits elsewhere never re-parse 100 000 numbers.
+    logits: Result<Vec<f64>, FieldError>,
+    /// The last valid γ list of the chart.
+    gammas: Vec<f64>,
+}
+
+impl App {
+    /// The explorer on `params` (already validated, e.g. from the command line)
+    /// with the chart comparing `gammas`; `texts` are the fields as typed.
+    pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
+        let mode = params.mode;
+        let mut app = App {
+            inputs: texts.map(Input::new),
+            focus: Field::Logits,
+            errors: Default::default(),
+            mode,
+            help: false,
+            pane: Pane::Chart,
+            shown: Shown::new(params.clone(), &gammas),
+            stale: false,
+            quit: false,
+            look,
+            logits: Ok(params.logits),
+            gammas,
+        };
+        app.recompute(Field::Logits);
+        app
+    }
+
+    /// The explorer on the defaults (the seed's hard example).
+    pub fn with_defaults(look: Look) -> Self {
+        let texts = Field::ALL.map(|f| f.default_text().to_string());
+        let params = crate::field::params(Field::PARAMS.map(|f| f.default_text()), Mode::Softmax)
+            .expect("the defaults are valid");
+        let gammas =
+            parse::gammas(Field::Gammas.default_text()).expect("the default γ list is valid");
+        App::new(texts, params, gammas, look)
+    }
+
+    pub fn input(&self, field: Field) -> &Input {
+        &self.inputs[field.index()]
+    }
+
+    /// Carries out one action; returns whether anything visible changed.
+    pub fn update(&mut self, action: Action) -> bool {
+        match action {
+            Action::Command(command) => self.command(command),
+            Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
+                Some(StateChanged { value: true, .. }) => {
+                    self.recompute(self.focus);
+                    true
+                }
+                Some(_) => true,
+                None => false,
+            },
+            Action::Insert(text) => self.insert(&text),
+            Action::Resize => true,
+        }
+    }
+
+    /// Handles a batch of terminal events (one read plus whatever was already
+    /// queued), merging runs of typed characters into one insertion so that a
+    /// paste without bracketed-paste mode costs one re-parse, not one per key.
+    pub fn handle_events(&mut self, events: impl IntoIterator<Item = Event>) -> bool {
+        let mut changed = false;
+        let mut pending = String::new();
+        for event in events {
+            match keys::action_for(&event, self.help) {
+                Some(Action::Insert(text)) => pending.push_str(&text),
+                other => {
+                    if !pending.is_empty() {
+                        changed |= self.insert(&std::mem::take(&mut pending));
+                    }
+                    if let Some(action) = other {
+                        changed |= self.update(action);
+                    }
+                }
+            }
+            if self.quit {
+                return true;
+            }
+        }
+        if !pending.is_empty() {
+            changed |= self.insert(&pending);
+        }
+        changed
+    }
+
+    fn command(&mut self, command: Command) -> bool {
+        match command {
+            Command::NextField => {
+                self.focus = Field::ALL[(self.focus.index() + 1) % Field::ALL.len()]
+            }
+            Command::PrevField => {
+                self.focus =
+                    Field::ALL[(self.focus.index() + Field::ALL.len() - 1) % Field::ALL.len()]
+            }
+            Command::ToggleHelp => self.help = !self.help,
+            Command::Back if self.help => self.help = false,
+            Command::Back | Command::Quit => self.quit = true,
+            Command::NextPane => self.pane = self.pane.next(),
+            Command::Reset => {
+                self.inputs = Field::ALL.map(|f| Input::new(f.default_text().to_string()));
+                self.focus = Field::Logits;
+                self.recompute(Field::Logits);
+            }
+        }
+        true
+    }
+
+    /// Inserts text at the cursor of the focused field in one edit. Line
+    /// breaks and tabs (NumPy prints arrays over several lines) become
+    /// spaces; other control characters are dropped.
+    fn insert(&mut self, text: &str) -> bool {
+        let clean: String = text
+            .chars()
+            .filter_map(|c| match c {
+                '\n' | '\r' | '\t' => Some(' '),
+                c if c.is_control() => None,
+                c => Some(c),
+            })
+            .collect();
+        if clean.is_empty() {
+            return false;
+        }
+        let input = &self.inputs[self.focus.index()];
+        let cursor = input.cursor();
+        let value = input.value();
+        let split = value
+            .char_indices()
+            .nth(cursor)
+            .map_or(value.len(), |(i, _)| i);
+        let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
+        let inserted = clean.chars().count();
+        self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
+        self.recompute(self.focus);
+        true
+    }
+
+    /// Re-parses after `changed` was edited (logits only when they changed:
+    /// target and α depend on K, so they are always re-checked) and, when
+    /// every field is valid, recomputes what is shown.
+    fn recompute(&mut self, changed: Field) {
+        let text = |f: Field| self.inputs[f.index()].value();
+        if changed == Field::Logits {
+            self.logits = parse::logits(text(Field::Logits));
+        }
+        let k = self.logits.as_ref().ok().map(Vec::len);
+        let target = parse::target(text(Field::Target), k);
+        let gamma = parse::gamma(text(Field::Gamma));
+        let alpha = parse::alpha(text(Field::Alpha), k, self.mode);
+        let gammas = parse::gammas(text(Field::Gammas));
+        self.errors = [
+            self.logits.as_ref().err().cloned(),
+            target.as_ref().err().cloned(),
+            gamma.as_ref().err().cloned(),
+            alpha.as_ref().err().cloned(),
+            gammas.as_ref().err().cloned(),
+        ];
+        if let Ok(list) = gammas {
+            self.gammas = list;
+        }
+        // A bad γ list only freezes the chart; the numbers are still current.
+        self.stale = self.errors[..4].iter().any(Option::is_some);
+        if let (Ok(logits), Ok(target), Ok(gamma), Ok(alpha)) = (&self.logits, target, gamma, alpha)
+        {
+            let params = Params {
+                logits: logits.clone(),
+                target,
+                gamma,
+                alpha,
+                mode: self.mode,
+            };
+            self.shown = Shown::new(params, &self.gammas);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The one key table: dispatch, the footer and the help overlay all read
+//! [`BINDINGS`], so a key can never do one thing and be documented as another.
+//!
+//! Printable characters that can be part of a number belong to the fields;
+//! `?` cannot, so it may be a command. Never bound: Ctrl+S/Q (flow control),
+//! Ctrl+Z, Ctrl+\, tmux's and zellij's prefixes (Ctrl+B/G/P/O/T/N), and
+//! tui-input's readline keys (Ctrl+A/E/B/F/W/U/K/Y/H/D, Alt+B/F/D).
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::action::{Action, Command};
+
+pub struct Binding {
+    pub keys: &'static [(KeyCode, KeyModifiers)],
+    /// How the keys are written in the footer and the help.
+    pub label: &'static str,
+    pub does: &'static str,
+    /// The word in the footer.
+    pub hint: &'static str,
+    pub command: Command,
+    /// Shown in the footer (the help lists every binding).
+    pub footer: bool,
+    /// Active while the help overlay is open.
+    pub in_help: bool,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[
+            (KeyCode::Tab, NONE),
+            (KeyCode::Down, NONE),
+            (KeyCode::Enter, NONE),
+        ],
+        label: "Tab ↓ Enter",
+        does: "next field",
+        hint: "field",
+        command: Command::NextField,
+        footer: true,
+        in_help: false,
+    },
+    Binding {
+        keys: &[
+            (KeyCode::BackTab, SHIFT),
+            (KeyCode::BackTab, NONE),
+            (KeyCode::Up, NONE),
+        ],
+        label: "⇧Tab ↑",
+        does: "previous field",
+        hint: "field",
+        command: Command::PrevField,
+        footer: false,
+        in_help: false,
+    },
+    Binding {
+        keys: &[(KeyCode::F(2), NONE)],
+        label: "F2",
+        does: "next lower pane: chart, table, classes (80 × 24 layout)",
+        hint: "pane",
+        command: Command::NextPane,
+        footer: true,
+        in_help: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],
+        label: "? F1",
+        does: "help (formulas, what γ and α do)",
+        hint: "help",
+        command: Command::ToggleHelp,
+        footer: true,
+        in_help: true,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('r'), CTRL)],
+        label: "^R",
+        does: "reset to the defaults",
+        hint: "reset",
+        command: Command::Reset,
+        footer: true,
+        in_help: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE)],
+        label: "Esc",
+        does: "close the help, or quit",
+        hint: "quit",
+        command: Command::Back,
+        footer: true,
+        in_help: true,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('c'), CTRL)],
+        label: "^C",
+        does: "quit",
+        hint: "quit",
+        command: Command::Quit,
+        footer: false,
+        in_help: true,
+    },
+];
+
+/// The editing keys tui-input handles in every field, for the help.
+pub const EDITING: &[(&str, &str)] = &[
+    (
+        "← → Home End",
+        "move in the field (also ^B ^F ^A ^E, Alt+B/F by word)",
+    ),
+    ("Backspace Del", "delete a character (^W / Alt+D a word)"),
+    (
+        "^U  ^K",
+        "clear the field / delete to its end (^Y puts it back)",
+    ),
+    ("paste", "inserted at the cursor (newlines become spaces)"),
+];
+
+/// The binding a key press triggers, if any.
+pub fn binding_for(key: &KeyEvent, help_open: bool) -> Option<&'static Binding> {
+    // Terminals disagree on whether `?` carries SHIFT: ignore it for characters.
+    let mods = match key.code {
+        KeyCode::Char(_) => key.modifiers - SHIFT,
+        _ => key.modifiers,
+    };
+    BINDINGS
+        .iter()
+        .filter(|b| b.in_help || !help_open)
+        .find(|b| b.keys.contains(&(key.code, mods)))
+}
+
+/// The action a terminal event asks for, given whether the help is open.
+pub fn action_for(event: &Event, help_open: bool) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            if let Some(b) = binding_for(key, help_open) {
+                return Some(Action::Command(b.command));
+            }
+            if help_open {
+                return None;
+            }
+            match (key.code, key.modifiers - SHIFT) {
+                (KeyCode::Char(c), NONE) => Some(Action::Insert(c.to_string())),
+                _ => to_input_request(event).map(Action::Edit),
+            }
+        }
+        Event::Paste(text) if !help_open => Some(Action::Insert(text.clone())),
+        Event::Resize(..) => Some(Action::Resize),
+        _ => None,
+    }
+}

@@ -1,0 +1,83 @@
+//! What the screen shows for one valid input, derived once when the input
+//! changes (never per frame): the result, the classes worth listing, the
+//! table rows and the chart's curves.
+
+use crate::loss::{Focal, Params, PointLoss, at_probability};
+use crate::report;
+
+/// Reference rows of the modulating-factor table.
+pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
+/// Classes kept for the class list (the target and the most probable).
+const CLASS_LIMIT: usize = 60;
+/// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.
+pub const P_MIN: f64 = 0.01;
+const GRID: usize = 200;
+
+pub struct Curve {
+    pub gamma: f64,
+    /// The γ being explored (emphasised, and added if not in the list).
+    pub current: bool,
+    pub points: Vec<(f64, f64)>,
+}
+
+pub struct Shown {
+    pub params: Params,
+    pub result: Focal,
+    /// Class indices to list, most probable first, and how many are left out.
+    pub classes: Vec<usize>,
+    pub hidden_classes: usize,
+    /// Table rows by p_t; `true` marks the current example's row.
+    pub table: Vec<(PointLoss, bool)>,
+    pub curves: Vec<Curve>,
+}
+
+impl Shown {
+    pub fn new(params: Params, gammas: &[f64]) -> Self {
+        let result = params.compute();
+        let (classes, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
+        let alpha_t = result.alpha_t;
+        let mut table: Vec<(PointLoss, bool)> = REFERENCE_P
+            .iter()
+            .map(|&p| (at_probability(p, params.gamma, alpha_t), false))
+            .collect();
+        let at = table.partition_point(|(row, _)| row.p_t <= result.p_t);
+        table.insert(at, (result.target_row(), true));
+
+        let mut list: Vec<f64> = gammas.to_vec();
+        if !list.contains(&params.gamma) {
+            list.push(params.gamma);
+        }
+        let curves = list
+            .into_iter()
+            .map(|gamma| Curve {
+                gamma,
+                current: gamma == params.gamma,
+                points: curve(gamma, alpha_t),
+            })
+            .collect();
+        Shown {
+            params,
+            result,
+            classes,
+            hidden_classes,
+            table,
+            curves,
+        }
+    }
+
+    /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
+    pub fn fl_max(&self) -> f64 {
+        let top = self.result.alpha_t * -P_MIN.ln();
+        if top > 0.0 { top } else { 1.0 }
+    }
+}
+
+/// FL at GRID points of p_t in [P_MIN, 1].
+fn curve(gamma: f64, alpha_t: f64) -> Vec<(f64, f64)> {
+    (0..=GRID)
+        .map(|i| {
+            let p = P_MIN + (1.0 - P_MIN) * i as f64 / GRID as f64;
+            (p, at_probability(p, gamma, alpha_t).focal_loss)
+        })
+        .collect()
+}

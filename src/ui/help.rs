@@ -1,0 +1,52 @@
+//! The help overlay: every key (from the key table), the formulas, and what
+//! γ and α do.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::keys::{BINDINGS, EDITING};
+
+const ABOUT: &[&str] = &[
+    "FL = −α_t·(1 − p_t)^γ·log p_t    CE = −log p_t    p_t = softmax(z)[target]",
+    "γ focuses: γ = 0 gives α_t·CE; larger γ shrinks easy examples' loss",
+    "  (p_t near 1) far more than hard ones': p_t = 0.9, γ = 2 → 100× below CE.",
+    "α balances: a scalar weights the target class; a list gives α_t = α[target];",
+    "  in sigmoid mode the positive gets α and every negative 1 − α.",
+    "Exact: computed in log space from the logits, never as 1 − p.",
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.look.theme;
+    let key_w = 14;
+    let mut lines = vec![Line::styled("Keys", theme.title)];
+    for b in BINDINGS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<key_w$}", b.label), theme.key),
+            Span::raw(b.does),
+        ]));
+    }
+    for (keys, does) in EDITING {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<key_w$}"), theme.key),
+            Span::raw(*does),
+        ]));
+    }
+    lines.push(Line::styled("Focal loss", theme.title));
+    lines.extend(ABOUT.iter().map(|l| Line::raw(format!("  {l}"))));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = area.centered(
+        Constraint::Length(area.width.min(92)),
+        Constraint::Length(height),
+    );
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered().title(Line::styled(" Help · Esc closes ", theme.title));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        popup,
+    );
+}

@@ -1,0 +1,115 @@
+//! Drawing, and only drawing: every function here reads the [`App`] and
+//! paints a region of the frame. Layouts: wide (≥ 120 × 32) shows every pane;
+//! standard (down to 60 × 16, e.g. 80 × 24) shows the inputs and results with
+//! one lower pane at a time (F2); tiny shows the focal loss and a message.
+
+mod chart;
+mod classes;
+mod footer;
+mod help;
+mod inputs;
+mod results;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::app::{App, Pane};
+use crate::report::num;
+
+const MIN_WIDTH: u16 = 60;
+const MIN_HEIGHT: u16 = 16;
+
+pub fn view(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return tiny(frame, area, app);
+    }
+    let wide = area.width >= 120 && area.height >= 32;
+    let [inputs_area, body, footer_area] = Layout::vertical([
+        Constraint::Length(inputs::height(app)),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    inputs::draw(frame, inputs_area, app);
+    let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
+    if wide {
+        let [middle, table_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(body);
+        let [left, chart_area] =
+            Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
+        let [results_area, classes_area] =
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)])
+                .areas(left);
+        pane(frame, results_area, results::title(app), app, results::draw);
+        pane(frame, classes_area, title("Classes"), app, classes::draw);
+        pane(frame, chart_area, title("FL vs p_t"), app, chart::draw);
+        pane(
+            frame,
+            table_area,
+            title("Modulating factor (1 − p_t)^γ"),
+            app,
+            table::draw,
+        );
+    } else {
+        let [results_area, lower] =
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)])
+                .areas(body);
+        pane(frame, results_area, results::title(app), app, results::draw);
+        let draw = match app.pane {
+            Pane::Chart => chart::draw,
+            Pane::Table => table::draw,
+            Pane::Classes => classes::draw,
+        };
+        pane(frame, lower, tabs(app), app, draw);
+    }
+    footer::draw(frame, footer_area, app, wide);
+    if app.help {
+        help::draw(frame, area, app);
+    }
+}
+
+/// A pane: a rule with its title on top, and `draw` inside it.
+fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
+    let block = Block::new().borders(Borders::TOP).title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    draw(frame, inner, app);
+}
+
+/// The lower pane's title: every pane named, the shown one highlighted.
+fn tabs(app: &App) -> Line<'static> {
+    let theme = &app.look.theme;
+    let mut spans = vec![Span::raw(" ")];
+    for p in Pane::ALL {
+        let style = if p == app.pane {
+            theme.focus
+        } else {
+            theme.muted
+        };
+        spans.push(Span::styled(format!(" {} ", p.name()), style));
+    }
+    spans.push(Span::styled(" F2 ", theme.key));
+    Line::from(spans)
+}
+
+/// Too small for the explorer: the focal loss, and what to do.
+fn tiny(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.look.theme;
+    let stale = if app.stale { " (last valid)" } else { "" };
+    let text = vec![
+        Line::from(vec![
+            Span::styled("FL = ", theme.text),
+            Span::styled(num(app.shown.result.focal_loss), theme.headline),
+            Span::styled(stale, theme.stale),
+        ]),
+        Line::styled(
+            format!("enlarge the terminal to {MIN_WIDTH}×{MIN_HEIGHT} for the explorer; Esc quits"),
+            theme.muted,
+        ),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}

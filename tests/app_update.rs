@@ -1,0 +1,261 @@
+//! The explorer's state machine, driven by synthetic terminal events exactly
+//! as the event loop delivers them. Expected losses: mpmath, 40 digits.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use focal_tui::app::{App, Pane};
+use focal_tui::field::Field;
+use focal_tui::theme::Look;
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn typed(text: &str) -> Vec<Event> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+fn app() -> App {
+    App::with_defaults(Look::default())
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs()
+}
+
+#[test]
+fn starts_on_logits_with_the_seeds_hard_example() {
+    let app = app();
+    assert_eq!(app.focus, Field::Logits);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
+    // mpmath: 0.56214296365219774037
+    assert!(close(app.shown.result.focal_loss, 0.562_142_963_652_197_7));
+    assert!(!app.stale && !app.help && !app.quit);
+}
+
+#[test]
+fn typing_recomputes_on_every_key() {
+    let mut app = app();
+    assert!(app.handle_events(typed(", 3")));
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2, 3");
+    assert_eq!(app.shown.params.logits, vec![1.5, -0.8, 0.2, 3.0]);
+    // mpmath: [1.5, -0.8, 0.2, 3], target 1, γ 2, α 0.25 → 0.9822742144721698418
+    assert!(close(app.shown.result.focal_loss, 0.982_274_214_472_169_8));
+    // One key at a time gives the same state as the burst.
+    let mut slow = self::app();
+    for e in typed(", 3") {
+        slow.handle_events([e]);
+    }
+    assert_eq!(slow.shown.result, app.shown.result);
+}
+
+#[test]
+fn editing_keys_reach_the_field() {
+    let mut app = app();
+    app.handle_events([
+        key(KeyCode::Home),
+        key(KeyCode::Delete),
+        key(KeyCode::Delete),
+        key(KeyCode::Delete),
+    ]);
+    assert_eq!(app.input(Field::Logits).value(), ", -0.8, 0.2");
+    app.handle_events([ctrl('u')]);
+    assert_eq!(app.input(Field::Logits).value(), "");
+    assert!(app.stale);
+    assert_eq!(
+        app.errors[0].as_ref().unwrap().message,
+        "no logits: type at least one number, e.g. 1.5, -0.8, 0.2"
+    );
+}
+
+#[test]
+fn focus_moves_with_tab_arrows_and_enter_and_wraps() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Tab)]);
+    assert_eq!(app.focus, Field::Target);
+    app.handle_events([key(KeyCode::Down), key(KeyCode::Enter)]);
+    assert_eq!(app.focus, Field::Alpha);
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    assert_eq!(app.focus, Field::Logits);
+    app.handle_events([Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    ))]);
+    assert_eq!(app.focus, Field::Gammas);
+    app.handle_events([key(KeyCode::Up)]);
+    assert_eq!(app.focus, Field::Alpha);
+}
+
+#[test]
+fn invalid_input_keeps_the_last_result_and_names_the_token() {
+    let mut app = app();
+    let before = app.shown.result.clone();
+    app.handle_events(typed(", x"));
+    assert!(app.stale);
+    let err = app.errors[Field::Logits.index()].as_ref().unwrap();
+    assert_eq!(err.message, "`x` at column 17 is not a number");
+    assert_eq!(
+        app.shown.result, before,
+        "the last valid result stays on screen"
+    );
+    app.handle_events([key(KeyCode::Backspace)]);
+    app.handle_events(typed("3"));
+    assert!(!app.stale);
+    assert!(app.errors.iter().all(Option::is_none));
+    assert!(close(app.shown.result.focal_loss, 0.982_274_214_472_169_8));
+}
+
+#[test]
+fn target_is_checked_against_the_number_of_logits() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Backspace)]);
+    app.handle_events(typed("3"));
+    assert_eq!(
+        app.errors[1].as_ref().unwrap().message,
+        "class 3 does not exist: 3 logits give classes 0..2"
+    );
+    // Adding a fourth logit makes class 3 valid without touching the target field.
+    app.handle_events([key(KeyCode::BackTab)]);
+    app.handle_events(typed(" 9"));
+    assert!(!app.stale);
+    assert_eq!(app.shown.params.target, 3);
+}
+
+#[test]
+fn gamma_edits_change_the_loss_and_the_chart() {
+    let mut app = app();
+    app.handle_events([
+        key(KeyCode::Tab),
+        key(KeyCode::Tab),
+        key(KeyCode::Backspace),
+    ]);
+    app.handle_events(typed("3"));
+    // mpmath: [1.5, -0.8, 0.2], target 1, γ 3, α 0.25 → 0.52108804818757302413
+    assert!(close(app.shown.result.focal_loss, 0.521_088_048_187_573));
+    let current: Vec<f64> = app
+        .shown
+        .curves
+        .iter()
+        .filter(|c| c.current)
+        .map(|c| c.gamma)
+        .collect();
+    assert_eq!(
+        current,
+        vec![3.0],
+        "γ = 3 is not in the list, so it is added and emphasised"
+    );
+    assert_eq!(app.shown.curves.len(), 6);
+}
+
+#[test]
+fn a_bad_gamma_list_freezes_only_the_chart() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Up)]);
+    assert_eq!(app.focus, Field::Gammas);
+    app.handle_events(typed(", -1"));
+    assert!(app.errors[Field::Gammas.index()].is_some());
+    assert!(!app.stale, "the numbers are still current");
+    assert_eq!(app.shown.curves.len(), 5);
+}
+
+#[test]
+fn bracketed_paste_inserts_at_the_cursor_and_flattens_lines() {
+    let mut app = app();
+    app.handle_events([ctrl('u'), Event::Paste("[1,\n 2,\t3]\r\n".into())]);
+    assert_eq!(app.input(Field::Logits).value(), "[1,  2, 3]  ");
+    assert_eq!(app.shown.params.logits, vec![1.0, 2.0, 3.0]);
+    // mpmath: [1, 2, 3], target 1, γ 2, α 0.25 → 0.20073695609103563433
+    assert!(close(app.shown.result.focal_loss, 0.200_736_956_091_035_63));
+    // In the middle of the text.
+    app.handle_events([
+        key(KeyCode::Home),
+        key(KeyCode::Right),
+        Event::Paste("0, ".into()),
+    ]);
+    assert_eq!(app.input(Field::Logits).value(), "[0, 1,  2, 3]  ");
+    assert_eq!(app.input(Field::Logits).cursor(), 4);
+}
+
+#[test]
+fn ten_thousand_pasted_logits_as_a_key_burst() {
+    let mut app = app();
+    let text: String = (0..10_000)
+        .map(|i| format!("{}, ", (i % 13) as f64 / 4.0))
+        .collect();
+    let mut events = vec![ctrl('u')];
+    events.extend(typed(&text));
+    app.handle_events(events);
+    assert_eq!(app.shown.params.logits.len(), 10_000);
+    assert!(!app.stale);
+    assert_eq!(app.shown.classes.len() + app.shown.hidden_classes, 10_000);
+}
+
+#[test]
+fn help_opens_closes_and_swallows_typing() {
+    let mut app = app();
+    app.handle_events(typed("?"));
+    assert!(app.help);
+    app.handle_events(typed("12"));
+    assert_eq!(
+        app.input(Field::Logits).value(),
+        "1.5, -0.8, 0.2",
+        "typing under the help edits nothing"
+    );
+    app.handle_events([key(KeyCode::Esc)]);
+    assert!(!app.help && !app.quit);
+    app.handle_events([key(KeyCode::F(1))]);
+    assert!(app.help);
+    app.handle_events([key(KeyCode::F(1))]);
+    assert!(!app.help);
+    app.handle_events([key(KeyCode::Esc)]);
+    assert!(app.quit, "Esc with no overlay quits");
+}
+
+#[test]
+fn ctrl_c_quits_even_under_the_help() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::F(1)), ctrl('c')]);
+    assert!(app.quit);
+}
+
+#[test]
+fn ctrl_r_resets_everything_typed() {
+    let mut app = app();
+    app.handle_events(typed(", x"));
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), ctrl('u')]);
+    app.handle_events(typed("0"));
+    app.handle_events([ctrl('r')]);
+    assert_eq!(app.focus, Field::Logits);
+    assert!(!app.stale);
+    for f in Field::ALL {
+        assert_eq!(app.input(f).value(), f.default_text());
+    }
+    assert!(close(app.shown.result.focal_loss, 0.562_142_963_652_197_7));
+}
+
+#[test]
+fn f2_cycles_the_lower_pane() {
+    let mut app = app();
+    assert_eq!(app.pane, Pane::Chart);
+    app.handle_events([key(KeyCode::F(2))]);
+    assert_eq!(app.pane, Pane::Table);
+    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2))]);
+    assert_eq!(app.pane, Pane::Chart);
+}
+
+#[test]
+fn key_releases_and_unbound_keys_change_nothing() {
+    let mut app = app();
+    let mut release = KeyEvent::new(KeyCode::Char('7'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert!(!app.handle_events([Event::Key(release)]));
+    assert!(!app.handle_events([key(KeyCode::F(9))]));
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
+    assert!(
+        app.handle_events([Event::Resize(100, 30)]),
+        "a resize redraws"
+    );
+}

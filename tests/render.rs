@@ -1,0 +1,158 @@
+//! What the screen shows, drawn by the real `ui::view` into ratatui's
+//! TestBackend: insta snapshots of the layouts, no panic at any size, and
+//! no colour at all in monochrome mode.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use focal_tui::app::App;
+use focal_tui::theme::Look;
+use focal_tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use ratatui::symbols::Marker;
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| ui::view(f, app)).unwrap();
+    terminal
+}
+
+fn keys(app: &mut App, text: &str) {
+    app.handle_events(
+        text.chars()
+            .map(|c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))),
+    );
+}
+
+fn invalid() -> App {
+    let mut app = App::with_defaults(Look::default());
+    keys(&mut app, ", 1e999");
+    app
+}
+
+fn help() -> App {
+    let mut app = App::with_defaults(Look::default());
+    keys(&mut app, "?");
+    app
+}
+
+#[test]
+fn snapshots() {
+    let cases: [(&str, App); 3] = [
+        ("default", App::with_defaults(Look::default())),
+        ("invalid", invalid()),
+        ("help", help()),
+    ];
+    for (name, app) in &cases {
+        for (w, h) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(app, w, h).backend());
+        }
+    }
+}
+
+#[test]
+fn lower_panes_of_the_standard_layout() {
+    let mut app = App::with_defaults(Look::default());
+    for pane in ["table", "classes"] {
+        app.handle_events([Event::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE))]);
+        insta::assert_snapshot!(format!("pane_{pane}_80x24"), draw(&app, 80, 24).backend());
+    }
+}
+
+#[test]
+fn thousands_of_classes_list_the_target_and_the_top() {
+    let mut app = App::with_defaults(Look::default());
+    let logits: String = (0..5000)
+        .map(|i| format!("{} ", (i * 37 % 101) as f64 / 10.0))
+        .collect();
+    app.handle_events([
+        Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        Event::Paste(logits),
+    ]);
+    let screen = format!("{}", draw(&app, 120, 40).backend());
+    assert!(screen.contains("→1 "), "the target is listed:\n{screen}");
+    assert!(screen.contains("more"), "the rest is counted:\n{screen}");
+}
+
+#[test]
+fn the_chart_legend_is_visible_in_both_layouts() {
+    let app = App::with_defaults(Look::default());
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = format!("{}", draw(&app, w, h).backend());
+        for name in ["γ=0 ", "γ=0.5", "γ=1 ", "γ=2 ◀", "γ=5", "now"] {
+            assert!(
+                screen.contains(name),
+                "{w}×{h}: legend entry {name:?} missing:\n{screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tiny_sizes_show_the_loss_and_never_panic() {
+    let app = invalid();
+    for w in 0..=70 {
+        for h in 0..=18 {
+            draw(&app, w, h);
+        }
+    }
+    let mut help = help();
+    keys(&mut help, "");
+    for (w, h) in [
+        (1, 1),
+        (2, 1),
+        (59, 15),
+        (60, 16),
+        (119, 31),
+        (120, 32),
+        (300, 80),
+    ] {
+        draw(&help, w, h);
+    }
+    let screen = format!(
+        "{}",
+        draw(&App::with_defaults(Look::default()), 40, 10).backend()
+    );
+    assert!(screen.contains("FL = 0.562143"), "{screen}");
+}
+
+#[test]
+fn monochrome_has_no_colour_on_any_cell() {
+    for mut app in [
+        App::with_defaults(Look::new(true, Marker::Braille, true)),
+        {
+            let mut a = App::with_defaults(Look::new(true, Marker::Braille, true));
+            keys(&mut a, "x?");
+            a
+        },
+    ] {
+        keys(&mut app, "");
+        for (w, h) in [(80, 24), (120, 40)] {
+            let t = draw(&app, w, h);
+            let buffer = t.backend().buffer();
+            assert!(
+                buffer
+                    .content()
+                    .iter()
+                    .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+            );
+            // Meaning is kept: the focused field label is reversed.
+            assert!(
+                buffer
+                    .content()
+                    .iter()
+                    .any(|c| c.modifier.contains(Modifier::REVERSED))
+            );
+        }
+    }
+}
+
+#[test]
+fn ascii_look_draws_only_ascii_in_the_chart_and_bars() {
+    let mut app = App::with_defaults(Look::new(false, Marker::Custom('*'), false));
+    let t = draw(&app, 120, 40);
+    let screen = format!("{}", t.backend());
+    assert!(!screen.contains('⣀') && !screen.contains('█') && !screen.contains('●'));
+    assert!(screen.contains('*') && screen.contains('#'));
+    keys(&mut app, "");
+}
