@@ -85,8 +85,7 @@ impl App {
         let texts = Field::ALL.map(|f| f.default_text().to_string());
         let params = crate::field::params(Field::PARAMS.map(|f| f.default_text()), Mode::Softmax)
             .expect("the defaults are valid");
-        let gammas =
-            parse::gammas(Field::Gammas.default_text()).expect("the default γ list is valid");
+        let gammas = parse::gammas(Field::Gammas.default_text()).expect("the default γ list is valid");
         App::new(texts, params, gammas, look)
     }
 
@@ -141,12 +140,9 @@ impl App {
 
     fn command(&mut self, command: Command) -> bool {
         match command {
-            Command::NextField => {
-                self.focus = Field::ALL[(self.focus.index() + 1) % Field::ALL.len()]
-            }
+            Command::NextField => self.focus = Field::ALL[(self.focus.index() + 1) % Field::ALL.len()],
             Command::PrevField => {
-                self.focus =
-                    Field::ALL[(self.focus.index() + Field::ALL.len() - 1) % Field::ALL.len()]
+                self.focus = Field::ALL[(self.focus.index() + Field::ALL.len() - 1) % Field::ALL.len()]
             }
             Command::ToggleHelp => self.help = !self.help,
             Command::Back if self.help => self.help = false,
@@ -179,10 +175,7 @@ impl App {
         let input = &self.inputs[self.focus.index()];
         let cursor = input.cursor();
         let value = input.value();
-        let split = value
-            .char_indices()
-            .nth(cursor)
-            .map_or(value.len(), |(i, _)| i);
+        let split = value.char_indices().nth(cursor).map_or(value.len(), |(i, _)| i);
         let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
         let inserted = clean.chars().count();
         self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
@@ -215,15 +208,8 @@ impl App {
         }
         // A bad γ list only freezes the chart; the numbers are still current.
         self.stale = self.errors[..4].iter().any(Option::is_some);
-        if let (Ok(logits), Ok(target), Ok(gamma), Ok(alpha)) = (&self.logits, target, gamma, alpha)
-        {
-            let params = Params {
-                logits: logits.clone(),
-                target,
-                gamma,
-                alpha,
-                mode: self.mode,
-            };
+        if let (Ok(logits), Ok(target), Ok(gamma), Ok(alpha)) = (&self.logits, target, gamma, alpha) {
+            let params = Params { logits: logits.clone(), target, gamma, alpha, mode: self.mode };
             self.shown = Shown::new(params, &self.gammas);
         }
     }

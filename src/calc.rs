@@ -17,14 +17,9 @@ const CLASS_ROWS: usize = 20;
 /// The report for `args`, or a one-line message naming the bad field.
 pub fn run(args: &CalcArgs) -> Result<String, String> {
     let input = &args.input;
-    let params = field::params(input.texts(), input.mode())
-        .map_err(|(f, e)| format!("{}: {e}", f.flag()))?;
+    let params = field::params(input.texts(), input.mode()).map_err(|(f, e)| format!("{}: {e}", f.flag()))?;
     let result = params.compute();
-    Ok(if args.json {
-        json(&params, &result)
-    } else {
-        text(&params, &result)
-    })
+    Ok(if args.json { json(&params, &result) } else { text(&params, &result) })
 }
 
 /// The JSON keys of DESIGN §4, in that order; `per_class_loss` in sigmoid
@@ -90,71 +85,34 @@ pub fn text(p: &Params, r: &Focal) -> String {
     let _ = writeln!(out, "logits [{}]\n", list(&p.logits, 12));
 
     let lines = report::summary(p, r);
-    let label_w = lines
-        .iter()
-        .map(|l| l.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    let value_w = lines
-        .iter()
-        .map(|l| l.value.chars().count())
-        .max()
-        .unwrap_or(0);
+    let label_w = lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(0);
+    let value_w = lines.iter().map(|l| l.value.chars().count()).max().unwrap_or(0);
     for l in &lines {
-        let _ = writeln!(
-            out,
-            "  {:<label_w$}  {:<value_w$}  {}",
-            l.label, l.value, l.note
-        )
-        .map(|_| ());
+        let _ = writeln!(out, "  {:<label_w$}  {:<value_w$}  {}", l.label, l.value, l.note).map(|_| ());
     }
     if r.saturated {
-        let _ = writeln!(
-            out,
-            "  note: a value exceeded f64's range and is shown as ±{}",
-            num(f64::MAX)
-        );
+        let _ = writeln!(out, "  note: a value exceeded f64's range and is shown as ±{}", num(f64::MAX));
     }
 
     let header = report::table_header(r.alpha_t, p.gamma);
     let row = report::table_row(&r.target_row());
-    let widths: Vec<usize> = header
-        .iter()
-        .zip(&row)
-        .map(|(h, v)| h.chars().count().max(v.chars().count()))
-        .collect();
+    let widths: Vec<usize> = header.iter().zip(&row).map(|(h, v)| h.chars().count().max(v.chars().count())).collect();
     out.push('\n');
     for cells in [&header, &row] {
-        let cells: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         let _ = writeln!(out, "  {}", cells.join(" | ").trim_end());
     }
 
     out.push('\n');
     out += &class_table(r, &p.logits);
-    out.lines()
-        .map(|l| l.trim_end().to_string() + "\n")
-        .collect()
+    out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
 }
 
 /// Per-class logit, probability and both gradients; the target marked `→`.
 fn class_table(r: &Focal, logits: &[f64]) -> String {
     let (shown, hidden) = report::classes_to_show(r, CLASS_ROWS);
-    let prob = if r.mode == Mode::Sigmoid {
-        "σ(z)"
-    } else {
-        "probability"
-    };
-    let mut rows = vec![[
-        "class".to_string(),
-        "logit".into(),
-        prob.into(),
-        "dFL/dz".into(),
-        "dCE/dz".into(),
-    ]];
+    let prob = if r.mode == Mode::Sigmoid { "σ(z)" } else { "probability" };
+    let mut rows = vec![["class".to_string(), "logit".into(), prob.into(), "dFL/dz".into(), "dCE/dz".into()]];
     for &i in &shown {
         let mark = if i == r.target { "→ " } else { "  " };
         rows.push([
@@ -165,21 +123,10 @@ fn class_table(r: &Focal, logits: &[f64]) -> String {
             num(r.grad_ce[i]),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|c| {
-            rows.iter()
-                .map(|row| row[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect();
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
         let _ = writeln!(out, "  {}", cells.join("  "));
     }
     if hidden > 0 {

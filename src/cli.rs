@@ -73,11 +73,7 @@ impl InputArgs {
     }
 
     pub fn mode(&self) -> Mode {
-        if self.sigmoid {
-            Mode::Sigmoid
-        } else {
-            Mode::Softmax
-        }
+        if self.sigmoid { Mode::Sigmoid } else { Mode::Softmax }
     }
 }
 
@@ -113,11 +109,10 @@ const ASCII_MARKER: Marker = Marker::Custom('*');
 /// The locale's character set, as C programs see it: the first non-empty of
 /// LC_ALL, LC_CTYPE, LANG must name UTF-8.
 fn utf8_locale() -> bool {
-    ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .is_some_and(|v| {
+    ["LC_ALL", "LC_CTYPE", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty())).is_some_and(
+        |v| {
             let v = v.to_ascii_lowercase();
             v.contains("utf-8") || v.contains("utf8")
-        })
+        },
+    )
 }

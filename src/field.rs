@@ -19,13 +19,7 @@ impl Field {
     /// The fields of one example, in the order `params` takes their texts.
     pub const PARAMS: [Field; 4] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha];
     /// Every field, in focus order.
-    pub const ALL: [Field; 5] = [
-        Field::Logits,
-        Field::Target,
-        Field::Gamma,
-        Field::Alpha,
-        Field::Gammas,
-    ];
+    pub const ALL: [Field; 5] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha, Field::Gammas];
 
     pub fn label(self) -> &'static str {
         match self {

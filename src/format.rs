@@ -23,11 +23,7 @@ pub fn sig(x: f64, digits: usize) -> String {
 }
 
 fn trim_zeros(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// How many times smaller FL is than CE, as the paper frames it

@@ -31,11 +31,7 @@ const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
 
 pub const BINDINGS: &[Binding] = &[
     Binding {
-        keys: &[
-            (KeyCode::Tab, NONE),
-            (KeyCode::Down, NONE),
-            (KeyCode::Enter, NONE),
-        ],
+        keys: &[(KeyCode::Tab, NONE), (KeyCode::Down, NONE), (KeyCode::Enter, NONE)],
         label: "Tab ↓ Enter",
         does: "next field",
         hint: "field",
@@ -44,11 +40,7 @@ pub const BINDINGS: &[Binding] = &[
         in_help: false,
     },
     Binding {
-        keys: &[
-            (KeyCode::BackTab, SHIFT),
-            (KeyCode::BackTab, NONE),
-            (KeyCode::Up, NONE),
-        ],
+        keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE), (KeyCode::Up, NONE)],
         label: "⇧Tab ↑",
         does: "previous field",
         hint: "field",
@@ -105,15 +97,9 @@ pub const BINDINGS: &[Binding] = &[
 
 /// The editing keys tui-input handles in every field, for the help.
 pub const EDITING: &[(&str, &str)] = &[
-    (
-        "← → Home End",
-        "move in the field (also ^B ^F ^A ^E, Alt+B/F by word)",
-    ),
+    ("← → Home End", "move in the field (also ^B ^F ^A ^E, Alt+B/F by word)"),
     ("Backspace Del", "delete a character (^W / Alt+D a word)"),
-    (
-        "^U  ^K",
-        "clear the field / delete to its end (^Y puts it back)",
-    ),
+    ("^U  ^K", "clear the field / delete to its end (^Y puts it back)"),
     ("paste", "inserted at the cursor (newlines become spaces)"),
 ];
 
@@ -124,10 +110,7 @@ pub fn binding_for(key: &KeyEvent, help_open: bool) -> Option<&'static Binding> 
         KeyCode::Char(_) => key.modifiers - SHIFT,
         _ => key.modifiers,
     };
-    BINDINGS
-        .iter()
-        .filter(|b| b.in_help || !help_open)
-        .find(|b| b.keys.contains(&(key.code, mods)))
+    BINDINGS.iter().filter(|b| b.in_help || !help_open).find(|b| b.keys.contains(&(key.code, mods)))
 }
 
 /// The action a terminal event asks for, given whether the help is open.

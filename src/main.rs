@@ -12,9 +12,7 @@ use focal_tui::{calc, parse, tui};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            e.exit()
-        }
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
         // One line, not clap's usage block: scripts read stderr.
         Err(e) => return fail(e.to_string().lines().next().unwrap_or("invalid arguments")),
     };
@@ -32,9 +30,7 @@ fn main() -> ExitCode {
 
 fn explore(cli: &Cli) -> ExitCode {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        return fail(
-            "the explorer needs a terminal; for scripts and pipes use `focal-tui calc` (see --help)",
-        );
+        return fail("the explorer needs a terminal; for scripts and pipes use `focal-tui calc` (see --help)");
     }
     // Bad prefill is a command-line error, reported like calc's.
     let texts = cli.input.texts();
@@ -42,10 +38,7 @@ fn explore(cli: &Cli) -> ExitCode {
         Ok(p) => p,
         Err((f, e)) => return fail(&format!("{}: {e}", f.flag())),
     };
-    let gammas_text = cli
-        .gammas
-        .as_deref()
-        .unwrap_or(Field::Gammas.default_text());
+    let gammas_text = cli.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = match parse::gammas(gammas_text) {
         Ok(g) => g,
         Err(e) => return fail(&format!("--gammas: {e}")),
@@ -54,12 +47,7 @@ fn explore(cli: &Cli) -> ExitCode {
         return fail(&e.to_string());
     }
     let [logits, target, gamma, alpha] = texts.map(str::to_string);
-    let mut app = App::new(
-        [logits, target, gamma, alpha, gammas_text.to_string()],
-        params,
-        gammas,
-        cli.look(),
-    );
+    let mut app = App::new([logits, target, gamma, alpha, gammas_text.to_string()], params, gammas, cli.look());
     match tui::run(&mut app) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

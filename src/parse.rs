@@ -17,16 +17,10 @@ pub struct FieldError {
 
 impl FieldError {
     fn at(column: usize, message: String) -> Self {
-        FieldError {
-            column: Some(column),
-            message,
-        }
+        FieldError { column: Some(column), message }
     }
     fn whole(message: impl Into<String>) -> Self {
-        FieldError {
-            column: None,
-            message: message.into(),
-        }
+        FieldError { column: None, message: message.into() }
     }
 }
 
@@ -50,9 +44,7 @@ struct Token {
 pub fn logits(text: &str) -> Result<Vec<f64>, FieldError> {
     let values = numbers(text)?;
     if values.is_empty() {
-        return Err(FieldError::whole(
-            "no logits: type at least one number, e.g. 1.5, -0.8, 0.2",
-        ));
+        return Err(FieldError::whole("no logits: type at least one number, e.g. 1.5, -0.8, 0.2"));
     }
     Ok(values)
 }
@@ -69,20 +61,14 @@ pub fn target(text: &str, k: Option<usize>) -> Result<usize, FieldError> {
             None => FieldError::whole(format!("no target class: type one of {range}")),
             Some(extra) => FieldError::at(
                 extra.column,
-                format!(
-                    "`{}` at column {}: the target is one class ({range})",
-                    extra.text, extra.column
-                ),
+                format!("`{}` at column {}: the target is one class ({range})", extra.text, extra.column),
             ),
         });
     };
     let Ok(t) = token.text.parse::<usize>() else {
         return Err(FieldError::at(
             token.column,
-            format!(
-                "`{}` is not a class index: type a whole number in {range}",
-                token.text
-            ),
+            format!("`{}` is not a class index: type a whole number in {range}", token.text),
         ));
     };
     match k {
@@ -103,14 +89,9 @@ pub fn gamma(text: &str) -> Result<f64, FieldError> {
     let values = numbers(text)?;
     match values.as_slice() {
         [] => Err(FieldError::whole("no γ: type a number ≥ 0, e.g. 2")),
-        [g] if *g < 0.0 => Err(FieldError::whole(format!(
-            "γ = {g} is negative: γ must be ≥ 0"
-        ))),
+        [g] if *g < 0.0 => Err(FieldError::whole(format!("γ = {g} is negative: γ must be ≥ 0"))),
         [g] => Ok(*g + 0.0),
-        _ => Err(FieldError::whole(format!(
-            "γ is one number, got {}",
-            values.len()
-        ))),
+        _ => Err(FieldError::whole(format!("γ is one number, got {}", values.len()))),
     }
 }
 
@@ -118,14 +99,10 @@ pub fn gamma(text: &str) -> Result<f64, FieldError> {
 pub fn gammas(text: &str) -> Result<Vec<f64>, FieldError> {
     let values = numbers(text)?;
     if values.is_empty() {
-        return Err(FieldError::whole(
-            "no γ values: type a list such as 0, 0.5, 1, 2, 5",
-        ));
+        return Err(FieldError::whole("no γ values: type a list such as 0, 0.5, 1, 2, 5"));
     }
     if let Some(g) = values.iter().find(|g| **g < 0.0) {
-        return Err(FieldError::whole(format!(
-            "γ = {g} is negative: every γ must be ≥ 0"
-        )));
+        return Err(FieldError::whole(format!("γ = {g} is negative: every γ must be ≥ 0")));
     }
     Ok(values)
 }
@@ -135,9 +112,7 @@ pub fn gammas(text: &str) -> Result<Vec<f64>, FieldError> {
 pub fn alpha(text: &str, k: Option<usize>, mode: Mode) -> Result<Alpha, FieldError> {
     let values = numbers(text)?;
     if let Some(a) = values.iter().find(|a| **a < 0.0) {
-        return Err(FieldError::whole(format!(
-            "α = {a} is negative: α must be ≥ 0"
-        )));
+        return Err(FieldError::whole(format!("α = {a} is negative: α must be ≥ 0")));
     }
     if mode == Mode::Sigmoid
         && let Some(a) = values.iter().find(|a| **a > 1.0)
@@ -147,15 +122,12 @@ pub fn alpha(text: &str, k: Option<usize>, mode: Mode) -> Result<Alpha, FieldErr
         )));
     }
     match (values.len(), k) {
-        (0, _) => Err(FieldError::whole(
-            "no α: type a number such as 0.25, or one per class",
-        )),
+        (0, _) => Err(FieldError::whole("no α: type a number such as 0.25, or one per class")),
         (1, _) => Ok(Alpha::Scalar(values[0] + 0.0)),
         (n, Some(k)) if n == k => Ok(Alpha::PerClass(values)),
-        (n, Some(k)) => Err(FieldError::whole(format!(
-            "{k} logit{} need 1 α or {k} (one per class), got {n}",
-            plural(k)
-        ))),
+        (n, Some(k)) => {
+            Err(FieldError::whole(format!("{k} logit{} need 1 α or {k} (one per class), got {n}", plural(k))))
+        }
         (_, None) => Ok(Alpha::PerClass(values)),
     }
 }
@@ -182,10 +154,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
     }
     if start < end && chars[start] == '[' {
         if chars[end - 1] != ']' || end - start < 2 {
-            return Err(FieldError::at(
-                start + 1,
-                format!("`[` at column {} is never closed by `]`", start + 1),
-            ));
+            return Err(FieldError::at(start + 1, format!("`[` at column {} is never closed by `]`", start + 1)));
         }
         start += 1;
         end -= 1;
@@ -200,35 +169,22 @@ fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
             i += 1;
         } else if c == ',' {
             if !value_since_comma {
-                let what = if out.is_empty() {
-                    "nothing before"
-                } else {
-                    "empty value before"
-                };
-                return Err(FieldError::at(
-                    i + 1,
-                    format!("{what} `,` at column {}", i + 1),
-                ));
+                let what = if out.is_empty() { "nothing before" } else { "empty value before" };
+                return Err(FieldError::at(i + 1, format!("{what} `,` at column {}", i + 1)));
             }
             value_since_comma = false;
             i += 1;
         } else if c == '[' || c == ']' {
             return Err(FieldError::at(
                 i + 1,
-                format!(
-                    "unexpected `{c}` at column {}: only one pair of [ ] around the whole list",
-                    i + 1
-                ),
+                format!("unexpected `{c}` at column {}: only one pair of [ ] around the whole list", i + 1),
             ));
         } else {
             let begin = i;
             while i < end && !chars[i].is_whitespace() && !matches!(chars[i], ',' | '[' | ']') {
                 i += 1;
             }
-            out.push(Token {
-                text: chars[begin..i].iter().collect(),
-                column: begin + 1,
-            });
+            out.push(Token { text: chars[begin..i].iter().collect(), column: begin + 1 });
             value_since_comma = true;
         }
     }
@@ -238,11 +194,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
 /// One token → a finite f64. Accepts `1`, `-2.5`, `+3`, `3.`, `.5`, `1e-3`,
 /// `-2E+1`, and the Unicode minus `−` that papers and web pages use.
 fn number(token: Token) -> Result<f64, FieldError> {
-    let ascii: String = token
-        .text
-        .chars()
-        .map(|c| if c == '\u{2212}' { '-' } else { c })
-        .collect();
+    let ascii: String = token.text.chars().map(|c| if c == '\u{2212}' { '-' } else { c }).collect();
     let col = token.column;
     if !is_decimal(&ascii) {
         let bare = ascii.trim_start_matches(['+', '-']).to_ascii_lowercase();
@@ -251,20 +203,11 @@ fn number(token: Token) -> Result<f64, FieldError> {
         } else {
             "is not a number"
         };
-        return Err(FieldError::at(
-            col,
-            format!("`{}` at column {col} {why}", token.text),
-        ));
+        return Err(FieldError::at(col, format!("`{}` at column {col} {why}", token.text)));
     }
     match ascii.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(FieldError::at(
-            col,
-            format!(
-                "`{}` at column {col} overflows: |x| must be ≤ 1.8e308",
-                token.text
-            ),
-        )),
+        _ => Err(FieldError::at(col, format!("`{}` at column {col} overflows: |x| must be ≤ 1.8e308", token.text))),
     }
 }
 

@@ -17,33 +17,16 @@ pub struct SummaryLine {
 }
 
 fn line(label: &'static str, value: String, note: impl Into<String>) -> SummaryLine {
-    SummaryLine {
-        label,
-        value,
-        note: note.into(),
-    }
+    SummaryLine { label, value, note: note.into() }
 }
 
 /// FL (the headline) first, then CE, FL/CE, p_t, 1 − p_t, the factor, α_t and
 /// the prediction.
 pub fn summary(p: &Params, r: &Focal) -> Vec<SummaryLine> {
-    let sum = if r.mode == Mode::Sigmoid {
-        "summed over classes"
-    } else {
-        ""
-    };
-    let ratio = if r.cross_entropy > 0.0 {
-        sig(r.focal_loss / r.cross_entropy, 4)
-    } else {
-        "—".into()
-    };
-    let below = times_below(r.focal_loss, r.cross_entropy)
-        .map_or(String::new(), |x| format!("FL is {x} below CE"));
-    let verdict = if r.predicted == r.target {
-        "correct"
-    } else {
-        "wrong"
-    };
+    let sum = if r.mode == Mode::Sigmoid { "summed over classes" } else { "" };
+    let ratio = if r.cross_entropy > 0.0 { sig(r.focal_loss / r.cross_entropy, 4) } else { "—".into() };
+    let below = times_below(r.focal_loss, r.cross_entropy).map_or(String::new(), |x| format!("FL is {x} below CE"));
+    let verdict = if r.predicted == r.target { "correct" } else { "wrong" };
     vec![
         line("focal loss FL", num(r.focal_loss), sum),
         line("cross-entropy CE", num(r.cross_entropy), sum),
@@ -52,11 +35,7 @@ pub fn summary(p: &Params, r: &Focal) -> Vec<SummaryLine> {
         line("1 − p_t", num(r.one_minus_p_t), ""),
         line("(1 − p_t)^γ", num(r.modulating_factor), "modulating factor"),
         line("α_t", num(r.alpha_t), alpha_note(p)),
-        line(
-            "predicted",
-            format!("class {}", r.predicted),
-            format!("{verdict} (target {})", r.target),
-        ),
+        line("predicted", format!("class {}", r.predicted), format!("{verdict} (target {})", r.target)),
     ]
 }
 
@@ -66,12 +45,11 @@ pub fn alpha_note(p: &Params) -> String {
         (Mode::Softmax, Alpha::Scalar(_)) => "scalar α applied to the target class".into(),
         (Mode::Softmax, Alpha::PerClass(_)) => format!("α[{}] of the per-class vector", p.target),
         (Mode::Sigmoid, Alpha::Scalar(a)) => {
-            format!("α for the positive; negatives get 1 − α = {}", num(1.0 - a))
+            format!("positive gets α, negatives 1 − α = {}", num(1.0 - a))
         }
-        (Mode::Sigmoid, Alpha::PerClass(_)) => format!(
-            "α[{}] for the positive; each negative i gets 1 − α[i]",
-            p.target
-        ),
+        (Mode::Sigmoid, Alpha::PerClass(_)) => {
+            format!("positive gets α[{}], negative i 1 − α[i]", p.target)
+        }
     }
 }
 
@@ -88,38 +66,34 @@ pub fn table_header(alpha_t: f64, gamma: f64) -> [String; 5] {
 
 /// One table row, formatted.
 pub fn table_row(x: &PointLoss) -> [String; 5] {
-    [
-        x.p_t,
-        x.one_minus_p_t,
-        x.modulating_factor,
-        x.cross_entropy,
-        x.focal_loss,
-    ]
-    .map(num)
+    [x.p_t, x.one_minus_p_t, x.modulating_factor, x.cross_entropy, x.focal_loss].map(num)
 }
 
 /// Classes to list: all when there are at most `limit`, otherwise the target
-/// and the most probable others, by probability; plus how many are hidden.
+/// and the most probable others; by probability, then index. Also how many
+/// are left out. One pass keeping a sorted top list: O(K) for the usual
+/// inputs, where almost every class loses the first comparison.
 pub fn classes_to_show(r: &Focal, limit: usize) -> (Vec<usize>, usize) {
     let k = r.probabilities.len();
+    let by_probability = |&a: &usize, &b: &usize| r.probabilities[b].total_cmp(&r.probabilities[a]).then(a.cmp(&b));
     if k <= limit {
-        return ((0..k).collect(), 0);
+        let mut all: Vec<usize> = (0..k).collect();
+        all.sort_by(by_probability);
+        return (all, 0);
     }
-    let mut order: Vec<usize> = (0..k).filter(|&i| i != r.target).collect();
     let keep = limit.saturating_sub(1);
-    if keep > 0 {
-        order.select_nth_unstable_by(keep - 1, |&a, &b| {
-            r.probabilities[b].total_cmp(&r.probabilities[a])
-        });
+    let mut top: Vec<usize> = Vec::with_capacity(keep + 1);
+    for i in (0..k).filter(|&i| i != r.target) {
+        if top.len() == keep && top.last().is_none_or(|last| by_probability(&i, last).is_ge()) {
+            continue;
+        }
+        let at = top.partition_point(|j| by_probability(j, &i).is_lt());
+        top.insert(at, i);
+        top.truncate(keep);
     }
-    order.truncate(keep);
-    order.push(r.target);
-    order.sort_by(|&a, &b| {
-        r.probabilities[b]
-            .total_cmp(&r.probabilities[a])
-            .then(a.cmp(&b))
-    });
-    (order, k - keep - 1)
+    let at = top.partition_point(|j| by_probability(j, &r.target).is_lt());
+    top.insert(at, r.target);
+    (top, k - keep - 1)
 }
 
 /// A number for people.

@@ -1,17 +1,22 @@
 //! What the screen shows for one valid input, derived once when the input
-//! changes (never per frame): the result, the classes worth listing, the
-//! table rows and the chart's curves.
+//! changes, never per frame: the result, its text (numbers are formatted
+//! here, not while drawing), the classes worth listing, the table rows and
+//! the chart's curves.
 
-use crate::loss::{Focal, Params, PointLoss, at_probability};
-use crate::report;
+use crate::format::sig;
+use crate::loss::{Focal, Params, at_probability};
+use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
 pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// Classes kept for the class list (the target and the most probable).
 const CLASS_LIMIT: usize = 60;
+/// Significant digits in the class list: five keep its columns narrow.
+const CLASS_DIGITS: usize = 5;
 /// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.
 pub const P_MIN: f64 = 0.01;
-const GRID: usize = 200;
+/// Points per curve: about two per Braille column of a wide chart.
+const GRID: usize = 120;
 
 pub struct Curve {
     pub gamma: f64,
@@ -20,28 +25,53 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
+/// One listed class: its index and probability, and its cells as text
+/// (class, logit, probability, dFL/dz, dCE/dz).
+pub struct ClassRow {
+    pub index: usize,
+    pub probability: f64,
+    pub cells: [String; 5],
+}
+
 pub struct Shown {
     pub params: Params,
     pub result: Focal,
-    /// Class indices to list, most probable first, and how many are left out.
-    pub classes: Vec<usize>,
+    pub summary: Vec<SummaryLine>,
+    /// The target and the most probable classes, most probable first.
+    pub classes: Vec<ClassRow>,
+    /// Classes not in `classes`.
     pub hidden_classes: usize,
-    /// Table rows by p_t; `true` marks the current example's row.
-    pub table: Vec<(PointLoss, bool)>,
+    pub table_header: [String; 5],
+    /// Table rows by p_t, as text; `true` marks the current example's row.
+    pub table: Vec<([String; 5], bool)>,
     pub curves: Vec<Curve>,
 }
 
 impl Shown {
     pub fn new(params: Params, gammas: &[f64]) -> Self {
         let result = params.compute();
-        let (classes, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
-        let alpha_t = result.alpha_t;
-        let mut table: Vec<(PointLoss, bool)> = REFERENCE_P
-            .iter()
-            .map(|&p| (at_probability(p, params.gamma, alpha_t), false))
+        let (listed, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
+        let classes = listed
+            .into_iter()
+            .map(|i| {
+                let mark = if i == result.target { "→" } else { " " };
+                let cells = [
+                    format!("{mark}{i}"),
+                    sig(params.logits[i], CLASS_DIGITS),
+                    sig(result.probabilities[i], CLASS_DIGITS),
+                    sig(result.gradient[i], CLASS_DIGITS),
+                    sig(result.grad_ce[i], CLASS_DIGITS),
+                ];
+                ClassRow { index: i, probability: result.probabilities[i], cells }
+            })
             .collect();
-        let at = table.partition_point(|(row, _)| row.p_t <= result.p_t);
-        table.insert(at, (result.target_row(), true));
+
+        let alpha_t = result.alpha_t;
+        let mut points: Vec<_> =
+            REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
+        let at = points.partition_point(|(row, _)| row.p_t <= result.p_t);
+        points.insert(at, (result.target_row(), true));
+        let table = points.iter().map(|(point, now)| (report::table_row(point), *now)).collect();
 
         let mut list: Vec<f64> = gammas.to_vec();
         if !list.contains(&params.gamma) {
@@ -49,13 +79,11 @@ impl Shown {
         }
         let curves = list
             .into_iter()
-            .map(|gamma| Curve {
-                gamma,
-                current: gamma == params.gamma,
-                points: curve(gamma, alpha_t),
-            })
+            .map(|gamma| Curve { gamma, current: gamma == params.gamma, points: curve(gamma, alpha_t) })
             .collect();
         Shown {
+            summary: report::summary(&params, &result),
+            table_header: report::table_header(alpha_t, params.gamma),
             params,
             result,
             classes,

@@ -33,21 +33,13 @@ impl Theme {
             text: Style::new(),
             muted: fg(Color::DarkGray),
             title: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            focus: fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
+            focus: fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD),
             error: fg(Color::Red).add_modifier(Modifier::BOLD),
-            stale: fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            stale: fg(Color::Magenta).add_modifier(Modifier::BOLD),
             headline: fg(Color::Green).add_modifier(Modifier::BOLD),
             target: fg(Color::Yellow).add_modifier(Modifier::BOLD),
             key: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            series: [
-                fg(Color::Blue),
-                fg(Color::Magenta),
-                fg(Color::Cyan),
-                fg(Color::Green),
-                fg(Color::Red),
-            ],
+            series: [fg(Color::Blue), fg(Color::Magenta), fg(Color::Cyan), fg(Color::Green), fg(Color::Red)],
             current: fg(Color::Yellow).add_modifier(Modifier::BOLD),
             bar: fg(Color::Blue),
         }
@@ -87,11 +79,7 @@ pub struct Look {
 
 impl Look {
     pub fn new(mono: bool, marker: Marker, unicode: bool) -> Self {
-        Look {
-            theme: if mono { Theme::mono() } else { Theme::color() },
-            marker,
-            unicode,
-        }
+        Look { theme: if mono { Theme::mono() } else { Theme::color() }, marker, unicode }
     }
 
     /// The point that marks the current example on the chart.
@@ -102,14 +90,8 @@ impl Look {
     /// A probability bar of `width` cells filled to `fraction`.
     pub fn bar(&self, fraction: f64, width: usize) -> String {
         let filled = (fraction.clamp(0.0, 1.0) * width as f64).round() as usize;
-        let (on, off) = if self.unicode {
-            ('█', '·')
-        } else {
-            ('#', '.')
-        };
-        std::iter::repeat_n(on, filled)
-            .chain(std::iter::repeat_n(off, width - filled))
-            .collect()
+        let (on, off) = if self.unicode { ('█', '·') } else { ('#', '.') };
+        std::iter::repeat_n(on, filled).chain(std::iter::repeat_n(off, width - filled)).collect()
     }
 }
 

@@ -55,20 +55,12 @@ fn typing_recomputes_on_every_key() {
 #[test]
 fn editing_keys_reach_the_field() {
     let mut app = app();
-    app.handle_events([
-        key(KeyCode::Home),
-        key(KeyCode::Delete),
-        key(KeyCode::Delete),
-        key(KeyCode::Delete),
-    ]);
+    app.handle_events([key(KeyCode::Home), key(KeyCode::Delete), key(KeyCode::Delete), key(KeyCode::Delete)]);
     assert_eq!(app.input(Field::Logits).value(), ", -0.8, 0.2");
     app.handle_events([ctrl('u')]);
     assert_eq!(app.input(Field::Logits).value(), "");
     assert!(app.stale);
-    assert_eq!(
-        app.errors[0].as_ref().unwrap().message,
-        "no logits: type at least one number, e.g. 1.5, -0.8, 0.2"
-    );
+    assert_eq!(app.errors[0].as_ref().unwrap().message, "no logits: type at least one number, e.g. 1.5, -0.8, 0.2");
 }
 
 #[test]
@@ -80,10 +72,7 @@ fn focus_moves_with_tab_arrows_and_enter_and_wraps() {
     assert_eq!(app.focus, Field::Alpha);
     app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
     assert_eq!(app.focus, Field::Logits);
-    app.handle_events([Event::Key(KeyEvent::new(
-        KeyCode::BackTab,
-        KeyModifiers::SHIFT,
-    ))]);
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))]);
     assert_eq!(app.focus, Field::Gammas);
     app.handle_events([key(KeyCode::Up)]);
     assert_eq!(app.focus, Field::Alpha);
@@ -97,10 +86,7 @@ fn invalid_input_keeps_the_last_result_and_names_the_token() {
     assert!(app.stale);
     let err = app.errors[Field::Logits.index()].as_ref().unwrap();
     assert_eq!(err.message, "`x` at column 17 is not a number");
-    assert_eq!(
-        app.shown.result, before,
-        "the last valid result stays on screen"
-    );
+    assert_eq!(app.shown.result, before, "the last valid result stays on screen");
     app.handle_events([key(KeyCode::Backspace)]);
     app.handle_events(typed("3"));
     assert!(!app.stale);
@@ -113,10 +99,7 @@ fn target_is_checked_against_the_number_of_logits() {
     let mut app = app();
     app.handle_events([key(KeyCode::Tab), key(KeyCode::Backspace)]);
     app.handle_events(typed("3"));
-    assert_eq!(
-        app.errors[1].as_ref().unwrap().message,
-        "class 3 does not exist: 3 logits give classes 0..2"
-    );
+    assert_eq!(app.errors[1].as_ref().unwrap().message, "class 3 does not exist: 3 logits give classes 0..2");
     // Adding a fourth logit makes class 3 valid without touching the target field.
     app.handle_events([key(KeyCode::BackTab)]);
     app.handle_events(typed(" 9"));
@@ -127,26 +110,12 @@ fn target_is_checked_against_the_number_of_logits() {
 #[test]
 fn gamma_edits_change_the_loss_and_the_chart() {
     let mut app = app();
-    app.handle_events([
-        key(KeyCode::Tab),
-        key(KeyCode::Tab),
-        key(KeyCode::Backspace),
-    ]);
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), key(KeyCode::Backspace)]);
     app.handle_events(typed("3"));
     // mpmath: [1.5, -0.8, 0.2], target 1, γ 3, α 0.25 → 0.52108804818757302413
     assert!(close(app.shown.result.focal_loss, 0.521_088_048_187_573));
-    let current: Vec<f64> = app
-        .shown
-        .curves
-        .iter()
-        .filter(|c| c.current)
-        .map(|c| c.gamma)
-        .collect();
-    assert_eq!(
-        current,
-        vec![3.0],
-        "γ = 3 is not in the list, so it is added and emphasised"
-    );
+    let current: Vec<f64> = app.shown.curves.iter().filter(|c| c.current).map(|c| c.gamma).collect();
+    assert_eq!(current, vec![3.0], "γ = 3 is not in the list, so it is added and emphasised");
     assert_eq!(app.shown.curves.len(), 6);
 }
 
@@ -170,11 +139,7 @@ fn bracketed_paste_inserts_at_the_cursor_and_flattens_lines() {
     // mpmath: [1, 2, 3], target 1, γ 2, α 0.25 → 0.20073695609103563433
     assert!(close(app.shown.result.focal_loss, 0.200_736_956_091_035_63));
     // In the middle of the text.
-    app.handle_events([
-        key(KeyCode::Home),
-        key(KeyCode::Right),
-        Event::Paste("0, ".into()),
-    ]);
+    app.handle_events([key(KeyCode::Home), key(KeyCode::Right), Event::Paste("0, ".into())]);
     assert_eq!(app.input(Field::Logits).value(), "[0, 1,  2, 3]  ");
     assert_eq!(app.input(Field::Logits).cursor(), 4);
 }
@@ -182,9 +147,7 @@ fn bracketed_paste_inserts_at_the_cursor_and_flattens_lines() {
 #[test]
 fn ten_thousand_pasted_logits_as_a_key_burst() {
     let mut app = app();
-    let text: String = (0..10_000)
-        .map(|i| format!("{}, ", (i % 13) as f64 / 4.0))
-        .collect();
+    let text: String = (0..10_000).map(|i| format!("{}, ", (i % 13) as f64 / 4.0)).collect();
     let mut events = vec![ctrl('u')];
     events.extend(typed(&text));
     app.handle_events(events);
@@ -199,11 +162,7 @@ fn help_opens_closes_and_swallows_typing() {
     app.handle_events(typed("?"));
     assert!(app.help);
     app.handle_events(typed("12"));
-    assert_eq!(
-        app.input(Field::Logits).value(),
-        "1.5, -0.8, 0.2",
-        "typing under the help edits nothing"
-    );
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2", "typing under the help edits nothing");
     app.handle_events([key(KeyCode::Esc)]);
     assert!(!app.help && !app.quit);
     app.handle_events([key(KeyCode::F(1))]);
@@ -254,8 +213,5 @@ fn key_releases_and_unbound_keys_change_nothing() {
     assert!(!app.handle_events([Event::Key(release)]));
     assert!(!app.handle_events([key(KeyCode::F(9))]));
     assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
-    assert!(
-        app.handle_events([Event::Resize(100, 30)]),
-        "a resize redraws"
-    );
+    assert!(app.handle_events([Event::Resize(100, 30)]), "a resize redraws");
 }

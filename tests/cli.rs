@@ -7,20 +7,12 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_focal-tui"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_focal-tui")).args(args).env("NO_COLOR", "1").output().expect("binary runs")
 }
 
 fn stdout(args: &[&str]) -> String {
     let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -33,17 +25,7 @@ fn close(v: &Value, want: f64) -> bool {
     (got - want).abs() <= 1e-12 * want.abs()
 }
 
-const SEED_1: [&str; 9] = [
-    "calc",
-    "--logits",
-    "-1, 3, -0.5",
-    "--target",
-    "1",
-    "--gamma",
-    "2",
-    "--alpha",
-    "0.25",
-];
+const SEED_1: [&str; 9] = ["calc", "--logits", "-1, 3, -0.5", "--target", "1", "--gamma", "2", "--alpha", "0.25"];
 
 #[test]
 fn text_report_has_exact_digits_aligned() {
@@ -62,10 +44,7 @@ fn text_report_has_exact_digits_aligned() {
     ] {
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
     }
-    assert!(
-        !out.contains("2.4885"),
-        "the seed's wrong rounding must not appear"
-    );
+    assert!(!out.contains("2.4885"), "the seed's wrong rounding must not appear");
     assert!(out.lines().all(|l| l == l.trim_end()), "no trailing spaces");
 }
 
@@ -110,32 +89,15 @@ fn json_has_exactly_the_documented_keys() {
 
 #[test]
 fn json_floats_round_trip_and_are_never_null() {
-    let out = stdout(&[
-        "calc",
-        "--json",
-        "--logits",
-        "1.7e308 -1.7e308 0",
-        "--target",
-        "1",
-        "--gamma",
-        "0.5",
-    ]);
-    assert!(
-        !out.contains("null") && !out.contains("NaN") && !out.contains("inf"),
-        "{out}"
-    );
+    let out = stdout(&["calc", "--json", "--logits", "1.7e308 -1.7e308 0", "--target", "1", "--gamma", "0.5"]);
+    assert!(!out.contains("null") && !out.contains("NaN") && !out.contains("inf"), "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["logits"][0].as_f64(), Some(1.7e308));
     // CE = 3.4e308 exceeds f64: saturated, not inf.
     assert_eq!(v["cross_entropy"].as_f64(), Some(f64::MAX));
     // Shortest round trip: 0.1 prints as 0.1, not 0.1000000000000000055511.
-    let v = json(&[
-        "calc", "--json", "--logits", "0.1 0.2", "--target", "0", "--alpha", "0.1",
-    ]);
-    assert!(
-        stdout(&["calc", "--json", "--logits", "0.1 0.2", "--target", "0"])
-            .contains("\"logits\":[0.1,0.2]")
-    );
+    let v = json(&["calc", "--json", "--logits", "0.1 0.2", "--target", "0", "--alpha", "0.1"]);
+    assert!(stdout(&["calc", "--json", "--logits", "0.1 0.2", "--target", "0"]).contains("\"logits\":[0.1,0.2]"));
     assert_eq!(v["alpha"], 0.1);
 }
 
@@ -156,59 +118,29 @@ fn confident_cases_are_exact() {
     assert_eq!(v["cross_entropy"].as_f64(), Some(1000.0));
     // [0, 800] target 1, γ = 0.1: the factor is e^-80 = 1.8048513878454153e-35
     // although 1 − p_t = e^-800 underflows.
-    let v = json(&[
-        "calc", "--json", "--logits", "0, 800", "--target", "1", "--gamma", "0.1",
-    ]);
+    let v = json(&["calc", "--json", "--logits", "0, 800", "--target", "1", "--gamma", "0.1"]);
     assert!(close(&v["modulating_factor"], 1.804_851_387_845_415_3e-35));
 }
 
 #[test]
 fn sigmoid_mode_adds_per_class_loss() {
-    let v = json(&[
-        "calc",
-        "--json",
-        "--sigmoid",
-        "--logits",
-        "0 0",
-        "--target",
-        "1",
-        "--gamma",
-        "0",
-    ]);
+    let v = json(&["calc", "--json", "--sigmoid", "--logits", "0 0", "--target", "1", "--gamma", "0"]);
     assert_eq!(v["mode"], "sigmoid");
     // γ = 0: 0.75·ln 2 for the negative, 0.25·ln 2 for the positive.
     let per = v["per_class_loss"].as_array().unwrap();
-    assert!(
-        close(&per[0], 0.75 * std::f64::consts::LN_2)
-            && close(&per[1], 0.25 * std::f64::consts::LN_2)
-    );
+    assert!(close(&per[0], 0.75 * std::f64::consts::LN_2) && close(&per[1], 0.25 * std::f64::consts::LN_2));
     assert!(close(&v["focal_loss"], std::f64::consts::LN_2));
     let out = stdout(&["calc", "--sigmoid", "--logits", "0 0", "--target", "1"]);
-    assert!(
-        out.contains("positive gets α, negatives 1 − α = 0.75"),
-        "{out}"
-    );
+    assert!(out.contains("positive gets α, negatives 1 − α = 0.75"), "{out}");
 }
 
 #[test]
 fn many_classes_list_the_target_and_the_top() {
-    let logits: Vec<String> = (0..1000)
-        .map(|i| format!("{}", (i % 97) as f64 / 10.0))
-        .collect();
+    let logits: Vec<String> = (0..1000).map(|i| format!("{}", (i % 97) as f64 / 10.0)).collect();
     let out = stdout(&["calc", "--logits", &logits.join(","), "--target", "500"]);
-    assert!(
-        out.contains("… 980 more classes (--json lists all)"),
-        "{out}"
-    );
+    assert!(out.contains("… 980 more classes (--json lists all)"), "{out}");
     assert!(out.contains("→ 500"));
-    let v = json(&[
-        "calc",
-        "--json",
-        "--logits",
-        &logits.join(","),
-        "--target",
-        "500",
-    ]);
+    let v = json(&["calc", "--json", "--logits", &logits.join(","), "--target", "500"]);
     assert_eq!(v["gradient"].as_array().unwrap().len(), 1000);
 }
 
@@ -216,70 +148,25 @@ fn many_classes_list_the_target_and_the_top() {
 #[test]
 fn bad_input_is_one_line_and_status_2() {
     let cases: &[(&[&str], &str)] = &[
-        (
-            &["calc", "--logits", ""],
-            "focal-tui: --logits: no logits: type at least one number, e.g. 1.5, -0.8, 0.2",
-        ),
-        (
-            &["calc", "--logits", "1,,2"],
-            "focal-tui: --logits: empty value before `,` at column 3",
-        ),
-        (
-            &["calc", "--logits", "1, x, 2"],
-            "focal-tui: --logits: `x` at column 4 is not a number",
-        ),
-        (
-            &["calc", "--logits", "nan 1"],
-            "focal-tui: --logits: `nan` at column 1 is not a finite number",
-        ),
-        (
-            &["calc", "--logits", "1 inf"],
-            "focal-tui: --logits: `inf` at column 3 is not a finite number",
-        ),
-        (
-            &["calc", "--logits", "1e999"],
-            "focal-tui: --logits: `1e999` at column 1 overflows: |x| must be ≤ 1.8e308",
-        ),
-        (
-            &["calc", "--target", "3"],
-            "focal-tui: --target: class 3 does not exist: 3 logits give classes 0..2",
-        ),
-        (
-            &["calc", "--target", "-1"],
-            "focal-tui: --target: `-1` is not a class index: type a whole number in 0..2",
-        ),
-        (
-            &["calc", "--target", "one"],
-            "focal-tui: --target: `one` is not a class index: type a whole number in 0..2",
-        ),
-        (
-            &["calc", "--gamma", "-2"],
-            "focal-tui: --gamma: γ = -2 is negative: γ must be ≥ 0",
-        ),
-        (
-            &["calc", "--gamma", "nan"],
-            "focal-tui: --gamma: `nan` at column 1 is not a finite number",
-        ),
-        (
-            &["calc", "--alpha", "-0.25"],
-            "focal-tui: --alpha: α = -0.25 is negative: α must be ≥ 0",
-        ),
-        (
-            &["calc", "--alpha", "0.1 0.2"],
-            "focal-tui: --alpha: 3 logits need 1 α or 3 (one per class), got 2",
-        ),
+        (&["calc", "--logits", ""], "focal-tui: --logits: no logits: type at least one number, e.g. 1.5, -0.8, 0.2"),
+        (&["calc", "--logits", "1,,2"], "focal-tui: --logits: empty value before `,` at column 3"),
+        (&["calc", "--logits", "1, x, 2"], "focal-tui: --logits: `x` at column 4 is not a number"),
+        (&["calc", "--logits", "nan 1"], "focal-tui: --logits: `nan` at column 1 is not a finite number"),
+        (&["calc", "--logits", "1 inf"], "focal-tui: --logits: `inf` at column 3 is not a finite number"),
+        (&["calc", "--logits", "1e999"], "focal-tui: --logits: `1e999` at column 1 overflows: |x| must be ≤ 1.8e308"),
+        (&["calc", "--target", "3"], "focal-tui: --target: class 3 does not exist: 3 logits give classes 0..2"),
+        (&["calc", "--target", "-1"], "focal-tui: --target: `-1` is not a class index: type a whole number in 0..2"),
+        (&["calc", "--target", "one"], "focal-tui: --target: `one` is not a class index: type a whole number in 0..2"),
+        (&["calc", "--gamma", "-2"], "focal-tui: --gamma: γ = -2 is negative: γ must be ≥ 0"),
+        (&["calc", "--gamma", "nan"], "focal-tui: --gamma: `nan` at column 1 is not a finite number"),
+        (&["calc", "--alpha", "-0.25"], "focal-tui: --alpha: α = -0.25 is negative: α must be ≥ 0"),
+        (&["calc", "--alpha", "0.1 0.2"], "focal-tui: --alpha: 3 logits need 1 α or 3 (one per class), got 2"),
         (
             &["calc", "--sigmoid", "--alpha", "2"],
             "focal-tui: --alpha: α = 2 is above 1: in sigmoid mode negatives get 1 − α, so α must be in [0, 1]",
         ),
-        (
-            &["calc", "--bogus"],
-            "focal-tui: unexpected argument '--bogus' found",
-        ),
-        (
-            &["calc", "--logits"],
-            "focal-tui: a value is required for '--logits <LIST>' but none was supplied",
-        ),
+        (&["calc", "--bogus"], "focal-tui: unexpected argument '--bogus' found"),
+        (&["calc", "--logits"], "focal-tui: a value is required for '--logits <LIST>' but none was supplied"),
     ];
     for (args, want) in cases {
         let out = run(args);

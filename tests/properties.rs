@@ -97,9 +97,11 @@ proptest! {
         t_pick in any::<prop::sample::Index>(),
         gamma in prop::num::f64::POSITIVE | prop::num::f64::ZERO,
         a in 0.0..=1.0f64,
+        big in 1.0..f64::MAX,
     ) {
         let t = t_pick.index(z.len());
-        for f in [softmax_focal as LossFn, sigmoid_focal] {
+        // Sigmoid α is in [0, 1]; softmax takes any finite α ≥ 0, however large.
+        for (f, a) in [(softmax_focal as LossFn, a), (sigmoid_focal, a), (softmax_focal, big)] {
             let r = f(&z, t, gamma, &Alpha::Scalar(a));
             let scalars = [r.p_t, r.one_minus_p_t, r.modulating_factor, r.cross_entropy, r.focal_loss, r.alpha_t];
             prop_assert!(scalars.iter().chain(&r.probabilities).chain(&r.gradient).chain(&r.grad_ce).all(|x| x.is_finite()), "{r:?}");
@@ -114,11 +116,7 @@ fn gamma_below_one_near_certainty_has_a_finite_gradient() {
     for gap in [20.0, 40.0, 400.0, 800.0, 1e300] {
         for gamma in [0.1, 0.5, 0.9] {
             let r = softmax_focal(&[0.0, gap], 1, gamma, &Alpha::Scalar(0.25));
-            assert!(
-                r.gradient.iter().all(|g| g.is_finite()),
-                "gap {gap} γ {gamma}: {:?}",
-                r.gradient
-            );
+            assert!(r.gradient.iter().all(|g| g.is_finite()), "gap {gap} γ {gamma}: {:?}", r.gradient);
         }
     }
 }

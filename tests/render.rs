@@ -18,10 +18,7 @@ fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
 }
 
 fn keys(app: &mut App, text: &str) {
-    app.handle_events(
-        text.chars()
-            .map(|c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))),
-    );
+    app.handle_events(text.chars().map(|c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))));
 }
 
 fn invalid() -> App {
@@ -38,11 +35,8 @@ fn help() -> App {
 
 #[test]
 fn snapshots() {
-    let cases: [(&str, App); 3] = [
-        ("default", App::with_defaults(Look::default())),
-        ("invalid", invalid()),
-        ("help", help()),
-    ];
+    let cases: [(&str, App); 3] =
+        [("default", App::with_defaults(Look::default())), ("invalid", invalid()), ("help", help())];
     for (name, app) in &cases {
         for (w, h) in [(80, 24), (120, 40)] {
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(app, w, h).backend());
@@ -62,13 +56,8 @@ fn lower_panes_of_the_standard_layout() {
 #[test]
 fn thousands_of_classes_list_the_target_and_the_top() {
     let mut app = App::with_defaults(Look::default());
-    let logits: String = (0..5000)
-        .map(|i| format!("{} ", (i * 37 % 101) as f64 / 10.0))
-        .collect();
-    app.handle_events([
-        Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        Event::Paste(logits),
-    ]);
+    let logits: String = (0..5000).map(|i| format!("{} ", (i * 37 % 101) as f64 / 10.0)).collect();
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)), Event::Paste(logits)]);
     let screen = format!("{}", draw(&app, 120, 40).backend());
     assert!(screen.contains("→1 "), "the target is listed:\n{screen}");
     assert!(screen.contains("more"), "the rest is counted:\n{screen}");
@@ -80,10 +69,7 @@ fn the_chart_legend_is_visible_in_both_layouts() {
     for (w, h) in [(80, 24), (120, 40)] {
         let screen = format!("{}", draw(&app, w, h).backend());
         for name in ["γ=0 ", "γ=0.5", "γ=1 ", "γ=2 ◀", "γ=5", "now"] {
-            assert!(
-                screen.contains(name),
-                "{w}×{h}: legend entry {name:?} missing:\n{screen}"
-            );
+            assert!(screen.contains(name), "{w}×{h}: legend entry {name:?} missing:\n{screen}");
         }
     }
 }
@@ -98,51 +84,27 @@ fn tiny_sizes_show_the_loss_and_never_panic() {
     }
     let mut help = help();
     keys(&mut help, "");
-    for (w, h) in [
-        (1, 1),
-        (2, 1),
-        (59, 15),
-        (60, 16),
-        (119, 31),
-        (120, 32),
-        (300, 80),
-    ] {
+    for (w, h) in [(1, 1), (2, 1), (59, 15), (60, 16), (119, 31), (120, 32), (300, 80)] {
         draw(&help, w, h);
     }
-    let screen = format!(
-        "{}",
-        draw(&App::with_defaults(Look::default()), 40, 10).backend()
-    );
+    let screen = format!("{}", draw(&App::with_defaults(Look::default()), 40, 10).backend());
     assert!(screen.contains("FL = 0.562143"), "{screen}");
 }
 
 #[test]
 fn monochrome_has_no_colour_on_any_cell() {
-    for mut app in [
-        App::with_defaults(Look::new(true, Marker::Braille, true)),
-        {
-            let mut a = App::with_defaults(Look::new(true, Marker::Braille, true));
-            keys(&mut a, "x?");
-            a
-        },
-    ] {
+    for mut app in [App::with_defaults(Look::new(true, Marker::Braille, true)), {
+        let mut a = App::with_defaults(Look::new(true, Marker::Braille, true));
+        keys(&mut a, "x?");
+        a
+    }] {
         keys(&mut app, "");
         for (w, h) in [(80, 24), (120, 40)] {
             let t = draw(&app, w, h);
             let buffer = t.backend().buffer();
-            assert!(
-                buffer
-                    .content()
-                    .iter()
-                    .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
-            );
+            assert!(buffer.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
             // Meaning is kept: the focused field label is reversed.
-            assert!(
-                buffer
-                    .content()
-                    .iter()
-                    .any(|c| c.modifier.contains(Modifier::REVERSED))
-            );
+            assert!(buffer.content().iter().any(|c| c.modifier.contains(Modifier::REVERSED)));
         }
     }
 }

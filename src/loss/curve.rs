@@ -21,11 +21,7 @@ pub struct PointLoss {
 /// infinite CE, so callers keep `p > 0`.
 pub fn at_probability(p: f64, gamma: f64, alpha_t: f64) -> PointLoss {
     let one_minus = 1.0 - p;
-    let modulating_factor = if gamma == 0.0 {
-        1.0
-    } else {
-        one_minus.powf(gamma)
-    };
+    let modulating_factor = if gamma == 0.0 { 1.0 } else { one_minus.powf(gamma) };
     let cross_entropy = -p.ln() + 0.0;
     PointLoss {
         p_t: p,

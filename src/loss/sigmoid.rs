@@ -43,35 +43,20 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let mut target_term = (0.0, 0.0, 0.0, 0.0);
     for (i, &z) in logits.iter().enumerate() {
         let positive = i == target;
-        let (u, sign, weight) = if positive {
-            (z, -1.0, alpha.of(i))
-        } else {
-            (-z, 1.0, 1.0 - alpha.of(i))
-        };
+        let (u, sign, weight) = if positive { (z, -1.0, alpha.of(i)) } else { (-z, 1.0, 1.0 - alpha.of(i)) };
         // One exp and one ln_1p serve σ(±u) and softplus(±u):
         // softplus(x) = max(x, 0) + ln_1p(e^-|x|).
         let e = (-u.abs()).exp();
         let l = e.ln_1p();
-        let (p, one_minus) = if u >= 0.0 {
-            (1.0 / (1.0 + e), e / (1.0 + e))
-        } else {
-            (e / (1.0 + e), 1.0 / (1.0 + e))
-        };
+        let (p, one_minus) = if u >= 0.0 { (1.0 / (1.0 + e), e / (1.0 + e)) } else { (e / (1.0 + e), 1.0 / (1.0 + e)) };
         let b = (-u).max(0.0) + l; // BCE = softplus(−u)
-        let ln_m = if gamma == 0.0 {
-            0.0
-        } else {
-            -gamma * (u.max(0.0) + l)
-        };
+        let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * (u.max(0.0) + l) };
         let m = ln_m.exp();
         let p_b = if p == 0.0 { 0.0 } else { p * b };
         // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
         let ln_b = || if b >= f64::MIN_POSITIVE { b.ln() } else { -u };
         terms.push(weighted_product(weight, m, ln_m, b, ln_b));
-        gradient.push(finish(
-            sign * weight * m * (one_minus + gamma * p_b),
-            &mut saturated,
-        ));
+        gradient.push(finish(sign * weight * m * (one_minus + gamma * p_b), &mut saturated));
         grad_ce.push(sign * one_minus + 0.0);
         probabilities.push(if positive { p } else { one_minus });
         bce.push(b);
@@ -82,10 +67,7 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let (alpha_t, one_minus_p_t, modulating_factor, target_ce) = target_term;
     let focal_loss = finish(neumaier(terms.iter().copied()), &mut saturated);
     let cross_entropy = finish(neumaier(bce), &mut saturated);
-    let per_class_loss = terms
-        .into_iter()
-        .map(|x| finish(x, &mut saturated))
-        .collect();
+    let per_class_loss = terms.into_iter().map(|x| finish(x, &mut saturated)).collect();
     Focal {
         mode: Mode::Sigmoid,
         target,

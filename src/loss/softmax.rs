@@ -59,21 +59,13 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     // p, 1 − p, ln(1 − p), CE and ln CE for the target, by regime.
     let (p, one_minus, ln_one_minus, ce, ln_ce);
     if target == j && s < 1.0 {
-        let ln_s = if s >= 1e-290 {
-            s.ln()
-        } else {
-            ln_mass_of_others(logits, target)
-        };
+        let ln_s = if s >= 1e-290 { s.ln() } else { ln_mass_of_others(logits, target) };
         p = 1.0 / denom;
         one_minus = s / denom;
         ln_one_minus = ln_s - ln_denom;
         ce = ln_denom;
         // CE = ln_1p(S) = S(1 − S/2 + …): below the normal range ln CE = ln S.
-        ln_ce = if ce >= f64::MIN_POSITIVE {
-            ce.ln()
-        } else {
-            ln_s
-        };
+        ln_ce = if ce >= f64::MIN_POSITIVE { ce.ln() } else { ln_s };
     } else {
         p = e[target] / denom;
         one_minus = 1.0 - p;
@@ -88,17 +80,10 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         };
     }
 
-    let ln_m = if gamma == 0.0 {
-        0.0
-    } else {
-        gamma * ln_one_minus
-    };
+    let ln_m = if gamma == 0.0 { 0.0 } else { gamma * ln_one_minus };
     let m = ln_m.exp();
     let alpha_t = alpha.of(target);
-    let focal_loss = finish(
-        weighted_product(alpha_t, m, ln_m, ce, || ln_ce),
-        &mut saturated,
-    );
+    let focal_loss = finish(weighted_product(alpha_t, m, ln_m, ce, || ln_ce), &mut saturated);
     let ce = finish(ce, &mut saturated);
 
     // p·CE ≤ 1/e; p = 0 only where CE is huge, and 0·CE must stay 0.
@@ -114,15 +99,19 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
+    let mut gradient = Vec::with_capacity(k);
     for x in &mut probabilities {
         *x /= denom;
+        gradient.push(scale * *x);
     }
-    let grad_t = finish(grad_t, &mut saturated);
-    let mut gradient: Vec<f64> = probabilities
-        .iter()
-        .map(|&pi| finish(scale * pi, &mut saturated))
-        .collect();
-    gradient[target] = grad_t;
+    // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
+    // then a p_i of 0 must give 0, not ∞·0.
+    if scale.is_infinite() {
+        for (g, &p) in gradient.iter_mut().zip(&probabilities) {
+            *g = if p == 0.0 { 0.0 } else { finish(*g, &mut saturated) };
+        }
+    }
+    gradient[target] = finish(grad_t, &mut saturated);
     let mut grad_ce = probabilities.clone();
     grad_ce[target] = -one_minus + 0.0;
 
@@ -149,13 +138,7 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
 /// it is exact where the sum itself underflows; −∞ when there is no other
 /// class or every difference overflows.
 fn ln_mass_of_others(logits: &[f64], target: usize) -> f64 {
-    let others = || {
-        logits
-            .iter()
-            .enumerate()
-            .filter(move |&(i, _)| i != target)
-            .map(|(_, &z)| z)
-    };
+    let others = || logits.iter().enumerate().filter(move |&(i, _)| i != target).map(|(_, &z)| z);
     let Some(top) = others().reduce(f64::max) else {
         return f64::NEG_INFINITY;
     };
@@ -179,21 +162,14 @@ mod tests {
     fn seed_example_1_is_exact_not_the_seeds_rounding() {
         let r = softmax_focal(&[-1.0, 3.0, -0.5], 1, 2.0, &Alpha::Scalar(0.25));
         // mpmath (40 digits): 2.5353610976403687625e-5; the seed page says 2.4885e-5.
-        assert!(
-            close(r.focal_loss, 2.535_361_097_640_369e-5),
-            "{}",
-            r.focal_loss
-        );
+        assert!(close(r.focal_loss, 2.535_361_097_640_369e-5), "{}", r.focal_loss);
     }
 
     #[test]
     fn single_class_is_zero_loss_zero_gradient() {
         for gamma in [0.0, 0.5, 2.0] {
             let r = softmax_focal(&[3.0], 0, gamma, &Alpha::Scalar(0.25));
-            assert_eq!(
-                (r.p_t, r.one_minus_p_t, r.cross_entropy, r.focal_loss),
-                (1.0, 0.0, 0.0, 0.0)
-            );
+            assert_eq!((r.p_t, r.one_minus_p_t, r.cross_entropy, r.focal_loss), (1.0, 0.0, 0.0, 0.0));
             assert_eq!(r.gradient, vec![0.0]);
             assert_eq!(r.modulating_factor, if gamma == 0.0 { 1.0 } else { 0.0 });
         }

@@ -15,11 +15,7 @@ pub fn neumaier(terms: impl IntoIterator<Item = f64>) -> f64 {
         if t.is_infinite() {
             return t; // overflowed: the caller saturates
         }
-        carry += if sum.abs() >= x.abs() {
-            (sum - t) + x
-        } else {
-            (x - t) + sum
-        };
+        carry += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
         sum = t;
     }
     sum + carry

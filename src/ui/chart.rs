@@ -6,11 +6,16 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
 
 use crate::app::App;
 use crate::format::sig;
 use crate::shown::Curve;
+
+/// "FL vs p_t" and the α_t the curves use.
+pub fn title(app: &App) -> Line<'static> {
+    Line::styled(format!(" FL vs p_t · α_t = {} ", sig(app.shown.result.alpha_t, 3)), app.look.theme.title)
+}
 
 /// Below this height ratatui's boxed legend (a line per curve) cannot fit,
 /// so the legend becomes one line above the plot.
@@ -29,11 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let style = if c.current {
-                theme.current
-            } else {
-                theme.series[i % theme.series.len()]
-            };
+            let style = if c.current { theme.current } else { theme.series[i % theme.series.len()] };
             Dataset::default()
                 .name(curve_name(c))
                 .marker(look.marker)
@@ -55,29 +56,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let plot = if boxed {
         area
     } else {
-        let [legend, plot] =
-            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let [legend, plot] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let spans = datasets_legend(app, off_scale);
-        frame.render_widget(Paragraph::new(Line::from(spans)), legend);
+        frame.render_widget(Line::from(spans), legend);
         plot
     };
     let label = |x: f64| Span::styled(sig(x, 3), theme.muted);
+    // A middle label on a short axis lands next to an end one: leave it out.
+    let y_labels = if plot.height >= 8 {
+        vec![label(0.0), label(y_max / 2.0), label(y_max)]
+    } else {
+        vec![label(0.0), label(y_max)]
+    };
+    // Axis titles would be drawn over the curves (ratatui puts them inside
+    // the plot): the pane title names the axes instead.
     let chart = Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .title(Span::styled("p_t", theme.muted))
-                .bounds([0.0, 1.0])
-                .labels([label(0.0), label(0.5), label(1.0)]),
-        )
-        .y_axis(
-            Axis::default()
-                .title(Span::styled(
-                    format!("FL (α_t={})", sig(shown.result.alpha_t, 3)),
-                    theme.muted,
-                ))
-                .bounds([0.0, y_max])
-                .labels([label(0.0), label(y_max / 2.0), label(y_max)]),
-        )
+        .x_axis(Axis::default().bounds([0.0, 1.0]).labels([label(0.0), label(0.5), label(1.0)]))
+        .y_axis(Axis::default().bounds([0.0, y_max]).labels(y_labels))
         .legend_position(boxed.then_some(LegendPosition::TopRight))
         .hidden_legend_constraints((Constraint::Ratio(1, 1), Constraint::Ratio(1, 1)));
     frame.render_widget(chart, plot);
@@ -92,19 +87,13 @@ fn datasets_legend(app: &App, off_scale: &str) -> Vec<Span<'static>> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let style = if c.current {
-                theme.current
-            } else {
-                theme.series[i % theme.series.len()]
-            };
+            let style = if c.current { theme.current } else { theme.series[i % theme.series.len()] };
             Span::styled(format!(" {} ", curve_name(c)), style)
         })
         .collect();
     let dot = if app.look.unicode { "●" } else { "O" };
-    spans.push(Span::styled(
-        format!(" {dot} now{off_scale}"),
-        theme.current,
-    ));
+    spans.push(Span::styled(format!(" {dot} now{off_scale} "), theme.current));
+    spans.push(Span::styled(format!(" α_t = {}", sig(app.shown.result.alpha_t, 3)), theme.muted));
     spans
 }
 

@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use crate::action::Command;
 use crate::app::App;
@@ -22,22 +21,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, wide: bool) {
         let key = b.label.split(' ').next().unwrap_or(b.label);
         spans.push(Span::styled(format!(" {key}"), theme.key));
         spans.push(Span::styled(
-            format!(
-                " {} ",
-                if app.help && b.command == Command::Back {
-                    "close"
-                } else {
-                    b.hint
-                }
-            ),
+            format!(" {} ", if app.help && b.command == Command::Back { "close" } else { b.hint }),
             theme.muted,
         ));
     }
     if app.stale {
-        spans.push(Span::styled(
-            " ✗ showing the last valid result",
-            theme.error,
-        ));
+        spans.push(Span::styled(" ✗ showing the last valid result", theme.error));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Line::from(spans), area);
 }

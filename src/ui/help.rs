@@ -20,33 +20,22 @@ const ABOUT: &[&str] = &[
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
-    let key_w = 14;
+    let key_w = 15;
     let mut lines = vec![Line::styled("Keys", theme.title)];
     for b in BINDINGS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<key_w$}", b.label), theme.key),
-            Span::raw(b.does),
-        ]));
+        lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }
     for (keys, does) in EDITING {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<key_w$}"), theme.key),
-            Span::raw(*does),
-        ]));
+        lines.push(Line::from(vec![Span::styled(format!("  {keys:<key_w$}"), theme.key), Span::raw(*does)]));
     }
     lines.push(Line::styled("Focal loss", theme.title));
     lines.extend(ABOUT.iter().map(|l| Line::raw(format!("  {l}"))));
     let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = area.centered(
-        Constraint::Length(area.width.min(92)),
-        Constraint::Length(height),
-    );
+    // Narrower screens get the whole width: slivers of the panes beside a
+    // popup only clutter it.
+    let width = if area.width < 110 { area.width } else { 92 };
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     let block = Block::bordered().title(Line::styled(" Help · Esc closes ", theme.title));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
 }

@@ -4,10 +4,10 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use crate::app::App;
 use crate::field::Field;
+use unicode_width::UnicodeWidthChar;
 
 const LABEL: u16 = 12;
 
@@ -23,29 +23,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             return;
         }
         let focused = field == app.focus && !app.help;
-        let (mark, style) = if field == app.focus {
-            ("▸ ", theme.focus)
-        } else {
-            ("  ", theme.title)
-        };
+        let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
         let label = format!("{mark}{}", field.label());
         frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(
-                format!("{label:<w$}", w = LABEL as usize - 1),
-                style,
-            ))),
+            Span::styled(format!("{label:<w$}", w = LABEL as usize - 1), style),
             Rect::new(area.x, y, LABEL.min(area.width), 1),
         );
         let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
         let input = app.input(field);
-        // One cell is kept for the cursor at the end of the text.
-        let scroll = input.visual_scroll(text_area.width.saturating_sub(1) as usize);
-        frame.render_widget(
-            Paragraph::new(input.value())
-                .style(theme.text)
-                .scroll((0, scroll as u16)),
-            text_area,
-        );
+        // The focused field scrolls to keep the cursor in view (one cell kept
+        // for it at the end); the others show their beginning.
+        let width = text_area.width as usize;
+        let scroll = if focused { input.visual_scroll(width.saturating_sub(1)) } else { 0 };
+        let text = visible(input.value(), scroll, width);
+        frame.render_widget(Span::styled(text, theme.text), text_area);
         if focused {
             let x = input.visual_cursor().saturating_sub(scroll) as u16;
             frame.set_cursor_position((text_area.x + x.min(text_area.width), y));
@@ -59,8 +50,40 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::raw(" ".repeat(LABEL as usize)),
                 Span::styled(format!("✗ {error}"), theme.error),
             ]);
-            frame.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
+            frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
             y += 1;
         }
+    }
+}
+
+/// The slice of `value` shown from display column `scroll` in `width`
+/// columns. Only this slice is handed to ratatui: laying out a field of
+/// 100 000 logits every frame would cost more than the whole computation.
+fn visible(value: &str, scroll: usize, width: usize) -> &str {
+    let mut column = 0;
+    let mut start = value.len();
+    for (i, c) in value.char_indices() {
+        if column >= scroll && start == value.len() {
+            start = i;
+        }
+        if column >= scroll + width {
+            return &value[start..i];
+        }
+        column += c.width().unwrap_or(0);
+    }
+    &value[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn visible_slices_by_display_column() {
+        assert_eq!(visible("1.5, -0.8, 0.2", 0, 5), "1.5, ");
+        assert_eq!(visible("1.5, -0.8, 0.2", 5, 4), "-0.8");
+        assert_eq!(visible("1.5, -0.8, 0.2", 12, 10), ".2");
+        assert_eq!(visible("1.5", 9, 10), "");
+        assert_eq!(visible("−1 γ", 1, 3), "1 γ");
     }
 }

@@ -14,7 +14,7 @@ mod table;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Padding, Paragraph, Wrap};
 
 use crate::app::{App, Pane};
 use crate::report::num;
@@ -28,36 +28,24 @@ pub fn view(frame: &mut Frame, app: &App) {
         return tiny(frame, area, app);
     }
     let wide = area.width >= 120 && area.height >= 32;
-    let [inputs_area, body, footer_area] = Layout::vertical([
-        Constraint::Length(inputs::height(app)),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [inputs_area, body, footer_area] =
+        Layout::vertical([Constraint::Length(inputs::height(app)), Constraint::Fill(1), Constraint::Length(1)])
+            .areas(area);
     inputs::draw(frame, inputs_area, app);
     let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
     if wide {
         let [middle, table_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(body);
-        let [left, chart_area] =
-            Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
+        let [left, chart_area] = Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
         let [results_area, classes_area] =
-            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)])
-                .areas(left);
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(left);
         pane(frame, results_area, results::title(app), app, results::draw);
         pane(frame, classes_area, title("Classes"), app, classes::draw);
-        pane(frame, chart_area, title("FL vs p_t"), app, chart::draw);
-        pane(
-            frame,
-            table_area,
-            title("Modulating factor (1 − p_t)^γ"),
-            app,
-            table::draw,
-        );
+        pane(frame, chart_area, chart::title(app), app, chart::draw);
+        pane(frame, table_area, title("Modulating factor (1 − p_t)^γ"), app, table::draw);
     } else {
         let [results_area, lower] =
-            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)])
-                .areas(body);
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(body);
         pane(frame, results_area, results::title(app), app, results::draw);
         let draw = match app.pane {
             Pane::Chart => chart::draw,
@@ -72,9 +60,9 @@ pub fn view(frame: &mut Frame, app: &App) {
     }
 }
 
-/// A pane: a rule with its title on top, and `draw` inside it.
+/// A pane: a rule with its title on top, and `draw` inside it, one column in.
 fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
-    let block = Block::new().borders(Borders::TOP).title(title);
+    let block = Block::new().borders(Borders::TOP).title(title).padding(Padding::left(1));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     draw(frame, inner, app);
@@ -85,11 +73,7 @@ fn tabs(app: &App) -> Line<'static> {
     let theme = &app.look.theme;
     let mut spans = vec![Span::raw(" ")];
     for p in Pane::ALL {
-        let style = if p == app.pane {
-            theme.focus
-        } else {
-            theme.muted
-        };
+        let style = if p == app.pane { theme.focus } else { theme.muted };
         spans.push(Span::styled(format!(" {} ", p.name()), style));
     }
     spans.push(Span::styled(" F2 ", theme.key));

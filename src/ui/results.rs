@@ -4,20 +4,15 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::report;
 
 /// The title rule plus the eight summary lines.
 pub const HEIGHT: u16 = 9;
 
 pub fn title(app: &App) -> Line<'static> {
     let theme = &app.look.theme;
-    let mut spans = vec![Span::styled(
-        format!(" Results · {} focal loss ", app.shown.params.mode.name()),
-        theme.title,
-    )];
+    let mut spans = vec![Span::styled(format!(" Results · {} focal loss ", app.shown.params.mode.name()), theme.title)];
     if app.stale {
         spans.push(Span::styled(" STALE: last valid input shown ", theme.stale));
     }
@@ -26,21 +21,18 @@ pub fn title(app: &App) -> Line<'static> {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
-    let lines: Vec<Line> = report::summary(&app.shown.params, &app.shown.result)
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let value_style = match (app.stale, i) {
-                (true, _) => theme.stale,
-                (false, 0) => theme.headline,
-                _ => theme.text,
-            };
-            Line::from(vec![
-                Span::styled(format!(" {:<16} ", l.label), theme.muted),
-                Span::styled(format!("{:<12}", l.value), value_style),
-                Span::styled(l.note, theme.muted),
-            ])
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    let rows = area.rows();
+    for ((i, l), row) in app.shown.summary.iter().enumerate().zip(rows) {
+        let value_style = match (app.stale, i) {
+            (true, _) => theme.stale,
+            (false, 0) => theme.headline,
+            _ => theme.text,
+        };
+        let line = Line::from(vec![
+            Span::styled(format!("{:<17}", l.label), theme.muted),
+            Span::styled(format!("{:<12}", l.value), value_style),
+            Span::styled(l.note.as_str(), theme.muted),
+        ]);
+        frame.render_widget(line, row);
+    }
 }

@@ -1,0 +1,78 @@
+//! One keystroke as the user feels it: `App::handle_events` (update, parse,
+//! recompute) plus a full draw into ratatui's TestBackend, at 80 × 24 and
+//! 200 × 60 for K = 3, 1 000 and 100 000 classes. Each iteration types a
+//! digit and deletes it again (two keystrokes), so the state stays the same.
+//!
+//! Budgets on the 2-core dev machine (per keystroke, half an iteration):
+//! ≤ 0.3 ms at 80 × 24 and ≤ 1 ms at 200 × 60 for K ≤ 1 000; ≤ 2 ms for
+//! K = 100 000 when editing γ (the logits are not re-parsed).
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use focal_tui::app::App;
+use focal_tui::theme::Look;
+use focal_tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// The explorer with K deterministic logits, focus on `field_tabs` Tabs from Logits.
+fn app_with(k: usize, field_tabs: usize) -> App {
+    let mut app = App::with_defaults(Look::default());
+    let logits: String = (0..k).map(|i| format!("{} ", ((7919 * i + 13) % 2003) as f64 / 64.0 - 15.0)).collect();
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)), Event::Paste(logits)]);
+    app.handle_events((0..field_tabs).map(|_| key(KeyCode::Tab)));
+    app
+}
+
+fn keystroke(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keystroke_pair");
+    for (w, h) in [(80u16, 24u16), (200, 60)] {
+        for k in [3usize, 1_000, 100_000] {
+            // γ field: "2" → "21" → "2".
+            let mut app = app_with(k, 2);
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            group.bench_with_input(BenchmarkId::new(format!("gamma_{w}x{h}"), k), &k, |b, _| {
+                b.iter(|| {
+                    for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
+                        app.handle_events([black_box(event)]);
+                        terminal.draw(|f| ui::view(f, &app)).unwrap();
+                    }
+                })
+            });
+        }
+    }
+    // The worst case: editing the logits themselves re-parses all of them.
+    for k in [1_000usize, 100_000] {
+        let mut app = app_with(k, 0);
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        group.bench_with_input(BenchmarkId::new("logits_80x24", k), &k, |b, _| {
+            b.iter(|| {
+                for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
+                    app.handle_events([black_box(event)]);
+                    terminal.draw(|f| ui::view(f, &app)).unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    c.bench_function("startup_first_frame_120x40", |b| {
+        b.iter(|| {
+            let app = App::with_defaults(Look::default());
+            let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+            terminal.draw(|f| ui::view(f, &app)).unwrap();
+            black_box(terminal.backend().buffer().area);
+        })
+    });
+}
+
+criterion_group!(benches, keystroke, startup);
+criterion_main!(benches);
