@@ -9,9 +9,7 @@ use focal_tui::loss::{Alpha, sigmoid_focal, softmax_focal};
 
 /// Deterministic logits in [-15, 16.3] on a 1/64 grid.
 fn logits(k: usize) -> Vec<f64> {
-    (0..k)
-        .map(|i| ((7919 * i + 13) % 2003) as f64 / 64.0 - 15.0)
-        .collect()
+    (0..k).map(|i| ((7919 * i + 13) % 2003) as f64 / 64.0 - 15.0).collect()
 }
 
 fn compute(c: &mut Criterion) {

@@ -24,97 +24,40 @@ fn logits_accept_the_usual_spellings() {
 
 #[test]
 fn logits_reject_with_the_token_and_column() {
-    assert_eq!(
-        err(parse::logits("")),
-        "no logits: type at least one number, e.g. 1.5, -0.8, 0.2"
-    );
-    assert_eq!(
-        err(parse::logits("[ ]")),
-        "no logits: type at least one number, e.g. 1.5, -0.8, 0.2"
-    );
-    assert_eq!(
-        err(parse::logits("1,,2")),
-        "empty value before `,` at column 3"
-    );
+    assert_eq!(err(parse::logits("")), "no logits: type at least one number, e.g. 1.5, -0.8, 0.2");
+    assert_eq!(err(parse::logits("[ ]")), "no logits: type at least one number, e.g. 1.5, -0.8, 0.2");
+    assert_eq!(err(parse::logits("1,,2")), "empty value before `,` at column 3");
     assert_eq!(err(parse::logits(", 1")), "nothing before `,` at column 1");
-    assert_eq!(
-        err(parse::logits("1, two, 3")),
-        "`two` at column 4 is not a number"
-    );
-    assert_eq!(
-        err(parse::logits("1 nan")),
-        "`nan` at column 3 is not a finite number"
-    );
-    assert_eq!(
-        err(parse::logits("-inf 2")),
-        "`-inf` at column 1 is not a finite number"
-    );
-    assert_eq!(
-        err(parse::logits("1 1e999")),
-        "`1e999` at column 3 overflows: |x| must be ≤ 1.8e308"
-    );
-    assert_eq!(
-        err(parse::logits("[1, 2")),
-        "`[` at column 1 is never closed by `]`"
-    );
-    assert_eq!(
-        err(parse::logits("1 [2]")),
-        "unexpected `[` at column 3: only one pair of [ ] around the whole list"
-    );
+    assert_eq!(err(parse::logits("1, two, 3")), "`two` at column 4 is not a number");
+    assert_eq!(err(parse::logits("1 nan")), "`nan` at column 3 is not a finite number");
+    assert_eq!(err(parse::logits("-inf 2")), "`-inf` at column 1 is not a finite number");
+    assert_eq!(err(parse::logits("1 1e999")), "`1e999` at column 3 overflows: |x| must be ≤ 1.8e308");
+    assert_eq!(err(parse::logits("[1, 2")), "`[` at column 1 is never closed by `]`");
+    assert_eq!(err(parse::logits("1 [2]")), "unexpected `[` at column 3: only one pair of [ ] around the whole list");
     assert_eq!(err(parse::logits("1e")), "`1e` at column 1 is not a number");
-    assert_eq!(
-        err(parse::logits("1.2.3")),
-        "`1.2.3` at column 1 is not a number"
-    );
-    assert_eq!(
-        err(parse::logits("0x10")),
-        "`0x10` at column 1 is not a number"
-    );
+    assert_eq!(err(parse::logits("1.2.3")), "`1.2.3` at column 1 is not a number");
+    assert_eq!(err(parse::logits("0x10")), "`0x10` at column 1 is not a number");
     assert_eq!(parse::logits("1,,2").unwrap_err().column, Some(3));
     // Columns count characters, not bytes.
     assert_eq!(parse::logits("γ").unwrap_err().column, Some(1));
-    assert_eq!(
-        err(parse::logits("−1 é")),
-        "`é` at column 4 is not a number"
-    );
+    assert_eq!(err(parse::logits("−1 é")), "`é` at column 4 is not a number");
 }
 
 #[test]
 fn logits_keep_the_extremes() {
-    assert_eq!(
-        parse::logits("1.7e308, -1.7e308").unwrap(),
-        vec![1.7e308, -1.7e308]
-    );
+    assert_eq!(parse::logits("1.7e308, -1.7e308").unwrap(), vec![1.7e308, -1.7e308]);
     assert_eq!(parse::logits("1e-400").unwrap(), vec![0.0]);
 }
 
 #[test]
 fn target_is_a_class_index_in_range() {
     assert_eq!(parse::target(" 2 ", Some(3)).unwrap(), 2);
-    assert_eq!(
-        err(parse::target("3", Some(3))),
-        "class 3 does not exist: 3 logits give classes 0..2"
-    );
-    assert_eq!(
-        err(parse::target("1", Some(1))),
-        "class 1 does not exist: 1 logit gives classes 0..0"
-    );
-    assert_eq!(
-        err(parse::target("1.0", Some(3))),
-        "`1.0` is not a class index: type a whole number in 0..2"
-    );
-    assert_eq!(
-        err(parse::target("-1", Some(3))),
-        "`-1` is not a class index: type a whole number in 0..2"
-    );
-    assert_eq!(
-        err(parse::target("", Some(3))),
-        "no target class: type one of 0..2"
-    );
-    assert_eq!(
-        err(parse::target("1 2", Some(3))),
-        "`2` at column 3: the target is one class (0..2)"
-    );
+    assert_eq!(err(parse::target("3", Some(3))), "class 3 does not exist: 3 logits give classes 0..2");
+    assert_eq!(err(parse::target("1", Some(1))), "class 1 does not exist: 1 logit gives classes 0..0");
+    assert_eq!(err(parse::target("1.0", Some(3))), "`1.0` is not a class index: type a whole number in 0..2");
+    assert_eq!(err(parse::target("-1", Some(3))), "`-1` is not a class index: type a whole number in 0..2");
+    assert_eq!(err(parse::target("", Some(3))), "no target class: type one of 0..2");
+    assert_eq!(err(parse::target("1 2", Some(3))), "`2` at column 3: the target is one class (0..2)");
     assert_eq!(parse::target("7", None).unwrap(), 7);
 }
 
@@ -126,46 +69,19 @@ fn gamma_is_one_finite_non_negative_number() {
     assert_eq!(err(parse::gamma("-1")), "γ = -1 is negative: γ must be ≥ 0");
     assert_eq!(err(parse::gamma("")), "no γ: type a number ≥ 0, e.g. 2");
     assert_eq!(err(parse::gamma("1 2")), "γ is one number, got 2");
-    assert_eq!(
-        err(parse::gamma("inf")),
-        "`inf` at column 1 is not a finite number"
-    );
-    assert_eq!(
-        parse::gammas("0, 0.5, 1, 2, 5").unwrap(),
-        vec![0.0, 0.5, 1.0, 2.0, 5.0]
-    );
-    assert_eq!(
-        err(parse::gammas("1 -2")),
-        "γ = -2 is negative: every γ must be ≥ 0"
-    );
+    assert_eq!(err(parse::gamma("inf")), "`inf` at column 1 is not a finite number");
+    assert_eq!(parse::gammas("0, 0.5, 1, 2, 5").unwrap(), vec![0.0, 0.5, 1.0, 2.0, 5.0]);
+    assert_eq!(err(parse::gammas("1 -2")), "γ = -2 is negative: every γ must be ≥ 0");
 }
 
 #[test]
 fn alpha_is_a_scalar_or_one_per_class() {
-    assert_eq!(
-        parse::alpha("0.25", Some(3), Mode::Softmax).unwrap(),
-        Alpha::Scalar(0.25)
-    );
-    assert_eq!(
-        parse::alpha("1 2 3", Some(3), Mode::Softmax).unwrap(),
-        Alpha::PerClass(vec![1.0, 2.0, 3.0])
-    );
-    assert_eq!(
-        err(parse::alpha("1 2", Some(3), Mode::Softmax)),
-        "3 logits need 1 α or 3 (one per class), got 2"
-    );
-    assert_eq!(
-        err(parse::alpha("-0.5", Some(3), Mode::Softmax)),
-        "α = -0.5 is negative: α must be ≥ 0"
-    );
-    assert_eq!(
-        err(parse::alpha("", Some(3), Mode::Softmax)),
-        "no α: type a number such as 0.25, or one per class"
-    );
-    assert_eq!(
-        parse::alpha("4", Some(3), Mode::Softmax).unwrap(),
-        Alpha::Scalar(4.0)
-    );
+    assert_eq!(parse::alpha("0.25", Some(3), Mode::Softmax).unwrap(), Alpha::Scalar(0.25));
+    assert_eq!(parse::alpha("1 2 3", Some(3), Mode::Softmax).unwrap(), Alpha::PerClass(vec![1.0, 2.0, 3.0]));
+    assert_eq!(err(parse::alpha("1 2", Some(3), Mode::Softmax)), "3 logits need 1 α or 3 (one per class), got 2");
+    assert_eq!(err(parse::alpha("-0.5", Some(3), Mode::Softmax)), "α = -0.5 is negative: α must be ≥ 0");
+    assert_eq!(err(parse::alpha("", Some(3), Mode::Softmax)), "no α: type a number such as 0.25, or one per class");
+    assert_eq!(parse::alpha("4", Some(3), Mode::Softmax).unwrap(), Alpha::Scalar(4.0));
     assert_eq!(
         err(parse::alpha("4", Some(3), Mode::Sigmoid)),
         "α = 4 is above 1: in sigmoid mode negatives get 1 − α, so α must be in [0, 1]"

@@ -10,10 +10,7 @@ const REL: f64 = 1e-12;
 
 fn num(v: &Value) -> f64 {
     // Rust's parser rounds correctly, also for exponents far outside f64.
-    v.as_str()
-        .expect("digits are strings")
-        .parse()
-        .expect("a decimal number")
+    v.as_str().expect("digits are strings").parse().expect("a decimal number")
 }
 
 fn nums(v: &Value) -> Vec<f64> {
@@ -28,9 +25,7 @@ fn logits(case: &Value) -> Vec<f64> {
     let int = |k: &str| g[k].as_u64().expect("integer generator parameter");
     let (a, b, m) = (int("a"), int("b"), int("m"));
     let (scale, offset) = (g["scale"].as_f64().unwrap(), g["offset"].as_f64().unwrap());
-    (0..int("k"))
-        .map(|i| ((a * i + b) % m) as f64 / scale - offset)
-        .collect()
+    (0..int("k")).map(|i| ((a * i + b) % m) as f64 / scale - offset).collect()
 }
 
 /// Relative error of `got` against the exact `want`, or 0 when within the
@@ -41,22 +36,14 @@ fn error(got: f64, want: f64) -> f64 {
         return f64::INFINITY;
     }
     if want.abs() < 1e-290 {
-        return if (got - want).abs() <= 1e-300 {
-            0.0
-        } else {
-            f64::INFINITY
-        };
+        return if (got - want).abs() <= 1e-300 { 0.0 } else { f64::INFINITY };
     }
     ((got - want) / want).abs()
 }
 
 #[test]
 fn every_quantity_matches_mpmath() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/cases.json"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/cases.json")).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     let (mut checked, mut worst, mut worst_at) = (0usize, 0.0f64, String::new());
@@ -76,12 +63,7 @@ fn every_quantity_matches_mpmath() {
         };
         let e = &case["expect"];
         let indices: Vec<usize> = match case.get("indices") {
-            Some(ix) => ix
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i.as_u64().unwrap() as usize)
-                .collect(),
+            Some(ix) => ix.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect(),
             None => (0..z.len()).collect(),
         };
         let mut pairs: Vec<(String, f64, f64)> = [
@@ -113,21 +95,11 @@ fn every_quantity_matches_mpmath() {
                 (worst, worst_at) = (err, format!("{name} {key}"));
             }
             if err > REL {
-                failures.push(format!(
-                    "{name} {key}: got {got:e}, want {want:e} (rel {err:e})"
-                ));
+                failures.push(format!("{name} {key}: got {got:e}, want {want:e} (rel {err:e})"));
             }
         }
     }
-    println!(
-        "{} cases, {checked} values, worst relative error {worst:e} at {worst_at}",
-        cases.len()
-    );
+    println!("{} cases, {checked} values, worst relative error {worst:e} at {worst_at}", cases.len());
     assert!(cases.len() > 300, "the reference set is complete");
-    assert!(
-        failures.is_empty(),
-        "{} values off:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} values off:\n{}", failures.len(), failures.join("\n"));
 }
