@@ -9,21 +9,30 @@ pub fn sig(x: f64, digits: usize) -> String {
     if x == 0.0 {
         return "0".to_string();
     }
-    let digits = digits.max(1);
-    // Rounding to `digits` first fixes the exponent (9.9999996 → 1.000000e1).
-    let sci = format!("{:.*e}", digits - 1, x);
+    // One correctly rounded conversion; fixed notation is built from the
+    // same digits (rounding first also fixes the exponent: 9.9999996 → 10).
+    let sci = format!("{:.*e}", digits.max(1) - 1, x);
     let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
-    if (-4..6).contains(&exp) {
-        let decimals = (digits as i32 - 1 - exp).max(0) as usize;
-        trim_zeros(format!("{x:.decimals$}"))
-    } else {
-        format!("{}e{exp}", trim_zeros(mantissa.to_string()))
+    let sign = if x < 0.0 { "-" } else { "" };
+    let ds: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = ds.split_at(1);
+        let rest = rest.trim_end_matches('0');
+        return if rest.is_empty() { format!("{sign}{first}e{exp}") } else { format!("{sign}{first}.{rest}e{exp}") };
     }
-}
-
-fn trim_zeros(s: String) -> String {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    let (int, frac) = if exp >= 0 {
+        let point = exp as usize + 1;
+        if ds.len() <= point {
+            (format!("{ds}{}", "0".repeat(point - ds.len())), String::new())
+        } else {
+            (ds[..point].to_string(), ds[point..].to_string())
+        }
+    } else {
+        ("0".to_string(), format!("{}{ds}", "0".repeat((-exp - 1) as usize)))
+    };
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
 }
 
 /// How many times smaller FL is than CE, as the paper frames it
@@ -46,6 +55,11 @@ mod tests {
         assert_eq!(sig(1234567.0, 7), "1.234567e6");
         assert_eq!(sig(f64::MAX, 7), "1.797693e308");
         assert_eq!(sig(0.0001, 3), "0.0001");
+        assert_eq!(sig(-0.000123456789, 4), "-0.0001235");
+        assert_eq!(sig(123456.7, 7), "123456.7");
+        assert_eq!(sig(99999.99, 3), "100000");
+        assert_eq!(sig(-2.5e-300, 7), "-2.5e-300");
+        assert_eq!(sig(0.5, 1), "0.5");
     }
 
     #[test]

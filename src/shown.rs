@@ -10,7 +10,7 @@ use crate::report::{self, SummaryLine};
 /// Reference rows of the modulating-factor table.
 pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// Classes kept for the class list (the target and the most probable).
-const CLASS_LIMIT: usize = 60;
+const CLASS_LIMIT: usize = 40;
 /// Significant digits in the class list: five keep its columns narrow.
 const CLASS_DIGITS: usize = 5;
 /// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.

@@ -3,7 +3,7 @@
 //! underline carry the meaning; and the glyphs the terminal can show.
 
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
+use ratatui::symbols::{Marker, border};
 
 #[derive(Clone, Debug)]
 pub struct Theme {
@@ -82,6 +82,11 @@ impl Look {
         Look { theme: if mono { Theme::mono() } else { Theme::color() }, marker, unicode }
     }
 
+    /// Box-drawing lines, or `+ - |` where the locale cannot show them.
+    pub fn border(&self) -> border::Set<'static> {
+        if self.unicode { border::PLAIN } else { ASCII_BORDER }
+    }
+
     /// The point that marks the current example on the chart.
     pub fn point(&self) -> Marker {
         Marker::Custom(if self.unicode { '●' } else { 'O' })
@@ -94,6 +99,17 @@ impl Look {
         std::iter::repeat_n(on, filled).chain(std::iter::repeat_n(off, width - filled)).collect()
     }
 }
+
+const ASCII_BORDER: border::Set<'static> = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
 
 impl Default for Look {
     fn default() -> Self {

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crossterm::cursor::Show;
 use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
@@ -31,7 +32,9 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
 /// Leaves the terminal as we found it: bracketed paste off, raw mode off,
 /// main screen back, cursor shown. Safe to call more than once.
 pub fn restore() {
-    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    // ratatui::restore leaves raw mode and the alternate screen but does not
+    // show the cursor (its Terminal does that on drop, which a signal skips).
+    let _ = execute!(io::stdout(), DisableBracketedPaste, Show);
     ratatui::restore();
     let _ = io::stdout().flush();
 }
@@ -56,11 +59,12 @@ fn event_loop(mut terminal: DefaultTerminal, app: &mut App) -> color_eyre::Resul
     }
 }
 
-/// SIGHUP (the SSH link dropped), SIGTERM and SIGQUIT: restore the terminal
-/// and exit at once, instead of leaving it raw or spinning on a dead tty.
+/// SIGHUP (the SSH link dropped), SIGTERM, SIGQUIT and a SIGINT sent from
+/// outside (in raw mode Ctrl+C is a key): restore the terminal and exit at
+/// once, instead of leaving it raw or spinning on a dead tty.
 fn spawn_signal_watch() -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT])?;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT, SIGINT])?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             restore();

@@ -118,3 +118,50 @@ fn ascii_look_draws_only_ascii_in_the_chart_and_bars() {
     assert!(screen.contains('*') && screen.contains('#'));
     keys(&mut app, "");
 }
+
+/// Over a slow SSH link every byte counts: ratatui diffs frames, so a
+/// one-digit edit must send only the cells it changes. Measured with the real
+/// crossterm backend writing into memory (deterministic, not a timing).
+#[test]
+fn a_one_digit_edit_sends_few_bytes() {
+    use std::cell::Cell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+
+    struct Count(Rc<Cell<usize>>);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = App::with_defaults(Look::default());
+        let written = Rc::new(Cell::new(0));
+        let viewport = Viewport::Fixed(Rect::new(0, 0, w, h));
+        let mut t = Terminal::with_options(CrosstermBackend::new(Count(written.clone())), TerminalOptions { viewport })
+            .unwrap();
+        // Type one digit at the end of the logits, "0.2" → "0.25": FL, every
+        // number of the summary, the table row and the chart's point change.
+        t.draw(|f| ui::view(f, &app)).unwrap();
+        let first = written.get();
+        keys(&mut app, "5");
+        t.draw(|f| ui::view(f, &app)).unwrap();
+        let edit = written.get() - first;
+        println!("{w}×{h}: first frame {first} bytes, one-digit edit {edit} bytes");
+        assert!(first > 2000, "the first frame paints everything");
+        assert!(edit <= 512, "{w}×{h}: a one-digit edit wrote {edit} bytes");
+        // Nothing changes, nothing is sent but the cursor.
+        t.draw(|f| ui::view(f, &app)).unwrap();
+        let idle = written.get() - first - edit;
+        assert!(idle <= 32, "{w}×{h}: an unchanged frame wrote {idle} bytes");
+    }
+}

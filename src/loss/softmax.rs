@@ -2,6 +2,7 @@
 
 use super::sum::{finish, neumaier, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
+use rayon::prelude::*;
 
 /// Softmax focal loss of `logits` for class `target`.
 ///
@@ -50,9 +51,9 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let j = argmax(logits);
     let zj = logits[j];
     // e_i, divided in place into p_i once the sum is known.
-    let mut probabilities: Vec<f64> = logits.iter().map(|&z| (z - zj).exp()).collect();
+    let mut probabilities = shifted_exps(logits, zj);
     let e = &probabilities;
-    let s = neumaier(e[..j].iter().chain(&e[j + 1..]).copied());
+    let s = mass_of_others(e, j);
     let denom = 1.0 + s;
     let ln_denom = s.ln_1p();
 
@@ -99,11 +100,7 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    let mut gradient = Vec::with_capacity(k);
-    for x in &mut probabilities {
-        *x /= denom;
-        gradient.push(scale * *x);
-    }
+    let mut gradient = normalise_and_scale(&mut probabilities, denom, scale);
     // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
     // then a p_i of 0 must give 0, not ∞·0.
     if scale.is_infinite() {
@@ -131,6 +128,54 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         grad_ce,
         per_class_loss: Vec::new(),
         saturated,
+    }
+}
+
+/// From this many classes on, the O(K) passes run on every core (rayon),
+/// in chunks whose compensated partial sums are summed compensated again.
+const PARALLEL_FROM: usize = 16_384;
+const CHUNK: usize = 4_096;
+
+/// `e_i = exp(z_i − z_j)`.
+fn shifted_exps(logits: &[f64], zj: f64) -> Vec<f64> {
+    if logits.len() < PARALLEL_FROM {
+        logits.iter().map(|&z| (z - zj).exp()).collect()
+    } else {
+        logits.par_iter().with_min_len(CHUNK).map(|&z| (z - zj).exp()).collect()
+    }
+}
+
+/// `S = Σ_{i≠j} e_i`, compensated.
+fn mass_of_others(e: &[f64], j: usize) -> f64 {
+    let chunk_sum = |base: usize, chunk: &[f64]| {
+        neumaier(chunk.iter().enumerate().filter(move |&(i, _)| base + i != j).map(|(_, &x)| x))
+    };
+    if e.len() < PARALLEL_FROM {
+        chunk_sum(0, e)
+    } else {
+        let partials: Vec<f64> =
+            e.par_chunks(CHUNK).enumerate().map(|(c, chunk)| chunk_sum(c * CHUNK, chunk)).collect();
+        neumaier(partials)
+    }
+}
+
+/// `p_i = e_i / (1 + S)` in place, and `scale · p_i` for the gradient.
+fn normalise_and_scale(e: &mut [f64], denom: f64, scale: f64) -> Vec<f64> {
+    if e.len() < PARALLEL_FROM {
+        e.iter_mut()
+            .map(|x| {
+                *x /= denom;
+                scale * *x
+            })
+            .collect()
+    } else {
+        e.par_iter_mut()
+            .with_min_len(CHUNK)
+            .map(|x| {
+                *x /= denom;
+                scale * *x
+            })
+            .collect()
     }
 }
 

@@ -1,102 +1,248 @@
-//! FL vs p_t: one curve per γ of the comparison list, the current γ
-//! emphasised, a point at the current example, a legend that always shows
-//! (ratatui hides a legend taller than a quarter of the chart by default)
-//! and labelled axes.
+//! FL vs p_t: one curve per γ of the comparison list, the current γ drawn
+//! last and emphasised, a point at the current example, a legend and
+//! labelled axes.
+//!
+//! The curves are rasterised here into one dot grid and written to the
+//! buffer in a single pass, instead of ratatui's `Chart`, whose canvas
+//! redraws every cell once per dataset: with seven datasets that was half
+//! the cost of a keystroke on a large screen.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
+use ratatui::widgets::Block;
 
 use crate::app::App;
 use crate::format::sig;
 use crate::shown::Curve;
+
+/// Below this height a boxed legend (a line per curve) would cover the
+/// curves, so the legend becomes one line above the plot.
+const BOXED_LEGEND_MIN_HEIGHT: u16 = 16;
 
 /// "FL vs p_t" and the α_t the curves use.
 pub fn title(app: &App) -> Line<'static> {
     Line::styled(format!(" FL vs p_t · α_t = {} ", sig(app.shown.result.alpha_t, 3)), app.look.theme.title)
 }
 
-/// Below this height ratatui's boxed legend (a line per curve) cannot fit,
-/// so the legend becomes one line above the plot.
-const BOXED_LEGEND_MIN_HEIGHT: u16 = 16;
-
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let look = &app.look;
-    let theme = &look.theme;
+    let theme = &app.look.theme;
     let shown = &app.shown;
     let y_max = shown.fl_max();
     let row = shown.result.target_row();
-    // Off the top of the axis: pin the point to the edge and say so.
-    let now = [(row.p_t, row.focal_loss.min(y_max))];
-    let mut datasets: Vec<Dataset> = shown
+    let off_scale = if row.focal_loss > y_max { " ↑" } else { "" };
+    let boxed = area.height >= BOXED_LEGEND_MIN_HEIGHT;
+    let area = if boxed {
+        area
+    } else {
+        let [legend, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Line::from(legend_spans(app, off_scale, true)), legend);
+        rest
+    };
+    if area.height < 4 || area.width < 12 {
+        return;
+    }
+
+    // Axes: y labels, a vertical rule, a horizontal rule, x labels.
+    let mut y_labels = vec![(0.0, sig(0.0, 3)), (1.0, sig(y_max, 3))];
+    if area.height >= 10 {
+        y_labels.push((0.5, sig(y_max / 2.0, 3)));
+    }
+    let label_w = y_labels.iter().map(|(_, l)| l.chars().count()).max().unwrap_or(1) as u16;
+    let plot = Rect::new(area.x + label_w + 1, area.y, area.width - label_w - 1, area.height - 2);
+    let buf = frame.buffer_mut();
+    let (vertical, horizontal, corner) = if app.look.unicode { ("│", "─", "└") } else { ("|", "-", "+") };
+    for y in plot.top()..plot.bottom() {
+        buf[(plot.x - 1, y)].set_symbol(vertical).set_style(theme.muted);
+    }
+    buf[(plot.x - 1, plot.bottom())].set_symbol(corner).set_style(theme.muted);
+    for x in plot.left()..plot.right() {
+        buf[(x, plot.bottom())].set_symbol(horizontal).set_style(theme.muted);
+    }
+    for (at, label) in &y_labels {
+        let y = plot.bottom() - 1 - (at * f64::from(plot.height - 1)).round() as u16;
+        buf.set_stringn(area.x, y, format!("{label:>w$}", w = label_w as usize), label_w as usize, theme.muted);
+    }
+    let bottom = area.bottom() - 1;
+    buf.set_string(plot.x, bottom, "0", theme.muted);
+    buf.set_string(plot.x + plot.width / 2 - 1, bottom, "0.5", theme.muted);
+    buf.set_string(plot.right() - 1, bottom, "1", theme.muted);
+
+    // Curves, then the current example's point on top.
+    let mut grid = DotGrid::new(plot, app.look.marker);
+    let order = shown
         .curves
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let style = if c.current { theme.current } else { theme.series[i % theme.series.len()] };
-            Dataset::default()
-                .name(curve_name(c))
-                .marker(look.marker)
-                .graph_type(GraphType::Line)
-                .style(style)
-                .data(&c.points)
-        })
-        .collect();
-    let off_scale = if row.focal_loss > y_max { " ↑" } else { "" };
-    datasets.push(
-        Dataset::default()
-            .name(format!("now{off_scale}"))
-            .marker(look.point())
-            .graph_type(GraphType::Scatter)
-            .style(theme.current)
-            .data(&now),
-    );
-    let boxed = area.height >= BOXED_LEGEND_MIN_HEIGHT;
-    let plot = if boxed {
-        area
-    } else {
-        let [legend, plot] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        let spans = datasets_legend(app, off_scale);
-        frame.render_widget(Line::from(spans), legend);
-        plot
-    };
-    let label = |x: f64| Span::styled(sig(x, 3), theme.muted);
-    // A middle label on a short axis lands next to an end one: leave it out.
-    let y_labels = if plot.height >= 8 {
-        vec![label(0.0), label(y_max / 2.0), label(y_max)]
-    } else {
-        vec![label(0.0), label(y_max)]
-    };
-    // Axis titles would be drawn over the curves (ratatui puts them inside
-    // the plot): the pane title names the axes instead.
-    let chart = Chart::new(datasets)
-        .x_axis(Axis::default().bounds([0.0, 1.0]).labels([label(0.0), label(0.5), label(1.0)]))
-        .y_axis(Axis::default().bounds([0.0, y_max]).labels(y_labels))
-        .legend_position(boxed.then_some(LegendPosition::TopRight))
-        .hidden_legend_constraints((Constraint::Ratio(1, 1), Constraint::Ratio(1, 1)));
-    frame.render_widget(chart, plot);
+        .filter(|(_, c)| !c.current)
+        .chain(shown.curves.iter().enumerate().filter(|(_, c)| c.current));
+    for (i, curve) in order {
+        grid.polyline(&curve.points, y_max, curve_style(app, i, curve));
+    }
+    grid.render(buf);
+    let (px, py) = grid.cell_of(row.p_t, row.focal_loss.min(y_max), y_max);
+    buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
+
+    if boxed {
+        draw_legend_box(buf, plot, app, off_scale);
+    }
 }
 
-/// The legend as one line: each curve's name in its own style.
-fn datasets_legend(app: &App, off_scale: &str) -> Vec<Span<'static>> {
+fn curve_style(app: &App, i: usize, c: &Curve) -> Style {
+    let theme = &app.look.theme;
+    if c.current { theme.current } else { theme.series[i % theme.series.len()] }
+}
+
+fn curve_name(c: &Curve) -> String {
+    format!("γ={}{}", sig(c.gamma, 3), if c.current { " ◀" } else { "" })
+}
+
+fn point_char(app: &App) -> char {
+    if app.look.unicode { '●' } else { 'O' }
+}
+
+/// The legend entries, each in its curve's style; inline adds α_t.
+fn legend_spans(app: &App, off_scale: &str, inline: bool) -> Vec<Span<'static>> {
     let theme = &app.look.theme;
     let mut spans: Vec<Span> = app
         .shown
         .curves
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let style = if c.current { theme.current } else { theme.series[i % theme.series.len()] };
-            Span::styled(format!(" {} ", curve_name(c)), style)
-        })
+        .map(|(i, c)| Span::styled(format!(" {} ", curve_name(c)), curve_style(app, i, c)))
         .collect();
-    let dot = if app.look.unicode { "●" } else { "O" };
-    spans.push(Span::styled(format!(" {dot} now{off_scale} "), theme.current));
-    spans.push(Span::styled(format!(" α_t = {}", sig(app.shown.result.alpha_t, 3)), theme.muted));
+    spans.push(Span::styled(format!(" {} now{off_scale} ", point_char(app)), theme.current));
+    if inline {
+        spans.push(Span::styled(format!(" α_t = {}", sig(app.shown.result.alpha_t, 3)), theme.muted));
+    }
     spans
 }
 
-fn curve_name(c: &Curve) -> String {
-    format!("γ={}{}", sig(c.gamma, 3), if c.current { " ◀" } else { "" })
+/// A box in the plot's top-right corner, one entry per line.
+fn draw_legend_box(buf: &mut Buffer, plot: Rect, app: &App, off_scale: &str) {
+    let entries = legend_spans(app, off_scale, false);
+    let width = entries.iter().map(Span::width).max().unwrap_or(0) as u16 + 2;
+    let height = entries.len() as u16 + 2;
+    if width + 2 > plot.width || height > plot.height {
+        return;
+    }
+    let area = Rect::new(plot.right() - width, plot.y, width, height);
+    let block = Block::bordered().border_set(app.look.border()).border_style(app.look.theme.muted);
+    let inner = block.inner(area);
+    ratatui::widgets::Widget::render(ratatui::widgets::Clear, area, buf);
+    ratatui::widgets::Widget::render(block, area, buf);
+    for (i, span) in entries.into_iter().enumerate() {
+        buf.set_span(inner.x, inner.y + i as u16, &span, inner.width);
+    }
+}
+
+/// Dots at the marker's resolution (Braille: 2 × 4 per cell, half blocks:
+/// 1 × 2, others: 1 × 1), with the style of the last curve that set a cell.
+struct DotGrid {
+    area: Rect,
+    marker: Marker,
+    /// Dots per cell across and down.
+    per_x: u16,
+    per_y: u16,
+    bits: Vec<u8>,
+    styles: Vec<Option<Style>>,
+}
+
+impl DotGrid {
+    fn new(area: Rect, marker: Marker) -> Self {
+        let (per_x, per_y) = match marker {
+            Marker::Braille => (2, 4),
+            Marker::HalfBlock => (1, 2),
+            _ => (1, 1),
+        };
+        let cells = area.width as usize * area.height as usize;
+        DotGrid { area, marker, per_x, per_y, bits: vec![0; cells], styles: vec![None; cells] }
+    }
+
+    fn dots(&self) -> (i32, i32) {
+        (i32::from(self.area.width * self.per_x), i32::from(self.area.height * self.per_y))
+    }
+
+    /// Dot coordinates of (p_t, FL); y grows downwards.
+    fn dot_of(&self, x: f64, y: f64, y_max: f64) -> (i32, i32) {
+        let (w, h) = self.dots();
+        let dx = (x.clamp(0.0, 1.0) * f64::from(w - 1)).round() as i32;
+        let dy = ((1.0 - y / y_max) * f64::from(h - 1)).round() as i32;
+        (dx, dy)
+    }
+
+    /// The cell holding (p_t, FL), clamped into the plot.
+    fn cell_of(&self, x: f64, y: f64, y_max: f64) -> (u16, u16) {
+        let (dx, dy) = self.dot_of(x, y, y_max);
+        let (w, h) = self.dots();
+        let cx = dx.clamp(0, w - 1) as u16 / self.per_x;
+        let cy = dy.clamp(0, h - 1) as u16 / self.per_y;
+        (self.area.x + cx, self.area.y + cy)
+    }
+
+    fn set(&mut self, dx: i32, dy: i32, style: Style) {
+        let (w, h) = self.dots();
+        if dx < 0 || dy < 0 || dx >= w || dy >= h {
+            return;
+        }
+        let (cx, cy) = (dx as u16 / self.per_x, dy as u16 / self.per_y);
+        let (sx, sy) = (dx as u16 % self.per_x, dy as u16 % self.per_y);
+        let bit = match (self.per_x, self.per_y) {
+            // Braille dot numbering: left column 1 2 3 7, right column 4 5 6 8.
+            (2, 4) => [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][sy as usize][sx as usize],
+            (1, 2) => 1 << sy,
+            _ => 1,
+        };
+        let i = cy as usize * self.area.width as usize + cx as usize;
+        self.bits[i] |= bit;
+        self.styles[i] = Some(style);
+    }
+
+    /// Straight segments between consecutive points (Bresenham on dots).
+    fn polyline(&mut self, points: &[(f64, f64)], y_max: f64, style: Style) {
+        let dots: Vec<(i32, i32)> = points.iter().map(|&(x, y)| self.dot_of(x, y, y_max)).collect();
+        for pair in dots.windows(2) {
+            let ((mut x0, mut y0), (x1, y1)) = (pair[0], pair[1]);
+            let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
+            let (sx, sy) = ((x1 - x0).signum(), (y1 - y0).signum());
+            let mut err = dx + dy;
+            loop {
+                self.set(x0, y0, style);
+                if (x0, y0) == (x1, y1) {
+                    break;
+                }
+                let e2 = 2 * err;
+                if e2 >= dy {
+                    err += dy;
+                    x0 += sx;
+                }
+                if e2 <= dx {
+                    err += dx;
+                    y0 += sy;
+                }
+            }
+        }
+    }
+
+    fn render(&self, buf: &mut Buffer) {
+        for (i, (&bits, style)) in self.bits.iter().zip(&self.styles).enumerate() {
+            let Some(style) = style else { continue };
+            let x = self.area.x + (i % self.area.width as usize) as u16;
+            let y = self.area.y + (i / self.area.width as usize) as u16;
+            let glyph = match (self.marker, bits) {
+                (Marker::Braille, _) => char::from_u32(0x2800 + u32::from(bits)).unwrap_or('⣿'),
+                (Marker::HalfBlock, 1) => '▀',
+                (Marker::HalfBlock, 2) => '▄',
+                (Marker::HalfBlock, _) => '█',
+                (Marker::Custom(c), _) => c,
+                (Marker::Block, _) => '█',
+                (Marker::Bar, _) => '▄',
+                _ => '•',
+            };
+            buf[(x, y)].set_char(glyph).set_style(*style);
+        }
+    }
 }

@@ -36,6 +36,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let width = if area.width < 110 { area.width } else { 92 };
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(Line::styled(" Help · Esc closes ", theme.title));
+    let block = Block::bordered().border_set(app.look.border()).title(Line::styled(" Help · Esc closes ", theme.title));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
 }

@@ -62,7 +62,7 @@ pub fn view(frame: &mut Frame, app: &App) {
 
 /// A pane: a rule with its title on top, and `draw` inside it, one column in.
 fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
-    let block = Block::new().borders(Borders::TOP).title(title).padding(Padding::left(1));
+    let block = Block::new().borders(Borders::TOP).border_set(app.look.border()).title(title).padding(Padding::left(1));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     draw(frame, inner, app);
