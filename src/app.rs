@@ -9,7 +9,7 @@ use crate::action::{Action, Command};
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params};
-use crate::parse::{self, FieldError};
+use crate::parse::{self, FieldError, LogitList};
 use crate::shown::Shown;
 use crate::theme::Look;
 
@@ -51,8 +51,9 @@ pub struct App {
     pub stale: bool,
     pub quit: bool,
     pub look: Look,
-    /// Parsed logits, kept so edits elsewhere never re-parse 100 000 numbers.
-    logits: Result<Vec<f64>, FieldError>,
+    /// The last valid logits: edits elsewhere never re-parse them, and an
+    /// edit of the logits converts only the numbers it touched.
+    logit_list: LogitList,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
 }
@@ -69,11 +70,11 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params.clone(), &gammas),
+            shown: Shown::new(params.clone(), &gammas, &[]),
             stale: false,
             quit: false,
             look,
-            logits: Ok(params.logits),
+            logit_list: LogitList::default(),
             gammas,
         };
         app.recompute(Field::Logits);
@@ -189,15 +190,23 @@ impl App {
     fn recompute(&mut self, changed: Field) {
         let text = |f: Field| self.inputs[f.index()].value();
         if changed == Field::Logits {
-            self.logits = parse::logits(text(Field::Logits));
+            self.errors[Field::Logits.index()] =
+                match parse::logits_reusing(text(Field::Logits), Some(&self.logit_list)) {
+                    Ok(list) => {
+                        self.logit_list = list;
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
         }
-        let k = self.logits.as_ref().ok().map(Vec::len);
+        let logits_ok = self.errors[Field::Logits.index()].is_none();
+        let k = logits_ok.then_some(self.logit_list.values.len());
         let target = parse::target(text(Field::Target), k);
         let gamma = parse::gamma(text(Field::Gamma));
         let alpha = parse::alpha(text(Field::Alpha), k, self.mode);
         let gammas = parse::gammas(text(Field::Gammas));
         self.errors = [
-            self.logits.as_ref().err().cloned(),
+            self.errors[Field::Logits.index()].take(),
             target.as_ref().err().cloned(),
             gamma.as_ref().err().cloned(),
             alpha.as_ref().err().cloned(),
@@ -208,9 +217,9 @@ impl App {
         }
         // A bad γ list only freezes the chart; the numbers are still current.
         self.stale = self.errors[..4].iter().any(Option::is_some);
-        if let (Ok(logits), Ok(target), Ok(gamma), Ok(alpha)) = (&self.logits, target, gamma, alpha) {
-            let params = Params { logits: logits.clone(), target, gamma, alpha, mode: self.mode };
-            self.shown = Shown::new(params, &self.gammas);
+        if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
+            let params = Params { logits: self.logit_list.values.clone(), target, gamma, alpha, mode: self.mode };
+            self.shown = Shown::new(params, &self.gammas, &self.shown.curves);
         }
     }
 }

@@ -32,21 +32,25 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-/// A number as it appeared in the text.
-struct Token {
-    text: String,
-    column: usize,
+/// A number as it appeared in the text: its slice and byte offset.
+struct Token<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+impl Token<'_> {
+    /// 1-based character column in `full` (counted only for error messages,
+    /// so that long lists stay linear to parse).
+    fn column(&self, full: &str) -> usize {
+        column(full, self.start)
+    }
 }
 
 /// Logits: numbers separated by commas and/or white space, optionally inside
 /// one pair of `[ ]` (as Python and NumPy print them). A trailing comma is
 /// allowed; an empty value between commas is not.
 pub fn logits(text: &str) -> Result<Vec<f64>, FieldError> {
-    let values = numbers(text)?;
-    if values.is_empty() {
-        return Err(FieldError::whole("no logits: type at least one number, e.g. 1.5, -0.8, 0.2"));
-    }
-    Ok(values)
+    logits_reusing(text, None).map(|list| list.values)
 }
 
 /// Target class: a whole number in `0..k` (`k` = number of logits, when known).
@@ -59,21 +63,24 @@ pub fn target(text: &str, k: Option<usize>) -> Result<usize, FieldError> {
     let [token] = tokens.as_slice() else {
         return Err(match tokens.get(1) {
             None => FieldError::whole(format!("no target class: type one of {range}")),
-            Some(extra) => FieldError::at(
-                extra.column,
-                format!("`{}` at column {}: the target is one class ({range})", extra.text, extra.column),
-            ),
+            Some(extra) => {
+                let column = extra.column(text);
+                FieldError::at(
+                    column,
+                    format!("`{}` at column {column}: the target is one class ({range})", extra.text),
+                )
+            }
         });
     };
     let Ok(t) = token.text.parse::<usize>() else {
         return Err(FieldError::at(
-            token.column,
+            token.column(text),
             format!("`{}` is not a class index: type a whole number in {range}", token.text),
         ));
     };
     match k {
         Some(k) if t >= k => Err(FieldError::at(
-            token.column,
+            token.column(text),
             format!(
                 "class {t} does not exist: {k} logit{} give{} classes {range}",
                 plural(k),
@@ -134,7 +141,87 @@ pub fn alpha(text: &str, k: Option<usize>, mode: Mode) -> Result<Alpha, FieldErr
 
 /// A list of finite numbers (see [`logits`] for the syntax); may be empty.
 pub fn numbers(text: &str) -> Result<Vec<f64>, FieldError> {
-    tokens(text)?.into_iter().map(number).collect()
+    tokens(text)?.iter().map(|t| number(text, t)).collect()
+}
+
+/// Parsed logits that remember where each value stood, so that an edit of
+/// a 100 000-number field converts only the numbers it touched.
+#[derive(Clone, Debug, Default)]
+pub struct LogitList {
+    pub values: Vec<f64>,
+    text: String,
+    spans: Vec<(usize, usize)>,
+}
+
+/// [`logits`] after an edit, reusing `previous` (the last valid list):
+/// only the stretch between the numbers the edit cannot have touched is
+/// tokenised and converted again, so typing in a field of 100 000 logits
+/// costs a comparison of the texts, not a parse. Errors and values are
+/// exactly a fresh parse's (a property test checks this).
+pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitList, FieldError> {
+    let (start, end) = content(text)?;
+    let empty = LogitList::default();
+    let old = previous.unwrap_or(&empty);
+    let prefix = common_prefix(old.text.as_bytes(), text.as_bytes());
+    let room = old.text.len().min(text.len()) - prefix;
+    let suffix = common_suffix(old.text.as_bytes(), text.as_bytes(), room);
+    // Reuse needs the same frame (white space and brackets around the list)
+    // on both sides of the edit: the same bytes can be inside the list in
+    // one text and its bracket in the other.
+    let frame = |t: &str, (s, e): (usize, usize)| (s, t.len() - e);
+    let same_frame = content(&old.text).is_ok_and(|c| frame(&old.text, c) == frame(text, (start, end)));
+    // Numbers (and the delimiter after / before them) before the first
+    // changed byte, and after the last one.
+    let front = if same_frame && prefix > start { old.spans.partition_point(|s| s.1 < prefix) } else { 0 };
+    let back = if same_frame && suffix > text.len() - end {
+        old.spans.partition_point(|s| s.0 <= old.text.len() - suffix).max(front)
+    } else {
+        old.spans.len()
+    };
+    let moved = |s: (usize, usize)| (s.0 + text.len() - old.text.len(), s.1 + text.len() - old.text.len());
+    let from = if front > 0 { old.spans[front - 1].1 } else { start };
+    let to = if back < old.spans.len() { moved(old.spans[back]).0 } else { end };
+    let middle = tokens_in(text, from, to, front > 0)?;
+    if front + middle.len() + (old.spans.len() - back) == 0 {
+        return Err(FieldError::whole("no logits: type at least one number, e.g. 1.5, -0.8, 0.2"));
+    }
+    let mut values = Vec::with_capacity(front + middle.len() + old.spans.len() - back);
+    let mut spans = Vec::with_capacity(values.capacity());
+    values.extend_from_slice(&old.values[..front]);
+    spans.extend_from_slice(&old.spans[..front]);
+    for token in &middle {
+        values.push(number(text, token)?);
+        spans.push((token.start, token.start + token.text.len()));
+    }
+    values.extend_from_slice(&old.values[back..]);
+    spans.extend(old.spans[back..].iter().map(|&s| moved(s)));
+    Ok(LogitList { values, text: text.to_string(), spans })
+}
+
+/// Length of the common start of `a` and `b` (64 bytes at a time first).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 64 <= n && a[i..i + 64] == b[i..i + 64] {
+        i += 64;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Length of the common end of `a` and `b`, at most `limit`.
+fn common_suffix(a: &[u8], b: &[u8], limit: usize) -> usize {
+    let (ea, eb) = (a.len(), b.len());
+    let mut i = 0;
+    while i + 64 <= limit && a[ea - i - 64..ea - i] == b[eb - i - 64..eb - i] {
+        i += 64;
+    }
+    while i < limit && a[ea - i - 1] == b[eb - i - 1] {
+        i += 1;
+    }
+    i
 }
 
 fn plural(n: usize) -> &'static str {
@@ -142,49 +229,73 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Splits on commas and white space, checking the brackets and commas.
-fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut start = 0;
-    let mut end = chars.len();
-    while start < end && chars[start].is_whitespace() {
-        start += 1;
-    }
-    while end > start && chars[end - 1].is_whitespace() {
-        end -= 1;
-    }
-    if start < end && chars[start] == '[' {
-        if chars[end - 1] != ']' || end - start < 2 {
-            return Err(FieldError::at(start + 1, format!("`[` at column {} is never closed by `]`", start + 1)));
-        }
-        start += 1;
-        end -= 1;
-    }
+fn tokens(text: &str) -> Result<Vec<Token<'_>>, FieldError> {
+    let (start, end) = content(text)?;
+    tokens_in(text, start, end, false)
+}
 
+/// The byte range of the list: inside the optional `[ ]`, or the whole
+/// text (white space around an unbracketed list is just delimiters).
+fn content(text: &str) -> Result<(usize, usize), FieldError> {
+    let start = text.len() - text.trim_start().len();
+    let end = text.trim_end().len();
+    let b = text.as_bytes();
+    if start < end && b[start] == b'[' {
+        if b[end - 1] != b']' || end - start < 2 {
+            let c = column(text, start);
+            return Err(FieldError::at(c, format!("`[` at column {c} is never closed by `]`")));
+        }
+        return Ok((start + 1, end - 1));
+    }
+    Ok((0, text.len()))
+}
+
+/// 1-based character column of byte `byte` (counted only for messages).
+fn column(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count() + 1
+}
+
+/// The numbers in `text[from..to]`, checking the commas; `after_value` says
+/// a number stands right before `from`. Works on bytes (every delimiter is
+/// ASCII, or Unicode white space) and allocates nothing per token.
+fn tokens_in(text: &str, from: usize, to: usize, after_value: bool) -> Result<Vec<Token<'_>>, FieldError> {
+    let b = text.as_bytes();
+    // The white space starting at byte `i`, if any, and its length.
+    let space_at = |i: usize| -> Option<usize> {
+        if b[i].is_ascii() {
+            b[i].is_ascii_whitespace().then_some(1)
+        } else {
+            let c = text[i..].chars().next().expect("i is a char boundary");
+            c.is_whitespace().then(|| c.len_utf8())
+        }
+    };
     let mut out = Vec::new();
-    let mut value_since_comma = false;
-    let mut i = start;
-    while i < end {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == ',' {
+    let mut value_since_comma = after_value;
+    let mut i = from;
+    while i < to {
+        if let Some(len) = space_at(i) {
+            i += len;
+        } else if b[i] == b',' {
             if !value_since_comma {
-                let what = if out.is_empty() { "nothing before" } else { "empty value before" };
-                return Err(FieldError::at(i + 1, format!("{what} `,` at column {}", i + 1)));
+                let what = if out.is_empty() && !after_value { "nothing before" } else { "empty value before" };
+                let c = column(text, i);
+                return Err(FieldError::at(c, format!("{what} `,` at column {c}")));
             }
             value_since_comma = false;
             i += 1;
-        } else if c == '[' || c == ']' {
+        } else if b[i] == b'[' || b[i] == b']' {
+            let c = column(text, i);
+            let bracket = b[i] as char;
             return Err(FieldError::at(
-                i + 1,
-                format!("unexpected `{c}` at column {}: only one pair of [ ] around the whole list", i + 1),
+                c,
+                format!("unexpected `{bracket}` at column {c}: only one pair of [ ] around the whole list"),
             ));
         } else {
             let begin = i;
-            while i < end && !chars[i].is_whitespace() && !matches!(chars[i], ',' | '[' | ']') {
-                i += 1;
+            while i < to && !matches!(b[i], b',' | b'[' | b']') && space_at(i).is_none() {
+                i += if b[i].is_ascii() { 1 } else { text[i..].chars().next().map_or(1, char::len_utf8) };
             }
-            out.push(Token { text: chars[begin..i].iter().collect(), column: begin + 1 });
+            out.push(Token { text: &text[begin..i], start: begin });
             value_since_comma = true;
         }
     }
@@ -193,21 +304,30 @@ fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
 
 /// One token → a finite f64. Accepts `1`, `-2.5`, `+3`, `3.`, `.5`, `1e-3`,
 /// `-2E+1`, and the Unicode minus `−` that papers and web pages use.
-fn number(token: Token) -> Result<f64, FieldError> {
-    let ascii: String = token.text.chars().map(|c| if c == '\u{2212}' { '-' } else { c }).collect();
-    let col = token.column;
-    if !is_decimal(&ascii) {
+fn number(full: &str, token: &Token) -> Result<f64, FieldError> {
+    let replaced;
+    let ascii = if token.text.contains('\u{2212}') {
+        replaced = token.text.replace('\u{2212}', "-");
+        replaced.as_str()
+    } else {
+        token.text
+    };
+    if !is_decimal(ascii) {
         let bare = ascii.trim_start_matches(['+', '-']).to_ascii_lowercase();
         let why = if matches!(bare.as_str(), "nan" | "inf" | "infinity") {
             "is not a finite number"
         } else {
             "is not a number"
         };
+        let col = token.column(full);
         return Err(FieldError::at(col, format!("`{}` at column {col} {why}", token.text)));
     }
     match ascii.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(FieldError::at(col, format!("`{}` at column {col} overflows: |x| must be ≤ 1.8e308", token.text))),
+        _ => {
+            let col = token.column(full);
+            Err(FieldError::at(col, format!("`{}` at column {col} overflows: |x| must be ≤ 1.8e308", token.text)))
+        }
     }
 }
 

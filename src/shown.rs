@@ -3,7 +3,6 @@
 //! here, not while drawing), the classes worth listing, the table rows and
 //! the chart's curves.
 
-use crate::format::sig;
 use crate::loss::{Focal, Params, at_probability};
 use crate::report::{self, SummaryLine};
 
@@ -11,8 +10,6 @@ use crate::report::{self, SummaryLine};
 pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// Classes kept for the class list (the target and the most probable).
 const CLASS_LIMIT: usize = 40;
-/// Significant digits in the class list: five keep its columns narrow.
-const CLASS_DIGITS: usize = 5;
 /// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.
 pub const P_MIN: f64 = 0.01;
 /// Points per curve: about two per Braille column of a wide chart.
@@ -20,25 +17,19 @@ const GRID: usize = 120;
 
 pub struct Curve {
     pub gamma: f64,
+    pub alpha_t: f64,
     /// The γ being explored (emphasised, and added if not in the list).
     pub current: bool,
     pub points: Vec<(f64, f64)>,
-}
-
-/// One listed class: its index and probability, and its cells as text
-/// (class, logit, probability, dFL/dz, dCE/dz).
-pub struct ClassRow {
-    pub index: usize,
-    pub probability: f64,
-    pub cells: [String; 5],
 }
 
 pub struct Shown {
     pub params: Params,
     pub result: Focal,
     pub summary: Vec<SummaryLine>,
-    /// The target and the most probable classes, most probable first.
-    pub classes: Vec<ClassRow>,
+    /// The target and the most probable classes, most probable first
+    /// (formatted while drawing: only the rows that fit are worth it).
+    pub classes: Vec<usize>,
     /// Classes not in `classes`.
     pub hidden_classes: usize,
     pub table_header: [String; 5],
@@ -48,24 +39,12 @@ pub struct Shown {
 }
 
 impl Shown {
-    pub fn new(params: Params, gammas: &[f64]) -> Self {
+    /// Everything shown for `params`, with the chart comparing `gammas`.
+    /// Curves of `previous` with the same γ and α_t are reused: typing in
+    /// the logits or γ field then computes at most one new curve.
+    pub fn new(params: Params, gammas: &[f64], previous: &[Curve]) -> Self {
         let result = params.compute();
-        let (listed, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
-        let classes = listed
-            .into_iter()
-            .map(|i| {
-                let mark = if i == result.target { "→" } else { " " };
-                let cells = [
-                    format!("{mark}{i}"),
-                    sig(params.logits[i], CLASS_DIGITS),
-                    sig(result.probabilities[i], CLASS_DIGITS),
-                    sig(result.gradient[i], CLASS_DIGITS),
-                    sig(result.grad_ce[i], CLASS_DIGITS),
-                ];
-                ClassRow { index: i, probability: result.probabilities[i], cells }
-            })
-            .collect();
-
+        let (classes, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =
             REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
@@ -79,7 +58,13 @@ impl Shown {
         }
         let curves = list
             .into_iter()
-            .map(|gamma| Curve { gamma, current: gamma == params.gamma, points: curve(gamma, alpha_t) })
+            .map(|gamma| {
+                let points = match previous.iter().find(|c| c.gamma == gamma && c.alpha_t == alpha_t) {
+                    Some(c) => c.points.clone(),
+                    None => curve(gamma, alpha_t),
+                };
+                Curve { gamma, alpha_t, current: gamma == params.gamma, points }
+            })
             .collect();
         Shown {
             summary: report::summary(&params, &result),

@@ -112,6 +112,27 @@ proptest! {
         }
     }
 
+    // Re-parsing after an edit (reusing the numbers it did not touch) gives
+    // exactly what a fresh parse gives: values, or the same error.
+    #[test]
+    fn reusing_numbers_after_an_edit_equals_a_fresh_parse(
+        numbers in prop::collection::vec("-?[0-9]{1,3}(\\.[0-9]{1,2})?", 1..8),
+        separator in "(, | |,|  )",
+        at in 0usize..40,
+        cut in 0usize..4,
+        insert in "[0-9 ,.\\-x\\[\\]]{0,3}",
+        frame in prop::sample::select(vec![("", ""), ("[", "]"), (" [", "] "), ("  ", " ")]),
+    ) {
+        let old = format!("{}{}{}", frame.0, numbers.join(&separator), frame.1);
+        let chars: Vec<char> = old.chars().collect();
+        let at = at.min(chars.len());
+        let end = (at + cut).min(chars.len());
+        let new: String = chars[..at].iter().copied().chain(insert.chars()).chain(chars[end..].iter().copied()).collect();
+        let previous = parse::logits_reusing(&old, None).ok();
+        let reused = parse::logits_reusing(&new, previous.as_ref()).map(|l| l.values);
+        prop_assert_eq!(reused, parse::logits(&new));
+    }
+
     // Printing numbers and parsing them back gives the same numbers.
     #[test]
     fn round_trips_printed_lists(v in prop::collection::vec(-1e300f64..1e300, 1..20)) {

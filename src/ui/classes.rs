@@ -4,13 +4,16 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Text;
 use ratatui::widgets::{Row, Table};
 
 use crate::app::App;
+use crate::format::sig;
 use crate::loss::Mode;
-use crate::shown::ClassRow;
 
 const BAR: usize = 10;
+/// Significant digits: five keep the columns narrow.
+const DIGITS: usize = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
@@ -23,27 +26,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let fits = listed.len() <= room && shown.hidden_classes == 0;
     // Leave a line for "… N more" when not everything fits, and never cut the target.
     let fit = if fits { listed.len() } else { room.saturating_sub(1) };
-    let mut pick: Vec<&ClassRow> = listed.iter().filter(|c| c.index != target).take(fit.saturating_sub(1)).collect();
-    if fit > 0
-        && let Some(t) = listed.iter().find(|c| c.index == target)
-    {
-        pick.push(t);
-        pick.sort_by(|a, b| b.probability.total_cmp(&a.probability).then(a.index.cmp(&b.index)));
+    let r = &shown.result;
+    let by_probability = |a: &usize, b: &usize| r.probabilities[*b].total_cmp(&r.probabilities[*a]).then(a.cmp(b));
+    let mut pick: Vec<usize> = listed.iter().copied().filter(|&i| i != target).take(fit.saturating_sub(1)).collect();
+    if fit > 0 {
+        pick.push(target);
+        pick.sort_by(by_probability);
     }
     let mut rows: Vec<Row> = pick
         .iter()
-        .map(|c| {
-            let [class, logit, p, dfl, dce] = &c.cells;
-            let bar = app.look.bar(c.probability, BAR);
-            let (row_style, bar_style) =
-                if c.index == target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
+        .map(|&i| {
+            let is_target = i == target;
+            let p = r.probabilities[i];
+            let (row_style, bar_style) = if is_target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
             Row::new([
-                class.as_str().into(),
-                logit.as_str().into(),
-                p.as_str().into(),
-                ratatui::text::Text::styled(bar, bar_style),
-                dfl.as_str().into(),
-                dce.as_str().into(),
+                Text::raw(format!("{}{i}", if is_target { "→" } else { " " })),
+                Text::raw(sig(shown.params.logits[i], DIGITS)),
+                Text::raw(sig(p, DIGITS)),
+                Text::styled(app.look.bar(p, BAR), bar_style),
+                Text::raw(sig(r.gradient[i], DIGITS)),
+                Text::raw(sig(r.grad_ce[i], DIGITS)),
             ])
             .style(row_style)
         })

@@ -34,11 +34,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         // The focused field scrolls to keep the cursor in view (one cell kept
         // for it at the end); the others show their beginning.
         let width = text_area.width as usize;
-        let scroll = if focused { input.visual_scroll(width.saturating_sub(1)) } else { 0 };
+        let cursor = if focused { cursor_column(input.value(), input.cursor()) } else { 0 };
+        let scroll = cursor.saturating_sub(width.saturating_sub(1));
         let text = visible(input.value(), scroll, width);
         frame.render_widget(Span::styled(text, theme.text), text_area);
         if focused {
-            let x = input.visual_cursor().saturating_sub(scroll) as u16;
+            let x = (cursor - scroll) as u16;
             frame.set_cursor_position((text_area.x + x.min(text_area.width), y));
         }
         y += 1;
@@ -56,10 +57,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
+/// The display column of the cursor, which stands before the `chars`-th
+/// character. tui-input measures it with grapheme segmentation, which costs
+/// a noticeable pause per keystroke in a field of 100 000 logits; ASCII text
+/// (the usual case) is measured by its length.
+fn cursor_column(value: &str, chars: usize) -> usize {
+    if value.is_ascii() {
+        return chars.min(value.len());
+    }
+    value.chars().take(chars).map(|c| c.width().unwrap_or(0)).sum()
+}
+
 /// The slice of `value` shown from display column `scroll` in `width`
 /// columns. Only this slice is handed to ratatui: laying out a field of
 /// 100 000 logits every frame would cost more than the whole computation.
 fn visible(value: &str, scroll: usize, width: usize) -> &str {
+    if value.is_ascii() {
+        return &value[scroll.min(value.len())..(scroll + width).min(value.len())];
+    }
     let mut column = 0;
     let mut start = value.len();
     for (i, c) in value.char_indices() {
@@ -76,7 +91,7 @@ fn visible(value: &str, scroll: usize, width: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::visible;
+    use super::{cursor_column, visible};
 
     #[test]
     fn visible_slices_by_display_column() {
@@ -85,5 +100,7 @@ mod tests {
         assert_eq!(visible("1.5, -0.8, 0.2", 12, 10), ".2");
         assert_eq!(visible("1.5", 9, 10), "");
         assert_eq!(visible("−1 γ", 1, 3), "1 γ");
+        assert_eq!(cursor_column("−1 γ", 3), 3);
+        assert_eq!(cursor_column("1, 2", 9), 4);
     }
 }
