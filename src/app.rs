@@ -8,7 +8,7 @@ use tui_input::{Input, StateChanged};
 use crate::action::{Action, Command};
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Mode, Params};
+use crate::loss::{Mode, Params, Softmax};
 use crate::parse::{self, FieldError, LogitList};
 use crate::shown::Shown;
 use crate::theme::Look;
@@ -54,6 +54,9 @@ pub struct App {
     /// The last valid logits: edits elsewhere never re-parse them, and an
     /// edit of the logits converts only the numbers it touched.
     logit_list: LogitList,
+    /// The softmax of those logits (softmax mode), reused while only the
+    /// target, γ or α change.
+    softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
 }
@@ -70,11 +73,12 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params.clone(), &gammas, &[]),
+            shown: Shown::new(params.clone(), &gammas, &[], None),
             stale: false,
             quit: false,
             look,
             logit_list: LogitList::default(),
+            softmax: None,
             gammas,
         };
         app.recompute(Field::Logits);
@@ -194,6 +198,7 @@ impl App {
                 match parse::logits_reusing(text(Field::Logits), Some(&self.logit_list)) {
                     Ok(list) => {
                         self.logit_list = list;
+                        self.softmax = None;
                         None
                     }
                     Err(e) => Some(e),
@@ -219,7 +224,10 @@ impl App {
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
             let params = Params { logits: self.logit_list.values.clone(), target, gamma, alpha, mode: self.mode };
-            self.shown = Shown::new(params, &self.gammas, &self.shown.curves);
+            if self.mode == Mode::Softmax && self.softmax.is_none() {
+                self.softmax = Some(Softmax::new(&params.logits));
+            }
+            self.shown = Shown::new(params, &self.gammas, &self.shown.curves, self.softmax.as_ref());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! here, not while drawing), the classes worth listing, the table rows and
 //! the chart's curves.
 
-use crate::loss::{Focal, Params, at_probability};
+use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
@@ -42,8 +42,13 @@ impl Shown {
     /// Everything shown for `params`, with the chart comparing `gammas`.
     /// Curves of `previous` with the same γ and α_t are reused: typing in
     /// the logits or γ field then computes at most one new curve.
-    pub fn new(params: Params, gammas: &[f64], previous: &[Curve]) -> Self {
-        let result = params.compute();
+    /// `softmax`, when given, is the softmax of `params.logits`, kept from an
+    /// earlier edit.
+    pub fn new(params: Params, gammas: &[f64], previous: &[Curve], softmax: Option<&Softmax>) -> Self {
+        let result = match (params.mode, softmax) {
+            (Mode::Softmax, Some(sm)) => sm.focal(&params.logits, params.target, params.gamma, &params.alpha),
+            _ => params.compute(),
+        };
         let (classes, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =

@@ -215,3 +215,18 @@ fn key_releases_and_unbound_keys_change_nothing() {
     assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
     assert!(app.handle_events([Event::Resize(100, 30)]), "a resize redraws");
 }
+
+#[test]
+fn edits_that_reuse_the_softmax_give_a_fresh_result() {
+    use focal_tui::loss::{Alpha, softmax_focal};
+    let mut app = app();
+    // Target, γ and α edits reuse the logits' softmax; compare with a fresh computation.
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Backspace)]);
+    app.handle_events(typed("2"));
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Backspace)]);
+    app.handle_events(typed("0.5"));
+    app.handle_events([key(KeyCode::Tab), ctrl('u')]);
+    app.handle_events(typed("1 2 3"));
+    let fresh = softmax_focal(&[1.5, -0.8, 0.2], 2, 0.5, &Alpha::PerClass(vec![1.0, 2.0, 3.0]));
+    assert_eq!(app.shown.result, fresh);
+}

@@ -45,17 +45,47 @@ use rayon::prelude::*;
 /// # Panics
 /// If `logits` is empty, `target ≥ K`, or a per-class α has fewer than K values.
 pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
-    let k = logits.len();
-    assert!(target < k, "target {target} out of range for {k} classes");
-    let mut saturated = false;
-    let j = argmax(logits);
+    Softmax::new(logits).focal(logits, target, gamma, alpha)
+}
+
+/// The part of [`softmax_focal`] that depends on the logits alone: the
+/// argmax, `S` and the probabilities. The explorer keeps it while only the
+/// target, γ or α change, so those edits cost O(K) multiplications instead
+/// of K exponentials.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Softmax {
+    j: usize,
+    s: f64,
+    denom: f64,
+    ln_denom: f64,
+    probabilities: Vec<f64>,
+}
+
+impl Softmax {
+    /// # Panics
+    /// If `logits` is empty.
+    pub fn new(logits: &[f64]) -> Self {
+        let j = argmax(logits);
+        // e_i, divided in place into p_i once the sum is known.
+        let mut probabilities = shifted_exps(logits, logits[j]);
+        let s = mass_of_others(&probabilities, j);
+        let denom = 1.0 + s;
+        divide(&mut probabilities, denom);
+        Softmax { j, s, denom, ln_denom: s.ln_1p(), probabilities }
+    }
+
+    /// [`softmax_focal`] for these logits (the same `logits` as `new` took).
+    pub fn focal(&self, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
+        let k = logits.len();
+        assert!(target < k, "target {target} out of range for {k} classes");
+        focal(self, logits, target, gamma, alpha)
+    }
+}
+
+fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
+    let Softmax { j, s, denom, ln_denom, ref probabilities } = *sm;
     let zj = logits[j];
-    // e_i, divided in place into p_i once the sum is known.
-    let mut probabilities = shifted_exps(logits, zj);
-    let e = &probabilities;
-    let s = mass_of_others(e, j);
-    let denom = 1.0 + s;
-    let ln_denom = s.ln_1p();
+    let mut saturated = false;
 
     // p, 1 − p, ln(1 − p), CE and ln CE for the target, by regime.
     let (p, one_minus, ln_one_minus, ce, ln_ce);
@@ -68,7 +98,7 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         // CE = ln_1p(S) = S(1 − S/2 + …): below the normal range ln CE = ln S.
         ln_ce = if ce >= f64::MIN_POSITIVE { ce.ln() } else { ln_s };
     } else {
-        p = e[target] / denom;
+        p = probabilities[target];
         one_minus = 1.0 - p;
         ln_one_minus = (-p).ln_1p();
         ce = (zj - logits[target]) + ln_denom;
@@ -100,11 +130,11 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    let mut gradient = normalise_and_scale(&mut probabilities, denom, scale);
+    let mut gradient = scaled(probabilities, scale);
     // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
     // then a p_i of 0 must give 0, not ∞·0.
     if scale.is_infinite() {
-        for (g, &p) in gradient.iter_mut().zip(&probabilities) {
+        for (g, &p) in gradient.iter_mut().zip(probabilities) {
             *g = if p == 0.0 { 0.0 } else { finish(*g, &mut saturated) };
         }
     }
@@ -117,7 +147,7 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         target,
         predicted: j,
         alpha_t,
-        probabilities,
+        probabilities: probabilities.clone(),
         p_t: p,
         one_minus_p_t: one_minus,
         modulating_factor: m,
@@ -159,23 +189,21 @@ fn mass_of_others(e: &[f64], j: usize) -> f64 {
     }
 }
 
-/// `p_i = e_i / (1 + S)` in place, and `scale · p_i` for the gradient.
-fn normalise_and_scale(e: &mut [f64], denom: f64, scale: f64) -> Vec<f64> {
+/// `p_i = e_i / (1 + S)` in place.
+fn divide(e: &mut [f64], denom: f64) {
     if e.len() < PARALLEL_FROM {
-        e.iter_mut()
-            .map(|x| {
-                *x /= denom;
-                scale * *x
-            })
-            .collect()
+        e.iter_mut().for_each(|x| *x /= denom);
     } else {
-        e.par_iter_mut()
-            .with_min_len(CHUNK)
-            .map(|x| {
-                *x /= denom;
-                scale * *x
-            })
-            .collect()
+        e.par_iter_mut().with_min_len(CHUNK).for_each(|x| *x /= denom);
+    }
+}
+
+/// `scale · p_i` for the gradient.
+fn scaled(p: &[f64], scale: f64) -> Vec<f64> {
+    if p.len() < PARALLEL_FROM {
+        p.iter().map(|x| scale * x).collect()
+    } else {
+        p.par_iter().with_min_len(CHUNK).map(|x| scale * x).collect()
     }
 }
 
