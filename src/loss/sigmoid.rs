@@ -3,6 +3,7 @@
 
 use super::sum::{finish, neumaier, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
+use rayon::prelude::*;
 
 /// Sigmoid focal loss of `logits`, with class `target` the positive and every
 /// other class a negative.
@@ -34,56 +35,79 @@ use super::{Alpha, Focal, Mode, argmax};
 pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
     let k = logits.len();
     assert!(target < k, "target {target} out of range for {k} classes");
+    let term = |(i, &z): (usize, &f64)| Term::new(z, i == target, gamma, alpha.of(i));
+    // Classes are independent: from PARALLEL_FROM on, both cores share them.
+    let terms: Vec<Term> = if k < PARALLEL_FROM {
+        logits.iter().enumerate().map(term).collect()
+    } else {
+        logits.par_iter().enumerate().with_min_len(CHUNK).map(term).collect()
+    };
     let mut saturated = false;
-    let mut terms = Vec::with_capacity(k);
-    let mut gradient = Vec::with_capacity(k);
-    let mut grad_ce = Vec::with_capacity(k);
-    let mut bce = Vec::with_capacity(k);
-    let mut probabilities = Vec::with_capacity(k);
-    let mut target_term = (0.0, 0.0, 0.0, 0.0);
-    for (i, &z) in logits.iter().enumerate() {
-        let positive = i == target;
-        let (u, sign, weight) = if positive { (z, -1.0, alpha.of(i)) } else { (-z, 1.0, 1.0 - alpha.of(i)) };
-        // One exp and one ln_1p serve σ(±u) and softplus(±u):
-        // softplus(x) = max(x, 0) + ln_1p(e^-|x|).
-        let e = (-u.abs()).exp();
-        let l = e.ln_1p();
-        let (p, one_minus) = if u >= 0.0 { (1.0 / (1.0 + e), e / (1.0 + e)) } else { (e / (1.0 + e), 1.0 / (1.0 + e)) };
-        let b = (-u).max(0.0) + l; // BCE = softplus(−u)
-        let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * (u.max(0.0) + l) };
-        let m = ln_m.exp();
-        let p_b = if p == 0.0 { 0.0 } else { p * b };
-        // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
-        let ln_b = || if b >= f64::MIN_POSITIVE { b.ln() } else { -u };
-        terms.push(weighted_product(weight, m, ln_m, b, ln_b));
-        gradient.push(finish(sign * weight * m * (one_minus + gamma * p_b), &mut saturated));
-        grad_ce.push(sign * one_minus + 0.0);
-        probabilities.push(if positive { p } else { one_minus });
-        bce.push(b);
-        if positive {
-            target_term = (weight, one_minus, m, b);
-        }
-    }
-    let (alpha_t, one_minus_p_t, modulating_factor, target_ce) = target_term;
-    let focal_loss = finish(neumaier(terms.iter().copied()), &mut saturated);
-    let cross_entropy = finish(neumaier(bce), &mut saturated);
-    let per_class_loss = terms.into_iter().map(|x| finish(x, &mut saturated)).collect();
+    let t = &terms[target];
+    let (alpha_t, one_minus_p_t, modulating_factor, target_ce) = (t.weight, t.one_minus, t.m, t.bce);
+    let focal_loss = finish(neumaier(terms.iter().map(|t| t.loss)), &mut saturated);
+    let cross_entropy = finish(neumaier(terms.iter().map(|t| t.bce)), &mut saturated);
+    // weight ≤ 1 and the bracket ≤ 1 + γ/e: no term or gradient overflows.
     Focal {
         mode: Mode::Sigmoid,
         target,
         predicted: argmax(logits),
         alpha_t,
-        p_t: probabilities[target],
-        probabilities,
+        p_t: terms[target].sigma,
+        probabilities: terms.iter().map(|t| t.sigma).collect(),
         one_minus_p_t,
         modulating_factor,
         cross_entropy,
         focal_loss,
         target_ce,
-        gradient,
-        grad_ce,
-        per_class_loss,
+        gradient: terms.iter().map(|t| t.gradient).collect(),
+        grad_ce: terms.iter().map(|t| t.grad_ce).collect(),
+        per_class_loss: terms.iter().map(|t| t.loss).collect(),
         saturated,
+    }
+}
+
+const PARALLEL_FROM: usize = 16_384;
+const CHUNK: usize = 4_096;
+
+/// One class's binary problem.
+struct Term {
+    /// σ(z).
+    sigma: f64,
+    /// The class's own 1 − p_t, modulating factor and weight.
+    one_minus: f64,
+    m: f64,
+    weight: f64,
+    bce: f64,
+    loss: f64,
+    gradient: f64,
+    grad_ce: f64,
+}
+
+impl Term {
+    fn new(z: f64, positive: bool, gamma: f64, alpha: f64) -> Self {
+        let (u, sign, weight) = if positive { (z, -1.0, alpha) } else { (-z, 1.0, 1.0 - alpha) };
+        // One exp and one ln_1p serve σ(±u) and softplus(±u):
+        // softplus(x) = max(x, 0) + ln_1p(e^-|x|).
+        let e = (-u.abs()).exp();
+        let l = e.ln_1p();
+        let (p, one_minus) = if u >= 0.0 { (1.0 / (1.0 + e), e / (1.0 + e)) } else { (e / (1.0 + e), 1.0 / (1.0 + e)) };
+        let bce = (-u).max(0.0) + l; // softplus(−u)
+        let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * (u.max(0.0) + l) };
+        let m = ln_m.exp();
+        let p_b = if p == 0.0 { 0.0 } else { p * bce };
+        // BCE = ln_1p(e^-u) ≈ e^-u once it leaves the normal range.
+        let ln_b = || if bce >= f64::MIN_POSITIVE { bce.ln() } else { -u };
+        Term {
+            sigma: if positive { p } else { one_minus },
+            one_minus,
+            m,
+            weight,
+            bce,
+            loss: weighted_product(weight, m, ln_m, bce, ln_b) + 0.0,
+            gradient: sign * weight * m * (one_minus + gamma * p_b) + 0.0,
+            grad_ce: sign * one_minus + 0.0,
+        }
     }
 }
 
