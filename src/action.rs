@@ -27,4 +27,11 @@ pub enum Command {
     Quit,
     Reset,
     NextPane,
+    /// Softmax ⇄ sigmoid (RetinaNet).
+    ToggleMode,
+    /// FL → FL on a log scale → the modulating factor.
+    NextChart,
+    NextPreset,
+    /// Send the report to the terminal's clipboard (OSC 52).
+    Copy,
 }

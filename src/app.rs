@@ -6,6 +6,8 @@ use crossterm::event::Event;
 use tui_input::{Input, StateChanged};
 
 use crate::action::{Action, Command};
+use crate::calc;
+use crate::presets::PRESETS;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params, Softmax};
@@ -37,6 +39,26 @@ impl Pane {
     }
 }
 
+/// What the chart plots against p_t.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChartView {
+    Fl,
+    /// FL on a log scale: the easy examples' loss spans many decades.
+    FlLog,
+    /// The modulating factor (1 − p_t)^γ.
+    Factor,
+}
+
+impl ChartView {
+    fn next(self) -> ChartView {
+        match self {
+            ChartView::Fl => ChartView::FlLog,
+            ChartView::FlLog => ChartView::Factor,
+            ChartView::Factor => ChartView::Fl,
+        }
+    }
+}
+
 pub struct App {
     inputs: [Input; 5],
     pub focus: Field,
@@ -51,6 +73,13 @@ pub struct App {
     pub stale: bool,
     pub quit: bool,
     pub look: Look,
+    pub chart: ChartView,
+    /// A one-line answer to the last action (a preset, a copy).
+    pub status: Option<String>,
+    /// Text waiting to be sent to the clipboard by the terminal loop.
+    clipboard: Option<String>,
+    /// The preset last applied.
+    preset: Option<usize>,
     /// The last valid logits: edits elsewhere never re-parse them, and an
     /// edit of the logits converts only the numbers it touched.
     logit_list: LogitList,
@@ -77,6 +106,10 @@ impl App {
             stale: false,
             quit: false,
             look,
+            chart: ChartView::Fl,
+            status: None,
+            clipboard: None,
+            preset: None,
             logit_list: LogitList::default(),
             softmax: None,
             gammas,
@@ -100,6 +133,10 @@ impl App {
 
     /// Carries out one action; returns whether anything visible changed.
     pub fn update(&mut self, action: Action) -> bool {
+        // A status message answers one action; the next one clears it.
+        if action != Action::Resize {
+            self.status = None;
+        }
         match action {
             Action::Command(command) => self.command(command),
             Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
@@ -158,8 +195,45 @@ impl App {
                 self.focus = Field::Logits;
                 self.recompute(Field::Logits);
             }
+            Command::ToggleMode => {
+                self.mode = match self.mode {
+                    Mode::Softmax => Mode::Sigmoid,
+                    Mode::Sigmoid => Mode::Softmax,
+                };
+                // α's valid range depends on the mode.
+                self.recompute(Field::Alpha);
+            }
+            Command::NextChart => self.chart = self.chart.next(),
+            Command::NextPreset => self.next_preset(),
+            Command::Copy => {
+                self.clipboard = Some(calc::text(&self.shown.params, &self.shown.result));
+                let which = if self.stale { "the last valid result" } else { "the report" };
+                self.status = Some(format!(
+                    "{which} was sent to the terminal clipboard (OSC 52); under tmux it needs `set -g set-clipboard on`"
+                ));
+            }
         }
         true
+    }
+
+    /// Fills the fields from the next preset and says where it comes from.
+    fn next_preset(&mut self) {
+        let i = self.preset.map_or(0, |i| (i + 1) % PRESETS.len());
+        let p = &PRESETS[i];
+        let texts = [(Field::Logits, p.logits), (Field::Target, p.target), (Field::Gamma, Some(p.gamma)), (Field::Alpha, Some(p.alpha))];
+        for (field, text) in texts {
+            if let Some(text) = text {
+                self.inputs[field.index()] = Input::new(text.to_string());
+            }
+        }
+        self.preset = Some(i);
+        self.recompute(Field::Logits);
+        self.status = Some(format!("preset {}/{}: {} ({})", i + 1, PRESETS.len(), p.name, p.source));
+    }
+
+    /// The text a Copy asked to send to the clipboard, once.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 
     /// Inserts text at the cursor of the focused field in one edit. Line

@@ -1,0 +1,522 @@
+//! Precision lens: what a *naive* focal loss returns in float32, float16 and
+//! bfloat16, next to the exact value. Pure math: no UI types, no I/O.
+//!
+//! ```text
+//! e_i = exp(z_i)    s = Σ e_i    p_i = e_i / s    CE = −ln p_t
+//! FL  = α_t · (1 − p_t)^γ · CE
+//! dFL/dz_i = α_t · [γ · p_t · (1 − p_t)^(γ−1) · ln p_t − (1 − p_t)^γ] · (δ_it − p_i)
+//! ```
+//!
+//! "Naive" is the form most simple library versions and blog posts write:
+//! softmax without subtracting the largest logit, then `log`, then `pow`,
+//! and the textbook chain rule for the gradient, every step in the training
+//! precision. Mixed-precision training is where focal loss most often breaks,
+//! and this module shows exactly how: the lens reports what that code returns
+//! in each format, and one line of reason per failure.
+//!
+//! # Why it breaks
+//! - `exp` overflows: float16 holds at most 65504, so `exp(z)` is `inf`
+//!   above z ≈ 11.09 (float32 and bfloat16: ≈ 88.72); then `s = inf` and
+//!   `p = inf/inf = NaN`, or `p_t = e_t/inf = 0`.
+//! - `exp` underflows: below z ≈ −17.33 (float16), −92.88 (bfloat16),
+//!   −103.97 (float32) it is 0; if every class underflows, `p = 0/0 = NaN`.
+//! - `p_t` rounds to 0: `ln 0 = −inf`, CE and FL are `inf`, and the
+//!   gradient's `p_t · ln p_t = 0 · (−inf)` is NaN.
+//! - `p_t` rounds to 1 (float16 already at a logit gap of 8, where
+//!   `1 + e^8` rounds to `e^8`; float32 from a gap of ≈ 17): CE and FL are 0, and for γ < 1 `(1 − p_t)^(γ−1) = 0^(γ−1) = inf` multiplies
+//!   `ln p_t = 0`: a NaN gradient.
+//! - `(1 − p_t)^γ` or the final product underflows: FL = 0 for an example
+//!   that still has a loss; likewise the gradient can underflow to 0 in
+//!   every class (float16's smallest value is 6e-8).
+//!
+//! # Method
+//! The emulation is faithful, operation by operation, to IEEE arithmetic in
+//! the format with round-to-nearest-even:
+//! - inputs (logits, γ, α_t) are rounded from `f64` to the format *once*
+//!   (through `f32` with round-to-odd, which makes the second rounding exact;
+//!   `half`'s own `f64` conversions truncate or round twice, and so does
+//!   ml_dtypes' `bfloat16(float64)`);
+//! - `+ − × ÷` are computed in `f32` from format operands and the result is
+//!   rounded to the format. For float16 and bfloat16 this is exactly what
+//!   `half`'s operators and numpy / ml_dtypes do, and it is correctly
+//!   rounded: `f32` carries at least twice the format's precision plus two
+//!   bits (24 ≥ 2·11 + 2), so the double rounding is innocuous;
+//! - `exp`, `ln` and `pow` are the platform's `f32` functions (`expf`,
+//!   `logf`, `powf`), rounded to the format;
+//! - float32 uses plain `f32` operations and functions;
+//! - sums are taken left to right, products left to right, exactly in the
+//!   order of the formulas above.
+//!
+//! All values are carried as `f32` holding a value of the format, and widened
+//! to `f64` exactly.
+//!
+//! # Special cases
+//! - `pow(0, 0) = 1`, `pow(0, y < 0) = inf`, `ln 0 = −inf`: the C99 rules,
+//!   which every numeric library follows. γ = 0 therefore gives a modulating
+//!   factor of 1, and still a NaN gradient when p_t rounds to 1
+//!   (`0 · 0^(−1) = 0 · inf`).
+//! - K = 1: p_t = 1 exactly, CE = FL = 0 (correct, so no reason is given);
+//!   the gradient is NaN for γ < 1, which is reported.
+//! - `CE = −ln p_t` is `−0` when p_t = 1, as the naive code returns it.
+//! - Finite `f64` logits beyond the format's range become `±inf`, and that is
+//!   reported as the first reason.
+//!
+//! # Accuracy
+//! Bit-exact emulation of the naive algorithm, up to the platform's `expf`,
+//! `logf` and `powf` (glibc documents 0.502, 0.82 and 0.82 ulp), which are
+//! not always correctly rounded; for float16 and bfloat16 such a difference
+//! almost never survives the final rounding. `tests/lens.rs` checks every
+//! value against an independent numpy / ml_dtypes implementation
+//! (`tests/reference/gen_lens.py`, with correctly rounded elementary
+//! functions): the same 0 / ±inf / NaN classification everywhere and finite
+//! values within 2 ulp of the format; on x86-64 with glibc every value is
+//! bit-identical. numpy's own float32 `exp`/`log` ufuncs are SIMD
+//! approximations (up to 4 ulp on AVX-512), and `1 − p_t` magnifies that:
+//! against them the worst float32 difference is 62 ulp, in a γ = 20 case.
+
+use crate::format::sig;
+use half::{bf16, f16};
+
+/// A floating-point format the naive implementation may run in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    F16,
+    Bf16,
+}
+
+impl Precision {
+    /// Every format, in display order.
+    pub const ALL: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Bf16];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "float32",
+            Precision::F16 => "float16",
+            Precision::Bf16 => "bfloat16",
+        }
+    }
+
+    /// The nearest value of the format to `x` (ties to even), as an `f32`.
+    fn round(self, x: f32) -> f32 {
+        match self {
+            Precision::F32 => x,
+            Precision::F16 => f16::from_f32(x).to_f32(),
+            Precision::Bf16 => bf16::from_f32(x).to_f32(),
+        }
+    }
+
+    /// `x` rounded once to the format, as an `f32`.
+    ///
+    /// Rounding to `f32` to odd keeps a sticky bit, so rounding that to 11
+    /// or 8 bits is the correct rounding of `x` itself.
+    fn round_f64(self, x: f64) -> f32 {
+        match self {
+            Precision::F32 => x as f32,
+            _ => self.round(to_f32_odd(x)),
+        }
+    }
+
+    /// The largest finite value.
+    fn max(self) -> f64 {
+        match self {
+            Precision::F32 => f64::from(f32::MAX),
+            Precision::F16 => f64::from(f16::MAX),
+            Precision::Bf16 => f64::from(bf16::MAX),
+        }
+    }
+
+    /// Bits of significand, including the implicit one.
+    fn digits(self) -> i32 {
+        match self {
+            Precision::F32 => 24,
+            Precision::F16 => 11,
+            Precision::Bf16 => 8,
+        }
+    }
+
+    /// The smallest positive (subnormal) value.
+    fn min_subnormal(self) -> f64 {
+        match self {
+            Precision::F32 => 2f64.powi(-149),
+            Precision::F16 => 2f64.powi(-24),
+            Precision::Bf16 => 2f64.powi(-133),
+        }
+    }
+
+    /// `exp(z)` rounds to `inf` above this: `ln(max + ulp/2)`.
+    /// float16 ≈ 11.09, bfloat16 and float32 ≈ 88.72.
+    pub fn exp_overflows_above(self) -> f64 {
+        let max = self.max();
+        let half_ulp = 2f64.powi(max.log2().floor() as i32 - self.digits());
+        (max + half_ulp).ln()
+    }
+
+    /// `exp(z)` rounds to 0 at and below this: `ln(min_subnormal / 2)`.
+    /// float16 ≈ −17.33, bfloat16 ≈ −92.88, float32 ≈ −103.97.
+    pub fn exp_underflows_below(self) -> f64 {
+        (self.min_subnormal() / 2.0).ln()
+    }
+}
+
+/// `x` rounded to `f32` to odd: exact if representable, otherwise the one of
+/// the two neighbouring `f32` values whose last bit is 1 (`f32::MAX` beyond
+/// the range).
+fn to_f32_odd(x: f64) -> f32 {
+    let r = x as f32;
+    if x.is_nan() || f64::from(r) == x || r.to_bits() & 1 == 1 {
+        return r;
+    }
+    // r is even and inexact: x lies strictly between r and its odd neighbour.
+    let bits = r.to_bits();
+    f32::from_bits(if x.abs() > f64::from(r).abs() { bits + 1 } else { bits - 1 })
+}
+
+/// What the naive implementation returns in one format, each value widened
+/// to `f64` exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Naive {
+    pub precision: Precision,
+    pub p_t: f64,
+    pub cross_entropy: f64,
+    pub focal_loss: f64,
+    pub gradient: Vec<f64>,
+    /// Why the values went wrong, most important first; empty when all are
+    /// finite and non-degenerate.
+    pub reasons: Vec<String>,
+}
+
+/// `Some("NaN")`, `Some("+inf")`, `Some("−inf")`, `Some("0")` (for ±0) or
+/// `None` for an ordinary finite value: how the UI flags a naive value.
+pub fn classify(x: f64) -> Option<&'static str> {
+    if x.is_nan() {
+        Some("NaN")
+    } else if x == f64::INFINITY {
+        Some("+inf")
+    } else if x == f64::NEG_INFINITY {
+        Some("−inf")
+    } else if x == 0.0 {
+        Some("0")
+    } else {
+        None
+    }
+}
+
+/// The naive softmax focal loss of `logits` for class `target` in
+/// `precision` (see the [module documentation](self) for the algorithm).
+///
+/// # Method
+/// Every input is rounded to the format once, every operation rounds to the
+/// format, in the order `exp`, left-to-right sum, divide, `ln`, `1 − p_t`,
+/// `pow`, `α_t · m · CE`, and for the gradient
+/// `G = α_t · (((γ · p_t) · (1 − p_t)^(γ−1)) · ln p_t − m)`,
+/// `dFL/dz_i = G · (δ_it − p_i)`.
+///
+/// # Special cases
+/// Never panics for finite or non-finite inputs with `target < K`; NaN and
+/// ±inf are results here, explained in [`Naive::reasons`].
+///
+/// # Accuracy
+/// Bit-exact emulation, up to the platform's `f32` `exp`, `ln` and `pow`.
+///
+/// # Panics
+/// If `target ≥ K` (in particular if `logits` is empty).
+pub fn naive(logits: &[f64], target: usize, gamma: f64, alpha_t: f64, precision: Precision) -> Naive {
+    let k = logits.len();
+    assert!(target < k, "target {target} out of range for {k} classes");
+    let t = Trace::run(logits, target, gamma, alpha_t, precision);
+    let reasons = t.reasons(logits, gamma, alpha_t);
+    Naive {
+        precision,
+        p_t: f64::from(t.p_t),
+        cross_entropy: f64::from(t.ce),
+        focal_loss: f64::from(t.fl),
+        gradient: t.gradient.iter().map(|&g| f64::from(g)).collect(),
+        reasons,
+    }
+}
+
+/// Every intermediate of one naive evaluation, each a value of the format
+/// held in an `f32`.
+struct Trace {
+    f: Precision,
+    target: usize,
+    z: Vec<f32>,
+    e: Vec<f32>,
+    s: f32,
+    p_t: f32,
+    ce: f32,
+    one_minus: f32,
+    gamma: f32,
+    m: f32,
+    alpha: f32,
+    fl: f32,
+    gradient: Vec<f32>,
+}
+
+impl Trace {
+    fn run(logits: &[f64], target: usize, gamma: f64, alpha_t: f64, f: Precision) -> Trace {
+        let r = |x: f32| f.round(x);
+        let z: Vec<f32> = logits.iter().map(|&x| f.round_f64(x)).collect();
+        let e: Vec<f32> = z.iter().map(|&x| r(x.exp())).collect();
+        let s = e[1..].iter().fold(e[0], |acc, &x| r(acc + x));
+        let p: Vec<f32> = e.iter().map(|&x| r(x / s)).collect();
+        let p_t = p[target];
+        let log_p = r(p_t.ln());
+        let ce = -log_p;
+        let one_minus = r(1.0 - p_t);
+        let g = f.round_f64(gamma);
+        let m = r(one_minus.powf(g));
+        let a = f.round_f64(alpha_t);
+        let fl = r(r(a * m) * ce);
+
+        let pw = r(one_minus.powf(r(g - 1.0)));
+        let term = r(r(r(g * p_t) * pw) * log_p);
+        let big_g = r(a * r(term - m));
+        let gradient = p
+            .iter()
+            .enumerate()
+            .map(|(i, &p_i)| {
+                let delta = if i == target { 1.0 } else { 0.0 };
+                r(big_g * r(delta - p_i))
+            })
+            .collect();
+        Trace { f, target, z, e, s, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient }
+    }
+
+    /// One line per failure, causes before consequences.
+    fn reasons(&self, logits: &[f64], gamma: f64, alpha_t: f64) -> Vec<String> {
+        let f = self.f;
+        let name = f.name();
+        let t = self.target;
+        let k = self.z.len();
+        let mut out = Vec::new();
+        // Which results a specific reason already accounts for.
+        let (mut pt_done, mut ce_done, mut fl_done, mut grad_done) = (false, false, false, false);
+
+        // Inputs the format cannot hold.
+        let too_big: Vec<usize> = (0..k).filter(|&i| self.z[i].is_infinite() && logits[i].is_finite()).collect();
+        if let Some(&i) = too_big.first() {
+            let inf = if self.z[i] > 0.0 { "inf" } else { "−inf" };
+            out.push(format!(
+                "logit {} overflows {name} (max {}) to {inf}{}",
+                sig(logits[i], 6),
+                sig(f.max(), 6),
+                more(too_big.len() - 1, "logit")
+            ));
+        }
+        for (symbol, given, held) in [("γ", gamma, self.gamma), ("α_t", alpha_t, self.alpha)] {
+            if held.is_infinite() && given.is_finite() {
+                out.push(format!("{symbol} = {} overflows {name} (max {})", sig(given, 6), sig(f.max(), 6)));
+            } else if held == 0.0 && given != 0.0 {
+                out.push(format!("{symbol} = {} rounds to 0 in {name}", sig(given, 6)));
+            }
+        }
+
+        // The exponentials and their sum.
+        let overflowed: Vec<usize> = (0..k).filter(|&i| self.e[i].is_infinite() && self.z[i].is_finite()).collect();
+        if let Some(&top) = overflowed.iter().max_by(|&&a, &&b| self.z[a].total_cmp(&self.z[b])) {
+            out.push(format!(
+                "{name} exp overflows above ≈ {}: exp({}) = inf{}",
+                threshold(f.exp_overflows_above()),
+                sig(logits[top], 6),
+                more(overflowed.len() - 1, "logit")
+            ));
+        } else if self.s.is_infinite() && self.e.iter().all(|e| e.is_finite()) {
+            out.push(format!("the sum of exps overflows {name} (max {})", sig(f.max(), 6)));
+        }
+        if self.s == 0.0 {
+            out.push(format!(
+                "every exp underflows to 0 (below ≈ {}), so p = 0/0 = NaN, and so are CE, FL and the gradient",
+                threshold(f.exp_underflows_below())
+            ));
+            (pt_done, ce_done, fl_done, grad_done) = (true, true, true, true);
+        }
+
+        // p_t and what follows from it.
+        let grad_nan = self.gradient.iter().any(|g| g.is_nan());
+        if self.p_t.is_nan() && !pt_done {
+            if self.e[t].is_infinite() && self.s.is_infinite() {
+                out.push("p_t = inf/inf = NaN, and so are CE, FL and the gradient".to_string());
+                (pt_done, ce_done, fl_done, grad_done) = (true, true, true, true);
+            }
+        } else if self.p_t == 0.0 {
+            let mut line = if self.s.is_infinite() {
+                format!("p_t = {}/inf = 0", sig(f64::from(self.e[t]), 4))
+            } else if self.e[t] == 0.0 {
+                format!(
+                    "exp({}) underflows to 0 (below ≈ {}), so p_t = 0",
+                    sig(logits[t], 6),
+                    threshold(f.exp_underflows_below())
+                )
+            } else {
+                "p_t underflows to 0".to_string()
+            };
+            line.push_str(": log gives −inf, so CE = inf");
+            if !self.fl.is_finite() {
+                line.push_str(&format!(", FL = {}", word(self.fl)));
+            }
+            if grad_nan {
+                line.push_str(", and γ·p_t·…·ln p_t = 0·(−inf) = NaN in the gradient");
+            }
+            out.push(line);
+            (pt_done, ce_done, fl_done, grad_done) = (true, true, !self.fl.is_finite(), grad_nan);
+        } else if self.p_t == 1.0 {
+            let nan_reason = |who: &str| {
+                format!(
+                    "{who}: γ < 1 gives a NaN gradient, (1 − p_t)^(γ − 1) = 0^{} = inf and inf·0 = NaN",
+                    sig(f64::from(self.gamma) - 1.0, 4)
+                )
+            };
+            if k > 1 {
+                let mut line = "p_t rounds to 1: 1 − p_t = 0 and ln p_t = 0, so CE = FL = 0".to_string();
+                if self.gradient.iter().all(|&g| g == 0.0) {
+                    line.push_str(", and the gradient vanishes");
+                }
+                out.push(line);
+                if grad_nan && self.gamma < 1.0 {
+                    out.push(nan_reason("p_t rounds to 1"));
+                    grad_done = true;
+                }
+            } else if grad_nan && self.gamma < 1.0 {
+                out.push(nan_reason("one class, so p_t = 1"));
+                grad_done = true;
+            }
+        } else if self.p_t > 0.0 && self.p_t < 1.0 && self.fl == 0.0 && self.alpha != 0.0 {
+            // The loss vanished although 0 < p_t < 1.
+            if self.m == 0.0 && self.gamma > 0.0 {
+                out.push(format!(
+                    "(1 − p_t)^γ = {}^{} underflows to 0, so FL = 0",
+                    sig(f64::from(self.one_minus), 4),
+                    sig(f64::from(self.gamma), 4)
+                ));
+            } else {
+                out.push(format!(
+                    "FL = α_t·(1 − p_t)^γ·CE = {}·{}·{} underflows to 0",
+                    sig(f64::from(self.alpha), 4),
+                    sig(f64::from(self.m), 4),
+                    sig(f64::from(self.ce), 4)
+                ));
+            }
+        }
+
+        // 0 < p_t < 1 and α_t ≠ 0: the exact gradient is not 0.
+        if self.p_t > 0.0 && self.p_t < 1.0 && self.alpha != 0.0 && k > 1 && self.gradient.iter().all(|&g| g == 0.0) {
+            out.push("the gradient underflows to 0 in every class".to_string());
+        }
+
+        // Anything not explained above.
+        if !pt_done && !self.p_t.is_finite() {
+            out.push(format!("p_t is {}", word(self.p_t)));
+        }
+        if !ce_done && !self.ce.is_finite() {
+            out.push(format!("CE is {}", word(self.ce)));
+        }
+        if !fl_done && !self.fl.is_finite() {
+            out.push(format!("FL is {}", word(self.fl)));
+        }
+        if !grad_done {
+            for (what, bad) in [("NaN", f32::is_nan as fn(f32) -> bool), ("inf", f32::is_infinite)] {
+                let classes: Vec<usize> = (0..k).filter(|&i| bad(self.gradient[i])).collect();
+                if !classes.is_empty() {
+                    out.push(format!("gradient is {what} in {}", classes_text(&classes, k)));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A threshold to two decimals: "11.09", "-103.97".
+fn threshold(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// ", and for 2 more logits" (nothing for 0).
+fn more(n: usize, what: &str) -> String {
+    match n {
+        0 => String::new(),
+        1 => format!(", and for 1 more {what}"),
+        _ => format!(", and for {n} more {what}s"),
+    }
+}
+
+/// "NaN", "inf" or "−inf".
+fn word(x: f32) -> &'static str {
+    match classify(f64::from(x)) {
+        Some("+inf") => "inf",
+        Some(c) => c,
+        None => "finite",
+    }
+}
+
+/// "class 3", "classes 0, 2 and 5", "every class", "5 of 9 classes (0, 1, 2, …)".
+fn classes_text(classes: &[usize], k: usize) -> String {
+    let list = |c: &[usize]| c.iter().map(usize::to_string).collect::<Vec<_>>();
+    match classes {
+        [i] if k > 1 => format!("class {i}"),
+        _ if classes.len() == k => "every class".to_string(),
+        _ if classes.len() <= 4 => {
+            let l = list(classes);
+            format!("classes {} and {}", l[..l.len() - 1].join(", "), l[l.len() - 1])
+        }
+        _ => format!("{} of {k} classes ({}, …)", classes.len(), list(&classes[..3]).join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(threshold(Precision::F16.exp_overflows_above()), "11.09");
+        assert_eq!(threshold(Precision::Bf16.exp_overflows_above()), "88.72");
+        assert_eq!(threshold(Precision::F32.exp_overflows_above()), "88.72");
+        assert_eq!(threshold(Precision::F16.exp_underflows_below()), "-17.33");
+        assert_eq!(threshold(Precision::Bf16.exp_underflows_below()), "-92.88");
+        assert_eq!(threshold(Precision::F32.exp_underflows_below()), "-103.97");
+        // The thresholds are where the emulated exp really switches.
+        for f in Precision::ALL {
+            let r = |x: f64| f.round((x as f32).exp());
+            let (hi, lo) = (f.exp_overflows_above(), f.exp_underflows_below());
+            assert!(r(hi - 1e-4).is_finite() && r(hi + 1e-4).is_infinite(), "{f:?}");
+            assert!(r(lo + 1e-3) > 0.0 && r(lo - 1e-3) == 0.0, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn inputs_are_rounded_once() {
+        // 1 + 2^-8 + 2^-40 is above the bfloat16 midpoint 1 + 2^-8: it rounds
+        // up, where rounding through f32 first would make it a tie (→ 1).
+        let x = 1.0 + 2f64.powi(-8) + 2f64.powi(-40);
+        assert_eq!(Precision::Bf16.round_f64(x), 1.0 + 2f32.powi(-7));
+        let x = 1.0 + 2f64.powi(-11) + 2f64.powi(-40);
+        assert_eq!(Precision::F16.round_f64(x), 1.0 + 2f32.powi(-10));
+        let x = 1.0 + 2f64.powi(-11) - 2f64.powi(-40);
+        assert_eq!(Precision::F16.round_f64(x), 1.0);
+        assert_eq!(Precision::F16.round_f64(65520.0), f32::INFINITY);
+        assert_eq!(Precision::F16.round_f64(65519.99), 65504.0);
+        assert_eq!(Precision::Bf16.round_f64(1e300), f32::INFINITY);
+        assert_eq!(Precision::Bf16.round_f64(-1e-300), 0.0);
+        assert_eq!(Precision::F16.round_f64(2f64.powi(-25) * 1.000001), 2f32.powi(-24));
+        assert_eq!(Precision::F16.round_f64(2f64.powi(-25)), 0.0);
+    }
+
+    #[test]
+    fn classify_flags() {
+        assert_eq!(classify(f64::NAN), Some("NaN"));
+        assert_eq!(classify(f64::INFINITY), Some("+inf"));
+        assert_eq!(classify(f64::NEG_INFINITY), Some("−inf"));
+        assert_eq!(classify(-0.0), Some("0"));
+        assert_eq!(classify(1e-300), None);
+    }
+
+    #[test]
+    fn class_lists() {
+        assert_eq!(classes_text(&[3], 5), "class 3");
+        assert_eq!(classes_text(&[0], 1), "every class");
+        assert_eq!(classes_text(&[0, 2, 4], 5), "classes 0, 2 and 4");
+        assert_eq!(classes_text(&[0, 1, 2, 3, 4], 9), "5 of 9 classes (0, 1, 2, …)");
+    }
+}

@@ -1,0 +1,49 @@
+//! Examples worth jumping to (F5), each with where it comes from.
+
+/// A preset sets γ and α, and the logits and target when it names them.
+pub struct Preset {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub logits: Option<&'static str>,
+    pub target: Option<&'static str>,
+    pub gamma: &'static str,
+    pub alpha: &'static str,
+}
+
+const fn pair(name: &'static str, gamma: &'static str, alpha: &'static str) -> Preset {
+    Preset { name, source: "Lin et al. 2017, Table 1b (RetinaNet, ResNet-50, COCO)", logits: None, target: None, gamma, alpha }
+}
+
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "seed example 1, well classified (exact FL 2.5354e-5)",
+        source: "the web calculator's worked example 1, which prints 0.000024885",
+        logits: Some("-1, 3, -0.5"),
+        target: Some("1"),
+        gamma: "2",
+        alpha: "0.25",
+    },
+    Preset {
+        name: "seed example 2, hard",
+        source: "the web calculator's worked example 2",
+        logits: Some("1.5, -0.8, 0.2"),
+        target: Some("1"),
+        gamma: "2",
+        alpha: "0.25",
+    },
+    Preset {
+        name: "the paper's default, γ 2 and α 0.25",
+        source: "Lin et al. 2017, §3.1 and §5.1",
+        logits: None,
+        target: None,
+        gamma: "2",
+        alpha: "0.25",
+    },
+    pair("γ 0, best α 0.75: AP 31.1", "0", "0.75"),
+    pair("γ 0.1, best α 0.75: AP 31.4", "0.1", "0.75"),
+    pair("γ 0.2, best α 0.75: AP 31.9", "0.2", "0.75"),
+    pair("γ 0.5, best α 0.5: AP 32.9", "0.5", "0.5"),
+    pair("γ 1, best α 0.25: AP 33.7", "1", "0.25"),
+    pair("γ 2, best α 0.25: AP 34.0", "2", "0.25"),
+    pair("γ 5, best α 0.25: AP 32.2", "5", "0.25"),
+];
