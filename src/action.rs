@@ -12,8 +12,9 @@ pub enum Action {
     /// Text for the focused field at the cursor: typed characters (a burst is
     /// coalesced into one insertion) or a bracketed paste.
     Insert(String),
-    /// The terminal changed size: only a redraw.
-    Resize,
+    /// The terminal changed size (columns, rows): a redraw, and the layout
+    /// decides what F2 cycles through.
+    Resize(u16, u16),
 }
 
 /// The commands of the key table.

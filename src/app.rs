@@ -7,36 +7,52 @@ use tui_input::{Input, StateChanged};
 
 use crate::action::{Action, Command};
 use crate::calc;
-use crate::presets::PRESETS;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params, Softmax};
 use crate::parse::{self, FieldError, LogitList};
+use crate::presets::PRESETS;
 use crate::shown::Shown;
 use crate::theme::Look;
 
-/// The lower pane of the standard layout (the wide one shows them all).
+/// The pane F2 chooses: the lower pane of the standard layout, or the
+/// bottom one of the wide layout (which always shows the chart and classes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
     Chart,
     Table,
     Classes,
+    /// The calculation spelled out.
+    Steps,
+    /// What naive float32/float16/bfloat16 code returns.
+    Lens,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Chart, Pane::Table, Pane::Classes];
+    pub const ALL: [Pane; 5] = [Pane::Chart, Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens];
+    /// The choices of the wide layout's bottom pane.
+    pub const WIDE: [Pane; 3] = [Pane::Table, Pane::Steps, Pane::Lens];
 
     pub fn name(self) -> &'static str {
         match self {
             Pane::Chart => "chart",
             Pane::Table => "table",
             Pane::Classes => "classes",
+            Pane::Steps => "steps",
+            Pane::Lens => "lens",
         }
     }
 
-    fn next(self) -> Pane {
-        Pane::ALL[(self as usize + 1) % Pane::ALL.len()]
+    fn next(self, wide: bool) -> Pane {
+        let list: &[Pane] = if wide { &Pane::WIDE } else { &Pane::ALL };
+        let at = list.iter().position(|p| *p == self).map_or(0, |i| i + 1);
+        list[at % list.len()]
     }
+}
+
+/// The wide layout (every pane at once) from this terminal size on.
+pub fn is_wide(width: u16, height: u16) -> bool {
+    width >= 120 && height >= 32
 }
 
 /// What the chart plots against p_t.
@@ -74,6 +90,8 @@ pub struct App {
     pub quit: bool,
     pub look: Look,
     pub chart: ChartView,
+    /// The terminal is large enough for the wide layout.
+    pub wide: bool,
     /// A one-line answer to the last action (a preset, a copy).
     pub status: Option<String>,
     /// Text waiting to be sent to the clipboard by the terminal loop.
@@ -107,6 +125,7 @@ impl App {
             quit: false,
             look,
             chart: ChartView::Fl,
+            wide: false,
             status: None,
             clipboard: None,
             preset: None,
@@ -134,7 +153,7 @@ impl App {
     /// Carries out one action; returns whether anything visible changed.
     pub fn update(&mut self, action: Action) -> bool {
         // A status message answers one action; the next one clears it.
-        if action != Action::Resize {
+        if !matches!(action, Action::Resize(..)) {
             self.status = None;
         }
         match action {
@@ -148,7 +167,10 @@ impl App {
                 None => false,
             },
             Action::Insert(text) => self.insert(&text),
-            Action::Resize => true,
+            Action::Resize(w, h) => {
+                self.wide = is_wide(w, h);
+                true
+            }
         }
     }
 
@@ -163,7 +185,7 @@ impl App {
                 Some(Action::Insert(text)) => pending.push_str(&text),
                 other => {
                     if !pending.is_empty() {
-                        changed |= self.insert(&std::mem::take(&mut pending));
+                        changed |= self.update(Action::Insert(std::mem::take(&mut pending)));
                     }
                     if let Some(action) = other {
                         changed |= self.update(action);
@@ -175,7 +197,7 @@ impl App {
             }
         }
         if !pending.is_empty() {
-            changed |= self.insert(&pending);
+            changed |= self.update(Action::Insert(pending));
         }
         changed
     }
@@ -189,7 +211,10 @@ impl App {
             Command::ToggleHelp => self.help = !self.help,
             Command::Back if self.help => self.help = false,
             Command::Back | Command::Quit => self.quit = true,
-            Command::NextPane => self.pane = self.pane.next(),
+            Command::NextPane => {
+                self.pane = self.pane.next(self.wide);
+                self.update_lens();
+            }
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| Input::new(f.default_text().to_string()));
                 self.focus = Field::Logits;
@@ -220,7 +245,12 @@ impl App {
     fn next_preset(&mut self) {
         let i = self.preset.map_or(0, |i| (i + 1) % PRESETS.len());
         let p = &PRESETS[i];
-        let texts = [(Field::Logits, p.logits), (Field::Target, p.target), (Field::Gamma, Some(p.gamma)), (Field::Alpha, Some(p.alpha))];
+        let texts = [
+            (Field::Logits, p.logits),
+            (Field::Target, p.target),
+            (Field::Gamma, Some(p.gamma)),
+            (Field::Alpha, Some(p.alpha)),
+        ];
         for (field, text) in texts {
             if let Some(text) = text {
                 self.inputs[field.index()] = Input::new(text.to_string());
@@ -229,6 +259,14 @@ impl App {
         self.preset = Some(i);
         self.recompute(Field::Logits);
         self.status = Some(format!("preset {}/{}: {} ({})", i + 1, PRESETS.len(), p.name, p.source));
+    }
+
+    /// The precision lens costs three naive passes over the classes: it is
+    /// computed only while its pane is shown.
+    fn update_lens(&mut self) {
+        if self.pane == Pane::Lens && self.shown.lens.is_none() {
+            self.shown.compute_lens();
+        }
     }
 
     /// The text a Copy asked to send to the clipboard, once.
@@ -302,6 +340,7 @@ impl App {
                 self.softmax = Some(Softmax::new(&params.logits));
             }
             self.shown = Shown::new(params, &self.gammas, &self.shown.curves, self.softmax.as_ref());
+            self.update_lens();
         }
     }
 }

@@ -51,7 +51,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[(KeyCode::F(2), NONE)],
         label: "F2",
-        does: "next lower pane: chart, table, classes (80 × 24 layout)",
+        does: "next pane: chart, table, classes, steps, precision lens",
         hint: "pane",
         command: Command::NextPane,
         footer: true,
@@ -96,7 +96,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],
         label: "? F1",
-        does: "help (formulas, what γ and α do)",
+        does: "this help: keys, formulas, what γ and α do",
         hint: "help",
         command: Command::ToggleHelp,
         footer: true,
@@ -165,7 +165,7 @@ pub fn action_for(event: &Event, help_open: bool) -> Option<Action> {
             }
         }
         Event::Paste(text) if !help_open => Some(Action::Insert(text.clone())),
-        Event::Resize(..) => Some(Action::Resize),
+        Event::Resize(w, h) => Some(Action::Resize(*w, *h)),
         _ => None,
     }
 }

@@ -11,7 +11,14 @@ pub struct Preset {
 }
 
 const fn pair(name: &'static str, gamma: &'static str, alpha: &'static str) -> Preset {
-    Preset { name, source: "Lin et al. 2017, Table 1b (RetinaNet, ResNet-50, COCO)", logits: None, target: None, gamma, alpha }
+    Preset {
+        name,
+        source: "Lin et al. 2017, Table 1b (RetinaNet, ResNet-50, COCO)",
+        logits: None,
+        target: None,
+        gamma,
+        alpha,
+    }
 }
 
 pub const PRESETS: &[Preset] = &[

@@ -45,10 +45,10 @@ pub fn alpha_note(p: &Params) -> String {
         (Mode::Softmax, Alpha::Scalar(_)) => "scalar α applied to the target class".into(),
         (Mode::Softmax, Alpha::PerClass(_)) => format!("α[{}] of the per-class vector", p.target),
         (Mode::Sigmoid, Alpha::Scalar(a)) => {
-            format!("positive gets α, negatives 1 − α = {}", num(1.0 - a))
+            format!("positive α, negatives 1 − α = {}", num(1.0 - a))
         }
         (Mode::Sigmoid, Alpha::PerClass(_)) => {
-            format!("positive gets α[{}], negative i 1 − α[i]", p.target)
+            format!("positive α[{}], negative i 1 − α[i]", p.target)
         }
     }
 }
@@ -99,4 +99,59 @@ pub fn classes_to_show(r: &Focal, limit: usize) -> (Vec<usize>, usize) {
 /// A number for people.
 pub fn num(x: f64) -> String {
     sig(x, DIGITS)
+}
+
+/// At most `max` values of a list, then "… (K values)".
+pub fn short_list(values: impl ExactSizeIterator<Item = f64>, max: usize) -> String {
+    let n = values.len();
+    let mut shown: Vec<String> = values.take(max).map(num).collect();
+    if n > max {
+        shown.push(format!("… ({n} values)"));
+    }
+    format!("[{}]", shown.join(", "))
+}
+
+/// The calculation spelled out like the seed's worked examples, with the
+/// exact numbers: one line per step.
+pub fn steps(p: &Params, r: &Focal) -> Vec<String> {
+    let list = |v: &[f64]| short_list(v.iter().copied(), 6);
+    let t = r.target;
+    match r.mode {
+        Mode::Softmax => {
+            let j = r.predicted;
+            // exp(z_i − max z) = p_i / p_max, and Σ = 1 / p_max.
+            let pj = r.probabilities[j];
+            let shifted: Vec<f64> = r.probabilities.iter().map(|&pi| pi / pj).collect();
+            let others: Vec<f64> = r.gradient.iter().enumerate().filter(|(i, _)| *i != t).map(|(_, &g)| g).collect();
+            vec![
+                format!("max z = {} (class {j});  exp(z_i − max z) = {}", num(p.logits[j]), list(&shifted)),
+                format!("Σ = {};  p_i = exp(z_i − max z) / Σ = {}", num(1.0 / pj), list(&r.probabilities)),
+                format!("p_t = p_{t} = {};  CE = −ln p_t = {}", num(r.p_t), num(r.cross_entropy)),
+                format!(
+                    "1 − p_t = Σ_(i≠t) p_i = {} (never 1 − p);  (1 − p_t)^γ = {}^{} = {}",
+                    num(r.one_minus_p_t),
+                    num(r.one_minus_p_t),
+                    num(p.gamma),
+                    num(r.modulating_factor)
+                ),
+                format!(
+                    "FL = α_t · (1 − p_t)^γ · CE = {} · {} · {} = {}",
+                    num(r.alpha_t),
+                    num(r.modulating_factor),
+                    num(r.cross_entropy),
+                    num(r.focal_loss)
+                ),
+                format!("dFL/dz_t = −α_t·(1 − p_t)^γ·[(1 − p_t) + γ·p_t·CE] = {}", num(r.gradient[t])),
+                format!("dFL/dz_i = α_t·(1 − p_t)^γ·[1 + γ·p_t·CE/(1 − p_t)]·p_i, i ≠ t: {}", list(&others)),
+            ]
+        }
+        Mode::Sigmoid => vec![
+            format!("each class is its own binary problem: class {t} is the positive, every other class a negative"),
+            format!("σ(z_i) = {}", list(&r.probabilities)),
+            format!("weights: α_t = {} for the positive, 1 − α for the negatives ({})", num(r.alpha_t), alpha_note(p)),
+            format!("FL_i = w_i · (1 − p_t,i)^γ · BCE_i = {}", list(&r.per_class_loss)),
+            format!("FL = Σ FL_i = {};  CE = Σ BCE_i = {}", num(r.focal_loss), num(r.cross_entropy)),
+            format!("dFL_i/dz_i = ∓w_i·(1 − p_t,i)^γ·[(1 − p_t,i) + γ·p_t,i·BCE_i] = {}", list(&r.gradient)),
+        ],
+    }
 }

@@ -3,6 +3,7 @@
 //! here, not while drawing), the classes worth listing, the table rows and
 //! the chart's curves.
 
+use crate::lens::{Naive, Precision, naive};
 use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
 use crate::report::{self, SummaryLine};
 
@@ -15,12 +16,17 @@ pub const P_MIN: f64 = 0.01;
 /// Points per curve: about two per Braille column of a wide chart.
 const GRID: usize = 120;
 
+/// (x, y) pairs of a chart curve.
+pub type Points = Vec<(f64, f64)>;
+
 pub struct Curve {
     pub gamma: f64,
     pub alpha_t: f64,
     /// The γ being explored (emphasised, and added if not in the list).
     pub current: bool,
-    pub points: Vec<(f64, f64)>,
+    /// (p_t, FL) and (p_t, (1 − p_t)^γ) on the grid.
+    pub points: Points,
+    pub factor: Points,
 }
 
 pub struct Shown {
@@ -36,6 +42,8 @@ pub struct Shown {
     /// Table rows by p_t, as text; `true` marks the current example's row.
     pub table: Vec<([String; 5], bool)>,
     pub curves: Vec<Curve>,
+    /// The precision lens (softmax mode), when its pane asked for it.
+    pub lens: Option<Vec<Naive>>,
 }
 
 impl Shown {
@@ -64,11 +72,11 @@ impl Shown {
         let curves = list
             .into_iter()
             .map(|gamma| {
-                let points = match previous.iter().find(|c| c.gamma == gamma && c.alpha_t == alpha_t) {
-                    Some(c) => c.points.clone(),
+                let (points, factor) = match previous.iter().find(|c| c.gamma == gamma && c.alpha_t == alpha_t) {
+                    Some(c) => (c.points.clone(), c.factor.clone()),
                     None => curve(gamma, alpha_t),
                 };
-                Curve { gamma, alpha_t, current: gamma == params.gamma, points }
+                Curve { gamma, alpha_t, current: gamma == params.gamma, points, factor }
             })
             .collect();
         Shown {
@@ -80,7 +88,14 @@ impl Shown {
             hidden_classes,
             table,
             curves,
+            lens: None,
         }
+    }
+
+    /// What naive code returns in each format, for the lens pane.
+    pub fn compute_lens(&mut self) {
+        let p = &self.params;
+        self.lens = Some(Precision::ALL.map(|f| naive(&p.logits, p.target, p.gamma, self.result.alpha_t, f)).to_vec());
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
@@ -90,12 +105,13 @@ impl Shown {
     }
 }
 
-/// FL at GRID points of p_t in [P_MIN, 1].
-fn curve(gamma: f64, alpha_t: f64) -> Vec<(f64, f64)> {
+/// FL and the modulating factor at GRID points of p_t in [P_MIN, 1].
+fn curve(gamma: f64, alpha_t: f64) -> (Points, Points) {
     (0..=GRID)
         .map(|i| {
             let p = P_MIN + (1.0 - P_MIN) * i as f64 / GRID as f64;
-            (p, at_probability(p, gamma, alpha_t).focal_loss)
+            let x = at_probability(p, gamma, alpha_t);
+            ((p, x.focal_loss), (p, x.modulating_factor))
         })
-        .collect()
+        .unzip()
 }

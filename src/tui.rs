@@ -4,11 +4,13 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
 use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 
+use crate::action::Action;
 use crate::app::App;
 use crate::ui;
 
@@ -24,6 +26,8 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
     }));
     spawn_signal_watch()?;
     execute!(io::stdout(), EnableBracketedPaste)?;
+    let size = terminal.size()?;
+    app.update(Action::Resize(size.width, size.height));
     let result = event_loop(terminal, app);
     restore();
     result
@@ -55,6 +59,11 @@ fn event_loop(mut terminal: DefaultTerminal, app: &mut App) -> color_eyre::Resul
         dirty = app.handle_events(batch);
         if app.quit {
             return Ok(());
+        }
+        // The one effect an action can ask for besides drawing. Terminals
+        // never confirm OSC 52, so the status line says "sent", not "copied".
+        if let Some(text) = app.take_clipboard() {
+            execute!(io::stdout(), CopyToClipboard::to_clipboard_from(text))?;
         }
     }
 }

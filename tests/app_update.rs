@@ -2,8 +2,9 @@
 //! as the event loop delivers them. Expected losses: mpmath, 40 digits.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use focal_tui::app::{App, Pane};
+use focal_tui::app::{App, ChartView, Pane};
 use focal_tui::field::Field;
+use focal_tui::loss::Mode;
 use focal_tui::theme::Look;
 
 fn key(code: KeyCode) -> Event {
@@ -196,13 +197,97 @@ fn ctrl_r_resets_everything_typed() {
 }
 
 #[test]
-fn f2_cycles_the_lower_pane() {
+fn f2_cycles_the_panes_of_the_layout_in_use() {
     let mut app = app();
     assert_eq!(app.pane, Pane::Chart);
-    app.handle_events([key(KeyCode::F(2))]);
-    assert_eq!(app.pane, Pane::Table);
-    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2))]);
-    assert_eq!(app.pane, Pane::Chart);
+    let mut seen = vec![];
+    for _ in 0..5 {
+        app.handle_events([key(KeyCode::F(2))]);
+        seen.push(app.pane);
+    }
+    assert_eq!(seen, [Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens, Pane::Chart]);
+    // The wide layout shows the chart and classes already: F2 picks the bottom pane.
+    app.handle_events([Event::Resize(120, 40)]);
+    assert!(app.wide);
+    let mut seen = vec![];
+    for _ in 0..3 {
+        app.handle_events([key(KeyCode::F(2))]);
+        seen.push(app.pane);
+    }
+    assert_eq!(seen, [Pane::Table, Pane::Steps, Pane::Lens]);
+}
+
+#[test]
+fn the_lens_is_computed_only_while_shown() {
+    let mut app = app();
+    assert!(app.shown.lens.is_none());
+    app.handle_events((0..4).map(|_| key(KeyCode::F(2))));
+    assert_eq!(app.pane, Pane::Lens);
+    let lens = app.shown.lens.as_ref().expect("the lens pane computes it");
+    assert_eq!(lens.len(), 3);
+    // Still there after an edit, for the new input.
+    app.handle_events(typed(", 12"));
+    let f16 = &app.shown.lens.as_ref().unwrap()[1];
+    assert!(f16.focal_loss.is_nan() || f16.focal_loss.is_infinite(), "fp16 exp(12) overflows: {f16:?}");
+}
+
+#[test]
+fn f3_switches_to_sigmoid_and_checks_alpha_again() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::F(3))]);
+    assert_eq!(app.mode, Mode::Sigmoid);
+    assert_eq!(app.shown.result.mode, Mode::Sigmoid);
+    // mpmath: sigmoid FL of [1.5, -0.8, 0.2], target 1, γ 2, α 0.25 = 1.173302648885180182515875
+    assert!(close(app.shown.result.focal_loss, 1.173_302_648_885_18));
+    // α > 1 is fine for softmax but not for sigmoid (negatives get 1 − α).
+    app.handle_events([key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
+    app.handle_events(typed("2"));
+    assert!(app.stale && app.errors[Field::Alpha.index()].is_some());
+    app.handle_events([key(KeyCode::F(3))]);
+    assert_eq!(app.mode, Mode::Softmax);
+    assert!(!app.stale, "α = 2 is valid in softmax mode");
+}
+
+#[test]
+fn f5_cycles_presets_and_names_their_source() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::F(5))]);
+    assert_eq!(app.input(Field::Logits).value(), "-1, 3, -0.5");
+    // mpmath: 2.5353610976403687625e-5 (the seed says 2.4885e-5).
+    assert!(close(app.shown.result.focal_loss, 2.535_361_097_640_369e-5));
+    assert!(app.status.as_deref().unwrap().contains("worked example 1"));
+    for _ in 0..6 {
+        app.handle_events([key(KeyCode::F(5))]);
+    }
+    // The 7th preset: Table 1b's γ 0.5 with its best α 0.5.
+    assert_eq!((app.input(Field::Gamma).value(), app.input(Field::Alpha).value()), ("0.5", "0.5"));
+    assert!(app.status.as_deref().unwrap().contains("Table 1b"));
+    app.handle_events(typed("1"));
+    assert_eq!(app.status, None, "the next key clears the status");
+}
+
+#[test]
+fn f6_hands_the_report_to_the_terminal_loop_once() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::F(6))]);
+    let text = app.take_clipboard().expect("a copy was asked for");
+    assert!(text.contains("focal loss FL     0.562143"), "{text}");
+    assert!(text.contains("FL (α=0.25, γ=2)"), "the seed's table row is included");
+    assert_eq!(app.take_clipboard(), None);
+    let status = app.status.clone().unwrap();
+    assert!(status.contains("sent to the terminal clipboard (OSC 52)") && !status.contains("copied"));
+}
+
+#[test]
+fn f4_cycles_the_chart() {
+    let mut app = app();
+    assert_eq!(app.chart, ChartView::Fl);
+    app.handle_events([key(KeyCode::F(4))]);
+    assert_eq!(app.chart, ChartView::FlLog);
+    app.handle_events([key(KeyCode::F(4))]);
+    assert_eq!(app.chart, ChartView::Factor);
+    app.handle_events([key(KeyCode::F(4))]);
+    assert_eq!(app.chart, ChartView::Fl);
 }
 
 #[test]

@@ -131,7 +131,7 @@ fn sigmoid_mode_adds_per_class_loss() {
     assert!(close(&per[0], 0.75 * std::f64::consts::LN_2) && close(&per[1], 0.25 * std::f64::consts::LN_2));
     assert!(close(&v["focal_loss"], std::f64::consts::LN_2));
     let out = stdout(&["calc", "--sigmoid", "--logits", "0 0", "--target", "1"]);
-    assert!(out.contains("positive gets α, negatives 1 − α = 0.75"), "{out}");
+    assert!(out.contains("positive α, negatives 1 − α = 0.75"), "{out}");
 }
 
 #[test]

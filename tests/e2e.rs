@@ -319,7 +319,7 @@ fn bad_input_shows_the_error_and_keeps_the_last_valid_result() {
         screen.lines().any(|l| l.trim_start().starts_with("✗ `x` at column 17 is not a number"))
             && screen.contains("STALE")
             && fl_value(screen) == Some(DEFAULT_FL)
-            && screen.contains("✗ showing the last valid result")
+            && screen.contains("STALE: last valid input shown")
     });
     // Deleting the bad token makes the input valid again.
     s.keys(&["BSpace", "BSpace", "BSpace"]);
@@ -403,11 +403,11 @@ fn resize_switches_between_wide_standard_and_tiny_layouts() {
         screen.contains(" Classes ")
             && screen.contains("Modulating factor")
             && screen.contains("FL vs p_t")
-            && !screen.contains("F2 pane")
+            && screen.contains(" table  steps  lens  F2 ")
     });
     s.resize(80, 24);
     s.wait_for("the standard layout with the pane tabs", |screen| {
-        screen.contains(" chart  table  classes  F2 ")
+        screen.contains(" chart  table  classes  steps  lens  F2 ")
             && screen.contains("F2 pane")
             && !screen.contains("Modulating factor")
             && !screen.contains(" Classes ")
@@ -528,4 +528,51 @@ fn help_opens_with_question_mark_and_esc_closes_it() {
     let screen = s.wait_for("FL 0.9822742 after typing , 3", |screen| fl_value(screen) == Some("0.9822742"));
     assert!(exit_line(&screen).is_none(), "{}", framed(&screen));
     assert_eq!(s.pane_format("#{alternate_on}"), "1");
+}
+
+/// F6 sends the report to the terminal clipboard as OSC 52. The bytes the
+/// explorer writes (recorded by `pipe-pane`) must hold `ESC ] 52 ; c ;` and
+/// the base64 of exactly the `calc` report, and tmux, told to accept OSC 52
+/// (`set-clipboard on`), must decode it into its paste buffer.
+#[test]
+fn f6_sends_the_report_as_osc_52() {
+    let Some(s) = Session::start("osc52", 120, 40) else {
+        return;
+    };
+    s.tmux(&["set-option", "-s", "set-clipboard", "on"]);
+    let raw = s.dir.join("raw-output");
+    s.tmux(&["pipe-pane", "-o", "-t", "s", &format!("cat > '{}'", raw.display())]);
+    s.keys(&["F6"]);
+    s.wait_for("the copy status", |screen| screen.contains("sent to the terminal clipboard (OSC 52)"));
+
+    let report = Command::new(BIN).arg("calc").output().expect("run calc").stdout;
+    let report = String::from_utf8(report).expect("UTF-8 report");
+    let sequence = format!("\u{1b}]52;c;{}\u{1b}\\", base64(report.as_bytes()));
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let bytes = fs::read(&raw).unwrap_or_default();
+        if String::from_utf8_lossy(&bytes).contains(&sequence) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no OSC 52 with the report in {} bytes of output", bytes.len());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(s.tmux(&["show-buffer"]), report, "tmux decoded the report from OSC 52");
+}
+
+/// Standard base64 with padding (RFC 4648), as OSC 52 carries it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -44,6 +44,36 @@ fn snapshots() {
     }
 }
 
+/// The depth panes: the precision lens, sigmoid mode, the steps and the log
+/// chart, at both sizes.
+#[test]
+fn depth_snapshots() {
+    let press = |app: &mut App, code: KeyCode, times: usize| {
+        app.handle_events((0..times).map(|_| Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+    };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let wide = w >= 120;
+        let mut lens = App::with_defaults(Look::default());
+        lens.handle_events([Event::Resize(w, h)]);
+        keys(&mut lens, ", 12");
+        press(&mut lens, KeyCode::F(2), if wide { 3 } else { 4 });
+        insta::assert_snapshot!(format!("lens_{w}x{h}"), draw(&lens, w, h).backend());
+
+        let mut sigmoid = App::with_defaults(Look::default());
+        press(&mut sigmoid, KeyCode::F(3), 1);
+        insta::assert_snapshot!(format!("sigmoid_{w}x{h}"), draw(&sigmoid, w, h).backend());
+
+        let mut steps = App::with_defaults(Look::default());
+        steps.handle_events([Event::Resize(w, h)]);
+        press(&mut steps, KeyCode::F(2), if wide { 2 } else { 3 });
+        insta::assert_snapshot!(format!("steps_{w}x{h}"), draw(&steps, w, h).backend());
+
+        let mut log = App::with_defaults(Look::default());
+        press(&mut log, KeyCode::F(4), 1);
+        insta::assert_snapshot!(format!("log_chart_{w}x{h}"), draw(&log, w, h).backend());
+    }
+}
+
 #[test]
 fn lower_panes_of_the_standard_layout() {
     let mut app = App::with_defaults(Look::default());
@@ -93,18 +123,22 @@ fn tiny_sizes_show_the_loss_and_never_panic() {
 
 #[test]
 fn monochrome_has_no_colour_on_any_cell() {
-    for mut app in [App::with_defaults(Look::new(true, Marker::Braille, true)), {
-        let mut a = App::with_defaults(Look::new(true, Marker::Braille, true));
-        keys(&mut a, "x?");
-        a
-    }] {
-        keys(&mut app, "");
+    let mono = || App::with_defaults(Look::new(true, Marker::Braille, true));
+    let mut invalid = mono();
+    keys(&mut invalid, "x");
+    let mut help = mono();
+    keys(&mut help, "?");
+    let mut lens = mono();
+    lens.handle_events((0..4).map(|_| Event::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE))));
+    for (app, focus_visible) in [(mono(), true), (invalid, true), (lens, true), (help, false)] {
         for (w, h) in [(80, 24), (120, 40)] {
             let t = draw(&app, w, h);
             let buffer = t.backend().buffer();
             assert!(buffer.content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
             // Meaning is kept: the focused field label is reversed.
-            assert!(buffer.content().iter().any(|c| c.modifier.contains(Modifier::REVERSED)));
+            if focus_visible {
+                assert!(buffer.content().iter().any(|c| c.modifier.contains(Modifier::REVERSED)));
+            }
         }
     }
 }

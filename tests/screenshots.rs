@@ -72,7 +72,37 @@ const SCREENS: &[Screen] = &[
             }
         },
     },
+    Screen { name: "lens-wide", width: 120, height: 40, setup: |app| lens_example(app, 120, 40) },
+    Screen { name: "lens-80x24", width: 80, height: 24, setup: |app| lens_example(app, 80, 24) },
+    Screen { name: "sigmoid-wide", width: 120, height: 40, setup: |app| press(app, KeyCode::F(3)) },
+    Screen {
+        name: "steps-wide",
+        width: 120,
+        height: 40,
+        setup: |app| {
+            app.handle_events([Event::Resize(120, 40)]);
+            press(app, KeyCode::F(2));
+            press(app, KeyCode::F(2));
+        },
+    },
+    Screen { name: "log-chart-wide", width: 120, height: 40, setup: |app| press(app, KeyCode::F(4)) },
 ];
+
+/// Logits whose float16 exp overflows, γ 0.5, and the lens pane.
+fn lens_example(app: &mut App, width: u16, height: u16) {
+    app.handle_events([Event::Resize(width, height)]);
+    press(app, KeyCode::Home);
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL))]);
+    type_text(app, "2, 12, -3");
+    press(app, KeyCode::Tab);
+    press(app, KeyCode::Tab);
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    type_text(app, "0.5");
+    let presses = if width >= 120 { 3 } else { 4 };
+    for _ in 0..presses {
+        press(app, KeyCode::F(2));
+    }
+}
 
 fn press(app: &mut App, code: KeyCode) {
     app.handle_events([Event::Key(KeyEvent::new(code, KeyModifiers::NONE))]);

@@ -15,7 +15,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use crate::app::App;
+use crate::app::{App, ChartView};
 use crate::format::sig;
 use crate::shown::Curve;
 
@@ -25,15 +25,66 @@ const BOXED_LEGEND_MIN_HEIGHT: u16 = 16;
 
 /// "FL vs p_t" and the α_t the curves use.
 pub fn title(app: &App) -> Line<'static> {
-    Line::styled(format!(" FL vs p_t · α_t = {} ", sig(app.shown.result.alpha_t, 3)), app.look.theme.title)
+    let what = match app.chart {
+        ChartView::Fl => "FL vs p_t",
+        ChartView::FlLog => "FL vs p_t, log scale",
+        ChartView::Factor => "(1 − p_t)^γ vs p_t",
+    };
+    Line::styled(format!(" {what} · α_t = {} ", sig(app.shown.result.alpha_t, 3)), app.look.theme.title)
+}
+
+/// Where a value stands on the y axis: 0 at the bottom, 1 at the top.
+/// ratatui's Chart has no log axis; here the data is transformed instead.
+enum Scale {
+    Linear {
+        max: f64,
+    },
+    /// log10 bounds; FL spans many decades as p_t → 1.
+    Log {
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// Decades shown by the log scale below the largest FL.
+const DECADES: f64 = 8.0;
+
+impl Scale {
+    fn fraction(&self, y: f64) -> f64 {
+        match *self {
+            Scale::Linear { max } => y / max,
+            // Values below the axis (and FL = 0 at p_t = 1) sit on it.
+            Scale::Log { lo, hi } => {
+                if y > 0.0 {
+                    ((y.log10() - lo) / (hi - lo)).max(0.0)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    fn value_at(&self, fraction: f64) -> f64 {
+        match *self {
+            Scale::Linear { max } => max * fraction,
+            Scale::Log { lo, hi } => 10f64.powf(lo + (hi - lo) * fraction),
+        }
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
-    let y_max = shown.fl_max();
     let row = shown.result.target_row();
-    let off_scale = if row.focal_loss > y_max { " ↑" } else { "" };
+    let (scale, now_y) = match app.chart {
+        ChartView::Fl => (Scale::Linear { max: shown.fl_max() }, row.focal_loss),
+        ChartView::FlLog => {
+            let hi = shown.fl_max().log10();
+            (Scale::Log { lo: hi - DECADES, hi }, row.focal_loss)
+        }
+        ChartView::Factor => (Scale::Linear { max: 1.0 }, row.modulating_factor),
+    };
+    let off_scale = if scale.fraction(now_y) > 1.0 { " ↑" } else { "" };
     let boxed = area.height >= BOXED_LEGEND_MIN_HEIGHT;
     let area = if boxed {
         area
@@ -47,10 +98,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
 
     // Axes: y labels, a vertical rule, a horizontal rule, x labels.
-    let mut y_labels = vec![(0.0, sig(0.0, 3)), (1.0, sig(y_max, 3))];
-    if area.height >= 10 {
-        y_labels.push((0.5, sig(y_max / 2.0, 3)));
-    }
+    let fractions: &[f64] = if area.height >= 10 { &[0.0, 0.5, 1.0] } else { &[0.0, 1.0] };
+    let y_labels: Vec<(f64, String)> = fractions.iter().map(|&f| (f, sig(scale.value_at(f), 3))).collect();
     let label_w = y_labels.iter().map(|(_, l)| l.chars().count()).max().unwrap_or(1) as u16;
     let plot = Rect::new(area.x + label_w + 1, area.y, area.width - label_w - 1, area.height - 2);
     let buf = frame.buffer_mut();
@@ -80,10 +129,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .filter(|(_, c)| !c.current)
         .chain(shown.curves.iter().enumerate().filter(|(_, c)| c.current));
     for (i, curve) in order {
-        grid.polyline(&curve.points, y_max, curve_style(app, i, curve));
+        let points = if app.chart == ChartView::Factor { &curve.factor } else { &curve.points };
+        grid.polyline(points, &scale, curve_style(app, i, curve));
     }
     grid.render(buf);
-    let (px, py) = grid.cell_of(row.p_t, row.focal_loss.min(y_max), y_max);
+    let (px, py) = grid.cell_of(row.p_t, scale.fraction(now_y).min(1.0));
     buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
 
     if boxed {
@@ -166,17 +216,17 @@ impl DotGrid {
         (i32::from(self.area.width * self.per_x), i32::from(self.area.height * self.per_y))
     }
 
-    /// Dot coordinates of (p_t, FL); y grows downwards.
-    fn dot_of(&self, x: f64, y: f64, y_max: f64) -> (i32, i32) {
+    /// Dot coordinates of p_t and a height fraction; y grows downwards.
+    fn dot_of(&self, x: f64, fraction: f64) -> (i32, i32) {
         let (w, h) = self.dots();
         let dx = (x.clamp(0.0, 1.0) * f64::from(w - 1)).round() as i32;
-        let dy = ((1.0 - y / y_max) * f64::from(h - 1)).round() as i32;
+        let dy = ((1.0 - fraction) * f64::from(h - 1)).round() as i32;
         (dx, dy)
     }
 
-    /// The cell holding (p_t, FL), clamped into the plot.
-    fn cell_of(&self, x: f64, y: f64, y_max: f64) -> (u16, u16) {
-        let (dx, dy) = self.dot_of(x, y, y_max);
+    /// The cell holding (p_t, fraction), clamped into the plot.
+    fn cell_of(&self, x: f64, fraction: f64) -> (u16, u16) {
+        let (dx, dy) = self.dot_of(x, fraction);
         let (w, h) = self.dots();
         let cx = dx.clamp(0, w - 1) as u16 / self.per_x;
         let cy = dy.clamp(0, h - 1) as u16 / self.per_y;
@@ -202,8 +252,8 @@ impl DotGrid {
     }
 
     /// Straight segments between consecutive points (Bresenham on dots).
-    fn polyline(&mut self, points: &[(f64, f64)], y_max: f64, style: Style) {
-        let dots: Vec<(i32, i32)> = points.iter().map(|&(x, y)| self.dot_of(x, y, y_max)).collect();
+    fn polyline(&mut self, points: &[(f64, f64)], scale: &Scale, style: Style) {
+        let dots: Vec<(i32, i32)> = points.iter().map(|&(x, y)| self.dot_of(x, scale.fraction(y))).collect();
         for pair in dots.windows(2) {
             let ((mut x0, mut y0), (x1, y1)) = (pair[0], pair[1]);
             let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());

@@ -1,5 +1,5 @@
-//! The keys that work right now (from the key table), and why the results
-//! are stale when they are.
+//! The keys that work right now (from the key table), or the answer to the
+//! last action (a preset, a copy) until the next key.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,24 +9,18 @@ use crate::action::Command;
 use crate::app::App;
 use crate::keys::BINDINGS;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, wide: bool) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
-    let mut spans = Vec::new();
-    for b in BINDINGS {
-        let live = if app.help { b.in_help } else { b.footer };
-        // The wide layout shows every pane at once.
-        if !live || (wide && b.command == Command::NextPane) {
-            continue;
-        }
-        let key = b.label.split(' ').next().unwrap_or(b.label);
-        spans.push(Span::styled(format!(" {key}"), theme.key));
-        spans.push(Span::styled(
-            format!(" {} ", if app.help && b.command == Command::Back { "close" } else { b.hint }),
-            theme.muted,
-        ));
+    if let Some(status) = &app.status {
+        frame.render_widget(Line::styled(format!(" {status}"), theme.key), area);
+        return;
     }
-    if app.stale {
-        spans.push(Span::styled(" ✗ showing the last valid result", theme.error));
+    let mut spans = Vec::new();
+    for b in BINDINGS.iter().filter(|b| if app.help { b.in_help } else { b.footer }) {
+        let key = b.label.split(' ').next().unwrap_or(b.label);
+        let hint = if app.help && b.command == Command::Back { "close" } else { b.hint };
+        spans.push(Span::styled(format!(" {key}"), theme.key));
+        spans.push(Span::styled(format!(" {hint} "), theme.muted));
     }
     frame.render_widget(Line::from(spans), area);
 }

@@ -16,19 +16,19 @@ const ABOUT: &[&str] = &[
     "α balances: a scalar weights the target class; a list gives α_t = α[target];",
     "  in sigmoid mode the positive gets α and every negative 1 − α.",
     "Exact: computed in log space from the logits, never as 1 − p.",
+    "F6 sends OSC 52; under tmux it needs `set -g set-clipboard on`.",
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let key_w = 15;
-    let mut lines = vec![Line::styled("Keys", theme.title)];
+    let mut lines = vec![];
     for b in BINDINGS {
         lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }
     for (keys, does) in EDITING {
         lines.push(Line::from(vec![Span::styled(format!("  {keys:<key_w$}"), theme.key), Span::raw(*does)]));
     }
-    lines.push(Line::styled("Focal loss", theme.title));
     lines.extend(ABOUT.iter().map(|l| Line::raw(format!("  {l}"))));
     let height = (lines.len() as u16 + 2).min(area.height);
     // Narrower screens get the whole width: slivers of the panes beside a

@@ -8,7 +8,9 @@ mod classes;
 mod footer;
 mod help;
 mod inputs;
+mod lens;
 mod results;
+mod steps;
 mod table;
 
 use ratatui::Frame;
@@ -42,7 +44,14 @@ pub fn view(frame: &mut Frame, app: &App) {
         pane(frame, results_area, results::title(app), app, results::draw);
         pane(frame, classes_area, title("Classes"), app, classes::draw);
         pane(frame, chart_area, chart::title(app), app, chart::draw);
-        pane(frame, table_area, title("Modulating factor (1 − p_t)^γ"), app, table::draw);
+        let (name, draw): (&str, fn(&mut Frame, Rect, &App)) = match app.pane {
+            Pane::Steps => ("Steps", steps::draw),
+            Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
+            _ => ("Modulating factor (1 − p_t)^γ", table::draw),
+        };
+        let mut heading = tabs(app, &Pane::WIDE);
+        heading.spans.push(Span::styled(format!(" {name} "), app.look.theme.title));
+        pane(frame, table_area, heading, app, draw);
     } else {
         let [results_area, lower] =
             Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(body);
@@ -51,10 +60,12 @@ pub fn view(frame: &mut Frame, app: &App) {
             Pane::Chart => chart::draw,
             Pane::Table => table::draw,
             Pane::Classes => classes::draw,
+            Pane::Steps => steps::draw,
+            Pane::Lens => lens::draw,
         };
-        pane(frame, lower, tabs(app), app, draw);
+        pane(frame, lower, tabs(app, &Pane::ALL), app, draw);
     }
-    footer::draw(frame, footer_area, app, wide);
+    footer::draw(frame, footer_area, app);
     if app.help {
         help::draw(frame, area, app);
     }
@@ -68,12 +79,14 @@ fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Fra
     draw(frame, inner, app);
 }
 
-/// The lower pane's title: every pane named, the shown one highlighted.
-fn tabs(app: &App) -> Line<'static> {
+/// The title of the pane F2 switches: every choice named, the shown one
+/// highlighted (the wide layout shows the table for chart and classes).
+fn tabs(app: &App, panes: &[Pane]) -> Line<'static> {
     let theme = &app.look.theme;
+    let shown = if panes.contains(&app.pane) { app.pane } else { Pane::Table };
     let mut spans = vec![Span::raw(" ")];
-    for p in Pane::ALL {
-        let style = if p == app.pane { theme.focus } else { theme.muted };
+    for &p in panes {
+        let style = if p == shown { theme.focus } else { theme.muted };
         spans.push(Span::styled(format!(" {} ", p.name()), style));
     }
     spans.push(Span::styled(" F2 ", theme.key));

@@ -6,13 +6,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
+use crate::loss::Mode;
 
 /// The title rule plus the eight summary lines.
 pub const HEIGHT: u16 = 9;
 
 pub fn title(app: &App) -> Line<'static> {
     let theme = &app.look.theme;
-    let mut spans = vec![Span::styled(format!(" Results · {} focal loss ", app.shown.params.mode.name()), theme.title)];
+    let mode = match app.shown.params.mode {
+        Mode::Softmax => " Results · softmax focal loss ",
+        Mode::Sigmoid => " Results · sigmoid focal loss, as in the paper (RetinaNet) ",
+    };
+    let mut spans = vec![Span::styled(mode, theme.title)];
     if app.stale {
         spans.push(Span::styled(" STALE: last valid input shown ", theme.stale));
     }

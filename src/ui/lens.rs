@@ -1,0 +1,74 @@
+//! The precision lens: the exact values beside what naive float32, float16
+//! and bfloat16 code returns, with 0, ±inf and NaN flagged and why.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+
+use crate::app::App;
+use crate::lens::{Naive, classify};
+use crate::loss::Mode;
+use crate::report::num;
+
+/// Reads one quantity of a naive result (the gradient at the target).
+type Pick = fn(&Naive, usize) -> f64;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.look.theme;
+    let shown = &app.shown;
+    let Some(lens) = &shown.lens else { return };
+    if shown.result.mode == Mode::Sigmoid {
+        let line = Line::styled("the lens shows naive softmax focal loss: F3 switches to softmax", theme.muted);
+        frame.render_widget(line, area);
+        return;
+    }
+    let r = &shown.result;
+    let t = r.target;
+    let header = Row::new(["", "exact", "float32", "float16", "bfloat16"]).style(theme.title);
+    let quantities: [(&str, f64, Pick); 4] = [
+        ("FL", r.focal_loss, |n, _| n.focal_loss),
+        ("CE", r.cross_entropy, |n, _| n.cross_entropy),
+        ("p_t", r.p_t, |n, _| n.p_t),
+        ("dFL/dz_t", r.gradient[t], |n, t| n.gradient[t]),
+    ];
+    let rows = quantities.iter().map(|(label, exact, of)| {
+        let mut cells = vec![Text::styled(*label, theme.muted), Text::raw(num(*exact))];
+        cells.extend(lens.iter().map(|n| {
+            let x = of(n, t);
+            match classify(x) {
+                Some(flag) => Text::styled(flag, theme.error),
+                None => Text::raw(num(x)),
+            }
+        }));
+        Row::new(cells)
+    });
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(13),
+        Constraint::Length(13),
+        Constraint::Length(13),
+        Constraint::Fill(1),
+    ];
+    let table_height = (quantities.len() as u16 + 1).min(area.height);
+    let [table_area, reasons_area] =
+        area.layout(&ratatui::layout::Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]));
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    let mut reasons: Vec<Line> = lens
+        .iter()
+        .filter(|n| !n.reasons.is_empty())
+        .map(|n| {
+            Line::from(vec![
+                Span::styled(format!("{}: ", n.precision.name()), theme.error),
+                Span::styled(n.reasons.join("; "), theme.text),
+            ])
+        })
+        .collect();
+    if reasons.is_empty() {
+        reasons.push(Line::styled(
+            "no 0, inf or NaN in any format: compare the digits with the exact column",
+            theme.muted,
+        ));
+    }
+    frame.render_widget(Paragraph::new(reasons).wrap(Wrap { trim: true }), reasons_area);
+}
