@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use focal_tui::app::App;
+use focal_tui::app::{App, Pane};
 use focal_tui::theme::Look;
 use focal_tui::ui;
 use ratatui::Terminal;
@@ -47,7 +47,26 @@ fn keystroke(c: &mut Criterion) {
             });
         }
     }
-    // The worst case: editing the logits themselves re-parses all of them.
+    // The same with the precision lens visible (three naive passes per edit).
+    for (w, h) in [(80u16, 24u16), (200, 60)] {
+        for k in [3usize, 1_000, 100_000] {
+            let mut app = app_with(k, 2);
+            app.handle_events([Event::Resize(w, h)]);
+            while app.pane != Pane::Lens {
+                app.handle_events([key(KeyCode::F(2))]);
+            }
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            group.bench_with_input(BenchmarkId::new(format!("lens_gamma_{w}x{h}"), k), &k, |b, _| {
+                b.iter(|| {
+                    for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
+                        app.handle_events([black_box(event)]);
+                        terminal.draw(|f| ui::view(f, &app)).unwrap();
+                    }
+                })
+            });
+        }
+    }
+    // Editing the logits themselves (only the touched numbers are re-parsed).
     for k in [1_000usize, 100_000] {
         let mut app = app_with(k, 0);
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();

@@ -3,6 +3,8 @@
 //! here, not while drawing), the classes worth listing, the table rows and
 //! the chart's curves.
 
+use rayon::prelude::*;
+
 use crate::lens::{Naive, Precision, naive};
 use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
 use crate::report::{self, SummaryLine};
@@ -95,7 +97,15 @@ impl Shown {
     /// What naive code returns in each format, for the lens pane.
     pub fn compute_lens(&mut self) {
         let p = &self.params;
-        self.lens = Some(Precision::ALL.map(|f| naive(&p.logits, p.target, p.gamma, self.result.alpha_t, f)).to_vec());
+        let alpha_t = self.result.alpha_t;
+        let pass = |&f: &Precision| naive(&p.logits, p.target, p.gamma, alpha_t, f);
+        // Three independent passes over the classes: for many classes, one
+        // per core (for few, starting the threads costs more than it saves).
+        self.lens = Some(if p.logits.len() < 16_384 {
+            Precision::ALL.iter().map(pass).collect()
+        } else {
+            Precision::ALL.par_iter().map(pass).collect()
+        });
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
