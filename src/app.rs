@@ -232,10 +232,9 @@ impl App {
             Command::NextPreset => self.next_preset(),
             Command::Copy => {
                 self.clipboard = Some(calc::text(&self.shown.params, &self.shown.result));
-                let which = if self.stale { "the last valid result" } else { "the report" };
-                self.status = Some(format!(
-                    "{which} was sent to the terminal clipboard (OSC 52); under tmux it needs `set -g set-clipboard on`"
-                ));
+                let which = if self.stale { " (the last valid result)" } else { "" };
+                self.status =
+                    Some(format!("sent to the terminal clipboard (OSC 52){which} · tmux: set -g set-clipboard on"));
             }
         }
         true
@@ -258,7 +257,7 @@ impl App {
         }
         self.preset = Some(i);
         self.recompute(Field::Logits);
-        self.status = Some(format!("preset {}/{}: {} ({})", i + 1, PRESETS.len(), p.name, p.source));
+        self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
     }
 
     /// The precision lens costs three naive passes over the classes: it is

@@ -23,8 +23,8 @@ const fn pair(name: &'static str, gamma: &'static str, alpha: &'static str) -> P
 
 pub const PRESETS: &[Preset] = &[
     Preset {
-        name: "seed example 1, well classified (exact FL 2.5354e-5)",
-        source: "the web calculator's worked example 1, which prints 0.000024885",
+        name: "seed example 1, well classified",
+        source: "the web calculator's worked example 1 (it prints FL 0.000024885; exact 2.5354e-5)",
         logits: Some("-1, 3, -0.5"),
         target: Some("1"),
         gamma: "2",
