@@ -113,14 +113,16 @@ impl App {
     /// with the chart comparing `gammas`; `texts` are the fields as typed.
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
         let mode = params.mode;
-        let mut app = App {
+        let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
+        let softmax = (mode == Mode::Softmax).then(|| Softmax::new(&params.logits));
+        App {
             inputs: texts.map(Input::new),
             focus: Field::Logits,
             errors: Default::default(),
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params.clone(), &gammas, &[], None),
+            shown: Shown::new(params, &gammas, &[], softmax.as_ref()),
             stale: false,
             quit: false,
             look,
@@ -129,12 +131,10 @@ impl App {
             status: None,
             clipboard: None,
             preset: None,
-            logit_list: LogitList::default(),
-            softmax: None,
+            logit_list,
+            softmax,
             gammas,
-        };
-        app.recompute(Field::Logits);
-        app
+        }
     }
 
     /// The explorer on the defaults (the seed's hard example).
