@@ -15,7 +15,7 @@
 //!   `1 − p_t` itself underflows (`[0, 800]`, γ = 0.1 gives ≈ e^-80);
 //! - products that may leave the normal range are taken in log space
 //!   ([`sum::weighted_product`]); sums of many classes are compensated
-//!   ([`sum::neumaier`]).
+//!   ([`sum::compensated`]).
 //!
 //! # Special cases
 //! - γ = 0 gives a modulating factor of exactly 1 (0^0 = 1), so FL = α_t·CE.

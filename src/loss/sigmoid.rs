@@ -1,7 +1,7 @@
 //! Sigmoid focal loss (RetinaNet; torchvision `sigmoid_focal_loss` with
 //! `reduction = "sum"`): every class is its own binary problem.
 
-use super::sum::{finish, neumaier, weighted_product};
+use super::sum::{compensated, finish, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
 use rayon::prelude::*;
 
@@ -45,8 +45,10 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
     let mut saturated = false;
     let t = &terms[target];
     let (alpha_t, one_minus_p_t, modulating_factor, target_ce) = (t.weight, t.one_minus, t.m, t.bce);
-    let focal_loss = finish(neumaier(terms.iter().map(|t| t.loss)), &mut saturated);
-    let cross_entropy = finish(neumaier(terms.iter().map(|t| t.bce)), &mut saturated);
+    let per_class_loss: Vec<f64> = terms.iter().map(|t| t.loss).collect();
+    let bce: Vec<f64> = terms.iter().map(|t| t.bce).collect();
+    let focal_loss = finish(compensated(&[&per_class_loss]), &mut saturated);
+    let cross_entropy = finish(compensated(&[&bce]), &mut saturated);
     // weight ≤ 1 and the bracket ≤ 1 + γ/e: no term or gradient overflows.
     Focal {
         mode: Mode::Sigmoid,
@@ -62,7 +64,7 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         target_ce,
         gradient: terms.iter().map(|t| t.gradient).collect(),
         grad_ce: terms.iter().map(|t| t.grad_ce).collect(),
-        per_class_loss: terms.iter().map(|t| t.loss).collect(),
+        per_class_loss,
         saturated,
     }
 }

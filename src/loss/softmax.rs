@@ -1,6 +1,6 @@
 //! Softmax focal loss and its gradient from logits.
 
-use super::sum::{finish, neumaier, weighted_product};
+use super::sum::{compensated, finish, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
 use rayon::prelude::*;
 
@@ -177,15 +177,17 @@ fn shifted_exps(logits: &[f64], zj: f64) -> Vec<f64> {
 
 /// `S = Σ_{i≠j} e_i`, compensated.
 fn mass_of_others(e: &[f64], j: usize) -> f64 {
-    let chunk_sum = |base: usize, chunk: &[f64]| {
-        neumaier(chunk.iter().enumerate().filter(move |&(i, _)| base + i != j).map(|(_, &x)| x))
+    // A chunk's terms without e_j (= 1): the slices before and after it.
+    let chunk_sum = |base: usize, chunk: &[f64]| match j.checked_sub(base) {
+        Some(at) if at < chunk.len() => compensated(&[&chunk[..at], &chunk[at + 1..]]),
+        _ => compensated(&[chunk]),
     };
     if e.len() < PARALLEL_FROM {
         chunk_sum(0, e)
     } else {
         let partials: Vec<f64> =
             e.par_chunks(CHUNK).enumerate().map(|(c, chunk)| chunk_sum(c * CHUNK, chunk)).collect();
-        neumaier(partials)
+        compensated(&[&partials])
     }
 }
 
@@ -219,7 +221,8 @@ fn ln_mass_of_others(logits: &[f64], target: usize) -> f64 {
     if shift == f64::NEG_INFINITY {
         return shift;
     }
-    shift + neumaier(others().map(|z| (z - top).exp())).ln()
+    let exps: Vec<f64> = others().map(|z| (z - top).exp()).collect();
+    shift + compensated(&[&exps]).ln()
 }
 
 #[cfg(test)]

@@ -1,24 +1,50 @@
 //! Compensated summation and the small float helpers the loss formulas share.
 
-/// Neumaier's compensated sum.
+/// Σ x over several slices, compensated: each addition is an exact TwoSum
+/// (Knuth), `s + x = t + err`, and the errors are added back at the end.
 ///
 /// The error is bounded by about 2 ulp of the result plus `n·ε²·Σ|x|`,
-/// independent of `n` to first order, where naive summation can lose
-/// `n·ε` relative (1e-11 for the 100 000 classes the tool accepts, above the
-/// 1e-12 accuracy the crate promises). All callers sum non-negative terms,
-/// so there is no cancellation to amplify the residual error.
-pub fn neumaier(terms: impl IntoIterator<Item = f64>) -> f64 {
-    let mut sum = 0.0_f64;
-    let mut carry = 0.0_f64;
-    for x in terms {
-        let t = sum + x;
-        if t.is_infinite() {
-            return t; // overflowed: the caller saturates
+/// independent of `n` to first order, where naive summation can lose `n·ε`
+/// relative (1e-11 for the 100 000 classes the tool accepts, above the 1e-12
+/// accuracy the crate promises). All callers sum non-negative terms, so
+/// there is no cancellation to amplify the residual. Eight independent
+/// lanes and no branch (unlike Neumaier's variant) let the compiler
+/// vectorise it: a third of the instructions of one compensated chain. An
+/// overflow to +∞ is returned as +∞ (TwoSum of ∞ would give NaN).
+pub fn compensated(parts: &[&[f64]]) -> f64 {
+    const LANES: usize = 8;
+    let mut sum = [0.0f64; LANES];
+    let mut err = [0.0f64; LANES];
+    let mut add = |lane: usize, x: f64| {
+        let (t, e) = two_sum(sum[lane], x);
+        sum[lane] = t;
+        err[lane] += e;
+    };
+    for part in parts {
+        let mut chunks = part.chunks_exact(LANES);
+        for chunk in &mut chunks {
+            for lane in 0..LANES {
+                add(lane, chunk[lane]);
+            }
         }
-        carry += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
-        sum = t;
+        for (lane, &x) in chunks.remainder().iter().enumerate() {
+            add(lane, x);
+        }
     }
-    sum + carry
+    let (mut total, mut carry) = (0.0, 0.0);
+    for lane in 0..LANES {
+        let (t, e) = two_sum(total, sum[lane]);
+        total = t;
+        carry += e + err[lane];
+    }
+    if total.is_finite() { total + carry } else { total }
+}
+
+/// `a + b = s + e` exactly, with `s` the rounded sum (no branch, any order).
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
 }
 
 /// `α·m·c` for non-negative factors, where `ln_m = ln m` and `ln_c() = ln c`
@@ -54,11 +80,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn neumaier_recovers_what_naive_summation_drops() {
-        // 1 + 1e-16 * 10: naive summation returns exactly 1.0 (each 1e-16 is
-        // below half an ulp of 1); the exact sum is 1.000000000000001.
-        let terms = std::iter::once(1.0).chain(std::iter::repeat_n(1e-16, 10));
-        assert_eq!(neumaier(terms), 1.000_000_000_000_001);
+    fn compensated_recovers_what_naive_summation_drops() {
+        // 1 + 37 · 1e-16: each 1e-16 is below half an ulp of 1, so naive
+        // summation returns exactly 1.0.
+        let terms: Vec<f64> = std::iter::once(1.0).chain(std::iter::repeat_n(1e-16, 37)).collect();
+        let exact = 1.0 + 37e-16;
+        assert_eq!(compensated(&[&terms]), 1.000_000_000_000_003_7);
+        assert!((compensated(&[&terms]) - exact).abs() <= f64::EPSILON);
+        assert!((terms.iter().sum::<f64>() - exact).abs() > 10.0 * f64::EPSILON, "naive loses the small terms");
+        assert_eq!(compensated(&[&terms[..5], &terms[5..]]), compensated(&[&terms]));
+        assert_eq!(compensated(&[&[f64::MAX, f64::MAX]]), f64::INFINITY);
+        assert_eq!(compensated(&[]), 0.0);
     }
 
     #[test]
