@@ -23,8 +23,8 @@ pub fn compensated(parts: &[&[f64]]) -> f64 {
     for part in parts {
         let mut chunks = part.chunks_exact(LANES);
         for chunk in &mut chunks {
-            for lane in 0..LANES {
-                add(lane, chunk[lane]);
+            for (lane, &x) in chunk.iter().enumerate() {
+                add(lane, x);
             }
         }
         for (lane, &x) in chunks.remainder().iter().enumerate() {
@@ -32,10 +32,10 @@ pub fn compensated(parts: &[&[f64]]) -> f64 {
         }
     }
     let (mut total, mut carry) = (0.0, 0.0);
-    for lane in 0..LANES {
-        let (t, e) = two_sum(total, sum[lane]);
+    for (s, e_lane) in sum.iter().zip(err) {
+        let (t, e) = two_sum(total, *s);
         total = t;
-        carry += e + err[lane];
+        carry += e + e_lane;
     }
     if total.is_finite() { total + carry } else { total }
 }
