@@ -1,0 +1,165 @@
+//! What every dataset reader provides: a [`Source`] of rows (K logits and one
+//! label each) read in batches, the [`DataError`] that says what is wrong and
+//! where, and [`Chain`], which reads the shards of one dataset in turn.
+//!
+//! Readers check every row: a non-finite logit or a label outside `0..K`
+//! would otherwise surface much later as a NaN mean or an index panic, far
+//! from the file and row that caused it.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+/// What is wrong with the data, and where: the file and, when known, the 1-based row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataError {
+    /// The file as the user named it (`standard input` for `-`).
+    pub file: String,
+    /// 1-based: the row of an array, or the line of a text file.
+    pub row: Option<u64>,
+    pub message: String,
+}
+
+impl DataError {
+    /// An error about the file as a whole.
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        DataError { file: file.into(), row: None, message: message.into() }
+    }
+
+    /// An error at one row of the file.
+    pub fn at(file: impl Into<String>, row: u64, message: impl Into<String>) -> Self {
+        DataError { file: file.into(), row: Some(row), message: message.into() }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.row {
+            Some(row) => write!(f, "{}: row {row}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Rows of model outputs: K logits and one integer label per example, read in batches so that memory stays bounded however large the file.
+pub trait Source: Send {
+    /// K, the number of classes (columns of logits).
+    fn classes(&self) -> usize;
+
+    /// Appends up to `max_rows` rows: logits row-major to `logits` (K values per row) and labels to `labels`. Returns the number of rows appended; 0 means the end. Rows with a non-finite logit or a label outside 0..K are an error naming the file and row — unless the source was opened with skip_invalid, in which case they are skipped and counted.
+    ///
+    /// Skipped rows do not count towards `max_rows`: a call returns 0 only
+    /// at the end, never because a whole batch was skipped. `max_rows = 0`
+    /// reads nothing. On an error both vectors are left as they were before
+    /// the call, and every later call returns the same error.
+    fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError>;
+
+    /// Rows skipped so far, by reason (e.g. ("non-finite logit", 3), ("label out of range", 1)).
+    fn skipped(&self) -> Vec<(String, u64)>;
+}
+
+/// Why a row was skipped: a logit is NaN or ±∞.
+pub const NON_FINITE: &str = "non-finite logit";
+/// Why a row was skipped: its label is negative or ≥ K.
+pub const OUT_OF_RANGE: &str = "label out of range";
+
+/// Counts of skipped rows by reason, in the order the reasons first occurred
+/// (a handful of reasons, so a list beats a map and keeps the order stable).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Skips(Vec<(String, u64)>);
+
+impl Skips {
+    pub(crate) fn add(&mut self, reason: &str, count: u64) {
+        match self.0.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, n)) => *n += count,
+            None => self.0.push((reason.to_string(), count)),
+        }
+    }
+
+    pub(crate) fn to_vec(&self) -> Vec<(String, u64)> {
+        self.0.clone()
+    }
+}
+
+/// The message for a label outside `0..k`; `label` is shown as given.
+pub(crate) fn out_of_range(label: impl fmt::Display, k: usize) -> String {
+    match k {
+        1 => format!("label {label} is out of range: 1 class allows only label 0"),
+        _ => format!("label {label} is out of range: {k} classes give labels 0..{}", k - 1),
+    }
+}
+
+/// Several sources (shards of one dataset) read one after another; they must agree on K (error naming the shard otherwise).
+///
+/// A finished shard is dropped at once (closing its file, so that a dataset
+/// of thousands of shards never holds them all open); its skip counts are
+/// kept.
+pub struct Chain {
+    shards: VecDeque<Box<dyn Source>>,
+    k: usize,
+    finished: Skips,
+}
+
+impl Chain {
+    /// The shards in reading order, each with the name its errors should
+    /// use (normally its file). At least one shard is needed, since K would
+    /// otherwise be unknown.
+    pub fn new(shards: Vec<(String, Box<dyn Source>)>) -> Result<Chain, DataError> {
+        let Some((first, source)) = shards.first() else {
+            return Err(DataError::new("dataset", "no shards to read: give at least one data file"));
+        };
+        let k = source.classes();
+        for (name, shard) in &shards[1..] {
+            let kk = shard.classes();
+            if kk != k {
+                return Err(DataError::new(
+                    name.clone(),
+                    format!("has {kk} classes but {first} has {k}: every shard must have the same K"),
+                ));
+            }
+        }
+        Ok(Chain { shards: shards.into_iter().map(|(_, s)| s).collect(), k, finished: Skips::default() })
+    }
+}
+
+impl Source for Chain {
+    fn classes(&self) -> usize {
+        self.k
+    }
+
+    /// Fills the batch across shard boundaries, so batches stay full-sized.
+    fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
+        let (logits_len, labels_len) = (logits.len(), labels.len());
+        let mut total = 0;
+        while total < max_rows
+            && let Some(shard) = self.shards.front_mut()
+        {
+            match shard.read(max_rows - total, logits, labels) {
+                Ok(0) => {
+                    for (reason, n) in shard.skipped() {
+                        self.finished.add(&reason, n);
+                    }
+                    self.shards.pop_front();
+                }
+                Ok(n) => total += n,
+                Err(e) => {
+                    logits.truncate(logits_len);
+                    labels.truncate(labels_len);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    fn skipped(&self) -> Vec<(String, u64)> {
+        let mut all = self.finished.clone();
+        for shard in &self.shards {
+            for (reason, n) in shard.skipped() {
+                all.add(&reason, n);
+            }
+        }
+        all.to_vec()
+    }
+}

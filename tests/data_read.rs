@@ -1,0 +1,739 @@
+//! The dataset readers: every supported layout reads back the same rows in
+//! any batch size, every defect gives its exact message (file and row),
+//! `skip_invalid` counts what it skips, and no bytes at all make a reader
+//! panic or hand out a non-finite logit or an out-of-range label.
+//!
+//! The `.npy` fixtures in `tests/data/` are NumPy's own output
+//! (`tests/data/gen_fixtures.py`); other files are written here, into
+//! `CARGO_TARGET_TMPDIR`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use focal_tui::data::csv;
+use focal_tui::data::npy;
+use focal_tui::data::source::{Chain, DataError, Source};
+use proptest::prelude::*;
+
+/// The logits of every fixture (tests/data/gen_fixtures.py's `Z`), row-major.
+const Z: [f64; 18] =
+    [1.5, -0.25, 0.0, -2.0, 3.75, 0.5, 0.25, 0.125, -1.0, 4.0, -4.0, 2.5, -0.5, 1.0, 1.25, 0.75, -3.5, 2.0];
+const Y: [usize; 6] = [0, 1, 2, 0, 2, 1];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// A fresh path for a file written by a test (each test uses its own names).
+fn tmp(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data_read");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn write(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = tmp(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// The error of an open that must fail (`Box<dyn Source>` is not `Debug`).
+fn open_err(r: Result<Box<dyn Source>, DataError>) -> DataError {
+    match r {
+        Ok(_) => panic!("open should fail"),
+        Err(e) => e,
+    }
+}
+
+type Rows = (Vec<f64>, Vec<usize>);
+
+/// Every row, read `batch` rows at a time; checks each call's contract.
+fn read_all(source: &mut dyn Source, batch: usize) -> Result<Rows, DataError> {
+    let k = source.classes();
+    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    loop {
+        let before = labels.len();
+        let n = source.read(batch, &mut logits, &mut labels)?;
+        assert!(n <= batch, "{n} rows for a batch of {batch}");
+        assert_eq!(labels.len(), before + n);
+        assert_eq!(logits.len(), labels.len() * k);
+        if n == 0 {
+            // The end stays the end.
+            assert_eq!(source.read(batch, &mut logits, &mut labels)?, 0);
+            return Ok((logits, labels));
+        }
+    }
+}
+
+fn read_ok(source: Result<Box<dyn Source>, DataError>, batch: usize) -> Rows {
+    let mut source = source.unwrap_or_else(|e| panic!("open: {e}"));
+    read_all(source.as_mut(), batch).unwrap_or_else(|e| panic!("read: {e}"))
+}
+
+/// The first error a read gives (after opening successfully).
+fn read_err(source: Result<Box<dyn Source>, DataError>) -> DataError {
+    let mut source = source.unwrap_or_else(|e| panic!("open: {e}"));
+    read_all(source.as_mut(), 4).expect_err("reading should fail")
+}
+
+/// Rows of `Z`/`Y` kept, by 0-based index.
+fn rows_of(keep: &[usize]) -> Rows {
+    (keep.iter().flat_map(|&r| Z[r * 3..r * 3 + 3].to_vec()).collect(), keep.iter().map(|&r| Y[r]).collect())
+}
+
+/// A version 1.0 `.npy` file, as NumPy lays it out (header padded to 64).
+fn npy_file(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+    let order = if fortran { "True" } else { "False" };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn f8_bytes(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn i8_bytes(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+// ---------------------------------------------------------------- .npy
+
+#[test]
+fn npy_every_dtype_order_and_version_reads_the_same_rows() {
+    let logits = [
+        "logits_f8.npy",
+        "logits_f4.npy",
+        "logits_f2.npy",
+        "logits_f8_be.npy",
+        "logits_f4_be.npy",
+        "logits_fortran.npy",
+        "logits_v2.npy",
+        "logits_v3.npy",
+    ];
+    let labels = ["labels_i8.npy", "labels_u1.npy", "labels_i4.npy", "labels_i4_be.npy", "labels_u2_be.npy"];
+    for z in logits {
+        for y in labels {
+            let source = npy::open(&fixture(z), &fixture(y), false);
+            assert_eq!(source.as_ref().map(|s| s.classes()).ok(), Some(3), "{z} {y}");
+            assert_eq!(read_ok(source, 4), (Z.to_vec(), Y.to_vec()), "{z} {y}");
+        }
+    }
+}
+
+#[test]
+fn npy_labels_of_every_integer_width_and_byte_order() {
+    let z = write("widths_z.npy", &npy_file("<f8", false, "(4, 3)", &f8_bytes(&Z[..12])));
+    for (descr, size, signed) in [
+        ("|i1", 1, true),
+        ("|u1", 1, false),
+        ("<i2", 2, true),
+        (">i2", 2, true),
+        ("<u2", 2, false),
+        (">u2", 2, false),
+        ("<i4", 4, true),
+        (">i4", 4, true),
+        ("<u4", 4, false),
+        ("<i8", 8, true),
+        (">i8", 8, true),
+        ("<u8", 8, false),
+        (">u8", 8, false),
+    ] {
+        // 0, 2, 1, then -1 (signed) or the largest value (unsigned).
+        let mut data = Vec::new();
+        for v in [0i128, 2, 1, -1] {
+            let bytes = v.to_le_bytes();
+            let mut item = bytes[..size].to_vec();
+            if descr.starts_with('>') {
+                item.reverse();
+            }
+            data.extend(item);
+        }
+        let y = write("widths_y.npy", &npy_file(descr, false, "(4,)", &data));
+        let last = if signed { "-1".to_string() } else { (u128::MAX >> (128 - 8 * size)).to_string() };
+        let e = read_err(npy::open(&z, &y, false));
+        assert_eq!(e.message, format!("label {last} is out of range: 3 classes give labels 0..2"), "{descr}");
+        assert_eq!(e.row, Some(4));
+        let mut s = npy::open(&z, &y, true).unwrap();
+        assert_eq!(read_all(s.as_mut(), 2).unwrap(), (Z[..9].to_vec(), vec![0, 2, 1]), "{descr}");
+    }
+    // Booleans are labels 0 and 1.
+    let y = write("widths_b1.npy", &npy_file("|b1", false, "(4,)", &[0, 1, 1, 0]));
+    assert_eq!(read_ok(npy::open(&z, &y, false), 3).1, vec![0, 1, 1, 0]);
+}
+
+#[test]
+fn npy_headers_parse_in_every_version() {
+    for (name, version, offset) in
+        [("logits_f8.npy", (1, 0), 128), ("logits_v2.npy", (2, 0), 128), ("logits_v3.npy", (3, 0), 128)]
+    {
+        let mut file = std::fs::File::open(fixture(name)).unwrap();
+        let h = npy::read_header(&mut file, name).unwrap();
+        assert_eq!(
+            h,
+            npy::Header { version, descr: "<f8".into(), fortran_order: false, shape: vec![6, 3], data_offset: offset },
+            "{name}"
+        );
+    }
+    let mut fortran = std::fs::File::open(fixture("logits_fortran.npy")).unwrap();
+    assert!(npy::read_header(&mut fortran, "f").unwrap().fortran_order);
+    // Python 2 longs, double quotes, no trailing comma, extra keys.
+    let dict = "{\"shape\": (2L, 3L), \"fortran_order\": False, \"descr\": \"<f8\", \"x\": [None]}\n";
+    let mut odd = b"\x93NUMPY\x01\x00".to_vec();
+    odd.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    odd.extend_from_slice(dict.as_bytes());
+    let h = npy::read_header(&mut &odd[..], "odd").unwrap();
+    assert_eq!((h.descr.as_str(), h.shape.as_slice(), h.data_offset), ("<f8", &[2, 3][..], 10 + dict.len() as u64));
+}
+
+#[test]
+fn npy_batches_of_any_size_give_the_same_rows() {
+    // Fortran order: a batch reads K runs of rows, crossing the columns.
+    let c = read_ok(npy::open(&fixture("fortran_23x4_c.npy"), &fixture("labels_23.npy"), false), 10_000);
+    assert_eq!((c.0.len(), c.1.len()), (92, 23));
+    for batch in [1, 7, 10_000] {
+        for z in ["fortran_23x4.npy", "fortran_23x4_c.npy"] {
+            assert_eq!(read_ok(npy::open(&fixture(z), &fixture("labels_23.npy"), false), batch), c, "{z} {batch}");
+        }
+    }
+    // Skipping keeps batches full: 1, 7 or all rows at a time, the same rows.
+    for batch in [1, 2, 7, 10_000] {
+        let r = read_ok(npy::open(&fixture("logits_nonfinite.npy"), &fixture("labels_bad.npy"), true), batch);
+        assert_eq!(r, rows_of(&[0, 5]), "{batch}");
+    }
+}
+
+#[test]
+fn npy_invalid_rows_are_errors_or_skipped_and_counted() {
+    let (f8, i8) = (fixture("logits_f8.npy"), fixture("labels_i8.npy"));
+    let (nonfinite, bad) = (fixture("logits_nonfinite.npy"), fixture("labels_bad.npy"));
+
+    let e = read_err(npy::open(&nonfinite, &i8, false));
+    assert_eq!(
+        e.to_string(),
+        format!("{}: row 3: the logit of class 1 is NaN, not a finite number", shown(&nonfinite))
+    );
+    assert_eq!((e.file, e.row), (shown(&nonfinite), Some(3)));
+    let mut s = npy::open(&nonfinite, &i8, true).unwrap();
+    assert_eq!(read_all(s.as_mut(), 7).unwrap(), rows_of(&[0, 1, 3, 5]));
+    assert_eq!(s.skipped(), vec![("non-finite logit".to_string(), 2)]);
+
+    let e = read_err(npy::open(&f8, &bad, false));
+    assert_eq!(e.to_string(), format!("{}: row 2: label -1 is out of range: 3 classes give labels 0..2", shown(&bad)));
+    let mut s = npy::open(&f8, &bad, true).unwrap();
+    assert_eq!(read_all(s.as_mut(), 7).unwrap(), rows_of(&[0, 2, 4, 5]));
+    assert_eq!(s.skipped(), vec![("label out of range".to_string(), 2)]);
+
+    // Both: row 2 and 4 have bad labels, rows 3 and 5 bad logits.
+    let mut s = npy::open(&nonfinite, &bad, true).unwrap();
+    assert_eq!(read_all(s.as_mut(), 1).unwrap(), rows_of(&[0, 5]));
+    assert_eq!(s.skipped(), vec![("label out of range".to_string(), 2), ("non-finite logit".to_string(), 2)]);
+
+    // Infinity is named too.
+    let inf = write("inf.npy", &npy_file("<f8", false, "(1, 2)", &f8_bytes(&[1.0, f64::NEG_INFINITY])));
+    let one = write("one_label.npy", &npy_file("<i8", false, "(1,)", &i8_bytes(&[0])));
+    let e = read_err(npy::open(&inf, &one, false));
+    assert_eq!(e.message, "the logit of class 1 is -inf, not a finite number");
+    // K = 1 has its own wording.
+    let k1 = write("k1.npy", &npy_file("<f8", false, "(1, 1)", &f8_bytes(&[1.0])));
+    let y1 = write("k1_label.npy", &npy_file("|u1", false, "(1,)", &[1]));
+    assert_eq!(read_err(npy::open(&k1, &y1, false)).message, "label 1 is out of range: 1 class allows only label 0");
+}
+
+#[test]
+fn npy_an_error_leaves_the_batch_untouched_and_sticks() {
+    let mut s = npy::open(&fixture("logits_nonfinite.npy"), &fixture("labels_i8.npy"), false).unwrap();
+    let (mut logits, mut labels) = (vec![9.0; 3], vec![9]);
+    let e = s.read(10, &mut logits, &mut labels).unwrap_err();
+    assert_eq!((logits, labels), (vec![9.0; 3], vec![9]));
+    assert_eq!(s.read(10, &mut Vec::new(), &mut Vec::new()).unwrap_err(), e);
+    // Rows before the bad one come out when the batch ends before it.
+    let mut s = npy::open(&fixture("logits_nonfinite.npy"), &fixture("labels_i8.npy"), false).unwrap();
+    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    assert_eq!(s.read(2, &mut logits, &mut labels).unwrap(), 2);
+    assert_eq!(s.read(0, &mut logits, &mut labels).unwrap(), 0);
+    assert!(s.read(2, &mut logits, &mut labels).is_err());
+    assert_eq!((logits, labels), rows_of(&[0, 1]));
+}
+
+#[test]
+fn npy_bad_files_name_the_file_and_what_is_wrong() {
+    let (f8, i8) = (fixture("logits_f8.npy"), fixture("labels_i8.npy"));
+    let check = |z: &Path, y: &Path, want: String| {
+        assert_eq!(open_err(npy::open(z, y, false)).to_string(), want);
+    };
+    let labels5 = fixture("labels_5.npy");
+    check(
+        &f8,
+        &labels5,
+        format!("{}: has 6 rows of logits but {} has 5 labels: each example needs both", shown(&f8), shown(&labels5)),
+    );
+    let t = fixture("truncated.npy");
+    check(
+        &t,
+        &i8,
+        format!("{}: row 3: truncated: the file has 181 bytes but shape (6, 3) of '<f8' needs 272", shown(&t)),
+    );
+    let c = fixture("corrupt_header.npy");
+    check(&c, &i8, format!("{}: corrupt header: unexpected ';' where `,` or `)` should be at character 53", shown(&c)));
+    let p = fixture("logits_1d.npy");
+    check(&p, &i8, format!("{}: logits must be 2-D [N, K], got shape (6,)", shown(&p)));
+    let p = fixture("logits_i8.npy");
+    check(
+        &p,
+        &i8,
+        format!(
+            "{}: logits of dtype '<i8' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
+            shown(&p)
+        ),
+    );
+    let p = fixture("labels_f8.npy");
+    check(
+        &f8,
+        &p,
+        format!(
+            "{}: labels of dtype '<f8' are not supported: expected an integer dtype (save y.astype(np.int64))",
+            shown(&p)
+        ),
+    );
+    let p = fixture("labels_2d.npy");
+    check(&f8, &p, format!("{}: labels must be 1-D [N], got shape (6, 1) (save y.ravel())", shown(&p)));
+    let p = fixture("no_such_file.npy");
+    check(&p, &i8, format!("{}: cannot open: No such file or directory (os error 2)", shown(&p)));
+    let p = fixture("gen_fixtures.py");
+    check(&p, &i8, format!("{}: not a .npy file: it does not start with \\x93NUMPY", shown(&p)));
+
+    let mut v4 = std::fs::read(&f8).unwrap();
+    v4[6] = 4;
+    let p = write("v4.npy", &v4);
+    check(&p, &i8, format!("{}: unsupported NPY format version 4.0: this reader knows 1.0, 2.0 and 3.0", shown(&p)));
+    let p = write("short_header.npy", &std::fs::read(&f8).unwrap()[..40]);
+    check(&p, &i8, format!("{}: truncated: the file ends after 40 bytes, inside the 128-byte NPY header", shown(&p)));
+    let p = write("magic_only.npy", b"\x93NUM");
+    check(&p, &i8, format!("{}: truncated: the file ends after 4 bytes, inside the NPY header", shown(&p)));
+    let p = write("empty.npy", b"");
+    check(&p, &i8, format!("{}: not a .npy file: it does not start with \\x93NUMPY", shown(&p)));
+    let p = write("huge_header.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\xff{");
+    check(
+        &p,
+        &i8,
+        format!(
+            "{}: corrupt header: its length of 4294967295 bytes is implausible (NumPy writes a few hundred)",
+            shown(&p)
+        ),
+    );
+    let p = write("k0.npy", &npy_file("<f8", false, "(6, 0)", &[]));
+    check(&p, &i8, format!("{}: logits of shape (6, 0) have no classes", shown(&p)));
+    let p = write("complex.npy", &npy_file("<c16", false, "(6, 3)", &[]));
+    check(
+        &p,
+        &i8,
+        format!(
+            "{}: logits of dtype '<c16' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
+            shown(&p)
+        ),
+    );
+    let header_cases = [
+        ("{'descr': '<f8', 'shape': (6, 3)}", "corrupt header: it has no 'fortran_order'"),
+        (
+            "{'descr': '<f8', 'fortran_order': 0, 'shape': (6, 3)}",
+            "corrupt header: 'fortran_order' is not True or False",
+        ),
+        (
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (6, -3)}",
+            "corrupt header: 'shape' is not a tuple of whole numbers ≥ 0",
+        ),
+        (
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (6)}",
+            "corrupt header: 'shape' is not a tuple of whole numbers ≥ 0",
+        ),
+        (
+            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (6,)}",
+            "a structured dtype (descr is not a string) is not supported",
+        ),
+        (
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (6, 3)",
+            "corrupt header: it ends where `,` or `}` should be",
+        ),
+        ("{'descr': '<f8} ", "corrupt header: a string is never closed"),
+        ("['descr']", "corrupt header: it is not a dict"),
+        ("{'descr': '<f8'} x", "corrupt header: unexpected 'x' after the dict at character 18"),
+        ("{'descr': shape}", "corrupt header: `shape` at character 11 is not a value"),
+        ("((((((((((((((((((((((((1))))))))))))))))))))))))", "corrupt header: nested deeper than 16 levels"),
+    ];
+    for (dict, want) in header_cases {
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        let p = write("header_case.npy", &bytes);
+        check(&p, &i8, format!("{}: {want}", shown(&p)));
+    }
+}
+
+#[test]
+fn npy_truncation_names_the_first_incomplete_row() {
+    let i8 = fixture("labels_i8.npy");
+    // Labels cut inside row 5.
+    let full = std::fs::read(&i8).unwrap();
+    let cut = write("labels_cut.npy", &full[..full.len() - 12]);
+    let e = open_err(npy::open(&fixture("logits_f8.npy"), &cut, false));
+    assert_eq!(
+        e.to_string(),
+        format!("{}: row 5: truncated: the file has 164 bytes but shape (6,) of '<i8' needs 176", shown(&cut))
+    );
+    // Fortran order: the last column is short, so its missing rows are incomplete.
+    let column_major: Vec<f64> = (0..3).flat_map(|j| (0..6).map(move |r| Z[r * 3 + j])).collect();
+    let f = npy_file("<f8", true, "(6, 3)", &f8_bytes(&column_major));
+    let p = write("fortran_cut.npy", &f[..f.len() - 16]);
+    assert_eq!(open_err(npy::open(&p, &i8, false)).row, Some(5));
+    let p = write("fortran_cut_more.npy", &f[..f.len() - 8 * 7]);
+    assert_eq!(open_err(npy::open(&p, &i8, false)).row, Some(1));
+    let p = write("fortran_whole.npy", &f);
+    assert_eq!(read_ok(npy::open(&p, &i8, false), 4), (Z.to_vec(), Y.to_vec()));
+    // No rows at all is an empty dataset, not an error.
+    let z0 = write("z0.npy", &npy_file("<f8", false, "(0, 3)", &[]));
+    let y0 = write("y0.npy", &npy_file("<i8", false, "(0,)", &[]));
+    assert_eq!(read_ok(npy::open(&z0, &y0, false), 4), (vec![], vec![]));
+}
+
+// ---------------------------------------------------------------- CSV
+
+fn labelled(text: impl AsRef<[u8]>, skip: bool) -> Result<Box<dyn Source>, DataError> {
+    csv::labelled_from_reader(std::io::Cursor::new(text.as_ref().to_vec()), "in.csv", skip)
+}
+
+fn pair(logits: &str, labels: &str, skip: bool) -> Result<Box<dyn Source>, DataError> {
+    let (z, y) = (logits.as_bytes().to_vec(), labels.as_bytes().to_vec());
+    csv::logits_from_readers(std::io::Cursor::new(z), "z.csv", std::io::Cursor::new(y), "y.csv", skip)
+}
+
+/// `Z`/`Y` as text: `label sep logits` per line (or without the label).
+fn z_text(sep: &str, with_label: bool) -> String {
+    (0..6)
+        .map(|r| {
+            let mut fields: Vec<String> = Z[r * 3..r * 3 + 3].iter().map(|v| v.to_string()).collect();
+            if with_label {
+                fields.insert(0, Y[r].to_string());
+            }
+            fields.join(sep) + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn csv_separators_headers_and_line_ends() {
+    let want = (Z.to_vec(), Y.to_vec());
+    for sep in [",", ", ", "\t", " ", "  \t "] {
+        let text = z_text(sep, true);
+        assert_eq!(read_ok(labelled(&text, false), 4), want, "{sep:?}");
+        let with_header = format!("label{sep}c0{sep}c1{sep}c2\n{text}");
+        assert_eq!(read_ok(labelled(&with_header, false), 4), want, "{sep:?}");
+        let labels: String = Y.iter().map(|y| format!("{y}\n")).collect();
+        assert_eq!(read_ok(pair(&z_text(sep, false), &labels, false), 4), want, "{sep:?}");
+        assert_eq!(
+            read_ok(pair(&format!("a{sep}b{sep}c\n{}", z_text(sep, false)), &format!("y\n{labels}"), false), 4),
+            want
+        );
+    }
+    // CRLF, a byte-order mark, blank lines, comments, np.savetxt's float labels.
+    let text = "\u{feff}# label c0 c1 c2\r\n\r\n0.000000000000000000e+00 1.5 -0.25 0\r\n   \n1.0 -2 3.75 .5\n\n";
+    assert_eq!(read_ok(labelled(text, false), 4), (Z[..6].to_vec(), vec![0, 1]));
+    // A header whose values are numbers is data; `nan` is a number.
+    assert_eq!(read_ok(labelled("0,1,2\n1,2,3\n", false), 4), (vec![1.0, 2.0, 2.0, 3.0], vec![0, 1]));
+    assert_eq!(labelled("0,nan,2\n", false).unwrap().classes(), 2);
+    // Spellings Rust's parser accepts.
+    assert_eq!(read_ok(labelled("+1 1e3 -2E-1 3. .5\n", false), 4), (vec![1000.0, -0.2, 3.0, 0.5], vec![1]));
+}
+
+#[test]
+fn csv_files_and_standard_input() {
+    let z = write("z.csv", z_text(",", false).as_bytes());
+    let y = write("y.txt", Y.iter().map(|y| format!("{y}\n")).collect::<String>().as_bytes());
+    let zy = write("zy.tsv", z_text("\t", true).as_bytes());
+    assert_eq!(read_ok(csv::open_logits(&z, &y, false), 7), (Z.to_vec(), Y.to_vec()));
+    assert_eq!(read_ok(csv::open_labelled(&zy, false), 7), (Z.to_vec(), Y.to_vec()));
+    let missing = tmp("missing.csv");
+    assert_eq!(
+        open_err(csv::open_labelled(&missing, false)).to_string(),
+        format!("{}: cannot open: No such file or directory (os error 2)", shown(&missing))
+    );
+    let dash = Path::new("-");
+    assert_eq!(
+        open_err(csv::open_logits(dash, dash, false)).to_string(),
+        "standard input: logits and labels cannot both come from standard input"
+    );
+    // `-` really is standard input: this test binary, run again, reads a pipe.
+    let child = |mode: &str, input: &str| {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "stdin_child", "--nocapture", "--test-threads=1"])
+            .env("FOCAL_DATA_STDIN_CHILD", mode)
+            .env("FOCAL_DATA_LABELS", &y)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        stdout.lines().find_map(|l| l.split_once("CHILD: ").map(|(_, r)| r.to_string())).expect("the child reports")
+    };
+    assert_eq!(child("labelled", &z_text(",", true)), format!("{:?}", (Z.to_vec(), Y.to_vec())));
+    assert_eq!(child("logits", &z_text(" ", false)), format!("{:?}", (Z.to_vec(), Y.to_vec())));
+    assert_eq!(child("logits", "1 2 3\n4 5\n"), "standard input: row 2: has 2 values, expected 3 as in row 1");
+}
+
+/// Half of `csv_files_and_standard_input`: does nothing unless that test runs it.
+#[test]
+fn stdin_child() {
+    let Some(mode) = std::env::var_os("FOCAL_DATA_STDIN_CHILD") else { return };
+    let dash = Path::new("-");
+    let source = match mode.to_str() {
+        Some("labelled") => csv::open_labelled(dash, false),
+        _ => csv::open_logits(dash, Path::new(&std::env::var_os("FOCAL_DATA_LABELS").unwrap()), false),
+    };
+    match source.and_then(|mut s| read_all(s.as_mut(), 3)) {
+        Ok(rows) => println!("CHILD: {rows:?}"),
+        Err(e) => println!("CHILD: {e}"),
+    }
+}
+
+#[test]
+fn csv_malformed_text_names_the_file_row_and_column() {
+    let check = |r: Result<Box<dyn Source>, DataError>, want: &str| {
+        let e = match r {
+            Ok(mut s) => read_all(s.as_mut(), 4).expect_err(want),
+            Err(e) => e,
+        };
+        assert_eq!(e.to_string(), want);
+    };
+    // Row numbers are line numbers: the header and blank lines count.
+    check(
+        labelled("y,a,b,c\n0,1,2,3\n\n1,1,2\n", false),
+        "in.csv: row 4: has 3 values, expected 4 (a label and 3 logits) as in row 2",
+    );
+    check(
+        labelled("0 1 2 3\n1 1 2 3 4 5\n", false),
+        "in.csv: row 2: has 6 values, expected 4 (a label and 3 logits) as in row 1",
+    );
+    check(pair("1,2\n3\n", "0\n1\n", false), "z.csv: row 2: has 1 value, expected 2 as in row 1");
+    check(pair("1,2\n3,4\n", "0\n1 1\n", false), "y.csv: row 2: has 2 values, expected 1 label");
+    check(pair("1,2\n3,4\n", "0,1\n1\n", false), "y.csv: row 1: has 2 values, expected 1 label");
+    check(labelled("0,1,2\n1,1,two\n", false), "in.csv: row 2: column 3: `two` is not a number");
+    check(labelled("0,1,,2\n", false), "in.csv: row 1: column 3: empty value");
+    check(labelled("0\t1\t2\t\n", false), "in.csv: row 1: column 4: empty value");
+    check(labelled("0,1,2\n1.5,1,2\n", false), "in.csv: row 2: label `1.5` is not a whole number");
+    check(labelled("0,1,2\nnan,1,2\n", true), "in.csv: row 2: label `nan` is not a whole number");
+    check(labelled(",1,2\n", false), "in.csv: row 1: empty label");
+    check(pair("1,2\n", "x\n\none\n", false), "y.csv: row 3: label `one` is not a whole number");
+    check(labelled(b"0,1,2\n1,1,2\xff\n", false), "in.csv: row 2: is not UTF-8 text (byte 6)");
+    check(labelled("", false), "in.csv: has no rows");
+    check(labelled("\n# only a comment\n", false), "in.csv: has no rows");
+    check(labelled("label,c0\n\n", false), "in.csv: has a header but no rows");
+    check(pair("", "0\n", false), "z.csv: has no rows of logits");
+    check(labelled("0\n1\n", false), "in.csv: row 1: has 1 value: expected the label, then one logit per class");
+    // Lengths that differ are counted to the end, on either side.
+    check(
+        pair("1,2\n3,4\n5,6\n", "0\n1\n", false),
+        "z.csv: has 3 rows of logits but y.csv has 2 labels: each example needs both",
+    );
+    check(
+        pair("1,2\n", "c\n0\n1\n\n1\n", false),
+        "z.csv: has 1 rows of logits but y.csv has 3 labels: each example needs both",
+    );
+    check(pair("1,2\n", "", false), "z.csv: has 1 rows of logits but y.csv has 0 labels: each example needs both");
+    // Malformed text is an error even with skip_invalid.
+    check(labelled("0,1,2\n1,1,x\n", true), "in.csv: row 2: column 3: `x` is not a number");
+    // A binary file is not read into memory whole.
+    let mut huge = vec![b'1'; 64 << 20];
+    huge.push(b'2');
+    let r = csv::labelled_from_reader(std::io::Cursor::new(huge), "big", false);
+    assert_eq!(open_err(r).to_string(), "big: row 1: is longer than 64 MiB: is this a text file?");
+}
+
+#[test]
+fn csv_invalid_rows_are_errors_or_skipped_and_counted() {
+    let text = "label,a,b\n0,1,2\n1,nan,2\n2,1,2\n-1,1,2\n1,inf,-inf\n1,1e999,0\n0,3,4\n";
+    let check = |skip: bool, want: &str| {
+        let e = read_err(labelled(text, skip));
+        assert_eq!(e.to_string(), want);
+    };
+    check(false, "in.csv: row 3: column 2: `nan` is not a finite number");
+    let mut s = labelled(text, true).unwrap();
+    assert_eq!(read_all(s.as_mut(), 1).unwrap(), (vec![1.0, 2.0, 3.0, 4.0], vec![0, 0]));
+    assert_eq!(s.skipped(), vec![("non-finite logit".to_string(), 3), ("label out of range".to_string(), 2)]);
+    let e = read_err(labelled("0,1,2\n-1,1,2\n", false));
+    assert_eq!(e.to_string(), "in.csv: row 2: label -1 is out of range: 2 classes give labels 0..1");
+    let e = read_err(labelled("0,1,2\n3.0,1,2\n", false));
+    assert_eq!(e.to_string(), "in.csv: row 2: label 3.0 is out of range: 2 classes give labels 0..1");
+    let e = read_err(labelled("0,1,2\n99999999999999999999999999999999999999999,1,2\n", false));
+    assert_eq!(e.row, Some(2));
+    // The pair form names the file each defect is in.
+    let e = read_err(pair("1,2\n3,4\n", "0\n2\n", false));
+    assert_eq!(e.to_string(), "y.csv: row 2: label 2 is out of range: 2 classes give labels 0..1");
+    let e = read_err(pair("1,2\n3,-inf\n", "0\n1\n", false));
+    assert_eq!(e.to_string(), "z.csv: row 2: column 2: `-inf` is not a finite number");
+    let mut s = pair("1,2\n3,-inf\n5,6\n7,8\n", "0\n1\n5\n1\n", true).unwrap();
+    assert_eq!(read_all(s.as_mut(), 10).unwrap(), (vec![1.0, 2.0, 7.0, 8.0], vec![0, 1]));
+    assert_eq!(s.skipped(), vec![("non-finite logit".to_string(), 1), ("label out of range".to_string(), 1)]);
+    // A batch of only skipped rows is not the end.
+    let mut s = labelled("0,nan\n0,nan\n0,nan\n0,1\n", true).unwrap();
+    let (mut z, mut y) = (Vec::new(), Vec::new());
+    assert_eq!(s.read(1, &mut z, &mut y).unwrap(), 1);
+    assert_eq!((z, y), (vec![1.0], vec![0]));
+}
+
+#[test]
+fn csv_batches_of_any_size_give_the_same_rows() {
+    // 50 rows, every 9th with a NaN, every 11th with a label out of range.
+    let mut text = String::from("label\tx\ty\tz\n");
+    let mut want: Rows = Default::default();
+    for r in 0..50 {
+        let label = if r % 11 == 5 { 7 } else { r % 3 };
+        let z = [r as f64 * 0.5, -(r as f64), if r % 9 == 4 { f64::NAN } else { 1.0 / (r + 1) as f64 }];
+        text += &format!("{label}\t{}\t{}\t{}\n", z[0], z[1], z[2]);
+        if r % 9 != 4 && r % 11 != 5 {
+            want.0.extend(z);
+            want.1.push(label);
+        }
+    }
+    for batch in [1, 7, 10_000] {
+        assert_eq!(read_ok(labelled(&text, true), batch), want, "{batch}");
+    }
+}
+
+// ---------------------------------------------------------------- Chain
+
+#[test]
+fn chain_reads_shards_in_turn_and_sums_their_skips() {
+    let shards = || -> Vec<(String, Box<dyn Source>)> {
+        vec![
+            ("a.npy".into(), npy::open(&fixture("logits_nonfinite.npy"), &fixture("labels_i8.npy"), true).unwrap()),
+            ("b.csv".into(), labelled("0,1,2,3\n5,1,2,3\n1,nan,0,0\n", true).unwrap()),
+            ("c.npy".into(), npy::open(&fixture("logits_f4.npy"), &fixture("labels_bad.npy"), true).unwrap()),
+        ]
+    };
+    let mut want = rows_of(&[0, 1, 3, 5]);
+    want.0.extend([1.0, 2.0, 3.0]);
+    want.1.push(0);
+    let rest = rows_of(&[0, 2, 4, 5]);
+    want.0.extend(rest.0);
+    want.1.extend(rest.1);
+    for batch in [1, 3, 7, 10_000] {
+        let mut chain = Chain::new(shards()).unwrap();
+        assert_eq!(chain.classes(), 3);
+        assert_eq!(read_all(&mut chain, batch).unwrap(), want, "{batch}");
+        assert_eq!(chain.skipped(), vec![("non-finite logit".to_string(), 3), ("label out of range".to_string(), 3)]);
+    }
+    let mut mixed = shards();
+    mixed.insert(1, ("d.csv".into(), labelled("0,1,2\n", false).unwrap()));
+    let e = Chain::new(mixed).err().unwrap();
+    assert_eq!(e.to_string(), "d.csv: has 2 classes but a.npy has 3: every shard must have the same K");
+    let e = Chain::new(Vec::new()).err().unwrap();
+    assert_eq!(e.to_string(), "dataset: no shards to read: give at least one data file");
+    // An error in a later shard leaves the batch as it was.
+    let mut chain = Chain::new(vec![
+        ("a".into(), labelled("0,1\n", false).unwrap()),
+        ("b".into(), labelled("0,1\n0,nan\n", false).unwrap()),
+    ])
+    .unwrap();
+    let (mut z, mut y) = (Vec::new(), Vec::new());
+    assert_eq!(
+        chain.read(10, &mut z, &mut y).unwrap_err().to_string(),
+        "in.csv: row 2: column 2: `nan` is not a finite number"
+    );
+    assert!(z.is_empty() && y.is_empty());
+}
+
+// ---------------------------------------------------------------- fuzz
+
+/// Whatever a source hands out is finite and in range, and it never panics.
+fn drain(source: Result<Box<dyn Source>, DataError>) {
+    if let Ok(mut s) = source {
+        let k = s.classes();
+        if let Ok((z, y)) = read_all(s.as_mut(), 5) {
+            assert!(z.iter().all(|v| v.is_finite()));
+            assert!(y.iter().all(|&l| l < k));
+        }
+    }
+}
+
+/// Bytes with some flipped, cut short, or with a run inserted.
+fn mutate(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+    let len = base.len();
+    (prop::collection::vec((0..len, any::<u8>()), 0..8), 0..=len, prop::collection::vec(any::<u8>(), 0..4), 0..=len)
+        .prop_map(move |(flips, cut, insert, at)| {
+            let mut b = base.clone();
+            for (i, v) in flips {
+                b[i] = v;
+            }
+            let at = at.min(cut);
+            b.truncate(cut);
+            b.splice(at..at, insert);
+            b
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn npy_random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), skip in any::<bool>()) {
+        let _ = npy::read_header(&mut &bytes[..], "random");
+        let p = write("fuzz_random.npy", &bytes);
+        drain(npy::open(&p, &fixture("labels_i8.npy"), skip));
+        drain(npy::open(&fixture("logits_f8.npy"), &p, skip));
+    }
+
+    #[test]
+    fn npy_mutations_never_panic(
+        z in mutate(std::fs::read(fixture("logits_f4_be.npy")).unwrap()),
+        y in mutate(std::fs::read(fixture("labels_i4_be.npy")).unwrap()),
+        skip in any::<bool>(),
+    ) {
+        let (pz, py) = (write("fuzz_z.npy", &z), write("fuzz_y.npy", &y));
+        drain(npy::open(&pz, &py, skip));
+    }
+
+    #[test]
+    fn npy_fortran_mutations_never_panic(z in mutate(std::fs::read(fixture("fortran_23x4.npy")).unwrap())) {
+        let p = write("fuzz_fortran.npy", &z);
+        drain(npy::open(&p, &fixture("labels_23.npy"), true));
+    }
+
+    #[test]
+    fn csv_random_bytes_never_panic(a in prop::collection::vec(any::<u8>(), 0..200), b in prop::collection::vec(any::<u8>(), 0..50), skip in any::<bool>()) {
+        drain(csv::labelled_from_reader(std::io::Cursor::new(a.clone()), "a", skip));
+        drain(csv::logits_from_readers(std::io::Cursor::new(a), "a", std::io::Cursor::new(b), "b", skip));
+    }
+
+    #[test]
+    fn csv_mutations_never_panic(text in mutate(format!("label,a,b,c\n{}", z_text(",", true)).into_bytes()), skip in any::<bool>()) {
+        drain(csv::labelled_from_reader(std::io::Cursor::new(text), "m", skip));
+    }
+
+    #[test]
+    fn csv_round_trips_any_finite_numbers(
+        rows in prop::collection::vec((0..4usize, prop::collection::vec(any::<f64>().prop_filter("finite", |v| v.is_finite()), 4)), 1..20),
+        sep in prop::sample::select(vec![",", "\t", " ", " , "]),
+    ) {
+        let text: String = rows
+            .iter()
+            .map(|(y, z)| format!("{y}{sep}{}\n", z.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(sep)))
+            .collect();
+        let got = read_ok(labelled(&text, false), 3);
+        let want: Rows = (rows.iter().flat_map(|r| r.1.clone()).collect(), rows.iter().map(|r| r.0).collect());
+        prop_assert_eq!(got, want);
+    }
+}
