@@ -1,5 +1,7 @@
 //! The command line (clap derive). No subcommand opens the explorer.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ratatui::symbols::Marker;
 
@@ -33,6 +35,39 @@ pub struct Cli {
 pub enum Command {
     /// Print one result (aligned text, or --json) without a terminal UI
     Calc(CalcArgs),
+    /// Sweep γ over a dataset of model outputs (.npy, CSV/TSV, or stdin)
+    Data(DataArgs),
+}
+
+/// A dataset: `--logits FILE --labels FILE` pairs (shards of one dataset;
+/// `.npy` by extension, text otherwise), or `--csv FILE` with the label in
+/// the first column. `-` is standard input.
+#[derive(Args, Debug, Default)]
+pub struct DataArgs {
+    /// Logits [N, K]: .npy (float16/32/64) or text, K numbers per line
+    #[arg(long, value_name = "FILE")]
+    pub logits: Vec<PathBuf>,
+    /// Labels [N]: .npy of any integer dtype, or text, one per line
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    /// CSV/TSV with the label first, then K logits per row (a header row is detected)
+    #[arg(long, value_name = "FILE")]
+    pub csv: Vec<PathBuf>,
+    /// γ values to sweep [default: "0, 0.5, 1, 2, 5"]
+    #[arg(long, value_name = "LIST")]
+    pub gammas: Option<String>,
+    /// One α (applied to the label class) or one per class [default: 0.25]
+    #[arg(long, allow_hyphen_values = true, value_name = "A")]
+    pub alpha: Option<String>,
+    /// Sigmoid focal loss on the same logits (RetinaNet)
+    #[arg(long)]
+    pub sigmoid: bool,
+    /// One JSON object instead of the text report
+    #[arg(long)]
+    pub json: bool,
+    /// Skip rows with a non-finite logit or a label out of range (and report how many) instead of stopping
+    #[arg(long)]
+    pub skip_invalid: bool,
 }
 
 #[derive(Args, Debug)]

@@ -24,6 +24,13 @@ fn main() -> ExitCode {
             }
             Err(message) => fail(&message),
         },
+        Some(Command::Data(args)) => match focal_tui::data::run::run(args) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(&message),
+        },
         None => explore(&cli),
     }
 }

@@ -1,3 +1,5 @@
 pub mod csv;
 pub mod npy;
+pub mod run;
 pub mod source;
+pub mod sweep;

@@ -1,0 +1,217 @@
+//! `focal-tui data`: stream a dataset of model outputs through the sweep and
+//! report how γ and α reweight its examples. Memory stays bounded: rows are
+//! read in batches of at most [`BATCH_VALUES`] logits and folded into
+//! fixed-size accumulators.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::DataArgs;
+use crate::data::source::{Chain, DataError, Source};
+use crate::data::sweep::{Accumulator, Config, Report};
+use crate::data::{csv, npy};
+use crate::field::Field;
+use crate::format::sig;
+use crate::loss::{Alpha, Mode};
+use crate::parse;
+
+/// Logits per batch (16 MiB of f64).
+const BATCH_VALUES: usize = 1 << 21;
+/// Rows per rayon job within a batch.
+const JOB_VALUES: usize = 1 << 16;
+
+/// The report for `args`, or one line naming the file, row or flag at fault.
+pub fn run(args: &DataArgs) -> Result<String, String> {
+    let mode = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
+    let mut source = open(args).map_err(|e| e.to_string())?;
+    let k = source.classes();
+    let gammas_text = args.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
+    let gammas = parse::gammas(gammas_text).map_err(|e| format!("--gammas: {e}"))?;
+    let alpha_text = args.alpha.as_deref().unwrap_or(Field::Alpha.default_text());
+    let alpha: Alpha = parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
+    let config = Config { gammas, alpha, mode, ..Config::default() };
+
+    let mut total = Accumulator::new(&config, k);
+    let rows_per_batch = (BATCH_VALUES / k).max(1);
+    let rows_per_job = (JOB_VALUES / k).max(1);
+    let (mut logits, mut labels) = (Vec::with_capacity(rows_per_batch * k), Vec::with_capacity(rows_per_batch));
+    loop {
+        logits.clear();
+        labels.clear();
+        if source.read(rows_per_batch, &mut logits, &mut labels).map_err(|e| e.to_string())? == 0 {
+            break;
+        }
+        let batch = labels
+            .par_chunks(rows_per_job)
+            .zip(logits.par_chunks(rows_per_job * k))
+            .fold(
+                || Accumulator::new(&config, k),
+                |mut acc, (y, z)| {
+                    acc.add(z, y);
+                    acc
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.merge(b);
+                a
+            });
+        if let Some(batch) = batch {
+            total.merge(batch);
+        }
+    }
+    let report = total.finish();
+    if report.rows == 0 {
+        let skipped = source.skipped().iter().map(|(_, n)| n).sum::<u64>();
+        return Err(if skipped > 0 {
+            format!("no valid rows: all {skipped} were skipped")
+        } else {
+            "no rows: the data is empty".into()
+        });
+    }
+    let skipped = source.skipped();
+    Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+}
+
+/// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
+/// (`.npy` by extension, text otherwise); several are shards of one dataset.
+fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
+    let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
+    for path in &args.csv {
+        shards.push((name(path), csv::open_labelled(path, args.skip_invalid)?));
+    }
+    if args.logits.len() != args.labels.len() {
+        let what = format!(
+            "{} --logits but {} --labels: give one labels file per logits file",
+            args.logits.len(),
+            args.labels.len()
+        );
+        return Err(DataError::new("command line", what));
+    }
+    for (z, y) in args.logits.iter().zip(&args.labels) {
+        let is_npy = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        let source =
+            if is_npy(z) { npy::open(z, y, args.skip_invalid)? } else { csv::open_logits(z, y, args.skip_invalid)? };
+        shards.push((name(z), source));
+    }
+    match shards.len() {
+        0 => Err(DataError::new("command line", "no data: give --csv FILE, or --logits FILE --labels FILE")),
+        1 => Ok(shards.pop().expect("one shard").1),
+        _ => Ok(Box::new(Chain::new(shards)?)),
+    }
+}
+
+fn name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[derive(Serialize)]
+struct Json<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    /// Rows left out by --skip-invalid, by reason.
+    skipped: Vec<Skipped<'a>>,
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    reason: &'a str,
+    rows: u64,
+}
+
+fn json(report: &Report, skipped: &[(String, u64)]) -> String {
+    let skipped = skipped.iter().map(|(reason, rows)| Skipped { reason, rows: *rows }).collect();
+    serde_json::to_string(&Json { report, skipped }).expect("numbers and strings serialise") + "\n"
+}
+
+fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
+    let mut out = String::new();
+    let pct = |x: f64| format!("{}%", sig(100.0 * x, 3));
+    let _ = writeln!(
+        out,
+        "{} focal loss · {} rows · {} classes · α = {}",
+        r.mode,
+        r.rows,
+        r.classes,
+        alpha_text(&config.alpha)
+    );
+    let _ = writeln!(
+        out,
+        "accuracy {}   mean CE {}   easy examples (p_t ≥ 0.5) {}",
+        pct(r.accuracy),
+        sig(r.mean_cross_entropy, 7),
+        pct(r.easy_fraction)
+    );
+    for (reason, n) in skipped {
+        let _ = writeln!(out, "skipped {n} rows: {reason}");
+    }
+    out.push('\n');
+    let mut rows = vec![[
+        "γ".to_string(),
+        "mean FL".into(),
+        "easy share FL".into(),
+        "easy share CE".into(),
+        "90% of FL in".into(),
+        "90% of CE in".into(),
+    ]];
+    for s in &r.sweep {
+        rows.push([
+            sig(s.gamma, 4),
+            sig(s.mean_focal_loss, 7),
+            pct(s.easy_share),
+            pct(s.easy_share_ce),
+            format!("{} of rows", pct(s.top_share_90)),
+            format!("{} of rows", pct(s.top_share_90_ce)),
+        ]);
+    }
+    table(&mut out, &rows);
+    out.push('\n');
+    let mut rows = vec![
+        ["class", "count", "accuracy", "mean CE"]
+            .map(String::from)
+            .into_iter()
+            .chain(r.sweep.iter().map(|s| format!("FL share γ={}", sig(s.gamma, 3))))
+            .collect::<Vec<_>>(),
+    ];
+    for c in &r.per_class {
+        let mut row = vec![c.class.to_string(), c.count.to_string(), pct(c.accuracy), sig(c.mean_cross_entropy, 5)];
+        row.extend(c.share.iter().map(|&s| pct(s)));
+        rows.push(row);
+    }
+    table(&mut out, &rows);
+    out.push('\n');
+    let bins = r.histogram.len();
+    let top = r.histogram.iter().copied().max().unwrap_or(1).max(1);
+    let _ = writeln!(out, "p_t histogram");
+    for (i, &n) in r.histogram.iter().enumerate() {
+        let bar = "█".repeat((40 * n).div_ceil(top) as usize);
+        let _ = writeln!(
+            out,
+            "  {:>4}–{:<4} {bar} {n}",
+            sig(i as f64 / bins as f64, 2),
+            sig((i + 1) as f64 / bins as f64, 2)
+        );
+    }
+    out
+}
+
+fn alpha_text(alpha: &Alpha) -> String {
+    match alpha {
+        Alpha::Scalar(a) => sig(*a, 4),
+        Alpha::PerClass(v) => format!("per class ({} values)", v.len()),
+    }
+}
+
+/// Right-aligned columns, two spaces apart.
+fn table<R: AsRef<[String]>>(out: &mut String, rows: &[R]) {
+    let cols = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.as_ref().get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row.as_ref().iter().zip(&widths).map(|(s, w)| format!("{s:>w$}")).collect();
+        let _ = writeln!(out, "  {}", cells.join("  "));
+    }
+}

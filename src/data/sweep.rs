@@ -1,0 +1,2064 @@
+//! The focal-loss sweep over a labelled dataset: for every γ of a list, the
+//! mean focal loss, the share of it that easy examples carry, how
+//! concentrated it is on the hardest examples, and the same per class — in
+//! one pass, exact to 1e-12 relative, in memory independent of the number of
+//! rows. Pure: no I/O, no UI types.
+//!
+//! # Per example
+//! The formulas of [`crate::loss::softmax_focal`] and
+//! [`crate::loss::sigmoid_focal`], specialised to what the sweep needs and
+//! without per-example allocation:
+//!
+//! - **softmax**: `j` the first argmax, `e_i = exp(z_i − z_j)`,
+//!   `S = Σ_{i≠j} e_i`, `p_t = e_t / (1 + S)`, `CE = (z_j − z_t) + ln_1p(S)`.
+//!   When the target is the argmax and `S < 1`, `1 − p_t = S / (1 + S)` and
+//!   `ln(1 − p_t) = ln S − ln_1p(S)` (no `1 − p_t` is formed where `p_t` is
+//!   near 1; below `S = 1e-290`, `ln S` is a log-sum-exp over the other
+//!   classes, exact where `S` underflows); otherwise `p_t ≤ ½`,
+//!   `1 − p_t` is exact to an ulp and `ln(1 − p_t) = ln_1p(−p_t)`.
+//! - **sigmoid**: every class its own binary problem, the label the positive
+//!   (weight α), every other class a negative (weight 1 − α); with `u = ±z`,
+//!   `BCE = softplus(−u)`, `1 − p = σ(−u)`, `ln(1 − p) = −softplus(u)`; the
+//!   example's CE and FL are the sums over its classes.
+//! - For every γ: `FL = α_t · (1 − p_t)^γ · CE`, the factor exactly 1 for
+//!   γ = 0. For γ a multiple of ½ up to 32 the factor is `(1 − p_t)^⌊γ⌋`
+//!   by binary powering, times `√(1 − p_t)` for a half: at most 2 log2 γ + 2
+//!   roundings, more accurate than `exp(γ · ln(1 − p_t))`, whose error grows
+//!   with `|γ · ln(1 − p_t)|` (the default γs 0, ½, 1, 2, 5 all take this
+//!   path); other γs take the exponential. Wherever the factor or CE leaves
+//!   the normal range the product is `exp(ln α + γ · ln(1 − p_t) + ln CE)`,
+//!   exactly as [`crate::loss::sum::weighted_product`] takes it; values above
+//!   `f64::MAX` saturate to it ([`crate::loss::sum::finish`]) and are counted
+//!   in [`Report::saturated`].
+//!
+//! `exp` (for x ≤ 0), `ln` and `ln_1p` are this module's own branch-free
+//! versions (Cody–Waite reduction and a degree-9 Chebyshev polynomial;
+//! fdlibm's `log`), so that the compiler vectorises them over a batch of rows;
+//! the unit tests hold each within 1 ulp of the C library's. Where one
+//! reciprocal `1/(1 + x)` serves both `ln_1p`'s correction term and `1 − p`
+//! (sigmoid; softmax with the target the argmax) that `1 − p` is within
+//! 1.5 ulp instead of 0.5. On x86-64 the hot loops are compiled three times
+//! (AVX-512, AVX2 — both with FMA — and the SSE2 baseline) and the widest the
+//! CPU supports runs; FMA changes the last bit of some per-example values,
+//! so CPUs with and without FMA differ by an ulp or two (the unit tests
+//! check 1e-14 between them). A row's sum over its K classes is plain for
+//! K ≤ 16 (≤ 15 ε) and compensated above (plain over chunks of eight, the
+//! chunk sums with TwoSum: ≤ 8 ε). Per-example values agree with
+//! `softmax_focal` / `sigmoid_focal` to 1e-13 (tests/data_sweep.rs; the
+//! crate's `exp(γ·ln(1 − p))` is itself only that exact when
+//! `|γ·ln(1 − p)|` is large).
+//!
+//! # Means
+//! Rows are staged in blocks of 256; a block's per-example values are summed
+//! in 32 lanes and then pairwise (≤ 12 ε relative), per class in row order
+//! (≤ 255 ε), and the block sums go into compensated (Neumaier)
+//! accumulators, which [`Accumulator::merge`] combines compensated. Every
+//! mean is therefore within 1e-13 relative of the exact mean of the
+//! per-example values (the mpmath references in tests/data_sweep.rs agree to
+//! 1e-13). Block boundaries depend only on the order of the rows, not on how
+//! they are split into [`Accumulator::add`] calls, so any batching gives
+//! bit-identical results; merging the same accumulators in another order
+//! changes a mean by about an ulp (≤ 1e-15), and splitting the rows among
+//! accumulators differently regroups the blocks (≤ 1e-13). Sums are split
+//! at 2^960 so that they never overflow, however many rows.
+//!
+//! # Concentration (`top_share_90`)
+//! The smallest fraction of examples that carries 90 % of the total loss
+//! needs the distribution of the per-example losses. It is kept in a
+//! histogram with 16 bins per binade (the f64's exponent and its top 4
+//! mantissa bits, so every value from 0 to `f64::MAX` has its bin), per γ and
+//! for CE, with the exact count and the exact sum of each bin (an integer sum
+//! of significands, independent of the order of the rows). Walking the bins
+//! from the largest, the bin where the cumulative loss reaches 90 %
+//! contributes `⌈R / mean⌉` of its examples, `R` the loss still needed.
+//! Since every loss in a bin of normal numbers lies in `[lo, lo·17/16)`, the
+//! reported fraction `f` and the exact one `f*` (sort all losses, take the
+//! fewest largest) satisfy
+//!
+//! ```text
+//! f*  ≤  f  <  f* · (1 + 1/16) + 1/N
+//! ```
+//!
+//! (for a crossing bin of losses ≥ 2.2e-308; below that bins are wider; an
+//! exact tie, such as equal losses, is resolved downwards).
+//! Memory: 768 KiB per histogram, γs + 1 histograms per accumulator —
+//! 4.5 MiB for the default five γs, whatever the number of rows; [`sweep`]
+//! keeps two accumulators per thread.
+//!
+//! # Speed
+//! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
+//! is transposed (class-major) so that argmax, exponentials and row sums run
+//! across rows; for larger K each row's exponentials are summed as they are
+//! computed. On the 2-core development VM (AVX-512) `benches/data_sweep.rs`
+//! runs 1 000 000 × 10 float32 rows in about 40 ms (softmax) and
+//! 100 000 × 1 000 in about 120 ms, 10× the same sweep in numpy
+//! (`tests/reference/gen_sweep.py --bench`).
+
+use crate::loss::sum::weighted_product;
+use crate::loss::{Alpha, Mode};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The γ values of the paper's Figure 1 and Table 1.
+pub const DEFAULT_GAMMAS: [f64; 5] = [0.0, 0.5, 1.0, 2.0, 5.0];
+/// Bins of the p_t histogram over [0, 1].
+pub const DEFAULT_BINS: usize = 20;
+/// The share of the total loss that `top_share_90` is about.
+pub const TOP_MASS: f64 = 0.9;
+/// Relative width of a loss-histogram bin: every normal loss in a bin lies in
+/// `[lo, lo · (1 + LOSS_BIN_WIDTH))`.
+pub const LOSS_BIN_WIDTH: f64 = 1.0 / 16.0;
+
+/// Rows per block: the unit of staging and of the pairwise sums.
+const BLOCK: usize = 256;
+/// Logits per batch of rows run through the vectorised kernels together
+/// (class-major batches: K ≤ 16 times a block of rows).
+const BATCH: usize = 4096;
+/// Logits per row-major sigmoid batch (its nine buffers stay in L1/L2).
+const SIGMOID_BATCH: usize = 1024;
+/// Parts per rayon thread in [`sweep`] (whole blocks of rows each).
+const PARTS_PER_THREAD: usize = 2;
+/// Sums are split here so that they never overflow (see [`WideSum`]).
+const BIG: f64 = 9.7453140114e+288; // 2^960
+const INV_BIG: f64 = 1.0261342003245941e-289; // 2^-960
+/// Up to this K every class's block sums are merged at the end of a block;
+/// above, only the classes the block's rows touched.
+const MERGE_ALL_UP_TO: usize = 64;
+/// Up to this K a batch is transposed and processed class-major.
+const COLUMNS_UP_TO: usize = 16;
+/// Below this `S`, `ln S` is recomputed from the logits (as the crate does).
+const TINY_S: f64 = 1e-290;
+/// γ up to this (a multiple of ½) takes the powering path.
+const MAX_POWER_GAMMA: f64 = 32.0;
+
+/// What to sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// γ values, each finite and ≥ 0.
+    pub gammas: Vec<f64>,
+    /// Scalar, or one weight per class (K of them).
+    pub alpha: Alpha,
+    pub mode: Mode,
+    /// Bins of the p_t histogram over [0, 1], at least 1.
+    pub bins: usize,
+}
+
+impl Default for Config {
+    /// γ ∈ {0, 0.5, 1, 2, 5}, α = 0.25, softmax, 20 bins.
+    fn default() -> Self {
+        Config { gammas: DEFAULT_GAMMAS.to_vec(), alpha: Alpha::Scalar(0.25), mode: Mode::Softmax, bins: DEFAULT_BINS }
+    }
+}
+
+/// The sweep's result. Means over no rows are NaN (`null` in JSON); shares
+/// of a zero total are 0.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub rows: u64,
+    pub classes: usize,
+    /// `"softmax"` or `"sigmoid"`.
+    pub mode: &'static str,
+    /// Share of rows whose first argmax is the label.
+    pub accuracy: f64,
+    /// Mean CE (−ln p_t; in sigmoid mode the sum of the classes' BCE).
+    pub mean_cross_entropy: f64,
+    /// Share of rows with p_t ≥ 0.5 (the label's σ in sigmoid mode).
+    pub easy_fraction: f64,
+    /// Rows with a CE or focal loss above `f64::MAX`, clamped to it.
+    pub saturated: u64,
+    /// One row per γ, in the order of [`Config::gammas`].
+    pub sweep: Vec<SweepRow>,
+    /// One entry per class, 0..K.
+    pub per_class: Vec<ClassStats>,
+    /// Rows per p_t bin: bin `i` holds `⌊p_t · bins⌋ = i` (p_t = 1 in the last).
+    pub histogram: Vec<u64>,
+}
+
+/// The sweep at one γ.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SweepRow {
+    pub gamma: f64,
+    pub mean_focal_loss: f64,
+    /// Share of the total focal loss carried by easy examples (p_t ≥ 0.5).
+    pub easy_share: f64,
+    /// The same share of the total cross entropy (independent of γ).
+    pub easy_share_ce: f64,
+    /// Smallest fraction of the examples that carries 90 % of the total focal
+    /// loss (the paper's Figure 4), to the bound in the module documentation.
+    pub top_share_90: f64,
+    /// The same for the cross entropy (independent of γ).
+    pub top_share_90_ce: f64,
+}
+
+/// One class's rows (the rows whose label it is).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassStats {
+    pub class: usize,
+    pub count: u64,
+    pub accuracy: f64,
+    pub mean_cross_entropy: f64,
+    /// One per γ.
+    pub mean_focal_loss: Vec<f64>,
+    /// This class's share of the total focal loss, one per γ.
+    pub share: Vec<f64>,
+}
+
+/// Runs the whole sweep on every core: rows in chunks, one [`Accumulator`]
+/// per rayon job, merged. `logits` is row-major, `classes` values per row
+/// (f64, or any type that converts exactly: f32, `half::f16`).
+///
+/// # Panics
+/// As [`Accumulator::new`] and [`Accumulator::add`].
+pub fn sweep<T: Copy + Into<f64> + Sync>(config: &Config, classes: usize, logits: &[T], labels: &[usize]) -> Report {
+    assert!(classes > 0, "at least one class");
+    assert_eq!(logits.len(), labels.len() * classes, "{} logits for {} rows of {classes}", logits.len(), labels.len());
+    // A few contiguous parts per thread: an accumulator costs its
+    // histograms' pages and a merge, so there are few of them.
+    let parts = PARTS_PER_THREAD * rayon::current_num_threads();
+    let rows_per_part = labels.len().div_ceil(parts).next_multiple_of(BLOCK).max(BLOCK);
+    labels
+        .par_chunks(rows_per_part)
+        .zip(logits.par_chunks(rows_per_part * classes))
+        .map(|(labels, logits)| {
+            let mut acc = Accumulator::new(config, classes);
+            acc.add(logits, labels);
+            acc
+        })
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        })
+        .unwrap_or_else(|| Accumulator::new(config, classes))
+        .finish()
+}
+
+/// Running sums of a sweep over any number of rows, in bounded memory
+/// ([`Accumulator::heap_bytes`]). Feed rows with [`add`](Accumulator::add),
+/// combine partial results of other threads with
+/// [`merge`](Accumulator::merge), and read the [`Report`] with
+/// [`finish`](Accumulator::finish).
+pub struct Accumulator {
+    classes: usize,
+    gammas: Vec<f64>,
+    powers: Vec<Power>,
+    mode: Mode,
+    bins: usize,
+    alpha: Alpha,
+    simd: Simd,
+    /// α of each class as the target (softmax) or the positive (sigmoid).
+    alpha_pos: Vec<f64>,
+    /// 1 − α of each class as a negative (sigmoid).
+    alpha_neg: Vec<f64>,
+    rows: u64,
+    correct: u64,
+    easy: u64,
+    saturated: u64,
+    ce: WideSum,
+    ce_easy: WideSum,
+    fl: Vec<WideSum>,
+    fl_easy: Vec<WideSum>,
+    class_count: Vec<u64>,
+    class_correct: Vec<u64>,
+    /// (1 + G) × K: CE, then FL per γ, each for every class.
+    class_sums: Vec<WideSum>,
+    /// The current block's per-class sums (plain, same layout), merged at
+    /// the block's end.
+    class_block: Vec<f64>,
+    class_touched: Vec<bool>,
+    touched: Vec<usize>,
+    pt_hist: Vec<u64>,
+    /// One per γ, then CE.
+    loss_hist: Vec<LossHistogram>,
+    stage: Stage,
+    scratch: Scratch,
+}
+
+/// How `(1 − p)^γ` is taken for one γ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Power {
+    /// γ = 0: exactly 1.
+    One,
+    /// γ = h / 2: `(1 − p)^⌊h/2⌋ · √(1 − p)` if h is odd.
+    Halves(u32),
+    /// `exp(γ · ln(1 − p))`.
+    Exp(f64),
+}
+
+impl Power {
+    fn of(gamma: f64) -> Power {
+        if gamma == 0.0 {
+            Power::One
+        } else if gamma <= MAX_POWER_GAMMA && (2.0 * gamma).fract() == 0.0 {
+            Power::Halves((2.0 * gamma) as u32)
+        } else {
+            Power::Exp(gamma)
+        }
+    }
+}
+
+/// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK).
+#[derive(Default)]
+struct Stage {
+    n: usize,
+    label: Vec<usize>,
+    argmax: Vec<usize>,
+    correct: Vec<bool>,
+    alpha_t: Vec<f64>,
+    s: Vec<f64>,
+    e_t: Vec<f64>,
+    gap: Vec<f64>,
+    half_gap: Vec<f64>,
+    /// Rows whose target is the argmax with S < 1e-290, and their ln S from
+    /// the logits.
+    rare: Vec<bool>,
+    rare_ln_s: Vec<f64>,
+    p: Vec<f64>,
+    ce: Vec<f64>,
+    fl: Vec<f64>,
+    saturated: Vec<bool>,
+    ln_den: Vec<f64>,
+    om: Vec<f64>,
+    ln_om: Vec<f64>,
+    m: Vec<f64>,
+    sq: Vec<f64>,
+}
+
+/// Flat per-logit buffers of one batch of rows.
+#[derive(Default)]
+struct Scratch {
+    a: Vec<f64>,
+    w: Vec<f64>,
+    e: Vec<f64>,
+    l: Vec<f64>,
+    b: Vec<f64>,
+    om: Vec<f64>,
+    m: Vec<f64>,
+    sq: Vec<f64>,
+    x: Vec<f64>,
+}
+
+impl Accumulator {
+    /// An empty accumulator for rows of `classes` logits.
+    ///
+    /// # Panics
+    /// If `classes` is 0, `bins` is 0, or a per-class α has other than
+    /// `classes` values.
+    pub fn new(config: &Config, classes: usize) -> Self {
+        assert!(classes > 0, "at least one class");
+        assert!(config.bins > 0, "at least one p_t bin");
+        if let Alpha::PerClass(v) = &config.alpha {
+            assert_eq!(v.len(), classes, "{} α values for {classes} classes", v.len());
+        }
+        let g = config.gammas.len();
+        let alpha_pos: Vec<f64> = (0..classes).map(|c| config.alpha.of(c)).collect();
+        let alpha_neg = match config.mode {
+            Mode::Softmax => Vec::new(),
+            Mode::Sigmoid => alpha_pos.iter().map(|a| 1.0 - a).collect(),
+        };
+        let batch = if classes <= COLUMNS_UP_TO { BATCH } else { SIGMOID_BATCH.max(classes) };
+        let v = || vec![0.0; batch];
+        let scratch = match config.mode {
+            // Only the class-major batches of K ≤ 16 need a buffer.
+            Mode::Softmax => Scratch { a: vec![0.0; BATCH], e: vec![0.0; BLOCK], ..Scratch::default() },
+            Mode::Sigmoid => Scratch { a: v(), w: v(), e: v(), l: v(), b: v(), om: v(), m: v(), sq: v(), x: v() },
+        };
+        let f = || vec![0.0; BLOCK];
+        let stage = Stage {
+            n: 0,
+            label: vec![0; BLOCK],
+            argmax: vec![0; BLOCK],
+            correct: vec![false; BLOCK],
+            alpha_t: f(),
+            s: f(),
+            e_t: f(),
+            gap: f(),
+            half_gap: f(),
+            rare: vec![false; BLOCK],
+            rare_ln_s: f(),
+            p: f(),
+            ce: f(),
+            fl: vec![0.0; BLOCK * g],
+            saturated: vec![false; BLOCK],
+            ln_den: f(),
+            om: f(),
+            ln_om: f(),
+            m: f(),
+            sq: f(),
+        };
+        Accumulator {
+            classes,
+            gammas: config.gammas.clone(),
+            powers: config.gammas.iter().map(|&g| Power::of(g)).collect(),
+            mode: config.mode,
+            bins: config.bins,
+            alpha: config.alpha.clone(),
+            simd: Simd::detect(),
+            alpha_pos,
+            alpha_neg,
+            rows: 0,
+            correct: 0,
+            easy: 0,
+            saturated: 0,
+            ce: WideSum::default(),
+            ce_easy: WideSum::default(),
+            fl: vec![WideSum::default(); g],
+            fl_easy: vec![WideSum::default(); g],
+            class_count: vec![0; classes],
+            class_correct: vec![0; classes],
+            class_sums: vec![WideSum::default(); classes * (g + 1)],
+            class_block: vec![0.0; classes * (g + 1)],
+            class_touched: vec![false; classes],
+            touched: Vec::with_capacity(BLOCK),
+            pt_hist: vec![0; config.bins],
+            loss_hist: (0..=g).map(|_| LossHistogram::new()).collect(),
+            stage,
+            scratch,
+        }
+    }
+
+    /// Adds rows: `logits` row-major, K per row, and one label per row.
+    /// Logits must be finite (the readers reject others).
+    ///
+    /// # Panics
+    /// If `logits.len() ≠ K · labels.len()` or a label is ≥ K.
+    pub fn add<T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+        let k = self.classes;
+        assert_eq!(logits.len(), labels.len() * k, "{} logits for {} rows of {k}", logits.len(), labels.len());
+        if let Some(t) = labels.iter().find(|&&t| t >= k) {
+            panic!("label {t} out of range for {k} classes");
+        }
+        let per_batch = match self.mode {
+            Mode::Sigmoid if k > COLUMNS_UP_TO => (SIGMOID_BATCH / k).max(1),
+            _ => (BATCH / k).max(1),
+        };
+        let mut done = 0;
+        while done < labels.len() {
+            let take = (labels.len() - done).min(per_batch).min(BLOCK - self.stage.n);
+            let (z, t) = (&logits[done * k..(done + take) * k], &labels[done..done + take]);
+            match self.simd {
+                // SAFETY: `Simd::detect` found the features these are compiled for.
+                #[cfg(target_arch = "x86_64")]
+                Simd::Avx512 => unsafe { batch_avx512(self, z, t) },
+                #[cfg(target_arch = "x86_64")]
+                Simd::Avx2 => unsafe { batch_avx2(self, z, t) },
+                _ => self.batch::<false, T>(z, t),
+            }
+            self.stage.n += take;
+            done += take;
+            if self.stage.n == BLOCK {
+                self.flush();
+            }
+        }
+    }
+
+    /// Adds another accumulator's rows (same configuration and K).
+    ///
+    /// # Panics
+    /// If the configurations or K differ.
+    pub fn merge(&mut self, mut other: Accumulator) {
+        assert!(
+            self.classes == other.classes
+                && self.gammas == other.gammas
+                && self.mode == other.mode
+                && self.bins == other.bins
+                && self.alpha == other.alpha,
+            "merging accumulators of different sweeps"
+        );
+        self.flush();
+        other.flush();
+        self.rows += other.rows;
+        self.correct += other.correct;
+        self.easy += other.easy;
+        self.saturated += other.saturated;
+        self.ce.merge(&other.ce);
+        self.ce_easy.merge(&other.ce_easy);
+        for (a, b) in self.fl.iter_mut().zip(&other.fl) {
+            a.merge(b);
+        }
+        for (a, b) in self.fl_easy.iter_mut().zip(&other.fl_easy) {
+            a.merge(b);
+        }
+        for (a, b) in self.class_count.iter_mut().zip(&other.class_count) {
+            *a += b;
+        }
+        for (a, b) in self.class_correct.iter_mut().zip(&other.class_correct) {
+            *a += b;
+        }
+        for (a, b) in self.class_sums.iter_mut().zip(&other.class_sums) {
+            a.merge(b);
+        }
+        for (a, b) in self.pt_hist.iter_mut().zip(&other.pt_hist) {
+            *a += b;
+        }
+        for (a, b) in self.loss_hist.iter_mut().zip(&other.loss_hist) {
+            a.merge(b);
+        }
+    }
+
+    /// The report over every row added or merged.
+    pub fn finish(mut self) -> Report {
+        self.flush();
+        let rows = self.rows;
+        let g = self.gammas.len();
+        let fraction = |part: u64, all: u64| if all == 0 { f64::NAN } else { part as f64 / all as f64 };
+        let easy_share_ce = self.ce_easy.share_of(&self.ce);
+        let top_share_90_ce = self.loss_hist[g].top_share(TOP_MASS, rows);
+        let sweep = self
+            .gammas
+            .iter()
+            .enumerate()
+            .map(|(i, &gamma)| SweepRow {
+                gamma,
+                mean_focal_loss: self.fl[i].mean(rows),
+                easy_share: self.fl_easy[i].share_of(&self.fl[i]),
+                easy_share_ce,
+                top_share_90: self.loss_hist[i].top_share(TOP_MASS, rows),
+                top_share_90_ce,
+            })
+            .collect();
+        let per_class = (0..self.classes)
+            .map(|c| {
+                let n = self.class_count[c];
+                let sums: Vec<&WideSum> = (0..=g).map(|q| &self.class_sums[q * self.classes + c]).collect();
+                ClassStats {
+                    class: c,
+                    count: n,
+                    accuracy: fraction(self.class_correct[c], n),
+                    mean_cross_entropy: sums[0].mean(n),
+                    mean_focal_loss: sums[1..].iter().map(|s| s.mean(n)).collect(),
+                    share: sums[1..].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
+                }
+            })
+            .collect();
+        Report {
+            rows,
+            classes: self.classes,
+            mode: self.mode.name(),
+            accuracy: fraction(self.correct, rows),
+            mean_cross_entropy: self.ce.mean(rows),
+            easy_fraction: fraction(self.easy, rows),
+            saturated: self.saturated,
+            sweep,
+            per_class,
+            histogram: self.pt_hist,
+        }
+    }
+
+    /// Heap memory held, in bytes. It does not grow with the rows added:
+    /// about (γs + 1) · 768 KiB + K · (γs + 1) · 40 + 72 · max(K, 4096).
+    pub fn heap_bytes(&self) -> usize {
+        fn v<T>(x: &Vec<T>) -> usize {
+            x.capacity() * std::mem::size_of::<T>()
+        }
+        let st = &self.stage;
+        let sc = &self.scratch;
+        let floats = [
+            &st.alpha_t,
+            &st.s,
+            &st.e_t,
+            &st.gap,
+            &st.half_gap,
+            &st.rare_ln_s,
+            &st.p,
+            &st.ce,
+            &st.fl,
+            &st.ln_den,
+            &st.om,
+            &st.ln_om,
+            &st.m,
+            &st.sq,
+            &sc.a,
+            &sc.w,
+            &sc.e,
+            &sc.l,
+            &sc.b,
+            &sc.om,
+            &sc.m,
+            &sc.sq,
+            &sc.x,
+        ];
+        v(&self.gammas)
+            + v(&self.powers)
+            + v(&self.alpha_pos)
+            + v(&self.alpha_neg)
+            + v(&self.fl)
+            + v(&self.fl_easy)
+            + v(&self.class_count)
+            + v(&self.class_correct)
+            + v(&self.class_sums)
+            + v(&self.class_block)
+            + v(&self.class_touched)
+            + v(&self.touched)
+            + v(&self.pt_hist)
+            + v(&self.loss_hist)
+            + self.loss_hist.len() * LossHistogram::HEAP_BYTES
+            + v(&st.label)
+            + v(&st.argmax)
+            + v(&st.correct)
+            + v(&st.rare)
+            + v(&st.saturated)
+            + floats.iter().map(|x| v(x)).sum::<usize>()
+    }
+
+    /// One batch of rows (at most a block's remaining room).
+    #[inline(always)]
+    fn batch<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+        let columns = self.classes <= COLUMNS_UP_TO;
+        match self.mode {
+            Mode::Softmax if columns => self.softmax_columns::<F, T>(logits, labels),
+            Mode::Softmax => self.softmax_rows::<F, T>(logits, labels),
+            Mode::Sigmoid => self.sigmoid_rows::<F, T>(logits, labels, columns),
+        }
+    }
+
+    /// [`softmax_rows`](Self::softmax_rows) for small K: the batch transposed
+    /// (class-major) so that the argmax, the exponentials and the sums run
+    /// across rows in vector lanes; each row's `S` is summed in class order.
+    #[inline(always)]
+    fn softmax_columns<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+        let (k, nb) = (self.classes, labels.len());
+        let st = &mut self.stage;
+        let base = st.n;
+        let sc = &mut self.scratch;
+        let (col, top) = (&mut sc.a[..k * nb], &mut sc.e[..nb]);
+        transpose(col, logits, k, false);
+        let j = &mut st.argmax[base..base + nb];
+        column_argmax(top, j, col);
+        // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order.
+        let s = &mut st.s[base..base + nb];
+        s.fill(0.0);
+        for (i, c) in col.chunks_exact_mut(nb).enumerate() {
+            for (((c, &m), s), &j) in c.iter_mut().zip(top.iter()).zip(s.iter_mut()).zip(j.iter()) {
+                let e = exp_fast::<F>(*c - m);
+                *c = e;
+                *s += if j == i { 0.0 } else { e };
+            }
+        }
+        let range = base..base + nb;
+        st.label[range.clone()].copy_from_slice(labels);
+        // z_t (in `gap` for now) and e_t: one gather each.
+        for (i, ((zt, et), &t)) in
+            st.gap[range.clone()].iter_mut().zip(&mut st.e_t[range.clone()]).zip(labels).enumerate()
+        {
+            *zt = logits[i * k + t].into();
+            *et = col[t * nb + i];
+        }
+        for ((gap, half), &zj) in st.gap[range.clone()].iter_mut().zip(&mut st.half_gap[range.clone()]).zip(top.iter())
+        {
+            let zt = *gap;
+            *gap = zj - zt;
+            *half = zj * 0.5 - zt * 0.5;
+        }
+        self.row_flags(labels, logits);
+    }
+
+    /// The staged rows' `correct`, `alpha_t` and `rare` flags (and ln S of
+    /// the rare rows), from their labels and `argmax` and `s`.
+    #[inline(always)]
+    fn row_flags<T: Copy + Into<f64>>(&mut self, labels: &[usize], logits: &[T]) {
+        let st = &mut self.stage;
+        let range = st.n..st.n + labels.len();
+        let mut any_rare = false;
+        for ((((c, rare), &j), &t), &s) in st.correct[range.clone()]
+            .iter_mut()
+            .zip(&mut st.rare[range.clone()])
+            .zip(&st.argmax[range.clone()])
+            .zip(labels)
+            .zip(&st.s[range.clone()])
+        {
+            *c = j == t;
+            *rare = j == t && s < TINY_S;
+            any_rare |= *rare;
+        }
+        match &self.alpha {
+            Alpha::Scalar(a) => st.alpha_t[range.clone()].fill(*a),
+            Alpha::PerClass(_) => {
+                for (a, &t) in st.alpha_t[range.clone()].iter_mut().zip(labels) {
+                    *a = self.alpha_pos[t];
+                }
+            }
+        }
+        if any_rare {
+            let k = self.classes;
+            for (i, &t) in labels.iter().enumerate() {
+                let r = range.start + i;
+                if st.rare[r] {
+                    st.rare_ln_s[r] = ln_mass_of_others(&logits[i * k..(i + 1) * k], t);
+                }
+            }
+        }
+    }
+
+    /// Softmax, first half, for K > 16: per row the argmax, then `S` in one
+    /// pass (`exp(z − z_j)` summed as it is computed, nothing stored), `e_t`,
+    /// and the logit gap.
+    #[inline(always)]
+    fn softmax_rows<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+        let k = self.classes;
+        let st = &mut self.stage;
+        let base = st.n;
+        for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
+            let (j, zj) = argmax(row);
+            let mut sum = LaneSum::default();
+            sum.add_exps::<F, T>(row, zj, j);
+            let r = base + i;
+            let zt: f64 = row[t].into();
+            st.argmax[r] = j;
+            st.s[r] = sum.value();
+            // The same function as the vector lanes: the same bits.
+            st.e_t[r] = exp_fast::<F>(zt - zj);
+            st.gap[r] = zj - zt;
+            st.half_gap[r] = zj * 0.5 - zt * 0.5;
+        }
+        st.label[base..base + labels.len()].copy_from_slice(labels);
+        self.row_flags(labels, logits);
+    }
+
+    /// Softmax, second half, over the whole block: logs, modulating factors
+    /// and losses, vectorised across rows.
+    #[inline(always)]
+    fn softmax_block<const F: bool>(&mut self) {
+        let st = &mut self.stage;
+        let n = st.n;
+        let s = &st.s[..n];
+        let need_ln = self.powers.iter().any(|p| matches!(p, Power::Exp(_)));
+        for (((ld, p), om), ((&s, &e), &a)) in st.ln_den[..n]
+            .iter_mut()
+            .zip(&mut st.p[..n])
+            .zip(&mut st.om[..n])
+            .zip(s.iter().zip(&st.e_t[..n]).zip(&st.correct[..n]))
+        {
+            // 1 + S = denom + lo exactly (Fast2Sum); one reciprocal serves
+            // ln_1p's correction lo/denom and regime A's 1 − p = S/(1 + S)
+            // (target = argmax, S < 1, e_t = 1). p itself is a quotient.
+            let denom = 1.0 + s;
+            let lo = if s <= 1.0 { (1.0 - denom) + s } else { (s - denom) + 1.0 };
+            let inv = 1.0 / denom;
+            *ld = ln_sum::<F>(denom, lo * inv);
+            *p = e / denom;
+            *om = if a && s < 1.0 { s * inv } else { 1.0 - *p };
+        }
+        for (((c, &gap), &ld), sat) in
+            st.ce[..n].iter_mut().zip(&st.gap[..n]).zip(&st.ln_den[..n]).zip(&mut st.saturated[..n])
+        {
+            *c = gap + ld;
+            *sat = false;
+        }
+        if need_ln {
+            for (((lo, &s), &p), ((&a, &rare), (&rare_ln, &ld))) in st.ln_om[..n]
+                .iter_mut()
+                .zip(s)
+                .zip(&st.p[..n])
+                .zip(st.correct[..n].iter().zip(&st.rare[..n]).zip(st.rare_ln_s[..n].iter().zip(&st.ln_den[..n])))
+            {
+                let ln_s = if rare { rare_ln } else { ln_fast::<F>(s) };
+                let ln_b = ln_1p_fast::<F>(-p);
+                *lo = if a && s < 1.0 { ln_s - ld } else { ln_b };
+            }
+        }
+        for (gi, &power) in self.powers.iter().enumerate() {
+            let fl = &mut st.fl[gi * BLOCK..gi * BLOCK + n];
+            let (m, om, ce, alpha_t) = (&mut st.m[..n], &st.om[..n], &st.ce[..n], &st.alpha_t[..n]);
+            let bad = weigh::<F>(fl, m, om, &st.ln_om[..n], &mut st.sq[..n], alpha_t, ce, power, 1.0);
+            if bad {
+                let gamma = self.gammas[gi];
+                for r in 0..n {
+                    let (c, om) = (ce[r], om[r]);
+                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om);
+                    if normal(m[r]) && normal(c) && power_ok {
+                        continue;
+                    }
+                    let s = s[r];
+                    let a = st.correct[r] && s < 1.0;
+                    let ln_s = if st.rare[r] { st.rare_ln_s[r] } else { s.ln() };
+                    let (ln_den, half_gap) = (st.ln_den[r], st.half_gap[r]);
+                    let ln_m = match power {
+                        Power::One => 0.0,
+                        _ => gamma * if a { ln_s - ln_den } else { (-st.p[r]).ln_1p() },
+                    };
+                    let ln_ce = || {
+                        if a {
+                            if c >= f64::MIN_POSITIVE { c.ln() } else { ln_s }
+                        } else if c.is_finite() {
+                            c.ln()
+                        } else {
+                            (half_gap + ln_den * 0.5).ln() + std::f64::consts::LN_2
+                        }
+                    };
+                    fl[r] = weighted_product(alpha_t[r], ln_m.exp(), ln_m, c, ln_ce);
+                }
+            }
+            saturate(fl, &mut st.saturated[..n]);
+        }
+        saturate(&mut st.ce[..n], &mut st.saturated[..n]);
+    }
+
+    /// Sigmoid: everything per logit, vectorised over the batch; for small K
+    /// (`columns`) the batch is transposed (class-major) so that the sums
+    /// over each row's classes run across rows in vector lanes.
+    #[inline(always)]
+    fn sigmoid_rows<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize], columns: bool) {
+        let (k, nb) = (self.classes, labels.len());
+        let len = logits.len();
+        let st = &mut self.stage;
+        let base = st.n;
+        let sc = &mut self.scratch;
+        let (u, w, e, l, b) =
+            (&mut sc.a[..len], &mut sc.w[..len], &mut sc.e[..len], &mut sc.l[..len], &mut sc.b[..len]);
+        let (om, m, sq, x) = (&mut sc.om[..len], &mut sc.m[..len], &mut sc.sq[..len], &mut sc.x[..len]);
+        // Logit (row r, class c) is at `at(r, c)`.
+        let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
+        // u = z for the positive, −z for the negatives; w their weights.
+        if columns {
+            transpose(u, logits, k, true);
+            for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
+                wc.fill(a);
+            }
+            let (top, j) = (&mut x[..nb], &mut st.argmax[base..base + nb]);
+            for (t, v) in top.iter_mut().zip(&u[..nb]) {
+                *t = -*v;
+            }
+            j.fill(0);
+            for (i, c) in u.chunks_exact(nb).enumerate().skip(1) {
+                for ((t, j), &v) in top.iter_mut().zip(j.iter_mut()).zip(c) {
+                    let gt = -v > *t;
+                    *t = if gt { -v } else { *t };
+                    *j = if gt { i } else { *j };
+                }
+            }
+        } else {
+            for (i, ((row, ur), wr)) in
+                logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).zip(w.chunks_exact_mut(k)).enumerate()
+            {
+                for (o, &z) in ur.iter_mut().zip(row) {
+                    *o = -z.into();
+                }
+                wr.copy_from_slice(&self.alpha_neg);
+                st.argmax[base + i] = argmax(row).0;
+            }
+        }
+        for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
+            let r = base + i;
+            u[at(i, t)] = row[t].into();
+            w[at(i, t)] = self.alpha_pos[t];
+            st.label[r] = t;
+            st.correct[r] = st.argmax[r] == t;
+            st.saturated[r] = false;
+        }
+        // softplus(x) = max(x, 0) + ln_1p(e^-|x|): BCE = softplus(−u) in b,
+        // −ln(1 − p) = softplus(u) in l, 1 − p = σ(−u) in om.
+        for (((e, l), om), &u) in e.iter_mut().zip(l.iter_mut()).zip(om.iter_mut()).zip(u.iter()) {
+            let v = exp_fast::<F>(-u.abs());
+            // 1 + v = hi + lo exactly (v ≤ 1); one reciprocal serves ln_1p's
+            // correction lo/hi and 1 − p = σ(−u).
+            let hi = 1.0 + v;
+            let inv = 1.0 / hi;
+            *e = v;
+            *l = ln_sum::<F>(hi, ((1.0 - hi) + v) * inv);
+            *om = if u >= 0.0 { v * inv } else { inv };
+        }
+        for ((b, l), &u) in b.iter_mut().zip(l.iter_mut()).zip(u.iter()) {
+            let lv = *l;
+            *b = pos(-u) + lv;
+            *l = pos(u) + lv;
+        }
+        let ce = &mut st.ce[base..base + nb];
+        row_sums(ce, b, k, columns);
+        saturate(ce, &mut st.saturated[base..base + nb]);
+        for (i, &t) in labels.iter().enumerate() {
+            let (et, ut) = (e[at(i, t)], u[at(i, t)]);
+            st.p[base + i] = if ut >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
+        }
+        for (gi, &power) in self.powers.iter().enumerate() {
+            let bad = weigh::<F>(x, m, om, l, sq, w, b, power, -1.0);
+            if bad {
+                let gamma = self.gammas[gi];
+                for i in 0..len {
+                    let (mv, bv) = (m[i], b[i]);
+                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om[i]);
+                    if normal(mv) && normal(bv) && power_ok {
+                        continue;
+                    }
+                    let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * l[i] };
+                    let uv = u[i];
+                    x[i] =
+                        weighted_product(w[i], ln_m.exp(), ln_m, bv, || if normal(bv) { bv.ln() } else { -uv }) + 0.0;
+                }
+            }
+            let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
+            row_sums(fl, x, k, columns);
+            saturate(fl, &mut st.saturated[base..base + nb]);
+        }
+    }
+
+    /// Completes the staged block and adds it to the running sums.
+    fn flush(&mut self) {
+        if self.stage.n == 0 {
+            return;
+        }
+        match self.simd {
+            // SAFETY: `Simd::detect` found the features these are compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { block_avx512(self) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { block_avx2(self) },
+            _ => self.block::<false>(),
+        }
+    }
+
+    #[inline(always)]
+    fn block<const F: bool>(&mut self) {
+        let n = self.stage.n;
+        if self.mode == Mode::Softmax {
+            self.softmax_block::<F>();
+        }
+        let g = self.gammas.len();
+        let w = g + 1;
+        let st = &mut self.stage;
+        let (p, ce) = (&st.p[..n], &st.ce[..n]);
+        self.rows += n as u64;
+        self.correct += st.correct[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
+        self.saturated += st.saturated[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
+        self.easy += p.iter().map(|&p| u64::from(p >= 0.5)).sum::<u64>();
+        add_block(&mut self.ce, ce, None);
+        add_block(&mut self.ce_easy, ce, Some(p));
+        for gi in 0..g {
+            let fl = &st.fl[gi * BLOCK..gi * BLOCK + n];
+            add_block(&mut self.fl[gi], fl, None);
+            add_block(&mut self.fl_easy[gi], fl, Some(p));
+        }
+        let top = LossHistogram::add_block(&mut self.loss_hist, &st.fl, ce);
+        // Per class: plain sums within the block (quantity-major: CE, then
+        // FL per γ), then compensated; values of 2^960 and above (only after
+        // saturation) go to the wide sums directly.
+        let k = self.classes;
+        let labels = &st.label[..n];
+        let plain = top < LossHistogram::bin(BIG);
+        for (&c, &ok) in labels.iter().zip(&st.correct[..n]) {
+            self.class_count[c] += 1;
+            self.class_correct[c] += u64::from(ok);
+        }
+        for q in 0..w {
+            let xs = if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
+            let local = &mut self.class_block[q * k..(q + 1) * k];
+            if plain {
+                for (&c, &x) in labels.iter().zip(xs) {
+                    local[c] += x;
+                }
+            } else {
+                let wide = &mut self.class_sums[q * k..(q + 1) * k];
+                for (&c, &x) in labels.iter().zip(xs) {
+                    put(&mut local[c], &mut wide[c], x);
+                }
+            }
+        }
+        if k <= MERGE_ALL_UP_TO {
+            for (local, wide) in self.class_block.iter_mut().zip(&mut self.class_sums) {
+                if *local != 0.0 {
+                    wide.add(std::mem::take(local));
+                }
+            }
+        } else {
+            for &c in labels {
+                if !self.class_touched[c] {
+                    self.class_touched[c] = true;
+                    self.touched.push(c);
+                }
+            }
+            for c in self.touched.drain(..) {
+                self.class_touched[c] = false;
+                for q in 0..w {
+                    self.class_sums[q * k + c].add(std::mem::take(&mut self.class_block[q * k + c]));
+                }
+            }
+        }
+        self.pt_histogram(n);
+    }
+
+    /// Adds the block's p_t to their bins and empties the block.
+    #[inline(always)]
+    fn pt_histogram(&mut self, n: usize) {
+        let bins = self.bins;
+        for &p in &self.stage.p[..n] {
+            self.pt_hist[((p * bins as f64) as usize).min(bins - 1)] += 1;
+        }
+        self.stage.n = 0;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Instruction sets
+// ---------------------------------------------------------------------------
+
+/// The widest vector instructions the CPU has, of those the hot loops are
+/// compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    /// The compilation target's baseline (SSE2 on x86-64), no FMA.
+    Base,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx2,
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("fma") {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    return Simd::Avx512;
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    return Simd::Avx2;
+                }
+            }
+        }
+        Simd::Base
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn batch_avx512<T: Copy + Into<f64>>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
+    acc.batch::<true, T>(logits, labels)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn batch_avx2<T: Copy + Into<f64>>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
+    acc.batch::<true, T>(logits, labels)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn block_avx512(acc: &mut Accumulator) {
+    acc.block::<true>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block_avx2(acc: &mut Accumulator) {
+    acc.block::<true>()
+}
+
+// ---------------------------------------------------------------------------
+// Row and block helpers
+// ---------------------------------------------------------------------------
+
+/// Normal (≥ 2^-1022) and finite.
+#[inline(always)]
+fn normal(x: f64) -> bool {
+    (f64::MIN_POSITIVE..=f64::MAX).contains(&x)
+}
+
+/// `x` below 2^960 goes to the block's plain sum, above to the wide sum.
+#[inline(always)]
+fn put(local: &mut f64, wide: &mut WideSum, x: f64) {
+    if x < BIG {
+        *local += x;
+    } else {
+        wide.add(x);
+    }
+}
+
+/// `x = w · m · c` with `m = (1 − p)^γ` from `om = 1 − p` (or from `ln_om`,
+/// see [`modulating`]), `m` kept for the fallback; true when some product
+/// needs it ([`weighted_product`]'s log space: `m`, `c` or a powered `om`
+/// outside the normal range). For γ ≤ 6 a multiple of ½ the factor is taken
+/// inline (the operations of [`modulating`]'s binary powering, so the same
+/// bits), in one pass.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn weigh<const F: bool>(
+    x: &mut [f64],
+    m: &mut [f64],
+    om: &[f64],
+    ln_om: &[f64],
+    sq: &mut [f64],
+    w: &[f64],
+    c: &[f64],
+    power: Power,
+    sign: f64,
+) -> bool {
+    macro_rules! fused {
+        ($pow:expr, $check_om:expr) => {{
+            let mut bad = false;
+            for ((((x, m), &o), &w), &c) in x.iter_mut().zip(m.iter_mut()).zip(om).zip(w).zip(c) {
+                let f: f64 = $pow(o);
+                *m = f;
+                *x = w * f * c;
+                bad |= !normal(f) | !normal(c) | ($check_om & !normal(o));
+            }
+            bad
+        }};
+    }
+    // √o for odd h, then o^⌊h/2⌋ by squaring: o², o⁴, ... as in `modulating`.
+    let sqrt = |o: f64| o.sqrt();
+    match power {
+        Power::One => fused!(|_| 1.0, false),
+        Power::Halves(1) => fused!(sqrt, true),
+        Power::Halves(2) => fused!(|o| o, true),
+        Power::Halves(3) => fused!(|o: f64| sqrt(o) * o, true),
+        Power::Halves(4) => fused!(|o: f64| o * o, true),
+        Power::Halves(5) => fused!(|o: f64| sqrt(o) * (o * o), true),
+        Power::Halves(6) => fused!(|o: f64| o * (o * o), true),
+        Power::Halves(7) => fused!(|o: f64| (sqrt(o) * o) * (o * o), true),
+        Power::Halves(8) => fused!(|o: f64| (o * o) * (o * o), true),
+        Power::Halves(9) => fused!(|o: f64| sqrt(o) * ((o * o) * (o * o)), true),
+        Power::Halves(10) => fused!(|o: f64| o * ((o * o) * (o * o)), true),
+        Power::Halves(11) => fused!(|o: f64| (sqrt(o) * o) * ((o * o) * (o * o)), true),
+        Power::Halves(12) => fused!(|o: f64| (o * o) * ((o * o) * (o * o)), true),
+        _ => {
+            modulating::<F>(m, om, ln_om, sq, power, sign);
+            let halves = matches!(power, Power::Halves(_));
+            let mut bad = false;
+            for ((((x, &m), &o), &w), &c) in x.iter_mut().zip(m.iter()).zip(om).zip(w).zip(c) {
+                *x = w * m * c;
+                bad |= !normal(m) | !normal(c) | (halves & !normal(o));
+            }
+            bad
+        }
+    }
+}
+
+/// Modulating factors `(1 − p)^γ` from `om = 1 − p` (powers) or from
+/// `ln_om = sign · ln(1 − p)` (exponential); `sq` is scratch.
+#[inline(always)]
+fn modulating<const F: bool>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut [f64], power: Power, sign: f64) {
+    match power {
+        Power::One => m.fill(1.0),
+        Power::Halves(h) => {
+            if h & 1 == 1 {
+                for (m, &o) in m.iter_mut().zip(om) {
+                    *m = o.sqrt();
+                }
+            } else {
+                m.fill(1.0);
+            }
+            let mut e = h >> 1;
+            if e == 0 {
+                return;
+            }
+            sq.copy_from_slice(om);
+            loop {
+                if e & 1 == 1 {
+                    for (m, &b) in m.iter_mut().zip(sq.iter()) {
+                        *m *= b;
+                    }
+                }
+                e >>= 1;
+                if e == 0 {
+                    break;
+                }
+                for b in sq.iter_mut() {
+                    *b *= *b;
+                }
+            }
+        }
+        Power::Exp(gamma) => {
+            let g = sign * gamma;
+            for (m, &l) in m.iter_mut().zip(ln_om) {
+                *m = exp_fast::<F>(g * l);
+            }
+        }
+    }
+}
+
+/// [`crate::loss::sum::finish`] over a slice, without a branch: +∞ becomes `f64::MAX` and
+/// sets the row's flag (the values are non-negative).
+#[inline(always)]
+fn saturate(x: &mut [f64], saturated: &mut [bool]) {
+    for (x, sat) in x.iter_mut().zip(saturated) {
+        let inf = *x == f64::INFINITY;
+        *sat |= inf;
+        *x = if inf { f64::MAX } else { *x + 0.0 };
+    }
+}
+
+/// Adds a block's sum of `x` (only where `p ≥ 0.5` if `easy` is given); a
+/// block whose sum overflows goes term by term.
+#[inline(always)]
+fn add_block(wide: &mut WideSum, x: &[f64], easy: Option<&[f64]>) {
+    let s = block_sum(x, easy);
+    if s.is_finite() {
+        wide.add(s);
+    } else {
+        for (i, &v) in x.iter().enumerate() {
+            if easy.is_none_or(|p| p[i] >= 0.5) {
+                wide.add(v);
+            }
+        }
+    }
+}
+
+/// Sum of up to [`BLOCK`] terms in 32 lanes (8 terms each), then pairwise:
+/// relative error ≤ 12 ε for non-negative terms.
+#[inline(always)]
+fn block_sum(x: &[f64], easy: Option<&[f64]>) -> f64 {
+    let mut acc = [0.0f64; 32];
+    let pick = |v: f64, p: f64| if p >= 0.5 { v } else { 0.0 };
+    let mut xs = x.chunks_exact(32);
+    match easy {
+        None => {
+            for c in &mut xs {
+                for i in 0..32 {
+                    acc[i] += c[i];
+                }
+            }
+            for (a, &v) in acc.iter_mut().zip(xs.remainder()) {
+                *a += v;
+            }
+        }
+        Some(p) => {
+            let mut ps = p.chunks_exact(32);
+            for (c, p) in (&mut xs).zip(&mut ps) {
+                for i in 0..32 {
+                    acc[i] += pick(c[i], p[i]);
+                }
+            }
+            for ((a, &v), &p) in acc.iter_mut().zip(xs.remainder()).zip(ps.remainder()) {
+                *a += pick(v, p);
+            }
+        }
+    }
+    let mut half = 16;
+    while half > 0 {
+        let (a, b) = acc.split_at_mut(half);
+        for (a, &b) in a.iter_mut().zip(&b[..half]) {
+            *a += b;
+        }
+        half /= 2;
+    }
+    acc[0]
+}
+
+/// A compensated sum in eight lanes: chunks of eight terms per lane are
+/// summed plainly (≤ 7 ε), the chunk sums with TwoSum, so the result is
+/// within about 8 ε of the exact sum of non-negative terms.
+#[derive(Default)]
+struct LaneSum {
+    sum: [f64; 8],
+    err: [f64; 8],
+}
+
+impl LaneSum {
+    /// Adds `exp(z_i − shift)` for every `i` but `skip`.
+    #[inline(always)]
+    fn add_exps<const F: bool, T: Copy + Into<f64>>(&mut self, z: &[T], shift: f64, skip: usize) {
+        let mut chunks = z.chunks_exact(64);
+        let mut base = 0;
+        for c in &mut chunks {
+            let mut part = [0.0f64; 8];
+            if skip.wrapping_sub(base) < 64 {
+                for (s, c) in c.chunks_exact(8).enumerate() {
+                    for (l, (p, &z)) in part.iter_mut().zip(c).enumerate() {
+                        let e = exp_fast::<F>(z.into() - shift);
+                        *p += if base + 8 * s + l == skip { 0.0 } else { e };
+                    }
+                }
+            } else {
+                for c in c.chunks_exact(8) {
+                    for (p, &z) in part.iter_mut().zip(c) {
+                        *p += exp_fast::<F>(z.into() - shift);
+                    }
+                }
+            }
+            self.add_lanes(&part);
+            base += 64;
+        }
+        // The tail in groups of 8, padded with −∞ (e^−∞ = 0).
+        let mut part = [0.0f64; 8];
+        for (s, c) in chunks.remainder().chunks(8).enumerate() {
+            let mut d = [f64::NEG_INFINITY; 8];
+            for (d, &z) in d.iter_mut().zip(c) {
+                *d = z.into() - shift;
+            }
+            for (l, (p, &d)) in part.iter_mut().zip(&d).enumerate() {
+                let e = exp_fast::<F>(d);
+                *p += if base + 8 * s + l == skip { 0.0 } else { e };
+            }
+        }
+        self.add_lanes(&part);
+    }
+
+    #[inline(always)]
+    fn add_lanes(&mut self, part: &[f64; 8]) {
+        for ((s, e), &x) in self.sum.iter_mut().zip(&mut self.err).zip(part) {
+            let (t, d) = two_sum(*s, x);
+            *s = t;
+            *e += d;
+        }
+    }
+
+    /// The total; +∞ when it overflowed.
+    fn value(&self) -> f64 {
+        let mut acc = Neumaier::default();
+        for &s in &self.sum {
+            acc.add(s);
+        }
+        let v = acc.sum + (acc.carry + self.err.iter().sum::<f64>());
+        if v.is_nan() || acc.sum.is_infinite() { f64::INFINITY } else { v }
+    }
+}
+
+/// Σ of a row's non-negative terms ([`LaneSum`]: within about 8 ε). +∞
+/// when it overflows.
+#[inline(always)]
+fn sum_row(x: &[f64]) -> f64 {
+    let mut sum = LaneSum::default();
+    let mut chunks = x.chunks_exact(64);
+    for c in &mut chunks {
+        let mut part = [0.0f64; 8];
+        for c in c.chunks_exact(8) {
+            for (p, &v) in part.iter_mut().zip(c) {
+                *p += v;
+            }
+        }
+        sum.add_lanes(&part);
+    }
+    let mut part = [0.0f64; 8];
+    for c in chunks.remainder().chunks(8) {
+        for (p, &v) in part.iter_mut().zip(c) {
+            *p += v;
+        }
+    }
+    sum.add_lanes(&part);
+    sum.value()
+}
+
+/// `a + b = s + e` exactly.
+#[inline(always)]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+#[inline(always)]
+fn pos(x: f64) -> f64 {
+    if x > 0.0 { x } else { 0.0 }
+}
+
+/// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
+/// class-major (`n` rows).
+#[inline(always)]
+fn transpose<T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
+    macro_rules! by_k {
+        ($($k:literal)*) => {
+            match k {
+                $($k => transpose_tiles::<$k, T>(col, logits, negate),)*
+                _ => unreachable!("transpose is for K ≤ {COLUMNS_UP_TO}"),
+            }
+        };
+    }
+    by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
+/// [`transpose`] for a constant K, in tiles of 8 rows.
+#[inline(always)]
+fn transpose_tiles<const K: usize, T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], negate: bool) {
+    let n = logits.len() / K;
+    let sign = |z: T| {
+        let z: f64 = z.into();
+        if negate { -z } else { z }
+    };
+    let mut tiles = logits.chunks_exact(8 * K);
+    let mut r = 0;
+    for tile in &mut tiles {
+        let mut t = [[0.0f64; 8]; K];
+        for (i, row) in tile.chunks_exact(K).enumerate() {
+            for (c, &z) in row.iter().enumerate() {
+                t[c][i] = sign(z);
+            }
+        }
+        for (c, t) in t.iter().enumerate() {
+            col[c * n + r..c * n + r + 8].copy_from_slice(t);
+        }
+        r += 8;
+    }
+    for (i, row) in tiles.remainder().chunks_exact(K).enumerate() {
+        for (c, &z) in row.iter().enumerate() {
+            col[c * n + r + i] = sign(z);
+        }
+    }
+}
+
+/// Per row of a class-major batch, the largest value and its first index.
+#[inline(always)]
+fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64]) {
+    let n = top.len();
+    top.copy_from_slice(&col[..n]);
+    j.fill(0);
+    for (i, c) in col.chunks_exact(n).enumerate().skip(1) {
+        for ((t, j), &v) in top.iter_mut().zip(j.iter_mut()).zip(c) {
+            let gt = v > *t;
+            *t = if gt { v } else { *t };
+            *j = if gt { i } else { *j };
+        }
+    }
+}
+
+/// `out[r] = Σ_c x(r, c)` over each row's `k` classes: in class order across
+/// rows for a class-major batch (`columns`, K ≤ 16: ≤ 15 ε), compensated
+/// ([`sum_row`]) for a row-major one. +∞ when a sum overflows.
+#[inline(always)]
+fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool) {
+    if columns {
+        let n = out.len();
+        out.fill(0.0);
+        for c in x.chunks_exact(n) {
+            for (o, &v) in out.iter_mut().zip(c) {
+                *o += v;
+            }
+        }
+    } else {
+        for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
+            *o = sum_row(row);
+        }
+    }
+}
+
+/// The first largest value and its index.
+#[inline(always)]
+fn argmax<T: Copy + Into<f64>>(row: &[T]) -> (usize, f64) {
+    if row.len() < 32 {
+        let mut best = 0;
+        let mut top: f64 = row[0].into();
+        for (i, &z) in row.iter().enumerate().skip(1) {
+            let v: f64 = z.into();
+            let gt = v > top;
+            top = if gt { v } else { top };
+            best = if gt { i } else { best };
+        }
+        (best, top)
+    } else {
+        // The largest value in eight lanes, then its first position, eight
+        // at a time.
+        let mut lanes = [f64::NEG_INFINITY; 8];
+        let mut chunks = row.chunks_exact(8);
+        for c in &mut chunks {
+            for (m, &z) in lanes.iter_mut().zip(c) {
+                let v: f64 = z.into();
+                *m = if v > *m { v } else { *m };
+            }
+        }
+        let mut top = f64::NEG_INFINITY;
+        for &v in &lanes {
+            top = if v > top { v } else { top };
+        }
+        for &z in chunks.remainder() {
+            let v: f64 = z.into();
+            top = if v > top { v } else { top };
+        }
+        for (i, c) in row.chunks(8).enumerate() {
+            if c.iter().fold(false, |hit, &z| hit | (z.into() == top)) {
+                let at = 8 * i + c.iter().position(|&z| z.into() == top).unwrap_or(0);
+                return (at, top);
+            }
+        }
+        (0, row[0].into())
+    }
+}
+
+/// `ln Σ_{i≠t} exp(z_i − z_t)`, exact where the sum underflows (the crate's
+/// formula: shifted by the largest other logit); −∞ without other classes.
+fn ln_mass_of_others<T: Copy + Into<f64>>(row: &[T], t: usize) -> f64 {
+    let others = || row.iter().enumerate().filter(move |&(i, _)| i != t).map(|(_, &z)| z.into());
+    let Some(top) = others().reduce(f64::max) else {
+        return f64::NEG_INFINITY;
+    };
+    let shift = top - row[t].into();
+    if shift == f64::NEG_INFINITY {
+        return shift;
+    }
+    let mut acc = Neumaier::default();
+    for z in others() {
+        acc.add((z - top).exp());
+    }
+    shift + acc.value().ln()
+}
+
+// ---------------------------------------------------------------------------
+// Compensated sums
+// ---------------------------------------------------------------------------
+
+/// Neumaier's compensated sum: within ~2 ulp of the exact sum of the terms
+/// added (non-negative here).
+#[derive(Clone, Copy, Debug, Default)]
+struct Neumaier {
+    sum: f64,
+    carry: f64,
+}
+
+impl Neumaier {
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        self.carry += if self.sum.abs() >= x.abs() { (self.sum - t) + x } else { (x - t) + self.sum };
+        self.sum = t;
+    }
+
+    fn value(self) -> f64 {
+        self.sum + self.carry
+    }
+
+    fn merge(&mut self, other: Neumaier) {
+        self.add(other.sum);
+        self.add(other.carry);
+    }
+}
+
+/// A compensated sum of non-negative finite terms that cannot overflow:
+/// terms below 2^960 are summed as they are (< 2^1023 for fewer than 2^63
+/// of them), larger ones scaled by 2^-960.
+#[derive(Clone, Copy, Debug, Default)]
+struct WideSum {
+    small: Neumaier,
+    big: Neumaier,
+}
+
+impl WideSum {
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        if x < BIG {
+            self.small.add(x);
+        } else {
+            self.big.add(x * INV_BIG);
+        }
+    }
+
+    fn merge(&mut self, other: &WideSum) {
+        self.small.merge(other.small);
+        self.big.merge(other.big);
+    }
+
+    /// The sum over `n` terms divided by `n` (NaN for none), ≤ `f64::MAX`.
+    fn mean(&self, n: u64) -> f64 {
+        if n == 0 {
+            return f64::NAN;
+        }
+        let n = n as f64;
+        let m = self.small.value() / n + (self.big.value() / n) * BIG;
+        m.min(f64::MAX)
+    }
+
+    /// The sum, scaled by 2^-960 when `wide`.
+    fn scaled(&self, wide: bool) -> f64 {
+        if wide { self.small.value() * INV_BIG + self.big.value() } else { self.small.value() }
+    }
+
+    /// `self / total` in [0, 1] (`self` a part of `total`); 0 when the total is 0.
+    fn share_of(&self, total: &WideSum) -> f64 {
+        let wide = self.big.sum != 0.0 || total.big.sum != 0.0;
+        let (part, all) = (self.scaled(wide), total.scaled(wide));
+        if all > 0.0 { (part / all).clamp(0.0, 1.0) } else { 0.0 }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Loss histogram
+// ---------------------------------------------------------------------------
+
+/// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
+const HIST_SHIFT: u32 = 48;
+const HIST_BINS: usize = 1 << 15;
+const MANTISSA: u64 = (1 << 52) - 1;
+
+/// Counts and exact significand sums of non-negative values, 16 bins per
+/// binade: bin `b` holds the values whose bits shifted right by 48 are `b`.
+struct LossHistogram {
+    /// Per bin: the count, and Σ of the 52 stored mantissa bits of the bin's
+    /// values modulo 2^64 (side by side: one cache line, no 4K aliasing).
+    /// With the carries out of that sum and the implicit bits (one per value
+    /// in a bin of normal numbers), the exact sum of the significands, the
+    /// same whatever the order of the additions.
+    bins: Box<[[u64; 2]; HIST_BINS]>,
+    carries: Box<[u64; HIST_BINS]>,
+    /// The range of bins that may be non-empty (lo > hi when empty).
+    lo: usize,
+    hi: usize,
+}
+
+impl LossHistogram {
+    const HEAP_BYTES: usize = HIST_BINS * 3 * 8;
+
+    fn new() -> Self {
+        // Zeroed on the heap (calloc: pages are touched only where used).
+        let bins = vec![[0u64; 2]; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS bins");
+        let carries = vec![0u64; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS carries");
+        LossHistogram { bins, carries, lo: HIST_BINS, hi: 0 }
+    }
+
+    /// The bin of a non-negative value (bins rise with the value).
+    #[inline(always)]
+    fn bin(x: f64) -> usize {
+        (x.to_bits() >> HIST_SHIFT) as usize & (HIST_BINS - 1)
+    }
+
+    /// Adds a block: `hists[g]` gets `fl[g · BLOCK ..][..n]`, the last one
+    /// `ce` (n values). Returns the highest bin of any value (0 for none).
+    #[inline(always)]
+    fn add_block(hists: &mut [LossHistogram], fl: &[f64], ce: &[f64]) -> usize {
+        let g = hists.len() - 1;
+        let mut top = 0;
+        for (gi, h) in hists.iter_mut().enumerate() {
+            let xs = if gi < g { &fl[gi * BLOCK..gi * BLOCK + ce.len()] } else { ce };
+            if xs.is_empty() {
+                continue;
+            }
+            // The bins' range from the extreme bit patterns (non-negative
+            // values order as their bits), in vector lanes.
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            for &x in xs {
+                lo = lo.min(x.to_bits());
+                hi = hi.max(x.to_bits());
+            }
+            for &x in xs {
+                h.add(x);
+            }
+            let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
+            h.lo = h.lo.min(lo);
+            h.hi = h.hi.max(hi);
+            top = top.max(hi);
+        }
+        top
+    }
+
+    /// Adds a non-negative value (without updating `lo`, `hi`).
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let b = Self::bin(x);
+        let bin = &mut self.bins[b];
+        bin[0] += 1;
+        let (sum, carry) = bin[1].overflowing_add(bits & MANTISSA);
+        bin[1] = sum;
+        if carry {
+            self.carries[b] += 1;
+        }
+    }
+
+    /// The exact sum of the significands of bin `b`'s values.
+    fn significands(&self, b: usize) -> u128 {
+        let [count, mantissas] = self.bins[b];
+        let implicit = if b >= 16 { u128::from(count) << 52 } else { 0 };
+        (u128::from(self.carries[b]) << 64) + u128::from(mantissas) + implicit
+    }
+
+    fn merge(&mut self, other: &LossHistogram) {
+        if other.lo > other.hi {
+            return;
+        }
+        for b in other.lo..=other.hi {
+            let [count, mantissas] = other.bins[b];
+            self.bins[b][0] += count;
+            let (sum, carry) = self.bins[b][1].overflowing_add(mantissas);
+            self.bins[b][1] = sum;
+            self.carries[b] += other.carries[b] + u64::from(carry);
+        }
+        self.lo = self.lo.min(other.lo);
+        self.hi = self.hi.max(other.hi);
+    }
+
+    /// The smallest fraction of the `rows` values whose sum reaches `mass` of
+    /// the total (0 when the total is 0), to the bound in the module docs.
+    fn top_share(&self, mass: f64, rows: u64) -> f64 {
+        if rows == 0 || self.lo > self.hi {
+            return 0.0;
+        }
+        // A bin's values are significand · 2^(max(e, 1) − 1075); scale them
+        // all relative to the top bin so that nothing overflows.
+        let exponent = |b: usize| ((b >> 4) as i32).max(1);
+        let top = exponent(self.hi);
+        let value = |b: usize| self.significands(b) as f64 * pow2(exponent(b) - top);
+        let mut total = Neumaier::default();
+        for b in self.lo..=self.hi {
+            total.add(value(b));
+        }
+        let target = mass * total.value();
+        if target <= 0.0 {
+            return 0.0;
+        }
+        let mut cumulative = Neumaier::default();
+        let mut taken = 0u64;
+        for b in (self.lo..=self.hi).rev() {
+            let count = self.bins[b][0];
+            if count == 0 {
+                continue;
+            }
+            let v = value(b);
+            let before = cumulative.value();
+            if before + v >= target {
+                // ⌈R / mean⌉, with ties to within 1e-12 (equal losses)
+                // resolved downwards rather than by rounding noise.
+                let mean = v / count as f64;
+                let need = ((target - before) / mean * (1.0 - 1e-12)).ceil();
+                let take = if need >= count as f64 { count } else { (need as u64).max(1) };
+                return (taken + take) as f64 / rows as f64;
+            }
+            cumulative.add(v);
+            taken += count;
+        }
+        taken as f64 / rows as f64
+    }
+}
+
+/// 2^k (0 below 2^-1074, k ≤ 1023).
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else if k >= -1074 {
+        f64::from_bits(1u64 << (k + 1074))
+    } else {
+        0.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Vectorisable elementary functions
+// ---------------------------------------------------------------------------
+
+/// 1.5 · 2^52: adding it rounds to an integer held in the low bits.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+const LN2_HI: f64 = 0.6931471803691238; // 32 trailing zero bits
+const LN2_LO: f64 = 1.9082149292705877e-10;
+
+/// `a · b + c`, fused when `F` (only inside functions compiled with FMA).
+#[inline(always)]
+fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if F { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// `e^x` for `x ≤ 0` (every use here: `z − max z`, `−|u|`, `γ · ln(1 − p)`),
+/// without a branch or a table, so that loops over slices vectorise.
+///
+/// `x = k·ln2 + r` with `|r| ≤ ln2/2` (Cody–Waite: `k·LN2_HI` is exact),
+/// `e^r = 1 + (r + r²·q(r))` with `q` a degree-9 Chebyshev fit of
+/// `(e^r − 1 − r)/r²` (relative error 2.3e-16, which reaches the result
+/// through `r²·q ≤ 0.06 e^r` only: < 0.02 ulp) in Estrin's scheme, and `2^k`
+/// applied as `(p · 2^(k+54)) · 2^-54`: the first product is exact, so results
+/// in the subnormal range are rounded once. Within 1 ulp of the C library's
+/// `exp` in the unit tests; 0 below −745.2; positive `x` are taken as 0.
+#[inline(always)]
+fn exp_fast<const F: bool>(x: f64) -> f64 {
+    // q(r) = Σ C[i] r^i (mpmath chebyfit on [−0.3476, 0.3476], rounded).
+    const C: [f64; 10] = [
+        0.5000000000000001,
+        0.16666666666666669,
+        0.04166666666662317,
+        0.008333333333329989,
+        0.0013888888917690603,
+        0.0001984126986342035,
+        2.480152055701783e-05,
+        2.755726789174553e-06,
+        2.762043894863442e-07,
+        2.510065503606659e-08,
+    ];
+    const TWO_M54: f64 = 5.551115123125783e-17;
+    let x = if x < -746.0 { -746.0 } else { x };
+    let x = if x > 0.0 { 0.0 } else { x };
+    let y = madd::<F>(x, std::f64::consts::LOG2_E, SHIFT);
+    let k = y - SHIFT;
+    let r = if F { (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)) } else { (x - k * LN2_HI) - k * LN2_LO };
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let a0 = madd::<F>(C[1], r, C[0]);
+    let a1 = madd::<F>(C[3], r, C[2]);
+    let a2 = madd::<F>(C[5], r, C[4]);
+    let a3 = madd::<F>(C[7], r, C[6]);
+    let a4 = madd::<F>(C[9], r, C[8]);
+    let b0 = madd::<F>(a1, r2, a0);
+    let b1 = madd::<F>(a3, r2, a2);
+    let q = madd::<F>(madd::<F>(a4, r4, b1), r4, b0);
+    let p = 1.0 + madd::<F>(q, r2, r);
+    // −1076 ≤ k ≤ 0: 2^(k+54) is normal.
+    let scale = f64::from_bits(y.to_bits().wrapping_add(1023 + 54) << 52);
+    p * scale * TWO_M54
+}
+
+/// `ln(hi · (1 + c))` for a normal `hi > 0` and `|c| ≤ ε` (`c = lo/hi` for
+/// `ln(hi + lo)`): fdlibm's `log` (musl's form, < 1 ulp) with `c` added to
+/// the low-order part.
+#[inline(always)]
+fn ln_sum<const F: bool>(hi: f64, c: f64) -> f64 {
+    const LG1: f64 = 0.6666666666666735;
+    const LG2: f64 = 0.3999999999940942;
+    const LG3: f64 = 0.2857142874366239;
+    const LG4: f64 = 0.22222198432149784;
+    const LG5: f64 = 0.1818357216161805;
+    const LG6: f64 = 0.15313837699209373;
+    const LG7: f64 = 0.14798198605116586;
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let bits = hi.to_bits();
+    // hi = 2^k · m with m in [√2/2, √2).
+    let m = f64::from_bits((bits & MANTISSA) | 0x3ff0_0000_0000_0000);
+    let big = m > std::f64::consts::SQRT_2;
+    let m = if big { m * 0.5 } else { m };
+    let biased = f64::from_bits((bits >> 52) | 0x4330_0000_0000_0000) - TWO52;
+    let k = biased - if big { 1022.0 } else { 1023.0 };
+    let f = m - 1.0;
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * madd::<F>(w, madd::<F>(w, LG6, LG4), LG2);
+    let t2 = z * madd::<F>(w, madd::<F>(w, madd::<F>(w, LG7, LG5), LG3), LG1);
+    let r = t2 + t1;
+    let low = madd::<F>(k, LN2_LO, c);
+    madd::<F>(s, hfsq + r, low) - hfsq + f + k * LN2_HI
+}
+
+/// `ln x` for a normal `x > 0`.
+#[inline(always)]
+fn ln_fast<const F: bool>(x: f64) -> f64 {
+    ln_sum::<F>(x, -0.0)
+}
+
+/// `ln(1 + x)` for `x ≥ −0.5`: `1 + x = hi + lo` exactly (Fast2Sum), then
+/// [`ln_sum`]; equal to `x` when `x` is below half an ulp of 1.
+#[inline(always)]
+fn ln_1p_fast<const F: bool>(x: f64) -> f64 {
+    let hi = 1.0 + x;
+    let lo = if x.abs() <= 1.0 { (1.0 - hi) + x } else { (x - hi) + 1.0 };
+    ln_sum::<F>(hi, lo / hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distance in units in the last place (same sign, finite).
+    fn ulps(a: f64, b: f64) -> u64 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// Deterministic uniform values in [lo, hi).
+    fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect()
+    }
+
+    /// The worst distance to the C library over the ranges, without and
+    /// with FMA (`mul_add` is exact everywhere; only its speed needs FMA).
+    fn worst(ranges: &[(f64, f64)], ours: impl Fn(f64, bool) -> f64, libm: impl Fn(f64) -> f64) -> u64 {
+        let mut worst = 0;
+        for (i, &(lo, hi)) in ranges.iter().enumerate() {
+            for x in uniform(100_000, lo, hi, 7 + i as u64) {
+                for fma in [false, true] {
+                    worst = worst.max(ulps(ours(x, fma), libm(x)));
+                }
+            }
+        }
+        worst
+    }
+
+    fn exp(x: f64, fma: bool) -> f64 {
+        if fma { exp_fast::<true>(x) } else { exp_fast::<false>(x) }
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp_of_libm() {
+        let ranges = [(-708.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0), (-40.0, 0.0), (-0.35, 0.0), (-700.0, -690.0)];
+        let w = worst(&ranges, exp, f64::exp);
+        assert!(w <= 1, "{w} ulp");
+        for x in [0.0, -0.0, -1.0, -708.39, -1e-300, -0.5 * std::f64::consts::LN_2, -std::f64::consts::LN_2] {
+            assert!(ulps(exp(x, false), x.exp()) <= 1 && ulps(exp(x, true), x.exp()) <= 1, "{x}");
+        }
+        assert_eq!(exp(0.0, false), 1.0);
+        assert_eq!(exp(0.0, true), 1.0);
+    }
+
+    #[test]
+    fn exp_subnormal_range_and_limits() {
+        // Subnormal results: within one subnormal ulp (absolute).
+        for x in uniform(100_000, -745.2, -708.0, 11) {
+            for fma in [false, true] {
+                let (a, b) = (exp(x, fma), x.exp());
+                assert!((a - b).abs() <= 4.94e-324 || ulps(a, b) <= 1, "{x}: {a:e} vs {b:e}");
+            }
+        }
+        for fma in [false, true] {
+            assert_eq!(exp(-746.0, fma), 0.0);
+            assert_eq!(exp(f64::NEG_INFINITY, fma), 0.0);
+            assert_eq!(exp(-1e300, fma), 0.0);
+            assert_eq!(exp(5.0, fma), 1.0);
+        }
+    }
+
+    #[test]
+    fn logs_are_within_one_ulp_of_libm() {
+        let ln = |x: f64, fma: bool| if fma { ln_fast::<true>(x) } else { ln_fast::<false>(x) };
+        let ranges = [(1e-300, 1e-290), (1e-10, 10.0), (0.5, 2.0), (0.99, 1.01), (1.0, 1e6), (1e300, 1.7e308)];
+        let w = worst(&ranges, ln, f64::ln);
+        assert!(w <= 1, "ln: {w} ulp");
+        let ln_1p = |x: f64, fma: bool| if fma { ln_1p_fast::<true>(x) } else { ln_1p_fast::<false>(x) };
+        let ranges = [(-0.5, 0.0), (0.0, 1e-300), (1e-20, 1e-8), (1e-8, 1.0), (1.0, 1e5), (1e5, 1e300)];
+        let w = worst(&ranges, ln_1p, f64::ln_1p);
+        assert!(w <= 1, "ln_1p: {w} ulp");
+        for fma in [false, true] {
+            assert_eq!(ln_1p(0.0, fma), 0.0);
+            assert_eq!(ln_1p(5e-324, fma), 5e-324);
+            assert_eq!(ln(1.0, fma), 0.0);
+        }
+    }
+
+    #[test]
+    fn powers_match_the_exponential() {
+        let om = uniform(256, 1e-3, 1.0, 21);
+        let ln_om: Vec<f64> = om.iter().map(|x| x.ln()).collect();
+        let (mut m, mut sq) = (vec![0.0; 256], vec![0.0; 256]);
+        for h in 1..=64u32 {
+            modulating::<false>(&mut m, &om, &ln_om, &mut sq, Power::Halves(h), 1.0);
+            let g = f64::from(h) / 2.0;
+            for ((&m, &o), &l) in m.iter().zip(&om).zip(&ln_om) {
+                let want = (g * l).exp();
+                // exp(γ·ln x) itself is off by up to |γ ln x| ε.
+                assert!((m - want).abs() <= (8.0 + (g * l).abs()) * f64::EPSILON * want, "{o}^{g}: {m} vs {want}");
+            }
+        }
+        // The inline factors of `weigh` are the same operations: same bits.
+        let (ones, mut x, mut m2) = (vec![1.0; 256], vec![0.0; 256], vec![0.0; 256]);
+        for h in 0..=16u32 {
+            let power = if h == 0 { Power::One } else { Power::Halves(h) };
+            modulating::<false>(&mut m, &om, &ln_om, &mut sq, power, 1.0);
+            weigh::<false>(&mut x, &mut m2, &om, &ln_om, &mut sq, &ones, &ones, power, 1.0);
+            assert_eq!(m, m2, "h = {h}");
+            assert_eq!(x, m, "h = {h}");
+        }
+        assert_eq!(Power::of(0.0), Power::One);
+        assert_eq!(Power::of(2.5), Power::Halves(5));
+        assert_eq!(Power::of(0.25), Power::Exp(0.25));
+        assert_eq!(Power::of(33.0), Power::Exp(33.0));
+    }
+
+    #[test]
+    fn pairwise_and_row_sums_are_accurate() {
+        let x = uniform(256, 0.0, 1.0, 9);
+        let exact: f64 = {
+            let mut n = Neumaier::default();
+            x.iter().for_each(|&v| n.add(v));
+            n.value()
+        };
+        assert!((block_sum(&x, None) - exact).abs() <= 4.0 * f64::EPSILON * exact);
+        assert!((block_sum(&x[..100], None) - x[..100].iter().sum::<f64>()).abs() <= 1e-13);
+        let p: Vec<f64> = (0..256).map(|i| if i % 3 == 0 { 0.7 } else { 0.2 }).collect();
+        let easy: f64 = x.iter().step_by(3).sum();
+        assert!((block_sum(&x, Some(&p)) - easy).abs() <= 1e-13);
+        assert!((sum_row(&x) - exact).abs() <= 2.0 * f64::EPSILON * exact);
+        assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
+    }
+
+    #[test]
+    fn argmax_is_the_first_largest_in_lanes_too() {
+        for k in [1, 2, 5, 31, 32, 33, 64, 100, 1000] {
+            let base = uniform(k, -5.0, 5.0, k as u64);
+            for (at, again) in [(0, None), (k / 3, None), (k - 1, None), (k / 2, Some(k - 1)), (k - 1, Some(k / 2))] {
+                let mut z = base.clone();
+                z[at] = 10.0;
+                if let Some(b) = again {
+                    z[b] = 10.0;
+                }
+                let first = z.iter().position(|&v| v == 10.0).unwrap();
+                assert_eq!(argmax(&z), (first, 10.0), "k={k} at {at} {again:?}");
+            }
+            assert_eq!(argmax(&vec![1.5f32; k]), (0, 1.5), "k={k} all equal");
+        }
+    }
+
+    #[test]
+    fn lane_sums_are_compensated() {
+        for k in [17, 63, 64, 65, 1000, 4099] {
+            let z = uniform(k, -30.0, 0.0, 3 + k as u64);
+            for skip in [0, k / 2, k - 1] {
+                let mut exact = Neumaier::default();
+                for (i, &v) in z.iter().enumerate() {
+                    if i != skip {
+                        exact.add(exp_fast::<false>(v));
+                    }
+                }
+                let mut sum = LaneSum::default();
+                sum.add_exps::<false, f64>(&z, 0.0, skip);
+                let (a, b) = (sum.value(), exact.value());
+                assert!((a - b).abs() <= 2.0 * f64::EPSILON * b, "k={k} skip={skip}: {a} vs {b}");
+                let e: Vec<f64> = z.iter().map(|&v| exp_fast::<false>(v)).collect();
+                let mut all = Neumaier::default();
+                e.iter().for_each(|&v| all.add(v));
+                assert!((sum_row(&e) - all.value()).abs() <= 2.0 * f64::EPSILON * all.value());
+            }
+        }
+    }
+
+    #[test]
+    fn wide_sums_do_not_overflow() {
+        let mut w = WideSum::default();
+        for _ in 0..1000 {
+            w.add(f64::MAX);
+        }
+        assert_eq!(w.mean(1000), f64::MAX);
+        let mut part = WideSum::default();
+        part.add(f64::MAX);
+        assert!((part.share_of(&w) - 1e-3).abs() < 1e-15);
+    }
+
+    #[test]
+    fn pow2_covers_the_range() {
+        assert_eq!(pow2(0), 1.0);
+        assert_eq!(pow2(-1074), 5e-324);
+        assert_eq!(pow2(-1075), 0.0);
+        assert_eq!(pow2(1023), 2f64.powi(1023));
+        assert_eq!(BIG, 2f64.powi(960));
+        assert_eq!(INV_BIG, 2f64.powi(-960));
+    }
+
+    /// Deterministic rows with a spread of easy and hard examples, and the
+    /// extremes.
+    fn rows(n: usize, k: usize) -> (Vec<f64>, Vec<usize>) {
+        let z = uniform(n * k, -12.0, 12.0, 33);
+        let t = uniform(n, 0.0, k as f64, 35).iter().map(|&x| x as usize).collect();
+        (z, t)
+    }
+
+    /// Every instruction set the CPU has gives the same report to a few ulp.
+    #[test]
+    fn instruction_sets_agree() {
+        for (k, mode, gammas) in [
+            (10, Mode::Softmax, DEFAULT_GAMMAS.to_vec()),
+            (40, Mode::Softmax, vec![0.25, 1.5, 3.0]),
+            (10, Mode::Sigmoid, DEFAULT_GAMMAS.to_vec()),
+            (3, Mode::Sigmoid, vec![0.3, 2.0]),
+        ] {
+            let (mut z, t) = rows(3000, k);
+            z[..2].copy_from_slice(&[0.0, 800.0]);
+            let config = Config { gammas, mode, alpha: Alpha::Scalar(0.25), bins: 10 };
+            let run = |simd: Simd| {
+                let mut acc = Accumulator::new(&config, k);
+                acc.simd = simd;
+                acc.add(&z, &t);
+                acc.finish()
+            };
+            let base = run(Simd::Base);
+            for simd in [Simd::Avx2, Simd::Avx512] {
+                if Simd::detect() == Simd::Base || (simd == Simd::Avx512 && Simd::detect() != Simd::Avx512) {
+                    continue;
+                }
+                let other = run(simd);
+                assert_eq!(other.histogram, base.histogram);
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs();
+                assert!(close(other.mean_cross_entropy, base.mean_cross_entropy));
+                for (a, b) in other.sweep.iter().zip(&base.sweep) {
+                    assert!(close(a.mean_focal_loss, b.mean_focal_loss), "{simd:?} {k} {mode:?}: {a:?} vs {b:?}");
+                    assert!(close(a.easy_share, b.easy_share));
+                }
+            }
+        }
+    }
+}
