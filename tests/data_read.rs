@@ -215,6 +215,49 @@ fn npy_batches_of_any_size_give_the_same_rows() {
     }
 }
 
+/// The parts of a split, read one after another.
+fn read_split(mut source: Box<dyn Source>, parts: usize, batch: usize) -> (Rows, Vec<(String, u64)>, usize) {
+    let split = source.split(parts).expect("splits").expect("reopens");
+    let count = split.len();
+    let (mut rows, mut skipped): (Rows, Vec<(String, u64)>) = Default::default();
+    for mut part in split {
+        assert_eq!(part.classes(), source.classes());
+        let (z, y) = read_all(part.as_mut(), batch).unwrap();
+        rows.0.extend(z);
+        rows.1.extend(y);
+        skipped.extend(part.skipped());
+    }
+    (rows, skipped, count)
+}
+
+#[test]
+fn npy_splits_into_consecutive_parts_that_read_the_same_rows() {
+    let c = read_ok(npy::open(&fixture("fortran_23x4_c.npy"), &fixture("labels_23.npy"), false), 10_000);
+    for z in ["fortran_23x4.npy", "fortran_23x4_c.npy"] {
+        for (parts, batch) in [(1, 5), (2, 1), (3, 4), (23, 2), (40, 3)] {
+            let source = npy::open(&fixture(z), &fixture("labels_23.npy"), false).unwrap();
+            let (rows, skipped, count) = read_split(source, parts, batch);
+            assert_eq!(rows, c, "{z} in {parts} parts");
+            assert!(skipped.is_empty());
+            assert_eq!(count, parts.min(23), "{z}: {parts} parts of 23 rows");
+        }
+    }
+    // A source split after a first batch splits what is left.
+    let mut s = npy::open(&fixture("fortran_23x4_c.npy"), &fixture("labels_23.npy"), false).unwrap();
+    let (mut z, mut y) = (Vec::new(), Vec::new());
+    assert_eq!(s.read(5, &mut z, &mut y).unwrap(), 5);
+    let (rows, _, _) = read_split(s, 2, 3);
+    assert_eq!((rows.0.as_slice(), rows.1.as_slice()), (&c.0[20..], &c.1[5..]));
+    // Skips are counted by the part that meets them.
+    let s = npy::open(&fixture("logits_nonfinite.npy"), &fixture("labels_bad.npy"), true).unwrap();
+    let (rows, skipped, _) = read_split(s, 2, 7);
+    assert_eq!(rows, rows_of(&[0, 5]));
+    let total = |reason: &str| skipped.iter().filter(|(r, _)| r == reason).map(|(_, n)| n).sum::<u64>();
+    assert_eq!((total("label out of range"), total("non-finite logit")), (2, 2));
+    // Text is read in order only.
+    assert!(labelled("0,1,2\n", false).unwrap().split(2).is_none());
+}
+
 #[test]
 fn npy_invalid_rows_are_errors_or_skipped_and_counted() {
     let (f8, i8) = (fixture("logits_f8.npy"), fixture("labels_i8.npy"));
@@ -636,6 +679,23 @@ fn chain_reads_shards_in_turn_and_sums_their_skips() {
         assert_eq!(read_all(&mut chain, batch).unwrap(), want, "{batch}");
         assert_eq!(chain.skipped(), vec![("non-finite logit".to_string(), 3), ("label out of range".to_string(), 3)]);
     }
+    // Shards of .npy split part by part; a text shard makes the chain read in order.
+    let npy_shards = || -> Vec<(String, Box<dyn Source>)> {
+        let z = || npy::open(&fixture("fortran_23x4.npy"), &fixture("labels_23.npy"), false).unwrap();
+        vec![("a".into(), z()), ("b".into(), z())]
+    };
+    let whole = read_all(&mut Chain::new(npy_shards()).unwrap(), 100).unwrap();
+    let (rows, _, count) = read_split(Box::new(Chain::new(npy_shards()).unwrap()), 3, 4);
+    assert_eq!(count, 3);
+    // Part i holds part i of each shard: the same rows, regrouped.
+    let sorted = |rows: &Rows| {
+        let mut pairs: Vec<(Vec<u64>, usize)> =
+            rows.0.chunks(4).map(|r| r.iter().map(|v| v.to_bits()).collect()).zip(rows.1.iter().copied()).collect();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(sorted(&rows), sorted(&whole));
+    assert!(Chain::new(shards()).unwrap().split(2).is_none());
     let mut mixed = shards();
     mixed.insert(1, ("d.csv".into(), labelled("0,1,2\n", false).unwrap()));
     let e = Chain::new(mixed).err().unwrap();

@@ -24,7 +24,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use half::f16;
 
@@ -170,6 +170,7 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
         k: k as usize,
         fortran,
         next_row: 0,
+        end: n,
         skip_invalid,
         skips: Skips::default(),
         failed: None,
@@ -182,6 +183,7 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
 
 /// One open `.npy` file, positioned somewhere in its data.
 struct Array {
+    path: PathBuf,
     name: String,
     reader: BufReader<File>,
     header: Header,
@@ -209,7 +211,14 @@ impl Array {
             };
             return Err(DataError::new(name, message));
         };
-        Ok(Array { name, reader, header, dtype })
+        Ok(Array { path: path.to_path_buf(), name, reader, header, dtype })
+    }
+
+    /// The same file opened again, with a position of its own.
+    fn reopen(&self) -> Result<Array, DataError> {
+        let file = File::open(&self.path).map_err(|e| self.error(format!("cannot open again: {e}")))?;
+        let reader = BufReader::new(file);
+        Ok(Array { path: self.path.clone(), name: self.name.clone(), reader, header: self.header.clone(), ..*self })
     }
 
     fn error(&self, message: String) -> DataError {
@@ -284,22 +293,19 @@ impl Dtype {
         Some(Dtype { kind, size, big_endian })
     }
 
-    /// Appends the floats in `bytes` (whole items) to `out`.
+    /// Appends the floats in `bytes` (whole items) to `out`. One loop per
+    /// size and byte order, so that each vectorises.
     fn floats(self, bytes: &[u8], out: &mut Vec<f64>) {
-        let be = self.big_endian;
-        match self.size {
-            2 => out.extend(bytes.chunks_exact(2).map(|b| {
-                let b = [b[0], b[1]];
-                (if be { f16::from_be_bytes(b) } else { f16::from_le_bytes(b) }).to_f64()
-            })),
-            4 => out.extend(bytes.chunks_exact(4).map(|b| {
-                let b = [b[0], b[1], b[2], b[3]];
-                f64::from(if be { f32::from_be_bytes(b) } else { f32::from_le_bytes(b) })
-            })),
-            _ => out.extend(bytes.chunks_exact(8).map(|b| {
-                let b = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-                if be { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) }
-            })),
+        fn each<const N: usize>(bytes: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
+            out.extend(bytes.chunks_exact(N).map(|b| f(b.try_into().expect("N bytes"))));
+        }
+        match (self.size, self.big_endian) {
+            (2, false) => each(bytes, out, |b| f16::from_le_bytes(b).to_f64()),
+            (2, true) => each(bytes, out, |b| f16::from_be_bytes(b).to_f64()),
+            (4, false) => each(bytes, out, |b| f64::from(f32::from_le_bytes(b))),
+            (4, true) => each(bytes, out, |b| f64::from(f32::from_be_bytes(b))),
+            (_, false) => each(bytes, out, f64::from_le_bytes),
+            (_, true) => each(bytes, out, f64::from_be_bytes),
         }
     }
 
@@ -335,6 +341,8 @@ struct Npy {
     fortran: bool,
     /// 0-based index of the next row to read.
     next_row: u64,
+    /// One past the last row this source reads (`n` unless split).
+    end: u64,
     skip_invalid: bool,
     skips: Skips,
     failed: Option<DataError>,
@@ -447,7 +455,7 @@ impl Npy {
     /// One batch of at most `max_rows` rows read; invalid ones dropped (or
     /// the error for the first). Returns the rows kept.
     fn batch(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
-        let rows = (self.n - self.next_row).min(max_rows as u64) as usize;
+        let rows = (self.end - self.next_row).min(max_rows as u64) as usize;
         let start = logits.len();
         self.read_logits(rows, logits)?;
         let mut raw = std::mem::take(&mut self.raw_labels);
@@ -457,6 +465,13 @@ impl Npy {
         self.raw_labels = raw;
         read?;
         let k = self.k;
+        // The common case, every row valid, in two vectorised passes.
+        let finite = logits[start..].iter().fold(true, |ok, &v| ok & v.is_finite());
+        if finite && self.raw_labels.iter().all(|&label| (0..k as i128).contains(&label)) {
+            labels.extend(self.raw_labels.iter().map(|&label| label as usize));
+            self.next_row += rows as u64;
+            return Ok(rows);
+        }
         let mut kept = 0;
         for (i, &label) in self.raw_labels.iter().enumerate() {
             let row = &logits[start + i * k..start + (i + 1) * k];
@@ -507,7 +522,7 @@ impl Source for Npy {
         }
         let (logits_len, labels_len) = (logits.len(), labels.len());
         let mut total = 0;
-        while total < max_rows && self.next_row < self.n {
+        while total < max_rows && self.next_row < self.end {
             match self.batch(max_rows - total, logits, labels) {
                 Ok(kept) => total += kept,
                 Err(e) => {
@@ -523,6 +538,38 @@ impl Source for Npy {
 
     fn skipped(&self) -> Vec<(String, u64)> {
         self.skips.to_vec()
+    }
+
+    /// Contiguous row ranges of what is left, each with its own file handles.
+    fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
+        let (start, left) = (self.next_row, self.end - self.next_row);
+        let per_part = left.div_ceil(parts.max(1) as u64).max(1);
+        let split = (start..self.end)
+            .step_by(per_part as usize)
+            .map(|first| {
+                let (mut logits, mut labels) = (self.logits.reopen()?, self.labels.reopen()?);
+                if !self.fortran {
+                    logits.seek_item(first * self.k as u64)?;
+                }
+                labels.seek_item(first)?;
+                let part = Npy {
+                    logits,
+                    labels,
+                    n: self.n,
+                    k: self.k,
+                    fortran: self.fortran,
+                    next_row: first,
+                    end: (first + per_part).min(self.end),
+                    skip_invalid: self.skip_invalid,
+                    skips: Skips::default(),
+                    failed: None,
+                    bytes: Vec::new(),
+                    raw_labels: Vec::new(),
+                };
+                Ok(Box::new(part) as Box<dyn Source>)
+            })
+            .collect();
+        Some(split)
     }
 }
 

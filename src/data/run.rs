@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::DataArgs;
-use crate::data::source::{Chain, DataError, Source};
+use crate::data::source::{Chain, DataError, Skips, Source};
 use crate::data::sweep::{Accumulator, Config, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
@@ -18,15 +18,20 @@ use crate::format::sig;
 use crate::loss::{Alpha, Mode};
 use crate::parse;
 
-/// Logits per batch (16 MiB of f64).
+/// Logits per batch of a source read in order (16 MiB of f64), split among
+/// the threads.
 const BATCH_VALUES: usize = 1 << 21;
-/// Rows per rayon job within a batch.
-const JOB_VALUES: usize = 1 << 16;
+/// Logits per batch of a thread reading its own rows (256 KiB of f64): small
+/// enough that the values stay in cache from the read to the sweep.
+const CACHED_VALUES: usize = 1 << 15;
+
+/// Rows skipped, and why.
+type Skip = (String, u64);
 
 /// The report for `args`, or one line naming the file, row or flag at fault.
 pub fn run(args: &DataArgs) -> Result<String, String> {
     let mode = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
-    let mut source = open(args).map_err(|e| e.to_string())?;
+    let source = open(args).map_err(|e| e.to_string())?;
     let k = source.classes();
     let gammas_text = args.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = parse::gammas(gammas_text).map_err(|e| format!("--gammas: {e}"))?;
@@ -34,45 +39,84 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     let alpha: Alpha = parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
     let config = Config { gammas, alpha, mode, ..Config::default() };
 
-    let mut total = Accumulator::new(&config, k);
-    let rows_per_batch = (BATCH_VALUES / k).max(1);
-    let rows_per_job = (JOB_VALUES / k).max(1);
-    let (mut logits, mut labels) = (Vec::with_capacity(rows_per_batch * k), Vec::with_capacity(rows_per_batch));
-    loop {
-        logits.clear();
-        labels.clear();
-        if source.read(rows_per_batch, &mut logits, &mut labels).map_err(|e| e.to_string())? == 0 {
-            break;
-        }
-        let batch = labels
-            .par_chunks(rows_per_job)
-            .zip(logits.par_chunks(rows_per_job * k))
-            .fold(
-                || Accumulator::new(&config, k),
-                |mut acc, (y, z)| {
-                    acc.add(z, y);
-                    acc
-                },
-            )
-            .reduce_with(|mut a, b| {
-                a.merge(b);
-                a
-            });
-        if let Some(batch) = batch {
-            total.merge(batch);
-        }
-    }
+    let (total, skipped) = accumulate(source, &config).map_err(|e| e.to_string())?;
     let report = total.finish();
     if report.rows == 0 {
-        let skipped = source.skipped().iter().map(|(_, n)| n).sum::<u64>();
+        let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
         return Err(if skipped > 0 {
             format!("no valid rows: all {skipped} were skipped")
         } else {
             "no rows: the data is empty".into()
         });
     }
-    let skipped = source.skipped();
     Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+}
+
+/// Every row of `source` in one accumulator, and the rows skipped by reason.
+///
+/// A source that splits (`.npy`) is read by every thread at once, each its
+/// own contiguous rows in small batches, so that reading, conversion and the
+/// sweep all run in parallel on data in cache. Text is read in order, and
+/// each large batch is divided among the threads. Either way each thread
+/// keeps one accumulator for the whole run (a new one per batch would zero
+/// its histograms' megabytes every time). Of several bad rows, the one
+/// reported is the first of the first thread's part that has one.
+fn accumulate(mut source: Box<dyn Source>, config: &Config) -> Result<(Accumulator, Vec<Skip>), DataError> {
+    let k = source.classes();
+    let threads = rayon::current_num_threads();
+    let mut skips = Skips::default();
+    let parts: Vec<Accumulator> = match source.split(threads) {
+        Some(parts) => {
+            let done: Vec<Result<(Accumulator, Vec<Skip>), DataError>> = parts?
+                .into_par_iter()
+                .map(|mut part| {
+                    let mut acc = Accumulator::new(config, k);
+                    read_all(&mut *part, CACHED_VALUES / k, |z, y| acc.add(z, y))?;
+                    Ok((acc, part.skipped()))
+                })
+                .collect();
+            let mut parts = Vec::with_capacity(done.len());
+            for part in done {
+                let (acc, skipped) = part?;
+                skipped.iter().for_each(|(reason, n)| skips.add(reason, *n));
+                parts.push(acc);
+            }
+            parts
+        }
+        None => {
+            let mut parts: Vec<Accumulator> = (0..threads).map(|_| Accumulator::new(config, k)).collect();
+            read_all(&mut *source, BATCH_VALUES / k, |z, y| {
+                let rows = y.len().div_ceil(parts.len());
+                parts
+                    .par_iter_mut()
+                    .zip(y.par_chunks(rows).zip(z.par_chunks(rows * k)))
+                    .for_each(|(acc, (y, z))| acc.add(z, y));
+            })?;
+            source.skipped().iter().for_each(|(reason, n)| skips.add(reason, *n));
+            parts
+        }
+    };
+    let total = parts.into_iter().reduce(|mut a, b| {
+        a.merge(b);
+        a
+    });
+    Ok((total.unwrap_or_else(|| Accumulator::new(config, k)), skips.to_vec()))
+}
+
+/// Reads `source` to its end in batches of up to `rows` rows (at least one),
+/// handing each to `sweep`.
+fn read_all(source: &mut dyn Source, rows: usize, mut sweep: impl FnMut(&[f64], &[usize])) -> Result<(), DataError> {
+    let rows = rows.max(1);
+    let k = source.classes();
+    let (mut logits, mut labels) = (Vec::with_capacity(rows * k), Vec::with_capacity(rows));
+    loop {
+        logits.clear();
+        labels.clear();
+        if source.read(rows, &mut logits, &mut labels)? == 0 {
+            return Ok(());
+        }
+        sweep(&logits, &labels);
+    }
 }
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs

@@ -57,6 +57,15 @@ pub trait Source: Send {
 
     /// Rows skipped so far, by reason (e.g. ("non-finite logit", 3), ("label out of range", 1)).
     fn skipped(&self) -> Vec<(String, u64)>;
+
+    /// The rows not yet read as `parts` sources of contiguous, consecutive
+    /// row ranges that can be read at the same time (fewer when there are
+    /// fewer rows), or `None` when the input can only be read in order
+    /// (text, standard input). Rows read afterwards from `self` are
+    /// unspecified.
+    fn split(&mut self, _parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
+        None
+    }
 }
 
 /// Why a row was skipped: a logit is NaN or ±∞.
@@ -151,6 +160,22 @@ impl Source for Chain {
             }
         }
         Ok(total)
+    }
+
+    /// Part `i` reads part `i` of every shard, when every shard splits.
+    fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
+        let mut chains: Vec<VecDeque<Box<dyn Source>>> = (0..parts).map(|_| VecDeque::new()).collect();
+        for shard in &mut self.shards {
+            match shard.split(parts)? {
+                Ok(split) => chains.iter_mut().zip(split).for_each(|(chain, part)| chain.push_back(part)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let k = self.k;
+        Some(Ok(chains
+            .into_iter()
+            .map(|shards| Box::new(Chain { shards, k, finished: Skips::default() }) as Box<dyn Source>)
+            .collect()))
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {
