@@ -4,7 +4,7 @@
 //! `softmax_focal` / `sigmoid_focal`, the 90 % share against the exact sorted
 //! value, batching and merge-order invariance, and properties.
 
-use focal_tui::data::sweep::{Accumulator, Config, DEFAULT_GAMMAS, LOSS_BIN_WIDTH, Report, TOP_MASS, sweep};
+use focal_tui::data::sweep::{Accumulator, Config, DEFAULT_GAMMAS, Examples, LOSS_BIN_WIDTH, Report, TOP_MASS, sweep};
 use focal_tui::loss::{Alpha, Mode, sigmoid_focal, softmax_focal};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -815,4 +815,67 @@ fn defaults_are_the_papers() {
     let c = Config::default();
     assert_eq!(c.gammas, DEFAULT_GAMMAS.to_vec());
     assert_eq!((c.alpha, c.mode, c.bins), (Alpha::Scalar(0.25), Mode::Softmax, 20));
+}
+
+// ---------------------------------------------------------------------------
+// kept examples (the explorer's dataset view)
+// ---------------------------------------------------------------------------
+
+/// The rows' kept examples, read in `parts` accumulators merged in order.
+fn kept(k: usize, logits: &[f64], labels: &[usize], parts: usize) -> Examples {
+    let config = Config::default();
+    let rows = labels.len().div_ceil(parts).max(1);
+    labels
+        .chunks(rows)
+        .zip(logits.chunks(rows * k))
+        .map(|(t, z)| {
+            let mut acc = Accumulator::new(&config, k).keeping_examples();
+            acc.add(z, t);
+            acc
+        })
+        .reduce(|mut a, b| {
+            a.merge(b);
+            a
+        })
+        .expect("rows")
+        .finish_keeping()
+        .1
+}
+
+#[test]
+fn kept_examples_resweep_like_the_logits_at_any_gamma_and_alpha() {
+    for k in [2, 10, 40] {
+        let (logits, labels) = dataset(3000, k, 23);
+        let examples = kept(k, &logits, &labels, 3);
+        assert_eq!((examples.len(), examples.classes()), (3000, k));
+        for config in configs(k).into_iter().filter(|c| c.mode == Mode::Softmax) {
+            let fresh = sweep(&config, k, &logits, &labels);
+            assert_same(&examples.sweep(&config), &fresh, 1e-13, &format!("K={k} {config:?}"));
+        }
+    }
+    // The 60-digit references, extremes included, through kept examples.
+    let mut worst = (0.0, String::new());
+    for case in cases().iter().filter(|c| c.config.mode == Mode::Softmax) {
+        let examples = kept(case.classes, &case.logits, &case.labels, 2);
+        compare(case, &examples.sweep(&case.config), &mut worst);
+    }
+    assert!(worst.0 <= 1e-12, "{worst:?}");
+}
+
+#[test]
+fn finishing_keeps_the_report_and_sigmoid_keeps_nothing() {
+    let (logits, labels) = dataset(700, 5, 29);
+    let config = Config::default();
+    let mut acc = Accumulator::new(&config, 5).keeping_examples();
+    acc.add(&logits, &labels);
+    let (report, examples) = acc.finish_keeping();
+    assert_eq!(json(&report), json(&sweep(&config, 5, &logits, &labels)));
+    assert_eq!(json(&examples.sweep(&config)), json(&report));
+    // 45 bytes a row, as documented.
+    assert!(examples.heap_bytes() >= 700 * 45 && examples.heap_bytes() < 2 * 700 * 45 + 4096);
+    let mut plain = Accumulator::new(&config, 5);
+    plain.add(&logits, &labels);
+    assert!(plain.finish_keeping().1.is_empty());
+    let sigmoid = Config { mode: Mode::Sigmoid, ..Config::default() };
+    assert!(std::panic::catch_unwind(|| Accumulator::new(&sigmoid, 5).keeping_examples()).is_err());
 }

@@ -96,6 +96,8 @@
 
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, Mode};
+use std::mem::take;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -232,6 +234,86 @@ pub fn sweep<T: Copy + Into<f64> + Sync>(config: &Config, classes: usize, logits
         .finish()
 }
 
+/// Each row's softmax values, kept by [`Accumulator::keeping_examples`], so
+/// that the sweep at other γs and αs ([`Examples::sweep`]) costs a few
+/// multiplications per row and γ instead of K exponentials: what the
+/// explorer's dataset view recomputes on every keystroke. 45 bytes a row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Examples {
+    classes: usize,
+    label: Vec<u32>,
+    correct: Vec<bool>,
+    p: Vec<f64>,
+    /// −ln p_t, before saturation (+∞ where it exceeds `f64::MAX`).
+    ce: Vec<f64>,
+    /// 1 − p_t and ln(1 − p_t), each from the logits (module docs).
+    om: Vec<f64>,
+    ln_om: Vec<f64>,
+    /// ln CE, for the losses that leave the normal range.
+    ln_ce: Vec<f64>,
+}
+
+impl Examples {
+    /// Rows kept.
+    pub fn len(&self) -> usize {
+        self.label.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.label.is_empty()
+    }
+
+    /// K, the number of classes of the rows.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.label.capacity() * 4 + self.correct.capacity() + 8 * self.p.capacity() * 5
+    }
+
+    /// The sweep's report over these rows at `config`'s γs, α and bins, on
+    /// every core. Equal to the report of the logits the rows came from,
+    /// bit for bit, but in rows whose loss leaves the normal range, which
+    /// may differ by an ulp (ln(1 − p_t) from this module's log instead of
+    /// the C library's) and in the regrouping of blocks among threads
+    /// (module docs, ≤ 1e-13).
+    ///
+    /// # Panics
+    /// If `config` is in sigmoid mode, or as [`Accumulator::new`].
+    pub fn sweep(&self, config: &Config) -> Report {
+        assert_eq!(config.mode, Mode::Softmax, "examples hold softmax rows");
+        let parts = PARTS_PER_THREAD * rayon::current_num_threads();
+        let rows_per_part = self.len().div_ceil(parts).next_multiple_of(BLOCK).max(BLOCK);
+        let starts: Vec<usize> = (0..self.len()).step_by(rows_per_part).collect();
+        starts
+            .par_iter()
+            .map(|&start| {
+                let mut acc = Accumulator::new(config, self.classes);
+                acc.add_examples(self, start..(start + rows_per_part).min(self.len()));
+                acc
+            })
+            .reduce_with(|mut a, b| {
+                a.merge(b);
+                a
+            })
+            .unwrap_or_else(|| Accumulator::new(config, self.classes.max(1)))
+            .finish()
+    }
+
+    /// Appends `other`'s rows after these.
+    fn append(&mut self, mut other: Examples) {
+        self.label.append(&mut other.label);
+        self.correct.append(&mut other.correct);
+        self.p.append(&mut other.p);
+        self.ce.append(&mut other.ce);
+        self.om.append(&mut other.om);
+        self.ln_om.append(&mut other.ln_om);
+        self.ln_ce.append(&mut other.ln_ce);
+    }
+}
+
 /// Running sums of a sweep over any number of rows, in bounded memory
 /// ([`Accumulator::heap_bytes`]). Feed rows with [`add`](Accumulator::add),
 /// combine partial results of other threads with
@@ -271,6 +353,8 @@ pub struct Accumulator {
     loss_hist: Vec<LossHistogram>,
     stage: Stage,
     scratch: Scratch,
+    /// Every row's per-example values, when kept ([`Accumulator::keeping_examples`]).
+    kept: Option<Examples>,
 }
 
 /// How `(1 − p)^γ` is taken for one γ.
@@ -321,6 +405,41 @@ struct Stage {
     ln_om: Vec<f64>,
     m: Vec<f64>,
     sq: Vec<f64>,
+    /// ln CE per row, for rows staged from [`Examples`] (`cached`).
+    ln_ce: Vec<f64>,
+    /// The block's rows came from [`Examples`]: their p, CE, 1 − p_t and
+    /// ln(1 − p_t) are staged already.
+    cached: bool,
+}
+
+impl Stage {
+    /// Regime A of staged softmax row `r`: the target is the argmax and S < 1.
+    fn regime_a(&self, r: usize) -> bool {
+        self.correct[r] && self.s[r] < 1.0
+    }
+
+    /// ln S of staged softmax row `r` (from the logits where S is tiny).
+    fn ln_s(&self, r: usize) -> f64 {
+        if self.rare[r] { self.rare_ln_s[r] } else { self.s[r].ln() }
+    }
+
+    /// ln(1 − p_t) of staged softmax row `r`, with the C library's logs.
+    fn ln_om_exact(&self, r: usize) -> f64 {
+        if self.regime_a(r) { self.ln_s(r) - self.ln_den[r] } else { (-self.p[r]).ln_1p() }
+    }
+
+    /// ln CE of staged softmax row `r`, also where CE is subnormal (≈ S) or
+    /// above `f64::MAX` (from half the logit gap).
+    fn ln_ce(&self, r: usize) -> f64 {
+        let c = self.ce[r];
+        if self.regime_a(r) {
+            if c >= f64::MIN_POSITIVE { c.ln() } else { self.ln_s(r) }
+        } else if c.is_finite() {
+            c.ln()
+        } else {
+            (self.half_gap[r] + self.ln_den[r] * 0.5).ln() + std::f64::consts::LN_2
+        }
+    }
 }
 
 /// Flat per-logit buffers of one batch of rows.
@@ -384,6 +503,8 @@ impl Accumulator {
             ln_om: f(),
             m: f(),
             sq: f(),
+            ln_ce: Vec::new(),
+            cached: false,
         };
         Accumulator {
             classes,
@@ -413,6 +534,65 @@ impl Accumulator {
             loss_hist: (0..=g).map(|_| LossHistogram::new()).collect(),
             stage,
             scratch,
+            kept: None,
+        }
+    }
+
+    /// This accumulator, also keeping each row's per-example values for
+    /// [`Examples::sweep`] ([`Accumulator::finish_keeping`] hands them out).
+    ///
+    /// # Panics
+    /// In sigmoid mode, whose per-example loss is a sum over the classes
+    /// that no per-example value determines.
+    pub fn keeping_examples(mut self) -> Self {
+        assert_eq!(self.mode, Mode::Softmax, "only softmax rows have per-example values");
+        self.kept = Some(Examples { classes: self.classes, ..Examples::default() });
+        self
+    }
+
+    /// [`finish`](Self::finish), and the kept examples (in the order their
+    /// rows were added and merged; empty unless kept).
+    pub fn finish_keeping(mut self) -> (Report, Examples) {
+        self.flush();
+        let kept = self.kept.take().unwrap_or_default();
+        (self.finish(), kept)
+    }
+
+    /// Adds the rows `range` of kept examples, as [`add`](Self::add) added
+    /// their logits: no exponential or logarithm, and the same bits but in
+    /// the rare rows whose loss leaves the normal range (within an ulp).
+    fn add_examples(&mut self, ex: &Examples, range: std::ops::Range<usize>) {
+        assert_eq!((ex.classes, self.mode), (self.classes, Mode::Softmax), "examples of another sweep");
+        if !self.stage.cached {
+            self.flush();
+        }
+        let mut done = range.start;
+        while done < range.end {
+            let take = (range.end - done).min(BLOCK - self.stage.n);
+            let (rows, st) = (done..done + take, &mut self.stage);
+            if st.n == 0 {
+                st.cached = true;
+                st.ln_ce.resize(BLOCK, 0.0);
+            }
+            let at = st.n..st.n + take;
+            for (l, &t) in st.label[at.clone()].iter_mut().zip(&ex.label[rows.clone()]) {
+                *l = t as usize;
+            }
+            for (a, &t) in st.alpha_t[at.clone()].iter_mut().zip(&ex.label[rows.clone()]) {
+                *a = self.alpha_pos[t as usize];
+            }
+            st.correct[at.clone()].copy_from_slice(&ex.correct[rows.clone()]);
+            st.p[at.clone()].copy_from_slice(&ex.p[rows.clone()]);
+            st.ce[at.clone()].copy_from_slice(&ex.ce[rows.clone()]);
+            st.om[at.clone()].copy_from_slice(&ex.om[rows.clone()]);
+            st.ln_om[at.clone()].copy_from_slice(&ex.ln_om[rows.clone()]);
+            st.ln_ce[at.clone()].copy_from_slice(&ex.ln_ce[rows]);
+            st.saturated[at].fill(false);
+            st.n += take;
+            done += take;
+            if st.n == BLOCK {
+                self.flush();
+            }
         }
     }
 
@@ -431,6 +611,9 @@ impl Accumulator {
             Mode::Sigmoid if k > COLUMNS_UP_TO => (SIGMOID_BATCH / k).max(1),
             _ => (BATCH / k).max(1),
         };
+        if self.stage.cached {
+            self.flush();
+        }
         let mut done = 0;
         while done < labels.len() {
             let take = (labels.len() - done).min(per_batch).min(BLOCK - self.stage.n);
@@ -492,6 +675,9 @@ impl Accumulator {
         }
         for (a, b) in self.loss_hist.iter_mut().zip(&other.loss_hist) {
             a.merge(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.kept, other.kept.take()) {
+            a.append(b);
         }
     }
 
@@ -715,13 +901,24 @@ impl Accumulator {
     }
 
     /// Softmax, second half, over the whole block: logs, modulating factors
-    /// and losses, vectorised across rows.
+    /// and losses, vectorised across rows (from the first step on, unless
+    /// the rows came from [`Examples`] with these values staged).
     #[inline(always)]
     fn softmax_block<const F: bool>(&mut self) {
+        if !self.stage.cached {
+            self.softmax_values::<F>();
+        }
+        self.softmax_losses::<F>();
+    }
+
+    /// The block's p_t, CE, 1 − p_t and (when needed) ln(1 − p_t) from its
+    /// staged S, e_t and logit gaps; kept, when examples are kept.
+    #[inline(always)]
+    fn softmax_values<const F: bool>(&mut self) {
         let st = &mut self.stage;
         let n = st.n;
         let s = &st.s[..n];
-        let need_ln = self.powers.iter().any(|p| matches!(p, Power::Exp(_)));
+        let need_ln = self.kept.is_some() || self.powers.iter().any(|p| matches!(p, Power::Exp(_)));
         for (((ld, p), om), ((&s, &e), &a)) in st.ln_den[..n]
             .iter_mut()
             .zip(&mut st.p[..n])
@@ -756,40 +953,47 @@ impl Accumulator {
                 *lo = if a && s < 1.0 { ln_s - ld } else { ln_b };
             }
         }
+        if let Some(kept) = &mut self.kept {
+            kept.label.extend(st.label[..n].iter().map(|&t| t as u32));
+            kept.correct.extend_from_slice(&st.correct[..n]);
+            kept.p.extend_from_slice(&st.p[..n]);
+            kept.ce.extend_from_slice(&st.ce[..n]);
+            kept.om.extend_from_slice(&st.om[..n]);
+            kept.ln_om.extend_from_slice(&st.ln_om[..n]);
+            kept.ln_ce.extend((0..n).map(|r| st.ln_ce(r)));
+        }
+    }
+
+    /// The block's focal losses for every γ from its staged values.
+    #[inline(always)]
+    fn softmax_losses<const F: bool>(&mut self) {
+        let st = &mut self.stage;
+        let n = st.n;
+        // Out of the stage while written, so that the fallback can read it.
+        let (mut fl_all, mut m, mut sq) = (take(&mut st.fl), take(&mut st.m), take(&mut st.sq));
         for (gi, &power) in self.powers.iter().enumerate() {
-            let fl = &mut st.fl[gi * BLOCK..gi * BLOCK + n];
-            let (m, om, ce, alpha_t) = (&mut st.m[..n], &st.om[..n], &st.ce[..n], &st.alpha_t[..n]);
-            let bad = weigh::<F>(fl, m, om, &st.ln_om[..n], &mut st.sq[..n], alpha_t, ce, power, 1.0);
+            let fl = &mut fl_all[gi * BLOCK..gi * BLOCK + n];
+            let (m, om, ce, alpha_t) = (&mut m[..n], &st.om[..n], &st.ce[..n], &st.alpha_t[..n]);
+            let bad = weigh::<F>(fl, m, om, &st.ln_om[..n], &mut sq[..n], alpha_t, ce, power, 1.0);
             if bad {
                 let gamma = self.gammas[gi];
                 for r in 0..n {
-                    let (c, om) = (ce[r], om[r]);
-                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om);
-                    if normal(m[r]) && normal(c) && power_ok {
+                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om[r]);
+                    if normal(m[r]) && normal(ce[r]) && power_ok {
                         continue;
                     }
-                    let s = s[r];
-                    let a = st.correct[r] && s < 1.0;
-                    let ln_s = if st.rare[r] { st.rare_ln_s[r] } else { s.ln() };
-                    let (ln_den, half_gap) = (st.ln_den[r], st.half_gap[r]);
                     let ln_m = match power {
                         Power::One => 0.0,
-                        _ => gamma * if a { ln_s - ln_den } else { (-st.p[r]).ln_1p() },
+                        _ if st.cached => gamma * st.ln_om[r],
+                        _ => gamma * st.ln_om_exact(r),
                     };
-                    let ln_ce = || {
-                        if a {
-                            if c >= f64::MIN_POSITIVE { c.ln() } else { ln_s }
-                        } else if c.is_finite() {
-                            c.ln()
-                        } else {
-                            (half_gap + ln_den * 0.5).ln() + std::f64::consts::LN_2
-                        }
-                    };
-                    fl[r] = weighted_product(alpha_t[r], ln_m.exp(), ln_m, c, ln_ce);
+                    let ln_ce = || if st.cached { st.ln_ce[r] } else { st.ln_ce(r) };
+                    fl[r] = weighted_product(alpha_t[r], ln_m.exp(), ln_m, ce[r], ln_ce);
                 }
             }
             saturate(fl, &mut st.saturated[..n]);
         }
+        (st.fl, st.m, st.sq) = (fl_all, m, sq);
         saturate(&mut st.ce[..n], &mut st.saturated[..n]);
     }
 
@@ -983,6 +1187,7 @@ impl Accumulator {
             self.pt_hist[((p * bins as f64) as usize).min(bins - 1)] += 1;
         }
         self.stage.n = 0;
+        self.stage.cached = false;
     }
 }
 
