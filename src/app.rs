@@ -7,6 +7,7 @@ use tui_input::{Input, StateChanged};
 
 use crate::action::{Action, Command};
 use crate::calc;
+use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params, Softmax};
@@ -106,6 +107,8 @@ pub struct App {
     softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
+    /// The dataset view (`focal-tui --data`), in place of the example.
+    pub data: Option<Dataset>,
 }
 
 impl App {
@@ -134,7 +137,29 @@ impl App {
             logit_list,
             softmax,
             gammas,
+            data: None,
         }
+    }
+
+    /// The dataset view on `data`, with γ, α and the γ list from `texts`
+    /// (as [`App::new`] takes them; the example's fields are not shown).
+    pub fn with_data(texts: [String; 5], data: Dataset, look: Look) -> Self {
+        let mut app = App::with_defaults(look);
+        app.inputs = texts.map(Input::new);
+        app.data = Some(data);
+        app.focus = Field::Gamma;
+        app.recompute(Field::Gamma);
+        app
+    }
+
+    /// Which key bindings are active.
+    pub fn key_context(&self) -> keys::Context {
+        keys::Context { help: self.help, data: self.data.is_some() }
+    }
+
+    /// The fields on screen, in focus order.
+    pub fn fields(&self) -> &'static [Field] {
+        if self.data.is_some() { &Field::DATA } else { &Field::ALL }
     }
 
     /// The explorer on the defaults (the seed's hard example).
@@ -181,7 +206,7 @@ impl App {
         let mut changed = false;
         let mut pending = String::new();
         for event in events {
-            match keys::action_for(&event, self.help) {
+            match keys::action_for(&event, self.key_context()) {
                 Some(Action::Insert(text)) => pending.push_str(&text),
                 other => {
                     if !pending.is_empty() {
@@ -204,21 +229,26 @@ impl App {
 
     fn command(&mut self, command: Command) -> bool {
         match command {
-            Command::NextField => self.focus = Field::ALL[(self.focus.index() + 1) % Field::ALL.len()],
-            Command::PrevField => {
-                self.focus = Field::ALL[(self.focus.index() + Field::ALL.len() - 1) % Field::ALL.len()]
+            Command::NextField | Command::PrevField => {
+                let fields = self.fields();
+                let at = fields.iter().position(|&f| f == self.focus).unwrap_or(0);
+                let step = if command == Command::NextField { 1 } else { fields.len() - 1 };
+                self.focus = fields[(at + step) % fields.len()];
             }
             Command::ToggleHelp => self.help = !self.help,
             Command::Back if self.help => self.help = false,
             Command::Back | Command::Quit => self.quit = true,
-            Command::NextPane => {
-                self.pane = self.pane.next(self.wide);
-                self.update_lens();
-            }
+            Command::NextPane => match &mut self.data {
+                Some(data) => data.pane = data.pane.next(),
+                None => {
+                    self.pane = self.pane.next(self.wide);
+                    self.update_lens();
+                }
+            },
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| Input::new(f.default_text().to_string()));
-                self.focus = Field::Logits;
-                self.recompute(Field::Logits);
+                self.focus = self.fields()[0];
+                self.recompute(self.focus);
             }
             Command::ToggleMode => {
                 self.mode = match self.mode {
@@ -231,7 +261,10 @@ impl App {
             Command::NextChart => self.chart = self.chart.next(),
             Command::NextPreset => self.next_preset(),
             Command::Copy => {
-                self.clipboard = Some(calc::text(&self.shown.params, &self.shown.result));
+                self.clipboard = Some(match &self.data {
+                    Some(d) => crate::data::run::text(&d.report, &d.skipped, &d.config),
+                    None => calc::text(&self.shown.params, &self.shown.result),
+                });
                 let which = if self.stale { " (the last valid result)" } else { "" };
                 self.status =
                     Some(format!("sent to the terminal clipboard (OSC 52){which} · tmux: set -g set-clipboard on"));
@@ -303,6 +336,9 @@ impl App {
     /// target and α depend on K, so they are always re-checked) and, when
     /// every field is valid, recomputes what is shown.
     fn recompute(&mut self, changed: Field) {
+        if self.data.is_some() {
+            return self.recompute_data();
+        }
         let text = |f: Field| self.inputs[f.index()].value();
         if changed == Field::Logits {
             self.errors[Field::Logits.index()] =
@@ -340,6 +376,28 @@ impl App {
             }
             self.shown = Shown::new(params, &self.gammas, &self.shown.curves, self.softmax.as_ref());
             self.update_lens();
+        }
+    }
+
+    /// The dataset view's [`recompute`](Self::recompute): γ, α and the γ
+    /// list parsed (α against the dataset's K), and the sweep redone when
+    /// all three are valid.
+    fn recompute_data(&mut self) {
+        let Some(data) = &mut self.data else { return };
+        let text = |f: Field| self.inputs[f.index()].value();
+        let gamma = parse::gamma(text(Field::Gamma));
+        let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
+        let gammas = parse::gammas(text(Field::Gammas));
+        self.errors = [
+            None,
+            None,
+            gamma.as_ref().err().cloned(),
+            alpha.as_ref().err().cloned(),
+            gammas.as_ref().err().cloned(),
+        ];
+        self.stale = self.errors.iter().any(Option::is_some);
+        if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
+            data.set(gamma, &gammas, alpha);
         }
     }
 }

@@ -29,6 +29,15 @@ pub struct Cli {
     /// Chart marker; plain `dot` is chosen automatically when the locale is not UTF-8
     #[arg(long, value_enum)]
     pub marker: Option<MarkerArg>,
+    /// Open the dataset view: logits (.npy or text, with --labels) or a CSV with the label first; repeat for shards
+    #[arg(long, value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Labels for --data, one file per --data file
+    #[arg(long, value_name = "FILE", requires = "data")]
+    pub labels: Vec<PathBuf>,
+    /// With --data: skip rows with a non-finite logit or a label out of range
+    #[arg(long, requires = "data")]
+    pub skip_invalid: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -121,6 +130,25 @@ pub enum MarkerArg {
 }
 
 impl Cli {
+    /// The dataset of `--data` as `focal-tui data` takes it: logits with
+    /// `--labels`, or CSVs with the label first.
+    pub fn data_args(&self) -> Option<DataArgs> {
+        if self.data.is_empty() {
+            return None;
+        }
+        let with_labels = !self.labels.is_empty();
+        Some(DataArgs {
+            logits: if with_labels { self.data.clone() } else { Vec::new() },
+            labels: self.labels.clone(),
+            csv: if with_labels { Vec::new() } else { self.data.clone() },
+            gammas: self.gammas.clone(),
+            alpha: self.input.alpha.clone(),
+            sigmoid: self.input.sigmoid,
+            json: false,
+            skip_invalid: self.skip_invalid,
+        })
+    }
+
     /// Colours and glyphs from the flags and the environment: NO_COLOR (any
     /// non-empty value, as no-color.org says) or --no-color for monochrome;
     /// plain ASCII glyphs unless the locale is UTF-8 or a marker was chosen.

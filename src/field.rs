@@ -20,6 +20,8 @@ impl Field {
     pub const PARAMS: [Field; 4] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha];
     /// Every field, in focus order.
     pub const ALL: [Field; 5] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha, Field::Gammas];
+    /// The fields of the dataset view, in focus order.
+    pub const DATA: [Field; 3] = [Field::Gamma, Field::Alpha, Field::Gammas];
 
     pub fn label(self) -> &'static str {
         match self {

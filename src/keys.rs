@@ -23,6 +23,8 @@ pub struct Binding {
     pub footer: bool,
     /// Active while the help overlay is open.
     pub in_help: bool,
+    /// Active in the dataset view (`--data`).
+    pub in_data: bool,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -38,6 +40,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextField,
         footer: true,
         in_help: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE), (KeyCode::Up, NONE)],
@@ -47,15 +50,17 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::PrevField,
         footer: false,
         in_help: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::F(2), NONE)],
         label: "F2",
-        does: "next pane: chart, table, classes, steps, precision lens",
+        does: "next pane: chart, table, classes, steps, precision lens (dataset: classes, p_t histogram)",
         hint: "pane",
         command: Command::NextPane,
         footer: true,
         in_help: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::F(3), NONE)],
@@ -65,6 +70,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ToggleMode,
         footer: true,
         in_help: false,
+        in_data: false,
     },
     Binding {
         keys: &[(KeyCode::F(4), NONE)],
@@ -74,6 +80,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextChart,
         footer: true,
         in_help: false,
+        in_data: false,
     },
     Binding {
         keys: &[(KeyCode::F(5), NONE)],
@@ -83,15 +90,17 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextPreset,
         footer: true,
         in_help: false,
+        in_data: false,
     },
     Binding {
         keys: &[(KeyCode::F(6), NONE)],
         label: "F6",
-        does: "copy the report to the terminal clipboard (OSC 52)",
+        does: "copy the report (or the dataset's) to the terminal clipboard (OSC 52)",
         hint: "copy",
         command: Command::Copy,
         footer: true,
         in_help: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],
@@ -101,6 +110,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ToggleHelp,
         footer: true,
         in_help: true,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::Char('r'), CTRL)],
@@ -110,6 +120,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Reset,
         footer: false,
         in_help: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::Esc, NONE)],
@@ -119,6 +130,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Back,
         footer: true,
         in_help: true,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::Char('c'), CTRL)],
@@ -128,6 +140,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Quit,
         footer: false,
         in_help: true,
+        in_data: true,
     },
 ];
 
@@ -139,21 +152,37 @@ pub const EDITING: &[(&str, &str)] = &[
     ("paste", "inserted at the cursor (newlines become spaces)"),
 ];
 
+/// Where the keys are pressed: which bindings are active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub help: bool,
+    /// The dataset view.
+    pub data: bool,
+}
+
+impl Binding {
+    /// Active in `context`.
+    pub fn active(&self, context: Context) -> bool {
+        (self.in_help || !context.help) && (self.in_data || !context.data)
+    }
+}
+
 /// The binding a key press triggers, if any.
-pub fn binding_for(key: &KeyEvent, help_open: bool) -> Option<&'static Binding> {
+pub fn binding_for(key: &KeyEvent, context: Context) -> Option<&'static Binding> {
     // Terminals disagree on whether `?` carries SHIFT: ignore it for characters.
     let mods = match key.code {
         KeyCode::Char(_) => key.modifiers - SHIFT,
         _ => key.modifiers,
     };
-    BINDINGS.iter().filter(|b| b.in_help || !help_open).find(|b| b.keys.contains(&(key.code, mods)))
+    BINDINGS.iter().filter(|b| b.active(context)).find(|b| b.keys.contains(&(key.code, mods)))
 }
 
-/// The action a terminal event asks for, given whether the help is open.
-pub fn action_for(event: &Event, help_open: bool) -> Option<Action> {
+/// The action a terminal event asks for in `context`.
+pub fn action_for(event: &Event, context: Context) -> Option<Action> {
+    let help_open = context.help;
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            if let Some(b) = binding_for(key, help_open) {
+            if let Some(b) = binding_for(key, context) {
                 return Some(Action::Command(b.command));
             }
             if help_open {

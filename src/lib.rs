@@ -9,6 +9,7 @@ pub mod app;
 pub mod calc;
 pub mod cli;
 pub mod data;
+pub mod dataset;
 pub mod field;
 pub mod format;
 pub mod keys;

@@ -5,9 +5,11 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use focal_tui::app::App;
-use focal_tui::cli::{Cli, Command};
+use focal_tui::cli::{Cli, Command, DataArgs};
 use focal_tui::field::{self, Field};
-use focal_tui::{calc, parse, tui};
+use focal_tui::dataset::Dataset;
+use focal_tui::loss::Mode;
+use focal_tui::{calc, data, parse, tui};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
             }
             Err(message) => fail(&message),
         },
-        Some(Command::Data(args)) => match focal_tui::data::run::run(args) {
+        Some(Command::Data(args)) => match data::run::run(args) {
             Ok(report) => {
                 print!("{report}");
                 ExitCode::SUCCESS
@@ -41,20 +43,27 @@ fn explore(cli: &Cli) -> ExitCode {
     }
     // Bad prefill is a command-line error, reported like calc's.
     let texts = cli.input.texts();
-    let params = match field::params(texts, cli.input.mode()) {
-        Ok(p) => p,
-        Err((f, e)) => return fail(&format!("{}: {e}", f.flag())),
-    };
     let gammas_text = cli.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = match parse::gammas(gammas_text) {
         Ok(g) => g,
         Err(e) => return fail(&format!("--gammas: {e}")),
     };
+    let [logits, target, gamma, alpha] = texts.map(str::to_string);
+    let all_texts = [logits, target, gamma, alpha, gammas_text.to_string()];
+    let mut app = match cli.data_args() {
+        // The dataset is read before the terminal is taken: errors are one line.
+        Some(args) => match dataset(&args, texts) {
+            Ok(data) => App::with_data(all_texts, data, cli.look()),
+            Err(message) => return fail(&message),
+        },
+        None => match field::params(texts, cli.input.mode()) {
+            Ok(params) => App::new(all_texts, params, gammas, cli.look()),
+            Err((f, e)) => return fail(&format!("{}: {e}", f.flag())),
+        },
+    };
     if let Err(e) = color_eyre::install() {
         return fail(&e.to_string());
     }
-    let [logits, target, gamma, alpha] = texts.map(str::to_string);
-    let mut app = App::new([logits, target, gamma, alpha, gammas_text.to_string()], params, gammas, cli.look());
     match tui::run(&mut app) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -62,6 +71,18 @@ fn explore(cli: &Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The dataset view's data at the prefilled γ, α and γ list (`texts` as
+/// [`Field::PARAMS`]; α is checked against the dataset's K).
+fn dataset(args: &DataArgs, texts: [&str; 4]) -> Result<Dataset, String> {
+    let loaded = data::run::load(args)?;
+    let gamma = parse::gamma(texts[2]).map_err(|e| format!("--gamma: {e}"))?;
+    let alpha = parse::alpha(texts[3], Some(loaded.examples.classes()), Mode::Softmax)
+        .map_err(|e| format!("--alpha: {e}"))?;
+    let gammas = parse::gammas(args.gammas.as_deref().unwrap_or(Field::Gammas.default_text()))
+        .map_err(|e| format!("--gammas: {e}"))?;
+    Ok(Dataset::new(loaded, gamma, &gammas, alpha))
 }
 
 fn fail(message: &str) -> ExitCode {

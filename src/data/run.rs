@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cli::DataArgs;
 use crate::data::source::{Chain, DataError, Skips, Source};
-use crate::data::sweep::{Accumulator, Config, Report};
+use crate::data::sweep::{Accumulator, Config, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
 use crate::format::sig;
@@ -30,6 +30,38 @@ type Skip = (String, u64);
 
 /// The report for `args`, or one line naming the file, row or flag at fault.
 pub fn run(args: &DataArgs) -> Result<String, String> {
+    let (source, config) = prepare(args)?;
+    let (total, skipped) = accumulate(source, &config, false).map_err(|e| e.to_string())?;
+    let report = total.finish();
+    check_rows(&report, &skipped)?;
+    Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+}
+
+/// A dataset read for the explorer: every row's softmax values kept, so
+/// that the sweep at another γ or α needs no second pass over the files.
+pub struct Loaded {
+    /// The files, as the user named them.
+    pub name: String,
+    pub examples: Examples,
+    /// Rows skipped (--skip-invalid), and why.
+    pub skipped: Vec<Skip>,
+}
+
+/// Reads `args`' dataset for the explorer (softmax only).
+pub fn load(args: &DataArgs) -> Result<Loaded, String> {
+    if args.sigmoid {
+        return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
+    }
+    let (source, config) = prepare(args)?;
+    let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
+    let (report, examples) = total.finish_keeping();
+    check_rows(&report, &skipped)?;
+    let name = args.csv.iter().chain(&args.logits).map(|p| name(p)).collect::<Vec<_>>().join(", ");
+    Ok(Loaded { name, examples, skipped })
+}
+
+/// The source of `args` and the sweep its flags ask for.
+fn prepare(args: &DataArgs) -> Result<(Box<dyn Source>, Config), String> {
     let mode = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
     let source = open(args).map_err(|e| e.to_string())?;
     let k = source.classes();
@@ -37,22 +69,20 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     let gammas = parse::gammas(gammas_text).map_err(|e| format!("--gammas: {e}"))?;
     let alpha_text = args.alpha.as_deref().unwrap_or(Field::Alpha.default_text());
     let alpha: Alpha = parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
-    let config = Config { gammas, alpha, mode, ..Config::default() };
-
-    let (total, skipped) = accumulate(source, &config).map_err(|e| e.to_string())?;
-    let report = total.finish();
-    if report.rows == 0 {
-        let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
-        return Err(if skipped > 0 {
-            format!("no valid rows: all {skipped} were skipped")
-        } else {
-            "no rows: the data is empty".into()
-        });
-    }
-    Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+    Ok((source, Config { gammas, alpha, mode, ..Config::default() }))
 }
 
-/// Every row of `source` in one accumulator, and the rows skipped by reason.
+/// An error when no row was read.
+fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
+    if report.rows > 0 {
+        return Ok(());
+    }
+    let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
+    Err(if skipped > 0 { format!("no valid rows: all {skipped} were skipped") } else { "no rows: the data is empty".into() })
+}
+
+/// Every row of `source` in one accumulator (keeping the examples when
+/// `keep`), and the rows skipped by reason.
 ///
 /// A source that splits (`.npy`) is read by every thread at once, each its
 /// own contiguous rows in small batches, so that reading, conversion and the
@@ -61,8 +91,12 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
 /// keeps one accumulator for the whole run (a new one per batch would zero
 /// its histograms' megabytes every time). Of several bad rows, the one
 /// reported is the first of the first thread's part that has one.
-fn accumulate(mut source: Box<dyn Source>, config: &Config) -> Result<(Accumulator, Vec<Skip>), DataError> {
+fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Result<(Accumulator, Vec<Skip>), DataError> {
     let k = source.classes();
+    let new = || {
+        let acc = Accumulator::new(config, k);
+        if keep { acc.keeping_examples() } else { acc }
+    };
     let threads = rayon::current_num_threads();
     let mut skips = Skips::default();
     let parts: Vec<Accumulator> = match source.split(threads) {
@@ -70,7 +104,7 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config) -> Result<(Accumulat
             let done: Vec<Result<(Accumulator, Vec<Skip>), DataError>> = parts?
                 .into_par_iter()
                 .map(|mut part| {
-                    let mut acc = Accumulator::new(config, k);
+                    let mut acc = new();
                     read_all(&mut *part, CACHED_VALUES / k, |z, y| acc.add(z, y))?;
                     Ok((acc, part.skipped()))
                 })
@@ -84,7 +118,7 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config) -> Result<(Accumulat
             parts
         }
         None => {
-            let mut parts: Vec<Accumulator> = (0..threads).map(|_| Accumulator::new(config, k)).collect();
+            let mut parts: Vec<Accumulator> = (0..threads).map(|_| new()).collect();
             read_all(&mut *source, BATCH_VALUES / k, |z, y| {
                 let rows = y.len().div_ceil(parts.len());
                 parts
@@ -100,7 +134,7 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config) -> Result<(Accumulat
         a.merge(b);
         a
     });
-    Ok((total.unwrap_or_else(|| Accumulator::new(config, k)), skips.to_vec()))
+    Ok((total.unwrap_or_else(new), skips.to_vec()))
 }
 
 /// Reads `source` to its end in batches of up to `rows` rows (at least one),
@@ -170,7 +204,8 @@ fn json(report: &Report, skipped: &[(String, u64)]) -> String {
     serde_json::to_string(&Json { report, skipped }).expect("numbers and strings serialise") + "\n"
 }
 
-fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
+/// The text report (also what the dataset view copies).
+pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
     let mut out = String::new();
     let pct = |x: f64| format!("{}%", sig(100.0 * x, 3));
     let _ = writeln!(

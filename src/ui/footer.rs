@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let mut spans = Vec::new();
-    for b in BINDINGS.iter().filter(|b| if app.help { b.in_help } else { b.footer }) {
+    for b in BINDINGS.iter().filter(|b| b.active(app.key_context()) && (app.help || b.footer)) {
         let key = b.label.split(' ').next().unwrap_or(b.label);
         let hint = if app.help && b.command == Command::Back { "close" } else { b.hint };
         spans.push(Span::styled(format!(" {key}"), theme.key));

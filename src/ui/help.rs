@@ -23,7 +23,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let key_w = 15;
     let mut lines = vec![];
-    for b in BINDINGS {
+    let data = app.data.is_some();
+    for b in BINDINGS.iter().filter(|b| b.in_data || !data) {
         lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }
     for (keys, does) in EDITING {

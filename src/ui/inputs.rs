@@ -12,19 +12,21 @@ use unicode_width::UnicodeWidthChar;
 const LABEL: u16 = 12;
 
 pub fn height(app: &App) -> u16 {
-    (Field::ALL.len() + app.errors.iter().flatten().count()) as u16
+    (app.fields().len() + app.errors.iter().flatten().count()) as u16
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let mut y = area.y;
-    for field in Field::ALL {
+    for &field in app.fields() {
         if y >= area.bottom() {
             return;
         }
         let focused = field == app.focus && !app.help;
         let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
-        let label = format!("{mark}{}", field.label());
+        // The dataset view sweeps the list instead of drawing it.
+        let name = if app.data.is_some() && field == Field::Gammas { "Sweep γ" } else { field.label() };
+        let label = format!("{mark}{name}");
         frame.render_widget(
             Span::styled(format!("{label:<w$}", w = LABEL as usize - 1), style),
             Rect::new(area.x, y, LABEL.min(area.width), 1),

@@ -5,6 +5,7 @@
 
 mod chart;
 mod classes;
+mod dataset;
 mod footer;
 mod help;
 mod inputs;
@@ -35,7 +36,9 @@ pub fn view(frame: &mut Frame, app: &App) {
             .areas(area);
     inputs::draw(frame, inputs_area, app);
     let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
-    if wide {
+    if let Some(data) = &app.data {
+        dataset::draw(frame, body, app, data, wide);
+    } else if wide {
         let [middle, table_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(body);
         let [left, chart_area] = Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
@@ -97,10 +100,14 @@ fn tabs(app: &App, panes: &[Pane]) -> Line<'static> {
 fn tiny(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let stale = if app.stale { " (last valid)" } else { "" };
+    let (name, value) = match &app.data {
+        Some(d) => ("mean FL = ", d.report.sweep[d.current].mean_focal_loss),
+        None => ("FL = ", app.shown.result.focal_loss),
+    };
     let text = vec![
         Line::from(vec![
-            Span::styled("FL = ", theme.text),
-            Span::styled(num(app.shown.result.focal_loss), theme.headline),
+            Span::styled(name, theme.text),
+            Span::styled(num(value), theme.headline),
             Span::styled(stale, theme.stale),
         ]),
         Line::styled(

@@ -1,0 +1,224 @@
+//! The dataset view (`focal-tui --data`): the dataset's summary, the sweep
+//! table (the current γ highlighted), per-class shares of CE and FL as bars,
+//! and the p_t histogram. Wide screens show the classes and the histogram
+//! side by side; smaller ones one at a time (F2).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Row, Table};
+
+use crate::app::App;
+use crate::dataset::{DataPane, Dataset};
+use crate::format::sig;
+
+/// The summary's two lines.
+const SUMMARY: u16 = 2;
+const BAR: usize = 16;
+
+/// Draws the body of the dataset view (between the inputs and the footer).
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, data: &Dataset, wide: bool) {
+    let sweep_height = data.report.sweep.len() as u16 + 2;
+    let [summary_area, sweep_area, lower] = Layout::vertical([
+        Constraint::Length(SUMMARY + 1),
+        Constraint::Length(sweep_height),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    super::pane(frame, summary_area, title(app, data), app, summary);
+    let gamma = data.report.sweep[data.current].gamma;
+    let sweep_title = Line::styled(
+        format!(" Sweep over {} rows · ▶ current γ = {} ", data.report.rows, sig(gamma, 4)),
+        app.look.theme.title,
+    );
+    super::pane(frame, sweep_area, sweep_title, app, sweep);
+    let classes_title = format!("Classes: share of the loss, CE → FL at γ = {}", sig(gamma, 4));
+    let heading = |pane: DataPane| match pane {
+        DataPane::Classes => classes_title.clone(),
+        DataPane::Histogram => "p_t histogram (rows per bin)".to_string(),
+    };
+    if wide {
+        let [left, right] = Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(lower);
+        let theme = &app.look.theme;
+        let named = |pane| Line::styled(format!(" {} ", heading(pane)), theme.title);
+        super::pane(frame, left, named(DataPane::Classes), app, classes);
+        super::pane(frame, right, named(DataPane::Histogram), app, histogram);
+    } else {
+        let theme = &app.look.theme;
+        let mut spans = vec![Span::raw(" ")];
+        for p in DataPane::ALL {
+            let style = if p == data.pane { theme.focus } else { theme.muted };
+            spans.push(Span::styled(format!(" {} ", p.name()), style));
+        }
+        spans.push(Span::styled(" F2 ", theme.key));
+        spans.push(Span::styled(format!(" {} ", heading(data.pane)), theme.title));
+        let draw: fn(&mut Frame, Rect, &App) = match data.pane {
+            DataPane::Classes => classes,
+            DataPane::Histogram => histogram,
+        };
+        super::pane(frame, lower, Line::from(spans), app, draw);
+    }
+}
+
+fn title(app: &App, data: &Dataset) -> Line<'static> {
+    let theme = &app.look.theme;
+    let mut spans = vec![Span::styled(format!(" Dataset · {} · softmax focal loss ", data.name), theme.title)];
+    if app.stale {
+        spans.push(Span::styled(" STALE: last valid γ and α shown ", theme.stale));
+    }
+    Line::from(spans)
+}
+
+fn dataset(app: &App) -> &Dataset {
+    app.data.as_ref().expect("the dataset view has a dataset")
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() { "–".into() } else { format!("{}%", sig(100.0 * x, 3)) }
+}
+
+fn summary(frame: &mut Frame, area: Rect, app: &App) {
+    let (theme, data) = (&app.look.theme, dataset(app));
+    let r = &data.report;
+    let skipped: u64 = data.skipped.iter().map(|(_, n)| n).sum();
+    let skipped = if skipped > 0 { format!(" · {skipped} rows skipped") } else { String::new() };
+    let lines = [
+        Line::from(vec![
+            Span::styled(format!("{} rows · {} classes{skipped} · ", r.rows, r.classes), theme.text),
+            Span::styled("accuracy ", theme.muted),
+            Span::styled(pct(r.accuracy), theme.text),
+        ]),
+        Line::from(vec![
+            Span::styled("mean CE ", theme.muted),
+            Span::styled(sig(r.mean_cross_entropy, 6), theme.headline),
+            Span::styled("   easy rows (p_t ≥ 0.5) ", theme.muted),
+            Span::styled(pct(r.easy_fraction), theme.text),
+            Span::styled(format!("   α {}", alpha_text(data)), theme.muted),
+        ]),
+    ];
+    for (line, row) in lines.into_iter().zip(area.rows()) {
+        frame.render_widget(line, row);
+    }
+}
+
+fn alpha_text(data: &Dataset) -> String {
+    match &data.config.alpha {
+        crate::loss::Alpha::Scalar(a) => format!("= {}", sig(*a, 4)),
+        crate::loss::Alpha::PerClass(v) => format!("per class ({})", v.len()),
+    }
+}
+
+/// One row per γ: mean FL, FL/CE, the easy rows' share of FL and of CE,
+/// and the fewest rows that carry 90 % of FL and of CE.
+fn sweep(frame: &mut Frame, area: Rect, app: &App) {
+    let (theme, data) = (&app.look.theme, dataset(app));
+    let r = &data.report;
+    let header = Row::new(["", "γ", "mean FL", "FL / CE", "easy share FL", "· of CE", "90% of FL in", "· of CE"])
+        .style(theme.title);
+    let rows = r.sweep.iter().enumerate().map(|(i, s)| {
+        let now = i == data.current;
+        let style = match (now, app.stale) {
+            (false, _) => theme.text,
+            (true, false) => theme.target,
+            (true, true) => theme.stale,
+        };
+        Row::new([
+            if now { "▶".to_string() } else { String::new() },
+            sig(s.gamma, 4),
+            sig(s.mean_focal_loss, 6),
+            sig(s.mean_focal_loss / r.mean_cross_entropy, 4),
+            pct(s.easy_share),
+            pct(s.easy_share_ce),
+            format!("{} rows", pct(s.top_share_90)),
+            format!("{} rows", pct(s.top_share_90_ce)),
+        ])
+        .style(style)
+    });
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(6),
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(13),
+        Constraint::Length(8),
+        Constraint::Length(13),
+        Constraint::Length(11),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+}
+
+/// Per class: rows, accuracy, share of CE → share of FL at the current γ,
+/// and a bar of the FL share; the classes whose share grows most first when
+/// not all fit.
+fn classes(frame: &mut Frame, area: Rect, app: &App) {
+    let (theme, data) = (&app.look.theme, dataset(app));
+    let r = &data.report;
+    let g = data.current;
+    let room = (area.height as usize).saturating_sub(1);
+    let mut order: Vec<usize> = (0..r.per_class.len()).collect();
+    let fits = order.len() <= room;
+    if !fits {
+        // The largest FL shares: where the loss goes.
+        order.sort_by(|&a, &b| r.per_class[b].share[g].total_cmp(&r.per_class[a].share[g]).then(a.cmp(&b)));
+        order.truncate(room.saturating_sub(1));
+    }
+    let header = Row::new(["class", "rows", "accuracy", "CE share", "FL share", ""]).style(theme.title);
+    let top = order.iter().map(|&c| r.per_class[c].share[g]).fold(0.0, f64::max);
+    let mut rows: Vec<Row> = order
+        .iter()
+        .map(|&c| {
+            let s = &r.per_class[c];
+            let (ce, fl) = (data.ce_share[c], s.share[g]);
+            let style = if fl > ce { theme.target } else { theme.text };
+            Row::new([
+                Text::raw(c.to_string()),
+                Text::raw(s.count.to_string()),
+                Text::raw(pct(s.accuracy)),
+                Text::raw(pct(ce)),
+                Text::styled(format!("{} {}", pct(fl), if fl > ce { "▲" } else { "▼" }), style),
+                Text::styled(app.look.bar(if top > 0.0 { fl / top } else { 0.0 }, BAR), theme.bar),
+            ])
+        })
+        .collect();
+    let more = r.per_class.len() - order.len();
+    if more > 0 {
+        rows.push(Row::new(["…".to_string(), format!("{more} more")]).style(theme.muted));
+    }
+    let widths = [
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(11),
+        Constraint::Length(BAR as u16),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+}
+
+/// The p_t histogram, one line per bin (pairs of bins merged when the
+/// lines are too few).
+fn histogram(frame: &mut Frame, area: Rect, app: &App) {
+    let (theme, data) = (&app.look.theme, dataset(app));
+    let h = &data.report.histogram;
+    let lines = area.height.max(1) as usize;
+    let merge = h.len().div_ceil(lines).max(1);
+    let bins: Vec<(f64, f64, u64)> = h
+        .chunks(merge)
+        .enumerate()
+        .map(|(i, c)| {
+            let lo = (i * merge) as f64 / h.len() as f64;
+            let hi = ((i * merge + c.len()) as f64 / h.len() as f64).min(1.0);
+            (lo, hi, c.iter().sum())
+        })
+        .collect();
+    let top = bins.iter().map(|b| b.2).max().unwrap_or(0).max(1);
+    let width = (area.width as usize).saturating_sub(20).max(1);
+    for ((lo, hi, n), row) in bins.iter().zip(area.rows()) {
+        let line = Line::from(vec![
+            Span::styled(format!("{lo:.2}–{hi:.2} "), theme.muted),
+            Span::styled(app.look.bar(*n as f64 / top as f64, width), theme.bar),
+            Span::styled(format!(" {n}"), theme.text),
+        ]);
+        frame.render_widget(line, row);
+    }
+}

@@ -1,0 +1,183 @@
+//! The explorer's dataset view (`focal-tui --data`): `App::update` from
+//! synthetic keys, and snapshots at 80 × 24 and 120 × 40.
+//!
+//! Expected means come from per-row `softmax_focal` (the single-example core,
+//! which shares no code with the sweep's kept examples) summed exactly.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use focal_tui::app::App;
+use focal_tui::data::run::Loaded;
+use focal_tui::data::sweep::Accumulator;
+use focal_tui::data::sweep::Config;
+use focal_tui::dataset::{DataPane, Dataset};
+use focal_tui::field::Field;
+use focal_tui::loss::{Alpha, softmax_focal};
+use focal_tui::theme::Look;
+use focal_tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const K: usize = 4;
+
+/// 3 000 rows of 4 classes, imbalanced (70 %, 20 %, 8 %, 2 %); the model is
+/// sure of the majority class and unsure of the rare ones.
+fn rows() -> (Vec<f64>, Vec<usize>) {
+    let mut s = 0x9E37_79B9_7F4A_7C15u64;
+    let mut unit = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut z, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..3000 {
+        let u = unit();
+        let label = if u < 0.7 { 0 } else if u < 0.9 { 1 } else if u < 0.98 { 2 } else { 3 };
+        let boost = [4.0, 2.0, 1.0, 0.5][label];
+        let start = z.len();
+        z.extend((0..K).map(|_| (unit() - 0.5) * 4.0));
+        z[start + label] += boost;
+        y.push(label);
+    }
+    (z, y)
+}
+
+fn dataset() -> Dataset {
+    let (z, y) = rows();
+    let mut acc = Accumulator::new(&Config::default(), K).keeping_examples();
+    acc.add(&z, &y);
+    let examples = acc.finish_keeping().1;
+    let loaded = Loaded { name: "val.npy".into(), examples, skipped: vec![("non-finite logit".into(), 3)] };
+    Dataset::new(loaded, 2.0, &[0.0, 0.5, 1.0, 2.0, 5.0], Alpha::Scalar(0.25))
+}
+
+fn app() -> App {
+    let texts = ["", "", "2", "0.25", "0, 0.5, 1, 2, 5"].map(String::from);
+    App::with_data(texts, dataset(), Look::new(false, ratatui::symbols::Marker::Braille, true))
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(text: &str) -> Vec<Event> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+/// The exact mean of per-row focal losses (Neumaier sum of `softmax_focal`).
+fn mean_fl(gamma: f64, alpha: &Alpha) -> f64 {
+    let (z, y) = rows();
+    let (mut sum, mut carry) = (0.0f64, 0.0f64);
+    for (row, &t) in z.chunks(K).zip(&y) {
+        let x = softmax_focal(row, t, gamma, alpha).focal_loss;
+        let s = sum + x;
+        carry += if sum.abs() >= x.abs() { (sum - s) + x } else { (x - s) + sum };
+        sum = s;
+    }
+    (sum + carry) / y.len() as f64
+}
+
+fn current(app: &App) -> (f64, f64) {
+    let d = app.data.as_ref().unwrap();
+    let row = &d.report.sweep[d.current];
+    (row.gamma, row.mean_focal_loss)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs()
+}
+
+#[test]
+fn starts_on_gamma_with_the_sweep_of_every_row() {
+    let app = app();
+    assert_eq!(app.focus, Field::Gamma);
+    assert_eq!(app.fields(), &[Field::Gamma, Field::Alpha, Field::Gammas]);
+    let d = app.data.as_ref().unwrap();
+    assert_eq!(d.report.rows, 3000);
+    assert_eq!(d.report.sweep.len(), 5);
+    let (gamma, fl) = current(&app);
+    assert_eq!(gamma, 2.0);
+    assert!(close(fl, mean_fl(2.0, &Alpha::Scalar(0.25))), "{fl}");
+    // The rare classes' share of the loss grows under focal loss.
+    let share = |c: usize| d.report.per_class[c].share[d.current];
+    assert!(share(3) > d.ce_share[3] && share(0) < d.ce_share[0]);
+}
+
+#[test]
+fn typing_gamma_and_alpha_resweeps_every_row() {
+    let mut app = app();
+    app.handle_events(typed(".5"));
+    let (gamma, fl) = current(&app);
+    assert_eq!(gamma, 2.5);
+    assert!(close(fl, mean_fl(2.5, &Alpha::Scalar(0.25))));
+    // 2.5 is not in the list: it is swept as an extra row.
+    assert_eq!(app.data.as_ref().unwrap().report.sweep.len(), 6);
+    app.handle_events([key(KeyCode::Tab)]);
+    assert_eq!(app.focus, Field::Alpha);
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    app.handle_events(typed("1, 1, 2, 4"));
+    let per_class = Alpha::PerClass(vec![1.0, 1.0, 2.0, 4.0]);
+    assert!(close(current(&app).1, mean_fl(2.5, &per_class)));
+    // Tab cycles the three fields only.
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    assert_eq!(app.focus, Field::Gamma);
+}
+
+#[test]
+fn invalid_input_keeps_the_last_sweep_and_names_the_token() {
+    let mut app = app();
+    let before = current(&app);
+    app.handle_events([key(KeyCode::Tab)]);
+    app.handle_events(typed(",x"));
+    assert!(app.stale);
+    let e = app.errors[Field::Alpha.index()].as_ref().expect("an α error");
+    assert!(e.to_string().contains("x"), "{e}");
+    assert_eq!(current(&app), before);
+    // Four classes: three α values are refused, naming K.
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    app.handle_events(typed("1, 2, 3"));
+    assert!(app.errors[Field::Alpha.index()].as_ref().unwrap().to_string().contains('4'));
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    app.handle_events(typed("0.25"));
+    assert!(!app.stale);
+    assert_eq!(current(&app), before);
+}
+
+#[test]
+fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
+    let mut app = app();
+    let before = current(&app);
+    app.handle_events([key(KeyCode::F(3)), key(KeyCode::F(4)), key(KeyCode::F(5))]);
+    assert_eq!(current(&app), before);
+    assert!(app.status.is_none());
+    assert_eq!(app.data.as_ref().unwrap().pane, DataPane::Classes);
+    app.handle_events([key(KeyCode::F(2))]);
+    assert_eq!(app.data.as_ref().unwrap().pane, DataPane::Histogram);
+    // Copy sends the dataset's report.
+    app.handle_events([key(KeyCode::F(6))]);
+    let text = app.take_clipboard().expect("copied");
+    assert!(text.contains("3000 rows") && text.contains("p_t histogram"), "{text}");
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| ui::view(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn snapshots() {
+    let mut app = app();
+    insta::assert_snapshot!("data_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("data_120x40", screen(&app, 120, 40));
+    app.handle_events([key(KeyCode::F(2))]);
+    insta::assert_snapshot!("data_histogram_80x24", screen(&app, 80, 24));
+    app.handle_events([key(KeyCode::Tab)]);
+    app.handle_events(typed("x"));
+    insta::assert_snapshot!("data_invalid_80x24", screen(&app, 80, 24));
+    // Tiny: the current mean FL; no panic at any size.
+    assert!(screen(&app, 40, 10).contains("mean FL"));
+    for (w, h) in [(1, 1), (59, 15), (60, 16), (70, 18)] {
+        screen(&app, w, h);
+    }
+}
