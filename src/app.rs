@@ -388,13 +388,8 @@ impl App {
         let gamma = parse::gamma(text(Field::Gamma));
         let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
         let gammas = parse::gammas(text(Field::Gammas));
-        self.errors = [
-            None,
-            None,
-            gamma.as_ref().err().cloned(),
-            alpha.as_ref().err().cloned(),
-            gammas.as_ref().err().cloned(),
-        ];
+        self.errors =
+            [None, None, gamma.as_ref().err().cloned(), alpha.as_ref().err().cloned(), gammas.as_ref().err().cloned()];
         self.stale = self.errors.iter().any(Option::is_some);
         if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
             data.set(gamma, &gammas, alpha);

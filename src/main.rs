@@ -6,8 +6,8 @@ use clap::error::ErrorKind;
 
 use focal_tui::app::App;
 use focal_tui::cli::{Cli, Command, DataArgs};
-use focal_tui::field::{self, Field};
 use focal_tui::dataset::Dataset;
+use focal_tui::field::{self, Field};
 use focal_tui::loss::Mode;
 use focal_tui::{calc, data, parse, tui};
 
@@ -78,8 +78,8 @@ fn explore(cli: &Cli) -> ExitCode {
 fn dataset(args: &DataArgs, texts: [&str; 4]) -> Result<Dataset, String> {
     let loaded = data::run::load(args)?;
     let gamma = parse::gamma(texts[2]).map_err(|e| format!("--gamma: {e}"))?;
-    let alpha = parse::alpha(texts[3], Some(loaded.examples.classes()), Mode::Softmax)
-        .map_err(|e| format!("--alpha: {e}"))?;
+    let alpha =
+        parse::alpha(texts[3], Some(loaded.examples.classes()), Mode::Softmax).map_err(|e| format!("--alpha: {e}"))?;
     let gammas = parse::gammas(args.gammas.as_deref().unwrap_or(Field::Gammas.default_text()))
         .map_err(|e| format!("--gammas: {e}"))?;
     Ok(Dataset::new(loaded, gamma, &gammas, alpha))

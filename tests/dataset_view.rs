@@ -32,7 +32,15 @@ fn rows() -> (Vec<f64>, Vec<usize>) {
     let (mut z, mut y) = (Vec::new(), Vec::new());
     for _ in 0..3000 {
         let u = unit();
-        let label = if u < 0.7 { 0 } else if u < 0.9 { 1 } else if u < 0.98 { 2 } else { 3 };
+        let label = if u < 0.7 {
+            0
+        } else if u < 0.9 {
+            1
+        } else if u < 0.98 {
+            2
+        } else {
+            3
+        };
         let boost = [4.0, 2.0, 1.0, 0.5][label];
         let start = z.len();
         z.extend((0..K).map(|_| (unit() - 0.5) * 4.0));

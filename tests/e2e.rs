@@ -36,7 +36,7 @@ const DEFAULT_FL: &str = "0.562143";
 /// and whether it left the tty in raw mode, and stays so the screen can be
 /// read. LANG=C.UTF-8 (and no LC_ALL/LC_CTYPE overriding it) selects the
 /// Unicode look; TERM is whatever tmux sets.
-const WRAPPER: &str = "unset LC_ALL LC_CTYPE; export LANG=C.UTF-8; \"$0\"; status=$?; \
+const WRAPPER: &str = "unset LC_ALL LC_CTYPE; export LANG=C.UTF-8; \"$0\" \"$@\"; status=$?; \
     if stty -a | grep -qw -- -icanon; then tty=raw; else tty=cooked; fi; \
     echo EXIT=$status TTY=$tty; exec sleep 120";
 
@@ -61,6 +61,11 @@ impl Session {
 
     /// Starts the explorer without waiting for anything.
     fn spawn(test: &str, width: u16, height: u16) -> Option<Session> {
+        Session::spawn_with(test, width, height, &[])
+    }
+
+    /// Starts the explorer with command-line arguments.
+    fn spawn_with(test: &str, width: u16, height: u16, args: &[&str]) -> Option<Session> {
         if !tmux_available() {
             eprintln!("note: skipping {test}: `tmux -V` cannot be run; install tmux to run it");
             return None;
@@ -74,7 +79,9 @@ impl Session {
         // a second session `s`.
         let _ = session.tmux_output(&["kill-server"]);
         let (w, h) = (width.to_string(), height.to_string());
-        session.tmux(&["new-session", "-d", "-x", &w, "-y", &h, "-s", "s", "/bin/sh", "-c", WRAPPER, BIN]);
+        let mut command = vec!["new-session", "-d", "-x", &w, "-y", &h, "-s", "s", "/bin/sh", "-c", WRAPPER, BIN];
+        command.extend_from_slice(args);
+        session.tmux(&command);
         // Keys are injected with send-keys, but a lone Esc must never wait
         // for (or merge with) what follows.
         session.tmux(&["set-option", "-s", "escape-time", "0"]);
@@ -575,4 +582,42 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The fixtures of tests/data_read.rs and tests/cli_data.rs.
+fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_dataset_view_opens_and_resweeps_as_gamma_is_typed() {
+    let (z, y) = (fixture("logits_f4.npy"), fixture("labels_i8.npy"));
+    let Some(s) = Session::spawn_with("data", 100, 30, &["--data", &z, "--labels", &y]) else {
+        return;
+    };
+    let screen = s.wait_for("the dataset view", |s| s.contains("Dataset ·") && s.contains("Esc quit"));
+    // mpmath references of tests/cli_data.rs: mean CE 1.5042605311909905546,
+    // mean FL at γ = 2 0.30985678296661838039 (6 significant digits shown).
+    assert!(screen.contains("mean CE 1.50426"), "{}", framed(&screen));
+    assert!(screen.lines().any(|l| l.contains("▶ 2") && l.contains("0.309857")), "{}", framed(&screen));
+    s.type_text("5");
+    s.wait_for("the γ = 25 row", |s| s.lines().any(|l| l.contains("▶ 25")));
+    s.keys(&["Escape"]);
+    let screen = s.wait_for("the exit", |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&screen), Some("EXIT=0 TTY=cooked"));
+}
+
+#[test]
+fn a_bad_dataset_is_one_line_and_status_2() {
+    let Some(s) = Session::spawn_with(
+        "baddata",
+        100,
+        30,
+        &["--data", &fixture("truncated.npy"), "--labels", &fixture("labels_i8.npy")],
+    ) else {
+        return;
+    };
+    let screen = s.wait_for("the exit", |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&screen), Some("EXIT=2 TTY=cooked"), "{}", framed(&screen));
+    assert!(screen.contains("truncated.npy"), "{}", framed(&screen));
 }

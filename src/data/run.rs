@@ -78,7 +78,11 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
         return Ok(());
     }
     let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
-    Err(if skipped > 0 { format!("no valid rows: all {skipped} were skipped") } else { "no rows: the data is empty".into() })
+    Err(if skipped > 0 {
+        format!("no valid rows: all {skipped} were skipped")
+    } else {
+        "no rows: the data is empty".into()
+    })
 }
 
 /// Every row of `source` in one accumulator (keeping the examples when

@@ -19,12 +19,9 @@ const BAR: usize = 16;
 /// Draws the body of the dataset view (between the inputs and the footer).
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, data: &Dataset, wide: bool) {
     let sweep_height = data.report.sweep.len() as u16 + 2;
-    let [summary_area, sweep_area, lower] = Layout::vertical([
-        Constraint::Length(SUMMARY + 1),
-        Constraint::Length(sweep_height),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
+    let [summary_area, sweep_area, lower] =
+        Layout::vertical([Constraint::Length(SUMMARY + 1), Constraint::Length(sweep_height), Constraint::Fill(1)])
+            .areas(area);
     super::pane(frame, summary_area, title(app, data), app, summary);
     let gamma = data.report.sweep[data.current].gamma;
     let sweep_title = Line::styled(
