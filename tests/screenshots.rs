@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::App;
+use focal_tui::cli::DataArgs;
+use focal_tui::data::sweep::DEFAULT_GAMMAS;
+use focal_tui::dataset::Dataset;
+use focal_tui::loss::Alpha;
 use focal_tui::theme::Look;
 use focal_tui::ui;
 use ratatui::Terminal;
@@ -86,6 +90,16 @@ const SCREENS: &[Screen] = &[
         },
     },
     Screen { name: "log-chart-wide", width: 120, height: 40, setup: |app| press(app, KeyCode::F(4)) },
+    Screen { name: "dataset-wide", width: 120, height: 40, setup: |app| *app = dataset() },
+    Screen {
+        name: "dataset-80x24",
+        width: 80,
+        height: 24,
+        setup: |app| {
+            *app = dataset();
+            type_text(app, ".5");
+        },
+    },
 ];
 
 /// Logits whose float16 exp overflows, γ 0.5, and the lens pane.
@@ -102,6 +116,22 @@ fn lens_example(app: &mut App, width: u16, height: u16) {
     for _ in 0..presses {
         press(app, KeyCode::F(2));
     }
+}
+
+/// The dataset view on tests/data/val_*.npy (made by gen_fixtures.py):
+/// `focal-tui --data val_logits.npy --labels val_labels.npy`.
+fn dataset() -> App {
+    let file = |name: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let args = DataArgs {
+        logits: vec![file("val_logits.npy")],
+        labels: vec![file("val_labels.npy")],
+        ..DataArgs::default()
+    };
+    let mut loaded = focal_tui::data::run::load(&args).expect("the fixture loads");
+    loaded.name = "val_logits.npy".into();
+    let data = Dataset::new(loaded, 2.0, &DEFAULT_GAMMAS, Alpha::Scalar(0.25));
+    let texts = ["", "", "2", "0.25", "0, 0.5, 1, 2, 5"].map(String::from);
+    App::with_data(texts, data, Look::default())
 }
 
 fn press(app: &mut App, code: KeyCode) {
