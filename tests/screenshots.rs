@@ -122,11 +122,8 @@ fn lens_example(app: &mut App, width: u16, height: u16) {
 /// `focal-tui --data val_logits.npy --labels val_labels.npy`.
 fn dataset() -> App {
     let file = |name: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
-    let args = DataArgs {
-        logits: vec![file("val_logits.npy")],
-        labels: vec![file("val_labels.npy")],
-        ..DataArgs::default()
-    };
+    let args =
+        DataArgs { logits: vec![file("val_logits.npy")], labels: vec![file("val_labels.npy")], ..DataArgs::default() };
     let mut loaded = focal_tui::data::run::load(&args).expect("the fixture loads");
     loaded.name = "val_logits.npy".into();
     let data = Dataset::new(loaded, 2.0, &DEFAULT_GAMMAS, Alpha::Scalar(0.25));
