@@ -108,6 +108,11 @@ fn bad_data_is_one_line_and_status_2() {
             "focal-tui: truncated.npy: row 3: truncated: the file has 181 bytes but shape (6, 3) of '<f8' needs 272",
         ),
         (
+            &["data", "--logits", "corrupt_header.npy", "--labels", "labels_i8.npy"],
+            "",
+            "focal-tui: corrupt_header.npy: corrupt header: unexpected ';' where `,` or `)` should be at character 53",
+        ),
+        (
             &["data", "--csv", "-"],
             "label,a,b\n1,0.5,2\n0,1\n",
             "focal-tui: standard input: row 3: has 2 values, expected 3 (a label and 2 logits) as in row 2",
