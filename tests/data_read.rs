@@ -451,6 +451,250 @@ fn npy_truncation_names_the_first_incomplete_row() {
     assert_eq!(read_ok(npy::open(&z0, &y0, false), 4), (vec![], vec![]));
 }
 
+// ------------------------------------------- .npy: fast path and fallback
+
+/// Every label dtype: (descr, item size, signed); bools are `|b1`.
+const LABEL_DTYPES: [(&str, usize, bool); 17] = [
+    ("|b1", 1, false),
+    ("|i1", 1, true),
+    ("|u1", 1, false),
+    ("<i2", 2, true),
+    (">i2", 2, true),
+    ("<u2", 2, false),
+    (">u2", 2, false),
+    ("<i4", 4, true),
+    (">i4", 4, true),
+    ("<u4", 4, false),
+    (">u4", 4, false),
+    ("<i8", 8, true),
+    (">i8", 8, true),
+    ("<u8", 8, false),
+    (">u8", 8, false),
+    ("=i8", 8, true),
+    ("u2", 2, false),
+];
+
+/// Every logits dtype and byte order.
+const FLOAT_DTYPES: [&str; 7] = ["<f2", ">f2", "<f4", ">f4", "<f8", ">f8", "=f4"];
+
+/// One value in the byte order `descr` names (`=` and none are native).
+fn item_bytes(descr: &str, mut le: Vec<u8>) -> Vec<u8> {
+    if descr.starts_with('>') || (cfg!(target_endian = "big") && !descr.starts_with('<')) {
+        le.reverse();
+    }
+    le
+}
+
+fn float_item(descr: &str, v: f64) -> Vec<u8> {
+    let le = match &descr[descr.len() - 2..] {
+        "f2" => half::f16::from_f64(v).to_le_bytes().to_vec(),
+        "f4" => (v as f32).to_le_bytes().to_vec(),
+        _ => v.to_le_bytes().to_vec(),
+    };
+    item_bytes(descr, le)
+}
+
+fn label_item(descr: &str, size: usize, v: i128) -> Vec<u8> {
+    item_bytes(descr, v.to_le_bytes()[..size].to_vec())
+}
+
+/// A dataset in any layout, and what a plain row-by-row reading of it gives.
+struct Case {
+    z_descr: &'static str,
+    fortran: bool,
+    y_descr: &'static str,
+    y_size: usize,
+    k: usize,
+    /// Row-major; exact in float16 unless non-finite.
+    z: Vec<f64>,
+    y: Vec<i128>,
+}
+
+impl Case {
+    fn write(&self, name: &str) -> (PathBuf, PathBuf) {
+        let n = self.y.len();
+        let order: Vec<usize> = if self.fortran {
+            (0..self.k).flat_map(|j| (0..n).map(move |i| i * self.k + j)).collect()
+        } else {
+            (0..n * self.k).collect()
+        };
+        let z: Vec<u8> = order.iter().flat_map(|&i| float_item(self.z_descr, self.z[i])).collect();
+        let y: Vec<u8> = self.y.iter().flat_map(|&v| label_item(self.y_descr, self.y_size, v)).collect();
+        (
+            write(&format!("{name}_z.npy"), &npy_file(self.z_descr, self.fortran, &format!("({n}, {})", self.k), &z)),
+            write(&format!("{name}_y.npy"), &npy_file(self.y_descr, false, &format!("({n},)"), &y)),
+        )
+    }
+
+    /// The rows kept and the skips, or the first error (file, row, message).
+    fn expected(&self, z_path: &Path, y_path: &Path) -> (Rows, Vec<(String, u64)>, Option<DataError>) {
+        let k = self.k;
+        let (mut rows, mut skips, mut first): (Rows, Vec<(String, u64)>, Option<DataError>) = Default::default();
+        for (i, &label) in self.y.iter().enumerate() {
+            let row = &self.z[i * k..(i + 1) * k];
+            let (reason, error) = if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                let message = format!("the logit of class {j} is {}, not a finite number", row[j]);
+                ("non-finite logit", DataError::at(shown(z_path), i as u64 + 1, message))
+            } else if !(0..k as i128).contains(&label) {
+                let message = match k {
+                    1 => format!("label {label} is out of range: 1 class allows only label 0"),
+                    _ => format!("label {label} is out of range: {k} classes give labels 0..{}", k - 1),
+                };
+                ("label out of range", DataError::at(shown(y_path), i as u64 + 1, message))
+            } else {
+                rows.0.extend_from_slice(row);
+                rows.1.push(label as usize);
+                continue;
+            };
+            first.get_or_insert(error);
+            match skips.iter_mut().find(|(r, _)| r == reason) {
+                Some((_, count)) => *count += 1,
+                None => skips.push((reason.to_string(), 1)),
+            }
+        }
+        (rows, skips, first)
+    }
+
+    /// Reads the files back in batches of `batch` rows, with and without
+    /// skipping and in parts, and compares with [`Case::expected`].
+    fn check(&self, name: &str, batch: usize) {
+        let (zp, yp) = self.write(name);
+        let (rows, skips, first) = self.expected(&zp, &yp);
+        let what = format!("{} {} fortran={} k={} batch {batch}", self.z_descr, self.y_descr, self.fortran, self.k);
+        let mut s = npy::open(&zp, &yp, false).unwrap();
+        match (read_all(s.as_mut(), batch), first) {
+            (Ok(got), None) => assert!(got == rows, "{what}: rows differ"),
+            (Err(e), Some(want)) => assert_eq!(e, want, "{what}"),
+            (got, want) => panic!("{what}: got {:?}, want {want:?}", got.map(|r| r.1.len())),
+        }
+        let mut s = npy::open(&zp, &yp, true).unwrap();
+        let got = read_all(s.as_mut(), batch).unwrap();
+        assert!(got == rows, "{what}: rows kept differ");
+        assert_eq!(s.skipped(), skips, "{what}");
+        let (got, split_skips, _) = read_split(npy::open(&zp, &yp, true).unwrap(), 3, batch);
+        assert!(got == rows, "{what}: rows of the parts differ");
+        let total = |list: &[(String, u64)], reason: &str| {
+            list.iter().filter(|(r, _)| r == reason).map(|(_, n)| n).sum::<u64>()
+        };
+        for reason in ["non-finite logit", "label out of range"] {
+            assert_eq!(total(&split_skips, reason), total(&skips, reason), "{what}: {reason} in parts");
+        }
+    }
+}
+
+/// xorshift64*: the tests' own reproducible random numbers.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+/// A random case: `n` rows, valid but for `bad` random defects.
+#[allow(clippy::too_many_arguments)]
+fn random_case(
+    z_descr: &'static str,
+    fortran: bool,
+    label: (&'static str, usize, bool),
+    k: usize,
+    n: usize,
+    bad: usize,
+    seed: u64,
+) -> Case {
+    let (y_descr, y_size, signed) = label;
+    let mut rng = Rng(seed | 1);
+    let mut z: Vec<f64> = (0..n * k).map(|_| rng.below(64) as f64 * 0.25 - 8.0).collect();
+    let is_bool = y_descr == "|b1";
+    let mut y: Vec<i128> = (0..n).map(|_| rng.below(if is_bool { k.min(2) } else { k }) as i128).collect();
+    let bits = 8 * y_size as u32;
+    let (min, max) =
+        if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
+    for _ in 0..bad {
+        let row = rng.below(n);
+        if rng.below(2) == 0 {
+            z[row * k + rng.below(k)] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][rng.below(3)];
+        } else if is_bool {
+            // Only K = 1 leaves a bool label out of range.
+            if k == 1 {
+                y[row] = 1;
+            }
+        } else {
+            let wrong = [-1, min, max, k as i128, k as i128 + rng.below(100) as i128][rng.below(5)];
+            y[row] = wrong.clamp(min, max);
+        }
+    }
+    Case { z_descr, fortran, y_descr, y_size, k, z, y }
+}
+
+#[test]
+fn npy_every_label_dtype_through_the_fast_path_and_the_fallback() {
+    // 70 000 rows: several chunks of labels (and of logits) per batch; a
+    // defect in the middle of a large chunk, at either end, and none.
+    for (t, &label) in LABEL_DTYPES.iter().enumerate() {
+        let z_descr = FLOAT_DTYPES[t % FLOAT_DTYPES.len()];
+        let k = if label.0 == "|b1" { 2 } else { 3 };
+        let clean = random_case(z_descr, false, label, k, 70_000, 0, t as u64);
+        clean.check("paths_clean", 100_000);
+        for (i, row) in [0, 35_123, 69_999].into_iter().enumerate() {
+            let mut case = random_case(z_descr, t % 2 == 1, label, k, 70_000, 0, t as u64);
+            if label.0 == "|b1" {
+                case.z[row * k + 1] = f64::NAN;
+            } else {
+                case.y[row] = if label.2 && i != 1 { -1 } else { k as i128 };
+            }
+            case.check("paths_bad", [100_000, 4096, 7][i]);
+        }
+    }
+    // Non-zero bytes other than 1 are True.
+    let z = write("paths_b1_z.npy", &npy_file("<f4", false, "(3, 2)", &[0; 24]));
+    let y = write("paths_b1_y.npy", &npy_file("|b1", false, "(3,)", &[0, 2, 255]));
+    assert_eq!(read_ok(npy::open(&z, &y, false), 10).1, vec![0, 1, 1]);
+    // A bool label of 1 with K = 1.
+    let case =
+        Case { z_descr: "<f8", fortran: false, y_descr: "|b1", y_size: 1, k: 1, z: vec![0.5; 3], y: vec![0, 1, 0] };
+    case.check("paths_b1_k1", 10);
+}
+
+#[test]
+fn npy_every_float_dtype_names_a_non_finite_logit_in_a_large_chunk() {
+    for (t, z_descr) in FLOAT_DTYPES.into_iter().enumerate() {
+        for fortran in [false, true] {
+            for (v, text) in [(f64::NAN, "NaN"), (f64::INFINITY, "inf"), (f64::NEG_INFINITY, "-inf")] {
+                let mut case = random_case(z_descr, fortran, LABEL_DTYPES[11], 4, 50_000, 0, t as u64 + 100);
+                case.z[31_415 * 4 + 2] = v;
+                let (zp, yp) = case.write("floats_bad");
+                let e = npy::open(&zp, &yp, false).unwrap().read(100_000, &mut Vec::new(), &mut Vec::new());
+                let want = format!("{}: row 31416: the logit of class 2 is {text}, not a finite number", shown(&zp));
+                assert_eq!(e.unwrap_err().to_string(), want, "{z_descr} fortran={fortran}");
+                case.check("floats_bad", 100_000);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn npy_random_layouts_read_as_a_row_by_row_reading_does(
+        z_descr in prop::sample::select(FLOAT_DTYPES.to_vec()),
+        label in prop::sample::select(LABEL_DTYPES.to_vec()),
+        fortran in any::<bool>(),
+        k in 1..6usize,
+        n in prop_oneof![1..40usize, 20_000..60_000usize],
+        bad in 0..5usize,
+        seed in any::<u64>(),
+        batch in prop::sample::select(vec![1usize, 5, 1000, 100_000]),
+    ) {
+        let batch = if n > 1000 { batch.max(1000) } else { batch };
+        random_case(z_descr, fortran, label, k, n, bad, seed).check("prop", batch);
+    }
+}
+
 // ---------------------------------------------------------------- CSV
 
 fn labelled(text: impl AsRef<[u8]>, skip: bool) -> Result<Box<dyn Source>, DataError> {

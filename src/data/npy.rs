@@ -27,6 +27,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use half::f16;
+use half::slice::HalfFloatSliceExt;
 
 use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range};
 
@@ -293,42 +294,189 @@ impl Dtype {
         Some(Dtype { kind, size, big_endian })
     }
 
-    /// Appends the floats in `bytes` (whole items) to `out`. One loop per
-    /// size and byte order, so that each vectorises.
-    fn floats(self, bytes: &[u8], out: &mut Vec<f64>) {
-        fn each<const N: usize>(bytes: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
-            out.extend(bytes.chunks_exact(N).map(|b| f(b.try_into().expect("N bytes"))));
+    /// Appends the floats in `bytes` (whole items) to `out`; returns
+    /// whether every one is finite. Conversion and check are one pass over
+    /// the bytes (the check on the raw bits), compiled for AVX-512 and AVX2
+    /// too and picked at run time.
+    fn floats(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (and so AVX2).
+                return unsafe { floats_avx512(self, bytes, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { floats_avx2(self, bytes, out) };
+            }
         }
+        self.floats_inline(bytes, out)
+    }
+
+    /// [`Dtype::floats`] for whatever instruction set the caller has. One
+    /// loop per size and byte order, so that each vectorises.
+    #[inline(always)]
+    fn floats_inline(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+        const F32_EXP: u32 = 0x7f80_0000;
+        const F64_EXP: u64 = 0x7ff0_0000_0000_0000;
         match (self.size, self.big_endian) {
-            (2, false) => each(bytes, out, |b| f16::from_le_bytes(b).to_f64()),
-            (2, true) => each(bytes, out, |b| f16::from_be_bytes(b).to_f64()),
-            (4, false) => each(bytes, out, |b| f64::from(f32::from_le_bytes(b))),
-            (4, true) => each(bytes, out, |b| f64::from(f32::from_be_bytes(b))),
-            (_, false) => each(bytes, out, f64::from_le_bytes),
-            (_, true) => each(bytes, out, f64::from_be_bytes),
+            (2, big_endian) => halves(bytes, big_endian, out),
+            (4, false) => convert(bytes, out, |b| {
+                let bits = u32::from_le_bytes(b);
+                (f64::from(f32::from_bits(bits)), bits & F32_EXP != F32_EXP)
+            }),
+            (4, true) => convert(bytes, out, |b| {
+                let bits = u32::from_be_bytes(b);
+                (f64::from(f32::from_bits(bits)), bits & F32_EXP != F32_EXP)
+            }),
+            (_, false) => convert(bytes, out, |b| {
+                let bits = u64::from_le_bytes(b);
+                (f64::from_bits(bits), bits & F64_EXP != F64_EXP)
+            }),
+            (_, true) => convert(bytes, out, |b| {
+                let bits = u64::from_be_bytes(b);
+                (f64::from_bits(bits), bits & F64_EXP != F64_EXP)
+            }),
         }
     }
 
-    /// Appends the integers (or bools, as 0 and 1) in `bytes` to `out`.
-    fn ints(self, bytes: &[u8], out: &mut Vec<i128>) {
-        let signed = matches!(self.kind, Kind::Int { signed: true });
-        out.extend(bytes.chunks_exact(self.size).map(|b| {
-            if self.kind == Kind::Bool {
-                return i128::from(b[0] != 0);
+    /// Appends the labels in `bytes` to `out` as stored, widened to 64 bits
+    /// (sign-extended when signed: [`Dtype::label_value`] gives the value
+    /// back); returns whether every one is in `0..k`. One pass, compiled
+    /// for AVX-512 and AVX2 too and picked at run time.
+    fn labels(self, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (and so AVX2).
+                return unsafe { labels_avx512(self, bytes, k, out) };
             }
-            // Widen to 16 bytes in big-endian order, sign-extending.
-            let mut wide = [0u8; 16];
-            let negative = signed && (if self.big_endian { b[0] } else { b[b.len() - 1] }) & 0x80 != 0;
-            if negative {
-                wide = [0xff; 16];
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { labels_avx2(self, bytes, k, out) };
             }
-            for (i, &byte) in b.iter().enumerate() {
-                let from_end = if self.big_endian { b.len() - 1 - i } else { i };
-                wide[15 - from_end] = byte;
-            }
-            i128::from_be_bytes(wide)
-        }));
+        }
+        self.labels_inline(bytes, k, out)
     }
+
+    /// [`Dtype::labels`] for whatever instruction set the caller has: one
+    /// loop per kind, size and byte order.
+    #[inline(always)]
+    fn labels_inline(self, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
+        let k = k as u64;
+        let signed = matches!(self.kind, Kind::Int { signed: true });
+        macro_rules! each {
+            ($n:literal, $t:ty, $from:ident) => {
+                widen::<$n>(bytes, k, out, |b| <$t>::$from(b) as u64)
+            };
+        }
+        match (self.kind, self.size, signed, self.big_endian) {
+            (Kind::Bool, _, _, _) => widen::<1>(bytes, k, out, |b| u64::from(b[0] != 0)),
+            (_, 1, false, _) => each!(1, u8, from_le_bytes),
+            (_, 1, true, _) => each!(1, i8, from_le_bytes),
+            (_, 2, false, false) => each!(2, u16, from_le_bytes),
+            (_, 2, false, true) => each!(2, u16, from_be_bytes),
+            (_, 2, true, false) => each!(2, i16, from_le_bytes),
+            (_, 2, true, true) => each!(2, i16, from_be_bytes),
+            (_, 4, false, false) => each!(4, u32, from_le_bytes),
+            (_, 4, false, true) => each!(4, u32, from_be_bytes),
+            (_, 4, true, false) => each!(4, i32, from_le_bytes),
+            (_, 4, true, true) => each!(4, i32, from_be_bytes),
+            (_, _, false, false) => each!(8, u64, from_le_bytes),
+            (_, _, false, true) => each!(8, u64, from_be_bytes),
+            (_, _, true, false) => each!(8, i64, from_le_bytes),
+            (_, _, true, true) => each!(8, i64, from_be_bytes),
+        }
+    }
+
+    /// The label a raw value of [`Dtype::labels`] stands for.
+    fn label_value(self, raw: u64) -> i128 {
+        match self.kind {
+            Kind::Int { signed: true } => i128::from(raw as i64),
+            _ => i128::from(raw),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+fn floats_avx512(dtype: Dtype, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+    dtype.floats_inline(bytes, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn floats_avx2(dtype: Dtype, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+    dtype.floats_inline(bytes, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+fn labels_avx512(dtype: Dtype, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
+    dtype.labels_inline(bytes, k, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn labels_avx2(dtype: Dtype, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
+    dtype.labels_inline(bytes, k, out)
+}
+
+/// Appends `f` of each `N`-byte item of `bytes` to `out`; returns whether
+/// `f` found every item valid. Writes into spare capacity: no zeroing pass.
+#[inline(always)]
+fn convert<const N: usize>(bytes: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> (f64, bool)) -> bool {
+    let n = bytes.len() / N;
+    out.reserve(n);
+    let mut valid = true;
+    for (slot, b) in out.spare_capacity_mut()[..n].iter_mut().zip(bytes.chunks_exact(N)) {
+        let (value, ok) = f(b.try_into().expect("N bytes"));
+        slot.write(value);
+        valid &= ok;
+    }
+    // SAFETY: the loop above initialised the first n spare slots (zip stops
+    // at the shorter side, and both have n items).
+    unsafe { out.set_len(out.len() + n) };
+    valid
+}
+
+/// [`convert`] for float16: the bits checked while gathered, then converted
+/// a block at a time by `half` (F16C when the CPU has it).
+#[inline(always)]
+fn halves(bytes: &[u8], big_endian: bool, out: &mut Vec<f64>) -> bool {
+    const EXP: u16 = 0x7c00;
+    const BLOCK: usize = 64;
+    let mut valid = true;
+    let (mut half, mut wide) = ([f16::ZERO; BLOCK], [0.0; BLOCK]);
+    for block in bytes.chunks(2 * BLOCK) {
+        let n = block.len() / 2;
+        for (h, b) in half.iter_mut().zip(block.chunks_exact(2)) {
+            let b = [b[0], b[1]];
+            let bits = if big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) };
+            valid &= bits & EXP != EXP;
+            *h = f16::from_bits(bits);
+        }
+        half[..n].convert_to_f64_slice(&mut wide[..n]);
+        out.extend_from_slice(&wide[..n]);
+    }
+    valid
+}
+
+/// Appends `f` of each `N`-byte item of `bytes` to `out`; returns whether
+/// every value is below `k`.
+#[inline(always)]
+fn widen<const N: usize>(bytes: &[u8], k: u64, out: &mut Vec<u64>, f: impl Fn([u8; N]) -> u64) -> bool {
+    let n = bytes.len() / N;
+    out.reserve(n);
+    let mut valid = true;
+    for (slot, b) in out.spare_capacity_mut()[..n].iter_mut().zip(bytes.chunks_exact(N)) {
+        let value = f(b.try_into().expect("N bytes"));
+        slot.write(value);
+        valid &= value < k;
+    }
+    // SAFETY: the loop above initialised the first n spare slots.
+    unsafe { out.set_len(out.len() + n) };
+    valid
 }
 
 /// The `.npy` [`Source`]: both arrays, read row batch by row batch.
@@ -346,10 +494,10 @@ struct Npy {
     skip_invalid: bool,
     skips: Skips,
     failed: Option<DataError>,
-    /// Raw bytes of one chunk.
+    /// Raw bytes of one chunk (only ever grown, so never zeroed again).
     bytes: Vec<u8>,
-    /// One batch of labels as stored (any integer type fits an i128).
-    raw_labels: Vec<i128>,
+    /// One batch of labels as stored, widened to 64 bits ([`Dtype::labels`]).
+    raw_labels: Vec<u64>,
 }
 
 impl Npy {
@@ -412,26 +560,31 @@ impl Npy {
         let mut done = 0;
         while left > 0 {
             let len = left.min(CHUNK - CHUNK % size);
-            self.bytes.resize(len, 0);
-            let got = fill(&mut array.reader, &mut self.bytes)
+            if self.bytes.len() < len {
+                self.bytes.resize(len, 0);
+            }
+            let got = fill(&mut array.reader, &mut self.bytes[..len])
                 .map_err(|e| DataError::new(&array.name, format!("read failed: {e}")))?;
             if got < len {
                 let have = array.header.data_offset + (first * size as u64) + (done + got) as u64;
                 let present = first + ((done + got) / size) as u64;
                 return Err(self.truncated(which, present, have));
             }
-            sink(&self.bytes);
+            sink(&self.bytes[..len]);
             left -= len;
             done += len;
         }
         Ok(())
     }
 
-    /// Appends `rows` rows of logits (row-major) to `out`.
-    fn read_logits(&mut self, rows: usize, out: &mut Vec<f64>) -> Result<(), DataError> {
+    /// Appends `rows` rows of logits (row-major) to `out`; returns whether
+    /// every one is finite.
+    fn read_logits(&mut self, rows: usize, out: &mut Vec<f64>) -> Result<bool, DataError> {
         let (k, dtype, r0) = (self.k, self.logits.dtype, self.next_row);
+        let mut finite = true;
         if !self.fortran {
-            return self.read_items(Which::Logits, r0 * k as u64, rows * k, &mut |b| dtype.floats(b, out));
+            self.read_items(Which::Logits, r0 * k as u64, rows * k, &mut |b| finite &= dtype.floats(b, out))?;
+            return Ok(finite);
         }
         let start = out.len();
         out.resize(start + rows * k, 0.0);
@@ -442,14 +595,14 @@ impl Npy {
             let mut i = start + j;
             self.read_items(Which::Logits, first, rows, &mut |b| {
                 column.clear();
-                dtype.floats(b, &mut column);
+                finite &= dtype.floats(b, &mut column);
                 for &v in &column {
                     out[i] = v;
                     i += k;
                 }
             })?;
         }
-        Ok(())
+        Ok(finite)
     }
 
     /// One batch of at most `max_rows` rows read; invalid ones dropped (or
@@ -457,23 +610,24 @@ impl Npy {
     fn batch(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
         let rows = (self.end - self.next_row).min(max_rows as u64) as usize;
         let start = logits.len();
-        self.read_logits(rows, logits)?;
+        let finite = self.read_logits(rows, logits)?;
         let mut raw = std::mem::take(&mut self.raw_labels);
         raw.clear();
-        let dtype = self.labels.dtype;
-        let read = self.read_items(Which::Labels, self.next_row, rows, &mut |b| dtype.ints(b, &mut raw));
+        let (dtype, k) = (self.labels.dtype, self.k);
+        let mut in_range = true;
+        let read =
+            self.read_items(Which::Labels, self.next_row, rows, &mut |b| in_range &= dtype.labels(b, k, &mut raw));
         self.raw_labels = raw;
         read?;
-        let k = self.k;
-        // The common case, every row valid, in two vectorised passes.
-        let finite = logits[start..].iter().fold(true, |ok, &v| ok & v.is_finite());
-        if finite && self.raw_labels.iter().all(|&label| (0..k as i128).contains(&label)) {
+        // The common case, every row valid, checked while converting.
+        if finite && in_range {
             labels.extend(self.raw_labels.iter().map(|&label| label as usize));
             self.next_row += rows as u64;
             return Ok(rows);
         }
         let mut kept = 0;
-        for (i, &label) in self.raw_labels.iter().enumerate() {
+        for (i, &raw) in self.raw_labels.iter().enumerate() {
+            let label = dtype.label_value(raw);
             let row = &logits[start + i * k..start + (i + 1) * k];
             let problem = if let Some(j) = row.iter().position(|v| !v.is_finite()) {
                 Some((
