@@ -55,7 +55,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[(KeyCode::F(2), NONE)],
         label: "F2",
-        does: "next pane: chart, table, classes, steps, precision lens (dataset: classes, p_t histogram)",
+        does: "next pane: chart, table, classes, steps, precision lens",
         hint: "pane",
         command: Command::NextPane,
         footer: true,
@@ -95,7 +95,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[(KeyCode::F(6), NONE)],
         label: "F6",
-        does: "copy the report (or the dataset's) to the terminal clipboard (OSC 52)",
+        does: "copy the report to the terminal clipboard (OSC 52)",
         hint: "copy",
         command: Command::Copy,
         footer: true,

@@ -19,6 +19,14 @@ const ABOUT: &[&str] = &[
     "F6 sends OSC 52; under tmux it needs `set -g set-clipboard on`.",
 ];
 
+/// The dataset view's own lines.
+const ABOUT_DATA: &[&str] = &[
+    "Dataset view: F2 switches classes ⇄ p_t histogram; F6 copies the dataset's report.",
+    "easy share = the part of the total loss carried by rows with p_t ≥ 0.5;",
+    "  90% of FL in = the fewest rows that carry 90 % of the loss (the paper's Fig. 4).",
+    "▲ marks a class whose share of the loss grows from CE to FL at the current γ.",
+];
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let key_w = 15;
@@ -30,7 +38,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     for (keys, does) in EDITING {
         lines.push(Line::from(vec![Span::styled(format!("  {keys:<key_w$}"), theme.key), Span::raw(*does)]));
     }
-    lines.extend(ABOUT.iter().map(|l| Line::raw(format!("  {l}"))));
+    let about = if data { ABOUT_DATA.iter().chain(ABOUT) } else { [].iter().chain(ABOUT) };
+    lines.extend(about.map(|l| Line::raw(format!("  {l}"))));
     let height = (lines.len() as u16 + 2).min(area.height);
     // Narrower screens get the whole width: slivers of the panes beside a
     // popup only clutter it.
