@@ -2,6 +2,7 @@
 
 use super::sum::{compensated, finish, weighted_product};
 use super::{Alpha, Focal, Mode, argmax};
+use crate::vmath::{Simd, exp_fast};
 use rayon::prelude::*;
 
 /// Softmax focal loss of `logits` for class `target`.
@@ -9,7 +10,10 @@ use rayon::prelude::*;
 /// # Method
 /// Let `j` be the first argmax and `e_i = exp(z_i − z_j)` (so `e_j = 1` and
 /// every `e_i ≤ 1`: no overflow), and `S = Σ_{i≠j} e_i` (compensated). Then
-/// `p_i = e_i / (1 + S)` and `ln Σ exp(z) = z_j + ln_1p(S)`. Two regimes:
+/// `p_i = e_i / (1 + S)` and `ln Σ exp(z) = z_j + ln_1p(S)`. The `e_i` come
+/// from the branch-free, vectorised [`exp_fast`] (within 1 ulp of the C
+/// library's `exp`, so within 2 ulp of exact); the rest uses the C library.
+/// Two regimes:
 ///
 /// - **A: the target is the argmax and `S < 1`** (so `p_t > ½`). Here
 ///   `1 − p_t = S / (1 + S)` comes from the other classes' mass, never by
@@ -166,13 +170,38 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha)
 const PARALLEL_FROM: usize = 16_384;
 const CHUNK: usize = 4_096;
 
-/// `e_i = exp(z_i − z_j)`.
+/// `e_i = exp(z_i − z_j)`, with [`exp_fast`]: every argument is ≤ 0, the
+/// function is branch-free, so the loop runs 4 (AVX2) or 2 (SSE2) lanes at a
+/// time, about ten times faster than K calls to the C library's `exp`.
+/// Within 1 ulp of that `exp` (itself < 1 ulp), so each `e_i` is within
+/// 2 ulp of exact; differences that overflow to −∞ give 0, as `exp` does.
+/// One thread: vectorised, 100 000 exponentials take less time than waking
+/// rayon's workers would save.
 fn shifted_exps(logits: &[f64], zj: f64) -> Vec<f64> {
-    if logits.len() < PARALLEL_FROM {
-        logits.iter().map(|&z| (z - zj).exp()).collect()
-    } else {
-        logits.par_iter().with_min_len(CHUNK).map(|&z| (z - zj).exp()).collect()
+    let mut e = vec![0.0; logits.len()];
+    match Simd::detect() {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 | Simd::Avx512 => {
+            // SAFETY: the CPU has AVX2 and FMA (detected at run time).
+            unsafe { exps_avx2(&mut e, logits, zj) }
+        }
+        _ => exps::<false>(&mut e, logits, zj),
     }
+    e
+}
+
+/// `out_i = exp(z_i − z_j)`; `F`: fused multiply-adds (only where compiled with FMA).
+#[inline(always)]
+fn exps<const F: bool>(out: &mut [f64], logits: &[f64], zj: f64) {
+    for (e, &z) in out.iter_mut().zip(logits) {
+        *e = exp_fast::<F>(z - zj);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn exps_avx2(out: &mut [f64], logits: &[f64], zj: f64) {
+    exps::<true>(out, logits, zj)
 }
 
 /// `S = Σ_{i≠j} e_i`, compensated.
