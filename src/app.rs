@@ -106,6 +106,9 @@ pub struct App {
     softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
+    /// `shown.params.logits` are `logit_list.values` (no new logits since
+    /// `shown` was built): its logits and class ranking can be kept.
+    shown_logits_current: bool,
 }
 
 impl App {
@@ -122,7 +125,7 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, &[], softmax.as_ref()),
+            shown: Shown::new(params, &gammas, None, false, softmax.as_ref()),
             stale: false,
             quit: false,
             look,
@@ -134,6 +137,7 @@ impl App {
             logit_list,
             softmax,
             gammas,
+            shown_logits_current: false,
         }
     }
 
@@ -310,6 +314,7 @@ impl App {
                     Ok(list) => {
                         self.logit_list = list;
                         self.softmax = None;
+                        self.shown_logits_current = false;
                         None
                     }
                     Err(e) => Some(e),
@@ -334,11 +339,20 @@ impl App {
         // A bad γ list only freezes the chart; the numbers are still current.
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
-            let params = Params { logits: self.logit_list.values.clone(), target, gamma, alpha, mode: self.mode };
+            // The shown logits' buffer is reused: kept as is when they are
+            // current, overwritten otherwise (no new K-long allocation).
+            let same = self.shown_logits_current;
+            let mut logits = std::mem::take(&mut self.shown.params.logits);
+            if !same {
+                logits.clear();
+                logits.extend_from_slice(&self.logit_list.values);
+            }
+            let params = Params { logits, target, gamma, alpha, mode: self.mode };
             if self.mode == Mode::Softmax && self.softmax.is_none() {
                 self.softmax = Some(Softmax::new(&params.logits));
             }
-            self.shown = Shown::new(params, &self.gammas, &self.shown.curves, self.softmax.as_ref());
+            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same, self.softmax.as_ref());
+            self.shown_logits_current = true;
             self.update_lens();
         }
     }

@@ -82,11 +82,35 @@ impl Softmax {
     pub fn focal(&self, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
         let k = logits.len();
         assert!(target < k, "target {target} out of range for {k} classes");
-        focal(self, logits, target, gamma, alpha)
+        focal(self, logits, target, gamma, alpha, Buffers::default())
+    }
+
+    /// [`Softmax::focal`], writing the K-long vectors into the buffers of
+    /// `old` (taken, left empty) instead of fresh allocations: the explorer
+    /// recomputes on every keystroke, and at K = 100 000 four new 800 kB
+    /// vectors a time cost page faults.
+    pub fn focal_reusing(&self, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, old: &mut Focal) -> Focal {
+        let k = logits.len();
+        assert!(target < k, "target {target} out of range for {k} classes");
+        let buffers = Buffers {
+            probabilities: std::mem::take(&mut old.probabilities),
+            gradient: std::mem::take(&mut old.gradient),
+            grad_ce: std::mem::take(&mut old.grad_ce),
+        };
+        focal(self, logits, target, gamma, alpha, buffers)
     }
 }
 
-fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
+/// Vectors to fill (their contents are replaced).
+#[derive(Default)]
+struct Buffers {
+    probabilities: Vec<f64>,
+    gradient: Vec<f64>,
+    grad_ce: Vec<f64>,
+}
+
+fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
+    let Buffers { probabilities: mut probabilities_out, mut gradient, mut grad_ce } = buffers;
     let Softmax { j, s, denom, ln_denom, ref probabilities } = *sm;
     let zj = logits[j];
     let mut saturated = false;
@@ -134,7 +158,7 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha)
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    let mut gradient = scaled(probabilities, scale);
+    scaled(&mut gradient, probabilities, scale);
     // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
     // then a p_i of 0 must give 0, not ∞·0.
     if scale.is_infinite() {
@@ -143,15 +167,18 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha)
         }
     }
     gradient[target] = finish(grad_t, &mut saturated);
-    let mut grad_ce = probabilities.clone();
+    grad_ce.clear();
+    grad_ce.extend_from_slice(probabilities);
     grad_ce[target] = -one_minus + 0.0;
+    probabilities_out.clear();
+    probabilities_out.extend_from_slice(probabilities);
 
     Focal {
         mode: Mode::Softmax,
         target,
         predicted: j,
         alpha_t,
-        probabilities: probabilities.clone(),
+        probabilities: probabilities_out,
         p_t: p,
         one_minus_p_t: one_minus,
         modulating_factor: m,
@@ -229,12 +256,13 @@ fn divide(e: &mut [f64], denom: f64) {
     }
 }
 
-/// `scale · p_i` for the gradient.
-fn scaled(p: &[f64], scale: f64) -> Vec<f64> {
+/// `out_i = scale · p_i` for the gradient.
+fn scaled(out: &mut Vec<f64>, p: &[f64], scale: f64) {
+    out.clear();
     if p.len() < PARALLEL_FROM {
-        p.iter().map(|x| scale * x).collect()
+        out.extend(p.iter().map(|x| scale * x));
     } else {
-        p.par_iter().with_min_len(CHUNK).map(|x| scale * x).collect()
+        out.par_extend(p.par_iter().with_min_len(CHUNK).map(|x| scale * x));
     }
 }
 
