@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::lens::{Naive, Precision, naive};
+use crate::lens::{Naive, NaiveSoftmax, Precision};
 use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
 use crate::report::{self, SummaryLine};
 
@@ -50,6 +50,9 @@ pub struct Shown {
     /// index) for these logits and mode: kept while only target, γ or α
     /// change, so those edits do not scan K probabilities again.
     top: Vec<usize>,
+    /// The lens's per-class part for these logits (K `expf` per format),
+    /// kept like `top`.
+    lens_softmax: Option<Vec<NaiveSoftmax>>,
 }
 
 impl Shown {
@@ -76,6 +79,10 @@ impl Shown {
         let top = match previous.as_deref_mut() {
             Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),
             _ => top_classes(&result.probabilities, CLASS_LIMIT),
+        };
+        let lens_softmax = match previous.as_deref_mut() {
+            Some(old) if same_logits => old.lens_softmax.take(),
+            _ => None,
         };
         let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
@@ -113,21 +120,29 @@ impl Shown {
             curves,
             lens: None,
             top,
+            lens_softmax,
         }
     }
 
     /// What naive code returns in each format, for the lens pane.
+    /// The per-class softmax of each format is computed once per logits.
     pub fn compute_lens(&mut self) {
         let p = &self.params;
         let alpha_t = self.result.alpha_t;
-        let pass = |&f: &Precision| naive(&p.logits, p.target, p.gamma, alpha_t, f);
         // Three independent passes over the classes: for many classes, one
         // per core (for few, starting the threads costs more than it saves).
-        self.lens = Some(if p.logits.len() < 16_384 {
-            Precision::ALL.iter().map(pass).collect()
-        } else {
-            Precision::ALL.par_iter().map(pass).collect()
+        let parallel = p.logits.len() >= 16_384;
+        let bases = self.lens_softmax.get_or_insert_with(|| {
+            let base = |&f: &Precision| NaiveSoftmax::new(&p.logits, f);
+            if parallel {
+                Precision::ALL.par_iter().map(base).collect()
+            } else {
+                Precision::ALL.iter().map(base).collect()
+            }
         });
+        let pass = |b: &NaiveSoftmax| b.naive(&p.logits, p.target, p.gamma, alpha_t);
+        self.lens =
+            Some(if parallel { bases.par_iter().map(pass).collect() } else { bases.iter().map(pass).collect() });
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
@@ -214,7 +229,8 @@ mod tests {
         for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
             for round in 0..20 {
                 // Few distinct logits, so that many probabilities tie.
-                let z: Vec<f64> = (0..k).map(|_| (next() % 7) as f64 - if round % 2 == 0 { 3.0 } else { 900.0 }).collect();
+                let z: Vec<f64> =
+                    (0..k).map(|_| (next() % 7) as f64 - if round % 2 == 0 { 3.0 } else { 900.0 }).collect();
                 let mut r = softmax_focal(&z, (next() % k as u64) as usize, 2.0, &Alpha::Scalar(0.25));
                 if round == 3 {
                     r.probabilities.iter_mut().step_by(2).for_each(|p| *p = -0.0);
