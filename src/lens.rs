@@ -305,16 +305,22 @@ impl NaiveSoftmax {
     /// # Panics
     /// If `target ≥ K`.
     pub fn naive(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64) -> Naive {
+        self.naive_into(logits, target, gamma, alpha_t, Vec::new())
+    }
+
+    /// [`NaiveSoftmax::naive`] with the gradient written into `buffer` (its
+    /// contents are replaced): no new K-long allocation per keystroke.
+    pub fn naive_into(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64, buffer: Vec<f64>) -> Naive {
         let k = logits.len();
         assert!(target < k, "target {target} out of range for {k} classes");
-        let t = Trace::run(self, target, gamma, alpha_t);
+        let t = Trace::run(self, target, gamma, alpha_t, buffer);
         let reasons = t.reasons(logits, gamma, alpha_t);
         Naive {
             precision: self.f,
             p_t: f64::from(t.p_t),
             cross_entropy: f64::from(t.ce),
             focal_loss: f64::from(t.fl),
-            gradient: t.gradient.iter().map(|&g| f64::from(g)).collect(),
+            gradient: t.gradient,
             reasons,
         }
     }
@@ -333,11 +339,12 @@ struct Trace<'a> {
     m: f32,
     alpha: f32,
     fl: f32,
-    gradient: Vec<f32>,
+    /// Values of the format, widened to `f64` exactly.
+    gradient: Vec<f64>,
 }
 
 impl<'a> Trace<'a> {
-    fn run(base: &'a NaiveSoftmax, target: usize, gamma: f64, alpha_t: f64) -> Trace<'a> {
+    fn run(base: &'a NaiveSoftmax, target: usize, gamma: f64, alpha_t: f64, mut gradient: Vec<f64>) -> Trace<'a> {
         let f = base.f;
         let r = |x: f32| f.round(x);
         let p = &base.p;
@@ -353,14 +360,16 @@ impl<'a> Trace<'a> {
         let pw = r(one_minus.powf(r(g - 1.0)));
         let term = r(r(r(g * p_t) * pw) * log_p);
         let big_g = r(a * r(term - m));
-        let gradient = p
-            .iter()
-            .enumerate()
-            .map(|(i, &p_i)| {
-                let delta = if i == target { 1.0 } else { 0.0 };
-                r(big_g * r(delta - p_i))
-            })
-            .collect();
+        // r(G · r(δ_it − p_i)): δ = 0 for every class in the loop (one copy
+        // per format, so that the rounding inlines and the loop vectorises),
+        // then the target's entry with δ = 1.
+        gradient.clear();
+        match f {
+            Precision::F32 => gradient_into(&mut gradient, p, big_g, |x| x),
+            Precision::F16 => gradient_into(&mut gradient, p, big_g, round_f16),
+            Precision::Bf16 => gradient_into(&mut gradient, p, big_g, round_bf16),
+        }
+        gradient[target] = f64::from(r(big_g * r(1.0 - p_t)));
         Trace { base, f, target, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient }
     }
 
@@ -497,7 +506,11 @@ impl<'a> Trace<'a> {
             out.push(format!("FL is {}", word(self.fl)));
         }
         if !grad_done {
-            for (what, bad) in [("NaN", f32::is_nan as fn(f32) -> bool), ("inf", f32::is_infinite)] {
+            let finite = self.gradient.iter().all(|g| g.is_finite());
+            for (what, bad) in [("NaN", f64::is_nan as fn(f64) -> bool), ("inf", f64::is_infinite)] {
+                if finite {
+                    break;
+                }
                 let classes: Vec<usize> = (0..k).filter(|&i| bad(self.gradient[i])).collect();
                 if !classes.is_empty() {
                     out.push(format!("gradient is {what} in {}", classes_text(&classes, k)));
@@ -506,6 +519,12 @@ impl<'a> Trace<'a> {
         }
         out
     }
+}
+
+/// `out_i = r(G · r(0 − p_i))` widened to `f64`, for every class.
+#[inline(always)]
+fn gradient_into(out: &mut Vec<f64>, p: &[f32], big_g: f32, r: impl Fn(f32) -> f32) {
+    out.extend(p.iter().map(|&p_i| f64::from(r(big_g * r(0.0 - p_i)))));
 }
 
 /// A threshold to two decimals: "11.09", "-103.97".

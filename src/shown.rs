@@ -53,6 +53,8 @@ pub struct Shown {
     /// The lens's per-class part for these logits (K `expf` per format),
     /// kept like `top`.
     lens_softmax: Option<Vec<NaiveSoftmax>>,
+    /// The previous lens's gradient vectors, to be overwritten.
+    lens_buffers: Vec<Vec<f64>>,
 }
 
 impl Shown {
@@ -83,6 +85,10 @@ impl Shown {
         let lens_softmax = match previous.as_deref_mut() {
             Some(old) if same_logits => old.lens_softmax.take(),
             _ => None,
+        };
+        let lens_buffers = match previous.as_deref_mut().and_then(|old| old.lens.take()) {
+            Some(lens) => lens.into_iter().map(|n| n.gradient).collect(),
+            None => Vec::new(),
         };
         let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
@@ -121,6 +127,7 @@ impl Shown {
             lens: None,
             top,
             lens_softmax,
+            lens_buffers,
         }
     }
 
@@ -140,9 +147,14 @@ impl Shown {
                 Precision::ALL.iter().map(base).collect()
             }
         });
-        let pass = |b: &NaiveSoftmax| b.naive(&p.logits, p.target, p.gamma, alpha_t);
-        self.lens =
-            Some(if parallel { bases.par_iter().map(pass).collect() } else { bases.iter().map(pass).collect() });
+        let mut buffers = std::mem::take(&mut self.lens_buffers);
+        buffers.resize_with(bases.len(), Vec::new);
+        let pass = |(b, buffer): (&NaiveSoftmax, Vec<f64>)| b.naive_into(&p.logits, p.target, p.gamma, alpha_t, buffer);
+        self.lens = Some(if parallel {
+            bases.par_iter().zip(buffers).map(pass).collect()
+        } else {
+            bases.iter().zip(buffers).map(pass).collect()
+        });
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
