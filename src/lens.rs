@@ -341,6 +341,10 @@ struct Trace<'a> {
     fl: f32,
     /// Values of the format, widened to `f64` exactly.
     gradient: Vec<f64>,
+    /// Some gradient entry is NaN / ±inf / not 0 (one pass, for the reasons).
+    grad_nan: bool,
+    grad_inf: bool,
+    grad_nonzero: bool,
 }
 
 impl<'a> Trace<'a> {
@@ -370,7 +374,14 @@ impl<'a> Trace<'a> {
             Precision::Bf16 => gradient_into(&mut gradient, p, big_g, round_bf16),
         }
         gradient[target] = f64::from(r(big_g * r(1.0 - p_t)));
-        Trace { base, f, target, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient }
+        // Without short-circuits, so that the pass vectorises.
+        let (mut grad_nan, mut grad_inf, mut grad_nonzero) = (false, false, false);
+        for &x in &gradient {
+            grad_nan |= x.is_nan();
+            grad_inf |= x.is_infinite();
+            grad_nonzero |= x != 0.0;
+        }
+        Trace { base, f, target, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient, grad_nan, grad_inf, grad_nonzero }
     }
 
     /// One line per failure, causes before consequences.
@@ -424,7 +435,7 @@ impl<'a> Trace<'a> {
         }
 
         // p_t and what follows from it.
-        let grad_nan = self.gradient.iter().any(|g| g.is_nan());
+        let grad_nan = self.grad_nan;
         if self.p_t.is_nan() && !pt_done {
             if base.e[t].is_infinite() && base.s.is_infinite() {
                 out.push("p_t = inf/inf = NaN, and so are CE, FL and the gradient".to_string());
@@ -460,7 +471,7 @@ impl<'a> Trace<'a> {
             };
             if k > 1 {
                 let mut line = "p_t rounds to 1: 1 − p_t = 0 and ln p_t = 0, so CE = FL = 0".to_string();
-                if self.gradient.iter().all(|&g| g == 0.0) {
+                if !self.grad_nonzero {
                     line.push_str(", and the gradient vanishes");
                 }
                 out.push(line);
@@ -491,7 +502,7 @@ impl<'a> Trace<'a> {
         }
 
         // 0 < p_t < 1 and α_t ≠ 0: the exact gradient is not 0.
-        if self.p_t > 0.0 && self.p_t < 1.0 && self.alpha != 0.0 && k > 1 && self.gradient.iter().all(|&g| g == 0.0) {
+        if self.p_t > 0.0 && self.p_t < 1.0 && self.alpha != 0.0 && k > 1 && !self.grad_nonzero {
             out.push("the gradient underflows to 0 in every class".to_string());
         }
 
@@ -506,7 +517,7 @@ impl<'a> Trace<'a> {
             out.push(format!("FL is {}", word(self.fl)));
         }
         if !grad_done {
-            let finite = self.gradient.iter().all(|g| g.is_finite());
+            let finite = !self.grad_nan && !self.grad_inf;
             for (what, bad) in [("NaN", f64::is_nan as fn(f64) -> bool), ("inf", f64::is_infinite)] {
                 if finite {
                     break;
