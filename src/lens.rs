@@ -381,7 +381,22 @@ impl<'a> Trace<'a> {
             grad_inf |= x.is_infinite();
             grad_nonzero |= x != 0.0;
         }
-        Trace { base, f, target, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient, grad_nan, grad_inf, grad_nonzero }
+        Trace {
+            base,
+            f,
+            target,
+            p_t,
+            ce,
+            one_minus,
+            gamma: g,
+            m,
+            alpha: a,
+            fl,
+            gradient,
+            grad_nan,
+            grad_inf,
+            grad_nonzero,
+        }
     }
 
     /// One line per failure, causes before consequences.

@@ -74,7 +74,7 @@ impl Shown {
     ) -> Self {
         let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
         let result = match (params.mode, softmax, previous.as_deref_mut()) {
-            (Mode::Softmax, Some(sm), Some(old)) => sm.focal_reusing(p, t, g, a, &mut old.result),
+            (Mode::Softmax, Some(sm), Some(old)) => sm.focal_reusing(p, t, g, a, &mut old.result, same_logits),
             (Mode::Softmax, Some(sm), None) => sm.focal(p, t, g, a),
             _ => params.compute(),
         };

@@ -88,14 +88,27 @@ impl Softmax {
     /// [`Softmax::focal`], writing the K-long vectors into the buffers of
     /// `old` (taken, left empty) instead of fresh allocations: the explorer
     /// recomputes on every keystroke, and at K = 100 000 four new 800 kB
-    /// vectors a time cost page faults.
-    pub fn focal_reusing(&self, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, old: &mut Focal) -> Focal {
+    /// vectors a time cost page faults. With `same`, `old` is a softmax
+    /// result of these logits: its probabilities are kept as they are and
+    /// its `grad_ce` is patched at the two targets, so only the gradient is
+    /// a pass over the classes.
+    pub fn focal_reusing(
+        &self,
+        logits: &[f64],
+        target: usize,
+        gamma: f64,
+        alpha: &Alpha,
+        old: &mut Focal,
+        same: bool,
+    ) -> Focal {
         let k = logits.len();
         assert!(target < k, "target {target} out of range for {k} classes");
+        let current = same && old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k;
         let buffers = Buffers {
             probabilities: std::mem::take(&mut old.probabilities),
             gradient: std::mem::take(&mut old.gradient),
             grad_ce: std::mem::take(&mut old.grad_ce),
+            current_for: current.then_some(old.target),
         };
         focal(self, logits, target, gamma, alpha, buffers)
     }
@@ -107,10 +120,13 @@ struct Buffers {
     probabilities: Vec<f64>,
     gradient: Vec<f64>,
     grad_ce: Vec<f64>,
+    /// `Some(t)`: `probabilities` are already this softmax's and `grad_ce`
+    /// is its CE gradient for target `t`.
+    current_for: Option<usize>,
 }
 
 fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
-    let Buffers { probabilities: mut probabilities_out, mut gradient, mut grad_ce } = buffers;
+    let Buffers { probabilities: mut probabilities_out, mut gradient, mut grad_ce, current_for } = buffers;
     let Softmax { j, s, denom, ln_denom, ref probabilities } = *sm;
     let zj = logits[j];
     let mut saturated = false;
@@ -167,11 +183,17 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
         }
     }
     gradient[target] = finish(grad_t, &mut saturated);
-    grad_ce.clear();
-    grad_ce.extend_from_slice(probabilities);
+    // dCE/dz_i = p_i − δ_it.
+    match current_for {
+        Some(old) => grad_ce[old] = probabilities[old],
+        None => {
+            grad_ce.clear();
+            grad_ce.extend_from_slice(probabilities);
+            probabilities_out.clear();
+            probabilities_out.extend_from_slice(probabilities);
+        }
+    }
     grad_ce[target] = -one_minus + 0.0;
-    probabilities_out.clear();
-    probabilities_out.extend_from_slice(probabilities);
 
     Focal {
         mode: Mode::Softmax,
@@ -256,14 +278,11 @@ fn divide(e: &mut [f64], denom: f64) {
     }
 }
 
-/// `out_i = scale · p_i` for the gradient.
+/// `out_i = scale · p_i` for the gradient. One thread: a multiplication per
+/// class is memory-bound, and waking rayon's workers costs more than it saves.
 fn scaled(out: &mut Vec<f64>, p: &[f64], scale: f64) {
     out.clear();
-    if p.len() < PARALLEL_FROM {
-        out.extend(p.iter().map(|x| scale * x));
-    } else {
-        out.par_extend(p.par_iter().with_min_len(CHUNK).map(|x| scale * x));
-    }
+    out.extend(p.iter().map(|x| scale * x));
 }
 
 /// `ln(Σ_{i≠t} exp(z_i − z_t))`, shifted by the largest other logit so that
@@ -305,6 +324,22 @@ mod tests {
             assert_eq!((r.p_t, r.one_minus_p_t, r.cross_entropy, r.focal_loss), (1.0, 0.0, 0.0, 0.0));
             assert_eq!(r.gradient, vec![0.0]);
             assert_eq!(r.modulating_factor, if gamma == 0.0 { 1.0 } else { 0.0 });
+        }
+    }
+
+    /// Reusing an earlier result's buffers (same logits: kept and patched;
+    /// other logits: overwritten) gives exactly the fresh result.
+    #[test]
+    fn reusing_buffers_gives_the_fresh_result() {
+        let z: Vec<f64> = (0..50).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
+        let other: Vec<f64> = z.iter().map(|x| -x).collect();
+        let a = Alpha::Scalar(0.25);
+        let sm = Softmax::new(&z);
+        for (t0, t1, g) in [(3, 3, 2.0), (3, 17, 0.5), (17, 3, 0.0), (0, 49, 5.0)] {
+            let mut old = sm.focal(&z, t0, 1.0, &a);
+            assert_eq!(sm.focal_reusing(&z, t1, g, &a, &mut old, true), sm.focal(&z, t1, g, &a));
+            let mut old = Softmax::new(&other).focal(&other, t0, 1.0, &a);
+            assert_eq!(sm.focal_reusing(&z, t1, g, &a, &mut old, false), sm.focal(&z, t1, g, &a));
         }
     }
 
