@@ -309,16 +309,15 @@ impl App {
     fn recompute(&mut self, changed: Field) {
         let text = |f: Field| self.inputs[f.index()].value();
         if changed == Field::Logits {
-            self.errors[Field::Logits.index()] =
-                match parse::logits_reusing(text(Field::Logits), Some(&self.logit_list)) {
-                    Ok(list) => {
-                        self.logit_list = list;
-                        self.softmax = None;
-                        self.shown_logits_current = false;
-                        None
-                    }
-                    Err(e) => Some(e),
-                };
+            // In place: the list's buffers are reused (it is unchanged on error).
+            self.errors[Field::Logits.index()] = match parse::logits_update(text(Field::Logits), &mut self.logit_list) {
+                Ok(()) => {
+                    self.softmax = None;
+                    self.shown_logits_current = false;
+                    None
+                }
+                Err(e) => Some(e),
+            };
         }
         let logits_ok = self.errors[Field::Logits.index()].is_none();
         let k = logits_ok.then_some(self.logit_list.values.len());
