@@ -107,6 +107,9 @@ pub struct App {
     softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
+    /// `shown.params.logits` are `logit_list.values` (no new logits since
+    /// `shown` was built): its logits and class ranking can be kept.
+    shown_logits_current: bool,
     /// The dataset view (`focal-tui --data`), in place of the example.
     pub data: Option<Dataset>,
 }
@@ -125,7 +128,7 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, &[], softmax.as_ref()),
+            shown: Shown::new(params, &gammas, None, false, softmax.as_ref()),
             stale: false,
             quit: false,
             look,
@@ -137,6 +140,7 @@ impl App {
             logit_list,
             softmax,
             gammas,
+            shown_logits_current: false,
             data: None,
         }
     }
@@ -324,7 +328,13 @@ impl App {
         let input = &self.inputs[self.focus.index()];
         let cursor = input.cursor();
         let value = input.value();
-        let split = value.char_indices().nth(cursor).map_or(value.len(), |(i, _)| i);
+        // Logits are ASCII: then the cursor's byte is its character index,
+        // without walking a list that may be megabytes long.
+        let split = if value.is_ascii() {
+            cursor.min(value.len())
+        } else {
+            value.char_indices().nth(cursor).map_or(value.len(), |(i, _)| i)
+        };
         let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
         let inserted = clean.chars().count();
         self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
@@ -341,15 +351,15 @@ impl App {
         }
         let text = |f: Field| self.inputs[f.index()].value();
         if changed == Field::Logits {
-            self.errors[Field::Logits.index()] =
-                match parse::logits_reusing(text(Field::Logits), Some(&self.logit_list)) {
-                    Ok(list) => {
-                        self.logit_list = list;
-                        self.softmax = None;
-                        None
-                    }
-                    Err(e) => Some(e),
-                };
+            // In place: the list's buffers are reused (it is unchanged on error).
+            self.errors[Field::Logits.index()] = match parse::logits_update(text(Field::Logits), &mut self.logit_list) {
+                Ok(()) => {
+                    self.softmax = None;
+                    self.shown_logits_current = false;
+                    None
+                }
+                Err(e) => Some(e),
+            };
         }
         let logits_ok = self.errors[Field::Logits.index()].is_none();
         let k = logits_ok.then_some(self.logit_list.values.len());
@@ -370,11 +380,20 @@ impl App {
         // A bad γ list only freezes the chart; the numbers are still current.
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
-            let params = Params { logits: self.logit_list.values.clone(), target, gamma, alpha, mode: self.mode };
+            // The shown logits' buffer is reused: kept as is when they are
+            // current, overwritten otherwise (no new K-long allocation).
+            let same = self.shown_logits_current;
+            let mut logits = std::mem::take(&mut self.shown.params.logits);
+            if !same {
+                logits.clear();
+                logits.extend_from_slice(&self.logit_list.values);
+            }
+            let params = Params { logits, target, gamma, alpha, mode: self.mode };
             if self.mode == Mode::Softmax && self.softmax.is_none() {
                 self.softmax = Some(Softmax::new(&params.logits));
             }
-            self.shown = Shown::new(params, &self.gammas, &self.shown.curves, self.softmax.as_ref());
+            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same, self.softmax.as_ref());
+            self.shown_logits_current = true;
             self.update_lens();
         }
     }

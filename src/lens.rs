@@ -98,11 +98,12 @@ impl Precision {
     }
 
     /// The nearest value of the format to `x` (ties to even), as an `f32`.
+    #[inline(always)]
     fn round(self, x: f32) -> f32 {
         match self {
             Precision::F32 => x,
-            Precision::F16 => f16::from_f32(x).to_f32(),
-            Precision::Bf16 => bf16::from_f32(x).to_f32(),
+            Precision::F16 => round_f16(x),
+            Precision::Bf16 => round_bf16(x),
         }
     }
 
@@ -157,6 +158,41 @@ impl Precision {
     pub fn exp_underflows_below(self) -> f64 {
         (self.min_subnormal() / 2.0).ln()
     }
+}
+
+/// `x` rounded to the nearest float16 (ties to even), as an `f32`: the same
+/// value as `half::f16::from_f32(x).to_f32()`, by bit manipulation (no
+/// table, no branch, no call per element; the tests compare it with `half`).
+///
+/// - `|x| ≥ 2^-14` (float16 normal): keep the top 10 fraction bits, adding
+///   `0xfff` plus the lowest kept bit (ties to even); the carry may step the
+///   exponent up. Anything above `f16::MAX` = 65504 after rounding is ∞.
+/// - `|x| < 2^-14` (float16 subnormal, multiples of 2^-24): `(|x| + 0.5) −
+///   0.5`, where `f32` addition rounds to the ulp of 0.5, which is 2^-24,
+///   ties to even; the subtraction is exact.
+/// - The sign is put back afterwards (±0 stays ±0); NaN is returned as is.
+#[inline(always)]
+fn round_f16(x: f32) -> f32 {
+    const MIN_NORMAL: f32 = 6.103_515_6e-5; // 2^-14
+    let a = x.abs();
+    let b = a.to_bits();
+    let normal = f32::from_bits(b.wrapping_add(0xfff + ((b >> 13) & 1)) & !0x1fff);
+    let normal = if normal > 65504.0 { f32::INFINITY } else { normal };
+    let subnormal = (a + 0.5) - 0.5;
+    let r = if a < MIN_NORMAL { subnormal } else { normal };
+    if x.is_nan() { x } else { r.copysign(x) }
+}
+
+/// `x` rounded to the nearest bfloat16 (ties to even), as an `f32`: the
+/// same value as `half::bf16::from_f32(x).to_f32()`. bfloat16 is the top
+/// half of an `f32`, so this adds `0x7fff` plus the lowest kept bit and
+/// clears the low 16 bits; a carry out of the fraction steps the exponent,
+/// up to ∞ past `bf16::MAX`. NaN is returned as is.
+#[inline(always)]
+fn round_bf16(x: f32) -> f32 {
+    let b = x.to_bits();
+    let r = f32::from_bits(b.wrapping_add(0x7fff + ((b >> 16) & 1)) & 0xffff_0000);
+    if x.is_nan() { x } else { r }
 }
 
 /// `x` rounded to `f32` to odd: exact if representable, otherwise the one of
@@ -222,28 +258,80 @@ pub fn classify(x: f64) -> Option<&'static str> {
 /// # Panics
 /// If `target ≥ K` (in particular if `logits` is empty).
 pub fn naive(logits: &[f64], target: usize, gamma: f64, alpha_t: f64, precision: Precision) -> Naive {
-    let k = logits.len();
-    assert!(target < k, "target {target} out of range for {k} classes");
-    let t = Trace::run(logits, target, gamma, alpha_t, precision);
-    let reasons = t.reasons(logits, gamma, alpha_t);
-    Naive {
-        precision,
-        p_t: f64::from(t.p_t),
-        cross_entropy: f64::from(t.ce),
-        focal_loss: f64::from(t.fl),
-        gradient: t.gradient.iter().map(|&g| f64::from(g)).collect(),
-        reasons,
+    NaiveSoftmax::new(logits, precision).naive(logits, target, gamma, alpha_t)
+}
+
+/// The part of [`naive`] that depends on the logits alone: the rounded
+/// logits, their exponentials, the sum and the probabilities (K `expf`
+/// calls). The explorer keeps it while only the target, γ or α change,
+/// which then cost one pass of multiplications for the gradient.
+#[derive(Clone, Debug)]
+pub struct NaiveSoftmax {
+    f: Precision,
+    z: Vec<f32>,
+    e: Vec<f32>,
+    s: f32,
+    p: Vec<f32>,
+    /// Classes whose finite logit overflows the format.
+    too_big: Vec<usize>,
+    /// Classes whose `exp` overflowed from a finite `z`.
+    overflowed: Vec<usize>,
+    /// Every `e_i` is finite.
+    e_finite: bool,
+}
+
+impl NaiveSoftmax {
+    /// # Panics
+    /// If `logits` is empty.
+    pub fn new(logits: &[f64], f: Precision) -> Self {
+        let r = |x: f32| f.round(x);
+        let z: Vec<f32> = logits.iter().map(|&x| f.round_f64(x)).collect();
+        let e: Vec<f32> = z.iter().map(|&x| r(x.exp())).collect();
+        let s = e[1..].iter().fold(e[0], |acc, &x| r(acc + x));
+        let p: Vec<f32> = e.iter().map(|&x| r(x / s)).collect();
+        let k = z.len();
+        let too_big = (0..k).filter(|&i| z[i].is_infinite() && logits[i].is_finite()).collect();
+        let overflowed = (0..k).filter(|&i| e[i].is_infinite() && z[i].is_finite()).collect();
+        let e_finite = e.iter().all(|e| e.is_finite());
+        NaiveSoftmax { f, z, e, s, p, too_big, overflowed, e_finite }
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.f
+    }
+
+    /// [`naive`] for these logits (the same `logits` as `new` took).
+    ///
+    /// # Panics
+    /// If `target ≥ K`.
+    pub fn naive(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64) -> Naive {
+        self.naive_into(logits, target, gamma, alpha_t, Vec::new())
+    }
+
+    /// [`NaiveSoftmax::naive`] with the gradient written into `buffer` (its
+    /// contents are replaced): no new K-long allocation per keystroke.
+    pub fn naive_into(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64, buffer: Vec<f64>) -> Naive {
+        let k = logits.len();
+        assert!(target < k, "target {target} out of range for {k} classes");
+        let t = Trace::run(self, target, gamma, alpha_t, buffer);
+        let reasons = t.reasons(logits, gamma, alpha_t);
+        Naive {
+            precision: self.f,
+            p_t: f64::from(t.p_t),
+            cross_entropy: f64::from(t.ce),
+            focal_loss: f64::from(t.fl),
+            gradient: t.gradient,
+            reasons,
+        }
     }
 }
 
 /// Every intermediate of one naive evaluation, each a value of the format
-/// held in an `f32`.
-struct Trace {
+/// held in an `f32` (the per-class ones in `base`).
+struct Trace<'a> {
+    base: &'a NaiveSoftmax,
     f: Precision,
     target: usize,
-    z: Vec<f32>,
-    e: Vec<f32>,
-    s: f32,
     p_t: f32,
     ce: f32,
     one_minus: f32,
@@ -251,16 +339,19 @@ struct Trace {
     m: f32,
     alpha: f32,
     fl: f32,
-    gradient: Vec<f32>,
+    /// Values of the format, widened to `f64` exactly.
+    gradient: Vec<f64>,
+    /// Some gradient entry is NaN / ±inf / not 0 (one pass, for the reasons).
+    grad_nan: bool,
+    grad_inf: bool,
+    grad_nonzero: bool,
 }
 
-impl Trace {
-    fn run(logits: &[f64], target: usize, gamma: f64, alpha_t: f64, f: Precision) -> Trace {
+impl<'a> Trace<'a> {
+    fn run(base: &'a NaiveSoftmax, target: usize, gamma: f64, alpha_t: f64, mut gradient: Vec<f64>) -> Trace<'a> {
+        let f = base.f;
         let r = |x: f32| f.round(x);
-        let z: Vec<f32> = logits.iter().map(|&x| f.round_f64(x)).collect();
-        let e: Vec<f32> = z.iter().map(|&x| r(x.exp())).collect();
-        let s = e[1..].iter().fold(e[0], |acc, &x| r(acc + x));
-        let p: Vec<f32> = e.iter().map(|&x| r(x / s)).collect();
+        let p = &base.p;
         let p_t = p[target];
         let log_p = r(p_t.ln());
         let ce = -log_p;
@@ -273,15 +364,39 @@ impl Trace {
         let pw = r(one_minus.powf(r(g - 1.0)));
         let term = r(r(r(g * p_t) * pw) * log_p);
         let big_g = r(a * r(term - m));
-        let gradient = p
-            .iter()
-            .enumerate()
-            .map(|(i, &p_i)| {
-                let delta = if i == target { 1.0 } else { 0.0 };
-                r(big_g * r(delta - p_i))
-            })
-            .collect();
-        Trace { f, target, z, e, s, p_t, ce, one_minus, gamma: g, m, alpha: a, fl, gradient }
+        // r(G · r(δ_it − p_i)): δ = 0 for every class in the loop (one copy
+        // per format, so that the rounding inlines and the loop vectorises),
+        // then the target's entry with δ = 1.
+        gradient.clear();
+        match f {
+            Precision::F32 => gradient_into(&mut gradient, p, big_g, |x| x),
+            Precision::F16 => gradient_into(&mut gradient, p, big_g, round_f16),
+            Precision::Bf16 => gradient_into(&mut gradient, p, big_g, round_bf16),
+        }
+        gradient[target] = f64::from(r(big_g * r(1.0 - p_t)));
+        // Without short-circuits, so that the pass vectorises.
+        let (mut grad_nan, mut grad_inf, mut grad_nonzero) = (false, false, false);
+        for &x in &gradient {
+            grad_nan |= x.is_nan();
+            grad_inf |= x.is_infinite();
+            grad_nonzero |= x != 0.0;
+        }
+        Trace {
+            base,
+            f,
+            target,
+            p_t,
+            ce,
+            one_minus,
+            gamma: g,
+            m,
+            alpha: a,
+            fl,
+            gradient,
+            grad_nan,
+            grad_inf,
+            grad_nonzero,
+        }
     }
 
     /// One line per failure, causes before consequences.
@@ -289,15 +404,16 @@ impl Trace {
         let f = self.f;
         let name = f.name();
         let t = self.target;
-        let k = self.z.len();
+        let base = self.base;
+        let k = base.z.len();
         let mut out = Vec::new();
         // Which results a specific reason already accounts for.
         let (mut pt_done, mut ce_done, mut fl_done, mut grad_done) = (false, false, false, false);
 
         // Inputs the format cannot hold.
-        let too_big: Vec<usize> = (0..k).filter(|&i| self.z[i].is_infinite() && logits[i].is_finite()).collect();
+        let too_big = &base.too_big;
         if let Some(&i) = too_big.first() {
-            let inf = if self.z[i] > 0.0 { "inf" } else { "−inf" };
+            let inf = if base.z[i] > 0.0 { "inf" } else { "−inf" };
             out.push(format!(
                 "logit {} overflows {name} (max {}) to {inf}{}",
                 sig(logits[i], 6),
@@ -314,18 +430,18 @@ impl Trace {
         }
 
         // The exponentials and their sum.
-        let overflowed: Vec<usize> = (0..k).filter(|&i| self.e[i].is_infinite() && self.z[i].is_finite()).collect();
-        if let Some(&top) = overflowed.iter().max_by(|&&a, &&b| self.z[a].total_cmp(&self.z[b])) {
+        let overflowed = &base.overflowed;
+        if let Some(&top) = overflowed.iter().max_by(|&&a, &&b| base.z[a].total_cmp(&base.z[b])) {
             out.push(format!(
                 "{name} exp overflows above ≈ {}: exp({}) = inf{}",
                 threshold(f.exp_overflows_above()),
                 sig(logits[top], 6),
                 more(overflowed.len() - 1, "logit")
             ));
-        } else if self.s.is_infinite() && self.e.iter().all(|e| e.is_finite()) {
+        } else if base.s.is_infinite() && base.e_finite {
             out.push(format!("the sum of exps overflows {name} (max {})", sig(f.max(), 6)));
         }
-        if self.s == 0.0 {
+        if base.s == 0.0 {
             out.push(format!(
                 "every exp underflows to 0 (below ≈ {}), so p = 0/0 = NaN, and so are CE, FL and the gradient",
                 threshold(f.exp_underflows_below())
@@ -334,16 +450,16 @@ impl Trace {
         }
 
         // p_t and what follows from it.
-        let grad_nan = self.gradient.iter().any(|g| g.is_nan());
+        let grad_nan = self.grad_nan;
         if self.p_t.is_nan() && !pt_done {
-            if self.e[t].is_infinite() && self.s.is_infinite() {
+            if base.e[t].is_infinite() && base.s.is_infinite() {
                 out.push("p_t = inf/inf = NaN, and so are CE, FL and the gradient".to_string());
                 (pt_done, ce_done, fl_done, grad_done) = (true, true, true, true);
             }
         } else if self.p_t == 0.0 {
-            let mut line = if self.s.is_infinite() {
-                format!("p_t = {}/inf = 0", sig(f64::from(self.e[t]), 4))
-            } else if self.e[t] == 0.0 {
+            let mut line = if base.s.is_infinite() {
+                format!("p_t = {}/inf = 0", sig(f64::from(base.e[t]), 4))
+            } else if base.e[t] == 0.0 {
                 format!(
                     "exp({}) underflows to 0 (below ≈ {}), so p_t = 0",
                     sig(logits[t], 6),
@@ -370,7 +486,7 @@ impl Trace {
             };
             if k > 1 {
                 let mut line = "p_t rounds to 1: 1 − p_t = 0 and ln p_t = 0, so CE = FL = 0".to_string();
-                if self.gradient.iter().all(|&g| g == 0.0) {
+                if !self.grad_nonzero {
                     line.push_str(", and the gradient vanishes");
                 }
                 out.push(line);
@@ -401,7 +517,7 @@ impl Trace {
         }
 
         // 0 < p_t < 1 and α_t ≠ 0: the exact gradient is not 0.
-        if self.p_t > 0.0 && self.p_t < 1.0 && self.alpha != 0.0 && k > 1 && self.gradient.iter().all(|&g| g == 0.0) {
+        if self.p_t > 0.0 && self.p_t < 1.0 && self.alpha != 0.0 && k > 1 && !self.grad_nonzero {
             out.push("the gradient underflows to 0 in every class".to_string());
         }
 
@@ -416,7 +532,11 @@ impl Trace {
             out.push(format!("FL is {}", word(self.fl)));
         }
         if !grad_done {
-            for (what, bad) in [("NaN", f32::is_nan as fn(f32) -> bool), ("inf", f32::is_infinite)] {
+            let finite = !self.grad_nan && !self.grad_inf;
+            for (what, bad) in [("NaN", f64::is_nan as fn(f64) -> bool), ("inf", f64::is_infinite)] {
+                if finite {
+                    break;
+                }
                 let classes: Vec<usize> = (0..k).filter(|&i| bad(self.gradient[i])).collect();
                 if !classes.is_empty() {
                     out.push(format!("gradient is {what} in {}", classes_text(&classes, k)));
@@ -425,6 +545,12 @@ impl Trace {
         }
         out
     }
+}
+
+/// `out_i = r(G · r(0 − p_i))` widened to `f64`, for every class.
+#[inline(always)]
+fn gradient_into(out: &mut Vec<f64>, p: &[f32], big_g: f32, r: impl Fn(f32) -> f32) {
+    out.extend(p.iter().map(|&p_i| f64::from(r(big_g * r(0.0 - p_i)))));
 }
 
 /// A threshold to two decimals: "11.09", "-103.97".
@@ -482,6 +608,33 @@ mod tests {
             let (hi, lo) = (f.exp_overflows_above(), f.exp_underflows_below());
             assert!(r(hi - 1e-4).is_finite() && r(hi + 1e-4).is_infinite(), "{f:?}");
             assert!(r(lo + 1e-3) > 0.0 && r(lo - 1e-3) == 0.0, "{f:?}");
+        }
+    }
+
+    /// The bit-manipulation roundings agree with `half`'s conversions (an
+    /// independent implementation, F16C instructions where present) on a
+    /// spread of all `f32` bit patterns and on every pattern around the
+    /// float16 subnormal, normal and overflow boundaries and the bfloat16
+    /// ties, both signs, NaN included.
+    #[test]
+    fn fast_rounding_matches_half() {
+        let check = |bits: u32| {
+            let x = f32::from_bits(bits);
+            let (a, b) = (round_f16(x), f16::from_f32(x).to_f32());
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "f16 {x:e} ({bits:#x}): {a:e} vs {b:e}");
+            let (a, b) = (round_bf16(x), bf16::from_f32(x).to_f32());
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "bf16 {x:e} ({bits:#x}): {a:e} vs {b:e}");
+        };
+        (0..=u32::MAX).step_by(997).for_each(check);
+        // 2^-25 (half the smallest subnormal), 2^-14, 65504 and 2^16, bf16::MAX.
+        for centre in [0x3300_0000u32, 0x3880_0000, 0x477f_e000, 0x4780_0000, 0x7f7f_0000, 0x3f80_0000, 0] {
+            for bits in centre.saturating_sub(1 << 16)..=centre.saturating_add(1 << 16) {
+                check(bits);
+                check(bits | 0x8000_0000);
+            }
+        }
+        for bits in [0x7f80_0000u32, 0xff80_0000, 0x7fc0_0000, 0x7f80_0001, 0xffff_ffff, 0x7f7f_ffff] {
+            check(bits);
         }
     }
 

@@ -22,3 +22,4 @@ pub mod shown;
 pub mod theme;
 pub mod tui;
 pub mod ui;
+pub mod vmath;

@@ -159,9 +159,60 @@ pub struct LogitList {
 /// costs a comparison of the texts, not a parse. Errors and values are
 /// exactly a fresh parse's (a property test checks this).
 pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitList, FieldError> {
-    let (start, end) = content(text)?;
     let empty = LogitList::default();
     let old = previous.unwrap_or(&empty);
+    let edit = edit(text, old)?;
+    let (front, back) = (edit.front, edit.back);
+    let mut values = Vec::with_capacity(front + edit.values.len() + old.spans.len() - back);
+    let mut spans = Vec::with_capacity(values.capacity());
+    values.extend_from_slice(&old.values[..front]);
+    spans.extend_from_slice(&old.spans[..front]);
+    values.extend_from_slice(&edit.values);
+    spans.extend_from_slice(&edit.spans);
+    values.extend_from_slice(&old.values[back..]);
+    spans.extend(old.spans[back..].iter().map(|&s| edit.moved(s)));
+    Ok(LogitList { values, text: text.to_string(), spans })
+}
+
+/// [`logits_reusing`] in place: `list` becomes the list of `text`, reusing
+/// its buffers (no new K-long allocation per keystroke; the numbers after
+/// the edit are only shifted), or is left as it was on error. The same
+/// values and errors as `logits_reusing`.
+pub fn logits_update(text: &str, list: &mut LogitList) -> Result<(), FieldError> {
+    let edit = edit(text, list)?;
+    let (front, back, changed) = (edit.front, edit.back, edit.values.len());
+    list.values.splice(front..back, edit.values.iter().copied());
+    list.spans.splice(front..back, edit.spans.iter().copied());
+    if text.len() != list.text.len() {
+        for s in &mut list.spans[front + changed..] {
+            *s = edit.moved(*s);
+        }
+    }
+    list.text.clear();
+    list.text.push_str(text);
+    Ok(())
+}
+
+/// What an edit changes in a list: the numbers `front..back` of the old
+/// list are replaced by `values` (at `spans`), and the later ones move by
+/// the change in length.
+struct Edit {
+    front: usize,
+    back: usize,
+    values: Vec<f64>,
+    spans: Vec<(usize, usize)>,
+    old_len: usize,
+    new_len: usize,
+}
+
+impl Edit {
+    fn moved(&self, s: (usize, usize)) -> (usize, usize) {
+        (s.0 + self.new_len - self.old_len, s.1 + self.new_len - self.old_len)
+    }
+}
+
+fn edit(text: &str, old: &LogitList) -> Result<Edit, FieldError> {
+    let (start, end) = content(text)?;
     let prefix = common_prefix(old.text.as_bytes(), text.as_bytes());
     let room = old.text.len().min(text.len()) - prefix;
     let suffix = common_suffix(old.text.as_bytes(), text.as_bytes(), room);
@@ -185,17 +236,13 @@ pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitL
     if front + middle.len() + (old.spans.len() - back) == 0 {
         return Err(FieldError::whole("no logits: type at least one number, e.g. 1.5, -0.8, 0.2"));
     }
-    let mut values = Vec::with_capacity(front + middle.len() + old.spans.len() - back);
-    let mut spans = Vec::with_capacity(values.capacity());
-    values.extend_from_slice(&old.values[..front]);
-    spans.extend_from_slice(&old.spans[..front]);
+    let mut values = Vec::with_capacity(middle.len());
+    let mut spans = Vec::with_capacity(middle.len());
     for token in &middle {
         values.push(number(text, token)?);
         spans.push((token.start, token.start + token.text.len()));
     }
-    values.extend_from_slice(&old.values[back..]);
-    spans.extend(old.spans[back..].iter().map(|&s| moved(s)));
-    Ok(LogitList { values, text: text.to_string(), spans })
+    Ok(Edit { front, back, values, spans, old_len: old.text.len(), new_len: text.len() })
 }
 
 /// Length of the common start of `a` and `b` (64 bytes at a time first).
@@ -363,4 +410,44 @@ fn is_decimal(s: &str) -> bool {
         }
     }
     i == b.len()
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+
+    /// In-place updates give exactly what `logits_reusing` gives, through a
+    /// chain of edits (insertions, deletions, merged and split numbers,
+    /// errors that must leave the list as it was).
+    #[test]
+    fn update_in_place_matches_reusing() {
+        let texts = [
+            "1.5 -0.8 0.2 3 4 5",
+            "1.5 -0.81 0.2 3 4 5",
+            "1.5 -0.8 0.2 3 4 5",
+            "1.5 -0.8 0.2 34 5",
+            "1.5 -0.8 0.2 3 4 5 6",
+            "1.5 -0.8 x 3 4 5",
+            "[1.5, -0.8, 0.2]",
+            "7 1.5 -0.8 0.2",
+            "",
+            "2",
+            "2 2 2 2 2 2 2 2 2 2 2 2",
+            "2 2 2 2 2 -2e300 2 2 2 2 2",
+        ];
+        let mut list = LogitList::default();
+        let mut reference = LogitList::default();
+        for text in texts {
+            let fresh = logits_reusing(text, Some(&reference));
+            let updated = logits_update(text, &mut list);
+            assert_eq!(fresh.is_ok(), updated.is_ok(), "{text}");
+            if let Ok(fresh) = fresh {
+                reference = fresh;
+            }
+            assert_eq!(list.values, reference.values, "{text}");
+            assert_eq!(list.spans, reference.spans, "{text}");
+            assert_eq!(list.text, reference.text, "{text}");
+            assert_eq!(list.values, logits(&list.text).unwrap_or_default(), "{text}");
+        }
+    }
 }

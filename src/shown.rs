@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::lens::{Naive, Precision, naive};
+use crate::lens::{Naive, NaiveSoftmax, Precision};
 use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
 use crate::report::{self, SummaryLine};
 
@@ -46,6 +46,15 @@ pub struct Shown {
     pub curves: Vec<Curve>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
+    /// The CLASS_LIMIT most probable of all classes (by probability, then
+    /// index) for these logits and mode: kept while only target, γ or α
+    /// change, so those edits do not scan K probabilities again.
+    top: Vec<usize>,
+    /// The lens's per-class part for these logits (K `expf` per format),
+    /// kept like `top`.
+    lens_softmax: Option<Vec<NaiveSoftmax>>,
+    /// The previous lens's gradient vectors, to be overwritten.
+    lens_buffers: Vec<Vec<f64>>,
 }
 
 impl Shown {
@@ -53,13 +62,35 @@ impl Shown {
     /// Curves of `previous` with the same γ and α_t are reused: typing in
     /// the logits or γ field then computes at most one new curve.
     /// `softmax`, when given, is the softmax of `params.logits`, kept from an
-    /// earlier edit.
-    pub fn new(params: Params, gammas: &[f64], previous: &[Curve], softmax: Option<&Softmax>) -> Self {
-        let result = match (params.mode, softmax) {
-            (Mode::Softmax, Some(sm)) => sm.focal(&params.logits, params.target, params.gamma, &params.alpha),
+    /// earlier edit. `previous` (what was shown before) gives up its curves
+    /// and its K-long buffers; with `same_logits` (its logits are
+    /// `params.logits`) also its class ranking.
+    pub fn new(
+        params: Params,
+        gammas: &[f64],
+        mut previous: Option<&mut Shown>,
+        same_logits: bool,
+        softmax: Option<&Softmax>,
+    ) -> Self {
+        let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
+        let result = match (params.mode, softmax, previous.as_deref_mut()) {
+            (Mode::Softmax, Some(sm), Some(old)) => sm.focal_reusing(p, t, g, a, &mut old.result, same_logits),
+            (Mode::Softmax, Some(sm), None) => sm.focal(p, t, g, a),
             _ => params.compute(),
         };
-        let (classes, hidden_classes) = report::classes_to_show(&result, CLASS_LIMIT);
+        let top = match previous.as_deref_mut() {
+            Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),
+            _ => top_classes(&result.probabilities, CLASS_LIMIT),
+        };
+        let lens_softmax = match previous.as_deref_mut() {
+            Some(old) if same_logits => old.lens_softmax.take(),
+            _ => None,
+        };
+        let lens_buffers = match previous.as_deref_mut().and_then(|old| old.lens.take()) {
+            Some(lens) => lens.into_iter().map(|n| n.gradient).collect(),
+            None => Vec::new(),
+        };
+        let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =
             REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
@@ -71,11 +102,14 @@ impl Shown {
         if !list.contains(&params.gamma) {
             list.push(params.gamma);
         }
+        let mut old_curves = previous.map(|old| std::mem::take(&mut old.curves)).unwrap_or_default();
         let curves = list
             .into_iter()
             .map(|gamma| {
-                let (points, factor) = match previous.iter().find(|c| c.gamma == gamma && c.alpha_t == alpha_t) {
-                    Some(c) => (c.points.clone(), c.factor.clone()),
+                // Moved, not copied (a γ listed twice finds its first copy taken).
+                let same = |c: &&mut Curve| c.gamma == gamma && c.alpha_t == alpha_t && !c.points.is_empty();
+                let (points, factor) = match old_curves.iter_mut().find(same) {
+                    Some(c) => (std::mem::take(&mut c.points), std::mem::take(&mut c.factor)),
                     None => curve(gamma, alpha_t),
                 };
                 Curve { gamma, alpha_t, current: gamma == params.gamma, points, factor }
@@ -91,20 +125,35 @@ impl Shown {
             table,
             curves,
             lens: None,
+            top,
+            lens_softmax,
+            lens_buffers,
         }
     }
 
     /// What naive code returns in each format, for the lens pane.
+    /// The per-class softmax of each format is computed once per logits.
     pub fn compute_lens(&mut self) {
         let p = &self.params;
         let alpha_t = self.result.alpha_t;
-        let pass = |&f: &Precision| naive(&p.logits, p.target, p.gamma, alpha_t, f);
         // Three independent passes over the classes: for many classes, one
         // per core (for few, starting the threads costs more than it saves).
-        self.lens = Some(if p.logits.len() < 16_384 {
-            Precision::ALL.iter().map(pass).collect()
+        let parallel = p.logits.len() >= 16_384;
+        let bases = self.lens_softmax.get_or_insert_with(|| {
+            let base = |&f: &Precision| NaiveSoftmax::new(&p.logits, f);
+            if parallel {
+                Precision::ALL.par_iter().map(base).collect()
+            } else {
+                Precision::ALL.iter().map(base).collect()
+            }
+        });
+        let mut buffers = std::mem::take(&mut self.lens_buffers);
+        buffers.resize_with(bases.len(), Vec::new);
+        let pass = |(b, buffer): (&NaiveSoftmax, Vec<f64>)| b.naive_into(&p.logits, p.target, p.gamma, alpha_t, buffer);
+        self.lens = Some(if parallel {
+            bases.par_iter().zip(buffers).map(pass).collect()
         } else {
-            Precision::ALL.par_iter().map(pass).collect()
+            bases.iter().zip(buffers).map(pass).collect()
         });
     }
 
@@ -113,6 +162,53 @@ impl Shown {
         let top = self.result.alpha_t * -P_MIN.ln();
         if top > 0.0 { top } else { 1.0 }
     }
+}
+
+/// The `limit` most probable classes of all, by probability (descending,
+/// `f64::total_cmp`) then index: the order of [`report::classes_to_show`].
+/// One pass with a sorted list; a class enters only if it beats the last
+/// kept one, tested on the integer key `total_cmp` compares (one compare for
+/// almost every class).
+fn top_classes(probabilities: &[f64], limit: usize) -> Vec<usize> {
+    // The monotone integer image of total_cmp's order.
+    let key = |x: f64| {
+        let b = x.to_bits() as i64;
+        b ^ (((b >> 63) as u64) >> 1) as i64
+    };
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut top: Vec<(i64, usize)> = Vec::with_capacity(limit + 1);
+    for (i, &p) in probabilities.iter().enumerate() {
+        let k = key(p);
+        // Kept classes have smaller indices: an equal key loses.
+        if top.len() == limit && k <= top[limit - 1].0 {
+            continue;
+        }
+        let at = top.partition_point(|&(kj, _)| kj >= k);
+        top.insert(at, (k, i));
+        top.truncate(limit);
+    }
+    top.into_iter().map(|(_, i)| i).collect()
+}
+
+/// [`report::classes_to_show`] from [`top_classes`] (`top` holds the `limit`
+/// most probable of the `k` classes): the target and the `limit − 1` most
+/// probable others in order, and how many are left out.
+fn classes_from_top(top: &[usize], target: usize, k: usize, limit: usize) -> (Vec<usize>, usize) {
+    if k <= limit {
+        return (top.to_vec(), 0);
+    }
+    let keep = limit.saturating_sub(1);
+    let mut list: Vec<usize> = top.iter().copied().filter(|&i| i != target).take(keep).collect();
+    // Insert the target where the ranking puts it: after every listed class
+    // ranked before it (they are a prefix of `top` when it is in `top`).
+    let at = match top.iter().position(|&i| i == target) {
+        Some(rank) => rank.min(list.len()),
+        None => list.len(),
+    };
+    list.insert(at, target);
+    (list, k - keep - 1)
 }
 
 /// FL and the modulating factor at GRID points of p_t in [P_MIN, 1].
@@ -124,4 +220,40 @@ fn curve(gamma: f64, alpha_t: f64) -> (Points, Points) {
             ((p, x.focal_loss), (p, x.modulating_factor))
         })
         .unzip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::{Alpha, softmax_focal};
+
+    /// The cached ranking lists the same classes, in the same order, as
+    /// `report::classes_to_show` scanning all K (ties, ±0, K around the limit).
+    #[test]
+    fn ranking_matches_the_full_scan() {
+        let mut s = 12345u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
+            for round in 0..20 {
+                // Few distinct logits, so that many probabilities tie.
+                let z: Vec<f64> =
+                    (0..k).map(|_| (next() % 7) as f64 - if round % 2 == 0 { 3.0 } else { 900.0 }).collect();
+                let mut r = softmax_focal(&z, (next() % k as u64) as usize, 2.0, &Alpha::Scalar(0.25));
+                if round == 3 {
+                    r.probabilities.iter_mut().step_by(2).for_each(|p| *p = -0.0);
+                }
+                for limit in [1, 2, 3, 40] {
+                    let want = report::classes_to_show(&r, limit);
+                    let top = top_classes(&r.probabilities, limit);
+                    let got = classes_from_top(&top, r.target, k, limit);
+                    assert_eq!(got, want, "k={k} round={round} limit={limit}");
+                }
+            }
+        }
+    }
 }

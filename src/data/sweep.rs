@@ -96,6 +96,7 @@
 
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, Mode};
+use crate::vmath::{Simd, exp_fast, ln_1p_fast, ln_fast, ln_sum, pow2};
 use std::mem::take;
 
 use rayon::prelude::*;
@@ -1195,35 +1196,6 @@ impl Accumulator {
 // Instruction sets
 // ---------------------------------------------------------------------------
 
-/// The widest vector instructions the CPU has, of those the hot loops are
-/// compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Simd {
-    /// The compilation target's baseline (SSE2 on x86-64), no FMA.
-    Base,
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx2,
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("fma") {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    return Simd::Avx512;
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    return Simd::Avx2;
-                }
-            }
-        }
-        Simd::Base
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn batch_avx512<T: Copy + Into<f64>>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
@@ -1910,211 +1882,10 @@ impl LossHistogram {
     }
 }
 
-/// 2^k (0 below 2^-1074, k ≤ 1023).
-fn pow2(k: i32) -> f64 {
-    if k >= -1022 {
-        f64::from_bits(((k + 1023) as u64) << 52)
-    } else if k >= -1074 {
-        f64::from_bits(1u64 << (k + 1074))
-    } else {
-        0.0
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Vectorisable elementary functions
-// ---------------------------------------------------------------------------
-
-/// 1.5 · 2^52: adding it rounds to an integer held in the low bits.
-const SHIFT: f64 = 6_755_399_441_055_744.0;
-const LN2_HI: f64 = 0.6931471803691238; // 32 trailing zero bits
-const LN2_LO: f64 = 1.9082149292705877e-10;
-
-/// `a · b + c`, fused when `F` (only inside functions compiled with FMA).
-#[inline(always)]
-fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if F { a.mul_add(b, c) } else { a * b + c }
-}
-
-/// `e^x` for `x ≤ 0` (every use here: `z − max z`, `−|u|`, `γ · ln(1 − p)`),
-/// without a branch or a table, so that loops over slices vectorise.
-///
-/// `x = k·ln2 + r` with `|r| ≤ ln2/2` (Cody–Waite: `k·LN2_HI` is exact),
-/// `e^r = 1 + (r + r²·q(r))` with `q` a degree-9 Chebyshev fit of
-/// `(e^r − 1 − r)/r²` (relative error 2.3e-16, which reaches the result
-/// through `r²·q ≤ 0.06 e^r` only: < 0.02 ulp) in Estrin's scheme, and `2^k`
-/// applied as `(p · 2^(k+54)) · 2^-54`: the first product is exact, so results
-/// in the subnormal range are rounded once. Within 1 ulp of the C library's
-/// `exp` in the unit tests; 0 below −745.2; positive `x` are taken as 0.
-#[inline(always)]
-fn exp_fast<const F: bool>(x: f64) -> f64 {
-    // q(r) = Σ C[i] r^i (mpmath chebyfit on [−0.3476, 0.3476], rounded).
-    const C: [f64; 10] = [
-        0.5000000000000001,
-        0.16666666666666669,
-        0.04166666666662317,
-        0.008333333333329989,
-        0.0013888888917690603,
-        0.0001984126986342035,
-        2.480152055701783e-05,
-        2.755726789174553e-06,
-        2.762043894863442e-07,
-        2.510065503606659e-08,
-    ];
-    const TWO_M54: f64 = 5.551115123125783e-17;
-    let x = if x < -746.0 { -746.0 } else { x };
-    let x = if x > 0.0 { 0.0 } else { x };
-    let y = madd::<F>(x, std::f64::consts::LOG2_E, SHIFT);
-    let k = y - SHIFT;
-    let r = if F { (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)) } else { (x - k * LN2_HI) - k * LN2_LO };
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let a0 = madd::<F>(C[1], r, C[0]);
-    let a1 = madd::<F>(C[3], r, C[2]);
-    let a2 = madd::<F>(C[5], r, C[4]);
-    let a3 = madd::<F>(C[7], r, C[6]);
-    let a4 = madd::<F>(C[9], r, C[8]);
-    let b0 = madd::<F>(a1, r2, a0);
-    let b1 = madd::<F>(a3, r2, a2);
-    let q = madd::<F>(madd::<F>(a4, r4, b1), r4, b0);
-    let p = 1.0 + madd::<F>(q, r2, r);
-    // −1076 ≤ k ≤ 0: 2^(k+54) is normal.
-    let scale = f64::from_bits(y.to_bits().wrapping_add(1023 + 54) << 52);
-    p * scale * TWO_M54
-}
-
-/// `ln(hi · (1 + c))` for a normal `hi > 0` and `|c| ≤ ε` (`c = lo/hi` for
-/// `ln(hi + lo)`): fdlibm's `log` (musl's form, < 1 ulp) with `c` added to
-/// the low-order part.
-#[inline(always)]
-fn ln_sum<const F: bool>(hi: f64, c: f64) -> f64 {
-    const LG1: f64 = 0.6666666666666735;
-    const LG2: f64 = 0.3999999999940942;
-    const LG3: f64 = 0.2857142874366239;
-    const LG4: f64 = 0.22222198432149784;
-    const LG5: f64 = 0.1818357216161805;
-    const LG6: f64 = 0.15313837699209373;
-    const LG7: f64 = 0.14798198605116586;
-    const TWO52: f64 = 4_503_599_627_370_496.0;
-    let bits = hi.to_bits();
-    // hi = 2^k · m with m in [√2/2, √2).
-    let m = f64::from_bits((bits & MANTISSA) | 0x3ff0_0000_0000_0000);
-    let big = m > std::f64::consts::SQRT_2;
-    let m = if big { m * 0.5 } else { m };
-    let biased = f64::from_bits((bits >> 52) | 0x4330_0000_0000_0000) - TWO52;
-    let k = biased - if big { 1022.0 } else { 1023.0 };
-    let f = m - 1.0;
-    let hfsq = 0.5 * f * f;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * madd::<F>(w, madd::<F>(w, LG6, LG4), LG2);
-    let t2 = z * madd::<F>(w, madd::<F>(w, madd::<F>(w, LG7, LG5), LG3), LG1);
-    let r = t2 + t1;
-    let low = madd::<F>(k, LN2_LO, c);
-    madd::<F>(s, hfsq + r, low) - hfsq + f + k * LN2_HI
-}
-
-/// `ln x` for a normal `x > 0`.
-#[inline(always)]
-fn ln_fast<const F: bool>(x: f64) -> f64 {
-    ln_sum::<F>(x, -0.0)
-}
-
-/// `ln(1 + x)` for `x ≥ −0.5`: `1 + x = hi + lo` exactly (Fast2Sum), then
-/// [`ln_sum`]; equal to `x` when `x` is below half an ulp of 1.
-#[inline(always)]
-fn ln_1p_fast<const F: bool>(x: f64) -> f64 {
-    let hi = 1.0 + x;
-    let lo = if x.abs() <= 1.0 { (1.0 - hi) + x } else { (x - hi) + 1.0 };
-    ln_sum::<F>(hi, lo / hi)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Distance in units in the last place (same sign, finite).
-    fn ulps(a: f64, b: f64) -> u64 {
-        a.to_bits().abs_diff(b.to_bits())
-    }
-
-    /// Deterministic uniform values in [lo, hi).
-    fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-            })
-            .collect()
-    }
-
-    /// The worst distance to the C library over the ranges, without and
-    /// with FMA (`mul_add` is exact everywhere; only its speed needs FMA).
-    fn worst(ranges: &[(f64, f64)], ours: impl Fn(f64, bool) -> f64, libm: impl Fn(f64) -> f64) -> u64 {
-        let mut worst = 0;
-        for (i, &(lo, hi)) in ranges.iter().enumerate() {
-            for x in uniform(100_000, lo, hi, 7 + i as u64) {
-                for fma in [false, true] {
-                    worst = worst.max(ulps(ours(x, fma), libm(x)));
-                }
-            }
-        }
-        worst
-    }
-
-    fn exp(x: f64, fma: bool) -> f64 {
-        if fma { exp_fast::<true>(x) } else { exp_fast::<false>(x) }
-    }
-
-    #[test]
-    fn exp_is_within_one_ulp_of_libm() {
-        let ranges = [(-708.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0), (-40.0, 0.0), (-0.35, 0.0), (-700.0, -690.0)];
-        let w = worst(&ranges, exp, f64::exp);
-        assert!(w <= 1, "{w} ulp");
-        for x in [0.0, -0.0, -1.0, -708.39, -1e-300, -0.5 * std::f64::consts::LN_2, -std::f64::consts::LN_2] {
-            assert!(ulps(exp(x, false), x.exp()) <= 1 && ulps(exp(x, true), x.exp()) <= 1, "{x}");
-        }
-        assert_eq!(exp(0.0, false), 1.0);
-        assert_eq!(exp(0.0, true), 1.0);
-    }
-
-    #[test]
-    fn exp_subnormal_range_and_limits() {
-        // Subnormal results: within one subnormal ulp (absolute).
-        for x in uniform(100_000, -745.2, -708.0, 11) {
-            for fma in [false, true] {
-                let (a, b) = (exp(x, fma), x.exp());
-                assert!((a - b).abs() <= 4.94e-324 || ulps(a, b) <= 1, "{x}: {a:e} vs {b:e}");
-            }
-        }
-        for fma in [false, true] {
-            assert_eq!(exp(-746.0, fma), 0.0);
-            assert_eq!(exp(f64::NEG_INFINITY, fma), 0.0);
-            assert_eq!(exp(-1e300, fma), 0.0);
-            assert_eq!(exp(5.0, fma), 1.0);
-        }
-    }
-
-    #[test]
-    fn logs_are_within_one_ulp_of_libm() {
-        let ln = |x: f64, fma: bool| if fma { ln_fast::<true>(x) } else { ln_fast::<false>(x) };
-        let ranges = [(1e-300, 1e-290), (1e-10, 10.0), (0.5, 2.0), (0.99, 1.01), (1.0, 1e6), (1e300, 1.7e308)];
-        let w = worst(&ranges, ln, f64::ln);
-        assert!(w <= 1, "ln: {w} ulp");
-        let ln_1p = |x: f64, fma: bool| if fma { ln_1p_fast::<true>(x) } else { ln_1p_fast::<false>(x) };
-        let ranges = [(-0.5, 0.0), (0.0, 1e-300), (1e-20, 1e-8), (1e-8, 1.0), (1.0, 1e5), (1e5, 1e300)];
-        let w = worst(&ranges, ln_1p, f64::ln_1p);
-        assert!(w <= 1, "ln_1p: {w} ulp");
-        for fma in [false, true] {
-            assert_eq!(ln_1p(0.0, fma), 0.0);
-            assert_eq!(ln_1p(5e-324, fma), 5e-324);
-            assert_eq!(ln(1.0, fma), 0.0);
-        }
-    }
+    use crate::vmath::tests::uniform;
 
     #[test]
     fn powers_match_the_exponential() {
@@ -2215,11 +1986,7 @@ mod tests {
     }
 
     #[test]
-    fn pow2_covers_the_range() {
-        assert_eq!(pow2(0), 1.0);
-        assert_eq!(pow2(-1074), 5e-324);
-        assert_eq!(pow2(-1075), 0.0);
-        assert_eq!(pow2(1023), 2f64.powi(1023));
+    fn big_scales_are_powers_of_two() {
         assert_eq!(BIG, 2f64.powi(960));
         assert_eq!(INV_BIG, 2f64.powi(-960));
     }
