@@ -25,6 +25,10 @@ const BATCH_VALUES: usize = 1 << 21;
 /// enough that the values stay in cache from the read to the sweep.
 const CACHED_VALUES: usize = 1 << 15;
 
+/// Parts per thread of a source that splits: a few, so that a thread that
+/// finishes early takes over another's part (the machine may be shared).
+const PARTS_PER_THREAD: usize = 4;
+
 /// Rows skipped, and why.
 type Skip = (String, u64);
 
@@ -103,7 +107,7 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
     };
     let threads = rayon::current_num_threads();
     let mut skips = Skips::default();
-    let parts: Vec<Accumulator> = match source.split(threads) {
+    let parts: Vec<Accumulator> = match source.split(PARTS_PER_THREAD * threads) {
         Some(parts) => {
             let done: Vec<Result<(Accumulator, Vec<Skip>), DataError>> = parts?
                 .into_par_iter()
