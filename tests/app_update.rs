@@ -315,3 +315,31 @@ fn edits_that_reuse_the_softmax_give_a_fresh_result() {
     let fresh = softmax_focal(&[1.5, -0.8, 0.2], 2, 0.5, &Alpha::PerClass(vec![1.0, 2.0, 3.0]));
     assert_eq!(app.shown.result, fresh);
 }
+
+/// Backspace and Delete give what tui-input itself gives, in ASCII text (which
+/// the explorer edits itself) and in other text (which tui-input edits).
+#[test]
+fn deleting_matches_tui_input() {
+    use tui_input::{Input, InputRequest};
+    for text in ["1.5, -0.8, 0.2", "7", "", "1.5 α 2 β"] {
+        let chars = text.chars().count();
+        for lefts in [0, 1, 3, chars] {
+            for (code, request) in
+                [(KeyCode::Backspace, InputRequest::DeletePrevChar), (KeyCode::Delete, InputRequest::DeleteNextChar)]
+            {
+                let mut app = app();
+                app.handle_events([ctrl('u')]);
+                app.handle_events([Event::Paste(text.to_string())]);
+                app.handle_events((0..lefts).map(|_| key(KeyCode::Left)));
+                app.handle_events([key(code)]);
+                let mut want = Input::new(text.to_string());
+                for _ in 0..lefts {
+                    want.handle(InputRequest::GoToPrevChar);
+                }
+                want.handle(request);
+                let got = app.input(Field::Logits);
+                assert_eq!((got.value(), got.cursor()), (want.value(), want.cursor()), "{text:?} {lefts} {code:?}");
+            }
+        }
+    }
+}
