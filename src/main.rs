@@ -52,7 +52,7 @@ fn explore(cli: &Cli) -> ExitCode {
     let all_texts = [logits, target, gamma, alpha, gammas_text.to_string()];
     let mut app = match cli.data_args() {
         // The dataset is read before the terminal is taken: errors are one line.
-        Some(args) => match dataset(&args, texts) {
+        Some(args) => match dataset(&args, texts, &gammas) {
             Ok(data) => App::with_data(all_texts, data, cli.look()),
             Err(message) => return fail(&message),
         },
@@ -75,14 +75,12 @@ fn explore(cli: &Cli) -> ExitCode {
 
 /// The dataset view's data at the prefilled γ, α and γ list (`texts` as
 /// [`Field::PARAMS`]; α is checked against the dataset's K).
-fn dataset(args: &DataArgs, texts: [&str; 4]) -> Result<Dataset, String> {
+fn dataset(args: &DataArgs, texts: [&str; 4], gammas: &[f64]) -> Result<Dataset, String> {
     let loaded = data::run::load(args)?;
     let gamma = parse::gamma(texts[2]).map_err(|e| format!("--gamma: {e}"))?;
     let alpha =
         parse::alpha(texts[3], Some(loaded.examples.classes()), Mode::Softmax).map_err(|e| format!("--alpha: {e}"))?;
-    let gammas = parse::gammas(args.gammas.as_deref().unwrap_or(Field::Gammas.default_text()))
-        .map_err(|e| format!("--gammas: {e}"))?;
-    Ok(Dataset::new(loaded, gamma, &gammas, alpha))
+    Ok(Dataset::new(loaded, gamma, gammas, alpha))
 }
 
 fn fail(message: &str) -> ExitCode {

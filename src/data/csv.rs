@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range};
+use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range, read_steps};
 
 /// The name errors give standard input.
 pub const STDIN: &str = "standard input";
@@ -428,24 +428,10 @@ impl Source for Csv {
     }
 
     fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let (logits_len, labels_len) = (logits.len(), labels.len());
-        let mut total = 0;
-        while total < max_rows {
-            match self.row(logits, labels) {
-                Ok(None) => break,
-                Ok(Some(kept)) => total += usize::from(kept),
-                Err(e) => {
-                    logits.truncate(logits_len);
-                    labels.truncate(labels_len);
-                    self.failed = Some(e.clone());
-                    return Err(e);
-                }
-            }
-        }
-        Ok(total)
+        let mut failed = self.failed.take();
+        let read = read_steps(&mut failed, max_rows, logits, labels, |_, z, y| Ok(self.row(z, y)?.map(usize::from)));
+        self.failed = failed;
+        read
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
-use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range};
+use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range, read_steps};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -671,23 +671,12 @@ impl Source for Npy {
     }
 
     fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let (logits_len, labels_len) = (logits.len(), labels.len());
-        let mut total = 0;
-        while total < max_rows && self.next_row < self.end {
-            match self.batch(max_rows - total, logits, labels) {
-                Ok(kept) => total += kept,
-                Err(e) => {
-                    logits.truncate(logits_len);
-                    labels.truncate(labels_len);
-                    self.failed = Some(e.clone());
-                    return Err(e);
-                }
-            }
-        }
-        Ok(total)
+        let mut failed = self.failed.take();
+        let read = read_steps(&mut failed, max_rows, logits, labels, |room, z, y| {
+            if self.next_row < self.end { self.batch(room, z, y).map(Some) } else { Ok(None) }
+        });
+        self.failed = failed;
+        read
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {

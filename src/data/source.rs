@@ -68,6 +68,38 @@ pub trait Source: Send {
     }
 }
 
+/// The body of [`Source::read`] for a reader that yields rows in steps:
+/// `step(room, logits, labels)` appends up to `room` rows and returns how
+/// many it kept, or `None` at the end. Steps are taken until `max_rows` rows
+/// are kept; on an error the vectors are cut back to where they were, and
+/// `failed` keeps the error for every later call.
+pub(crate) fn read_steps(
+    failed: &mut Option<DataError>,
+    max_rows: usize,
+    logits: &mut Vec<f64>,
+    labels: &mut Vec<usize>,
+    mut step: impl FnMut(usize, &mut Vec<f64>, &mut Vec<usize>) -> Result<Option<usize>, DataError>,
+) -> Result<usize, DataError> {
+    if let Some(e) = failed {
+        return Err(e.clone());
+    }
+    let (logits_len, labels_len) = (logits.len(), labels.len());
+    let mut total = 0;
+    while total < max_rows {
+        match step(max_rows - total, logits, labels) {
+            Ok(None) => break,
+            Ok(Some(kept)) => total += kept,
+            Err(e) => {
+                logits.truncate(logits_len);
+                labels.truncate(labels_len);
+                *failed = Some(e.clone());
+                return Err(e);
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// Why a row was skipped: a logit is NaN or ±∞.
 pub const NON_FINITE: &str = "non-finite logit";
 /// Why a row was skipped: its label is negative or ≥ K.
