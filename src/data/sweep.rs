@@ -81,9 +81,10 @@
 //!
 //! (for a crossing bin of losses ≥ 2.2e-308; below that bins are wider; an
 //! exact tie, such as equal losses, is resolved downwards).
-//! Memory: 768 KiB per histogram, γs + 1 histograms per accumulator —
-//! 4.5 MiB for the default five γs, whatever the number of rows; [`sweep`]
+//! Memory: 512 KiB per histogram, γs + 1 histograms per accumulator —
+//! 3 MiB for the default five γs, whatever the number of rows; [`sweep`]
 //! keeps two accumulators per thread.
+
 //!
 //! # Speed
 //! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
@@ -601,7 +602,9 @@ impl Accumulator {
     /// Logits must be finite (the readers reject others).
     ///
     /// # Panics
-    /// If `logits.len() ≠ K · labels.len()` or a label is ≥ K.
+    /// If `logits.len() ≠ K · labels.len()`, a label is ≥ K, or the rows
+    /// would reach 2^40 (the loss histograms' capacity; 40 TB of float32
+    /// logits at K = 10).
     pub fn add<T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
         let k = self.classes;
         assert_eq!(logits.len(), labels.len() * k, "{} logits for {} rows of {k}", logits.len(), labels.len());
@@ -651,6 +654,7 @@ impl Accumulator {
         self.flush();
         other.flush();
         self.rows += other.rows;
+        assert!(self.rows < MAX_VALUES, "a sweep holds fewer than 2^40 rows");
         self.correct += other.correct;
         self.easy += other.easy;
         self.saturated += other.saturated;
@@ -732,7 +736,7 @@ impl Accumulator {
     }
 
     /// Heap memory held, in bytes. It does not grow with the rows added:
-    /// about (γs + 1) · 768 KiB + K · (γs + 1) · 40 + 72 · max(K, 4096).
+    /// about (γs + 1) · 512 KiB + K · (γs + 1) · 40 + 72 · max(K, 4096).
     pub fn heap_bytes(&self) -> usize {
         fn v<T>(x: &Vec<T>) -> usize {
             x.capacity() * std::mem::size_of::<T>()
@@ -811,25 +815,24 @@ impl Accumulator {
         transpose(col, logits, k, false);
         let j = &mut st.argmax[base..base + nb];
         column_argmax(top, j, col);
-        // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order.
-        let s = &mut st.s[base..base + nb];
+        // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
+        // z_t (in `gap` for now) and e_t picked in the same pass (selects in
+        // vector lanes rather than gathers, which are slow on many CPUs).
+        let range = base..base + nb;
+        let (s, zt, et) = (&mut st.s[range.clone()], &mut st.gap[range.clone()], &mut st.e_t[range.clone()]);
         s.fill(0.0);
         for (i, c) in col.chunks_exact_mut(nb).enumerate() {
-            for (((c, &m), s), &j) in c.iter_mut().zip(top.iter()).zip(s.iter_mut()).zip(j.iter()) {
-                let e = exp_fast::<F>(*c - m);
-                *c = e;
-                *s += if j == i { 0.0 } else { e };
+            for r in 0..nb {
+                let z = c[r];
+                let e = exp_fast::<F>(z - top[r]);
+                c[r] = e;
+                s[r] += if j[r] == i { 0.0 } else { e };
+                let hit = labels[r] == i;
+                zt[r] = if hit { z } else { zt[r] };
+                et[r] = if hit { e } else { et[r] };
             }
         }
-        let range = base..base + nb;
         st.label[range.clone()].copy_from_slice(labels);
-        // z_t (in `gap` for now) and e_t: one gather each.
-        for (i, ((zt, et), &t)) in
-            st.gap[range.clone()].iter_mut().zip(&mut st.e_t[range.clone()]).zip(labels).enumerate()
-        {
-            *zt = logits[i * k + t].into();
-            *et = col[t * nb + i];
-        }
         for ((gap, half), &zj) in st.gap[range.clone()].iter_mut().zip(&mut st.half_gap[range.clone()]).zip(top.iter())
         {
             let zt = *gap;
@@ -1122,6 +1125,7 @@ impl Accumulator {
         let st = &mut self.stage;
         let (p, ce) = (&st.p[..n], &st.ce[..n]);
         self.rows += n as u64;
+        assert!(self.rows < MAX_VALUES, "a sweep holds fewer than 2^40 rows");
         self.correct += st.correct[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
         self.saturated += st.saturated[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
         self.easy += p.iter().map(|&p| u64::from(p >= 0.5)).sum::<u64>();
@@ -1533,31 +1537,16 @@ fn transpose<T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], k: usize, negat
     by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// [`transpose`] for a constant K, in tiles of 8 rows.
-#[inline(always)]
+/// [`transpose`] for a constant K, a column at a time: strided loads (the
+/// batch is in L1), sequential stores. Not inlined into the AVX callers,
+/// whose gathers are several times slower here than scalar loads.
+#[inline(never)]
 fn transpose_tiles<const K: usize, T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], negate: bool) {
     let n = logits.len() / K;
-    let sign = |z: T| {
-        let z: f64 = z.into();
-        if negate { -z } else { z }
-    };
-    let mut tiles = logits.chunks_exact(8 * K);
-    let mut r = 0;
-    for tile in &mut tiles {
-        let mut t = [[0.0f64; 8]; K];
-        for (i, row) in tile.chunks_exact(K).enumerate() {
-            for (c, &z) in row.iter().enumerate() {
-                t[c][i] = sign(z);
-            }
-        }
-        for (c, t) in t.iter().enumerate() {
-            col[c * n + r..c * n + r + 8].copy_from_slice(t);
-        }
-        r += 8;
-    }
-    for (i, row) in tiles.remainder().chunks_exact(K).enumerate() {
-        for (c, &z) in row.iter().enumerate() {
-            col[c * n + r + i] = sign(z);
+    for (c, col) in col.chunks_exact_mut(n).take(K).enumerate() {
+        for (x, row) in col.iter_mut().zip(logits.chunks_exact(K)) {
+            let z: f64 = row[c].into();
+            *x = if negate { -z } else { z };
         }
     }
 }
@@ -1741,31 +1730,36 @@ impl WideSum {
 /// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
 const HIST_SHIFT: u32 = 48;
 const HIST_BINS: usize = 1 << 15;
-const MANTISSA: u64 = (1 << 52) - 1;
+/// The mantissa bits below a bin's (the same top 4 for all its values).
+const LOW: u64 = (1 << HIST_SHIFT) - 1;
+/// Where a bin's count starts in its packed `u128` (below: Σ of `LOW` bits).
+const COUNT_SHIFT: u32 = 88;
+/// Values a histogram can hold: neither packed field overflows below this.
+const MAX_VALUES: u64 = 1 << (128 - COUNT_SHIFT);
 
 /// Counts and exact significand sums of non-negative values, 16 bins per
 /// binade: bin `b` holds the values whose bits shifted right by 48 are `b`.
 struct LossHistogram {
-    /// Per bin: the count, and Σ of the 52 stored mantissa bits of the bin's
-    /// values modulo 2^64 (side by side: one cache line, no 4K aliasing).
-    /// With the carries out of that sum and the implicit bits (one per value
-    /// in a bin of normal numbers), the exact sum of the significands, the
-    /// same whatever the order of the additions.
-    bins: Box<[[u64; 2]; HIST_BINS]>,
-    carries: Box<[u64; HIST_BINS]>,
+    /// Per bin, packed in one `u128` so that a value is one 128-bit add (no
+    /// branch, no second array): the count above bit 88, below it the exact
+    /// sum of the values' 48 mantissa bits under the bin's (< 2^88 for
+    /// fewer than 2^40 values). With the bits the bin fixes (its top 4
+    /// mantissa bits and, for normal numbers, the implicit bit) times the
+    /// count, the exact sum of the significands, the same whatever the order
+    /// of the additions.
+    bins: Box<[u128; HIST_BINS]>,
     /// The range of bins that may be non-empty (lo > hi when empty).
     lo: usize,
     hi: usize,
 }
 
 impl LossHistogram {
-    const HEAP_BYTES: usize = HIST_BINS * 3 * 8;
+    const HEAP_BYTES: usize = HIST_BINS * 16;
 
     fn new() -> Self {
         // Zeroed on the heap (calloc: pages are touched only where used).
-        let bins = vec![[0u64; 2]; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS bins");
-        let carries = vec![0u64; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS carries");
-        LossHistogram { bins, carries, lo: HIST_BINS, hi: 0 }
+        let bins = vec![0u128; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS bins");
+        LossHistogram { bins, lo: HIST_BINS, hi: 0 }
     }
 
     /// The bin of a non-negative value (bins rise with the value).
@@ -1806,22 +1800,18 @@ impl LossHistogram {
     /// Adds a non-negative value (without updating `lo`, `hi`).
     #[inline(always)]
     fn add(&mut self, x: f64) {
-        let bits = x.to_bits();
-        let b = Self::bin(x);
-        let bin = &mut self.bins[b];
-        bin[0] += 1;
-        let (sum, carry) = bin[1].overflowing_add(bits & MANTISSA);
-        bin[1] = sum;
-        if carry {
-            self.carries[b] += 1;
-        }
+        self.bins[Self::bin(x)] += 1 << COUNT_SHIFT | u128::from(x.to_bits() & LOW);
+    }
+
+    /// The number of values in bin `b`.
+    fn count(&self, b: usize) -> u64 {
+        (self.bins[b] >> COUNT_SHIFT) as u64
     }
 
     /// The exact sum of the significands of bin `b`'s values.
     fn significands(&self, b: usize) -> u128 {
-        let [count, mantissas] = self.bins[b];
-        let implicit = if b >= 16 { u128::from(count) << 52 } else { 0 };
-        (u128::from(self.carries[b]) << 64) + u128::from(mantissas) + implicit
+        let fixed = (b as u128 & 15) << HIST_SHIFT | if b >= 16 { 1 << 52 } else { 0 };
+        u128::from(self.count(b)) * fixed + (self.bins[b] & ((1 << COUNT_SHIFT) - 1))
     }
 
     fn merge(&mut self, other: &LossHistogram) {
@@ -1829,11 +1819,7 @@ impl LossHistogram {
             return;
         }
         for b in other.lo..=other.hi {
-            let [count, mantissas] = other.bins[b];
-            self.bins[b][0] += count;
-            let (sum, carry) = self.bins[b][1].overflowing_add(mantissas);
-            self.bins[b][1] = sum;
-            self.carries[b] += other.carries[b] + u64::from(carry);
+            self.bins[b] += other.bins[b];
         }
         self.lo = self.lo.min(other.lo);
         self.hi = self.hi.max(other.hi);
@@ -1861,7 +1847,7 @@ impl LossHistogram {
         let mut cumulative = Neumaier::default();
         let mut taken = 0u64;
         for b in (self.lo..=self.hi).rev() {
-            let count = self.bins[b][0];
+            let count = self.count(b);
             if count == 0 {
                 continue;
             }
@@ -1970,6 +1956,31 @@ mod tests {
                 e.iter().for_each(|&v| all.add(v));
                 assert!((sum_row(&e) - all.value()).abs() <= 2.0 * f64::EPSILON * all.value());
             }
+        }
+    }
+
+    #[test]
+    fn histogram_bins_hold_exact_significand_sums() {
+        // Values of one normal bin whose low bits sum far past 2^64, values
+        // of a subnormal bin, zero and the largest float: every bin's count
+        // and significand sum as the bits say, merged or not.
+        let big = f64::from_bits(0x3ff0_ffff_ffff_ffff); // 1.0625 − ulp: bin 0x3ff0
+        let sub = f64::from_bits(0x0003_0000_0000_0005); // subnormal, bin 3
+        let values = [(big, 1u64 << 17), (sub, 3), (0.0, 2), (f64::MAX, 1)];
+        let (mut h, mut other) = (LossHistogram::new(), LossHistogram::new());
+        for &(x, n) in &values {
+            for i in 0..n {
+                if i % 2 == 0 { h.add(x) } else { other.add(x) }
+            }
+        }
+        (other.lo, other.hi) = (0, HIST_BINS - 1);
+        h.merge(&other);
+        for &(x, n) in &values {
+            let b = LossHistogram::bin(x);
+            let bits = x.to_bits();
+            let significand = (bits & ((1 << 52) - 1)) | if bits >> 52 != 0 { 1 << 52 } else { 0 };
+            assert_eq!(h.count(b), n, "{x:e}");
+            assert_eq!(h.significands(b), u128::from(significand) * u128::from(n), "{x:e}");
         }
     }
 
