@@ -975,10 +975,11 @@ impl Accumulator {
         let n = st.n;
         // Out of the stage while written, so that the fallback can read it.
         let (mut fl_all, mut m, mut sq) = (take(&mut st.fl), take(&mut st.m), take(&mut st.sq));
+        let inputs_bad = abnormal(&st.ce[..n]) | abnormal(&st.om[..n]);
         for (gi, &power) in self.powers.iter().enumerate() {
             let fl = &mut fl_all[gi * BLOCK..gi * BLOCK + n];
             let (m, om, ce, alpha_t) = (&mut m[..n], &st.om[..n], &st.ce[..n], &st.alpha_t[..n]);
-            let bad = weigh::<F>(fl, m, om, &st.ln_om[..n], &mut sq[..n], alpha_t, ce, power, 1.0);
+            let bad = inputs_bad | weigh::<F>(fl, m, om, &st.ln_om[..n], &mut sq[..n], alpha_t, ce, power, 1.0);
             if bad {
                 let gamma = self.gammas[gi];
                 for r in 0..n {
@@ -1077,8 +1078,9 @@ impl Accumulator {
             let (et, ut) = (e[at(i, t)], u[at(i, t)]);
             st.p[base + i] = if ut >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
         }
+        let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let bad = weigh::<F>(x, m, om, l, sq, w, b, power, -1.0);
+            let bad = inputs_bad | weigh::<F>(x, m, om, l, sq, w, b, power, -1.0);
             if bad {
                 let gamma = self.gammas[gi];
                 for i in 0..len {
@@ -1228,6 +1230,12 @@ fn block_avx2(acc: &mut Accumulator) {
 // Row and block helpers
 // ---------------------------------------------------------------------------
 
+/// Whether some value is outside the normal range (in vector lanes).
+#[inline(always)]
+fn abnormal(xs: &[f64]) -> bool {
+    xs.iter().fold(false, |bad, &x| bad | !normal(x))
+}
+
 /// Normal (≥ 2^-1022) and finite.
 #[inline(always)]
 fn normal(x: f64) -> bool {
@@ -1245,11 +1253,13 @@ fn put(local: &mut f64, wide: &mut WideSum, x: f64) {
 }
 
 /// `x = w · m · c` with `m = (1 − p)^γ` from `om = 1 − p` (or from `ln_om`,
-/// see [`modulating`]), `m` kept for the fallback; true when some product
-/// needs it ([`weighted_product`]'s log space: `m`, `c` or a powered `om`
-/// outside the normal range). For γ ≤ 6 a multiple of ½ the factor is taken
-/// inline (the operations of [`modulating`]'s binary powering, so the same
-/// bits), in one pass.
+/// see [`modulating`]), `m` kept for the fallback; true when some `m` is
+/// outside the normal range, so that its product needs
+/// [`weighted_product`]'s log space. The other cause, `c` or a powered `om`
+/// outside it, does not depend on γ: the callers check it once for all γs
+/// ([`abnormal`]). For γ ≤ 6 a multiple of ½ the factor is taken inline
+/// (the operations of [`modulating`]'s binary powering, so the same bits),
+/// in one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn weigh<const F: bool>(
@@ -1264,13 +1274,13 @@ fn weigh<const F: bool>(
     sign: f64,
 ) -> bool {
     macro_rules! fused {
-        ($pow:expr, $check_om:expr) => {{
+        ($pow:expr, $check:expr) => {{
             let mut bad = false;
             for ((((x, m), &o), &w), &c) in x.iter_mut().zip(m.iter_mut()).zip(om).zip(w).zip(c) {
                 let f: f64 = $pow(o);
                 *m = f;
                 *x = w * f * c;
-                bad |= !normal(f) | !normal(c) | ($check_om & !normal(o));
+                bad |= $check & !normal(f);
             }
             bad
         }};
@@ -1293,11 +1303,10 @@ fn weigh<const F: bool>(
         Power::Halves(12) => fused!(|o: f64| (o * o) * ((o * o) * (o * o)), true),
         _ => {
             modulating::<F>(m, om, ln_om, sq, power, sign);
-            let halves = matches!(power, Power::Halves(_));
             let mut bad = false;
-            for ((((x, &m), &o), &w), &c) in x.iter_mut().zip(m.iter()).zip(om).zip(w).zip(c) {
+            for (((x, &m), &w), &c) in x.iter_mut().zip(m.iter()).zip(w).zip(c) {
                 *x = w * m * c;
-                bad |= !normal(m) | !normal(c) | (halves & !normal(o));
+                bad |= !normal(m);
             }
             bad
         }
