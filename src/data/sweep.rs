@@ -84,7 +84,6 @@
 //! Memory: 512 KiB per histogram, γs + 1 histograms per accumulator —
 //! 3 MiB for the default five γs, whatever the number of rows; [`sweep`]
 //! keeps two accumulators per thread.
-
 //!
 //! # Speed
 //! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
