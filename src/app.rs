@@ -10,7 +10,7 @@ use crate::calc;
 use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Mode, Params, Softmax};
+use crate::loss::{Mode, Params};
 use crate::parse::{self, FieldError, LogitList};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
@@ -102,9 +102,6 @@ pub struct App {
     /// The last valid logits: edits elsewhere never re-parse them, and an
     /// edit of the logits converts only the numbers it touched.
     logit_list: LogitList,
-    /// The softmax of those logits (softmax mode), reused while only the
-    /// target, γ or α change.
-    softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
     /// `shown.params.logits` are `logit_list.values` (no new logits since
@@ -120,7 +117,6 @@ impl App {
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
         let mode = params.mode;
         let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
-        let softmax = (mode == Mode::Softmax).then(|| Softmax::new(&params.logits));
         App {
             inputs: texts.map(Input::new),
             focus: Field::Logits,
@@ -128,7 +124,7 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, None, false, softmax.as_ref()),
+            shown: Shown::new(params, &gammas, None, false),
             stale: false,
             quit: false,
             look,
@@ -138,7 +134,6 @@ impl App {
             clipboard: None,
             preset: None,
             logit_list,
-            softmax,
             gammas,
             shown_logits_current: false,
             data: None,
@@ -375,7 +370,6 @@ impl App {
             // In place: the list's buffers are reused (it is unchanged on error).
             self.errors[Field::Logits.index()] = match parse::logits_update(text(Field::Logits), &mut self.logit_list) {
                 Ok(()) => {
-                    self.softmax = None;
                     self.shown_logits_current = false;
                     None
                 }
@@ -410,10 +404,7 @@ impl App {
                 logits.extend_from_slice(&self.logit_list.values);
             }
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            if self.mode == Mode::Softmax && self.softmax.is_none() {
-                self.softmax = Some(Softmax::new(&params.logits));
-            }
-            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same, self.softmax.as_ref());
+            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same);
             self.shown_logits_current = true;
             self.update_lens();
         }

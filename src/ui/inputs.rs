@@ -64,8 +64,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 /// a noticeable pause per keystroke in a field of 100 000 logits; ASCII text
 /// (the usual case) is measured by its length.
 fn cursor_column(value: &str, chars: usize) -> usize {
-    if value.is_ascii() {
-        return chars.min(value.len());
+    let before = chars.min(value.len());
+    if value.as_bytes()[..before].is_ascii() {
+        return before;
     }
     value.chars().take(chars).map(|c| c.width().unwrap_or(0)).sum()
 }
@@ -74,8 +75,11 @@ fn cursor_column(value: &str, chars: usize) -> usize {
 /// columns. Only this slice is handed to ratatui: laying out a field of
 /// 100 000 logits every frame would cost more than the whole computation.
 fn visible(value: &str, scroll: usize, width: usize) -> &str {
-    if value.is_ascii() {
-        return &value[scroll.min(value.len())..(scroll + width).min(value.len())];
+    // Up to the slice's end, ASCII bytes are columns: the rest of a long
+    // field need not be looked at.
+    let end = (scroll + width).min(value.len());
+    if value.as_bytes()[..end].is_ascii() {
+        return &value[scroll.min(end)..end];
     }
     let mut column = 0;
     let mut start = value.len();
