@@ -11,7 +11,7 @@ use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params};
-use crate::parse::{self, FieldError, LogitList};
+use crate::parse::{self, FieldError, LogitList, TextEdit};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
 use crate::theme::Look;
@@ -104,6 +104,10 @@ pub struct App {
     logit_list: LogitList,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
+    /// How the focused field's text just changed, when the change was made
+    /// here (a typed or deleted character): the logits' re-parse then need
+    /// not compare two texts of a megabyte.
+    text_edit: Option<TextEdit>,
     /// `shown.params.logits` are `logit_list.values` (no new logits since
     /// `shown` was built): its logits and class ranking can be kept.
     shown_logits_current: bool,
@@ -134,6 +138,7 @@ impl App {
             clipboard: None,
             preset: None,
             logit_list,
+            text_edit: None,
             gammas,
             shown_logits_current: false,
             data: None,
@@ -323,6 +328,7 @@ impl App {
         }
         let text = [&value[..at], &value[at + 1..]].concat();
         *input = Input::new(text).with_cursor(at);
+        self.text_edit = Some(TextEdit { at, removed: 1, inserted: 0 });
         Some(StateChanged { value: true, cursor: request == InputRequest::DeletePrevChar })
     }
 
@@ -354,6 +360,7 @@ impl App {
         let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
         let inserted = clean.chars().count();
         self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
+        self.text_edit = Some(TextEdit { at: split, removed: 0, inserted: clean.len() });
         self.recompute(self.focus);
         true
     }
@@ -362,19 +369,26 @@ impl App {
     /// target and α depend on K, so they are always re-checked) and, when
     /// every field is valid, recomputes what is shown.
     fn recompute(&mut self, changed: Field) {
+        // Usable while the list is that of the field's text before this edit.
+        let known = self.text_edit.take().filter(|_| self.errors[Field::Logits.index()].is_none());
         if self.data.is_some() {
             return self.recompute_data();
         }
         let text = |f: Field| self.inputs[f.index()].value();
+        // The values this edit replaced, when the shown logits were the
+        // list's: they are then patched rather than copied whole.
+        let mut splice = None;
         if changed == Field::Logits {
             // In place: the list's buffers are reused (it is unchanged on error).
-            self.errors[Field::Logits.index()] = match parse::logits_update(text(Field::Logits), &mut self.logit_list) {
-                Ok(()) => {
-                    self.shown_logits_current = false;
-                    None
-                }
-                Err(e) => Some(e),
-            };
+            self.errors[Field::Logits.index()] =
+                match parse::logits_update(text(Field::Logits), &mut self.logit_list, known) {
+                    Ok(s) => {
+                        splice = self.shown_logits_current.then_some(s);
+                        self.shown_logits_current = false;
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
         }
         let logits_ok = self.errors[Field::Logits.index()].is_none();
         let k = logits_ok.then_some(self.logit_list.values.len());
@@ -396,12 +410,17 @@ impl App {
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
             // The shown logits' buffer is reused: kept as is when they are
-            // current, overwritten otherwise (no new K-long allocation).
+            // current, patched or overwritten otherwise (no new K-long allocation).
             let same = self.shown_logits_current;
             let mut logits = std::mem::take(&mut self.shown.params.logits);
-            if !same {
-                logits.clear();
-                logits.extend_from_slice(&self.logit_list.values);
+            let values = &self.logit_list.values;
+            match splice {
+                _ if same => {}
+                Some(s) => drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied())),
+                None => {
+                    logits.clear();
+                    logits.extend_from_slice(values);
+                }
             }
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
             self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same);

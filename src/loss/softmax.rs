@@ -181,7 +181,15 @@ fn focal(sm: Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, 
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    scaled(&mut gradient, &probabilities, scale);
+    // dCE/dz_i = p_i − δ_it: patched at the two targets when current,
+    // otherwise written in the gradient's pass.
+    match current_for {
+        Some(old) => {
+            scaled(&mut gradient, &probabilities, scale);
+            grad_ce[old] = probabilities[old];
+        }
+        None => scaled_and_copied(&mut gradient, &mut grad_ce, &probabilities, scale),
+    }
     // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
     // then a p_i of 0 must give 0, not ∞·0.
     if scale.is_infinite() {
@@ -190,14 +198,6 @@ fn focal(sm: Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, 
         }
     }
     gradient[target] = finish(grad_t, &mut saturated);
-    // dCE/dz_i = p_i − δ_it.
-    match current_for {
-        Some(old) => grad_ce[old] = probabilities[old],
-        None => {
-            grad_ce.clear();
-            grad_ce.extend_from_slice(&probabilities);
-        }
-    }
     grad_ce[target] = -one_minus + 0.0;
 
     Focal {
@@ -288,6 +288,17 @@ fn divide(e: &mut [f64], denom: f64) {
 fn scaled(out: &mut Vec<f64>, p: &[f64], scale: f64) {
     out.clear();
     out.extend(p.iter().map(|x| scale * x));
+}
+
+/// [`scaled`], and `copy_i = p_i`, in one pass over the probabilities.
+fn scaled_and_copied(out: &mut Vec<f64>, copy: &mut Vec<f64>, p: &[f64], scale: f64) {
+    // Every entry is overwritten: only a longer list writes zeros first.
+    out.resize(p.len(), 0.0);
+    copy.resize(p.len(), 0.0);
+    for ((g, c), &x) in out.iter_mut().zip(copy.iter_mut()).zip(p) {
+        *g = scale * x;
+        *c = x;
+    }
 }
 
 /// `ln(Σ_{i≠t} exp(z_i − z_t))`, shifted by the largest other logit so that
