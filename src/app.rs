@@ -3,7 +3,7 @@
 //! from synthetic events.
 
 use crossterm::event::Event;
-use tui_input::{Input, InputRequest, StateChanged};
+use tui_input::StateChanged;
 
 use crate::action::{Action, Command};
 use crate::calc;
@@ -14,6 +14,7 @@ use crate::loss::{Mode, Params};
 use crate::parse::{self, FieldError, LogitList, TextEdit};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
+use crate::text::FieldText;
 use crate::theme::Look;
 
 /// The pane F2 chooses: the lower pane of the standard layout, or the
@@ -77,7 +78,7 @@ impl ChartView {
 }
 
 pub struct App {
-    inputs: [Input; 5],
+    inputs: [FieldText; 5],
     pub focus: Field,
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
     pub errors: [Option<FieldError>; 5],
@@ -122,7 +123,7 @@ impl App {
         let mode = params.mode;
         let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
         App {
-            inputs: texts.map(Input::new),
+            inputs: texts.map(FieldText::new),
             focus: Field::Logits,
             errors: Default::default(),
             mode,
@@ -149,7 +150,7 @@ impl App {
     /// (as [`App::new`] takes them; the example's fields are not shown).
     pub fn with_data(texts: [String; 5], data: Dataset, look: Look) -> Self {
         let mut app = App::with_defaults(look);
-        app.inputs = texts.map(Input::new);
+        app.inputs = texts.map(FieldText::new);
         app.data = Some(data);
         app.focus = Field::Gamma;
         app.recompute(Field::Gamma);
@@ -175,7 +176,7 @@ impl App {
         App::new(texts, params, gammas, look)
     }
 
-    pub fn input(&self, field: Field) -> &Input {
+    pub fn input(&self, field: Field) -> &FieldText {
         &self.inputs[field.index()]
     }
 
@@ -187,13 +188,14 @@ impl App {
         }
         match action {
             Action::Command(command) => self.command(command),
-            Action::Edit(request) => match self.edit(request) {
-                Some(StateChanged { value: true, .. }) => {
+            Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
+                (Some(StateChanged { value: true, .. }), edit) => {
+                    self.text_edit = edit;
                     self.recompute(self.focus);
                     true
                 }
-                Some(_) => true,
-                None => false,
+                (Some(_), _) => true,
+                (None, _) => false,
             },
             Action::Insert(text) => self.insert(&text),
             Action::Resize(w, h) => {
@@ -250,7 +252,7 @@ impl App {
                 }
             },
             Command::Reset => {
-                self.inputs = Field::ALL.map(|f| Input::new(f.default_text().to_string()));
+                self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
                 self.focus = self.fields()[0];
                 self.recompute(self.focus);
             }
@@ -289,7 +291,7 @@ impl App {
         ];
         for (field, text) in texts {
             if let Some(text) = text {
-                self.inputs[field.index()] = Input::new(text.to_string());
+                self.inputs[field.index()] = FieldText::new(text.to_string());
             }
         }
         self.preset = Some(i);
@@ -310,28 +312,6 @@ impl App {
         self.clipboard.take()
     }
 
-    /// Hands an editing key to the focused field. tui-input finds the
-    /// cursor's byte by walking the characters, a millisecond in a list of
-    /// 100 000 logits; in ASCII text the byte is the cursor, so deleting one
-    /// character is done here (the same edit: one ASCII character is one
-    /// grapheme, as line breaks never reach a field).
-    fn edit(&mut self, request: InputRequest) -> Option<StateChanged> {
-        let input = &mut self.inputs[self.focus.index()];
-        let (value, cursor) = (input.value(), input.cursor());
-        let at = match request {
-            InputRequest::DeletePrevChar if cursor > 0 => cursor - 1,
-            InputRequest::DeleteNextChar if cursor < value.len() => cursor,
-            _ => return input.handle(request),
-        };
-        if !value.is_ascii() {
-            return input.handle(request);
-        }
-        let text = [&value[..at], &value[at + 1..]].concat();
-        *input = Input::new(text).with_cursor(at);
-        self.text_edit = Some(TextEdit { at, removed: 1, inserted: 0 });
-        Some(StateChanged { value: true, cursor: request == InputRequest::DeletePrevChar })
-    }
-
     /// Inserts text at the cursor of the focused field in one edit. Line
     /// breaks and tabs (NumPy prints arrays over several lines) become
     /// spaces; other control characters are dropped.
@@ -347,20 +327,7 @@ impl App {
         if clean.is_empty() {
             return false;
         }
-        let input = &self.inputs[self.focus.index()];
-        let cursor = input.cursor();
-        let value = input.value();
-        // Logits are ASCII: then the cursor's byte is its character index,
-        // without walking a list that may be megabytes long.
-        let split = if value.is_ascii() {
-            cursor.min(value.len())
-        } else {
-            value.char_indices().nth(cursor).map_or(value.len(), |(i, _)| i)
-        };
-        let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
-        let inserted = clean.chars().count();
-        self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
-        self.text_edit = Some(TextEdit { at: split, removed: 0, inserted: clean.len() });
+        self.text_edit = Some(self.inputs[self.focus.index()].insert(&clean));
         self.recompute(self.focus);
         true
     }
