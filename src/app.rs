@@ -10,7 +10,7 @@ use crate::calc;
 use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Mode, Params};
+use crate::loss::{Change, Mode, Params};
 use crate::parse::{self, FieldError, LogitList, TextEdit};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
@@ -129,7 +129,7 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, None, false),
+            shown: Shown::new(params, &gammas, None, Change::New),
             stale: false,
             quit: false,
             look,
@@ -378,19 +378,25 @@ impl App {
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
             // The shown logits' buffer is reused: kept as is when they are
             // current, patched or overwritten otherwise (no new K-long allocation).
-            let same = self.shown_logits_current;
+            let change = match splice {
+                _ if self.shown_logits_current => Change::Same,
+                Some(s) => Change::Spliced(s),
+                None => Change::New,
+            };
             let mut logits = std::mem::take(&mut self.shown.params.logits);
             let values = &self.logit_list.values;
-            match splice {
-                _ if same => {}
-                Some(s) => drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied())),
-                None => {
+            match change {
+                Change::Same => {}
+                Change::Spliced(s) => {
+                    drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied()))
+                }
+                Change::New => {
                     logits.clear();
                     logits.extend_from_slice(values);
                 }
             }
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same);
+            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), change);
             self.shown_logits_current = true;
             self.update_lens();
         }

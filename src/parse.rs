@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+pub use crate::loss::Splice;
 use crate::loss::{Alpha, Mode};
 
 /// What is wrong with a field's text.
@@ -172,16 +173,6 @@ pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitL
     values.extend_from_slice(&old.values[back..]);
     spans.extend(old.spans[back..].iter().map(|&s| edit.moved(s)));
     Ok(LogitList { values, text: text.to_string(), spans })
-}
-
-/// Which values [`logits_update`] replaced: `front..back` of the old list
-/// became `front..front + len` of the new one; the others are the same, so
-/// a copy of the old values is brought up to date by the same splice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Splice {
-    pub front: usize,
-    pub back: usize,
-    pub len: usize,
 }
 
 /// Where a text differs from the list's: `removed` bytes at byte `at` were

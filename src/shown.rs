@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::lens::{Naive, NaiveSoftmax, Precision};
-use crate::loss::{Focal, Mode, Params, Softmax, at_probability, softmax_focal_reusing};
+use crate::loss::{Change, Focal, Mode, Params, Softmax, at_probability, softmax_focal_reusing};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
@@ -62,15 +62,16 @@ impl Shown {
     /// Everything shown for `params`, with the chart comparing `gammas`.
     /// Curves of `previous` with the same γ and α_t are reused: typing in
     /// the logits or γ field then computes at most one new curve.
-    /// `previous` (what was shown before) gives up its curves and its K-long
-    /// buffers; with `same_logits` (its logits are `params.logits`) also its
-    /// softmax and class ranking.
-    pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, same_logits: bool) -> Self {
+    /// `previous` (what was shown before) gives up its curves, its K-long
+    /// buffers and its softmax (`logits` says how `params.logits` differ
+    /// from its own); with the same logits also its class ranking.
+    pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, logits: Change) -> Self {
+        let same_logits = logits == Change::Same;
         let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
         let (softmax, result) = match (params.mode, previous.as_deref_mut()) {
             (Mode::Softmax, Some(old)) => {
-                let kept = old.softmax.take().filter(|_| same_logits);
-                let (sm, result) = softmax_focal_reusing(p, t, g, a, &mut old.result, kept);
+                let kept = old.softmax.take();
+                let (sm, result) = softmax_focal_reusing(p, t, g, a, &mut old.result, kept, logits);
                 (Some(sm), result)
             }
             _ => (None, params.compute()),

@@ -51,8 +51,27 @@ use rayon::prelude::*;
 pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
     check_target(logits, target);
     let mut probabilities = Vec::new();
-    let sm = Softmax::new(logits, &mut probabilities);
-    focal(sm, logits, target, gamma, alpha, Buffers { probabilities, ..Buffers::default() })
+    let sm = Softmax::new(logits, &mut probabilities, None);
+    focal(&sm, logits, target, gamma, alpha, Buffers { probabilities, ..Buffers::default() })
+}
+
+/// Which values an edit of a list replaced: `front..back` of the old list
+/// became `front..front + len` of the new one; the others are the same, so
+/// a copy of the old values is brought up to date by the same splice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Splice {
+    pub front: usize,
+    pub back: usize,
+    pub len: usize,
+}
+
+/// How the logits relate to those of the softmax kept from the last call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Same,
+    /// Some values replaced (typing in the logits field).
+    Spliced(Splice),
+    New,
 }
 
 /// [`softmax_focal`], with the K-long vectors written into the buffers of
@@ -60,10 +79,12 @@ pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
 /// allocations: the explorer recomputes on every keystroke, and at
 /// K = 100 000 new 800 kB vectors cost page faults and copies.
 ///
-/// `kept` is the softmax of these logits when `old` is a softmax result for
-/// them: then its probabilities stay as they are (moved, not copied) and its
-/// `grad_ce` is patched at the two targets, so that only the gradient is a
-/// pass over the classes. Returns the softmax to keep for the next call.
+/// `kept` is the softmax returned with `old`, and `change` how the logits
+/// changed since. The same logits (and `old` a softmax result): its
+/// probabilities stay as they are (moved, not copied) and its `grad_ce` is
+/// patched at the two targets, so that only the gradient is a pass over the
+/// classes. Spliced logits: only the new values' exponentials are computed.
+/// Returns the softmax to keep for the next call.
 pub fn softmax_focal_reusing(
     logits: &[f64],
     target: usize,
@@ -71,19 +92,26 @@ pub fn softmax_focal_reusing(
     alpha: &Alpha,
     old: &mut Focal,
     kept: Option<Softmax>,
+    change: Change,
 ) -> (Softmax, Focal) {
     check_target(logits, target);
     let k = logits.len();
-    let current = kept.filter(|_| old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k);
+    let current =
+        change == Change::Same && old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k;
     let mut probabilities = std::mem::take(&mut old.probabilities);
-    let sm = current.unwrap_or_else(|| Softmax::new(logits, &mut probabilities));
+    let sm = match (kept, change) {
+        (Some(sm), _) if current => sm,
+        (Some(sm), Change::Spliced(splice)) => Softmax::new(logits, &mut probabilities, Some((sm, splice))),
+        _ => Softmax::new(logits, &mut probabilities, None),
+    };
     let buffers = Buffers {
         probabilities,
         gradient: std::mem::take(&mut old.gradient),
         grad_ce: std::mem::take(&mut old.grad_ce),
-        current_for: current.map(|_| old.target),
+        current_for: current.then_some(old.target),
     };
-    (sm, focal(sm, logits, target, gamma, alpha, buffers))
+    let result = focal(&sm, logits, target, gamma, alpha, buffers);
+    (sm, result)
 }
 
 fn check_target(logits: &[f64], target: usize) {
@@ -92,12 +120,16 @@ fn check_target(logits: &[f64], target: usize) {
 }
 
 /// The part of [`softmax_focal`] that depends on the logits alone besides
-/// the probabilities: the argmax and `S`. The explorer keeps it (and the
-/// probabilities, in the result) while only the target, γ or α change, so
-/// those edits cost O(K) multiplications instead of K exponentials.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// the probabilities: the argmax, the exponentials `e_i` and `S`. The
+/// explorer keeps it (and the probabilities, in the result) while only the
+/// target, γ or α change, so those edits cost O(K) multiplications instead
+/// of K exponentials; an edit of a few logits recomputes only theirs.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Softmax {
     j: usize,
+    /// The largest logit, `z_j`.
+    zj: f64,
+    e: Vec<f64>,
     s: f64,
     denom: f64,
     ln_denom: f64,
@@ -105,18 +137,39 @@ pub struct Softmax {
 
 impl Softmax {
     /// The softmax of `logits`, its probabilities written into `p` (its
-    /// contents are replaced; its allocation is reused).
+    /// contents are replaced; its allocation is reused). `previous`: the
+    /// softmax of logits that `splice` turned into these.
     ///
     /// # Panics
     /// If `logits` is empty.
-    fn new(logits: &[f64], p: &mut Vec<f64>) -> Self {
+    fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
         let j = argmax(logits);
-        // e_i, divided in place into p_i once the sum is known.
-        shifted_exps(p, logits, logits[j]);
-        let s = mass_of_others(p, j);
+        let zj = logits[j];
+        let (mut e, splice) = match previous {
+            Some((old, s)) => {
+                // `e_i` depends on z_i and the largest logit's value only.
+                let fits = s.back <= old.e.len() && old.e.len() - (s.back - s.front) + s.len == logits.len();
+                let keep = fits && old.zj.to_bits() == zj.to_bits();
+                (old.e, keep.then_some(s))
+            }
+            None => (Vec::new(), None),
+        };
+        match splice {
+            Some(s) => {
+                let new = s.front..s.front + s.len;
+                e.splice(s.front..s.back, std::iter::repeat_n(0.0, s.len));
+                exps_into(&mut e[new.clone()], &logits[new], zj);
+            }
+            None => {
+                // Every entry is overwritten: only a longer list writes zeros first.
+                e.resize(logits.len(), 0.0);
+                exps_into(&mut e, logits, zj);
+            }
+        }
+        let s = mass_of_others(&e, j);
         let denom = 1.0 + s;
-        divide(p, denom);
-        Softmax { j, s, denom, ln_denom: s.ln_1p() }
+        divide(p, &e, denom);
+        Softmax { j, zj, e, s, denom, ln_denom: s.ln_1p() }
     }
 }
 
@@ -132,9 +185,9 @@ struct Buffers {
     current_for: Option<usize>,
 }
 
-fn focal(sm: Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
+fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
     let Buffers { probabilities, mut gradient, mut grad_ce, current_for } = buffers;
-    let Softmax { j, s, denom, ln_denom } = sm;
+    let Softmax { j, s, denom, ln_denom, .. } = *sm;
     let zj = logits[j];
     let mut saturated = false;
 
@@ -231,9 +284,7 @@ const CHUNK: usize = 4_096;
 /// 2 ulp of exact; differences that overflow to −∞ give 0, as `exp` does.
 /// One thread: vectorised, 100 000 exponentials take less time than waking
 /// rayon's workers would save.
-fn shifted_exps(e: &mut Vec<f64>, logits: &[f64], zj: f64) {
-    // Every entry is overwritten: only a longer list writes zeros first.
-    e.resize(logits.len(), 0.0);
+fn exps_into(e: &mut [f64], logits: &[f64], zj: f64) {
     match Simd::detect() {
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2 | Simd::Avx512 => {
@@ -274,12 +325,14 @@ fn mass_of_others(e: &[f64], j: usize) -> f64 {
     }
 }
 
-/// `p_i = e_i / (1 + S)` in place.
-fn divide(e: &mut [f64], denom: f64) {
+/// `p_i = e_i / (1 + S)`.
+fn divide(p: &mut Vec<f64>, e: &[f64], denom: f64) {
+    // Every entry is overwritten: only a longer list writes zeros first.
+    p.resize(e.len(), 0.0);
     if e.len() < PARALLEL_FROM {
-        e.iter_mut().for_each(|x| *x /= denom);
+        p.iter_mut().zip(e).for_each(|(p, x)| *p = x / denom);
     } else {
-        e.par_iter_mut().with_min_len(CHUNK).for_each(|x| *x /= denom);
+        p.par_iter_mut().zip(e).with_min_len(CHUNK).for_each(|(p, x)| *p = x / denom);
     }
 }
 
@@ -353,10 +406,39 @@ mod tests {
         for (t0, t1, g) in [(3, 3, 2.0), (3, 17, 0.5), (17, 3, 0.0), (0, 49, 5.0)] {
             let fresh = softmax_focal(&z, t1, g, &a);
             let mut old = softmax_focal(&z, t0, 1.0, &a);
-            let (sm, _) = softmax_focal_reusing(&z, t0, 1.0, &a, &mut softmax_focal(&z, t0, 1.0, &a), None);
-            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, Some(sm)).1, fresh);
+            let (sm, _) = softmax_focal_reusing(&z, t0, 1.0, &a, &mut old.clone(), None, Change::New);
+            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, Some(sm), Change::Same).1, fresh);
             let mut old = softmax_focal(&other, t0, 1.0, &a);
-            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, None).1, fresh);
+            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, None, Change::New).1, fresh);
+        }
+    }
+
+    /// A softmax kept from other logits and brought up to date by a splice
+    /// (the largest logit kept, moved, replaced or changed) gives exactly
+    /// the fresh result.
+    #[test]
+    fn spliced_logits_give_the_fresh_result() {
+        let z: Vec<f64> = (0..40).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
+        let a = Alpha::Scalar(0.25);
+        // (front, back, new values): replace, insert, delete, at either end,
+        // a new largest logit, the largest one removed.
+        let edits: [(usize, usize, &[f64]); 7] = [
+            (5, 6, &[1.25]),
+            (5, 5, &[0.5, -2.0]),
+            (7, 9, &[]),
+            (0, 1, &[2.0]),
+            (39, 40, &[-1.0, 3.0]),
+            (10, 11, &[100.0]),
+            (2, 3, &[-4.0]),
+        ];
+        for (front, back, values) in edits {
+            let mut new = z.clone();
+            new.splice(front..back, values.iter().copied());
+            let mut old = softmax_focal(&z, 1, 2.0, &a);
+            let (sm, _) = softmax_focal_reusing(&z, 1, 2.0, &a, &mut old.clone(), None, Change::New);
+            let splice = Splice { front, back, len: values.len() };
+            let (_, got) = softmax_focal_reusing(&new, 1, 2.0, &a, &mut old, Some(sm), Change::Spliced(splice));
+            assert_eq!(got, softmax_focal(&new, 1, 2.0, &a), "{front}..{back} ← {values:?}");
         }
     }
 
