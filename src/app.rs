@@ -3,17 +3,18 @@
 //! from synthetic events.
 
 use crossterm::event::Event;
-use tui_input::{Input, InputRequest, StateChanged};
+use tui_input::StateChanged;
 
 use crate::action::{Action, Command};
 use crate::calc;
 use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Mode, Params, Softmax};
-use crate::parse::{self, FieldError, LogitList};
+use crate::loss::{Change, Mode, Params};
+use crate::parse::{self, FieldError, LogitList, TextEdit};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
+use crate::text::FieldText;
 use crate::theme::Look;
 
 /// The pane F2 chooses: the lower pane of the standard layout, or the
@@ -77,7 +78,7 @@ impl ChartView {
 }
 
 pub struct App {
-    inputs: [Input; 5],
+    inputs: [FieldText; 5],
     pub focus: Field,
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
     pub errors: [Option<FieldError>; 5],
@@ -102,11 +103,12 @@ pub struct App {
     /// The last valid logits: edits elsewhere never re-parse them, and an
     /// edit of the logits converts only the numbers it touched.
     logit_list: LogitList,
-    /// The softmax of those logits (softmax mode), reused while only the
-    /// target, γ or α change.
-    softmax: Option<Softmax>,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
+    /// How the focused field's text just changed, when the change was made
+    /// here (a typed or deleted character): the logits' re-parse then need
+    /// not compare two texts of a megabyte.
+    text_edit: Option<TextEdit>,
     /// `shown.params.logits` are `logit_list.values` (no new logits since
     /// `shown` was built): its logits and class ranking can be kept.
     shown_logits_current: bool,
@@ -120,15 +122,14 @@ impl App {
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
         let mode = params.mode;
         let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
-        let softmax = (mode == Mode::Softmax).then(|| Softmax::new(&params.logits));
         App {
-            inputs: texts.map(Input::new),
+            inputs: texts.map(FieldText::new),
             focus: Field::Logits,
             errors: Default::default(),
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, None, false, softmax.as_ref()),
+            shown: Shown::new(params, &gammas, None, Change::New),
             stale: false,
             quit: false,
             look,
@@ -138,7 +139,7 @@ impl App {
             clipboard: None,
             preset: None,
             logit_list,
-            softmax,
+            text_edit: None,
             gammas,
             shown_logits_current: false,
             data: None,
@@ -149,7 +150,7 @@ impl App {
     /// (as [`App::new`] takes them; the example's fields are not shown).
     pub fn with_data(texts: [String; 5], data: Dataset, look: Look) -> Self {
         let mut app = App::with_defaults(look);
-        app.inputs = texts.map(Input::new);
+        app.inputs = texts.map(FieldText::new);
         app.data = Some(data);
         app.focus = Field::Gamma;
         app.recompute(Field::Gamma);
@@ -175,7 +176,7 @@ impl App {
         App::new(texts, params, gammas, look)
     }
 
-    pub fn input(&self, field: Field) -> &Input {
+    pub fn input(&self, field: Field) -> &FieldText {
         &self.inputs[field.index()]
     }
 
@@ -187,13 +188,14 @@ impl App {
         }
         match action {
             Action::Command(command) => self.command(command),
-            Action::Edit(request) => match self.edit(request) {
-                Some(StateChanged { value: true, .. }) => {
+            Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
+                (Some(StateChanged { value: true, .. }), edit) => {
+                    self.text_edit = edit;
                     self.recompute(self.focus);
                     true
                 }
-                Some(_) => true,
-                None => false,
+                (Some(_), _) => true,
+                (None, _) => false,
             },
             Action::Insert(text) => self.insert(&text),
             Action::Resize(w, h) => {
@@ -250,7 +252,7 @@ impl App {
                 }
             },
             Command::Reset => {
-                self.inputs = Field::ALL.map(|f| Input::new(f.default_text().to_string()));
+                self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
                 self.focus = self.fields()[0];
                 self.recompute(self.focus);
             }
@@ -289,7 +291,7 @@ impl App {
         ];
         for (field, text) in texts {
             if let Some(text) = text {
-                self.inputs[field.index()] = Input::new(text.to_string());
+                self.inputs[field.index()] = FieldText::new(text.to_string());
             }
         }
         self.preset = Some(i);
@@ -310,27 +312,6 @@ impl App {
         self.clipboard.take()
     }
 
-    /// Hands an editing key to the focused field. tui-input finds the
-    /// cursor's byte by walking the characters, a millisecond in a list of
-    /// 100 000 logits; in ASCII text the byte is the cursor, so deleting one
-    /// character is done here (the same edit: one ASCII character is one
-    /// grapheme, as line breaks never reach a field).
-    fn edit(&mut self, request: InputRequest) -> Option<StateChanged> {
-        let input = &mut self.inputs[self.focus.index()];
-        let (value, cursor) = (input.value(), input.cursor());
-        let at = match request {
-            InputRequest::DeletePrevChar if cursor > 0 => cursor - 1,
-            InputRequest::DeleteNextChar if cursor < value.len() => cursor,
-            _ => return input.handle(request),
-        };
-        if !value.is_ascii() {
-            return input.handle(request);
-        }
-        let text = [&value[..at], &value[at + 1..]].concat();
-        *input = Input::new(text).with_cursor(at);
-        Some(StateChanged { value: true, cursor: request == InputRequest::DeletePrevChar })
-    }
-
     /// Inserts text at the cursor of the focused field in one edit. Line
     /// breaks and tabs (NumPy prints arrays over several lines) become
     /// spaces; other control characters are dropped.
@@ -346,19 +327,7 @@ impl App {
         if clean.is_empty() {
             return false;
         }
-        let input = &self.inputs[self.focus.index()];
-        let cursor = input.cursor();
-        let value = input.value();
-        // Logits are ASCII: then the cursor's byte is its character index,
-        // without walking a list that may be megabytes long.
-        let split = if value.is_ascii() {
-            cursor.min(value.len())
-        } else {
-            value.char_indices().nth(cursor).map_or(value.len(), |(i, _)| i)
-        };
-        let joined = format!("{}{clean}{}", &value[..split], &value[split..]);
-        let inserted = clean.chars().count();
-        self.inputs[self.focus.index()] = Input::new(joined).with_cursor(cursor + inserted);
+        self.text_edit = Some(self.inputs[self.focus.index()].insert(&clean));
         self.recompute(self.focus);
         true
     }
@@ -367,20 +336,26 @@ impl App {
     /// target and α depend on K, so they are always re-checked) and, when
     /// every field is valid, recomputes what is shown.
     fn recompute(&mut self, changed: Field) {
+        // Usable while the list is that of the field's text before this edit.
+        let known = self.text_edit.take().filter(|_| self.errors[Field::Logits.index()].is_none());
         if self.data.is_some() {
             return self.recompute_data();
         }
         let text = |f: Field| self.inputs[f.index()].value();
+        // The values this edit replaced, when the shown logits were the
+        // list's: they are then patched rather than copied whole.
+        let mut splice = None;
         if changed == Field::Logits {
             // In place: the list's buffers are reused (it is unchanged on error).
-            self.errors[Field::Logits.index()] = match parse::logits_update(text(Field::Logits), &mut self.logit_list) {
-                Ok(()) => {
-                    self.softmax = None;
-                    self.shown_logits_current = false;
-                    None
-                }
-                Err(e) => Some(e),
-            };
+            self.errors[Field::Logits.index()] =
+                match parse::logits_update(text(Field::Logits), &mut self.logit_list, known) {
+                    Ok(s) => {
+                        splice = self.shown_logits_current.then_some(s);
+                        self.shown_logits_current = false;
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
         }
         let logits_ok = self.errors[Field::Logits.index()].is_none();
         let k = logits_ok.then_some(self.logit_list.values.len());
@@ -402,18 +377,26 @@ impl App {
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
             // The shown logits' buffer is reused: kept as is when they are
-            // current, overwritten otherwise (no new K-long allocation).
-            let same = self.shown_logits_current;
+            // current, patched or overwritten otherwise (no new K-long allocation).
+            let change = match splice {
+                _ if self.shown_logits_current => Change::Same,
+                Some(s) => Change::Spliced(s),
+                None => Change::New,
+            };
             let mut logits = std::mem::take(&mut self.shown.params.logits);
-            if !same {
-                logits.clear();
-                logits.extend_from_slice(&self.logit_list.values);
+            let values = &self.logit_list.values;
+            match change {
+                Change::Same => {}
+                Change::Spliced(s) => {
+                    drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied()))
+                }
+                Change::New => {
+                    logits.clear();
+                    logits.extend_from_slice(values);
+                }
             }
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            if self.mode == Mode::Softmax && self.softmax.is_none() {
-                self.softmax = Some(Softmax::new(&params.logits));
-            }
-            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), same, self.softmax.as_ref());
+            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), change);
             self.shown_logits_current = true;
             self.update_lens();
         }

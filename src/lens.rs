@@ -76,6 +76,7 @@
 
 use crate::format::sig;
 use half::{bf16, f16};
+use std::sync::Arc;
 
 /// A floating-point format the naive implementation may run in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,10 +217,48 @@ pub struct Naive {
     pub p_t: f64,
     pub cross_entropy: f64,
     pub focal_loss: f64,
-    pub gradient: Vec<f64>,
+    pub gradient: NaiveGradient,
     /// Why the values went wrong, most important first; empty when all are
     /// finite and non-degenerate.
     pub reasons: Vec<String>,
+}
+
+/// dFL/dz of the naive code, each class's value computed when it is read:
+/// `r(G · r(δ_it − p_i))` from the format's probabilities, which it shares
+/// with the [`NaiveSoftmax`] (the lens shows one entry, and writing K values
+/// per format on every keystroke would cost more than the rest of the lens).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NaiveGradient {
+    f: Precision,
+    p: Arc<[f32]>,
+    big_g: f32,
+    target: usize,
+    at_target: f32,
+}
+
+impl NaiveGradient {
+    /// K.
+    pub fn len(&self) -> usize {
+        self.p.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.p.is_empty()
+    }
+
+    /// dFL/dz_i, widened to `f64` exactly.
+    ///
+    /// # Panics
+    /// If `i ≥ K`.
+    pub fn get(&self, i: usize) -> f64 {
+        let r = |x: f32| self.f.round(x);
+        f64::from(if i == self.target { self.at_target } else { r(self.big_g * r(0.0 - self.p[i])) })
+    }
+
+    /// Every class's value, in order.
+    pub fn iter(&self) -> impl Iterator<Item = f64> + Clone + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
 }
 
 /// `Some("NaN")`, `Some("+inf")`, `Some("−inf")`, `Some("0")` (for ±0) or
@@ -264,20 +303,24 @@ pub fn naive(logits: &[f64], target: usize, gamma: f64, alpha_t: f64, precision:
 /// The part of [`naive`] that depends on the logits alone: the rounded
 /// logits, their exponentials, the sum and the probabilities (K `expf`
 /// calls). The explorer keeps it while only the target, γ or α change,
-/// which then cost one pass of multiplications for the gradient.
+/// which then cost a few scalar operations.
 #[derive(Clone, Debug)]
 pub struct NaiveSoftmax {
     f: Precision,
     z: Vec<f32>,
     e: Vec<f32>,
     s: f32,
-    p: Vec<f32>,
+    p: Arc<[f32]>,
     /// Classes whose finite logit overflows the format.
     too_big: Vec<usize>,
-    /// Classes whose `exp` overflowed from a finite `z`.
-    overflowed: Vec<usize>,
+    /// The class of largest `z` (the last of equals) whose `exp` overflowed
+    /// from a finite `z`, and how many did.
+    overflowed: Option<(usize, usize)>,
     /// Every `e_i` is finite.
     e_finite: bool,
+    /// Classes whose gradient entries carry every 0 / ±inf / NaN flag of
+    /// the others (see [`extremes`]).
+    extremes: Vec<usize>,
 }
 
 impl NaiveSoftmax {
@@ -288,12 +331,15 @@ impl NaiveSoftmax {
         let z: Vec<f32> = logits.iter().map(|&x| f.round_f64(x)).collect();
         let e: Vec<f32> = z.iter().map(|&x| r(x.exp())).collect();
         let s = e[1..].iter().fold(e[0], |acc, &x| r(acc + x));
-        let p: Vec<f32> = e.iter().map(|&x| r(x / s)).collect();
+        let p: Arc<[f32]> = e.iter().map(|&x| r(x / s)).collect();
         let k = z.len();
         let too_big = (0..k).filter(|&i| z[i].is_infinite() && logits[i].is_finite()).collect();
-        let overflowed = (0..k).filter(|&i| e[i].is_infinite() && z[i].is_finite()).collect();
+        let overflowed: Vec<usize> = (0..k).filter(|&i| e[i].is_infinite() && z[i].is_finite()).collect();
+        let top = overflowed.iter().copied().max_by(|&a, &b| z[a].total_cmp(&z[b]));
+        let overflowed = top.map(|top| (top, overflowed.len()));
         let e_finite = e.iter().all(|e| e.is_finite());
-        NaiveSoftmax { f, z, e, s, p, too_big, overflowed, e_finite }
+        let extremes = extremes(&p);
+        NaiveSoftmax { f, z, e, s, p, too_big, overflowed, e_finite, extremes }
     }
 
     pub fn precision(&self) -> Precision {
@@ -305,15 +351,9 @@ impl NaiveSoftmax {
     /// # Panics
     /// If `target ≥ K`.
     pub fn naive(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64) -> Naive {
-        self.naive_into(logits, target, gamma, alpha_t, Vec::new())
-    }
-
-    /// [`NaiveSoftmax::naive`] with the gradient written into `buffer` (its
-    /// contents are replaced): no new K-long allocation per keystroke.
-    pub fn naive_into(&self, logits: &[f64], target: usize, gamma: f64, alpha_t: f64, buffer: Vec<f64>) -> Naive {
         let k = logits.len();
         assert!(target < k, "target {target} out of range for {k} classes");
-        let t = Trace::run(self, target, gamma, alpha_t, buffer);
+        let t = Trace::run(self, target, gamma, alpha_t);
         let reasons = t.reasons(logits, gamma, alpha_t);
         Naive {
             precision: self.f,
@@ -339,16 +379,15 @@ struct Trace<'a> {
     m: f32,
     alpha: f32,
     fl: f32,
-    /// Values of the format, widened to `f64` exactly.
-    gradient: Vec<f64>,
-    /// Some gradient entry is NaN / ±inf / not 0 (one pass, for the reasons).
+    gradient: NaiveGradient,
+    /// Some gradient entry is NaN / ±inf / not 0 (for the reasons).
     grad_nan: bool,
     grad_inf: bool,
     grad_nonzero: bool,
 }
 
 impl<'a> Trace<'a> {
-    fn run(base: &'a NaiveSoftmax, target: usize, gamma: f64, alpha_t: f64, mut gradient: Vec<f64>) -> Trace<'a> {
+    fn run(base: &'a NaiveSoftmax, target: usize, gamma: f64, alpha_t: f64) -> Trace<'a> {
         let f = base.f;
         let r = |x: f32| f.round(x);
         let p = &base.p;
@@ -364,19 +403,12 @@ impl<'a> Trace<'a> {
         let pw = r(one_minus.powf(r(g - 1.0)));
         let term = r(r(r(g * p_t) * pw) * log_p);
         let big_g = r(a * r(term - m));
-        // r(G · r(δ_it − p_i)): δ = 0 for every class in the loop (one copy
-        // per format, so that the rounding inlines and the loop vectorises),
-        // then the target's entry with δ = 1.
-        gradient.clear();
-        match f {
-            Precision::F32 => gradient_into(&mut gradient, p, big_g, |x| x),
-            Precision::F16 => gradient_into(&mut gradient, p, big_g, round_f16),
-            Precision::Bf16 => gradient_into(&mut gradient, p, big_g, round_bf16),
-        }
-        gradient[target] = f64::from(r(big_g * r(1.0 - p_t)));
-        // Without short-circuits, so that the pass vectorises.
+        let at_target = r(big_g * r(1.0 - p_t));
+        let gradient = NaiveGradient { f, p: Arc::clone(p), big_g, target, at_target };
+        // The target's entry and the other extremes carry every flag.
         let (mut grad_nan, mut grad_inf, mut grad_nonzero) = (false, false, false);
-        for &x in &gradient {
+        let others = base.extremes.iter().filter(|&&i| i != target);
+        for x in others.map(|&i| gradient.get(i)).chain([f64::from(at_target)]) {
             grad_nan |= x.is_nan();
             grad_inf |= x.is_infinite();
             grad_nonzero |= x != 0.0;
@@ -430,13 +462,12 @@ impl<'a> Trace<'a> {
         }
 
         // The exponentials and their sum.
-        let overflowed = &base.overflowed;
-        if let Some(&top) = overflowed.iter().max_by(|&&a, &&b| base.z[a].total_cmp(&base.z[b])) {
+        if let Some((top, overflowed)) = base.overflowed {
             out.push(format!(
                 "{name} exp overflows above ≈ {}: exp({}) = inf{}",
                 threshold(f.exp_overflows_above()),
                 sig(logits[top], 6),
-                more(overflowed.len() - 1, "logit")
+                more(overflowed - 1, "logit")
             ));
         } else if base.s.is_infinite() && base.e_finite {
             out.push(format!("the sum of exps overflows {name} (max {})", sig(f.max(), 6)));
@@ -537,7 +568,7 @@ impl<'a> Trace<'a> {
                 if finite {
                     break;
                 }
-                let classes: Vec<usize> = (0..k).filter(|&i| bad(self.gradient[i])).collect();
+                let classes: Vec<usize> = (0..k).filter(|&i| bad(self.gradient.get(i))).collect();
                 if !classes.is_empty() {
                     out.push(format!("gradient is {what} in {}", classes_text(&classes, k)));
                 }
@@ -547,10 +578,38 @@ impl<'a> Trace<'a> {
     }
 }
 
-/// `out_i = r(G · r(0 − p_i))` widened to `f64`, for every class.
-#[inline(always)]
-fn gradient_into(out: &mut Vec<f64>, p: &[f32], big_g: f32, r: impl Fn(f32) -> f32) {
-    out.extend(p.iter().map(|&p_i| f64::from(r(big_g * r(0.0 - p_i)))));
+/// The classes of the two smallest and the two largest `p_i` and the first
+/// two NaN ones (two of each, so that one is left besides any target).
+///
+/// They carry every 0 / ±inf / NaN flag of the gradient's other entries
+/// `r(G · r(0 − p_i))`: for `p_i ≥ 0` the magnitude never decreases as `p_i`
+/// grows (each rounding is monotone), so ±inf and "not 0" appear at the
+/// largest `p_i` if anywhere; a NaN needs G or `p_i` NaN, or `G = ±inf` with
+/// `p_i = 0` (the smallest), or `G = 0` with `p_i = inf` (the largest).
+fn extremes(p: &[f32]) -> Vec<usize> {
+    let (mut low, mut high, mut nan) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, &x) in p.iter().enumerate() {
+        if x.is_nan() {
+            if nan.len() < 2 {
+                nan.push(i);
+            }
+        } else {
+            keep_two(&mut low, i, |j| x < p[j]);
+            keep_two(&mut high, i, |j| x > p[j]);
+        }
+    }
+    [low, high, nan].concat()
+}
+
+/// Adds class `i` to `best` (at most two, best first) if `before(j)` ranks
+/// it before a kept class `j`, or fewer than two are kept.
+fn keep_two(best: &mut Vec<usize>, i: usize, before: impl Fn(usize) -> bool) {
+    if best.len() == 2 && !before(best[1]) {
+        return;
+    }
+    let at = best.iter().position(|&j| before(j)).unwrap_or(best.len());
+    best.insert(at, i);
+    best.truncate(2);
 }
 
 /// A threshold to two decimals: "11.09", "-103.97".
@@ -671,5 +730,47 @@ mod tests {
         assert_eq!(classes_text(&[0], 1), "every class");
         assert_eq!(classes_text(&[0, 2, 4], 5), "classes 0, 2 and 4");
         assert_eq!(classes_text(&[0, 1, 2, 3, 4], 9), "5 of 9 classes (0, 1, 2, …)");
+    }
+
+    /// The flags taken from the extremes are those of a pass over every
+    /// class, whatever the target (ties, zeros, NaN and inf included).
+    #[test]
+    fn extremes_carry_every_gradient_flag() {
+        let mut s = 987_654_321u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let specials = [0.0, -200.0, 200.0, 12.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        let scalars = [0.0, 0.5, 2.0, 1e30, f64::INFINITY, f64::NAN, 1e-30];
+        for round in 0..3000 {
+            let k = 1 + (next() % 7) as usize;
+            let z: Vec<f64> = (0..k)
+                .map(|_| match next() % 4 {
+                    0 => specials[(next() % 7) as usize],
+                    _ => (next() % 4000) as f64 / 100.0 - 20.0,
+                })
+                .collect();
+            let (gamma, alpha) = (scalars[round % 7], scalars[(round / 7) % 7]);
+            for f in Precision::ALL {
+                let base = NaiveSoftmax::new(&z, f);
+                for t in 0..k {
+                    let trace = Trace::run(&base, t, gamma, alpha);
+                    let all: Vec<f64> = trace.gradient.iter().collect();
+                    let want = (
+                        all.iter().any(|x| x.is_nan()),
+                        all.iter().any(|x| x.is_infinite()),
+                        all.iter().any(|&x| x != 0.0),
+                    );
+                    assert_eq!(
+                        (trace.grad_nan, trace.grad_inf, trace.grad_nonzero),
+                        want,
+                        "{z:?} {t} {gamma} {alpha} {f:?}"
+                    );
+                }
+            }
+        }
     }
 }

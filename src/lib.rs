@@ -19,6 +19,7 @@ pub mod parse;
 pub mod presets;
 pub mod report;
 pub mod shown;
+pub mod text;
 pub mod theme;
 pub mod tui;
 pub mod ui;

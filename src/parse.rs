@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+pub use crate::loss::Splice;
 use crate::loss::{Alpha, Mode};
 
 /// What is wrong with a field's text.
@@ -161,7 +162,7 @@ pub struct LogitList {
 pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitList, FieldError> {
     let empty = LogitList::default();
     let old = previous.unwrap_or(&empty);
-    let edit = edit(text, old)?;
+    let edit = edit(text, old, None)?;
     let (front, back) = (edit.front, edit.back);
     let mut values = Vec::with_capacity(front + edit.values.len() + old.spans.len() - back);
     let mut spans = Vec::with_capacity(values.capacity());
@@ -174,12 +175,29 @@ pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitL
     Ok(LogitList { values, text: text.to_string(), spans })
 }
 
+/// Where a text differs from the list's: `removed` bytes at byte `at` were
+/// replaced by `inserted` bytes; everything before and after is the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub at: usize,
+    pub removed: usize,
+    pub inserted: usize,
+}
+
 /// [`logits_reusing`] in place: `list` becomes the list of `text`, reusing
 /// its buffers (no new K-long allocation per keystroke; the numbers after
 /// the edit are only shifted), or is left as it was on error. The same
 /// values and errors as `logits_reusing`.
-pub fn logits_update(text: &str, list: &mut LogitList) -> Result<(), FieldError> {
-    let edit = edit(text, list)?;
+///
+/// `known`, when given, must say truly how `text` differs from the list's
+/// text (the explorer knows it for a typed character): the texts are then
+/// not compared, and the list's copy is patched instead of copied.
+pub fn logits_update(text: &str, list: &mut LogitList, known: Option<TextEdit>) -> Result<Splice, FieldError> {
+    // A description that cannot be true is not used.
+    let fits =
+        |e: &TextEdit| e.at + e.removed <= list.text.len() && list.text.len() - e.removed + e.inserted == text.len();
+    let known = known.filter(fits);
+    let edit = edit(text, list, known)?;
     let (front, back, changed) = (edit.front, edit.back, edit.values.len());
     list.values.splice(front..back, edit.values.iter().copied());
     list.spans.splice(front..back, edit.spans.iter().copied());
@@ -188,9 +206,14 @@ pub fn logits_update(text: &str, list: &mut LogitList) -> Result<(), FieldError>
             *s = edit.moved(*s);
         }
     }
-    list.text.clear();
-    list.text.push_str(text);
-    Ok(())
+    match known {
+        Some(e) => list.text.replace_range(e.at..e.at + e.removed, &text[e.at..e.at + e.inserted]),
+        None => {
+            list.text.clear();
+            list.text.push_str(text);
+        }
+    }
+    Ok(Splice { front, back, len: changed })
 }
 
 /// What an edit changes in a list: the numbers `front..back` of the old
@@ -211,11 +234,17 @@ impl Edit {
     }
 }
 
-fn edit(text: &str, old: &LogitList) -> Result<Edit, FieldError> {
+fn edit(text: &str, old: &LogitList, known: Option<TextEdit>) -> Result<Edit, FieldError> {
     let (start, end) = content(text)?;
-    let prefix = common_prefix(old.text.as_bytes(), text.as_bytes());
-    let room = old.text.len().min(text.len()) - prefix;
-    let suffix = common_suffix(old.text.as_bytes(), text.as_bytes(), room);
+    // Unchanged bytes at either end (any lengths up to the longest are right).
+    let (prefix, suffix) = match known {
+        Some(e) => (e.at, old.text.len() - e.at - e.removed),
+        None => {
+            let prefix = common_prefix(old.text.as_bytes(), text.as_bytes());
+            let room = old.text.len().min(text.len()) - prefix;
+            (prefix, common_suffix(old.text.as_bytes(), text.as_bytes(), room))
+        }
+    };
     // Reuse needs the same frame (white space and brackets around the list)
     // on both sides of the edit: the same bytes can be inside the list in
     // one text and its bracket in the other.
@@ -439,8 +468,22 @@ mod update_tests {
         let mut reference = LogitList::default();
         for text in texts {
             let fresh = logits_reusing(text, Some(&reference));
-            let updated = logits_update(text, &mut list);
+            let mut patched = list.values.clone();
+            // The same edit told (as the explorer tells a typed character):
+            // any true description gives the same list.
+            let mut told = list.clone();
+            let same = common_prefix(told.text.as_bytes(), text.as_bytes());
+            let at = same.saturating_sub(1);
+            let known = TextEdit { at, removed: told.text.len() - at, inserted: text.len() - at };
+            let told_result = logits_update(text, &mut told, Some(known));
+            let updated = logits_update(text, &mut list, None);
             assert_eq!(fresh.is_ok(), updated.is_ok(), "{text}");
+            assert_eq!(told_result.as_ref().err(), updated.as_ref().err(), "{text}");
+            assert_eq!((&told.values, &told.spans, &told.text), (&list.values, &list.spans, &list.text), "{text}");
+            if let Ok(s) = updated {
+                patched.splice(s.front..s.back, list.values[s.front..s.front + s.len].iter().copied());
+                assert_eq!(patched, list.values, "{text}");
+            }
             if let Ok(fresh) = fresh {
                 reference = fresh;
             }

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::lens::{Naive, NaiveSoftmax, Precision};
-use crate::loss::{Focal, Mode, Params, Softmax, at_probability};
+use crate::loss::{Change, Focal, Mode, Params, Softmax, at_probability, softmax_focal_reusing};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
@@ -46,6 +46,9 @@ pub struct Shown {
     pub curves: Vec<Curve>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
+    /// The softmax of these logits (softmax mode), kept like `top`: a γ,
+    /// target or α edit then reuses the probabilities.
+    softmax: Option<Softmax>,
     /// The CLASS_LIMIT most probable of all classes (by probability, then
     /// index) for these logits and mode: kept while only target, γ or α
     /// change, so those edits do not scan K probabilities again.
@@ -53,30 +56,25 @@ pub struct Shown {
     /// The lens's per-class part for these logits (K `expf` per format),
     /// kept like `top`.
     lens_softmax: Option<Vec<NaiveSoftmax>>,
-    /// The previous lens's gradient vectors, to be overwritten.
-    lens_buffers: Vec<Vec<f64>>,
 }
 
 impl Shown {
     /// Everything shown for `params`, with the chart comparing `gammas`.
     /// Curves of `previous` with the same γ and α_t are reused: typing in
     /// the logits or γ field then computes at most one new curve.
-    /// `softmax`, when given, is the softmax of `params.logits`, kept from an
-    /// earlier edit. `previous` (what was shown before) gives up its curves
-    /// and its K-long buffers; with `same_logits` (its logits are
-    /// `params.logits`) also its class ranking.
-    pub fn new(
-        params: Params,
-        gammas: &[f64],
-        mut previous: Option<&mut Shown>,
-        same_logits: bool,
-        softmax: Option<&Softmax>,
-    ) -> Self {
+    /// `previous` (what was shown before) gives up its curves, its K-long
+    /// buffers and its softmax (`logits` says how `params.logits` differ
+    /// from its own); with the same logits also its class ranking.
+    pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, logits: Change) -> Self {
+        let same_logits = logits == Change::Same;
         let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
-        let result = match (params.mode, softmax, previous.as_deref_mut()) {
-            (Mode::Softmax, Some(sm), Some(old)) => sm.focal_reusing(p, t, g, a, &mut old.result, same_logits),
-            (Mode::Softmax, Some(sm), None) => sm.focal(p, t, g, a),
-            _ => params.compute(),
+        let (softmax, result) = match (params.mode, previous.as_deref_mut()) {
+            (Mode::Softmax, Some(old)) => {
+                let kept = old.softmax.take();
+                let (sm, result) = softmax_focal_reusing(p, t, g, a, &mut old.result, kept, logits);
+                (Some(sm), result)
+            }
+            _ => (None, params.compute()),
         };
         let top = match previous.as_deref_mut() {
             Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),
@@ -85,10 +83,6 @@ impl Shown {
         let lens_softmax = match previous.as_deref_mut() {
             Some(old) if same_logits => old.lens_softmax.take(),
             _ => None,
-        };
-        let lens_buffers = match previous.as_deref_mut().and_then(|old| old.lens.take()) {
-            Some(lens) => lens.into_iter().map(|n| n.gradient).collect(),
-            None => Vec::new(),
         };
         let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
@@ -125,36 +119,29 @@ impl Shown {
             table,
             curves,
             lens: None,
+            softmax,
             top,
             lens_softmax,
-            lens_buffers,
         }
     }
 
     /// What naive code returns in each format, for the lens pane.
-    /// The per-class softmax of each format is computed once per logits.
+    /// The per-class softmax of each format is computed once per logits;
+    /// then each format costs a few scalar operations.
     pub fn compute_lens(&mut self) {
         let p = &self.params;
-        let alpha_t = self.result.alpha_t;
-        // Three independent passes over the classes: for many classes, one
-        // per core (for few, starting the threads costs more than it saves).
-        let parallel = p.logits.len() >= 16_384;
         let bases = self.lens_softmax.get_or_insert_with(|| {
+            // Three independent passes over the classes: for many classes,
+            // one per core (for few, starting the threads costs more than it saves).
             let base = |&f: &Precision| NaiveSoftmax::new(&p.logits, f);
-            if parallel {
+            if p.logits.len() >= 16_384 {
                 Precision::ALL.par_iter().map(base).collect()
             } else {
                 Precision::ALL.iter().map(base).collect()
             }
         });
-        let mut buffers = std::mem::take(&mut self.lens_buffers);
-        buffers.resize_with(bases.len(), Vec::new);
-        let pass = |(b, buffer): (&NaiveSoftmax, Vec<f64>)| b.naive_into(&p.logits, p.target, p.gamma, alpha_t, buffer);
-        self.lens = Some(if parallel {
-            bases.par_iter().zip(buffers).map(pass).collect()
-        } else {
-            bases.iter().zip(buffers).map(pass).collect()
-        });
+        let alpha_t = self.result.alpha_t;
+        self.lens = Some(bases.iter().map(|b| b.naive(&p.logits, p.target, p.gamma, alpha_t)).collect());
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
@@ -167,8 +154,9 @@ impl Shown {
 /// The `limit` most probable classes of all, by probability (descending,
 /// `f64::total_cmp`) then index: the order of [`report::classes_to_show`].
 /// One pass with a sorted list; a class enters only if it beats the last
-/// kept one, tested on the integer key `total_cmp` compares (one compare for
-/// almost every class).
+/// kept one, tested on the integer key `total_cmp` compares, and a block of
+/// classes of which none beats it is skipped after one branch-free test
+/// (almost every block, once the list is full).
 fn top_classes(probabilities: &[f64], limit: usize) -> Vec<usize> {
     // The monotone integer image of total_cmp's order.
     let key = |x: f64| {
@@ -178,16 +166,25 @@ fn top_classes(probabilities: &[f64], limit: usize) -> Vec<usize> {
     if limit == 0 {
         return Vec::new();
     }
+    const BLOCK: usize = 64;
     let mut top: Vec<(i64, usize)> = Vec::with_capacity(limit + 1);
-    for (i, &p) in probabilities.iter().enumerate() {
-        let k = key(p);
-        // Kept classes have smaller indices: an equal key loses.
-        if top.len() == limit && k <= top[limit - 1].0 {
-            continue;
+    for (b, block) in probabilities.chunks(BLOCK).enumerate() {
+        if top.len() == limit {
+            let last = top[limit - 1].0;
+            if !block.iter().fold(false, |beats, &p| beats | (key(p) > last)) {
+                continue;
+            }
         }
-        let at = top.partition_point(|&(kj, _)| kj >= k);
-        top.insert(at, (k, i));
-        top.truncate(limit);
+        for (i, &p) in block.iter().enumerate() {
+            let k = key(p);
+            // Kept classes have smaller indices: an equal key loses.
+            if top.len() == limit && k <= top[limit - 1].0 {
+                continue;
+            }
+            let at = top.partition_point(|&(kj, _)| kj >= k);
+            top.insert(at, (k, b * BLOCK + i));
+            top.truncate(limit);
+        }
     }
     top.into_iter().map(|(_, i)| i).collect()
 }

@@ -343,3 +343,37 @@ fn deleting_matches_tui_input() {
         }
     }
 }
+
+/// Typing and deleting in the logits (which re-parses only what the edit
+/// touched, patches the shown logits and reuses the result's buffers),
+/// through invalid states and back, always shows what a fresh parse and a
+/// fresh computation of the field's text give.
+#[test]
+fn logit_edits_give_a_fresh_result() {
+    use focal_tui::loss::{Alpha, softmax_focal};
+    let mut app = app();
+    let steps: [&[Event]; 9] = [
+        &typed(" 4"),
+        &[key(KeyCode::Home)],
+        &typed("3 "),
+        &[key(KeyCode::Right), key(KeyCode::Right), key(KeyCode::Delete)],
+        &typed("x"),
+        &[key(KeyCode::Backspace)],
+        &typed(","),
+        &[key(KeyCode::End), key(KeyCode::Backspace), key(KeyCode::Backspace)],
+        &typed("-12"),
+    ];
+    for events in steps {
+        for event in events {
+            app.handle_events([event.clone()]);
+            let text = app.input(Field::Logits).value().to_string();
+            let Ok(logits) = focal_tui::parse::logits(&text) else {
+                assert!(app.stale, "{text}");
+                continue;
+            };
+            assert!(!app.stale, "{text}");
+            assert_eq!(app.shown.params.logits, logits, "{text}");
+            assert_eq!(app.shown.result, softmax_focal(&logits, 1, 2.0, &Alpha::Scalar(0.25)), "{text}");
+        }
+    }
+}

@@ -53,7 +53,7 @@ fn pairs(r: &Naive, want: &Value) -> Vec<(String, f64, f64)> {
     ];
     let grad = want["gradient"].as_array().expect("a gradient array");
     assert_eq!(grad.len(), r.gradient.len());
-    out.extend(r.gradient.iter().zip(grad).enumerate().map(|(i, (&g, w))| (format!("gradient[{i}]"), g, num(w))));
+    out.extend(r.gradient.iter().zip(grad).enumerate().map(|(i, (g, w))| (format!("gradient[{i}]"), g, num(w))));
     out
 }
 
@@ -173,7 +173,7 @@ fn p_t_rounding_to_one_with_gamma_below_one_gives_a_nan_gradient() {
     assert!(r.gradient.iter().all(|g| g.is_nan()) && has(&r, "γ < 1"), "{r:?}");
     // γ ≥ 1 has no NaN, the gradient just vanishes.
     let r = naive(&[0.0, 20.0], 1, 2.0, 0.25, Precision::F32);
-    assert_eq!(r.gradient, [0.0, 0.0]);
+    assert_eq!(r.gradient.iter().collect::<Vec<_>>(), [0.0, 0.0]);
     assert_eq!(r.reasons, ["p_t rounds to 1: 1 − p_t = 0 and ln p_t = 0, so CE = FL = 0, and the gradient vanishes"]);
 }
 
@@ -280,7 +280,11 @@ fn non_finite_inputs_are_results_not_panics() {
         for z in [[f64::NAN, 0.0], [f64::INFINITY, 0.0], [f64::NEG_INFINITY, 0.0], [f64::INFINITY, f64::NEG_INFINITY]] {
             for (gamma, alpha) in [(2.0, 0.25), (f64::NAN, 0.25), (2.0, f64::INFINITY), (f64::INFINITY, 1.0)] {
                 let r = naive(&z, 1, gamma, alpha, p);
-                let bad = [r.p_t, r.cross_entropy, r.focal_loss].iter().chain(&r.gradient).any(|x| !x.is_finite());
+                let bad = [r.p_t, r.cross_entropy, r.focal_loss]
+                    .iter()
+                    .copied()
+                    .chain(r.gradient.iter())
+                    .any(|x| !x.is_finite());
                 assert!(!bad || !r.reasons.is_empty(), "{z:?} {gamma} {alpha}: {r:?}");
             }
         }
@@ -309,7 +313,7 @@ proptest! {
             let r = naive(&z, t, gamma, alpha, p);
             prop_assert_eq!(r.precision, p);
             prop_assert_eq!(r.gradient.len(), z.len());
-            let values = [r.p_t, r.cross_entropy, r.focal_loss].into_iter().chain(r.gradient.iter().copied());
+            let values = [r.p_t, r.cross_entropy, r.focal_loss].into_iter().chain(r.gradient.iter());
             let non_finite = values.clone().any(|x| !x.is_finite());
             prop_assert!(!non_finite || !r.reasons.is_empty(), "unexplained: {:?}", r);
             // Every value is one of the format's values.

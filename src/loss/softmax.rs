@@ -49,85 +49,145 @@ use rayon::prelude::*;
 /// # Panics
 /// If `logits` is empty, `target ≥ K`, or a per-class α has fewer than K values.
 pub fn softmax_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
-    Softmax::new(logits).focal(logits, target, gamma, alpha)
+    check_target(logits, target);
+    let mut probabilities = Vec::new();
+    let sm = Softmax::new(logits, &mut probabilities, None);
+    focal(&sm, logits, target, gamma, alpha, Buffers { probabilities, ..Buffers::default() })
 }
 
-/// The part of [`softmax_focal`] that depends on the logits alone: the
-/// argmax, `S` and the probabilities. The explorer keeps it while only the
+/// Which values an edit of a list replaced: `front..back` of the old list
+/// became `front..front + len` of the new one; the others are the same, so
+/// a copy of the old values is brought up to date by the same splice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Splice {
+    pub front: usize,
+    pub back: usize,
+    pub len: usize,
+}
+
+/// How the logits relate to those of the softmax kept from the last call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Same,
+    /// Some values replaced (typing in the logits field).
+    Spliced(Splice),
+    New,
+}
+
+/// [`softmax_focal`], with the K-long vectors written into the buffers of
+/// `old`, an earlier result (taken, left empty), instead of fresh
+/// allocations: the explorer recomputes on every keystroke, and at
+/// K = 100 000 new 800 kB vectors cost page faults and copies.
+///
+/// `kept` is the softmax returned with `old`, and `change` how the logits
+/// changed since. The same logits (and `old` a softmax result): its
+/// probabilities stay as they are (moved, not copied) and its `grad_ce` is
+/// patched at the two targets, so that only the gradient is a pass over the
+/// classes. Spliced logits: only the new values' exponentials are computed.
+/// Returns the softmax to keep for the next call.
+pub fn softmax_focal_reusing(
+    logits: &[f64],
+    target: usize,
+    gamma: f64,
+    alpha: &Alpha,
+    old: &mut Focal,
+    kept: Option<Softmax>,
+    change: Change,
+) -> (Softmax, Focal) {
+    check_target(logits, target);
+    let k = logits.len();
+    let current =
+        change == Change::Same && old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k;
+    let mut probabilities = std::mem::take(&mut old.probabilities);
+    let sm = match (kept, change) {
+        (Some(sm), _) if current => sm,
+        (Some(sm), Change::Spliced(splice)) => Softmax::new(logits, &mut probabilities, Some((sm, splice))),
+        _ => Softmax::new(logits, &mut probabilities, None),
+    };
+    let buffers = Buffers {
+        probabilities,
+        gradient: std::mem::take(&mut old.gradient),
+        grad_ce: std::mem::take(&mut old.grad_ce),
+        current_for: current.then_some(old.target),
+    };
+    let result = focal(&sm, logits, target, gamma, alpha, buffers);
+    (sm, result)
+}
+
+fn check_target(logits: &[f64], target: usize) {
+    let k = logits.len();
+    assert!(target < k, "target {target} out of range for {k} classes");
+}
+
+/// The part of [`softmax_focal`] that depends on the logits alone besides
+/// the probabilities: the argmax, the exponentials `e_i` and `S`. The
+/// explorer keeps it (and the probabilities, in the result) while only the
 /// target, γ or α change, so those edits cost O(K) multiplications instead
-/// of K exponentials.
+/// of K exponentials; an edit of a few logits recomputes only theirs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Softmax {
     j: usize,
+    /// The largest logit, `z_j`.
+    zj: f64,
+    e: Vec<f64>,
     s: f64,
     denom: f64,
     ln_denom: f64,
-    probabilities: Vec<f64>,
 }
 
 impl Softmax {
+    /// The softmax of `logits`, its probabilities written into `p` (its
+    /// contents are replaced; its allocation is reused). `previous`: the
+    /// softmax of logits that `splice` turned into these.
+    ///
     /// # Panics
     /// If `logits` is empty.
-    pub fn new(logits: &[f64]) -> Self {
+    fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
         let j = argmax(logits);
-        // e_i, divided in place into p_i once the sum is known.
-        let mut probabilities = shifted_exps(logits, logits[j]);
-        let s = mass_of_others(&probabilities, j);
-        let denom = 1.0 + s;
-        divide(&mut probabilities, denom);
-        Softmax { j, s, denom, ln_denom: s.ln_1p(), probabilities }
-    }
-
-    /// [`softmax_focal`] for these logits (the same `logits` as `new` took).
-    pub fn focal(&self, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -> Focal {
-        let k = logits.len();
-        assert!(target < k, "target {target} out of range for {k} classes");
-        focal(self, logits, target, gamma, alpha, Buffers::default())
-    }
-
-    /// [`Softmax::focal`], writing the K-long vectors into the buffers of
-    /// `old` (taken, left empty) instead of fresh allocations: the explorer
-    /// recomputes on every keystroke, and at K = 100 000 four new 800 kB
-    /// vectors a time cost page faults. With `same`, `old` is a softmax
-    /// result of these logits: its probabilities are kept as they are and
-    /// its `grad_ce` is patched at the two targets, so only the gradient is
-    /// a pass over the classes.
-    pub fn focal_reusing(
-        &self,
-        logits: &[f64],
-        target: usize,
-        gamma: f64,
-        alpha: &Alpha,
-        old: &mut Focal,
-        same: bool,
-    ) -> Focal {
-        let k = logits.len();
-        assert!(target < k, "target {target} out of range for {k} classes");
-        let current = same && old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k;
-        let buffers = Buffers {
-            probabilities: std::mem::take(&mut old.probabilities),
-            gradient: std::mem::take(&mut old.gradient),
-            grad_ce: std::mem::take(&mut old.grad_ce),
-            current_for: current.then_some(old.target),
+        let zj = logits[j];
+        let (mut e, splice) = match previous {
+            Some((old, s)) => {
+                // `e_i` depends on z_i and the largest logit's value only.
+                let fits = s.back <= old.e.len() && old.e.len() - (s.back - s.front) + s.len == logits.len();
+                let keep = fits && old.zj.to_bits() == zj.to_bits();
+                (old.e, keep.then_some(s))
+            }
+            None => (Vec::new(), None),
         };
-        focal(self, logits, target, gamma, alpha, buffers)
+        match splice {
+            Some(s) => {
+                let new = s.front..s.front + s.len;
+                e.splice(s.front..s.back, std::iter::repeat_n(0.0, s.len));
+                exps_into(&mut e[new.clone()], &logits[new], zj);
+            }
+            None => {
+                // Every entry is overwritten: only a longer list writes zeros first.
+                e.resize(logits.len(), 0.0);
+                exps_into(&mut e, logits, zj);
+            }
+        }
+        let s = mass_of_others(&e, j);
+        let denom = 1.0 + s;
+        divide(p, &e, denom);
+        Softmax { j, zj, e, s, denom, ln_denom: s.ln_1p() }
     }
 }
 
-/// Vectors to fill (their contents are replaced).
+/// Vectors to fill: `probabilities` are the softmax's (moved into the
+/// result), the others' contents are replaced.
 #[derive(Default)]
 struct Buffers {
     probabilities: Vec<f64>,
     gradient: Vec<f64>,
     grad_ce: Vec<f64>,
-    /// `Some(t)`: `probabilities` are already this softmax's and `grad_ce`
-    /// is its CE gradient for target `t`.
+    /// `Some(t)`: `grad_ce` is already the CE gradient of these
+    /// probabilities for target `t`.
     current_for: Option<usize>,
 }
 
 fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
-    let Buffers { probabilities: mut probabilities_out, mut gradient, mut grad_ce, current_for } = buffers;
-    let Softmax { j, s, denom, ln_denom, ref probabilities } = *sm;
+    let Buffers { probabilities, mut gradient, mut grad_ce, current_for } = buffers;
+    let Softmax { j, s, denom, ln_denom, .. } = *sm;
     let zj = logits[j];
     let mut saturated = false;
 
@@ -174,25 +234,23 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
-    scaled(&mut gradient, probabilities, scale);
+    // dCE/dz_i = p_i − δ_it: patched at the two targets when current,
+    // otherwise written in the gradient's pass.
+    match current_for {
+        Some(old) => {
+            scaled(&mut gradient, &probabilities, scale);
+            grad_ce[old] = probabilities[old];
+        }
+        None => scaled_and_copied(&mut gradient, &mut grad_ce, &probabilities, scale),
+    }
     // p_i ≤ 1, so only an infinite scale (α near f64::MAX) can overflow;
     // then a p_i of 0 must give 0, not ∞·0.
     if scale.is_infinite() {
-        for (g, &p) in gradient.iter_mut().zip(probabilities) {
+        for (g, &p) in gradient.iter_mut().zip(&probabilities) {
             *g = if p == 0.0 { 0.0 } else { finish(*g, &mut saturated) };
         }
     }
     gradient[target] = finish(grad_t, &mut saturated);
-    // dCE/dz_i = p_i − δ_it.
-    match current_for {
-        Some(old) => grad_ce[old] = probabilities[old],
-        None => {
-            grad_ce.clear();
-            grad_ce.extend_from_slice(probabilities);
-            probabilities_out.clear();
-            probabilities_out.extend_from_slice(probabilities);
-        }
-    }
     grad_ce[target] = -one_minus + 0.0;
 
     Focal {
@@ -200,7 +258,7 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
         target,
         predicted: j,
         alpha_t,
-        probabilities: probabilities_out,
+        probabilities,
         p_t: p,
         one_minus_p_t: one_minus,
         modulating_factor: m,
@@ -226,17 +284,15 @@ const CHUNK: usize = 4_096;
 /// 2 ulp of exact; differences that overflow to −∞ give 0, as `exp` does.
 /// One thread: vectorised, 100 000 exponentials take less time than waking
 /// rayon's workers would save.
-fn shifted_exps(logits: &[f64], zj: f64) -> Vec<f64> {
-    let mut e = vec![0.0; logits.len()];
+fn exps_into(e: &mut [f64], logits: &[f64], zj: f64) {
     match Simd::detect() {
         #[cfg(target_arch = "x86_64")]
         Simd::Avx2 | Simd::Avx512 => {
             // SAFETY: the CPU has AVX2 and FMA (detected at run time).
-            unsafe { exps_avx2(&mut e, logits, zj) }
+            unsafe { exps_avx2(e, logits, zj) }
         }
-        _ => exps::<false>(&mut e, logits, zj),
+        _ => exps::<false>(e, logits, zj),
     }
-    e
 }
 
 /// `out_i = exp(z_i − z_j)`; `F`: fused multiply-adds (only where compiled with FMA).
@@ -269,12 +325,14 @@ fn mass_of_others(e: &[f64], j: usize) -> f64 {
     }
 }
 
-/// `p_i = e_i / (1 + S)` in place.
-fn divide(e: &mut [f64], denom: f64) {
+/// `p_i = e_i / (1 + S)`.
+fn divide(p: &mut Vec<f64>, e: &[f64], denom: f64) {
+    // Every entry is overwritten: only a longer list writes zeros first.
+    p.resize(e.len(), 0.0);
     if e.len() < PARALLEL_FROM {
-        e.iter_mut().for_each(|x| *x /= denom);
+        p.iter_mut().zip(e).for_each(|(p, x)| *p = x / denom);
     } else {
-        e.par_iter_mut().with_min_len(CHUNK).for_each(|x| *x /= denom);
+        p.par_iter_mut().zip(e).with_min_len(CHUNK).for_each(|(p, x)| *p = x / denom);
     }
 }
 
@@ -283,6 +341,17 @@ fn divide(e: &mut [f64], denom: f64) {
 fn scaled(out: &mut Vec<f64>, p: &[f64], scale: f64) {
     out.clear();
     out.extend(p.iter().map(|x| scale * x));
+}
+
+/// [`scaled`], and `copy_i = p_i`, in one pass over the probabilities.
+fn scaled_and_copied(out: &mut Vec<f64>, copy: &mut Vec<f64>, p: &[f64], scale: f64) {
+    // Every entry is overwritten: only a longer list writes zeros first.
+    out.resize(p.len(), 0.0);
+    copy.resize(p.len(), 0.0);
+    for ((g, c), &x) in out.iter_mut().zip(copy.iter_mut()).zip(p) {
+        *g = scale * x;
+        *c = x;
+    }
 }
 
 /// `ln(Σ_{i≠t} exp(z_i − z_t))`, shifted by the largest other logit so that
@@ -334,12 +403,42 @@ mod tests {
         let z: Vec<f64> = (0..50).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
         let other: Vec<f64> = z.iter().map(|x| -x).collect();
         let a = Alpha::Scalar(0.25);
-        let sm = Softmax::new(&z);
         for (t0, t1, g) in [(3, 3, 2.0), (3, 17, 0.5), (17, 3, 0.0), (0, 49, 5.0)] {
-            let mut old = sm.focal(&z, t0, 1.0, &a);
-            assert_eq!(sm.focal_reusing(&z, t1, g, &a, &mut old, true), sm.focal(&z, t1, g, &a));
-            let mut old = Softmax::new(&other).focal(&other, t0, 1.0, &a);
-            assert_eq!(sm.focal_reusing(&z, t1, g, &a, &mut old, false), sm.focal(&z, t1, g, &a));
+            let fresh = softmax_focal(&z, t1, g, &a);
+            let mut old = softmax_focal(&z, t0, 1.0, &a);
+            let (sm, _) = softmax_focal_reusing(&z, t0, 1.0, &a, &mut old.clone(), None, Change::New);
+            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, Some(sm), Change::Same).1, fresh);
+            let mut old = softmax_focal(&other, t0, 1.0, &a);
+            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, None, Change::New).1, fresh);
+        }
+    }
+
+    /// A softmax kept from other logits and brought up to date by a splice
+    /// (the largest logit kept, moved, replaced or changed) gives exactly
+    /// the fresh result.
+    #[test]
+    fn spliced_logits_give_the_fresh_result() {
+        let z: Vec<f64> = (0..40).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
+        let a = Alpha::Scalar(0.25);
+        // (front, back, new values): replace, insert, delete, at either end,
+        // a new largest logit, the largest one removed.
+        let edits: [(usize, usize, &[f64]); 7] = [
+            (5, 6, &[1.25]),
+            (5, 5, &[0.5, -2.0]),
+            (7, 9, &[]),
+            (0, 1, &[2.0]),
+            (39, 40, &[-1.0, 3.0]),
+            (10, 11, &[100.0]),
+            (2, 3, &[-4.0]),
+        ];
+        for (front, back, values) in edits {
+            let mut new = z.clone();
+            new.splice(front..back, values.iter().copied());
+            let mut old = softmax_focal(&z, 1, 2.0, &a);
+            let (sm, _) = softmax_focal_reusing(&z, 1, 2.0, &a, &mut old.clone(), None, Change::New);
+            let splice = Splice { front, back, len: values.len() };
+            let (_, got) = softmax_focal_reusing(&new, 1, 2.0, &a, &mut old, Some(sm), Change::Spliced(splice));
+            assert_eq!(got, softmax_focal(&new, 1, 2.0, &a), "{front}..{back} ← {values:?}");
         }
     }
 

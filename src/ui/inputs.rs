@@ -36,9 +36,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         // The focused field scrolls to keep the cursor in view (one cell kept
         // for it at the end); the others show their beginning.
         let width = text_area.width as usize;
-        let cursor = if focused { cursor_column(input.value(), input.cursor()) } else { 0 };
+        let ascii = input.is_ascii();
+        let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
         let scroll = cursor.saturating_sub(width.saturating_sub(1));
-        let text = visible(input.value(), scroll, width);
+        let text = visible(input.value(), scroll, width, ascii);
         frame.render_widget(Span::styled(text, theme.text), text_area);
         if focused {
             let x = (cursor - scroll) as u16;
@@ -61,10 +62,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The display column of the cursor, which stands before the `chars`-th
 /// character. tui-input measures it with grapheme segmentation, which costs
-/// a noticeable pause per keystroke in a field of 100 000 logits; ASCII text
-/// (the usual case) is measured by its length.
-fn cursor_column(value: &str, chars: usize) -> usize {
-    if value.is_ascii() {
+/// a noticeable pause per keystroke in a field of 100 000 logits; `ascii`
+/// text (the usual case) is measured by its length.
+fn cursor_column(value: &str, chars: usize, ascii: bool) -> usize {
+    if ascii {
         return chars.min(value.len());
     }
     value.chars().take(chars).map(|c| c.width().unwrap_or(0)).sum()
@@ -73,8 +74,9 @@ fn cursor_column(value: &str, chars: usize) -> usize {
 /// The slice of `value` shown from display column `scroll` in `width`
 /// columns. Only this slice is handed to ratatui: laying out a field of
 /// 100 000 logits every frame would cost more than the whole computation.
-fn visible(value: &str, scroll: usize, width: usize) -> &str {
-    if value.is_ascii() {
+/// In `ascii` text, bytes are columns.
+fn visible(value: &str, scroll: usize, width: usize, ascii: bool) -> &str {
+    if ascii {
         return &value[scroll.min(value.len())..(scroll + width).min(value.len())];
     }
     let mut column = 0;
@@ -97,12 +99,12 @@ mod tests {
 
     #[test]
     fn visible_slices_by_display_column() {
-        assert_eq!(visible("1.5, -0.8, 0.2", 0, 5), "1.5, ");
-        assert_eq!(visible("1.5, -0.8, 0.2", 5, 4), "-0.8");
-        assert_eq!(visible("1.5, -0.8, 0.2", 12, 10), ".2");
-        assert_eq!(visible("1.5", 9, 10), "");
-        assert_eq!(visible("−1 γ", 1, 3), "1 γ");
-        assert_eq!(cursor_column("−1 γ", 3), 3);
-        assert_eq!(cursor_column("1, 2", 9), 4);
+        assert_eq!(visible("1.5, -0.8, 0.2", 0, 5, true), "1.5, ");
+        assert_eq!(visible("1.5, -0.8, 0.2", 5, 4, true), "-0.8");
+        assert_eq!(visible("1.5, -0.8, 0.2", 12, 10, true), ".2");
+        assert_eq!(visible("1.5", 9, 10, true), "");
+        assert_eq!(visible("−1 γ", 1, 3, false), "1 γ");
+        assert_eq!(cursor_column("−1 γ", 3, false), 3);
+        assert_eq!(cursor_column("1, 2", 9, true), 4);
     }
 }

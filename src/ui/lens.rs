@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ("FL", r.focal_loss, |n, _| n.focal_loss),
         ("CE", r.cross_entropy, |n, _| n.cross_entropy),
         ("p_t", r.p_t, |n, _| n.p_t),
-        ("dFL/dz_t", r.gradient[t], |n, t| n.gradient[t]),
+        ("dFL/dz_t", r.gradient[t], |n, t| n.gradient.get(t)),
     ];
     let rows = quantities.iter().map(|(label, exact, of)| {
         let mut cells = vec![Text::styled(*label, theme.muted), Text::raw(num(*exact))];
