@@ -78,7 +78,9 @@ pub fn view(frame: &mut Frame, app: &App) {
 fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
     let block = Block::new().borders(Borders::TOP).border_set(app.look.border()).title(title).padding(Padding::left(1));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
+    // Only its top row has anything to draw: a Block styles every cell of
+    // the area it is given, a whole pane's worth per frame for nothing.
+    frame.render_widget(block, Rect { height: area.height.min(1), ..area });
     draw(frame, inner, app);
 }
 
