@@ -80,11 +80,9 @@ mod tests {
     /// calls for, with no trailing zero after a point.
     #[test]
     fn reads_back_as_the_rounded_value() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::vmath::tests::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             // Any bits half the time, else 1e-6..1e8 (both notations).
             let sign = if state & 1 == 0 { 1.0 } else { -1.0 };
             let u = (state >> 11) as f64 / (1u64 << 53) as f64;

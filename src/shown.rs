@@ -228,13 +228,7 @@ mod tests {
     /// `report::classes_to_show` scanning all K (ties, ±0, K around the limit).
     #[test]
     fn ranking_matches_the_full_scan() {
-        let mut s = 12345u64;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = crate::vmath::tests::xorshift(12345u64);
         for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
             for round in 0..20 {
                 // Few distinct logits, so that many probabilities tie.

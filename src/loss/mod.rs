@@ -197,13 +197,7 @@ mod tests {
             }
             best
         };
-        let mut s = 42u64;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = crate::vmath::tests::xorshift(42u64);
         let pool = [0.0, -0.0, 1.0, -1.0, 3.5, f64::NAN, -1e308, 1e308, f64::INFINITY, f64::NEG_INFINITY];
         for len in [1, 2, 7, 8, 9, 63, 64, 65, 130, 1000] {
             for _ in 0..200 {
