@@ -245,6 +245,75 @@ fn npy_splits_into_consecutive_parts_that_read_the_same_rows() {
     assert!(labelled("0,1,2\n", false).unwrap().split(2).is_none());
 }
 
+/// Every row, each batch lent where the source lends it and read
+/// otherwise; also the number of batches lent.
+fn lend_all(source: &mut dyn Source, batch: usize) -> Result<(Rows, usize), DataError> {
+    let k = source.classes();
+    let (mut rows, mut lent): (Rows, usize) = Default::default();
+    loop {
+        match source.lend(batch) {
+            Some(Ok(0)) => return Ok((rows, lent)),
+            Some(Ok(n)) => {
+                let (z, y) = source.lent();
+                assert!(n <= batch && y.len() == n && z.len() == n * k, "{n} rows lent for a batch of {batch}");
+                rows.0.extend(z.iter().map(|&v| f64::from(v)));
+                rows.1.extend_from_slice(y);
+                lent += 1;
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                if source.read(batch, &mut rows.0, &mut rows.1)? == 0 {
+                    return Ok((rows, lent));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn npy_float32_rows_are_lent_as_stored_and_invalid_batches_read() {
+    // Little-endian float32 in C order is lent; other dtypes and orders never.
+    for (z, lends) in [("logits_f4.npy", true), ("logits_f4_be.npy", false), ("logits_f8.npy", false)] {
+        for batch in [1, 4, 100] {
+            let mut s = npy::open(&fixture(z), &fixture("labels_i8.npy"), false).unwrap();
+            let (rows, lent) = lend_all(s.as_mut(), batch).unwrap();
+            assert_eq!(rows, (Z.to_vec(), Y.to_vec()), "{z} {batch}");
+            assert_eq!(lent > 0, lends, "{z} {batch}");
+        }
+    }
+    // Row 2 has a NaN logit and row 4 a label out of range: their batches
+    // are read instead (skipped and counted, or an error), the others lent.
+    let mut z = Z.map(|v| v as f32);
+    z[2 * 3 + 1] = f32::NAN;
+    let logits = write(
+        "lend_nan.npy",
+        &npy_file("<f4", false, "(6, 3)", &z.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()),
+    );
+    let mut y = Y.map(|v| v as i64);
+    y[4] = 3;
+    let labels = write("lend_bad.npy", &npy_file("<i8", false, "(6,)", &i8_bytes(&y)));
+    let mut s = npy::open(&logits, &labels, true).unwrap();
+    let (rows, lent) = lend_all(s.as_mut(), 2).unwrap();
+    assert_eq!((rows, lent), (rows_of(&[0, 1, 3, 5]), 1));
+    assert_eq!(s.skipped(), vec![("non-finite logit".to_string(), 1), ("label out of range".to_string(), 1)]);
+    let mut s = npy::open(&logits, &labels, false).unwrap();
+    let e = lend_all(s.as_mut(), 2).unwrap_err();
+    assert_eq!((e.file, e.row), (shown(&logits), Some(3)));
+    // Shards and parts lend too, in order.
+    let shard = || npy::open(&fixture("logits_f4.npy"), &fixture("labels_i8.npy"), false).unwrap();
+    let mut chain = Chain::new(vec![("a".into(), shard()), ("b".into(), shard())]).unwrap();
+    let (rows, lent) = lend_all(&mut chain, 4).unwrap();
+    assert_eq!((rows, lent), ((Z.repeat(2), Y.repeat(2)), 4));
+    let parts = shard().split(3).unwrap().unwrap();
+    let mut all: Rows = Default::default();
+    for mut part in parts {
+        let ((z, y), _) = lend_all(part.as_mut(), 1).unwrap();
+        all.0.extend(z);
+        all.1.extend(y);
+    }
+    assert_eq!(all, (Z.to_vec(), Y.to_vec()));
+}
+
 #[test]
 fn npy_invalid_rows_are_errors_or_skipped_and_counted() {
     let (f8, i8) = (fixture("logits_f8.npy"), fixture("labels_i8.npy"));

@@ -1,7 +1,10 @@
 //! NumPy `.npy` files: logits `[N, K]` (float16, float32 or float64, either
 //! byte order, C or Fortran order) beside labels `[N]` (any integer dtype, or
 //! bool), streamed in chunks through a `BufReader` so that memory stays
-//! bounded however large the arrays.
+//! bounded however large the arrays. Little-endian float32 logits in C
+//! order (what `np.save` of a CUDA tensor's `.numpy()` writes) are read
+//! straight into an f32 buffer and lent to the sweep as they are
+//! ([`Source::lend`]): no conversion pass.
 //!
 //! # Format
 //! `\x93NUMPY`, a major and minor version byte (1.0, 2.0 or 3.0), the header
@@ -30,6 +33,7 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 
 use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range, read_steps};
+use crate::vmath::Simd;
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -177,6 +181,8 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
         failed: None,
         bytes: Vec::new(),
         raw_labels: Vec::new(),
+        lent_logits: Vec::new(),
+        lent_labels: Vec::new(),
     };
     source.check_lengths()?;
     Ok(Box::new(source))
@@ -498,6 +504,10 @@ struct Npy {
     bytes: Vec<u8>,
     /// One batch of labels as stored, widened to 64 bits ([`Dtype::labels`]).
     raw_labels: Vec<u64>,
+    /// The batch of [`Source::lend`] (the logits buffer only ever grows,
+    /// so it is never zeroed again; its batch is the first K × labels).
+    lent_logits: Vec<f32>,
+    lent_labels: Vec<usize>,
 }
 
 impl Npy {
@@ -605,12 +615,9 @@ impl Npy {
         Ok(finite)
     }
 
-    /// One batch of at most `max_rows` rows read; invalid ones dropped (or
-    /// the error for the first). Returns the rows kept.
-    fn batch(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
-        let rows = (self.end - self.next_row).min(max_rows as u64) as usize;
-        let start = logits.len();
-        let finite = self.read_logits(rows, logits)?;
+    /// Reads `rows` labels into `raw_labels`; returns whether every one is
+    /// in range.
+    fn read_labels(&mut self, rows: usize) -> Result<bool, DataError> {
         let mut raw = std::mem::take(&mut self.raw_labels);
         raw.clear();
         let (dtype, k) = (self.labels.dtype, self.k);
@@ -618,7 +625,47 @@ impl Npy {
         let read =
             self.read_items(Which::Labels, self.next_row, rows, &mut |b| in_range &= dtype.labels(b, k, &mut raw));
         self.raw_labels = raw;
-        read?;
+        read.map(|()| in_range)
+    }
+
+    /// [`Source::lend`] of `rows` rows (see there) of little-endian float32
+    /// logits in C order: their bytes read straight into an f32 buffer.
+    fn lend_rows(&mut self, rows: usize) -> Result<Option<usize>, DataError> {
+        let n = rows * self.k;
+        if self.lent_logits.len() < n {
+            self.lent_logits.resize(n, 0.0);
+        }
+        let z = &mut self.lent_logits[..n];
+        // SAFETY: the bytes of n f32s; every bit pattern is an f32.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(z.as_mut_ptr().cast::<u8>(), 4 * n) };
+        let got = fill(&mut self.logits.reader, bytes)
+            .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
+        let first = self.next_row * self.k as u64;
+        if got < 4 * n {
+            let have = self.logits.header.data_offset + 4 * first + got as u64;
+            return Err(self.truncated(Which::Logits, first + got as u64 / 4, have));
+        }
+        let lendable = all_finite(&self.lent_logits[..n]) && self.read_labels(rows)?;
+        if !lendable {
+            // `read` takes this batch: both files go back to its start.
+            self.logits.seek_item(first)?;
+            self.labels.seek_item(self.next_row)?;
+            return Ok(None);
+        }
+        self.lent_labels.clear();
+        self.lent_labels.extend(self.raw_labels.iter().map(|&label| label as usize));
+        self.next_row += rows as u64;
+        Ok(Some(rows))
+    }
+
+    /// One batch of at most `max_rows` rows read; invalid ones dropped (or
+    /// the error for the first). Returns the rows kept.
+    fn batch(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
+        let rows = (self.end - self.next_row).min(max_rows as u64) as usize;
+        let start = logits.len();
+        let finite = self.read_logits(rows, logits)?;
+        let in_range = self.read_labels(rows)?;
+        let (dtype, k) = (self.labels.dtype, self.k);
         // The common case, every row valid, checked while converting.
         if finite && in_range {
             labels.extend(self.raw_labels.iter().map(|&label| label as usize));
@@ -683,6 +730,33 @@ impl Source for Npy {
         self.skips.to_vec()
     }
 
+    /// Lends little-endian float32 logits in C order as they are stored:
+    /// read into an f32 buffer and checked there, with no conversion pass.
+    fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
+        const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
+        if self.fortran || self.logits.dtype != F32 || cfg!(target_endian = "big") {
+            return None;
+        }
+        if let Some(e) = &self.failed {
+            return Some(Err(e.clone()));
+        }
+        let rows = (self.end - self.next_row).min(max_rows as u64) as usize;
+        if rows == 0 {
+            self.lent_labels.clear();
+            return Some(Ok(0));
+        }
+        let lent = self.lend_rows(rows);
+        if let Err(e) = &lent {
+            self.failed = Some(e.clone());
+        }
+        lent.transpose()
+    }
+
+    fn lent(&self) -> (&[f32], &[usize]) {
+        let labels = &self.lent_labels;
+        (&self.lent_logits[..labels.len() * self.k], labels)
+    }
+
     /// Contiguous row ranges of what is left, each with its own file handles.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
         let (start, left) = (self.next_row, self.end - self.next_row);
@@ -708,11 +782,40 @@ impl Source for Npy {
                     failed: None,
                     bytes: Vec::new(),
                     raw_labels: Vec::new(),
+                    lent_logits: Vec::new(),
+                    lent_labels: Vec::new(),
                 };
                 Ok(Box::new(part) as Box<dyn Source>)
             })
             .collect();
         Some(split)
+    }
+}
+
+/// Whether every value is finite (in vector lanes: AVX-512 or AVX2 where
+/// the CPU has it).
+fn all_finite(z: &[f32]) -> bool {
+    #[inline(always)]
+    fn check(z: &[f32]) -> bool {
+        z.iter().fold(true, |ok, &v| ok & v.is_finite())
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2")]
+    fn check_avx512(z: &[f32]) -> bool {
+        check(z)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn check_avx2(z: &[f32]) -> bool {
+        check(z)
+    }
+    match Simd::detect() {
+        // SAFETY: `Simd::detect` found the features these are compiled for.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { check_avx512(z) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { check_avx2(z) },
+        _ => check(z),
     }
 }
 

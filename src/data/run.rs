@@ -113,7 +113,7 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
                 .into_par_iter()
                 .map(|mut part| {
                     let mut acc = new();
-                    read_all(&mut *part, CACHED_VALUES / k, |z, y| acc.add(z, y))?;
+                    read_part(&mut *part, CACHED_VALUES / k, &mut acc)?;
                     Ok((acc, part.skipped()))
                 })
                 .collect();
@@ -143,6 +143,31 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
         a
     });
     Ok((total.unwrap_or_else(new), skips.to_vec()))
+}
+
+/// Reads `source` to its end into `acc`, in batches of up to `rows` rows
+/// (at least one), each borrowed as stored where the source lends it.
+fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Result<(), DataError> {
+    let rows = rows.max(1);
+    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    loop {
+        match source.lend(rows) {
+            Some(Ok(0)) => return Ok(()),
+            Some(Ok(_)) => {
+                let (z, y) = source.lent();
+                acc.add(z, y);
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                logits.clear();
+                labels.clear();
+                if source.read(rows, &mut logits, &mut labels)? == 0 {
+                    return Ok(());
+                }
+                acc.add(&logits, &labels);
+            }
+        }
+    }
 }
 
 /// Reads `source` to its end in batches of up to `rows` rows (at least one),

@@ -58,6 +58,22 @@ pub trait Source: Send {
     /// Rows skipped so far, by reason (e.g. ("non-finite logit", 3), ("label out of range", 1)).
     fn skipped(&self) -> Vec<(String, u64)>;
 
+    /// Readies the next batch of up to `max_rows` rows to be borrowed as
+    /// stored, with no copy or conversion ([`Source::lent`]): float32
+    /// logits, where the source holds them so in memory and every row of the
+    /// batch is valid. Returns the rows readied (0 at the end), or `None`
+    /// when this batch cannot be lent, having consumed nothing: read it with
+    /// [`Source::read`], which converts, skips and reports as usual.
+    fn lend(&mut self, _max_rows: usize) -> Option<Result<usize, DataError>> {
+        None
+    }
+
+    /// The batch of the last [`Source::lend`] that readied rows: K logits
+    /// per row, row-major, and the labels.
+    fn lent(&self) -> (&[f32], &[usize]) {
+        (&[], &[])
+    }
+
     /// The rows not yet read as `parts` sources of contiguous, consecutive
     /// row ranges that can be read at the same time (fewer when there are
     /// fewer rows), or `None` when the input can only be read in order
@@ -162,6 +178,15 @@ impl Chain {
         }
         Ok(Chain { shards: shards.into_iter().map(|(_, s)| s).collect(), k, finished: Skips::default() })
     }
+
+    /// Drops the front shard, which is at its end, keeping its skip counts.
+    fn finish_front(&mut self) {
+        if let Some(shard) = self.shards.pop_front() {
+            for (reason, n) in shard.skipped() {
+                self.finished.add(&reason, n);
+            }
+        }
+    }
 }
 
 impl Source for Chain {
@@ -177,12 +202,7 @@ impl Source for Chain {
             && let Some(shard) = self.shards.front_mut()
         {
             match shard.read(max_rows - total, logits, labels) {
-                Ok(0) => {
-                    for (reason, n) in shard.skipped() {
-                        self.finished.add(&reason, n);
-                    }
-                    self.shards.pop_front();
-                }
+                Ok(0) => self.finish_front(),
                 Ok(n) => total += n,
                 Err(e) => {
                     logits.truncate(logits_len);
@@ -192,6 +212,21 @@ impl Source for Chain {
             }
         }
         Ok(total)
+    }
+
+    /// The front shard's batch; a shard at its end is dropped first.
+    fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
+        while let Some(shard) = self.shards.front_mut() {
+            match shard.lend(max_rows)? {
+                Ok(0) => self.finish_front(),
+                done => return Some(done),
+            }
+        }
+        Some(Ok(0))
+    }
+
+    fn lent(&self) -> (&[f32], &[usize]) {
+        self.shards.front().map_or((&[], &[]), |shard| shard.lent())
     }
 
     /// Part `i` reads part `i` of every shard, when every shard splits.
