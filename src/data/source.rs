@@ -58,10 +58,10 @@ pub trait Source: Send {
     /// Rows skipped so far, by reason (e.g. ("non-finite logit", 3), ("label out of range", 1)).
     fn skipped(&self) -> Vec<(String, u64)>;
 
-    /// Readies the next batch of up to `max_rows` rows to be borrowed as
-    /// stored, with no copy or conversion ([`Source::lent`]): float32
-    /// logits, where the source holds them so in memory and every row of the
-    /// batch is valid. Returns the rows readied (0 at the end), or `None`
+    /// Readies the next batch of up to `max_rows` rows to be borrowed from
+    /// the source's own buffer ([`Source::lent`]) as float32 logits, with no
+    /// conversion: where the file stores them so and every row of the batch
+    /// is valid. Returns the rows readied (0 at the end), or `None`
     /// when this batch cannot be lent, having consumed nothing: read it with
     /// [`Source::read`], which converts, skips and reports as usual.
     fn lend(&mut self, _max_rows: usize) -> Option<Result<usize, DataError>> {
