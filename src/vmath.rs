@@ -78,7 +78,8 @@ pub(crate) fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
 /// through `r²·q ≤ 0.06 e^r` only: < 0.02 ulp) in Estrin's scheme, and `2^k`
 /// applied as `(p · 2^(k+54)) · 2^-54`: the first product is exact, so results
 /// in the subnormal range are rounded once. Within 1 ulp of the C library's
-/// `exp` in the unit tests; 0 below −745.2; positive `x` are taken as 0.
+/// `exp` in the unit tests; 0 below −745.2. `x > 0` is outside the contract
+/// and not clamped (a clamp costs 3 % of a 1 000-class sweep).
 #[inline(always)]
 pub(crate) fn exp_fast<const F: bool>(x: f64) -> f64 {
     // q(r) = Σ C[i] r^i (mpmath chebyfit on [−0.3476, 0.3476], rounded).
@@ -96,7 +97,6 @@ pub(crate) fn exp_fast<const F: bool>(x: f64) -> f64 {
     ];
     const TWO_M54: f64 = 5.551115123125783e-17;
     let x = if x < -746.0 { -746.0 } else { x };
-    let x = if x > 0.0 { 0.0 } else { x };
     let y = madd::<F>(x, std::f64::consts::LOG2_E, SHIFT);
     let k = y - SHIFT;
     let r = if F { (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)) } else { (x - k * LN2_HI) - k * LN2_LO };
@@ -233,7 +233,6 @@ pub(crate) mod tests {
             assert_eq!(exp(-746.0, fma), 0.0);
             assert_eq!(exp(f64::NEG_INFINITY, fma), 0.0);
             assert_eq!(exp(-1e300, fma), 0.0);
-            assert_eq!(exp(5.0, fma), 1.0);
         }
     }
 
