@@ -134,6 +134,12 @@ const TINY_S: f64 = 1e-290;
 /// γ up to this (a multiple of ½) takes the powering path.
 const MAX_POWER_GAMMA: f64 = 32.0;
 
+/// A logit as a file stores it (float32 or float64): converted exactly to
+/// f64 for the arithmetic, and compared in its own type where only the
+/// order matters (the same order, the conversion being exact).
+pub trait Logit: Copy + Into<f64> + PartialOrd {}
+impl<T: Copy + Into<f64> + PartialOrd> Logit for T {}
+
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -212,7 +218,7 @@ pub struct ClassStats {
 ///
 /// # Panics
 /// As [`Accumulator::new`] and [`Accumulator::add`].
-pub fn sweep<T: Copy + Into<f64> + Sync>(config: &Config, classes: usize, logits: &[T], labels: &[usize]) -> Report {
+pub fn sweep<T: Logit + Sync>(config: &Config, classes: usize, logits: &[T], labels: &[usize]) -> Report {
     assert!(classes > 0, "at least one class");
     assert_eq!(logits.len(), labels.len() * classes, "{} logits for {} rows of {classes}", logits.len(), labels.len());
     // A few contiguous parts per thread: an accumulator costs its
@@ -604,7 +610,7 @@ impl Accumulator {
     /// If `logits.len() ≠ K · labels.len()`, a label is ≥ K, or the rows
     /// would reach 2^40 (the loss histograms' capacity; 40 TB of float32
     /// logits at K = 10).
-    pub fn add<T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+    pub fn add<T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let k = self.classes;
         assert_eq!(logits.len(), labels.len() * k, "{} logits for {} rows of {k}", logits.len(), labels.len());
         if let Some(t) = labels.iter().find(|&&t| t >= k) {
@@ -792,7 +798,7 @@ impl Accumulator {
 
     /// One batch of rows (at most a block's remaining room).
     #[inline(always)]
-    fn batch<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+    fn batch<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let columns = self.classes <= COLUMNS_UP_TO;
         match self.mode {
             Mode::Softmax if columns => self.softmax_columns::<F, T>(logits, labels),
@@ -805,7 +811,7 @@ impl Accumulator {
     /// (class-major) so that the argmax, the exponentials and the sums run
     /// across rows in vector lanes; each row's `S` is summed in class order.
     #[inline(always)]
-    fn softmax_columns<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+    fn softmax_columns<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
         let st = &mut self.stage;
         let base = st.n;
@@ -844,7 +850,7 @@ impl Accumulator {
     /// The staged rows' `correct`, `alpha_t` and `rare` flags (and ln S of
     /// the rare rows), from their labels and `argmax` and `s`.
     #[inline(always)]
-    fn row_flags<T: Copy + Into<f64>>(&mut self, labels: &[usize], logits: &[T]) {
+    fn row_flags<T: Logit>(&mut self, labels: &[usize], logits: &[T]) {
         let st = &mut self.stage;
         let range = st.n..st.n + labels.len();
         let mut any_rare = false;
@@ -882,7 +888,7 @@ impl Accumulator {
     /// pass (`exp(z − z_j)` summed as it is computed, nothing stored), `e_t`,
     /// and the logit gap.
     #[inline(always)]
-    fn softmax_rows<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize]) {
+    fn softmax_rows<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let k = self.classes;
         let st = &mut self.stage;
         let base = st.n;
@@ -1005,7 +1011,7 @@ impl Accumulator {
     /// (`columns`) the batch is transposed (class-major) so that the sums
     /// over each row's classes run across rows in vector lanes.
     #[inline(always)]
-    fn sigmoid_rows<const F: bool, T: Copy + Into<f64>>(&mut self, logits: &[T], labels: &[usize], columns: bool) {
+    fn sigmoid_rows<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize], columns: bool) {
         let (k, nb) = (self.classes, labels.len());
         let len = logits.len();
         let st = &mut self.stage;
@@ -1203,13 +1209,13 @@ impl Accumulator {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn batch_avx512<T: Copy + Into<f64>>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
+fn batch_avx512<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
     acc.batch::<true, T>(logits, labels)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn batch_avx2<T: Copy + Into<f64>>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
+fn batch_avx2<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
     acc.batch::<true, T>(logits, labels)
 }
 
@@ -1435,7 +1441,7 @@ struct LaneSum {
 impl LaneSum {
     /// Adds `exp(z_i − shift)` for every `i` but `skip`.
     #[inline(always)]
-    fn add_exps<const F: bool, T: Copy + Into<f64>>(&mut self, z: &[T], shift: f64, skip: usize) {
+    fn add_exps<const F: bool, T: Logit>(&mut self, z: &[T], shift: f64, skip: usize) {
         let mut chunks = z.chunks_exact(64);
         let mut base = 0;
         for c in &mut chunks {
@@ -1533,7 +1539,7 @@ fn pos(x: f64) -> f64 {
 /// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
 /// class-major (`n` rows).
 #[inline(always)]
-fn transpose<T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
+fn transpose<T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
     macro_rules! by_k {
         ($($k:literal)*) => {
             match k {
@@ -1549,7 +1555,7 @@ fn transpose<T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], k: usize, negat
 /// batch is in L1), sequential stores. Not inlined into the AVX callers,
 /// whose gathers are several times slower here than scalar loads.
 #[inline(never)]
-fn transpose_tiles<const K: usize, T: Copy + Into<f64>>(col: &mut [f64], logits: &[T], negate: bool) {
+fn transpose_tiles<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool) {
     let n = logits.len() / K;
     for (c, col) in col.chunks_exact_mut(n).take(K).enumerate() {
         for (x, row) in col.iter_mut().zip(logits.chunks_exact(K)) {
@@ -1594,42 +1600,37 @@ fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool) {
     }
 }
 
-/// The first largest value and its index.
+/// The first largest value and its index (compared as stored: 16 float32s
+/// fill a 512-bit vector, against 8 float64s).
 #[inline(always)]
-fn argmax<T: Copy + Into<f64>>(row: &[T]) -> (usize, f64) {
+fn argmax<T: Logit>(row: &[T]) -> (usize, f64) {
     if row.len() < 32 {
         let mut best = 0;
-        let mut top: f64 = row[0].into();
-        for (i, &z) in row.iter().enumerate().skip(1) {
-            let v: f64 = z.into();
+        let mut top = row[0];
+        for (i, &v) in row.iter().enumerate().skip(1) {
             let gt = v > top;
             top = if gt { v } else { top };
             best = if gt { i } else { best };
         }
-        (best, top)
+        (best, top.into())
     } else {
-        // The largest value in eight lanes, then its first position, eight
-        // at a time.
-        let mut lanes = [f64::NEG_INFINITY; 8];
-        let mut chunks = row.chunks_exact(8);
+        // The largest value in sixteen lanes, then its first position,
+        // sixteen at a time.
+        let mut lanes = [row[0]; 16];
+        let mut chunks = row.chunks_exact(16);
         for c in &mut chunks {
-            for (m, &z) in lanes.iter_mut().zip(c) {
-                let v: f64 = z.into();
+            for (m, &v) in lanes.iter_mut().zip(c) {
                 *m = if v > *m { v } else { *m };
             }
         }
-        let mut top = f64::NEG_INFINITY;
-        for &v in &lanes {
+        let mut top = row[0];
+        for &v in lanes.iter().chain(chunks.remainder()) {
             top = if v > top { v } else { top };
         }
-        for &z in chunks.remainder() {
-            let v: f64 = z.into();
-            top = if v > top { v } else { top };
-        }
-        for (i, c) in row.chunks(8).enumerate() {
-            if c.iter().fold(false, |hit, &z| hit | (z.into() == top)) {
-                let at = 8 * i + c.iter().position(|&z| z.into() == top).unwrap_or(0);
-                return (at, top);
+        for (i, c) in row.chunks(16).enumerate() {
+            if c.iter().fold(false, |hit, &z| hit | (z == top)) {
+                let at = 16 * i + c.iter().position(|&z| z == top).unwrap_or(0);
+                return (at, top.into());
             }
         }
         (0, row[0].into())
@@ -1638,7 +1639,7 @@ fn argmax<T: Copy + Into<f64>>(row: &[T]) -> (usize, f64) {
 
 /// `ln Σ_{i≠t} exp(z_i − z_t)`, exact where the sum underflows (the crate's
 /// formula: shifted by the largest other logit); −∞ without other classes.
-fn ln_mass_of_others<T: Copy + Into<f64>>(row: &[T], t: usize) -> f64 {
+fn ln_mass_of_others<T: Logit>(row: &[T], t: usize) -> f64 {
     let others = || row.iter().enumerate().filter(move |&(i, _)| i != t).map(|(_, &z)| z.into());
     let Some(top) = others().reduce(f64::max) else {
         return f64::NEG_INFINITY;
@@ -1939,6 +1940,8 @@ mod tests {
                 }
                 let first = z.iter().position(|&v| v == 10.0).unwrap();
                 assert_eq!(argmax(&z), (first, 10.0), "k={k} at {at} {again:?}");
+                let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                assert_eq!(argmax(&z32), (first, 10.0), "f32, k={k} at {at} {again:?}");
             }
             assert_eq!(argmax(&vec![1.5f32; k]), (0, 1.5), "k={k} all equal");
         }
