@@ -1,0 +1,149 @@
+//! Table rows written straight into the buffer: the cells ratatui's `Table`
+//! draws for one-line rows and no selection (the row's style across the
+//! row, a cell's style across its column, its text from the column's left
+//! edge, cut at its right one), without the widget's Text, Line and Span
+//! layers per cell, which cost more than the rest of a frame.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use unicode_width::UnicodeWidthStr;
+
+/// A cell's text and the style of its whole column.
+pub type Cell<'a> = (&'a str, Style);
+
+/// The columns of `widths` across `area`, a cell apart, as `Table` lays them out.
+pub fn columns<const N: usize>(area: Rect, widths: [Constraint; N]) -> [Rect; N] {
+    Layout::horizontal(widths).spacing(1).areas(Rect { height: 1, ..area })
+}
+
+/// Line `line` of `area` (the header is line 0) as a row of `cells` in
+/// `columns`, styled `style`; nothing below the area.
+pub fn row<'a>(
+    buf: &mut Buffer,
+    area: Rect,
+    line: u16,
+    columns: &[Rect],
+    style: Style,
+    cells: impl IntoIterator<Item = Cell<'a>>,
+) {
+    if line >= area.height {
+        return;
+    }
+    let y = area.y + line;
+    fill(buf, Rect { y, height: 1, ..area }, style);
+    for (column, (text, cell_style)) in columns.iter().zip(cells) {
+        fill(buf, Rect { y, height: 1, ..*column }, cell_style);
+        text_at(buf, column.x, y, text, column.width, Style::new());
+    }
+}
+
+/// `spans` one after another from the left of the one-line `area`, cut at
+/// its right edge, like a left-aligned `Line` (with no style of its own).
+pub fn line<'a>(buf: &mut Buffer, area: Rect, spans: impl IntoIterator<Item = Cell<'a>>) {
+    let mut x = area.x;
+    for (text, style) in spans {
+        let width = area.right().saturating_sub(x);
+        if width == 0 {
+            return;
+        }
+        text_at(buf, x, area.y, text, width, style);
+        x = x.saturating_add(text.width() as u16);
+    }
+}
+
+/// Patches `style` onto every cell of `area`, like `Buffer::set_style`
+/// (a default style changes nothing, so it is skipped).
+pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
+    if style == Style::new() {
+        return;
+    }
+    buf.set_style(area, style);
+}
+
+/// `text` from (x, y) in at most `width` columns, like `Buffer::set_stringn`
+/// (the cell after its last is returned): printable ASCII, one cell per
+/// byte, is written without segmenting it into graphemes.
+pub fn text_at(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) -> u16 {
+    if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return buf.set_stringn(x, y, text, width.into(), style).0;
+    }
+    let n = text.len().min(width.into()).min(buf.area.right().saturating_sub(x).into());
+    if n == 0 || !buf.area.contains((x, y).into()) {
+        return x;
+    }
+    let start = buf.index_of(x, y);
+    for (cell, i) in buf.content[start..start + n].iter_mut().zip(0..) {
+        cell.set_symbol(&text[i..=i]).set_style(style);
+    }
+    x + n as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::layout::{Constraint, Rect};
+    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::text::{Line, Span, Text};
+    use ratatui::widgets::{Row, Table, Widget};
+
+    use super::*;
+
+    /// The same cells as ratatui's Table, from a wide area down to one
+    /// narrower than the columns, with texts longer than their column,
+    /// styled and unstyled cells and more rows than fit.
+    #[test]
+    fn draws_what_table_draws() {
+        let widths = [Constraint::Length(3), Constraint::Length(6), Constraint::Fill(1)];
+        let header = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+        let rows: [(Style, [Cell; 3]); 4] = [
+            (Style::new(), [("a", Style::new()), ("1.25", Style::new()), ("x", Style::new())]),
+            (Style::new().fg(Color::Yellow), [("→7", Style::new()), ("-1.5e-300", Style::new()), ("yy", Style::new())]),
+            (
+                Style::new(),
+                [("bc", Style::new().fg(Color::Red)), ("██··", Style::new().fg(Color::Blue)), ("", Style::new())],
+            ),
+            (
+                Style::new().add_modifier(Modifier::REVERSED),
+                [("…", Style::new()), ("3 more", Style::new()), ("z", Style::new())],
+            ),
+        ];
+        for width in [0, 1, 5, 9, 12, 20, 40] {
+            for height in [0, 1, 3, 6] {
+                let area = Rect::new(2, 1, width, height);
+                let mut want = Buffer::empty(Rect::new(0, 0, 44, 8));
+                let mut got = want.clone();
+                let table_rows = rows
+                    .iter()
+                    .map(|(style, cells)| Row::new(cells.iter().map(|&(t, s)| Text::styled(t, s))).style(*style));
+                Table::new(table_rows, widths)
+                    .header(Row::new(["h", "head", "third"]).style(header))
+                    .column_spacing(1)
+                    .render(area, &mut want);
+                let columns = columns(area, widths);
+                row(&mut got, area, 0, &columns, header, ["h", "head", "third"].map(|t| (t, Style::new())));
+                for (i, (style, cells)) in rows.iter().enumerate() {
+                    row(&mut got, area, i as u16 + 1, &columns, *style, *cells);
+                }
+                assert_eq!(got, want, "{width} × {height}");
+            }
+        }
+    }
+
+    /// The same cells as a left-aligned Line of spans, cut anywhere.
+    #[test]
+    fn draws_what_line_draws() {
+        let spans: [Cell; 3] = [
+            ("label   ", Style::new().fg(Color::DarkGray)),
+            ("1 − p_t", Style::new().fg(Color::Green)),
+            (" x", Style::new()),
+        ];
+        for width in 0..20 {
+            let area = Rect::new(1, 0, width, 1);
+            let mut want = Buffer::empty(Rect::new(0, 0, 22, 1));
+            let mut got = want.clone();
+            Line::from(spans.map(|(t, s)| Span::styled(t, s)).to_vec()).render(area, &mut want);
+            line(&mut got, area, spans);
+            assert_eq!(got, want, "{width}");
+        }
+    }
+}
