@@ -7,7 +7,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A cell's text and the style of its whole column.
 pub type Cell<'a> = (&'a str, Style);
@@ -62,21 +62,36 @@ pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
 }
 
 /// `text` from (x, y) in at most `width` columns, like `Buffer::set_stringn`
-/// (the cell after its last is returned): printable ASCII, one cell per
-/// byte, is written without segmenting it into graphemes.
+/// (the cell after its last is returned): text whose every character is a
+/// grapheme of one cell (nearly all the explorer shows) is written a
+/// character per cell, without segmenting it into graphemes.
 pub fn text_at(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) -> u16 {
-    if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+    if !text.chars().all(one_cell) {
         return buf.set_stringn(x, y, text, width.into(), style).0;
     }
-    let n = text.len().min(width.into()).min(buf.area.right().saturating_sub(x).into());
-    if n == 0 || !buf.area.contains((x, y).into()) {
+    let room = width.min(buf.area.right().saturating_sub(x));
+    if room == 0 || !buf.area.contains((x, y).into()) {
         return x;
     }
     let start = buf.index_of(x, y);
-    for (cell, i) in buf.content[start..start + n].iter_mut().zip(0..) {
-        cell.set_symbol(&text[i..=i]).set_style(style);
+    let mut n = 0;
+    for (cell, c) in buf.content[start..start + usize::from(room)].iter_mut().zip(text.chars()) {
+        cell.set_char(c).set_style(style);
+        n += 1;
     }
-    x + n as u16
+    x + n
+}
+
+/// Characters one cell wide that never join a neighbour in a grapheme:
+/// printable ASCII, and of the blocks the explorer draws from (Latin-1,
+/// Greek, punctuation, arrows, operators, box drawing, blocks, shapes,
+/// dingbats) those Unicode gives a width of one. A test holds every one
+/// to `set_stringn`'s segmentation.
+fn one_cell(c: char) -> bool {
+    c.is_ascii_graphic()
+        || c == ' '
+        || matches!(c, '\u{A1}'..='\u{FF}' | '\u{370}'..='\u{3FF}' | '\u{2010}'..='\u{2027}' | '\u{2190}'..='\u{22FF}' | '\u{2500}'..='\u{25FF}' | '\u{2700}'..='\u{27BF}')
+            && c.width() == Some(1)
 }
 
 #[cfg(test)]
@@ -125,6 +140,25 @@ mod tests {
                     row(&mut got, area, i as u16 + 1, &columns, *style, *cells);
                 }
                 assert_eq!(got, want, "{width} × {height}");
+            }
+        }
+    }
+
+    /// Every character taken for one cell is drawn as `set_stringn` draws
+    /// it: alone, doubled and between ASCII, cut anywhere.
+    #[test]
+    fn one_cell_characters_draw_as_graphemes() {
+        let area = Rect::new(0, 0, 6, 1);
+        let style = Style::new().fg(Color::Red);
+        for c in (' '..='\u{27BF}').filter(|&c| one_cell(c)) {
+            for text in [format!("{c}"), format!("a{c}{c}b")] {
+                for width in [0, 2, 3, 6] {
+                    let mut want = Buffer::empty(area);
+                    let mut got = want.clone();
+                    let end = want.set_stringn(1, 0, &text, width, style).0;
+                    assert_eq!(text_at(&mut got, 1, 0, &text, width as u16, style), end, "{c:?} {width}");
+                    assert_eq!(got, want, "{c:?} {width}");
+                }
             }
         }
     }
