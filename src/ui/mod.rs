@@ -88,7 +88,7 @@ fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Fra
         }
     }
     let title_width = (title.width() as u16).min(rule.width);
-    frame.render_widget(title, Rect { width: title_width, ..rule });
+    rows::line(buf, Rect { width: title_width, ..rule }, &title);
     let inner = Rect {
         x: area.x.saturating_add(1),
         y: rule.bottom(),

@@ -37,6 +37,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let label = format!("{:<17}", l.label);
         let value = format!("{:<12}", l.value);
         let spans = [(label.as_str(), theme.muted), (&value, value_style), (&l.note, theme.muted)];
-        rows::line(frame.buffer_mut(), row, spans);
+        rows::spans(frame.buffer_mut(), row, spans);
     }
 }

@@ -7,6 +7,8 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A cell's text and the style of its whole column.
@@ -38,9 +40,20 @@ pub fn row<'a>(
     }
 }
 
+/// What a left-aligned `Line` draws on the first row of `area`: its style
+/// across the row (when it has any text), then its spans.
+pub fn line(buf: &mut Buffer, area: Rect, line: &Line) {
+    let area = Rect { height: area.height.min(1), ..area }.intersection(buf.area);
+    if area.is_empty() || line.width() == 0 {
+        return;
+    }
+    fill(buf, area, line.style);
+    spans(buf, area, line.spans.iter().map(|s| (s.content.as_ref(), s.style)));
+}
+
 /// `spans` one after another from the left of the one-line `area`, cut at
-/// its right edge, like a left-aligned `Line` (with no style of its own).
-pub fn line<'a>(buf: &mut Buffer, area: Rect, spans: impl IntoIterator<Item = Cell<'a>>) {
+/// its right edge, like a left-aligned `Line` with no style of its own.
+pub fn spans<'a>(buf: &mut Buffer, area: Rect, spans: impl IntoIterator<Item = Cell<'a>>) {
     let mut x = area.x;
     for (text, style) in spans {
         let width = area.right().saturating_sub(x);
@@ -61,25 +74,22 @@ pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     buf.set_style(area, style);
 }
 
-/// `text` from (x, y) in at most `width` columns, like `Buffer::set_stringn`
-/// (the cell after its last is returned): text whose every character is a
-/// grapheme of one cell (nearly all the explorer shows) is written a
-/// character per cell, without segmenting it into graphemes.
-pub fn text_at(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) -> u16 {
-    if !text.chars().all(one_cell) {
-        return buf.set_stringn(x, y, text, width.into(), style).0;
+/// `text` from (x, y) in at most `width` columns, as a `Span` draws it:
+/// text whose every character is a grapheme of one cell (nearly all the
+/// explorer shows) is written a character per cell, without segmenting it
+/// into graphemes.
+pub fn text_at(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) {
+    let area = Rect::new(x, y, width, 1).intersection(buf.area);
+    if area.is_empty() {
+        return;
     }
-    let room = width.min(buf.area.right().saturating_sub(x));
-    if room == 0 || !buf.area.contains((x, y).into()) {
-        return x;
+    if !text.chars().all(one_cell) {
+        return Span::styled(text, style).render(area, buf);
     }
     let start = buf.index_of(x, y);
-    let mut n = 0;
-    for (cell, c) in buf.content[start..start + usize::from(room)].iter_mut().zip(text.chars()) {
+    for (cell, c) in buf.content[start..start + usize::from(area.width)].iter_mut().zip(text.chars()) {
         cell.set_char(c).set_style(style);
-        n += 1;
     }
-    x + n
 }
 
 /// Characters one cell wide that never join a neighbour in a grapheme:
@@ -98,8 +108,8 @@ fn one_cell(c: char) -> bool {
 mod tests {
     use ratatui::layout::{Constraint, Rect};
     use ratatui::style::{Color, Modifier, Style};
-    use ratatui::text::{Line, Span, Text};
-    use ratatui::widgets::{Row, Table, Widget};
+    use ratatui::text::Text;
+    use ratatui::widgets::{Row, Table};
 
     use super::*;
 
@@ -144,8 +154,8 @@ mod tests {
         }
     }
 
-    /// Every character taken for one cell is drawn as `set_stringn` draws
-    /// it: alone, doubled and between ASCII, cut anywhere.
+    /// Every character taken for one cell is drawn as a Span draws it:
+    /// alone, doubled and between ASCII, cut anywhere.
     #[test]
     fn one_cell_characters_draw_as_graphemes() {
         let area = Rect::new(0, 0, 6, 1);
@@ -155,29 +165,36 @@ mod tests {
                 for width in [0, 2, 3, 6] {
                     let mut want = Buffer::empty(area);
                     let mut got = want.clone();
-                    let end = want.set_stringn(1, 0, &text, width, style).0;
-                    assert_eq!(text_at(&mut got, 1, 0, &text, width as u16, style), end, "{c:?} {width}");
+                    Span::styled(&text, style).render(Rect::new(1, 0, width, 1), &mut want);
+                    text_at(&mut got, 1, 0, &text, width, style);
                     assert_eq!(got, want, "{c:?} {width}");
                 }
             }
         }
     }
 
-    /// The same cells as a left-aligned Line of spans, cut anywhere.
+    /// The same cells as a left-aligned Line, with and without a style of
+    /// its own, cut anywhere; text that is not a character per cell (a
+    /// wide character, a combining accent) is drawn by the Span itself.
     #[test]
     fn draws_what_line_draws() {
-        let spans: [Cell; 3] = [
+        let cells: [Cell; 4] = [
             ("label   ", Style::new().fg(Color::DarkGray)),
             ("1 − p_t", Style::new().fg(Color::Green)),
+            (" 界e\u{301}", Style::new().add_modifier(Modifier::BOLD)),
             (" x", Style::new()),
         ];
-        for width in 0..20 {
-            let area = Rect::new(1, 0, width, 1);
-            let mut want = Buffer::empty(Rect::new(0, 0, 22, 1));
-            let mut got = want.clone();
-            Line::from(spans.map(|(t, s)| Span::styled(t, s)).to_vec()).render(area, &mut want);
-            line(&mut got, area, spans);
-            assert_eq!(got, want, "{width}");
+        let texts = Line::from(cells.map(|(t, s)| Span::styled(t, s)).to_vec());
+        for own in [Style::new(), Style::new().bg(Color::Blue)] {
+            let text = texts.clone().style(own);
+            for width in 0..24 {
+                let area = Rect::new(1, 0, width, 2);
+                let mut want = Buffer::empty(Rect::new(0, 0, 26, 2));
+                let mut got = want.clone();
+                (&text).render(area, &mut want);
+                line(&mut got, area, &text);
+                assert_eq!(got, want, "{width}");
+            }
         }
     }
 }
