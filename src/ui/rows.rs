@@ -1,8 +1,8 @@
-//! Table rows written straight into the buffer: the cells ratatui's `Table`
-//! draws for one-line rows and no selection (the row's style across the
-//! row, a cell's style across its column, its text from the column's left
-//! edge, cut at its right one), without the widget's Text, Line and Span
-//! layers per cell, which cost more than the rest of a frame.
+//! One-line rows of text written straight into the buffer: the cells that
+//! ratatui's `Table` (one-line rows, no selection), a left-aligned `Line`
+//! and a `Span` draw, without the widgets' Text, Line and Span layers per
+//! cell, each styling its area again and segmenting its text into
+//! graphemes: they cost more than the rest of a frame.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -67,7 +67,7 @@ pub fn spans<'a>(buf: &mut Buffer, area: Rect, spans: impl IntoIterator<Item = C
 
 /// Patches `style` onto every cell of `area`, like `Buffer::set_style`
 /// (a default style changes nothing, so it is skipped).
-pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
+fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     if style == Style::new() {
         return;
     }
@@ -96,7 +96,7 @@ pub fn text_at(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: 
 /// printable ASCII, and of the blocks the explorer draws from (Latin-1,
 /// Greek, punctuation, arrows, operators, box drawing, blocks, shapes,
 /// dingbats) those Unicode gives a width of one. A test holds every one
-/// to `set_stringn`'s segmentation.
+/// to what a Span draws.
 fn one_cell(c: char) -> bool {
     c.is_ascii_graphic()
         || c == ' '
