@@ -13,7 +13,9 @@ pub fn sig(x: f64, digits: usize) -> String {
     // One correctly rounded conversion; fixed notation is built from the
     // same digits (rounding first also fixes the exponent: 9.9999996 → 10),
     // straight into the result: a frame formats hundreds of numbers.
-    let sci = format!("{:.*e}", digits.max(1) - 1, x.abs());
+    // Sized up front: format! would start empty and grow as it writes.
+    let mut sci = String::with_capacity(32);
+    write!(sci, "{:.*e}", digits.max(1) - 1, x.abs()).expect("a String takes any write");
     let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     // The digits are `first` then `rest` (the mantissa without its point);

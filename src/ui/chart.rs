@@ -194,26 +194,27 @@ fn draw_legend_box(buf: &mut Buffer, plot: Rect, app: &App, off_scale: &str) {
 struct DotGrid {
     area: Rect,
     marker: Marker,
-    /// Dots per cell across and down.
-    per_x: u16,
-    per_y: u16,
+    /// Dots per cell across and down, as powers of two (a division per dot
+    /// was a third of the chart's time).
+    shift_x: u16,
+    shift_y: u16,
     bits: Vec<u8>,
     styles: Vec<Option<Style>>,
 }
 
 impl DotGrid {
     fn new(area: Rect, marker: Marker) -> Self {
-        let (per_x, per_y) = match marker {
-            Marker::Braille => (2, 4),
-            Marker::HalfBlock => (1, 2),
-            _ => (1, 1),
+        let (shift_x, shift_y) = match marker {
+            Marker::Braille => (1, 2),
+            Marker::HalfBlock => (0, 1),
+            _ => (0, 0),
         };
         let cells = area.width as usize * area.height as usize;
-        DotGrid { area, marker, per_x, per_y, bits: vec![0; cells], styles: vec![None; cells] }
+        DotGrid { area, marker, shift_x, shift_y, bits: vec![0; cells], styles: vec![None; cells] }
     }
 
     fn dots(&self) -> (i32, i32) {
-        (i32::from(self.area.width * self.per_x), i32::from(self.area.height * self.per_y))
+        (i32::from(self.area.width << self.shift_x), i32::from(self.area.height << self.shift_y))
     }
 
     /// Dot coordinates of p_t and a height fraction; y grows downwards.
@@ -228,8 +229,8 @@ impl DotGrid {
     fn cell_of(&self, x: f64, fraction: f64) -> (u16, u16) {
         let (dx, dy) = self.dot_of(x, fraction);
         let (w, h) = self.dots();
-        let cx = dx.clamp(0, w - 1) as u16 / self.per_x;
-        let cy = dy.clamp(0, h - 1) as u16 / self.per_y;
+        let cx = dx.clamp(0, w - 1) as u16 >> self.shift_x;
+        let cy = dy.clamp(0, h - 1) as u16 >> self.shift_y;
         (self.area.x + cx, self.area.y + cy)
     }
 
@@ -238,12 +239,12 @@ impl DotGrid {
         if dx < 0 || dy < 0 || dx >= w || dy >= h {
             return;
         }
-        let (cx, cy) = (dx as u16 / self.per_x, dy as u16 / self.per_y);
-        let (sx, sy) = (dx as u16 % self.per_x, dy as u16 % self.per_y);
-        let bit = match (self.per_x, self.per_y) {
+        let (cx, cy) = (dx as u16 >> self.shift_x, dy as u16 >> self.shift_y);
+        let (sx, sy) = (dx as u16 & ((1 << self.shift_x) - 1), dy as u16 & ((1 << self.shift_y) - 1));
+        let bit = match (self.shift_x, self.shift_y) {
             // Braille dot numbering: left column 1 2 3 7, right column 4 5 6 8.
-            (2, 4) => [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][sy as usize][sx as usize],
-            (1, 2) => 1 << sy,
+            (1, 2) => [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]][sy as usize][sx as usize],
+            (0, 1) => 1 << sy,
             _ => 1,
         };
         let i = cy as usize * self.area.width as usize + cx as usize;
@@ -278,21 +279,24 @@ impl DotGrid {
     }
 
     fn render(&self, buf: &mut Buffer) {
-        for (i, (&bits, style)) in self.bits.iter().zip(&self.styles).enumerate() {
-            let Some(style) = style else { continue };
-            let x = self.area.x + (i % self.area.width as usize) as u16;
-            let y = self.area.y + (i / self.area.width as usize) as u16;
-            let glyph = match (self.marker, bits) {
-                (Marker::Braille, _) => char::from_u32(0x2800 + u32::from(bits)).unwrap_or('⣿'),
-                (Marker::HalfBlock, 1) => '▀',
-                (Marker::HalfBlock, 2) => '▄',
-                (Marker::HalfBlock, _) => '█',
-                (Marker::Custom(c), _) => c,
-                (Marker::Block, _) => '█',
-                (Marker::Bar, _) => '▄',
-                _ => '•',
-            };
-            buf[(x, y)].set_char(glyph).set_style(*style);
+        // A row at a time (an empty plot has no rows: any width will do).
+        let width = usize::from(self.area.width.max(1));
+        let rows = self.bits.chunks(width).zip(self.styles.chunks(width));
+        for (y, (bits, styles)) in (self.area.y..).zip(rows) {
+            for (x, (&bits, style)) in (self.area.x..).zip(bits.iter().zip(styles)) {
+                let Some(style) = style else { continue };
+                let glyph = match (self.marker, bits) {
+                    (Marker::Braille, _) => char::from_u32(0x2800 + u32::from(bits)).unwrap_or('⣿'),
+                    (Marker::HalfBlock, 1) => '▀',
+                    (Marker::HalfBlock, 2) => '▄',
+                    (Marker::HalfBlock, _) => '█',
+                    (Marker::Custom(c), _) => c,
+                    (Marker::Block, _) => '█',
+                    (Marker::Bar, _) => '▄',
+                    _ => '•',
+                };
+                buf[(x, y)].set_char(glyph).set_style(*style);
+            }
         }
     }
 }

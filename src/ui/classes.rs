@@ -4,23 +4,30 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Text;
-use ratatui::widgets::{Row, Table};
+use ratatui::style::Style;
 
 use crate::app::App;
 use crate::format::sig;
 use crate::loss::Mode;
+use crate::ui::rows;
 
 const BAR: usize = 10;
 /// Significant digits: five keep the columns narrow.
 const DIGITS: usize = 5;
+const WIDTHS: [Constraint; 6] = [
+    Constraint::Length(7),
+    Constraint::Length(10),
+    Constraint::Length(10),
+    Constraint::Length(BAR as u16),
+    Constraint::Length(11),
+    Constraint::Length(11),
+];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
     let target = shown.result.target;
     let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
-    let header = Row::new(["class", "logit", prob, "", "dFL/dz", "dCE/dz"]).style(theme.title);
     let room = (area.height as usize).saturating_sub(1);
     let listed = &shown.classes;
     let fits = listed.len() <= room && shown.hidden_classes == 0;
@@ -33,34 +40,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         pick.push(target);
         pick.sort_by(by_probability);
     }
-    let mut rows: Vec<Row> = pick
-        .iter()
-        .map(|&i| {
-            let is_target = i == target;
-            let p = r.probabilities[i];
-            let (row_style, bar_style) = if is_target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
-            Row::new([
-                Text::raw(format!("{}{i}", if is_target { "→" } else { " " })),
-                Text::raw(sig(shown.params.logits[i], DIGITS)),
-                Text::raw(sig(p, DIGITS)),
-                Text::styled(app.look.bar(p, BAR), bar_style),
-                Text::raw(sig(r.gradient[i], DIGITS)),
-                Text::raw(sig(r.grad_ce[i], DIGITS)),
-            ])
-            .style(row_style)
-        })
-        .collect();
+    let buf = frame.buffer_mut();
+    let columns = rows::columns(area, WIDTHS);
+    let plain = Style::new();
+    let header = ["class", "logit", prob, "", "dFL/dz", "dCE/dz"].map(|t| (t, plain));
+    rows::row(buf, area, 0, &columns, theme.title, header);
+    for (line, &i) in (1..).zip(&pick) {
+        let is_target = i == target;
+        let p = r.probabilities[i];
+        let (row_style, bar_style) = if is_target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
+        let cells = [
+            format!("{}{i}", if is_target { "→" } else { " " }),
+            sig(shown.params.logits[i], DIGITS),
+            sig(p, DIGITS),
+            app.look.bar(p, BAR),
+            sig(r.gradient[i], DIGITS),
+            sig(r.grad_ce[i], DIGITS),
+        ];
+        let styles = [plain, plain, plain, bar_style, plain, plain];
+        rows::row(buf, area, line, &columns, row_style, cells.iter().map(String::as_str).zip(styles));
+    }
     let more = shown.result.probabilities.len() - pick.len();
     if more > 0 {
-        rows.push(Row::new(["…".to_string(), format!("{more} more")]).style(theme.muted));
+        let line = pick.len() as u16 + 1;
+        rows::row(buf, area, line, &columns, theme.muted, [("…", plain), (&format!("{more} more"), plain)]);
     }
-    let widths = [
-        Constraint::Length(7),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(BAR as u16),
-        Constraint::Length(11),
-        Constraint::Length(11),
-    ];
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
 }

@@ -3,24 +3,24 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 
 use crate::action::Command;
 use crate::app::App;
 use crate::keys::BINDINGS;
+use crate::ui::rows;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
     if let Some(status) = &app.status {
-        frame.render_widget(Line::styled(format!(" {status}"), theme.key), area);
+        rows::line(frame.buffer_mut(), area, &Line::styled(format!(" {status}"), theme.key));
         return;
     }
     let mut spans = Vec::new();
     for b in BINDINGS.iter().filter(|b| b.active(app.key_context()) && (app.help || b.footer)) {
         let key = b.label.split(' ').next().unwrap_or(b.label);
         let hint = if app.help && b.command == Command::Back { "close" } else { b.hint };
-        spans.push(Span::styled(format!(" {key}"), theme.key));
-        spans.push(Span::styled(format!(" {hint} "), theme.muted));
+        spans.extend([(" ", theme.key), (key, theme.key), (" ", theme.muted), (hint, theme.muted), (" ", theme.muted)]);
     }
-    frame.render_widget(Line::from(spans), area);
+    rows::spans(frame.buffer_mut(), area, spans);
 }

@@ -3,10 +3,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::style::Style;
 
 use crate::app::App;
 use crate::field::Field;
+use crate::ui::rows;
 use unicode_width::UnicodeWidthChar;
 
 const LABEL: u16 = 12;
@@ -27,10 +28,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         // The dataset view sweeps the list instead of drawing it.
         let name = if app.data.is_some() && field == Field::Gammas { "Sweep γ" } else { field.label() };
         let label = format!("{mark}{name}");
-        frame.render_widget(
-            Span::styled(format!("{label:<w$}", w = LABEL as usize - 1), style),
-            Rect::new(area.x, y, LABEL.min(area.width), 1),
-        );
+        let label = format!("{label:<w$}", w = LABEL as usize - 1);
+        rows::text_at(frame.buffer_mut(), area.x, y, &label, LABEL.min(area.width), style);
         let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
         let input = app.input(field);
         // The focused field scrolls to keep the cursor in view (one cell kept
@@ -40,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
         let scroll = cursor.saturating_sub(width.saturating_sub(1));
         let text = visible(input.value(), scroll, width, ascii);
-        frame.render_widget(Span::styled(text, theme.text), text_area);
+        rows::text_at(frame.buffer_mut(), text_area.x, y, text, text_area.width, theme.text);
         if focused {
             let x = (cursor - scroll) as u16;
             frame.set_cursor_position((text_area.x + x.min(text_area.width), y));
@@ -50,11 +49,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             if y >= area.bottom() {
                 return;
             }
-            let line = Line::from(vec![
-                Span::raw(" ".repeat(LABEL as usize)),
-                Span::styled(format!("✗ {error}"), theme.error),
-            ]);
-            frame.render_widget(line, Rect::new(area.x, y, area.width, 1));
+            let indent = " ".repeat(LABEL as usize);
+            let message = format!("✗ {error}");
+            let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
+            rows::spans(frame.buffer_mut(), Rect::new(area.x, y, area.width, 1), line);
             y += 1;
         }
     }

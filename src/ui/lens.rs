@@ -3,16 +3,26 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
 use crate::lens::{Naive, classify};
 use crate::loss::Mode;
 use crate::report::num;
+use crate::ui::rows;
 
 /// Reads one quantity of a naive result (the gradient at the target).
 type Pick = fn(&Naive, usize) -> f64;
+
+const WIDTHS: [Constraint; 5] = [
+    Constraint::Length(9),
+    Constraint::Length(13),
+    Constraint::Length(13),
+    Constraint::Length(13),
+    Constraint::Fill(1),
+];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.look.theme;
@@ -25,35 +35,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let r = &shown.result;
     let t = r.target;
-    let header = Row::new(["", "exact", "float32", "float16", "bfloat16"]).style(theme.title);
     let quantities: [(&str, f64, Pick); 4] = [
         ("FL", r.focal_loss, |n, _| n.focal_loss),
         ("CE", r.cross_entropy, |n, _| n.cross_entropy),
         ("p_t", r.p_t, |n, _| n.p_t),
         ("dFL/dz_t", r.gradient[t], |n, t| n.gradient.get(t)),
     ];
-    let rows = quantities.iter().map(|(label, exact, of)| {
-        let mut cells = vec![Text::styled(*label, theme.muted), Text::raw(num(*exact))];
-        cells.extend(lens.iter().map(|n| {
-            let x = of(n, t);
-            match classify(x) {
-                Some(flag) => Text::styled(flag, theme.error),
-                None => Text::raw(num(x)),
-            }
-        }));
-        Row::new(cells)
-    });
-    let widths = [
-        Constraint::Length(9),
-        Constraint::Length(13),
-        Constraint::Length(13),
-        Constraint::Length(13),
-        Constraint::Fill(1),
-    ];
     let table_height = (quantities.len() as u16 + 1).min(area.height);
     let [table_area, reasons_area] =
         area.layout(&ratatui::layout::Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]));
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    let buf = frame.buffer_mut();
+    let columns = rows::columns(table_area, WIDTHS);
+    let header = ["", "exact", "float32", "float16", "bfloat16"].map(|t| (t, Style::new()));
+    rows::row(buf, table_area, 0, &columns, theme.title, header);
+    for (line, (label, exact, of)) in (1..).zip(&quantities) {
+        let mut cells = vec![(label.to_string(), theme.muted), (num(*exact), Style::new())];
+        cells.extend(lens.iter().map(|n| {
+            let x = of(n, t);
+            match classify(x) {
+                Some(flag) => (flag.to_string(), theme.error),
+                None => (num(x), Style::new()),
+            }
+        }));
+        rows::row(buf, table_area, line, &columns, Style::new(), cells.iter().map(|(text, s)| (text.as_str(), *s)));
+    }
     let mut reasons: Vec<Line> = lens
         .iter()
         .filter(|n| !n.reasons.is_empty())

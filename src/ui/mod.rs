@@ -11,13 +11,14 @@ mod help;
 mod inputs;
 mod lens;
 mod results;
+mod rows;
 mod steps;
 mod table;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Padding, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, Pane};
 use crate::report::num;
@@ -76,11 +77,24 @@ pub fn view(frame: &mut Frame, app: &App) {
 
 /// A pane: a rule with its title on top, and `draw` inside it, one column in.
 fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
-    let block = Block::new().borders(Borders::TOP).border_set(app.look.border()).title(title).padding(Padding::left(1));
-    let inner = block.inner(area);
-    // Only its top row has anything to draw: a Block styles every cell of
-    // the area it is given, a whole pane's worth per frame for nothing.
-    frame.render_widget(block, Rect { height: area.height.min(1), ..area });
+    // What a Block with a top border, the title and a left padding draws,
+    // written directly: the widget styles and merges every cell it covers.
+    let rule = Rect { height: area.height.min(1), ..area };
+    let horizontal = app.look.border().horizontal_top;
+    let buf = frame.buffer_mut();
+    if area.height > 0 {
+        for x in area.left()..area.right() {
+            buf[(x, area.y)].set_symbol(horizontal);
+        }
+    }
+    let title_width = (title.width() as u16).min(rule.width);
+    rows::line(buf, Rect { width: title_width, ..rule }, &title);
+    let inner = Rect {
+        x: area.x.saturating_add(1),
+        y: rule.bottom(),
+        width: area.width.saturating_sub(1),
+        height: area.height - rule.height,
+    };
     draw(frame, inner, app);
 }
 

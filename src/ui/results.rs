@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::app::App;
 use crate::loss::Mode;
+use crate::ui::rows;
 
 /// The title rule plus the eight summary lines.
 pub const HEIGHT: u16 = 9;
@@ -33,11 +34,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             (false, 0) => theme.headline,
             _ => theme.text,
         };
-        let line = Line::from(vec![
-            Span::styled(format!("{:<17}", l.label), theme.muted),
-            Span::styled(format!("{:<12}", l.value), value_style),
-            Span::styled(l.note.as_str(), theme.muted),
-        ]);
-        frame.render_widget(line, row);
+        let label = format!("{:<17}", l.label);
+        let value = format!("{:<12}", l.value);
+        let spans = [(label.as_str(), theme.muted), (&value, value_style), (&l.note, theme.muted)];
+        rows::spans(frame.buffer_mut(), row, spans);
     }
 }
