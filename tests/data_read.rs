@@ -229,6 +229,12 @@ fn npy_splits_into_consecutive_parts_that_read_the_same_rows() {
             assert_eq!(count, parts.min(23), "{z}: {parts} parts of 23 rows");
         }
     }
+    // Part i of P has a share P − i of the rows: threads taking the parts
+    // in order finish close together.
+    let split = npy::open(&fixture("fortran_23x4_c.npy"), &fixture("labels_23.npy"), false).unwrap().split(4);
+    let sizes: Vec<usize> =
+        split.unwrap().unwrap().into_iter().map(|mut p| read_all(p.as_mut(), 100).unwrap().1.len()).collect();
+    assert_eq!(sizes, [9, 7, 4, 3]);
     // A source split after a first batch splits what is left.
     let mut s = npy::open(&fixture("fortran_23x4_c.npy"), &fixture("labels_23.npy"), false).unwrap();
     let (mut z, mut y) = (Vec::new(), Vec::new());

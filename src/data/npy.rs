@@ -757,13 +757,26 @@ impl Source for Npy {
         (&self.lent_logits[..labels.len() * self.k], labels)
     }
 
-    /// Contiguous row ranges of what is left, each with its own file handles.
+    /// Contiguous row ranges of what is left, each with its own file handles,
+    /// of decreasing size: of P parts, part i has a share P − i of the rows
+    /// (at least one), so that threads taking them in order finish close
+    /// together, the last parts being small.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
         let (start, left) = (self.next_row, self.end - self.next_row);
-        let per_part = left.div_ceil(parts.max(1) as u64).max(1);
-        let split = (start..self.end)
-            .step_by(per_part as usize)
-            .map(|first| {
+        let p = (parts.max(1) as u64).min(left);
+        let total = u128::from(p * (p + 1) / 2);
+        let mut bounds = vec![start];
+        let mut weight = 0;
+        for i in 0..p {
+            weight += u128::from(p - i);
+            let share = start + (u128::from(left) * weight / total) as u64;
+            let after = bounds[bounds.len() - 1] + 1;
+            bounds.push(share.max(after).min(self.end - (p - 1 - i)));
+        }
+        let split = bounds
+            .windows(2)
+            .map(|range| {
+                let (first, end) = (range[0], range[1]);
                 let (mut logits, mut labels) = (self.logits.reopen()?, self.labels.reopen()?);
                 if !self.fortran {
                     logits.seek_item(first * self.k as u64)?;
@@ -776,7 +789,7 @@ impl Source for Npy {
                     k: self.k,
                     fortran: self.fortran,
                     next_row: first,
-                    end: (first + per_part).min(self.end),
+                    end,
                     skip_invalid: self.skip_invalid,
                     skips: Skips::default(),
                     failed: None,

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -25,12 +27,15 @@ const BATCH_VALUES: usize = 1 << 21;
 /// enough that the values stay in cache from the read to the sweep.
 const CACHED_VALUES: usize = 1 << 15;
 
-/// Parts per thread of a source that splits: a few, so that a thread that
-/// finishes early takes over another's part (the machine may be shared).
+/// Parts per thread of a source that splits (of decreasing size, the last
+/// ones small, so that a thread that finishes early waits little for the
+/// others: the machine may be shared).
 const PARTS_PER_THREAD: usize = 4;
 
 /// Rows skipped, and why.
 type Skip = (String, u64);
+/// A part of the rows read into an accumulator of its own, or its error.
+type Part = Result<(Accumulator, Vec<Skip>), DataError>;
 
 /// The report for `args`, or one line naming the file, row or flag at fault.
 pub fn run(args: &DataArgs) -> Result<String, String> {
@@ -92,13 +97,16 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 /// Every row of `source` in one accumulator (keeping the examples when
 /// `keep`), and the rows skipped by reason.
 ///
-/// A source that splits (`.npy`) is read by every thread at once, each its
-/// own contiguous rows in small batches, so that reading, conversion and the
-/// sweep all run in parallel on data in cache. Text is read in order, and
-/// each large batch is divided among the threads. Either way each thread
-/// keeps one accumulator for the whole run (a new one per batch would zero
-/// its histograms' megabytes every time). Of several bad rows, the one
-/// reported is the first of the first thread's part that has one.
+/// A source that splits (`.npy`) is read by every thread at once: its rows
+/// in parts of decreasing size ([`Source::split`]), each thread taking the
+/// next part in row order and reading it in small batches into an accumulator of
+/// its own, so that reading and the sweep run in parallel on data in cache.
+/// The parts' accumulators are merged in row order, so the result does not
+/// depend on which thread read what. Text is read in order, and each large
+/// batch is divided among the threads, each keeping one accumulator for the
+/// whole run (a new one per batch would zero its histograms' megabytes
+/// every time). Of several bad rows, the one reported is the first in row
+/// order.
 fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Result<(Accumulator, Vec<Skip>), DataError> {
     let k = source.classes();
     let new = || {
@@ -109,16 +117,28 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
     let mut skips = Skips::default();
     let parts: Vec<Accumulator> = match source.split(PARTS_PER_THREAD * threads) {
         Some(parts) => {
-            let done: Vec<Result<(Accumulator, Vec<Skip>), DataError>> = parts?
-                .into_par_iter()
-                .map(|mut part| {
+            let sources: Vec<Mutex<Option<Box<dyn Source>>>> =
+                parts?.into_iter().map(|p| Mutex::new(Some(p))).collect();
+            let done: Vec<Mutex<Option<Part>>> = sources.iter().map(|_| Mutex::new(None)).collect();
+            // Parts are taken in row order; after an error no later one is.
+            let (next, failed) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+            rayon::broadcast(|_| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= sources.len() || i > failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let mut part = lock(&sources[i]).take().expect("each part is taken once");
                     let mut acc = new();
-                    read_part(&mut *part, CACHED_VALUES / k, &mut acc)?;
-                    Ok((acc, part.skipped()))
-                })
-                .collect();
+                    let read = read_part(&mut *part, CACHED_VALUES / k, &mut acc).map(|()| (acc, part.skipped()));
+                    if read.is_err() {
+                        failed.fetch_min(i, Ordering::Relaxed);
+                    }
+                    *lock(&done[i]) = Some(read);
+                }
+            });
             let mut parts = Vec::with_capacity(done.len());
-            for part in done {
+            for part in done.into_iter().map_while(|d| d.into_inner().unwrap_or_else(|e| e.into_inner())) {
                 let (acc, skipped) = part?;
                 skipped.iter().for_each(|(reason, n)| skips.add(reason, *n));
                 parts.push(acc);
@@ -143,6 +163,11 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
         a
     });
     Ok((total.unwrap_or_else(new), skips.to_vec()))
+}
+
+/// A lock that a panicking holder did not spoil (none panics while holding it).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Reads `source` to its end into `acc`, in batches of up to `rows` rows
