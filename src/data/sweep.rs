@@ -357,7 +357,7 @@ pub struct Accumulator {
     touched: Vec<usize>,
     pt_hist: Vec<u64>,
     /// One per γ, then CE.
-    loss_hist: Vec<LossHistogram>,
+    loss_hist: LossHistograms,
     stage: Stage,
     scratch: Scratch,
     /// Every row's per-example values, when kept ([`Accumulator::keeping_examples`]).
@@ -538,7 +538,7 @@ impl Accumulator {
             class_touched: vec![false; classes],
             touched: Vec::with_capacity(BLOCK),
             pt_hist: vec![0; config.bins],
-            loss_hist: (0..=g).map(|_| LossHistogram::new()).collect(),
+            loss_hist: LossHistograms::new(g + 1),
             stage,
             scratch,
             kept: None,
@@ -683,9 +683,7 @@ impl Accumulator {
         for (a, b) in self.pt_hist.iter_mut().zip(&other.pt_hist) {
             *a += b;
         }
-        for (a, b) in self.loss_hist.iter_mut().zip(&other.loss_hist) {
-            a.merge(b);
-        }
+        self.loss_hist.merge(&other.loss_hist);
         if let (Some(a), Some(b)) = (&mut self.kept, other.kept.take()) {
             a.append(b);
         }
@@ -698,7 +696,7 @@ impl Accumulator {
         let g = self.gammas.len();
         let fraction = |part: u64, all: u64| if all == 0 { f64::NAN } else { part as f64 / all as f64 };
         let easy_share_ce = self.ce_easy.share_of(&self.ce);
-        let top_share_90_ce = self.loss_hist[g].top_share(TOP_MASS, rows);
+        let top_share_90_ce = self.loss_hist.get(g).top_share(TOP_MASS, rows);
         let sweep = self
             .gammas
             .iter()
@@ -708,7 +706,7 @@ impl Accumulator {
                 mean_focal_loss: self.fl[i].mean(rows),
                 easy_share: self.fl_easy[i].share_of(&self.fl[i]),
                 easy_share_ce,
-                top_share_90: self.loss_hist[i].top_share(TOP_MASS, rows),
+                top_share_90: self.loss_hist.get(i).top_share(TOP_MASS, rows),
                 top_share_90_ce,
             })
             .collect();
@@ -786,8 +784,8 @@ impl Accumulator {
             + v(&self.class_touched)
             + v(&self.touched)
             + v(&self.pt_hist)
-            + v(&self.loss_hist)
-            + self.loss_hist.len() * LossHistogram::HEAP_BYTES
+            + v(&self.loss_hist.range)
+            + self.loss_hist.range.len() * LossHistograms::HEAP_BYTES
             + v(&st.label)
             + v(&st.argmax)
             + v(&st.correct)
@@ -1143,13 +1141,13 @@ impl Accumulator {
             add_block(&mut self.fl[gi], fl, None);
             add_block(&mut self.fl_easy[gi], fl, Some(p));
         }
-        let top = LossHistogram::add_block(&mut self.loss_hist, &st.fl, ce);
+        let top = self.loss_hist.add_block(&st.fl, ce);
         // Per class: plain sums within the block (quantity-major: CE, then
         // FL per γ), then compensated; values of 2^960 and above (only after
         // saturation) go to the wide sums directly.
         let k = self.classes;
         let labels = &st.label[..n];
-        let plain = top < LossHistogram::bin(BIG);
+        let plain = top < LossHistograms::bin(BIG);
         for (&c, &ok) in labels.iter().zip(&st.correct[..n]) {
             self.class_count[c] += 1;
             self.class_correct[c] += u64::from(ok);
@@ -1748,27 +1746,42 @@ const MAX_VALUES: u64 = 1 << (128 - COUNT_SHIFT);
 
 /// Counts and exact significand sums of non-negative values, 16 bins per
 /// binade: bin `b` holds the values whose bits shifted right by 48 are `b`.
-struct LossHistogram {
-    /// Per bin, packed in one `u128` so that a value is one 128-bit add (no
-    /// branch, no second array): the count above bit 88, below it the exact
-    /// sum of the values' 48 mantissa bits under the bin's (< 2^88 for
-    /// fewer than 2^40 values). With the bits the bin fixes (its top 4
-    /// mantissa bits and, for normal numbers, the implicit bit) times the
-    /// count, the exact sum of the significands, the same whatever the order
-    /// of the additions.
-    bins: Box<[u128; HIST_BINS]>,
-    /// The range of bins that may be non-empty (lo > hi when empty).
+/// Several histograms (one per γ, then CE) share one allocation: a new
+/// accumulator maps, and later unmaps, one region rather than one per
+/// histogram (the page-table work showed in every run).
+struct LossHistograms {
+    /// [`HIST_BINS`] per histogram, one histogram after another. Per bin,
+    /// packed in one `u128` so that a value is one 128-bit add (no branch,
+    /// no second array): the count above bit 88, below it the exact sum of
+    /// the values' 48 mantissa bits under the bin's (< 2^88 for fewer than
+    /// 2^40 values). With the bits the bin fixes (its top 4 mantissa bits
+    /// and, for normal numbers, the implicit bit) times the count, the exact
+    /// sum of the significands, the same whatever the order of the additions.
+    bins: Box<[u128]>,
+    /// Per histogram, the range of bins that may be non-empty (lo > hi when
+    /// empty).
+    range: Vec<(usize, usize)>,
+}
+
+/// One of [`LossHistograms`], to read.
+struct LossHistogram<'a> {
+    bins: &'a [u128],
     lo: usize,
     hi: usize,
 }
 
-impl LossHistogram {
+impl LossHistograms {
     const HEAP_BYTES: usize = HIST_BINS * 16;
 
-    fn new() -> Self {
+    fn new(count: usize) -> Self {
         // Zeroed on the heap (calloc: pages are touched only where used).
-        let bins = vec![0u128; HIST_BINS].into_boxed_slice().try_into().expect("HIST_BINS bins");
-        LossHistogram { bins, lo: HIST_BINS, hi: 0 }
+        LossHistograms { bins: vec![0u128; count * HIST_BINS].into_boxed_slice(), range: vec![(HIST_BINS, 0); count] }
+    }
+
+    /// Histogram `h`.
+    fn get(&self, h: usize) -> LossHistogram<'_> {
+        let (lo, hi) = self.range[h];
+        LossHistogram { bins: &self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], lo, hi }
     }
 
     /// The bin of a non-negative value (bins rise with the value).
@@ -1777,13 +1790,13 @@ impl LossHistogram {
         (x.to_bits() >> HIST_SHIFT) as usize & (HIST_BINS - 1)
     }
 
-    /// Adds a block: `hists[g]` gets `fl[g · BLOCK ..][..n]`, the last one
-    /// `ce` (n values). Returns the highest bin of any value (0 for none).
+    /// Adds a block: histogram `g` gets `fl[g · BLOCK ..][..n]`, the last
+    /// one `ce` (n values). Returns the highest bin of any value (0 for none).
     #[inline(always)]
-    fn add_block(hists: &mut [LossHistogram], fl: &[f64], ce: &[f64]) -> usize {
-        let g = hists.len() - 1;
+    fn add_block(&mut self, fl: &[f64], ce: &[f64]) -> usize {
+        let g = self.range.len() - 1;
         let mut top = 0;
-        for (gi, h) in hists.iter_mut().enumerate() {
+        for (gi, (bins, range)) in self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).enumerate() {
             let xs = if gi < g { &fl[gi * BLOCK..gi * BLOCK + ce.len()] } else { ce };
             if xs.is_empty() {
                 continue;
@@ -1796,22 +1809,37 @@ impl LossHistogram {
                 hi = hi.max(x.to_bits());
             }
             for &x in xs {
-                h.add(x);
+                Self::add(bins, x);
             }
             let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
-            h.lo = h.lo.min(lo);
-            h.hi = h.hi.max(hi);
+            *range = (range.0.min(lo), range.1.max(hi));
             top = top.max(hi);
         }
         top
     }
 
-    /// Adds a non-negative value (without updating `lo`, `hi`).
+    /// Adds a non-negative value to `bins` (one histogram's).
     #[inline(always)]
-    fn add(&mut self, x: f64) {
-        self.bins[Self::bin(x)] += 1 << COUNT_SHIFT | u128::from(x.to_bits() & LOW);
+    fn add(bins: &mut [u128], x: f64) {
+        bins[Self::bin(x)] += 1 << COUNT_SHIFT | u128::from(x.to_bits() & LOW);
     }
 
+    fn merge(&mut self, other: &LossHistograms) {
+        let mine = self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range);
+        for ((bins, range), (h, &(lo, hi))) in mine.zip(other.range.iter().enumerate()) {
+            if lo > hi {
+                continue;
+            }
+            let theirs = &other.bins[h * HIST_BINS..(h + 1) * HIST_BINS];
+            for b in lo..=hi {
+                bins[b] += theirs[b];
+            }
+            *range = (range.0.min(lo), range.1.max(hi));
+        }
+    }
+}
+
+impl LossHistogram<'_> {
     /// The number of values in bin `b`.
     fn count(&self, b: usize) -> u64 {
         (self.bins[b] >> COUNT_SHIFT) as u64
@@ -1821,17 +1849,6 @@ impl LossHistogram {
     fn significands(&self, b: usize) -> u128 {
         let fixed = (b as u128 & 15) << HIST_SHIFT | if b >= 16 { 1 << 52 } else { 0 };
         u128::from(self.count(b)) * fixed + (self.bins[b] & ((1 << COUNT_SHIFT) - 1))
-    }
-
-    fn merge(&mut self, other: &LossHistogram) {
-        if other.lo > other.hi {
-            return;
-        }
-        for b in other.lo..=other.hi {
-            self.bins[b] += other.bins[b];
-        }
-        self.lo = self.lo.min(other.lo);
-        self.hi = self.hi.max(other.hi);
     }
 
     /// The smallest fraction of the `rows` values whose sum reaches `mass` of
@@ -1978,16 +1995,21 @@ mod tests {
         let big = f64::from_bits(0x3ff0_ffff_ffff_ffff); // 1.0625 − ulp: bin 0x3ff0
         let sub = f64::from_bits(0x0003_0000_0000_0005); // subnormal, bin 3
         let values = [(big, 1u64 << 17), (sub, 3), (0.0, 2), (f64::MAX, 1)];
-        let (mut h, mut other) = (LossHistogram::new(), LossHistogram::new());
+        let (mut h, mut other) = (LossHistograms::new(2), LossHistograms::new(2));
         for &(x, n) in &values {
             for i in 0..n {
-                if i % 2 == 0 { h.add(x) } else { other.add(x) }
+                if i % 2 == 0 {
+                    LossHistograms::add(&mut h.bins[HIST_BINS..], x)
+                } else {
+                    LossHistograms::add(&mut other.bins[HIST_BINS..], x)
+                }
             }
         }
-        (other.lo, other.hi) = (0, HIST_BINS - 1);
+        other.range[1] = (0, HIST_BINS - 1);
         h.merge(&other);
+        let h = h.get(1);
         for &(x, n) in &values {
-            let b = LossHistogram::bin(x);
+            let b = LossHistograms::bin(x);
             let bits = x.to_bits();
             let significand = (bits & ((1 << 52) - 1)) | if bits >> 52 != 0 { 1 << 52 } else { 0 };
             assert_eq!(h.count(b), n, "{x:e}");
