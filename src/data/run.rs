@@ -119,26 +119,31 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
         Some(parts) => {
             let sources: Vec<Mutex<Option<Box<dyn Source>>>> =
                 parts?.into_iter().map(|p| Mutex::new(Some(p))).collect();
-            let done: Vec<Mutex<Option<Part>>> = sources.iter().map(|_| Mutex::new(None)).collect();
             // Parts are taken in row order; after an error no later one is.
             let (next, failed) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
-            rayon::broadcast(|_| {
+            let mut done: Vec<(usize, Part)> = rayon::broadcast(|_| {
+                let mut mine = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= sources.len() || i > failed.load(Ordering::Relaxed) {
-                        return;
+                        return mine;
                     }
-                    let mut part = lock(&sources[i]).take().expect("each part is taken once");
+                    let taken = sources[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                    let mut part = taken.expect("each part is taken once");
                     let mut acc = new();
                     let read = read_part(&mut *part, CACHED_VALUES / k, &mut acc).map(|()| (acc, part.skipped()));
                     if read.is_err() {
                         failed.fetch_min(i, Ordering::Relaxed);
                     }
-                    *lock(&done[i]) = Some(read);
+                    mine.push((i, read));
                 }
-            });
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+            done.sort_by_key(|&(i, _)| i);
             let mut parts = Vec::with_capacity(done.len());
-            for part in done.into_iter().map_while(|d| d.into_inner().unwrap_or_else(|e| e.into_inner())) {
+            for (_, part) in done {
                 let (acc, skipped) = part?;
                 skipped.iter().for_each(|(reason, n)| skips.add(reason, *n));
                 parts.push(acc);
@@ -163,11 +168,6 @@ fn accumulate(mut source: Box<dyn Source>, config: &Config, keep: bool) -> Resul
         a
     });
     Ok((total.unwrap_or_else(new), skips.to_vec()))
-}
-
-/// A lock that a panicking holder did not spoil (none panics while holding it).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Reads `source` to its end into `acc`, in batches of up to `rows` rows
