@@ -320,6 +320,30 @@ fn npy_float32_rows_are_lent_as_stored_and_invalid_batches_read() {
     assert_eq!(all, (Z.to_vec(), Y.to_vec()));
 }
 
+/// A part of a split opens its files when it is first read, so that a
+/// dataset of thousands of shards, each split among the threads, stays
+/// within the limit of open files.
+#[cfg(target_os = "linux")]
+#[test]
+fn npy_parts_open_their_files_when_read() {
+    let open_files = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let shard = || npy::open(&fixture("logits_f4.npy"), &fixture("labels_i8.npy"), false).unwrap();
+    let mut chain = Chain::new((0..200).map(|i| (format!("shard {i}"), shard())).collect()).unwrap();
+    let before = open_files();
+    let parts = chain.split(8).expect("splits").expect("parts");
+    // Opened at once, the 6 parts of each shard would hold 2 400 files
+    // (other tests running meanwhile open a few).
+    let after = open_files();
+    assert!(after < before + 100, "{before} → {after} open files");
+    let (mut rows, mut classes) = (Vec::new(), Vec::new());
+    for mut part in parts {
+        let (z, y) = read_all(part.as_mut(), 4).unwrap();
+        rows.extend(z);
+        classes.extend(y);
+    }
+    assert_eq!((rows.len(), classes.len()), (200 * 18, 200 * 6));
+}
+
 #[test]
 fn npy_invalid_rows_are_errors_or_skipped_and_counted() {
     let (f8, i8) = (fixture("logits_f8.npy"), fixture("labels_i8.npy"));

@@ -188,11 +188,16 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
     Ok(Box::new(source))
 }
 
-/// One open `.npy` file, positioned somewhere in its data.
+/// One `.npy` file, positioned somewhere in its data.
 struct Array {
     path: PathBuf,
     name: String,
-    reader: BufReader<File>,
+    /// Opened when first read (a part of a split waits its turn without a
+    /// file: thousands of shards split among the threads stay within the
+    /// limit of open files).
+    reader: Option<BufReader<File>>,
+    /// Where the data starts to be read when the file is opened.
+    start: u64,
     header: Header,
     dtype: Dtype,
 }
@@ -218,14 +223,26 @@ impl Array {
             };
             return Err(DataError::new(name, message));
         };
-        Ok(Array { path: path.to_path_buf(), name, reader, header, dtype })
+        let start = header.data_offset;
+        Ok(Array { path: path.to_path_buf(), name, reader: Some(reader), start, header, dtype })
     }
 
-    /// The same file opened again, with a position of its own.
-    fn reopen(&self) -> Result<Array, DataError> {
-        let file = File::open(&self.path).map_err(|e| self.error(format!("cannot open again: {e}")))?;
-        let reader = BufReader::new(file);
-        Ok(Array { path: self.path.clone(), name: self.name.clone(), reader, header: self.header.clone(), ..*self })
+    /// The same file, to be opened again when first read, with a position of
+    /// its own.
+    fn reopen(&self) -> Array {
+        let (path, name, header) = (self.path.clone(), self.name.clone(), self.header.clone());
+        Array { path, name, reader: None, header, ..*self }
+    }
+
+    /// The file, opened (again) if it is not.
+    fn reader(&mut self) -> Result<&mut BufReader<File>, DataError> {
+        if self.reader.is_none() {
+            let file = File::open(&self.path).map_err(|e| self.error(format!("cannot open again: {e}")))?;
+            let mut reader = BufReader::new(file);
+            reader.seek(SeekFrom::Start(self.start)).map_err(|e| self.error(format!("seek failed: {e}")))?;
+            self.reader = Some(reader);
+        }
+        Ok(self.reader.as_mut().expect("opened"))
     }
 
     fn error(&self, message: String) -> DataError {
@@ -234,17 +251,22 @@ impl Array {
 
     /// The file's length, when it is a regular file that has one.
     fn file_len(&self) -> Option<u64> {
-        let meta = self.reader.get_ref().metadata().ok()?;
+        let meta = self.reader.as_ref()?.get_ref().metadata().ok()?;
         meta.is_file().then_some(meta.len())
     }
 
     /// Seeks to item `index` of the data (counted in file order).
     fn seek_item(&mut self, index: u64) -> Result<(), DataError> {
         let offset = self.header.data_offset + index * self.dtype.size as u64;
-        self.reader
-            .seek(SeekFrom::Start(offset))
-            .map_err(|e| DataError::new(&self.name, format!("seek failed: {e}")))?;
-        Ok(())
+        match &mut self.reader {
+            Some(reader) => {
+                reader.seek(SeekFrom::Start(offset)).map(drop).map_err(|e| self.error(format!("seek failed: {e}")))
+            }
+            None => {
+                self.start = offset;
+                Ok(())
+            }
+        }
     }
 }
 
@@ -573,7 +595,7 @@ impl Npy {
             if self.bytes.len() < len {
                 self.bytes.resize(len, 0);
             }
-            let got = fill(&mut array.reader, &mut self.bytes[..len])
+            let got = fill(array.reader()?, &mut self.bytes[..len])
                 .map_err(|e| DataError::new(&array.name, format!("read failed: {e}")))?;
             if got < len {
                 let have = array.header.data_offset + (first * size as u64) + (done + got) as u64;
@@ -638,7 +660,7 @@ impl Npy {
         let z = &mut self.lent_logits[..n];
         // SAFETY: the bytes of n f32s; every bit pattern is an f32.
         let bytes = unsafe { std::slice::from_raw_parts_mut(z.as_mut_ptr().cast::<u8>(), 4 * n) };
-        let got = fill(&mut self.logits.reader, bytes)
+        let got = fill(self.logits.reader()?, bytes)
             .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
         let first = self.next_row * self.k as u64;
         if got < 4 * n {
@@ -777,7 +799,7 @@ impl Source for Npy {
             .windows(2)
             .map(|range| {
                 let (first, end) = (range[0], range[1]);
-                let (mut logits, mut labels) = (self.logits.reopen()?, self.labels.reopen()?);
+                let (mut logits, mut labels) = (self.logits.reopen(), self.labels.reopen());
                 if !self.fortran {
                     logits.seek_item(first * self.k as u64)?;
                 }
