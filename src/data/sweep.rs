@@ -95,7 +95,7 @@
 //! its class's sums), not the arithmetic. README: end to end against numpy.
 
 use crate::loss::sum::weighted_product;
-use crate::loss::{Alpha, Mode};
+use crate::loss::{Alpha, Mode, argmax};
 use crate::vmath::{Simd, exp_fast, ln_1p_fast, ln_fast, ln_sum, pow2};
 use std::mem::take;
 
@@ -891,7 +891,8 @@ impl Accumulator {
         let st = &mut self.stage;
         let base = st.n;
         for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
-            let (j, zj) = argmax(row);
+            let j = argmax(row);
+            let zj: f64 = row[j].into();
             let mut sum = LaneSum::default();
             sum.add_exps::<F, T>(row, zj, j);
             let r = base + i;
@@ -1046,7 +1047,7 @@ impl Accumulator {
                     *o = -z.into();
                 }
                 wr.copy_from_slice(&self.alpha_neg);
-                st.argmax[base + i] = argmax(row).0;
+                st.argmax[base + i] = argmax(row);
             }
         }
         for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
@@ -1541,7 +1542,7 @@ fn transpose<T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
     macro_rules! by_k {
         ($($k:literal)*) => {
             match k {
-                $($k => transpose_tiles::<$k, T>(col, logits, negate),)*
+                $($k => transpose_k::<$k, T>(col, logits, negate),)*
                 _ => unreachable!("transpose is for K ≤ {COLUMNS_UP_TO}"),
             }
         };
@@ -1553,7 +1554,7 @@ fn transpose<T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
 /// batch is in L1), sequential stores. Not inlined into the AVX callers,
 /// whose gathers are several times slower here than scalar loads.
 #[inline(never)]
-fn transpose_tiles<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool) {
+fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool) {
     let n = logits.len() / K;
     for (c, col) in col.chunks_exact_mut(n).take(K).enumerate() {
         for (x, row) in col.iter_mut().zip(logits.chunks_exact(K)) {
@@ -1595,43 +1596,6 @@ fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool) {
         for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
             *o = sum_row(row);
         }
-    }
-}
-
-/// The first largest value and its index (compared as stored: 16 float32s
-/// fill a 512-bit vector, against 8 float64s).
-#[inline(always)]
-fn argmax<T: Logit>(row: &[T]) -> (usize, f64) {
-    if row.len() < 32 {
-        let mut best = 0;
-        let mut top = row[0];
-        for (i, &v) in row.iter().enumerate().skip(1) {
-            let gt = v > top;
-            top = if gt { v } else { top };
-            best = if gt { i } else { best };
-        }
-        (best, top.into())
-    } else {
-        // The largest value in sixteen lanes, then its first position,
-        // sixteen at a time.
-        let mut lanes = [row[0]; 16];
-        let mut chunks = row.chunks_exact(16);
-        for c in &mut chunks {
-            for (m, &v) in lanes.iter_mut().zip(c) {
-                *m = if v > *m { v } else { *m };
-            }
-        }
-        let mut top = row[0];
-        for &v in lanes.iter().chain(chunks.remainder()) {
-            top = if v > top { v } else { top };
-        }
-        for (i, c) in row.chunks(16).enumerate() {
-            if c.iter().fold(false, |hit, &z| hit | (z == top)) {
-                let at = 16 * i + c.iter().position(|&z| z == top).unwrap_or(0);
-                return (at, top.into());
-            }
-        }
-        (0, row[0].into())
     }
 }
 
@@ -1943,25 +1907,6 @@ mod tests {
         assert!((block_sum(&x, Some(&p)) - easy).abs() <= 1e-13);
         assert!((sum_row(&x) - exact).abs() <= 2.0 * f64::EPSILON * exact);
         assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
-    }
-
-    #[test]
-    fn argmax_is_the_first_largest_in_lanes_too() {
-        for k in [1, 2, 5, 31, 32, 33, 64, 100, 1000] {
-            let base = uniform(k, -5.0, 5.0, k as u64);
-            for (at, again) in [(0, None), (k / 3, None), (k - 1, None), (k / 2, Some(k - 1)), (k - 1, Some(k / 2))] {
-                let mut z = base.clone();
-                z[at] = 10.0;
-                if let Some(b) = again {
-                    z[b] = 10.0;
-                }
-                let first = z.iter().position(|&v| v == 10.0).unwrap();
-                assert_eq!(argmax(&z), (first, 10.0), "k={k} at {at} {again:?}");
-                let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
-                assert_eq!(argmax(&z32), (first, 10.0), "f32, k={k} at {at} {again:?}");
-            }
-            assert_eq!(argmax(&vec![1.5f32; k]), (0, 1.5), "k={k} all equal");
-        }
     }
 
     #[test]

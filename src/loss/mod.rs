@@ -158,18 +158,19 @@ impl Focal {
 
 /// Index of the first largest value (a NaN is never larger; one at index 0
 /// is kept, as nothing is larger than it). `values` must not be empty.
+/// Compared as stored: the sweep's float32 logits fill 16 lanes of a
+/// 512-bit vector.
 ///
-/// The largest value is found in eight independent lanes, which the
+/// The largest value is found in sixteen independent lanes, which the
 /// compiler vectorises, and then its first position, a block of 64 at a
 /// time: two branch-light passes instead of one loop of dependent compares.
-pub(crate) fn argmax(values: &[f64]) -> usize {
-    const LANES: usize = 8;
+/// Inlined, so that it takes the instruction set of the sweep's loops.
+#[inline(always)]
+pub(crate) fn argmax<T: Copy + PartialOrd>(values: &[T]) -> usize {
+    const LANES: usize = 16;
     const BLOCK: usize = 64;
     let first = values[0];
-    if first.is_nan() {
-        return 0;
-    }
-    let larger = |m: f64, v: f64| if v > m { v } else { m };
+    let larger = |m: T, v: T| if v > m { v } else { m };
     let mut top = [first; LANES];
     let mut chunks = values.chunks_exact(LANES);
     for chunk in &mut chunks {
@@ -177,6 +178,7 @@ pub(crate) fn argmax(values: &[f64]) -> usize {
             *t = larger(*t, v);
         }
     }
+    // A NaN at index 0 stays the maximum and equals nothing: index 0.
     let max = chunks.remainder().iter().chain(&top).fold(first, |m, &v| larger(m, v));
     let block = values.chunks(BLOCK).position(|b| b.iter().fold(false, |hit, &v| hit | (v == max))).unwrap_or(0);
     block * BLOCK + values[block * BLOCK..].iter().position(|&v| v == max).unwrap_or(0)
@@ -204,6 +206,31 @@ mod tests {
                 let values: Vec<f64> = (0..len).map(|_| pool[(next() % 10) as usize]).collect();
                 assert_eq!(super::argmax(&values), scan(&values), "{values:?}");
             }
+        }
+    }
+
+    /// A planted largest value (once or twice) at either end or inside,
+    /// in float64 and float32, and all values equal.
+    #[test]
+    fn argmax_is_the_first_largest_in_lanes_too() {
+        fn with_value<T: Copy + PartialOrd + Into<f64>>(z: &[T]) -> (usize, f64) {
+            let j = super::argmax(z);
+            (j, z[j].into())
+        }
+        for k in [1, 2, 5, 31, 32, 33, 64, 100, 1000] {
+            let base = crate::vmath::tests::uniform(k, -5.0, 5.0, k as u64);
+            for (at, again) in [(0, None), (k / 3, None), (k - 1, None), (k / 2, Some(k - 1)), (k - 1, Some(k / 2))] {
+                let mut z = base.clone();
+                z[at] = 10.0;
+                if let Some(b) = again {
+                    z[b] = 10.0;
+                }
+                let first = z.iter().position(|&v| v == 10.0).unwrap();
+                assert_eq!(with_value(&z), (first, 10.0), "k={k} at {at} {again:?}");
+                let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                assert_eq!(with_value(&z32), (first, 10.0), "f32, k={k} at {at} {again:?}");
+            }
+            assert_eq!(with_value(&vec![1.5f32; k]), (0, 1.5), "k={k} all equal");
         }
     }
 }
