@@ -19,10 +19,11 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::{App, Pane};
+use focal_tui::screen::Screen;
 use focal_tui::theme::Look;
 use focal_tui::ui;
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Size;
 
 fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -43,12 +44,12 @@ fn keystroke(c: &mut Criterion) {
         for k in [3usize, 1_000, 100_000] {
             // γ field: "2" → "21" → "2".
             let mut app = app_with(k, 2);
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let mut screen = Screen::new(TestBackend::new(w, h), Size::new(w, h)).unwrap();
             group.bench_with_input(BenchmarkId::new(format!("gamma_{w}x{h}"), k), &k, |b, _| {
                 b.iter(|| {
                     for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
                         app.handle_events([black_box(event)]);
-                        terminal.draw(|f| ui::view(f, &app)).unwrap();
+                        screen.draw(|buf| ui::view(buf, &app)).unwrap();
                     }
                 })
             });
@@ -62,12 +63,12 @@ fn keystroke(c: &mut Criterion) {
             while app.pane != Pane::Lens {
                 app.handle_events([key(KeyCode::F(2))]);
             }
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let mut screen = Screen::new(TestBackend::new(w, h), Size::new(w, h)).unwrap();
             group.bench_with_input(BenchmarkId::new(format!("lens_gamma_{w}x{h}"), k), &k, |b, _| {
                 b.iter(|| {
                     for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
                         app.handle_events([black_box(event)]);
-                        terminal.draw(|f| ui::view(f, &app)).unwrap();
+                        screen.draw(|buf| ui::view(buf, &app)).unwrap();
                     }
                 })
             });
@@ -76,12 +77,12 @@ fn keystroke(c: &mut Criterion) {
     // Editing the logits themselves (only the touched numbers are re-parsed).
     for k in [1_000usize, 100_000] {
         let mut app = app_with(k, 0);
-        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let mut screen = Screen::new(TestBackend::new(80, 24), Size::new(80, 24)).unwrap();
         group.bench_with_input(BenchmarkId::new("logits_80x24", k), &k, |b, _| {
             b.iter(|| {
                 for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
                     app.handle_events([black_box(event)]);
-                    terminal.draw(|f| ui::view(f, &app)).unwrap();
+                    screen.draw(|buf| ui::view(buf, &app)).unwrap();
                 }
             })
         });
@@ -93,9 +94,9 @@ fn startup(c: &mut Criterion) {
     c.bench_function("startup_first_frame_120x40", |b| {
         b.iter(|| {
             let app = App::with_defaults(Look::default());
-            let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-            terminal.draw(|f| ui::view(f, &app)).unwrap();
-            black_box(terminal.backend().buffer().area);
+            let mut screen = Screen::new(TestBackend::new(120, 40), Size::new(120, 40)).unwrap();
+            screen.draw(|buf| ui::view(buf, &app)).unwrap();
+            black_box(screen.backend().buffer().area);
         })
     });
 }

@@ -18,6 +18,7 @@ pub mod loss;
 pub mod parse;
 pub mod presets;
 pub mod report;
+pub mod screen;
 pub mod shown;
 pub mod text;
 pub mod theme;

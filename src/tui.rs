@@ -6,55 +6,70 @@ use std::time::Duration;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
-use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use crossterm::execute;
-use ratatui::DefaultTerminal;
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Size;
 
 use crate::action::Action;
 use crate::app::App;
+use crate::screen::Screen;
 use crate::ui;
+
+type Terminal = Screen<CrosstermBackend<io::Stdout>>;
 
 /// Runs the explorer until the user quits. The terminal is restored on return.
 pub fn run(app: &mut App) -> color_eyre::Result<()> {
-    // ratatui::init installs a panic hook that restores raw mode and the
-    // screen; bracketed paste is ours to undo, in a hook wrapped around it.
-    let terminal = ratatui::try_init()?;
-    let paste_hook = std::panic::take_hook();
+    let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(io::stdout(), DisableBracketedPaste);
-        paste_hook(info);
+        restore();
+        hook(info);
     }));
-    spawn_signal_watch()?;
-    execute!(io::stdout(), EnableBracketedPaste)?;
-    let size = terminal.size()?;
-    app.update(Action::Resize(size.width, size.height));
-    let result = event_loop(terminal, app);
+    let result = take_terminal().and_then(|screen| {
+        spawn_signal_watch()?;
+        let size = screen.size();
+        app.update(Action::Resize(size.width, size.height));
+        event_loop(screen, app)
+    });
     restore();
     result
 }
 
-/// Leaves the terminal as we found it: bracketed paste off, raw mode off,
-/// main screen back, cursor shown. Safe to call more than once.
+/// Raw mode, the alternate screen and bracketed paste.
+fn take_terminal() -> color_eyre::Result<Terminal> {
+    terminal::enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    let size = terminal::size()?;
+    Ok(Screen::new(CrosstermBackend::new(io::stdout()), Size::new(size.0, size.1))?)
+}
+
+/// Leaves the terminal as we found it: bracketed paste off, cursor shown,
+/// raw mode off, main screen back. Safe to call more than once, and from a
+/// panic or a signal.
 pub fn restore() {
-    // ratatui::restore leaves raw mode and the alternate screen but does not
-    // show the cursor (its Terminal does that on drop, which a signal skips).
     let _ = execute!(io::stdout(), DisableBracketedPaste, Show);
-    ratatui::restore();
+    // Raw mode first: leaving it has more effects than leaving the screen.
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen);
     let _ = io::stdout().flush();
 }
 
 /// Redraws only after input or a resize: no ticks, so an idle explorer uses
 /// no CPU and sends no bytes. Events already queued (a paste without
 /// bracketed-paste mode, key repeat) are handled as one batch, then drawn once.
-fn event_loop(mut terminal: DefaultTerminal, app: &mut App) -> color_eyre::Result<()> {
+fn event_loop(mut screen: Terminal, app: &mut App) -> color_eyre::Result<()> {
     let mut dirty = true;
     loop {
         if dirty {
-            terminal.draw(|frame| ui::view(frame, app))?;
+            screen.draw(|buf| ui::view(buf, app))?;
         }
         let mut batch = vec![event::read()?];
         while batch.len() < 1_000_000 && event::poll(Duration::ZERO)? {
             batch.push(event::read()?);
+        }
+        if let Some(&Event::Resize(w, h)) = batch.iter().rfind(|e| matches!(e, Event::Resize(..))) {
+            screen.resize(Size::new(w, h))?;
         }
         dirty = app.handle_events(batch);
         if app.quit {

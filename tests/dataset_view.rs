@@ -12,10 +12,11 @@ use focal_tui::data::sweep::Config;
 use focal_tui::dataset::{DataPane, Dataset};
 use focal_tui::field::Field;
 use focal_tui::loss::{Alpha, softmax_focal};
+use focal_tui::screen::Screen;
 use focal_tui::theme::Look;
 use focal_tui::ui;
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Size;
 
 const K: usize = 4;
 
@@ -168,9 +169,9 @@ fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
 }
 
 fn screen(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| ui::view(f, app)).unwrap();
-    terminal.backend().to_string()
+    let mut screen = Screen::new(TestBackend::new(width, height), Size::new(width, height)).unwrap();
+    screen.draw(|buf| ui::view(buf, app)).unwrap();
+    screen.backend().to_string()
 }
 
 #[test]

@@ -4,17 +4,18 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::App;
+use focal_tui::screen::Screen;
 use focal_tui::theme::Look;
 use focal_tui::ui;
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Size;
 use ratatui::style::{Color, Modifier};
 use ratatui::symbols::Marker;
 
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| ui::view(f, app)).unwrap();
-    terminal
+fn draw(app: &App, width: u16, height: u16) -> Screen<TestBackend> {
+    let mut screen = Screen::new(TestBackend::new(width, height), Size::new(width, height)).unwrap();
+    screen.draw(|buf| ui::view(buf, app)).unwrap();
+    screen
 }
 
 fn keys(app: &mut App, text: &str) {
@@ -163,8 +164,6 @@ fn a_one_digit_edit_sends_few_bytes() {
     use std::rc::Rc;
 
     use ratatui::backend::CrosstermBackend;
-    use ratatui::layout::Rect;
-    use ratatui::{TerminalOptions, Viewport};
 
     struct Count(Rc<Cell<usize>>);
     impl Write for Count {
@@ -180,21 +179,19 @@ fn a_one_digit_edit_sends_few_bytes() {
     for (w, h) in [(80, 24), (120, 40)] {
         let mut app = App::with_defaults(Look::default());
         let written = Rc::new(Cell::new(0));
-        let viewport = Viewport::Fixed(Rect::new(0, 0, w, h));
-        let mut t = Terminal::with_options(CrosstermBackend::new(Count(written.clone())), TerminalOptions { viewport })
-            .unwrap();
+        let mut t = Screen::new(CrosstermBackend::new(Count(written.clone())), Size::new(w, h)).unwrap();
         // Type one digit at the end of the logits, "0.2" → "0.25": FL, every
         // number of the summary, the table row and the chart's point change.
-        t.draw(|f| ui::view(f, &app)).unwrap();
+        t.draw(|buf| ui::view(buf, &app)).unwrap();
         let first = written.get();
         keys(&mut app, "5");
-        t.draw(|f| ui::view(f, &app)).unwrap();
+        t.draw(|buf| ui::view(buf, &app)).unwrap();
         let edit = written.get() - first;
         println!("{w}×{h}: first frame {first} bytes, one-digit edit {edit} bytes");
         assert!(first > 2000, "the first frame paints everything");
         assert!(edit <= 512, "{w}×{h}: a one-digit edit wrote {edit} bytes");
         // Nothing changes, nothing is sent but the cursor.
-        t.draw(|f| ui::view(f, &app)).unwrap();
+        t.draw(|buf| ui::view(buf, &app)).unwrap();
         let idle = written.get() - first - edit;
         assert!(idle <= 32, "{w}×{h}: an unchanged frame wrote {idle} bytes");
     }

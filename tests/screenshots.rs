@@ -21,9 +21,9 @@ use focal_tui::dataset::Dataset;
 use focal_tui::loss::Alpha;
 use focal_tui::theme::Look;
 use focal_tui::ui;
-use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::{Buffer, Cell};
+use ratatui::layout::Size;
 use ratatui::style::{Color, Modifier};
 use ratatui::text::Span;
 
@@ -142,8 +142,9 @@ fn type_text(app: &mut App, text: &str) {
 fn render(screen: &Screen) -> String {
     let mut app = App::with_defaults(Look::default());
     (screen.setup)(&mut app);
-    let mut terminal = Terminal::new(TestBackend::new(screen.width, screen.height)).unwrap();
-    terminal.draw(|f| ui::view(f, &app)).unwrap();
+    let (w, h) = (screen.width, screen.height);
+    let mut terminal = focal_tui::screen::Screen::new(TestBackend::new(w, h), Size::new(w, h)).unwrap();
+    terminal.draw(|buf| ui::view(buf, &app)).unwrap();
     let backend = terminal.backend();
     let mut buffer = backend.buffer().clone();
     // A block cursor, as most terminals draw it.

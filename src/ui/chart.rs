@@ -7,13 +7,12 @@
 //! redraws every cell once per dataset: with seven datasets that was half
 //! the cost of a keystroke on a large screen.
 
-use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Block;
+use ratatui::widgets::{Block, Clear, Widget};
 
 use crate::app::{App, ChartView};
 use crate::format::sig;
@@ -72,7 +71,7 @@ impl Scale {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
     let row = shown.result.target_row();
@@ -90,7 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         area
     } else {
         let [legend, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        frame.render_widget(Line::from(legend_spans(app, off_scale, true)), legend);
+        Line::from(legend_spans(app, off_scale, true)).render(legend, buf);
         rest
     };
     if area.height < 4 || area.width < 12 {
@@ -102,7 +101,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let y_labels: Vec<(f64, String)> = fractions.iter().map(|&f| (f, sig(scale.value_at(f), 3))).collect();
     let label_w = y_labels.iter().map(|(_, l)| l.chars().count()).max().unwrap_or(1) as u16;
     let plot = Rect::new(area.x + label_w + 1, area.y, area.width - label_w - 1, area.height - 2);
-    let buf = frame.buffer_mut();
     let (vertical, horizontal, corner) = if app.look.unicode { ("│", "─", "└") } else { ("|", "-", "+") };
     for y in plot.top()..plot.bottom() {
         buf[(plot.x - 1, y)].set_symbol(vertical).set_style(theme.muted);
@@ -182,8 +180,8 @@ fn draw_legend_box(buf: &mut Buffer, plot: Rect, app: &App, off_scale: &str) {
     let area = Rect::new(plot.right() - width, plot.y, width, height);
     let block = Block::bordered().border_set(app.look.border()).border_style(app.look.theme.muted);
     let inner = block.inner(area);
-    ratatui::widgets::Widget::render(ratatui::widgets::Clear, area, buf);
-    ratatui::widgets::Widget::render(block, area, buf);
+    Clear.render(area, buf);
+    block.render(area, buf);
     for (i, span) in entries.into_iter().enumerate() {
         buf.set_span(inner.x, inner.y + i as u16, &span, inner.width);
     }

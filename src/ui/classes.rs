@@ -2,7 +2,7 @@
 //! highlighted. With thousands of classes: the target and the most probable
 //! ones, then "… N more".
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 
@@ -23,7 +23,7 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Length(11),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
     let target = shown.result.target;
@@ -40,7 +40,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         pick.push(target);
         pick.sort_by(by_probability);
     }
-    let buf = frame.buffer_mut();
     let columns = rows::columns(area, WIDTHS);
     let plain = Style::new();
     let header = ["class", "logit", prob, "", "dFL/dz", "dCE/dz"].map(|t| (t, plain));

@@ -3,9 +3,10 @@
 //! and the p_t histogram. Wide screens show the classes and the histogram
 //! side by side; smaller ones one at a time (F2).
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::Widget;
 use ratatui::widgets::{Row, Table};
 
 use crate::app::App;
@@ -17,18 +18,18 @@ const SUMMARY: u16 = 2;
 const BAR: usize = 16;
 
 /// Draws the body of the dataset view (between the inputs and the footer).
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, data: &Dataset, wide: bool) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool) {
     let sweep_height = data.report.sweep.len() as u16 + 2;
     let [summary_area, sweep_area, lower] =
         Layout::vertical([Constraint::Length(SUMMARY + 1), Constraint::Length(sweep_height), Constraint::Fill(1)])
             .areas(area);
-    super::pane(frame, summary_area, title(app, data), app, summary);
+    super::pane(buf, summary_area, title(app, data), app, summary);
     let gamma = data.report.sweep[data.current].gamma;
     let sweep_title = Line::styled(
         format!(" Sweep over {} rows · ▶ current γ = {} ", data.report.rows, sig(gamma, 4)),
         app.look.theme.title,
     );
-    super::pane(frame, sweep_area, sweep_title, app, sweep);
+    super::pane(buf, sweep_area, sweep_title, app, sweep);
     let classes_title = format!("Classes: share of the loss, CE → FL at γ = {}", sig(gamma, 4));
     let heading = |pane: DataPane| match pane {
         DataPane::Classes => classes_title.clone(),
@@ -38,8 +39,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, data: &Dataset, wide: bool
         let [left, right] = Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(lower);
         let theme = &app.look.theme;
         let named = |pane| Line::styled(format!(" {} ", heading(pane)), theme.title);
-        super::pane(frame, left, named(DataPane::Classes), app, classes);
-        super::pane(frame, right, named(DataPane::Histogram), app, histogram);
+        super::pane(buf, left, named(DataPane::Classes), app, classes);
+        super::pane(buf, right, named(DataPane::Histogram), app, histogram);
     } else {
         let theme = &app.look.theme;
         let mut spans = vec![Span::raw(" ")];
@@ -49,11 +50,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, data: &Dataset, wide: bool
         }
         spans.push(Span::styled(" F2 ", theme.key));
         spans.push(Span::styled(format!(" {} ", heading(data.pane)), theme.title));
-        let draw: fn(&mut Frame, Rect, &App) = match data.pane {
+        let draw: fn(&mut Buffer, Rect, &App) = match data.pane {
             DataPane::Classes => classes,
             DataPane::Histogram => histogram,
         };
-        super::pane(frame, lower, Line::from(spans), app, draw);
+        super::pane(buf, lower, Line::from(spans), app, draw);
     }
 }
 
@@ -74,7 +75,7 @@ fn pct(x: f64) -> String {
     if x.is_nan() { "–".into() } else { format!("{}%", sig(100.0 * x, 3)) }
 }
 
-fn summary(frame: &mut Frame, area: Rect, app: &App) {
+fn summary(buf: &mut Buffer, area: Rect, app: &App) {
     let (theme, data) = (&app.look.theme, dataset(app));
     let r = &data.report;
     let skipped: u64 = data.skipped.iter().map(|(_, n)| n).sum();
@@ -94,7 +95,7 @@ fn summary(frame: &mut Frame, area: Rect, app: &App) {
         ]),
     ];
     for (line, row) in lines.into_iter().zip(area.rows()) {
-        frame.render_widget(line, row);
+        line.render(row, buf);
     }
 }
 
@@ -107,7 +108,7 @@ fn alpha_text(data: &Dataset) -> String {
 
 /// One row per γ: mean FL, FL/CE, the easy rows' share of FL and of CE,
 /// and the fewest rows that carry 90 % of FL and of CE.
-fn sweep(frame: &mut Frame, area: Rect, app: &App) {
+fn sweep(buf: &mut Buffer, area: Rect, app: &App) {
     let (theme, data) = (&app.look.theme, dataset(app));
     let r = &data.report;
     let header = Row::new(["", "γ", "mean FL", "FL / CE", "easy share FL", "· of CE", "90% of FL in", "· of CE"])
@@ -141,13 +142,13 @@ fn sweep(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(13),
         Constraint::Length(11),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    Table::new(rows, widths).header(header).column_spacing(1).render(area, buf);
 }
 
 /// Per class: rows, accuracy, share of CE → share of FL at the current γ,
 /// and a bar of the FL share; the classes whose share grows most first when
 /// not all fit.
-fn classes(frame: &mut Frame, area: Rect, app: &App) {
+fn classes(buf: &mut Buffer, area: Rect, app: &App) {
     let (theme, data) = (&app.look.theme, dataset(app));
     let r = &data.report;
     let g = data.current;
@@ -189,12 +190,12 @@ fn classes(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(11),
         Constraint::Length(BAR as u16),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    Table::new(rows, widths).header(header).column_spacing(1).render(area, buf);
 }
 
 /// The p_t histogram, one line per bin (pairs of bins merged when the
 /// lines are too few).
-fn histogram(frame: &mut Frame, area: Rect, app: &App) {
+fn histogram(buf: &mut Buffer, area: Rect, app: &App) {
     let (theme, data) = (&app.look.theme, dataset(app));
     let h = &data.report.histogram;
     let lines = area.height.max(1) as usize;
@@ -216,6 +217,6 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(app.look.bar(*n as f64 / top as f64, width), theme.bar),
             Span::styled(format!(" {n}"), theme.text),
         ]);
-        frame.render_widget(line, row);
+        line.render(row, buf);
     }
 }

@@ -1,7 +1,7 @@
 //! The keys that work right now (from the key table), or the answer to the
 //! last action (a preset, a copy) until the next key.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
@@ -10,10 +10,10 @@ use crate::app::App;
 use crate::keys::BINDINGS;
 use crate::ui::rows;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     if let Some(status) = &app.status {
-        rows::line(frame.buffer_mut(), area, &Line::styled(format!(" {status}"), theme.key));
+        rows::line(buf, area, &Line::styled(format!(" {status}"), theme.key));
         return;
     }
     let mut spans = Vec::new();
@@ -22,5 +22,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let hint = if app.help && b.command == Command::Back { "close" } else { b.hint };
         spans.extend([(" ", theme.key), (key, theme.key), (" ", theme.muted), (hint, theme.muted), (" ", theme.muted)]);
     }
-    rows::spans(frame.buffer_mut(), area, spans);
+    rows::spans(buf, area, spans);
 }

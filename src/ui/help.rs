@@ -1,9 +1,10 @@
 //! The help overlay: every key (from the key table), the formulas, and what
 //! γ and α do.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::app::App;
@@ -27,7 +28,7 @@ const ABOUT_DATA: &[&str] = &[
     "▲ marks a class whose share of the loss grows from CE to FL at the current γ.",
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let key_w = 15;
     let mut lines = vec![];
@@ -45,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // popup only clutter it.
     let width = if area.width < 110 { area.width } else { 92 };
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
-    frame.render_widget(Clear, popup);
+    Clear.render(popup, buf);
     let block = Block::bordered().border_set(app.look.border()).title(Line::styled(" Help · Esc closes ", theme.title));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+    Paragraph::new(lines).wrap(Wrap { trim: false }).block(block).render(popup, buf);
 }

@@ -1,8 +1,8 @@
 //! The five fields: one line each, an error line under a field that does not
 //! parse, horizontal scrolling and the cursor from tui-input.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 
 use crate::app::App;
@@ -16,12 +16,14 @@ pub fn height(app: &App) -> u16 {
     (app.fields().len() + app.errors.iter().flatten().count()) as u16
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// Draws the fields; returns where the cursor goes (in the focused field).
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
     let theme = &app.look.theme;
     let mut y = area.y;
+    let mut cursor_at = None;
     for &field in app.fields() {
         if y >= area.bottom() {
-            return;
+            break;
         }
         let focused = field == app.focus && !app.help;
         let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
@@ -29,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let name = if app.data.is_some() && field == Field::Gammas { "Sweep γ" } else { field.label() };
         let label = format!("{mark}{name}");
         let label = format!("{label:<w$}", w = LABEL as usize - 1);
-        rows::text_at(frame.buffer_mut(), area.x, y, &label, LABEL.min(area.width), style);
+        rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
         let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
         let input = app.input(field);
         // The focused field scrolls to keep the cursor in view (one cell kept
@@ -39,23 +41,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
         let scroll = cursor.saturating_sub(width.saturating_sub(1));
         let text = visible(input.value(), scroll, width, ascii);
-        rows::text_at(frame.buffer_mut(), text_area.x, y, text, text_area.width, theme.text);
+        rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
         if focused {
             let x = (cursor - scroll) as u16;
-            frame.set_cursor_position((text_area.x + x.min(text_area.width), y));
+            cursor_at = Some(Position::new(text_area.x + x.min(text_area.width), y));
         }
         y += 1;
         if let Some(error) = &app.errors[field.index()] {
             if y >= area.bottom() {
-                return;
+                break;
             }
             let indent = " ".repeat(LABEL as usize);
             let message = format!("✗ {error}");
             let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
-            rows::spans(frame.buffer_mut(), Rect::new(area.x, y, area.width, 1), line);
+            rows::spans(buf, Rect::new(area.x, y, area.width, 1), line);
             y += 1;
         }
     }
+    cursor_at
 }
 
 /// The display column of the cursor, which stands before the `chars`-th

@@ -1,10 +1,11 @@
 //! The precision lens: the exact values beside what naive float32, float16
 //! and bfloat16 code returns, with 0, ±inf and NaN flagged and why.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
@@ -24,13 +25,13 @@ const WIDTHS: [Constraint; 5] = [
     Constraint::Fill(1),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
     let Some(lens) = &shown.lens else { return };
     if shown.result.mode == Mode::Sigmoid {
         let line = Line::styled("the lens shows naive softmax focal loss: F3 switches to softmax", theme.muted);
-        frame.render_widget(line, area);
+        line.render(area, buf);
         return;
     }
     let r = &shown.result;
@@ -44,7 +45,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let table_height = (quantities.len() as u16 + 1).min(area.height);
     let [table_area, reasons_area] =
         area.layout(&ratatui::layout::Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]));
-    let buf = frame.buffer_mut();
     let columns = rows::columns(table_area, WIDTHS);
     let header = ["", "exact", "float32", "float16", "bfloat16"].map(|t| (t, Style::new()));
     rows::row(buf, table_area, 0, &columns, theme.title, header);
@@ -75,5 +75,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             theme.muted,
         ));
     }
-    frame.render_widget(Paragraph::new(reasons).wrap(Wrap { trim: true }), reasons_area);
+    Paragraph::new(reasons).wrap(Wrap { trim: true }).render(reasons_area, buf);
 }

@@ -15,9 +15,10 @@ mod rows;
 mod steps;
 mod table;
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, Pane};
@@ -26,40 +27,43 @@ use crate::report::num;
 const MIN_WIDTH: u16 = 60;
 const MIN_HEIGHT: u16 = 16;
 
-pub fn view(frame: &mut Frame, app: &App) {
-    let area = frame.area();
+/// Draws the whole screen into `buf` (empty, of the terminal's size);
+/// returns where the cursor goes, if it is shown.
+pub fn view(buf: &mut Buffer, app: &App) -> Option<Position> {
+    let area = buf.area;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return tiny(frame, area, app);
+        tiny(buf, area, app);
+        return None;
     }
     let wide = area.width >= 120 && area.height >= 32;
     let [inputs_area, body, footer_area] =
         Layout::vertical([Constraint::Length(inputs::height(app)), Constraint::Fill(1), Constraint::Length(1)])
             .areas(area);
-    inputs::draw(frame, inputs_area, app);
+    let cursor = inputs::draw(buf, inputs_area, app);
     let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
     if let Some(data) = &app.data {
-        dataset::draw(frame, body, app, data, wide);
+        dataset::draw(buf, body, app, data, wide);
     } else if wide {
         let [middle, table_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(body);
         let [left, chart_area] = Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
         let [results_area, classes_area] =
             Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(left);
-        pane(frame, results_area, results::title(app), app, results::draw);
-        pane(frame, classes_area, title("Classes"), app, classes::draw);
-        pane(frame, chart_area, chart::title(app), app, chart::draw);
-        let (name, draw): (&str, fn(&mut Frame, Rect, &App)) = match app.pane {
+        pane(buf, results_area, results::title(app), app, results::draw);
+        pane(buf, classes_area, title("Classes"), app, classes::draw);
+        pane(buf, chart_area, chart::title(app), app, chart::draw);
+        let (name, draw): (&str, fn(&mut Buffer, Rect, &App)) = match app.pane {
             Pane::Steps => ("Steps", steps::draw),
             Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
             _ => ("Modulating factor (1 − p_t)^γ", table::draw),
         };
         let mut heading = tabs(app, &Pane::WIDE);
         heading.spans.push(Span::styled(format!(" {name} "), app.look.theme.title));
-        pane(frame, table_area, heading, app, draw);
+        pane(buf, table_area, heading, app, draw);
     } else {
         let [results_area, lower] =
             Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(body);
-        pane(frame, results_area, results::title(app), app, results::draw);
+        pane(buf, results_area, results::title(app), app, results::draw);
         let draw = match app.pane {
             Pane::Chart => chart::draw,
             Pane::Table => table::draw,
@@ -67,21 +71,21 @@ pub fn view(frame: &mut Frame, app: &App) {
             Pane::Steps => steps::draw,
             Pane::Lens => lens::draw,
         };
-        pane(frame, lower, tabs(app, &Pane::ALL), app, draw);
+        pane(buf, lower, tabs(app, &Pane::ALL), app, draw);
     }
-    footer::draw(frame, footer_area, app);
+    footer::draw(buf, footer_area, app);
     if app.help {
-        help::draw(frame, area, app);
+        help::draw(buf, area, app);
     }
+    cursor
 }
 
 /// A pane: a rule with its title on top, and `draw` inside it, one column in.
-fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Frame, Rect, &App)) {
+fn pane(buf: &mut Buffer, area: Rect, title: Line, app: &App, draw: fn(&mut Buffer, Rect, &App)) {
     // What a Block with a top border, the title and a left padding draws,
     // written directly: the widget styles and merges every cell it covers.
     let rule = Rect { height: area.height.min(1), ..area };
     let horizontal = app.look.border().horizontal_top;
-    let buf = frame.buffer_mut();
     if area.height > 0 {
         for x in area.left()..area.right() {
             buf[(x, area.y)].set_symbol(horizontal);
@@ -95,7 +99,7 @@ fn pane(frame: &mut Frame, area: Rect, title: Line, app: &App, draw: fn(&mut Fra
         width: area.width.saturating_sub(1),
         height: area.height - rule.height,
     };
-    draw(frame, inner, app);
+    draw(buf, inner, app);
 }
 
 /// The title of the pane F2 switches: every choice named, the shown one
@@ -113,7 +117,7 @@ fn tabs(app: &App, panes: &[Pane]) -> Line<'static> {
 }
 
 /// Too small for the explorer: the focal loss, and what to do.
-fn tiny(frame: &mut Frame, area: Rect, app: &App) {
+fn tiny(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let stale = if app.stale { " (last valid)" } else { "" };
     let (name, value) = match &app.data {
@@ -131,5 +135,5 @@ fn tiny(frame: &mut Frame, area: Rect, app: &App) {
             theme.muted,
         ),
     ];
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+    Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
 }

@@ -1,7 +1,7 @@
 //! The summary: FL first (the headline), then CE, FL/CE, p_t, 1 − p_t, the
 //! modulating factor, α_t with how it was chosen, and the prediction.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
@@ -25,7 +25,7 @@ pub fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let rows = area.rows();
     for ((i, l), row) in app.shown.summary.iter().enumerate().zip(rows) {
@@ -37,6 +37,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let label = format!("{:<17}", l.label);
         let value = format!("{:<12}", l.value);
         let spans = [(label.as_str(), theme.muted), (&value, value_style), (&l.note, theme.muted)];
-        rows::spans(frame.buffer_mut(), row, spans);
+        rows::spans(buf, row, spans);
     }
 }

@@ -1,15 +1,16 @@
 //! The calculation spelled out, step by step, with exact numbers.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
+use ratatui::widgets::Widget;
 
 use crate::app::App;
 use crate::report;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let style = if app.stale { app.look.theme.stale } else { app.look.theme.text };
     for (line, row) in report::steps(&app.shown.params, &app.shown.result).into_iter().zip(area.rows()) {
-        frame.render_widget(Line::styled(line, style), row);
+        Line::styled(line, style).render(row, buf);
     }
 }

@@ -1,7 +1,7 @@
 //! The modulating-factor table in the seed's columns: reference rows of p_t
 //! and the current example's row (highlighted, with its exact values).
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 
@@ -19,10 +19,9 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Fill(1),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let shown = &app.shown;
-    let buf = frame.buffer_mut();
     let columns = rows::columns(area, WIDTHS);
     rows::row(buf, area, 0, &columns, theme.title, cells("", &shown.table_header));
     // With fewer lines than rows, keep the current row and its neighbours.
