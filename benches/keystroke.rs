@@ -10,9 +10,9 @@
 //! 80 × 24, K = 1 000: 0.12–0.25 ms; at 200 × 60: 0.42–1.09 ms (lens
 //! visible 0.44–1.01 ms); K = 100 000 at 200 × 60: 0.49–1.0 ms (lens
 //! 0.52–1.07 ms). The machine's speed drifts up to 2×, so instruction
-//! counts (callgrind, deterministic) judge a change: 0.92 M per keystroke
-//! at 80 × 24 and 3.46 M at 200 × 60 for K = 1 000, of which ratatui's own
-//! frame diff is 0.36 M and 2.1 M.
+//! counts (callgrind, deterministic) judge a change: 0.77 M per keystroke
+//! at 80 × 24 and 2.62 M at 200 × 60 for K = 1 000, of which the frame
+//! diff (`screen::diff`) is 0.17 M and 1.05 M.
 
 use std::hint::black_box;
 
