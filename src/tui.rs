@@ -17,7 +17,8 @@ use crate::app::App;
 use crate::screen::Screen;
 use crate::ui;
 
-type Terminal = Screen<CrosstermBackend<io::Stdout>>;
+/// The user's terminal, drawn in frames.
+type Tty = Screen<CrosstermBackend<io::Stdout>>;
 
 /// Runs the explorer until the user quits. The terminal is restored on return.
 pub fn run(app: &mut App) -> color_eyre::Result<()> {
@@ -37,7 +38,7 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
 }
 
 /// Raw mode, the alternate screen and bracketed paste.
-fn take_terminal() -> color_eyre::Result<Terminal> {
+fn take_terminal() -> color_eyre::Result<Tty> {
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
     let size = terminal::size()?;
@@ -58,7 +59,7 @@ pub fn restore() {
 /// Redraws only after input or a resize: no ticks, so an idle explorer uses
 /// no CPU and sends no bytes. Events already queued (a paste without
 /// bracketed-paste mode, key repeat) are handled as one batch, then drawn once.
-fn event_loop(mut screen: Terminal, app: &mut App) -> color_eyre::Result<()> {
+fn event_loop(mut screen: Tty, app: &mut App) -> color_eyre::Result<()> {
     let mut dirty = true;
     loop {
         if dirty {

@@ -154,7 +154,7 @@ fn ascii_look_draws_only_ascii_in_the_chart_and_bars() {
     keys(&mut app, "");
 }
 
-/// Over a slow SSH link every byte counts: ratatui diffs frames, so a
+/// Over a slow SSH link every byte counts: frames are diffed, so a
 /// one-digit edit must send only the cells it changes. Measured with the real
 /// crossterm backend writing into memory (deterministic, not a timing).
 #[test]
