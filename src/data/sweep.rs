@@ -89,7 +89,9 @@
 //! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
 //! is transposed (class-major) so that argmax, exponentials and row sums run
 //! across rows; for larger K each row's exponentials are summed as they are
-//! computed. On the 2-core development VM (AVX-512) `benches/data_sweep.rs`
+//! computed. A block's sums of each loss (over all rows and over the easy
+//! ones) take one pass, and saturation only reads the losses unless one is
+//! +∞. On the 2-core development VM (AVX-512) `benches/data_sweep.rs`
 //! runs 1 000 000 × 10 float32 rows in 40–60 ms (softmax); what dominates
 //! there is the per-γ bookkeeping of each row (its loss-histogram bin and
 //! its class's sums), not the arithmetic. README: end to end against numpy.
@@ -1135,12 +1137,9 @@ impl Accumulator {
         self.correct += st.correct[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
         self.saturated += st.saturated[..n].iter().map(|&c| u64::from(c)).sum::<u64>();
         self.easy += p.iter().map(|&p| u64::from(p >= 0.5)).sum::<u64>();
-        add_block(&mut self.ce, ce, None);
-        add_block(&mut self.ce_easy, ce, Some(p));
-        for gi in 0..g {
-            let fl = &st.fl[gi * BLOCK..gi * BLOCK + n];
-            add_block(&mut self.fl[gi], fl, None);
-            add_block(&mut self.fl_easy[gi], fl, Some(p));
+        add_block(&mut self.ce, &mut self.ce_easy, ce, p);
+        for ((all, easy), fl) in self.fl.iter_mut().zip(&mut self.fl_easy).zip(st.fl.chunks_exact(BLOCK)) {
+            add_block(all, easy, &fl[..n], p);
         }
         let top = self.loss_hist.add_block(&st.fl, ce);
         // Per class: plain sums within the block (quantity-major: CE, then
@@ -1364,6 +1363,11 @@ fn modulating<const F: bool>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut 
 /// sets the row's flag (the values are non-negative).
 #[inline(always)]
 fn saturate(x: &mut [f64], saturated: &mut [bool]) {
+    // Almost always every value is finite and ≥ +0 (bits below +∞'s) and
+    // nothing changes: checked in vector lanes, reading only.
+    if x.iter().fold(true, |ok, &x| ok & (x.to_bits() < f64::INFINITY.to_bits())) {
+        return;
+    }
     for (x, sat) in x.iter_mut().zip(saturated) {
         let inf = *x == f64::INFINITY;
         *sat |= inf;
@@ -1371,52 +1375,48 @@ fn saturate(x: &mut [f64], saturated: &mut [bool]) {
     }
 }
 
-/// Adds a block's sum of `x` (only where `p ≥ 0.5` if `easy` is given); a
-/// block whose sum overflows goes term by term.
+/// Adds a block's sum of `x` to `all`, and its sum where `p ≥ 0.5` to
+/// `easy`; a sum that overflows goes term by term.
 #[inline(always)]
-fn add_block(wide: &mut WideSum, x: &[f64], easy: Option<&[f64]>) {
-    let s = block_sum(x, easy);
-    if s.is_finite() {
-        wide.add(s);
-    } else {
-        for (i, &v) in x.iter().enumerate() {
-            if easy.is_none_or(|p| p[i] >= 0.5) {
-                wide.add(v);
+fn add_block(all: &mut WideSum, easy: &mut WideSum, x: &[f64], p: &[f64]) {
+    let (s, e) = block_sums(x, p);
+    for (wide, s, only_easy) in [(all, s, false), (easy, e, true)] {
+        if s.is_finite() {
+            wide.add(s);
+        } else {
+            for (&v, &p) in x.iter().zip(p) {
+                if !only_easy || p >= 0.5 {
+                    wide.add(v);
+                }
             }
         }
     }
 }
 
-/// Sum of up to [`BLOCK`] terms in 32 lanes (8 terms each), then pairwise:
-/// relative error ≤ 12 ε for non-negative terms.
+/// Sums of up to [`BLOCK`] terms (all of them, and those where `p ≥ 0.5`),
+/// in one pass: each in 32 lanes (8 terms each), then pairwise: relative
+/// error ≤ 12 ε for non-negative terms.
 #[inline(always)]
-fn block_sum(x: &[f64], easy: Option<&[f64]>) -> f64 {
-    let mut acc = [0.0f64; 32];
-    let pick = |v: f64, p: f64| if p >= 0.5 { v } else { 0.0 };
-    let mut xs = x.chunks_exact(32);
-    match easy {
-        None => {
-            for c in &mut xs {
-                for i in 0..32 {
-                    acc[i] += c[i];
-                }
-            }
-            for (a, &v) in acc.iter_mut().zip(xs.remainder()) {
-                *a += v;
-            }
-        }
-        Some(p) => {
-            let mut ps = p.chunks_exact(32);
-            for (c, p) in (&mut xs).zip(&mut ps) {
-                for i in 0..32 {
-                    acc[i] += pick(c[i], p[i]);
-                }
-            }
-            for ((a, &v), &p) in acc.iter_mut().zip(xs.remainder()).zip(ps.remainder()) {
-                *a += pick(v, p);
-            }
+fn block_sums(x: &[f64], p: &[f64]) -> (f64, f64) {
+    let (mut all, mut easy) = ([0.0f64; 32], [0.0f64; 32]);
+    let p = &p[..x.len()];
+    let (mut xs, mut ps) = (x.chunks_exact(32), p.chunks_exact(32));
+    for (c, p) in (&mut xs).zip(&mut ps) {
+        for i in 0..32 {
+            all[i] += c[i];
+            easy[i] += if p[i] >= 0.5 { c[i] } else { 0.0 };
         }
     }
+    for (((a, e), &v), &p) in all.iter_mut().zip(&mut easy).zip(xs.remainder()).zip(ps.remainder()) {
+        *a += v;
+        *e += if p >= 0.5 { v } else { 0.0 };
+    }
+    (pairwise(all), pairwise(easy))
+}
+
+/// The sum of 32 lanes, pairwise.
+#[inline(always)]
+fn pairwise(mut acc: [f64; 32]) -> f64 {
     let mut half = 16;
     while half > 0 {
         let (a, b) = acc.split_at_mut(half);
@@ -1900,11 +1900,12 @@ mod tests {
             x.iter().for_each(|&v| n.add(v));
             n.value()
         };
-        assert!((block_sum(&x, None) - exact).abs() <= 4.0 * f64::EPSILON * exact);
-        assert!((block_sum(&x[..100], None) - x[..100].iter().sum::<f64>()).abs() <= 1e-13);
         let p: Vec<f64> = (0..256).map(|i| if i % 3 == 0 { 0.7 } else { 0.2 }).collect();
         let easy: f64 = x.iter().step_by(3).sum();
-        assert!((block_sum(&x, Some(&p)) - easy).abs() <= 1e-13);
+        let (all, easy_sum) = block_sums(&x, &p);
+        assert!((all - exact).abs() <= 4.0 * f64::EPSILON * exact);
+        assert!((easy_sum - easy).abs() <= 1e-13);
+        assert!((block_sums(&x[..100], &p).0 - x[..100].iter().sum::<f64>()).abs() <= 1e-13);
         assert!((sum_row(&x) - exact).abs() <= 2.0 * f64::EPSILON * exact);
         assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
     }
