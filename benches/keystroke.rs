@@ -1,15 +1,16 @@
 //! One keystroke as the user feels it: `App::handle_events` (update, parse,
-//! recompute) plus a full draw into ratatui's TestBackend, at 80 × 24 and
+//! recompute) plus a full draw into ratatui's TestBackend through
+//! `screen::Screen`, as the explorer draws, at 80 × 24 and
 //! 200 × 60 for K = 3, 1 000 and 100 000 classes. Each iteration types a
 //! digit and deletes it again (two keystrokes), so the state stays the same.
 //!
 //! Budgets on the 2-core dev machine (per keystroke, half an iteration):
 //! ≤ 0.3 ms at 80 × 24 and ≤ 1 ms at 200 × 60 for K ≤ 1 000; ≤ 2 ms for
 //! K = 100 000 when editing γ (the logits are not re-parsed). Measured
-//! (medians, interleaved runs on the shared VM, quiet to loaded): γ at
-//! 80 × 24, K = 1 000: 0.12–0.25 ms; at 200 × 60: 0.42–1.09 ms (lens
-//! visible 0.44–1.01 ms); K = 100 000 at 200 × 60: 0.49–1.0 ms (lens
-//! 0.52–1.07 ms). The machine's speed drifts up to 2×, so instruction
+//! (medians of one session's runs on the shared VM, quiet to loaded): γ at
+//! 80 × 24, K = 1 000: 0.20–0.23 ms; at 200 × 60: 0.38–0.73 ms (lens
+//! visible 0.47–0.70 ms); K = 100 000 at 200 × 60: 0.73–1.14 ms (lens
+//! 0.67–0.91 ms). The machine's speed drifts up to 2×, so instruction
 //! counts (callgrind, deterministic) judge a change: 0.77 M per keystroke
 //! at 80 × 24 and 2.62 M at 200 × 60 for K = 1 000, of which the frame
 //! diff (`screen::diff`) is 0.17 M and 1.05 M.
