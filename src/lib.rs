@@ -1,7 +1,8 @@
 //! focal-tui: an exact, keyboard-driven explorer for softmax focal loss.
 //!
 //! Data flows one way: terminal event → [`action::Action`] → [`app::App::update`]
-//! → recompute ([`loss`]) → [`ui::view`]. The [`loss`] and [`parse`] modules
+//! → recompute ([`loss`]) → [`ui::view`] → [`screen::Screen`] (the changed
+//! cells to the terminal). The [`loss`] and [`parse`] modules
 //! are pure and know nothing of terminals; [`calc`] is the headless report.
 
 pub mod action;
