@@ -5,7 +5,7 @@
 //! Every function is `#[inline(always)]` and generic over `F` (FMA or not):
 //! a loop over a slice compiles to vector code, and a copy of that loop in a
 //! `#[target_feature(enable = "avx2,fma")]` function, chosen at run time by
-//! [`Simd::detect`], uses 4-wide AVX2 with fused multiply-adds. Accuracy: see
+//! `Simd::detect`, uses 4-wide AVX2 with fused multiply-adds. Accuracy: see
 //! each function (within 1 ulp of the C library in the unit tests, FMA or not).
 
 const MANTISSA: u64 = (1 << 52) - 1;

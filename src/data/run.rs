@@ -1,6 +1,6 @@
 //! `focal-tui data`: stream a dataset of model outputs through the sweep and
 //! report how γ and α reweight its examples. Memory stays bounded: rows are
-//! read in batches of at most [`BATCH_VALUES`] logits and folded into
+//! read in batches of at most `BATCH_VALUES` logits and folded into
 //! fixed-size accumulators.
 
 use std::fmt::Write as _;

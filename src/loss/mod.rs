@@ -9,7 +9,7 @@
 //! Everything is derived from the logits in log space, never from rounded
 //! probabilities:
 //! - `ln p_t`, `ln(1 − p_t)` and `1 − p_t` come from max-shifted sums of the
-//!   *other* classes' mass (see [`softmax`]), so no `1 − p` is ever formed
+//!   *other* classes' mass (see `softmax.rs`), so no `1 − p` is ever formed
 //!   where `p` may be near 1;
 //! - the modulating factor is `exp(γ · ln(1 − p_t))`, representable even when
 //!   `1 − p_t` itself underflows (`[0, 800]`, γ = 0.1 gives ≈ e^-80);
@@ -64,9 +64,9 @@ impl Mode {
 /// The class weight α.
 ///
 /// Softmax: a scalar is applied to the target class whatever it is
-/// (α_t = α); a vector gives one weight per class (α_t = α[t]).
+/// (α_t = α); a vector gives one weight per class (α_t = `α[t]`).
 /// Sigmoid: the target class is the positive of its binary problem and gets
-/// α (or α[i]); every other class is a negative and gets 1 − α (or 1 − α[i]).
+/// α (or `α[i]`); every other class is a negative and gets 1 − α (or `1 − α[i]`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Alpha {
     Scalar(f64),

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 /// Let `j` be the first argmax and `e_i = exp(z_i − z_j)` (so `e_j = 1` and
 /// every `e_i ≤ 1`: no overflow), and `S = Σ_{i≠j} e_i` (compensated). Then
 /// `p_i = e_i / (1 + S)` and `ln Σ exp(z) = z_j + ln_1p(S)`. The `e_i` come
-/// from the branch-free, vectorised [`exp_fast`] (within 1 ulp of the C
+/// from the branch-free, vectorised `exp_fast` (within 1 ulp of the C
 /// library's `exp`, so within 2 ulp of exact); the rest uses the C library.
 /// Two regimes:
 ///
