@@ -183,14 +183,8 @@ fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Res
                 acc.add(z, y);
             }
             Some(Err(e)) => return Err(e),
-            None => {
-                logits.clear();
-                labels.clear();
-                if source.read(rows, &mut logits, &mut labels)? == 0 {
-                    return Ok(());
-                }
-                acc.add(&logits, &labels);
-            }
+            None if read_batch(source, rows, &mut logits, &mut labels)? => acc.add(&logits, &labels),
+            None => return Ok(()),
         }
     }
 }
@@ -201,14 +195,23 @@ fn read_all(source: &mut dyn Source, rows: usize, mut sweep: impl FnMut(&[f64], 
     let rows = rows.max(1);
     let k = source.classes();
     let (mut logits, mut labels) = (Vec::with_capacity(rows * k), Vec::with_capacity(rows));
-    loop {
-        logits.clear();
-        labels.clear();
-        if source.read(rows, &mut logits, &mut labels)? == 0 {
-            return Ok(());
-        }
+    while read_batch(source, rows, &mut logits, &mut labels)? {
         sweep(&logits, &labels);
     }
+    Ok(())
+}
+
+/// The next batch of up to `rows` rows, converted, in place of the last;
+/// false at the end.
+fn read_batch(
+    source: &mut dyn Source,
+    rows: usize,
+    logits: &mut Vec<f64>,
+    labels: &mut Vec<usize>,
+) -> Result<bool, DataError> {
+    logits.clear();
+    labels.clear();
+    Ok(source.read(rows, logits, labels)? > 0)
 }
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
