@@ -5,7 +5,8 @@
 
 For each shape (1 000 000 x 10 and 100 000 x 1 000 float32 logits, int64
 labels; the data of benches/data_sweep.rs) the script writes the two .npy
-files once, then, alternating the two in every round so that both see the
+files once and flushes them to disk (`os.sync`), runs each side once
+untimed, then, alternating the two in every round so that both see the
 same machine load, times
 
 - numpy: `np.load` of both files and `sweep_numpy` of
@@ -94,8 +95,14 @@ def shapes(runs, tmp):
         np.save(lp, z)
         np.save(yp, y)
         del z, y
+        # The files just written go to disk in the background for seconds:
+        # flush them first, so that no run is timed against that writeback.
+        os.sync()
         for mode in ("softmax", "sigmoid"):
             flags = ["--logits", lp, "--labels", yp] + (["--sigmoid"] if mode == "sigmoid" else [])
+            # One untimed run of each: files, binary and numpy's code in memory.
+            run_numpy(lp, yp, mode)
+            run_focal(flags)
             t_np, t_ft, rss = [], [], 0.0
             for _ in range(runs):
                 t, theirs = run_numpy(lp, yp, mode)

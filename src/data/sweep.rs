@@ -39,7 +39,11 @@
 //! (sigmoid; softmax with the target the argmax) that `1 − p` is within
 //! 1.5 ulp instead of 0.5. On x86-64 the hot loops are compiled three times
 //! (AVX-512, AVX2 — both with FMA — and the SSE2 baseline) and the widest the
-//! CPU supports runs; FMA changes the last bit of some per-example values,
+//! CPU supports runs (with AVX-512, a row's sum of exponentials for K > 16
+//! and the class-major transposition of float32 batches for K ≤ 16 (see
+//! Speed) are written out with intrinsics,
+//! [`crate::vmath::avx512`]: the same bits as the compiled loops, faster);
+//! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
 //! check 1e-14 between them). A row's sum over its K classes is plain for
 //! K ≤ 16 (≤ 15 ε) and compensated above (plain over chunks of eight, the
@@ -98,7 +102,10 @@
 
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, Mode, argmax};
+#[cfg(target_arch = "x86_64")]
+use crate::vmath::avx512;
 use crate::vmath::{Simd, exp_fast, ln_1p_fast, ln_fast, ln_sum, pow2};
+use std::any::TypeId;
 use std::mem::take;
 
 use rayon::prelude::*;
@@ -139,8 +146,8 @@ const MAX_POWER_GAMMA: f64 = 32.0;
 /// A logit as a file stores it (float32 or float64): converted exactly to
 /// f64 for the arithmetic, and compared in its own type where only the
 /// order matters (the same order, the conversion being exact).
-pub trait Logit: Copy + Into<f64> + PartialOrd {}
-impl<T: Copy + Into<f64> + PartialOrd> Logit for T {}
+pub trait Logit: Copy + Into<f64> + PartialOrd + 'static {}
+impl<T: Copy + Into<f64> + PartialOrd + 'static> Logit for T {}
 
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq)]
@@ -635,7 +642,7 @@ impl Accumulator {
                 Simd::Avx512 => unsafe { batch_avx512(self, z, t) },
                 #[cfg(target_arch = "x86_64")]
                 Simd::Avx2 => unsafe { batch_avx2(self, z, t) },
-                _ => self.batch::<false, T>(z, t),
+                _ => self.batch::<false, false, T>(z, t),
             }
             self.stage.n += take;
             done += take;
@@ -798,12 +805,12 @@ impl Accumulator {
 
     /// One batch of rows (at most a block's remaining room).
     #[inline(always)]
-    fn batch<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    fn batch<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let columns = self.classes <= COLUMNS_UP_TO;
         match self.mode {
-            Mode::Softmax if columns => self.softmax_columns::<F, T>(logits, labels),
-            Mode::Softmax => self.softmax_rows::<F, T>(logits, labels),
-            Mode::Sigmoid => self.sigmoid_rows::<F, T>(logits, labels, columns),
+            Mode::Softmax if columns => self.softmax_columns::<F, W, T>(logits, labels),
+            Mode::Softmax => self.softmax_rows::<F, W, T>(logits, labels),
+            Mode::Sigmoid => self.sigmoid_rows::<F, W, T>(logits, labels, columns),
         }
     }
 
@@ -811,13 +818,13 @@ impl Accumulator {
     /// (class-major) so that the argmax, the exponentials and the sums run
     /// across rows in vector lanes; each row's `S` is summed in class order.
     #[inline(always)]
-    fn softmax_columns<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    fn softmax_columns<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
         let (col, top) = (&mut sc.a[..k * nb], &mut sc.e[..nb]);
-        transpose(col, logits, k, false);
+        transpose::<W, T>(col, logits, k, false);
         let j = &mut st.argmax[base..base + nb];
         column_argmax(top, j, col);
         // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
@@ -888,7 +895,7 @@ impl Accumulator {
     /// pass (`exp(z − z_j)` summed as it is computed, nothing stored), `e_t`,
     /// and the logit gap.
     #[inline(always)]
-    fn softmax_rows<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    fn softmax_rows<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
         let k = self.classes;
         let st = &mut self.stage;
         let base = st.n;
@@ -896,7 +903,7 @@ impl Accumulator {
             let j = argmax(row);
             let zj: f64 = row[j].into();
             let mut sum = LaneSum::default();
-            sum.add_exps::<F, T>(row, zj, j);
+            sum.add_exps::<F, W, T>(row, zj, j);
             let r = base + i;
             let zt: f64 = row[t].into();
             st.argmax[r] = j;
@@ -1012,7 +1019,7 @@ impl Accumulator {
     /// (`columns`) the batch is transposed (class-major) so that the sums
     /// over each row's classes run across rows in vector lanes.
     #[inline(always)]
-    fn sigmoid_rows<const F: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize], columns: bool) {
+    fn sigmoid_rows<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize], columns: bool) {
         let (k, nb) = (self.classes, labels.len());
         let len = logits.len();
         let st = &mut self.stage;
@@ -1025,7 +1032,7 @@ impl Accumulator {
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // u = z for the positive, −z for the negatives; w their weights.
         if columns {
-            transpose(u, logits, k, true);
+            transpose::<W, T>(u, logits, k, true);
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
             }
@@ -1208,13 +1215,13 @@ impl Accumulator {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn batch_avx512<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
-    acc.batch::<true, T>(logits, labels)
+    acc.batch::<true, true, T>(logits, labels)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn batch_avx2<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
-    acc.batch::<true, T>(logits, labels)
+    acc.batch::<true, false, T>(logits, labels)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1438,9 +1445,20 @@ struct LaneSum {
 }
 
 impl LaneSum {
-    /// Adds `exp(z_i − shift)` for every `i` but `skip`.
+    /// Adds `exp(z_i − shift)` for every `i` but `skip`; `W`: in code
+    /// compiled for AVX-512, by [`avx512::add_exps`] (the same bits).
     #[inline(always)]
-    fn add_exps<const F: bool, T: Logit>(&mut self, z: &[T], shift: f64, skip: usize) {
+    fn add_exps<const F: bool, const W: bool, T: Logit>(&mut self, z: &[T], shift: f64, skip: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if W {
+            // SAFETY (both): W only in `batch_avx512`, run where the CPU has AVX-512F.
+            if let Some(z) = same_type::<T, f32>(z) {
+                return unsafe { avx512::add_exps(&mut self.sum, &mut self.err, z, shift, skip) };
+            }
+            if let Some(z) = same_type::<T, f64>(z) {
+                return unsafe { avx512::add_exps(&mut self.sum, &mut self.err, z, shift, skip) };
+            }
+        }
         let mut chunks = z.chunks_exact(64);
         let mut base = 0;
         for c in &mut chunks {
@@ -1497,6 +1515,14 @@ impl LaneSum {
     }
 }
 
+/// `z` as a slice of `U` when `T` is `U`.
+#[inline(always)]
+fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
+    // SAFETY: T and U are the same type.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
+}
+
 /// Σ of a row's non-negative terms ([`LaneSum`]: within about 8 ε). +∞
 /// when it overflows.
 #[inline(always)]
@@ -1538,11 +1564,17 @@ fn pos(x: f64) -> f64 {
 /// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
 /// class-major (`n` rows).
 #[inline(always)]
-fn transpose<T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
+fn transpose<const W: bool, T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if W && let Some(z) = same_type::<T, f32>(logits) {
+        // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
+        done = unsafe { avx512::transpose(col, z, k, negate) };
+    }
     macro_rules! by_k {
         ($($k:literal)*) => {
             match k {
-                $($k => transpose_k::<$k, T>(col, logits, negate),)*
+                $($k => transpose_k::<$k, T>(col, logits, negate, done),)*
                 _ => unreachable!("transpose is for K ≤ {COLUMNS_UP_TO}"),
             }
         };
@@ -1550,14 +1582,15 @@ fn transpose<T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
     by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// [`transpose`] for a constant K, a column at a time: strided loads (the
-/// batch is in L1), sequential stores. Not inlined into the AVX callers,
-/// whose gathers are several times slower here than scalar loads.
+/// [`transpose`] for a constant K of the rows from `from` on, a column at a
+/// time: strided loads (the batch is in L1), sequential stores. Not inlined
+/// into the AVX callers, whose gathers are several times slower here than
+/// scalar loads.
 #[inline(never)]
-fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool) {
+fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool, from: usize) {
     let n = logits.len() / K;
     for (c, col) in col.chunks_exact_mut(n).take(K).enumerate() {
-        for (x, row) in col.iter_mut().zip(logits.chunks_exact(K)) {
+        for (x, row) in col[from..].iter_mut().zip(logits[from * K..].chunks_exact(K)) {
             let z: f64 = row[c].into();
             *x = if negate { -z } else { z };
         }
@@ -1910,6 +1943,39 @@ mod tests {
         assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
     }
 
+    /// The AVX-512 row sum of exponentials is the portable one's bits
+    /// (float32 and float64 rows; the skipped class in a whole chunk, in the
+    /// tail, or absent).
+    #[test]
+    fn avx512_lane_sums_are_the_portable_bits() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn sums<const W: bool, T: Logit>(z: &[T], shift: f64, skip: usize) -> ([f64; 8], [f64; 8]) {
+                let mut sum = LaneSum::default();
+                sum.add_exps::<true, W, T>(z, shift, skip);
+                (sum.sum, sum.err)
+            }
+            if Simd::detect() != Simd::Avx512 {
+                eprintln!("no AVX-512 on this CPU: nothing to compare");
+                return;
+            }
+            for k in [17, 63, 64, 65, 130, 1000, 4099] {
+                let z = uniform(k, -30.0, 2.0, 7 + k as u64);
+                let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                for skip in [0, k / 2, k - 1, k] {
+                    // SAFETY (all four): the CPU has AVX-512F, AVX2 and FMA.
+                    let bits =
+                        |(s, e): ([f64; 8], [f64; 8])| s.iter().chain(&e).map(|v| v.to_bits()).collect::<Vec<_>>();
+                    let (a, b) = unsafe { (sums::<true, f64>(&z, 2.0, skip), sums::<false, f64>(&z, 2.0, skip)) };
+                    assert_eq!(bits(a), bits(b), "f64 k={k} skip={skip}");
+                    let (a, b) = unsafe { (sums::<true, f32>(&z32, 2.0, skip), sums::<false, f32>(&z32, 2.0, skip)) };
+                    assert_eq!(bits(a), bits(b), "f32 k={k} skip={skip}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn lane_sums_are_compensated() {
         for k in [17, 63, 64, 65, 1000, 4099] {
@@ -1922,7 +1988,7 @@ mod tests {
                     }
                 }
                 let mut sum = LaneSum::default();
-                sum.add_exps::<false, f64>(&z, 0.0, skip);
+                sum.add_exps::<false, false, f64>(&z, 0.0, skip);
                 let (a, b) = (sum.value(), exact.value());
                 assert!((a - b).abs() <= 2.0 * f64::EPSILON * b, "k={k} skip={skip}: {a} vs {b}");
                 let e: Vec<f64> = z.iter().map(|&v| exp_fast::<false>(v)).collect();
