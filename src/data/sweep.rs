@@ -42,7 +42,7 @@
 //! CPU supports runs (with AVX-512, a row's sum of exponentials for K > 16
 //! and the class-major transposition of float32 batches for K ≤ 16 (see
 //! Speed) are written out with intrinsics,
-//! [`crate::vmath::avx512`]: the same bits as the compiled loops, faster);
+//! `vmath::avx512`: the same bits as the compiled loops, faster);
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
 //! check 1e-14 between them). A row's sum over its K classes is plain for
