@@ -138,6 +138,10 @@ const INV_BIG: f64 = 1.0261342003245941e-289; // 2^-960
 const MERGE_ALL_UP_TO: usize = 64;
 /// Up to this K a batch is transposed and processed class-major.
 const COLUMNS_UP_TO: usize = 16;
+/// Up to this many classes (p_t bins), a block's rows are counted per class
+/// (bin) by a compare-and-count pass per class in vector lanes: cheaper
+/// than an increment at a computed address per row.
+const COUNT_BY_PASSES_UP_TO: usize = 32;
 /// Below this `S`, `ln S` is recomputed from the logits (as the crate does).
 const TINY_S: f64 = 1e-290;
 /// γ up to this (a multiple of ½) takes the powering path.
@@ -421,6 +425,8 @@ struct Stage {
     ln_om: Vec<f64>,
     m: Vec<f64>,
     sq: Vec<f64>,
+    /// Each row's p_t bin (as a float: compared in vector lanes).
+    bin: Vec<f64>,
     /// ln CE per row, for rows staged from [`Examples`] (`cached`).
     ln_ce: Vec<f64>,
     /// The block's rows came from [`Examples`]: their p, CE, 1 − p_t and
@@ -519,6 +525,7 @@ impl Accumulator {
             ln_om: f(),
             m: f(),
             sq: f(),
+            bin: f(),
             ln_ce: Vec::new(),
             cached: false,
         };
@@ -1155,9 +1162,22 @@ impl Accumulator {
         let k = self.classes;
         let labels = &st.label[..n];
         let plain = top < LossHistograms::bin(BIG);
-        for (&c, &ok) in labels.iter().zip(&st.correct[..n]) {
-            self.class_count[c] += 1;
-            self.class_correct[c] += u64::from(ok);
+        if k <= COUNT_BY_PASSES_UP_TO {
+            for (c, (count, correct)) in self.class_count.iter_mut().zip(&mut self.class_correct).enumerate() {
+                let (mut n_c, mut ok_c) = (0, 0);
+                for (&t, &ok) in labels.iter().zip(&st.correct[..n]) {
+                    let hit = u64::from(t == c);
+                    n_c += hit;
+                    ok_c += hit & u64::from(ok);
+                }
+                *count += n_c;
+                *correct += ok_c;
+            }
+        } else {
+            for (&c, &ok) in labels.iter().zip(&st.correct[..n]) {
+                self.class_count[c] += 1;
+                self.class_correct[c] += u64::from(ok);
+            }
         }
         for q in 0..w {
             let xs = if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
@@ -1200,8 +1220,20 @@ impl Accumulator {
     #[inline(always)]
     fn pt_histogram(&mut self, n: usize) {
         let bins = self.bins;
-        for &p in &self.stage.p[..n] {
-            self.pt_hist[((p * bins as f64) as usize).min(bins - 1)] += 1;
+        let st = &mut self.stage;
+        if bins <= COUNT_BY_PASSES_UP_TO {
+            let (scale, last) = (bins as f64, (bins - 1) as f64);
+            for (b, &p) in st.bin[..n].iter_mut().zip(&st.p[..n]) {
+                *b = (p * scale).floor().min(last);
+            }
+            for (b, count) in self.pt_hist.iter_mut().enumerate() {
+                let b = b as f64;
+                *count += st.bin[..n].iter().map(|&x| u64::from(x == b)).sum::<u64>();
+            }
+        } else {
+            for &p in &st.p[..n] {
+                self.pt_hist[((p * bins as f64) as usize).min(bins - 1)] += 1;
+            }
         }
         self.stage.n = 0;
         self.stage.cached = false;
@@ -1941,6 +1973,37 @@ mod tests {
         assert!((block_sums(&x[..100], &p).0 - x[..100].iter().sum::<f64>()).abs() <= 1e-13);
         assert!((sum_row(&x) - exact).abs() <= 2.0 * f64::EPSILON * exact);
         assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
+    }
+
+    /// Class counts and p_t bins counted by passes (few classes, few bins)
+    /// and by increments (many) agree with plain counting: the classes
+    /// against a direct count, the bins by folding 2B bins into B (p·2B is
+    /// exactly twice p·B).
+    #[test]
+    fn counting_by_passes_and_by_increments_agree() {
+        for k in [3, 10, COUNT_BY_PASSES_UP_TO + 8] {
+            let rows = 3 * BLOCK + 17;
+            let logits = uniform(rows * k, -4.0, 4.0, 90 + k as u64);
+            let labels: Vec<usize> = uniform(rows, 0.0, k as f64, 91).iter().map(|&x| x as usize).collect();
+            let report = |bins: usize| {
+                let mut acc = Accumulator::new(&Config { bins, ..Config::default() }, k);
+                acc.add(&logits, &labels);
+                acc.finish()
+            };
+            // Half the limit and the limit by passes, twice it by increments.
+            let reports = [1, 2, 4].map(|m| report(m * COUNT_BY_PASSES_UP_TO / 2));
+            for pair in reports.windows(2) {
+                let folded: Vec<u64> = pair[1].histogram.chunks(2).map(|b| b[0] + b[1]).collect();
+                assert_eq!(pair[0].histogram, folded, "k={k}");
+            }
+            assert_eq!(reports[0].histogram.iter().sum::<u64>(), rows as u64);
+            for (c, stats) in reports[0].per_class.iter().enumerate() {
+                let mine = || labels.iter().enumerate().filter(move |&(_, &t)| t == c);
+                let right = mine().filter(|&(r, _)| argmax(&logits[r * k..(r + 1) * k]) == c).count();
+                assert_eq!(stats.count, mine().count() as u64, "k={k} class {c}");
+                assert_eq!(stats.accuracy, right as f64 / stats.count as f64, "k={k} class {c}");
+            }
+        }
     }
 
     /// The AVX-512 row sum of exponentials is the portable one's bits
