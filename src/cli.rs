@@ -57,6 +57,8 @@ pub struct DataArgs {
     #[arg(long, value_name = "FILE")]
     pub logits: Vec<PathBuf>,
     /// Labels [N]: .npy of any integer dtype, or text, one per line
+    // The doc line is the --help text: "[N]" is a shape, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]
     pub labels: Vec<PathBuf>,
     /// CSV/TSV with the label first, then K logits per row (a header row is detected)

@@ -39,10 +39,10 @@
 //! (sigmoid; softmax with the target the argmax) that `1 − p` is within
 //! 1.5 ulp instead of 0.5. On x86-64 the hot loops are compiled three times
 //! (AVX-512, AVX2 — both with FMA — and the SSE2 baseline) and the widest the
-//! CPU supports runs (with AVX-512, a row's sum of exponentials for K > 16
-//! and the class-major transposition of float32 batches for K ≤ 16 (see
-//! Speed) are written out with intrinsics,
-//! `vmath::avx512`: the same bits as the compiled loops, faster);
+//! CPU supports runs; with AVX-512, a row's sum of exponentials (K > 16),
+//! the transposition of float32 batches and the per-class sums (K ≤ 16,
+//! see Speed) are written with intrinsics (`vmath::avx512`: the same bits,
+//! faster).
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
 //! check 1e-14 between them). A row's sum over its K classes is plain for
@@ -95,10 +95,15 @@
 //! across rows; for larger K each row's exponentials are summed as they are
 //! computed. A block's sums of each loss (over all rows and over the easy
 //! ones) take one pass, and saturation only reads the losses unless one is
-//! +∞. On the 2-core development VM (AVX-512) `benches/data_sweep.rs`
-//! runs 1 000 000 × 10 float32 rows in 40–60 ms (softmax); what dominates
-//! there is the per-γ bookkeeping of each row (its loss-histogram bin and
-//! its class's sums), not the arithmetic. README: end to end against numpy.
+//! +∞. With up to 32 classes (p_t bins), a block's rows are counted per
+//! class (bin) by one compare-and-count pass each, not by an increment at a
+//! computed address per row; with AVX-512 and up to 16 classes, the
+//! per-class sums are masked adds into the lanes of registers (the same
+//! additions in the same order). On the 2-core development VM (AVX-512)
+//! `benches/data_sweep.rs` runs 1 000 000 × 10 float32 rows in 40–60 ms
+//! (softmax); what dominates there is the per-γ bookkeeping of each row
+//! (its loss-histogram bin: a read-modify-write at a computed address, six
+//! per row), not the arithmetic. README: end to end against numpy.
 
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, Mode, argmax};
@@ -777,6 +782,7 @@ impl Accumulator {
             &st.ln_om,
             &st.m,
             &st.sq,
+            &st.bin,
             &sc.a,
             &sc.w,
             &sc.e,
@@ -1132,12 +1138,12 @@ impl Accumulator {
             Simd::Avx512 => unsafe { block_avx512(self) },
             #[cfg(target_arch = "x86_64")]
             Simd::Avx2 => unsafe { block_avx2(self) },
-            _ => self.block::<false>(),
+            _ => self.block::<false, false>(),
         }
     }
 
     #[inline(always)]
-    fn block<const F: bool>(&mut self) {
+    fn block<const F: bool, const W: bool>(&mut self) {
         let n = self.stage.n;
         if self.mode == Mode::Softmax {
             self.softmax_block::<F>();
@@ -1179,8 +1185,18 @@ impl Accumulator {
                 self.class_correct[c] += u64::from(ok);
             }
         }
-        for q in 0..w {
-            let xs = if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
+        let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
+        #[cfg(target_arch = "x86_64")]
+        let in_lanes = W && plain && k <= 16;
+        #[cfg(not(target_arch = "x86_64"))]
+        let in_lanes = false;
+        #[cfg(target_arch = "x86_64")]
+        if in_lanes {
+            // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
+            unsafe { avx512::class_sums(&mut self.class_block, k, labels, w, quantity) };
+        }
+        for q in (0..w).filter(|_| !in_lanes) {
+            let xs = quantity(q);
             let local = &mut self.class_block[q * k..(q + 1) * k];
             if plain {
                 for (&c, &x) in labels.iter().zip(xs) {
@@ -1259,13 +1275,13 @@ fn batch_avx2<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn block_avx512(acc: &mut Accumulator) {
-    acc.block::<true>()
+    acc.block::<true, true>()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn block_avx2(acc: &mut Accumulator) {
-    acc.block::<true>()
+    acc.block::<true, false>()
 }
 
 // ---------------------------------------------------------------------------
