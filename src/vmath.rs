@@ -7,10 +7,10 @@
 //! `#[target_feature(enable = "avx2,fma")]` function, chosen at run time by
 //! `Simd::detect`, uses 4-wide AVX2 with fused multiply-adds. Accuracy: see
 //! each function (within 1 ulp of the C library in the unit tests, FMA or not).
-//! `avx512` writes out by hand the three loops where AVX-512 instructions
-//! that LLVM does not generate pay: a row's sum of exponentials
-//! (`vscalefpd`), the transposition of a batch (register shuffles) and the
-//! per-class sums of a block (masked adds).
+//! `avx512` writes out by hand the four loops where AVX-512 instructions
+//! that LLVM does not generate pay: the sweep's two loops of exponentials
+//! (`vscalefpd`, masked stores), the transposition of a batch (register
+//! shuffles) and the per-class sums of a block (masked adds).
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;

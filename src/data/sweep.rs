@@ -39,9 +39,9 @@
 //! (sigmoid; softmax with the target the argmax) that `1 − p` is within
 //! 1.5 ulp instead of 0.5. On x86-64 the hot loops are compiled three times
 //! (AVX-512, AVX2 — both with FMA — and the SSE2 baseline) and the widest the
-//! CPU supports runs; with AVX-512, a row's sum of exponentials (K > 16),
-//! the transposition of float32 batches and the per-class sums (K ≤ 16,
-//! see Speed) are written with intrinsics (`vmath::avx512`: the same bits,
+//! CPU supports runs; with AVX-512, the sums of exponentials, the
+//! transposition of float32 batches and the per-class sums (K ≤ 16, see
+//! Speed) are written with intrinsics (`vmath::avx512`: the same bits,
 //! faster).
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
@@ -846,8 +846,14 @@ impl Accumulator {
         let range = base..base + nb;
         let (s, zt, et) = (&mut st.s[range.clone()], &mut st.gap[range.clone()], &mut st.e_t[range.clone()]);
         s.fill(0.0);
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if W {
+            // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
+            done = unsafe { avx512::column_exps(col, top, j, labels, s, zt, et) };
+        }
         for (i, c) in col.chunks_exact_mut(nb).enumerate() {
-            for r in 0..nb {
+            for r in done..nb {
                 let z = c[r];
                 let e = exp_fast::<F>(z - top[r]);
                 c[r] = e;
