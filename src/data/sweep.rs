@@ -837,9 +837,9 @@ impl Accumulator {
         let base = st.n;
         let sc = &mut self.scratch;
         let (col, top) = (&mut sc.a[..k * nb], &mut sc.e[..nb]);
-        transpose::<W, T>(col, logits, k, false);
         let j = &mut st.argmax[base..base + nb];
-        column_argmax(top, j, col);
+        let done = transpose::<W, T>(col, logits, k, false, Some((&mut *top, &mut *j)));
+        column_argmax(top, j, col, done);
         // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
         // z_t (in `gap` for now) and e_t picked in the same pass (selects in
         // vector lanes rather than gathers, which are slow on many CPUs).
@@ -1051,7 +1051,7 @@ impl Accumulator {
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // u = z for the positive, −z for the negatives; w their weights.
         if columns {
-            transpose::<W, T>(u, logits, k, true);
+            transpose::<W, T>(u, logits, k, true, None);
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
             }
@@ -1616,15 +1616,24 @@ fn pos(x: f64) -> f64 {
 }
 
 /// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
-/// class-major (`n` rows).
+/// class-major (`n` rows). Where it can, also fills `argmax` for the first
+/// rows; returns how many (the rest are [`column_argmax`]'s).
 #[inline(always)]
-fn transpose<const W: bool, T: Logit>(col: &mut [f64], logits: &[T], k: usize, negate: bool) {
+fn transpose<const W: bool, T: Logit>(
+    col: &mut [f64],
+    logits: &[T],
+    k: usize,
+    negate: bool,
+    argmax: Option<(&mut [f64], &mut [usize])>,
+) -> usize {
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if W && let Some(z) = same_type::<T, f32>(logits) {
         // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
-        done = unsafe { avx512::transpose(col, z, k, negate) };
+        done = unsafe { avx512::transpose(col, z, k, negate, argmax) };
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = argmax;
     macro_rules! by_k {
         ($($k:literal)*) => {
             match k {
@@ -1633,7 +1642,8 @@ fn transpose<const W: bool, T: Logit>(col: &mut [f64], logits: &[T], k: usize, n
             }
         };
     }
-    by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+    by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    done
 }
 
 /// [`transpose`] for a constant K of the rows from `from` on, a column at a
@@ -1651,14 +1661,15 @@ fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: 
     }
 }
 
-/// Per row of a class-major batch, the largest value and its first index.
+/// Per row of a class-major batch from row `from` on, the largest value
+/// and its first index.
 #[inline(always)]
-fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64]) {
+fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from: usize) {
     let n = top.len();
-    top.copy_from_slice(&col[..n]);
-    j.fill(0);
+    top[from..].copy_from_slice(&col[from..n]);
+    j[from..].fill(0);
     for (i, c) in col.chunks_exact(n).enumerate().skip(1) {
-        for ((t, j), &v) in top.iter_mut().zip(j.iter_mut()).zip(c) {
+        for ((t, j), &v) in top[from..].iter_mut().zip(&mut j[from..]).zip(&c[from..]) {
             let gt = v > *t;
             *t = if gt { v } else { *t };
             *j = if gt { i } else { *j };
