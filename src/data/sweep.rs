@@ -1192,10 +1192,8 @@ impl Accumulator {
             }
         }
         let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
-        #[cfg(target_arch = "x86_64")]
-        let in_lanes = W && plain && k <= 16;
-        #[cfg(not(target_arch = "x86_64"))]
-        let in_lanes = false;
+        // With AVX-512 and few classes, the same sums in register lanes.
+        let in_lanes = cfg!(target_arch = "x86_64") && W && plain && k <= 16;
         #[cfg(target_arch = "x86_64")]
         if in_lanes {
             // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
