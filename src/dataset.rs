@@ -98,8 +98,9 @@ fn config(gamma: f64, gammas: &[f64], alpha: Alpha) -> (Config, usize) {
 /// 0 when the total is 0.
 fn ce_share(report: &Report) -> Vec<f64> {
     let (mean, rows) = (report.mean_cross_entropy, report.rows as f64);
-    let share = |c: &crate::data::sweep::ClassStats| {
-        if c.count == 0 || mean <= 0.0 { 0.0 } else { (c.mean_cross_entropy / mean) * (c.count as f64 / rows) }
+    let share = |c: &crate::data::sweep::ClassStats| match &c.means {
+        Some(m) if mean > 0.0 => ((m.mean_cross_entropy / mean) * (c.count as f64 / rows)).min(1.0),
+        _ => 0.0,
     };
     report.per_class.iter().map(share).collect()
 }

@@ -1,8 +1,8 @@
-use std::io::IsTerminal;
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use clap::error::ErrorKind;
+use clap::error::ErrorKind as ClapError;
 
 use focal_tui::app::App;
 use focal_tui::cli::{Cli, Command, DataArgs};
@@ -14,25 +14,13 @@ use focal_tui::{calc, data, parse, tui};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
+        Err(e) if matches!(e.kind(), ClapError::DisplayHelp | ClapError::DisplayVersion) => e.exit(),
         // One line, not clap's usage block: scripts read stderr.
         Err(e) => return fail(e.to_string().lines().next().unwrap_or("invalid arguments")),
     };
     match &cli.command {
-        Some(Command::Calc(args)) => match calc::run(args) {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(message) => fail(&message),
-        },
-        Some(Command::Data(args)) => match data::run::run(args) {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(message) => fail(&message),
-        },
+        Some(Command::Calc(args)) => calc::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
+        Some(Command::Data(args)) => data::run::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
         None => explore(&cli),
     }
 }
@@ -67,7 +55,7 @@ fn explore(cli: &Cli) -> ExitCode {
     match tui::run(&mut app) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("focal-tui: {e}");
+            say(&e.to_string());
             ExitCode::FAILURE
         }
     }
@@ -83,7 +71,28 @@ fn dataset(args: &DataArgs, texts: [&str; 4], gammas: &[f64]) -> Result<Dataset,
     Ok(Dataset::new(loaded, gamma, gammas, alpha))
 }
 
+/// Writes a report to stdout. A reader that closed the pipe early (`| head`)
+/// wanted no more: exit quietly with success, as ripgrep and fd do. Any other
+/// write error (a full disk) is one line on stderr and status 1.
+fn emit(report: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            say(&format!("cannot write the report to standard output: {e}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Bad input: one line on stderr, status 2.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("focal-tui: {}", message.trim_start_matches("error: "));
+    say(message.trim_start_matches("error: "));
     ExitCode::from(2)
+}
+
+/// One line on stderr; if even that fails there is no one left to tell.
+fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "focal-tui: {message}");
 }

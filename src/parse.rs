@@ -103,11 +103,20 @@ pub fn gamma(text: &str) -> Result<f64, FieldError> {
     }
 }
 
-/// The γ values compared in the chart: one or more finite numbers ≥ 0.
+/// Most γ values a list may hold: each is a curve of the chart and, in
+/// `data` and the dataset view, a pass of the sweep with its own histograms
+/// (memory and re-sweep time grow with the list).
+pub const MAX_GAMMAS: usize = 32;
+
+/// The γ values compared in the chart and swept by `data`: 1 to
+/// [`MAX_GAMMAS`] finite numbers ≥ 0.
 pub fn gammas(text: &str) -> Result<Vec<f64>, FieldError> {
     let values = numbers(text)?;
     if values.is_empty() {
         return Err(FieldError::whole("no γ values: type a list such as 0, 0.5, 1, 2, 5"));
+    }
+    if values.len() > MAX_GAMMAS {
+        return Err(FieldError::whole(format!("{} γ values: at most {MAX_GAMMAS} can be compared", values.len())));
     }
     if let Some(g) = values.iter().find(|g| **g < 0.0) {
         return Err(FieldError::whole(format!("γ = {g} is negative: every γ must be ≥ 0")));

@@ -2,7 +2,7 @@
 //! that both say the same thing: the summary lines, the seed's table row and
 //! which classes to list when there are thousands.
 
-use crate::format::{sig, times_below};
+use crate::format::{ratio, sig, times_below};
 use crate::loss::{Alpha, Focal, Mode, Params, PointLoss};
 
 /// Significant digits shown to people (JSON carries all 17).
@@ -24,7 +24,7 @@ fn line(label: &'static str, value: String, note: impl Into<String>) -> SummaryL
 /// the prediction.
 pub fn summary(p: &Params, r: &Focal) -> Vec<SummaryLine> {
     let sum = if r.mode == Mode::Sigmoid { "summed over classes" } else { "" };
-    let ratio = if r.cross_entropy > 0.0 { sig(r.focal_loss / r.cross_entropy, 4) } else { "—".into() };
+    let ratio = ratio(r.focal_loss, r.cross_entropy, 4).unwrap_or_else(|| "—".into());
     let below = times_below(r.focal_loss, r.cross_entropy).map_or(String::new(), |x| format!("FL is {x} below CE"));
     let verdict = if r.predicted == r.target { "correct" } else { "wrong" };
     vec![

@@ -146,7 +146,7 @@ impl Shown {
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
     pub fn fl_max(&self) -> f64 {
-        let top = self.result.alpha_t * -P_MIN.ln();
+        let top = (self.result.alpha_t * -P_MIN.ln()).min(f64::MAX);
         if top > 0.0 { top } else { 1.0 }
     }
 }

@@ -183,3 +183,39 @@ fn help_and_version_exit_0() {
     assert!(stdout(&["calc", "--help"]).contains("--json"));
     assert!(stdout(&["--version"]).starts_with("focal-tui "));
 }
+
+/// A full disk is one line on stderr and status 1, for `calc` and `data`.
+#[test]
+fn a_write_error_is_one_line_and_status_1() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/val_logits.npy");
+    let labels = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/val_labels.npy");
+    for args in [&["calc"][..], &["calc", "--json"], &["data", "--logits", data, "--labels", labels]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_focal-tui")).args(args).stdout(full()).output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("cannot write") && err.contains("No space left"), "{args:?}: {err}");
+    }
+}
+
+/// A reader that stops early (`| head -c1`) ends the output quietly.
+#[test]
+fn a_closed_pipe_exits_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let logits = (1..=20_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_focal-tui"))
+        .args(["calc", "--json", "--target", "0", "--logits", &logits])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here, with most of the output (≈ 1 MB) unread.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(first, *b"{");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -136,3 +136,52 @@ fn bad_data_is_one_line_and_status_2() {
         assert_eq!(String::from_utf8(out.stderr).unwrap(), format!("{want}\n"), "{args:?}");
     }
 }
+
+/// A `.npy` file (version 1.0) of `descr` with `shape` holding `data`.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(data);
+    out
+}
+
+/// A class with no rows (a validation split without it, rows skipped, boolean
+/// labels that are all true): the text report shows "–" for its means, and
+/// JSON has no means for it and no `null` anywhere.
+#[test]
+fn a_class_without_rows_is_reported_without_means() {
+    let dir = std::env::temp_dir().join(format!("focal-empty-class-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (z, y) = (dir.join("z.npy"), dir.join("y.npy"));
+    let logits: Vec<u8> = [0.0f32, 1.0, 1.0, 0.0, 2.0, 0.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&z, npy("<f4", "(3, 2)", &logits)).unwrap();
+    std::fs::write(&y, npy("|b1", "(3,)", &[1, 1, 1])).unwrap();
+    let (z, y) = (z.to_str().unwrap(), y.to_str().unwrap());
+    let cases: [(&[&str], &str, usize); 3] = [
+        (&["data", "--csv", "-"], "0,1,2\n", 1),
+        (&["data", "--csv", "-", "--skip-invalid"], "0,1,2\n1,nan,1\n", 1),
+        (&["data", "--logits", z, "--labels", y], "", 0),
+    ];
+    for (args, stdin, empty) in cases {
+        let out = run(args, stdin);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let row = text.lines().find(|l| l.trim_start().starts_with(&format!("{empty}      0"))).expect(&text);
+        assert_eq!(row.split_whitespace().take(4).collect::<Vec<_>>(), [&empty.to_string(), "0", "–", "–"], "{text}");
+        let json_args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
+        let out = run(&json_args, stdin);
+        let raw = String::from_utf8(out.stdout).unwrap();
+        assert!(!raw.contains("null"), "{raw}");
+        let v: Value = serde_json::from_str(&raw).unwrap();
+        let class = &v["per_class"][empty];
+        assert_eq!(class["count"], 0);
+        assert!(class.get("accuracy").is_none() && class.get("mean_focal_loss").is_none(), "{class}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -164,9 +164,14 @@ fn compare(case: &Case, r: &Report, worst: &mut (f64, String)) {
     for (c, want) in r.per_class.iter().zip(classes) {
         let at = format!("{name} class {}", c.class);
         assert_eq!(c.count, want["count"].as_u64().expect("count"), "{at}: count");
-        check(&format!("{at}: accuracy"), c.accuracy, &want["accuracy"], worst);
-        check(&format!("{at}: mean CE"), c.mean_cross_entropy, &want["mean_cross_entropy"], worst);
-        for (g, (m, s)) in c.mean_focal_loss.iter().zip(&c.share).enumerate() {
+        // The reference's means over no rows are null: ours are absent.
+        let Some(means) = &c.means else {
+            assert!(want["accuracy"].is_null() && want["mean_cross_entropy"].is_null(), "{at}: means expected");
+            continue;
+        };
+        check(&format!("{at}: accuracy"), means.accuracy, &want["accuracy"], worst);
+        check(&format!("{at}: mean CE"), means.mean_cross_entropy, &want["mean_cross_entropy"], worst);
+        for (g, (m, s)) in means.mean_focal_loss.iter().zip(&c.share).enumerate() {
             check(&format!("{at} γ#{g}: mean FL"), *m, &want["mean_focal_loss"][g], worst);
             check(&format!("{at} γ#{g}: share"), *s, &want["share"][g], worst);
         }
@@ -477,8 +482,14 @@ fn assert_same(a: &Report, b: &Report, tol: f64, what: &str) {
     }
     for (x, y) in a.per_class.iter().zip(&b.per_class) {
         assert_eq!(x.count, y.count, "{what}");
-        assert!(close(x.accuracy, y.accuracy) && close(x.mean_cross_entropy, y.mean_cross_entropy), "{what}");
-        for (p, q) in x.mean_focal_loss.iter().zip(&y.mean_focal_loss).chain(x.share.iter().zip(&y.share)) {
+        assert_eq!(x.means.is_some(), y.means.is_some(), "{what}");
+        if let (Some(m), Some(n)) = (&x.means, &y.means) {
+            assert!(close(m.accuracy, n.accuracy) && close(m.mean_cross_entropy, n.mean_cross_entropy), "{what}");
+            for (p, q) in m.mean_focal_loss.iter().zip(&n.mean_focal_loss) {
+                assert!(close(*p, *q), "{what}: class {}: {p} vs {q}", x.class);
+            }
+        }
+        for (p, q) in x.share.iter().zip(&y.share) {
             assert!(close(*p, *q), "{what}: class {}: {p} vs {q}", x.class);
         }
     }
@@ -589,7 +600,10 @@ fn extremes_stay_finite_and_saturation_is_counted() {
             assert!(finite(row.mean_focal_loss) && finite(row.top_share_90) && finite(row.easy_share), "{row:?}");
         }
         assert!(
-            r.per_class.iter().all(|c| finite(c.mean_cross_entropy) && c.mean_focal_loss.iter().all(|&m| finite(m)))
+            r.per_class
+                .iter()
+                .filter_map(|c| c.means.as_ref())
+                .all(|m| finite(m.mean_cross_entropy) && m.mean_focal_loss.iter().all(|&x| finite(x)))
         );
         let want: u64 = rows
             .iter()
@@ -610,12 +624,12 @@ fn extremes_stay_finite_and_saturation_is_counted() {
 fn an_empty_sweep_reports_no_rows() {
     let r = Accumulator::new(&Config::default(), 4).finish();
     assert_eq!(r.rows, 0);
-    assert!(r.accuracy.is_nan() && r.mean_cross_entropy.is_nan());
-    assert!(r.sweep.iter().all(|s| s.mean_focal_loss.is_nan() && s.easy_share == 0.0 && s.top_share_90 == 0.0));
-    assert!(r.per_class.iter().all(|c| c.count == 0 && c.accuracy.is_nan()));
+    assert!(r.accuracy == 0.0 && r.mean_cross_entropy == 0.0);
+    assert!(r.sweep.iter().all(|s| s.mean_focal_loss == 0.0 && s.easy_share == 0.0 && s.top_share_90 == 0.0));
+    assert!(r.per_class.iter().all(|c| c.count == 0 && c.means.is_none()));
     assert_eq!(r.histogram, vec![0; 20]);
     let text = json(&r);
-    assert!(text.contains("\"mean_focal_loss\":null") && text.contains("\"mode\":\"softmax\""), "{text}");
+    assert!(!text.contains("null") && text.contains("\"mode\":\"softmax\""), "{text}");
     let v: Value = serde_json::from_str(&json(&sweep(&Config::default(), 4, &[0.0; 8], &[1, 2]))).unwrap();
     for key in [
         "rows",
@@ -640,9 +654,13 @@ fn a_class_without_rows_has_no_means_and_no_share() {
     let r = sweep(&Config::default(), 3, &[1.0, 0.0, 0.0, 0.0, 2.0, 0.0], &[0, 1]);
     let c = &r.per_class[2];
     assert_eq!(c.count, 0);
-    assert!(c.accuracy.is_nan() && c.mean_cross_entropy.is_nan() && c.mean_focal_loss.iter().all(|m| m.is_nan()));
+    assert_eq!(c.means, None);
     assert!(c.share.iter().all(|&s| s == 0.0));
     assert_eq!(r.accuracy, 1.0);
+    // In JSON: count and share, no means (and never `null`).
+    let text = json(&r);
+    assert!(text.contains(r#"{"class":2,"count":0,"share":[0.0,0.0,0.0,0.0,0.0]}"#), "{text}");
+    assert!(text.contains(r#"{"class":0,"count":1,"accuracy":1.0,"mean_cross_entropy":"#), "{text}");
 }
 
 #[test]
@@ -755,9 +773,10 @@ proptest! {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-13 * b.abs() + 1e-300;
         let mut weighted = 0.0;
         for c in r.per_class.iter().filter(|c| c.count > 0) {
-            prop_assert!(close(c.mean_focal_loss[0], weight(c.class) * c.mean_cross_entropy),
-                "class {}: {} vs {}", c.class, c.mean_focal_loss[0], weight(c.class) * c.mean_cross_entropy);
-            weighted += weight(c.class) * c.mean_cross_entropy * c.count as f64;
+            let m = c.means.as_ref().expect("a class with rows has means");
+            prop_assert!(close(m.mean_focal_loss[0], weight(c.class) * m.mean_cross_entropy),
+                "class {}: {} vs {}", c.class, m.mean_focal_loss[0], weight(c.class) * m.mean_cross_entropy);
+            weighted += weight(c.class) * m.mean_cross_entropy * c.count as f64;
         }
         let want = weighted / r.rows as f64;
         prop_assert!((r.sweep[0].mean_focal_loss - want).abs() <= 1e-12 * want + 1e-300,

@@ -72,6 +72,11 @@ fn gamma_is_one_finite_non_negative_number() {
     assert_eq!(err(parse::gamma("inf")), "`inf` at column 1 is not a finite number");
     assert_eq!(parse::gammas("0, 0.5, 1, 2, 5").unwrap(), vec![0.0, 0.5, 1.0, 2.0, 5.0]);
     assert_eq!(err(parse::gammas("1 -2")), "γ = -2 is negative: every γ must be ≥ 0");
+    // The list is capped: each γ costs the sweep memory and time.
+    let list = |n: usize| (0..n).map(|i| (i as f64 / 10.0).to_string()).collect::<Vec<_>>().join(", ");
+    assert_eq!(parse::gammas(&list(parse::MAX_GAMMAS)).unwrap().len(), 32);
+    assert_eq!(err(parse::gammas(&list(33))), "33 γ values: at most 32 can be compared");
+    assert_eq!(err(parse::gammas(&list(65_000))), "65000 γ values: at most 32 can be compared");
 }
 
 #[test]

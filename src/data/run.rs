@@ -16,7 +16,7 @@ use crate::data::source::{Chain, DataError, Skips, Source};
 use crate::data::sweep::{Accumulator, Config, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
-use crate::format::sig;
+use crate::format::{pct, sig};
 use crate::loss::{Alpha, Mode};
 use crate::parse;
 
@@ -268,7 +268,6 @@ fn json(report: &Report, skipped: &[(String, u64)]) -> String {
 /// The text report (also what the dataset view copies).
 pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
     let mut out = String::new();
-    let pct = |x: f64| format!("{}%", sig(100.0 * x, 3));
     let _ = writeln!(
         out,
         "{} focal loss · {} rows · {} classes · α = {}",
@@ -316,7 +315,9 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
             .collect::<Vec<_>>(),
     ];
     for c in &r.per_class {
-        let mut row = vec![c.class.to_string(), c.count.to_string(), pct(c.accuracy), sig(c.mean_cross_entropy, 5)];
+        let (accuracy, ce) =
+            c.means.as_ref().map_or(("–".into(), "–".into()), |m| (pct(m.accuracy), sig(m.mean_cross_entropy, 5)));
+        let mut row = vec![c.class.to_string(), c.count.to_string(), accuracy, ce];
         row.extend(c.share.iter().map(|&s| pct(s)));
         rows.push(row);
     }

@@ -177,8 +177,10 @@ impl Default for Config {
     }
 }
 
-/// The sweep's result. Means over no rows are NaN (`null` in JSON); shares
-/// of a zero total are 0.
+/// The sweep's result; every number is finite. A class with no rows has no
+/// means (absent from JSON); shares of a zero total are 0; the dataset-wide
+/// means and fractions of an empty sweep are 0 (`data` refuses one before
+/// reporting).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub rows: u64,
@@ -222,12 +224,20 @@ pub struct SweepRow {
 pub struct ClassStats {
     pub class: usize,
     pub count: u64,
+    /// `None` when the class has no rows: a mean over none is undefined.
+    #[serde(flatten)]
+    pub means: Option<ClassMeans>,
+    /// This class's share of the total focal loss, one per γ.
+    pub share: Vec<f64>,
+}
+
+/// The means over a class's rows (at least one).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassMeans {
     pub accuracy: f64,
     pub mean_cross_entropy: f64,
     /// One per γ.
     pub mean_focal_loss: Vec<f64>,
-    /// This class's share of the total focal loss, one per γ.
-    pub share: Vec<f64>,
 }
 
 /// Runs the whole sweep on every core: rows in chunks, one [`Accumulator`]
@@ -715,7 +725,7 @@ impl Accumulator {
         self.flush();
         let rows = self.rows;
         let g = self.gammas.len();
-        let fraction = |part: u64, all: u64| if all == 0 { f64::NAN } else { part as f64 / all as f64 };
+        let fraction = |part: u64, all: u64| if all == 0 { 0.0 } else { part as f64 / all as f64 };
         let easy_share_ce = self.ce_easy.share_of(&self.ce);
         let top_share_90_ce = self.loss_hist.get(g).top_share(TOP_MASS, rows);
         let sweep = self
@@ -724,7 +734,7 @@ impl Accumulator {
             .enumerate()
             .map(|(i, &gamma)| SweepRow {
                 gamma,
-                mean_focal_loss: self.fl[i].mean(rows),
+                mean_focal_loss: self.fl[i].mean(rows).unwrap_or(0.0),
                 easy_share: self.fl_easy[i].share_of(&self.fl[i]),
                 easy_share_ce,
                 top_share_90: self.loss_hist.get(i).top_share(TOP_MASS, rows),
@@ -735,12 +745,15 @@ impl Accumulator {
             .map(|c| {
                 let n = self.class_count[c];
                 let sums: Vec<&WideSum> = (0..=g).map(|q| &self.class_sums[q * self.classes + c]).collect();
+                let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
+                    accuracy: fraction(self.class_correct[c], n),
+                    mean_cross_entropy,
+                    mean_focal_loss: sums[1..].iter().filter_map(|s| s.mean(n)).collect(),
+                });
                 ClassStats {
                     class: c,
                     count: n,
-                    accuracy: fraction(self.class_correct[c], n),
-                    mean_cross_entropy: sums[0].mean(n),
-                    mean_focal_loss: sums[1..].iter().map(|s| s.mean(n)).collect(),
+                    means,
                     share: sums[1..].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
                 }
             })
@@ -750,7 +763,7 @@ impl Accumulator {
             classes: self.classes,
             mode: self.mode.name(),
             accuracy: fraction(self.correct, rows),
-            mean_cross_entropy: self.ce.mean(rows),
+            mean_cross_entropy: self.ce.mean(rows).unwrap_or(0.0),
             easy_fraction: fraction(self.easy, rows),
             saturated: self.saturated,
             sweep,
@@ -1767,14 +1780,14 @@ impl WideSum {
         self.big.merge(other.big);
     }
 
-    /// The sum over `n` terms divided by `n` (NaN for none), ≤ `f64::MAX`.
-    fn mean(&self, n: u64) -> f64 {
+    /// The sum over `n` terms divided by `n` (`None` for none), ≤ `f64::MAX`.
+    fn mean(&self, n: u64) -> Option<f64> {
         if n == 0 {
-            return f64::NAN;
+            return None;
         }
         let n = n as f64;
         let m = self.small.value() / n + (self.big.value() / n) * BIG;
-        m.min(f64::MAX)
+        Some(m.min(f64::MAX))
     }
 
     /// The sum, scaled by 2^-960 when `wide`.
@@ -2032,7 +2045,8 @@ mod tests {
                 let mine = || labels.iter().enumerate().filter(move |&(_, &t)| t == c);
                 let right = mine().filter(|&(r, _)| argmax(&logits[r * k..(r + 1) * k]) == c).count();
                 assert_eq!(stats.count, mine().count() as u64, "k={k} class {c}");
-                assert_eq!(stats.accuracy, right as f64 / stats.count as f64, "k={k} class {c}");
+                let accuracy = stats.means.as_ref().map(|m| m.accuracy);
+                assert_eq!(accuracy, (stats.count > 0).then(|| right as f64 / stats.count as f64), "k={k} class {c}");
             }
         }
     }
@@ -2129,7 +2143,7 @@ mod tests {
         for _ in 0..1000 {
             w.add(f64::MAX);
         }
-        assert_eq!(w.mean(1000), f64::MAX);
+        assert_eq!(w.mean(1000), Some(f64::MAX));
         let mut part = WideSum::default();
         part.add(f64::MAX);
         assert!((part.share_of(&w) - 1e-3).abs() < 1e-15);

@@ -18,7 +18,8 @@ pub struct PointLoss {
 /// every field is accurate to a few ulp for the grid values the UI uses; for
 /// examples that come from logits use [`super::softmax_focal`], which never
 /// forms `1 − p`. γ = 0 gives a factor of exactly 1; `p = 0` gives an
-/// infinite CE, so callers keep `p > 0`.
+/// infinite CE, so callers keep `p > 0`. FL saturates at `f64::MAX` (an α_t
+/// near it), as the loss of an example does.
 pub fn at_probability(p: f64, gamma: f64, alpha_t: f64) -> PointLoss {
     let one_minus = 1.0 - p;
     let modulating_factor = if gamma == 0.0 { 1.0 } else { one_minus.powf(gamma) };
@@ -28,7 +29,7 @@ pub fn at_probability(p: f64, gamma: f64, alpha_t: f64) -> PointLoss {
         one_minus_p_t: one_minus,
         modulating_factor,
         cross_entropy,
-        focal_loss: alpha_t * modulating_factor * cross_entropy,
+        focal_loss: (alpha_t * modulating_factor * cross_entropy).min(f64::MAX),
     }
 }
 

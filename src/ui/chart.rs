@@ -66,7 +66,8 @@ impl Scale {
     fn value_at(&self, fraction: f64) -> f64 {
         match *self {
             Scale::Linear { max } => max * fraction,
-            Scale::Log { lo, hi } => 10f64.powf(lo + (hi - lo) * fraction),
+            // At most f64::MAX: 10^log10(MAX) may round up past it.
+            Scale::Log { lo, hi } => 10f64.powf(lo + (hi - lo) * fraction).min(f64::MAX),
         }
     }
 }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Row, Table};
 
 use crate::app::App;
 use crate::dataset::{DataPane, Dataset};
-use crate::format::sig;
+use crate::format::{pct, ratio, sig};
 
 /// The summary's two lines.
 const SUMMARY: u16 = 2;
@@ -71,10 +71,6 @@ fn dataset(app: &App) -> &Dataset {
     app.data.as_ref().expect("the dataset view has a dataset")
 }
 
-fn pct(x: f64) -> String {
-    if x.is_nan() { "–".into() } else { format!("{}%", sig(100.0 * x, 3)) }
-}
-
 fn summary(buf: &mut Buffer, area: Rect, app: &App) {
     let (theme, data) = (&app.look.theme, dataset(app));
     let r = &data.report;
@@ -124,7 +120,7 @@ fn sweep(buf: &mut Buffer, area: Rect, app: &App) {
             if now { "▶".to_string() } else { String::new() },
             sig(s.gamma, 4),
             sig(s.mean_focal_loss, 6),
-            sig(s.mean_focal_loss / r.mean_cross_entropy, 4),
+            ratio(s.mean_focal_loss, r.mean_cross_entropy, 4).unwrap_or_else(|| "–".into()),
             pct(s.easy_share),
             pct(s.easy_share_ce),
             format!("{} rows", pct(s.top_share_90)),
@@ -171,7 +167,7 @@ fn classes(buf: &mut Buffer, area: Rect, app: &App) {
             Row::new([
                 Text::raw(c.to_string()),
                 Text::raw(s.count.to_string()),
-                Text::raw(pct(s.accuracy)),
+                Text::raw(s.means.as_ref().map_or("–".into(), |m| pct(m.accuracy))),
                 Text::raw(pct(ce)),
                 Text::styled(format!("{} {}", pct(fl), if fl > ce { "▲" } else { "▼" }), style),
                 Text::styled(app.look.bar(if top > 0.0 { fl / top } else { 0.0 }, BAR), theme.bar),
