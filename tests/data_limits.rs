@@ -103,7 +103,10 @@ fn wide_rows_do_not_cost_per_class_sums_for_every_class() {
     let y = labels("wide_labels.npy", &(0..10).collect::<Vec<_>>());
     let (z, y) = (z.to_str().unwrap(), y.to_str().unwrap());
     for mode in ["--alpha=0.25", "--sigmoid"] {
-        let out = run_limited("ulimit -v 200000", &["data", "--logits", z, "--labels", y, "--gammas", GAMMAS, mode, "--json"]);
+        let out = run_limited(
+            "ulimit -v 200000",
+            &["data", "--logits", z, "--labels", y, "--gammas", GAMMAS, mode, "--json"],
+        );
         assert_eq!(rows(&out), 10, "{mode}");
     }
     // Two CSV rows of 100 000 logits.
@@ -158,7 +161,9 @@ fn fifos_and_standard_input_are_read_once_as_streams() {
         assert!(out.status.success(), "{}", stderr(out));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let file = report(&Command::new(BIN).args(["data", "--json", "--logits"]).arg(&z).arg("--labels").arg(&y).output().unwrap());
+    let file = report(
+        &Command::new(BIN).args(["data", "--json", "--logits"]).arg(&z).arg("--labels").arg(&y).output().unwrap(),
+    );
     // Read in order rather than in parts: the same rows, sums to the last bits or so.
     let same = |got: &Value, what: &str| {
         assert_eq!(got["rows"], file["rows"], "{what}");
@@ -187,7 +192,10 @@ fn fifos_and_standard_input_are_read_once_as_streams() {
         same(&report(&out), &format!("a FIFO of {which}"));
     }
     // `-` is standard input, in the format of the file it is paired with.
-    for (args, input) in [(["--logits", "-", "--labels", y.to_str().unwrap()], &z), (["--logits", z.to_str().unwrap(), "--labels", "-"], &y)] {
+    for (args, input) in [
+        (["--logits", "-", "--labels", y.to_str().unwrap()], &z),
+        (["--logits", z.to_str().unwrap(), "--labels", "-"], &y),
+    ] {
         let mut child = Command::new(BIN)
             .args(["data", "--json"])
             .args(args)

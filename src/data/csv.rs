@@ -98,7 +98,11 @@ fn labelled_from_lines(lines: Lines, skip_invalid: bool) -> Result<Box<dyn Sourc
         return Err(table.empty("rows"));
     }
     if table.width == 1 {
-        return Err(DataError::at(&name, table.first_line, "has 1 value: expected the label, then one logit per class"));
+        return Err(DataError::at(
+            &name,
+            table.first_line,
+            "has 1 value: expected the label, then one logit per class",
+        ));
     }
     Ok(Box::new(Csv::new(table, None, skip_invalid)))
 }

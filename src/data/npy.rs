@@ -38,7 +38,8 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 
 use super::source::{
-    DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, is_regular, is_stdin, open_file, out_of_range, path_name, read_steps,
+    DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, is_regular, is_stdin, open_file, out_of_range, path_name,
+    read_steps,
 };
 use crate::vmath::Simd;
 

@@ -75,6 +75,7 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
         return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
     }
     let (mut source, config) = prepare(args, available)?;
+    let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
     if let Some(available) = available {
         // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
         let row = 2 * EXAMPLE_BYTES;
@@ -86,10 +87,10 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
             )
         };
         match source.rows_left() {
-            Some(rows) if rows > max => return Err(too_many(format!("the data has {rows}"))),
+            Some(rows) if rows > max => return Err(format!("{name}: {}", too_many(format!("the data has {rows}")))),
             Some(_) => {}
             None => {
-                let too_many = too_many("the data has more".into());
+                let too_many = DataError::new(&name, too_many("the data has more".into()));
                 source = Box::new(Capped { inner: source, rows: 0, max, too_many });
             }
         }
@@ -97,7 +98,6 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
     let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
     let (report, examples) = total.finish_keeping();
     check_rows(&report, &skipped)?;
-    let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
     Ok(Loaded { name, examples, skipped })
 }
 
@@ -149,7 +149,7 @@ struct Capped {
     inner: Box<dyn Source>,
     rows: u64,
     max: u64,
-    too_many: String,
+    too_many: DataError,
 }
 
 impl Source for Capped {
@@ -161,7 +161,7 @@ impl Source for Capped {
         let n = self.inner.read(max_rows, logits, labels)?;
         self.rows += n as u64;
         if self.rows > self.max {
-            return Err(DataError::new("dataset view", self.too_many.clone()));
+            return Err(self.too_many.clone());
         }
         Ok(n)
     }
@@ -177,11 +177,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
         return Ok(());
     }
     let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
-    Err(if skipped > 0 {
-        format!("no valid rows: all {skipped} were skipped")
-    } else {
-        NO_ROWS.into()
-    })
+    Err(if skipped > 0 { format!("no valid rows: all {skipped} were skipped") } else { NO_ROWS.into() })
 }
 
 /// Every row of `source` in one accumulator (keeping the examples when
@@ -318,7 +314,11 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         .flat_map(|(flag, paths)| paths.iter().filter(|p| is_stdin(p)).map(move |_| flag))
         .collect();
     if stdin.len() > 1 {
-        let what = format!("standard input (`-`) is given {} times ({}): it can be read only once", stdin.len(), stdin.join(", "));
+        let what = format!(
+            "standard input (`-`) is given {} times ({}): it can be read only once",
+            stdin.len(),
+            stdin.join(", ")
+        );
         return Err(DataError::new("command line", what));
     }
     for path in &args.csv {
@@ -336,8 +336,7 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         // Standard input takes the format of the file it is paired with.
         let is_npy = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
         let npy = is_npy(z) || (is_stdin(z) && is_npy(y));
-        let source =
-            if npy { npy::open(z, y, args.skip_invalid)? } else { csv::open_logits(z, y, args.skip_invalid)? };
+        let source = if npy { npy::open(z, y, args.skip_invalid)? } else { csv::open_logits(z, y, args.skip_invalid)? };
         shards.push((path_name(z), source));
     }
     match shards.len() {
