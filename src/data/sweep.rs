@@ -1176,9 +1176,7 @@ impl Accumulator {
         let pc = &mut self.per_class;
         let dense = pc.dense();
         if !dense {
-            for (s, &c) in st.slot[..n].iter_mut().zip(labels) {
-                *s = pc.slot(c);
-            }
+            pc.assign(labels, &mut st.slot[..n]);
         }
         let slots = if dense { labels } else { &st.slot[..n] };
         if k <= COUNT_BY_PASSES_UP_TO {
@@ -1221,14 +1219,7 @@ impl Accumulator {
                     }
                 }
             } else {
-                for (&s, &x) in slots.iter().zip(xs) {
-                    let at = s * w + q;
-                    if plain {
-                        pc.block[at] += x;
-                    } else {
-                        put(&mut pc.block[at], &mut pc.sums[at], x);
-                    }
-                }
+                pc.add_sparse(slots, q, xs, plain);
             }
         }
         if dense {
@@ -1238,18 +1229,7 @@ impl Accumulator {
                 }
             }
         } else {
-            for &s in slots {
-                if !pc.touched[s] {
-                    pc.touched[s] = true;
-                    pc.touched_list.push(s);
-                }
-            }
-            for s in pc.touched_list.drain(..) {
-                pc.touched[s] = false;
-                for at in s * w..(s + 1) * w {
-                    pc.sums[at].add(std::mem::take(&mut pc.block[at]));
-                }
-            }
+            pc.merge_block(slots);
         }
         self.pt_histogram(n);
     }
@@ -1800,7 +1780,6 @@ impl PerClass {
     }
 
     /// Class `c`'s slot, made when it has none.
-    #[inline(always)]
     fn slot(&mut self, c: usize) -> usize {
         if let Some(s) = self.find(c) {
             return s;
@@ -1814,6 +1793,47 @@ impl PerClass {
         self.block.resize(self.block.len() + self.w, 0.0);
         self.touched.push(false);
         s
+    }
+
+    // The sparse layout's steps stay out of the dense path's inlined loops.
+
+    /// The slots of a block's rows (`labels`) in `slots`.
+    #[inline(never)]
+    fn assign(&mut self, labels: &[usize], slots: &mut [usize]) {
+        for (s, &c) in slots.iter_mut().zip(labels) {
+            *s = self.slot(c);
+        }
+    }
+
+    /// Adds each row's value `xs` to sum `q` of its slot's block sums
+    /// (to the wide sums where it is `BIG` or more, unless `plain`).
+    #[inline(never)]
+    fn add_sparse(&mut self, slots: &[usize], q: usize, xs: &[f64], plain: bool) {
+        for (&s, &x) in slots.iter().zip(xs) {
+            let at = s * self.w + q;
+            if plain {
+                self.block[at] += x;
+            } else {
+                put(&mut self.block[at], &mut self.sums[at], x);
+            }
+        }
+    }
+
+    /// Merges the block sums of the slots `slots` touched into their sums.
+    #[inline(never)]
+    fn merge_block(&mut self, slots: &[usize]) {
+        for &s in slots {
+            if !self.touched[s] {
+                self.touched[s] = true;
+                self.touched_list.push(s);
+            }
+        }
+        for s in self.touched_list.drain(..) {
+            self.touched[s] = false;
+            for at in s * self.w..(s + 1) * self.w {
+                self.sums[at].add(std::mem::take(&mut self.block[at]));
+            }
+        }
     }
 
     /// Adds another accumulator's per-class counts and sums.
