@@ -51,7 +51,7 @@ pub enum Command {
 /// A dataset: `--logits FILE --labels FILE` pairs (shards of one dataset;
 /// `.npy` by extension, text otherwise), or `--csv FILE` with the label in
 /// the first column. `-` is standard input.
-#[derive(Args, Debug, Default)]
+#[derive(Args, Clone, Debug, Default)]
 pub struct DataArgs {
     /// Logits [N, K]: .npy (float16/32/64) or text, K numbers per line
     #[arg(long, value_name = "FILE")]
@@ -170,6 +170,19 @@ impl Cli {
 }
 
 const ASCII_MARKER: Marker = Marker::Custom('*');
+
+/// A clap error as one line (scripts read one line of stderr): its first
+/// line, completed by the indented lines under it (the arguments missing),
+/// without the usage block.
+pub fn one_line(error: &str) -> String {
+    let mut lines = error.lines();
+    let mut line = lines.next().unwrap_or("invalid arguments").trim_end().to_string();
+    for more in lines.take_while(|l| l.starts_with(char::is_whitespace) && !l.trim().is_empty()) {
+        line.push(' ');
+        line.push_str(more.trim());
+    }
+    line
+}
 
 /// The locale's character set, as C programs see it: the first non-empty of
 /// LC_ALL, LC_CTYPE, LANG must name UTF-8.

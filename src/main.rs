@@ -5,7 +5,7 @@ use clap::Parser;
 use clap::error::ErrorKind as ClapError;
 
 use focal_tui::app::App;
-use focal_tui::cli::{Cli, Command, DataArgs};
+use focal_tui::cli::{self, Cli, Command, DataArgs};
 use focal_tui::dataset::Dataset;
 use focal_tui::field::{self, Field};
 use focal_tui::loss::Mode;
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ClapError::DisplayHelp | ClapError::DisplayVersion) => e.exit(),
         // One line, not clap's usage block: scripts read stderr.
-        Err(e) => return fail(e.to_string().lines().next().unwrap_or("invalid arguments")),
+        Err(e) => return fail(&cli::one_line(&e.to_string())),
     };
     match &cli.command {
         Some(Command::Calc(args)) => calc::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),

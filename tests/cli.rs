@@ -167,6 +167,9 @@ fn bad_input_is_one_line_and_status_2() {
         ),
         (&["calc", "--bogus"], "focal-tui: unexpected argument '--bogus' found"),
         (&["calc", "--logits"], "focal-tui: a value is required for '--logits <LIST>' but none was supplied"),
+        // Clap's error names what is missing, on the same line.
+        (&["--labels", "y.npy"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
+        (&["--skip-invalid"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
     ];
     for (args, want) in cases {
         let out = run(args);

@@ -20,7 +20,8 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // The binary may stop before it reads its input (a bad command line).
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
@@ -73,6 +74,13 @@ fn csv_from_standard_input_and_shards() {
     let text = String::from_utf8(run(&["data", "--csv", shard], "").stdout).unwrap();
     assert!(text.contains("softmax focal loss · 3 rows · 2 classes · α = 0.25"), "{text}");
     assert!(text.contains("p_t histogram"), "{text}");
+}
+
+/// Old Mac files end their lines with a lone CR.
+#[test]
+fn csv_with_cr_line_ends() {
+    let v = json(&["data", "--csv", "-", "--json"], "label,a,b\r0,1,2\r1,2,1\r");
+    assert_eq!(v["rows"].as_u64(), Some(2));
 }
 
 #[test]
@@ -128,6 +136,27 @@ fn bad_data_is_one_line_and_status_2() {
             "focal-tui: --alpha: 2 logits need 1 α or 2 (one per class), got 3",
         ),
         (&["data"], "", "focal-tui: command line: no data: give --csv FILE, or --logits FILE --labels FILE"),
+        // A bad first row is a row with an error, not a header.
+        (
+            &["data", "--csv", "-"],
+            "0,1.2.3,2\n1,1,2\n0,2,1\n",
+            "focal-tui: standard input: row 1: column 2: `1.2.3` is not a number",
+        ),
+        (
+            &["data", "--csv", "logits_f4.npy"],
+            "",
+            "focal-tui: logits_f4.npy: is a NumPy .npy file, not text: pass .npy arrays as --logits FILE.npy --labels FILE.npy",
+        ),
+        (
+            &["data", "--csv", "-", "--csv", "-"],
+            "0,1,2\n",
+            "focal-tui: command line: standard input (`-`) is given 2 times (--csv, --csv): it can be read only once",
+        ),
+        (
+            &["data", "--logits", "-", "--labels", "-"],
+            "0,1,2\n",
+            "focal-tui: command line: standard input (`-`) is given 2 times (--logits, --labels): it can be read only once",
+        ),
     ];
     for (args, stdin, want) in cases {
         let out = run(args, stdin);

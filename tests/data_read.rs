@@ -415,6 +415,19 @@ fn npy_bad_files_name_the_file_and_what_is_wrong() {
         &i8,
         format!("{}: row 3: truncated: the file has 181 bytes but shape (6, 3) of '<f8' needs 272", shown(&t)),
     );
+    // A key twice: NumPy refuses it (which would be meant?).
+    for (key, header) in [
+        ("descr", "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (6, 3), }"),
+        ("shape", "{'descr': '<f8', 'fortran_order': False, 'shape': (6, 3), 'shape': (3, 6), }"),
+    ] {
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16 + 1).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&f8_bytes(&Z));
+        let p = write(&format!("twice_{key}.npy"), &bytes);
+        check(&p, &i8, format!("{}: corrupt header: '{key}' appears twice", shown(&p)));
+    }
     let c = fixture("corrupt_header.npy");
     check(&c, &i8, format!("{}: corrupt header: unexpected ';' where `,` or `)` should be at character 53", shown(&c)));
     let p = fixture("logits_1d.npy");
@@ -828,6 +841,73 @@ fn csv_separators_headers_and_line_ends() {
     assert_eq!(labelled("0,nan,2\n", false).unwrap().classes(), 2);
     // Spellings Rust's parser accepts.
     assert_eq!(read_ok(labelled("+1 1e3 -2E-1 3. .5\n", false), 4), (vec![1000.0, -0.2, 3.0, 0.5], vec![1]));
+    // Old Mac line ends (a lone CR), also mixed with the others.
+    let cr = z_text(",", true).replace('\n', "\r");
+    assert_eq!(read_ok(labelled(format!("label,a,b,c\r{cr}"), false), 4), want);
+    let mixed = "label,a,b,c\r0,1.5,-0.25,0\r\n1,-2,3.75,0.5\n\r2,0.25,0.125,-1\r";
+    assert_eq!(read_ok(labelled(mixed, false), 4), (Z[..9].to_vec(), vec![0, 1, 2]));
+    let labels = Y.iter().map(|y| format!("{y}\r")).collect::<String>();
+    assert_eq!(read_ok(pair(&z_text(",", false).replace('\n', "\r\n"), &labels, false), 4), want);
+}
+
+/// A first row is a header when its values are names; a row of numbers
+/// with a malformed one is a row with an error, in row 1 as in row 2.
+#[test]
+fn csv_a_header_is_a_row_of_names() {
+    // Names, also beside numbers (pandas writes `label,0,1` for a DataFrame
+    // of logits); quoted names.
+    for header in ["label,a,b", "label,0,1", "\"y\",\"c0\",\"c1\"", "y,logit_0,logit-1"] {
+        let text = format!("{header}\n0,1,2\n1,2,1\n");
+        let got = read_ok(labelled(&text, false), 4);
+        assert_eq!(got.1, vec![0, 1], "{header:?} is a header");
+    }
+    for (first, column, token) in [
+        ("0,1.2.3,2", 2, "1.2.3"),
+        ("0,1,2e", 3, "2e"),
+        ("0,-,2", 2, "-"),
+        ("0,1,.x", 3, ".x"),
+        ("1,+1x,label", 2, "+1x"),
+    ] {
+        let text = format!("{first}\n1,1,2\n0,2,1\n");
+        let want = format!("in.csv: row 1: column {column}: `{token}` is not a number");
+        for skip in [false, true] {
+            assert_eq!(read_err(labelled(&text, skip)).to_string(), want, "{first:?}");
+        }
+        // The same row second is the same error there.
+        let text = format!("1,1,2\n{first}\n");
+        assert_eq!(read_err(labelled(&text, false)).to_string(), want.replace("row 1", "row 2"));
+    }
+    // A labels file's first row too.
+    let labels = "1.5.\n0\n1\n";
+    assert_eq!(
+        read_err(pair("1,2\n2,1\n0,0\n", labels, false)).to_string(),
+        "y.csv: row 1: label `1.5.` is not a whole number"
+    );
+}
+
+/// `.npy` bytes given as text are named for what they are.
+#[test]
+fn csv_npy_bytes_are_named() {
+    let bytes = std::fs::read(fixture("logits_f4.npy")).unwrap();
+    let want = "is a NumPy .npy file, not text: pass .npy arrays as --logits FILE.npy --labels FILE.npy";
+    let e = open_err(csv::labelled_from_reader(std::io::Cursor::new(bytes.clone()), "x.npy", false));
+    assert_eq!(e.to_string(), format!("x.npy: {want}"));
+    let p = fixture("labels_i8.npy");
+    let e = open_err(csv::open_logits(&write("npy_as_text.csv", b"1,2\n"), &p, false));
+    assert_eq!(e.to_string(), format!("{}: {want}", shown(&p)));
+}
+
+/// A file name with a line break or an escape stays on one line.
+#[test]
+fn file_names_with_control_characters_are_escaped() {
+    let p = tmp("bad\nname\u{1b}[31m.csv");
+    std::fs::write(&p, "0,1,2x\n").unwrap();
+    let e = read_err(csv::open_labelled(&p, false)).to_string();
+    assert!(e.ends_with("bad\\nname\\u{1b}[31m.csv: row 1: column 3: `2x` is not a number"), "{e}");
+    assert!(!e.contains(['\n', '\u{1b}']), "{e:?}");
+    let missing = tmp("no\nsuch.npy");
+    let e = open_err(npy::open(&missing, &fixture("labels_i8.npy"), false)).to_string();
+    assert!(e.contains("no\\nsuch.npy: cannot open: ") && !e.contains('\n'), "{e:?}");
 }
 
 #[test]
@@ -1125,5 +1205,164 @@ proptest! {
         let got = read_ok(labelled(&text, false), 3);
         let want: Rows = (rows.iter().flat_map(|r| r.1.clone()).collect(), rows.iter().map(|r| r.0).collect());
         prop_assert_eq!(got, want);
+    }
+}
+
+// ------------------------------------------------- fuzz: the whole command
+
+/// `focal-tui data` on `args` in process, as JSON and as text: a report (no
+/// `null` in the JSON), or one line.
+fn run_one_line(args: &focal_tui::cli::DataArgs) {
+    match focal_tui::data::run::run(args) {
+        Ok(report) => assert!(report.starts_with("{\"rows\":") && !report.contains("null"), "{report}"),
+        Err(message) => assert!(!message.is_empty() && !message.contains(['\n', '\r']), "{message:?}"),
+    }
+    let text = focal_tui::cli::DataArgs { json: false, ..args.clone() };
+    match focal_tui::data::run::run(&text) {
+        Ok(report) => assert!(report.contains("p_t histogram"), "{report}"),
+        Err(message) => assert!(!message.is_empty() && !message.contains(['\n', '\r']), "{message:?}"),
+    }
+}
+
+fn data_args(
+    csv: Vec<PathBuf>,
+    logits: Vec<PathBuf>,
+    labels: Vec<PathBuf>,
+    skip_invalid: bool,
+) -> focal_tui::cli::DataArgs {
+    focal_tui::cli::DataArgs { csv, logits, labels, skip_invalid, json: true, ..Default::default() }
+}
+
+/// A `.npy` header dict from hostile parts: keys missing, repeated or
+/// unknown; dtypes of every kind; shapes of any rank with dimensions from 0
+/// to past 2^64; a header length that lies.
+fn hostile_npy() -> impl Strategy<Value = Vec<u8>> {
+    let dim = prop::sample::select(vec![
+        "0",
+        "1",
+        "2",
+        "3",
+        "7",
+        "64",
+        "1000000",
+        "2147483648",
+        "4294967297",
+        "4611686018427387904",
+        "9223372036854775808",
+        "18446744073709551616",
+        "-1",
+        "99999999999999999999999999999999999999999",
+        "2L",
+        "True",
+    ]);
+    let shape = prop::collection::vec(dim, 0..4).prop_map(|d| match d.len() {
+        1 => format!("({},)", d[0]),
+        _ => format!("({})", d.join(", ")),
+    });
+    let descr = prop::sample::select(vec![
+        "<f4", "<f2", ">f8", "<f8", "|b1", "<i8", ">u2", "|u1", "<U3", "<c8", "", "f4", "=f4", "<f4x",
+    ]);
+    let entry = (
+        prop::sample::select(vec!["descr", "fortran_order", "shape", "other", "descr", "shape"]),
+        descr,
+        shape,
+        any::<bool>(),
+    )
+        .prop_map(|(key, descr, shape, flag)| match key {
+            "descr" => format!("'descr': '{descr}'"),
+            "fortran_order" => format!("'fortran_order': {}", if flag { "True" } else { "False" }),
+            "shape" => format!("'shape': {shape}"),
+            _ => format!("'{key}': {shape}"),
+        });
+    let dict = prop::collection::vec(entry, 0..5).prop_map(|e| format!("{{{}}}", e.join(", ")));
+    (
+        dict,
+        prop::sample::select(vec![(1u8, 0u8), (2, 0), (3, 0), (4, 0)]),
+        -3i32..3,
+        prop::collection::vec(any::<u8>(), 0..160),
+    )
+        .prop_map(|(dict, (major, minor), lie, data)| {
+            let mut header = dict.into_bytes();
+            header.push(b'\n');
+            let len = (header.len() as i64 + i64::from(lie)).max(0) as u32;
+            let mut out = vec![0x93, b'N', b'U', b'M', b'P', b'Y', major, minor];
+            if major == 1 {
+                out.extend_from_slice(&(len as u16).to_le_bytes());
+            } else {
+                out.extend_from_slice(&len.to_le_bytes());
+            }
+            out.extend_from_slice(&header);
+            out.extend_from_slice(&data);
+            out
+        })
+}
+
+/// Text from hostile parts: numbers, names, malformed numbers, empty
+/// values, non-finite spellings, every separator and line end, comments,
+/// a byte-order mark, and the `.npy` magic.
+fn hostile_text() -> impl Strategy<Value = Vec<u8>> {
+    let token = prop::sample::select(vec![
+        "0",
+        "1",
+        "2",
+        "-1",
+        "3.0",
+        "1e3",
+        ".5",
+        "1.2.3",
+        "1e",
+        "-",
+        "+",
+        "label",
+        "c0",
+        "\"c1\"",
+        "",
+        "nan",
+        "inf",
+        "-inf",
+        "1e999",
+        "0x10",
+        "２",
+        "é",
+        " 1 ",
+        "#",
+        "\u{feff}",
+        "\u{1}NUMPY",
+    ]);
+    let sep = prop::sample::select(vec![",", "\t", " ", ", ", ";"]);
+    let end = prop::sample::select(vec!["\n", "\r\n", "\r", "\n\n", "\r\r\n", ""]);
+    let line = (prop::collection::vec(token, 0..6), sep, end).prop_map(|(t, sep, end)| format!("{}{end}", t.join(sep)));
+    // \x01 stands for the `.npy` magic's first byte, 0x93, which is not UTF-8.
+    let magic = |b: u8| if b == 1 { 0x93 } else { b };
+    prop::collection::vec(line, 0..8).prop_map(move |lines| lines.concat().bytes().map(magic).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn data_on_hostile_npy_headers_is_a_report_or_one_line(z in hostile_npy(), y in hostile_npy(), skip in any::<bool>()) {
+        let (pz, py) = (write("hostile_z.npy", &z), write("hostile_y.npy", &y));
+        let _ = npy::read_header(&mut &z[..], "z");
+        run_one_line(&data_args(vec![], vec![pz.clone()], vec![py], skip));
+        run_one_line(&data_args(vec![], vec![pz], vec![fixture("labels_i8.npy")], skip));
+    }
+
+    #[test]
+    fn data_on_hostile_text_is_a_report_or_one_line(a in hostile_text(), b in hostile_text(), skip in any::<bool>()) {
+        let (pa, pb) = (write("hostile_a.csv", &a), write("hostile_b.txt", &b));
+        run_one_line(&data_args(vec![pa.clone()], vec![], vec![], skip));
+        run_one_line(&data_args(vec![], vec![pa.clone()], vec![pb.clone()], skip));
+        // Shards: the same file twice, and text after .npy.
+        run_one_line(&data_args(vec![pa.clone(), pa], vec![], vec![], skip));
+        run_one_line(&data_args(vec![], vec![fixture("logits_f4.npy"), pb], vec![fixture("labels_i8.npy"), fixture("labels_i8.npy")], skip));
+    }
+
+    #[test]
+    fn data_on_truncated_npy_is_a_report_or_one_line(cut in 0usize..400, which in any::<bool>()) {
+        let (z, y) = (std::fs::read(fixture("logits_f4.npy")).unwrap(), std::fs::read(fixture("labels_i8.npy")).unwrap());
+        let (z, y) = if which { (&z[..cut.min(z.len())], &y[..]) } else { (&z[..], &y[..cut.min(y.len())]) };
+        let (pz, py) = (write("cut_z.npy", z), write("cut_y.npy", y));
+        run_one_line(&data_args(vec![], vec![pz], vec![py], false));
     }
 }

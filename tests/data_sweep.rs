@@ -564,7 +564,8 @@ fn memory_does_not_grow_with_the_rows() {
     {
         let (logits, labels) = dataset(3000, k, 1);
         let mut acc = Accumulator::new(&config, k);
-        acc.add(&logits[..k], &labels[..1]);
+        // Memory grows with the classes seen (up to K), then no more.
+        acc.add(&logits, &labels);
         let before = acc.heap_bytes();
         for _ in 0..20 {
             acc.add(&logits, &labels);
@@ -575,6 +576,27 @@ fn memory_does_not_grow_with_the_rows() {
     // Even 20 γs stay far below 64 MiB per accumulator.
     let config = Config { gammas: (0..20).map(f64::from).collect(), ..Config::default() };
     assert!(Accumulator::new(&config, 10_000).heap_bytes() < 32 << 20);
+}
+
+/// Per-class sums are kept for the classes rows have, not for all K: two
+/// rows of ten million classes hold two classes' sums (and a 4-byte slot
+/// per class), not 240 bytes per class.
+#[test]
+fn memory_grows_with_the_classes_seen_not_with_k() {
+    let k = 10_000_000;
+    let config = Config::default();
+    let mut acc = Accumulator::new(&config, k);
+    let empty = acc.heap_bytes();
+    assert!(empty < 4 * k + (8 << 20), "{empty} bytes");
+    let mut logits = vec![0.0f32; 2 * k];
+    logits[7] = 3.0;
+    logits[k + 9_999_999] = 1.0;
+    acc.add(&logits, &[7, 9_999_999]);
+    assert!(acc.heap_bytes() < empty + (1 << 20), "{} bytes", acc.heap_bytes());
+    let report = acc.finish();
+    assert_eq!((report.rows, report.per_class.len()), (2, k));
+    assert_eq!((report.per_class[7].count, report.per_class[9_999_999].count, report.per_class[8].count), (1, 1, 0));
+    assert_eq!(report.per_class[7].means.as_ref().map(|m| m.accuracy), Some(1.0));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::App;
-use focal_tui::data::run::Loaded;
+use focal_tui::data::run::{self, Loaded};
 use focal_tui::data::sweep::Accumulator;
 use focal_tui::data::sweep::Config;
 use focal_tui::dataset::{DataPane, Dataset};
@@ -189,4 +189,68 @@ fn snapshots() {
     for (w, h) in [(1, 1), (59, 15), (60, 16), (70, 18)] {
         screen(&app, w, h);
     }
+}
+
+// ------------------------------------------------------------ memory
+
+fn data_args(
+    csv: Vec<std::path::PathBuf>,
+    logits: Vec<std::path::PathBuf>,
+    labels: Vec<std::path::PathBuf>,
+) -> focal_tui::cli::DataArgs {
+    focal_tui::cli::DataArgs { csv, logits, labels, ..Default::default() }
+}
+
+/// A `.npy` header for `shape`, its data a hole of `len` bytes (sparse).
+fn sparse_npy(path: &std::path::Path, descr: &str, shape: &str, len: u64) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    std::fs::write(path, &bytes).unwrap();
+    std::fs::OpenOptions::new().write(true).open(path).unwrap().set_len(bytes.len() as u64 + len).unwrap();
+}
+
+/// The view keeps every row; a dataset whose rows cannot fit is refused
+/// before reading, pointing to `focal-tui data`, which streams.
+#[test]
+fn a_dataset_too_large_for_memory_is_refused_before_reading() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dataset_view");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (z, y) = (dir.join("huge_logits.npy"), dir.join("huge_labels.npy"));
+    let n: u64 = 10_000_000_000;
+    sparse_npy(&z, "<f2", &format!("({n}, 1)"), 2 * n);
+    sparse_npy(&y, "|u1", &format!("({n},)"), n);
+    let start = std::time::Instant::now();
+    let e = run::load(&data_args(vec![], vec![z.clone()], vec![y.clone()])).err().expect("refused");
+    assert!(start.elapsed().as_secs() < 5, "it read the rows");
+    assert!(
+        e.starts_with(&format!(
+            "{}: the dataset view keeps 45 bytes per row (twice that while loading) and ",
+            z.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        e.ends_with(": the data has 10000000000; `focal-tui data` with the same flags streams any number of rows"),
+        "{e}"
+    );
+    std::fs::remove_file(z).unwrap();
+    std::fs::remove_file(y).unwrap();
+    // Rows of unknown number (text) are counted as they come.
+    let csv = dir.join("twenty_rows.csv");
+    std::fs::write(&csv, "0,1,2\n1,2,1\n".repeat(10)).unwrap();
+    let args = data_args(vec![csv.clone()], vec![], vec![]);
+    let e = run::load_within(&args, Some(1000)).err().expect("refused");
+    assert_eq!(
+        e,
+        csv.display().to_string()
+            + ": the dataset view keeps 45 bytes per row (twice that while loading) and 1 KB of memory is available, enough for 11 rows: the data has more; `focal-tui data` with the same flags streams any number of rows"
+    );
+    assert_eq!(run::load_within(&args, Some(20 * 2 * 45)).unwrap().examples.len(), 20);
+    assert_eq!(run::load_within(&args, None).unwrap().examples.len(), 20);
 }

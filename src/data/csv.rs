@@ -14,9 +14,12 @@
 //!   one, else a comma if it has one, else runs of white space. With commas
 //!   and tabs, spaces around a value are allowed but an empty value is an
 //!   error (a missing logit must not shift the columns).
-//! - The first line is a header, and skipped, when one of its values is not
-//!   a number (`label,c0,c1`). A header made only of numbers (`0,1,2`) is
-//!   taken as data: there is no telling it apart.
+//! - Lines end with `\n`, `\r\n` or a lone `\r` (old Mac files).
+//! - The first line is a header, and skipped, when some of its values are
+//!   names (`label,c0,c1`; `label,0,1` from pandas) and none is a malformed
+//!   number: `0,1.2.3,2` is a data row with a bad value, an error in row 1
+//!   as in any other. A header made only of numbers (`0,1,2`) is taken as
+//!   data: there is no telling it apart.
 //! - Numbers are Rust's `f64` syntax; `nan`, `inf` and values that overflow
 //!   (`1e999`) are non-finite logits. A label is a whole number, also when
 //!   written as a float (`3.0`, or `3.000000000000000000e+00` from
@@ -24,15 +27,23 @@
 //!
 //! Row numbers in messages are 1-based line numbers of the file, blank and
 //! header lines included, so they match an editor's.
+//!
+//! A regular file is closed once its first rows have told K, and opened
+//! again when its rows are read, so that hundreds of shards stay within the
+//! limit of open files; standard input and other streams are read once.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range, read_steps};
+pub use super::source::STDIN;
+use super::source::{
+    DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, is_regular, is_stdin, open_file, out_of_range, path_name,
+    read_steps,
+};
 
-/// The name errors give standard input.
-pub const STDIN: &str = "standard input";
+/// What a text reader says of `.npy` bytes.
+const NPY_NOT_TEXT: &str = "is a NumPy .npy file, not text: pass .npy arrays as --logits FILE.npy --labels FILE.npy";
 
 /// A longer line is taken for a binary file: reading on would hold it all in
 /// memory. (A million logits of 25 characters fit.)
@@ -43,15 +54,12 @@ pub fn open_logits(path: &Path, labels: &Path, skip_invalid: bool) -> Result<Box
     if is_stdin(path) && is_stdin(labels) {
         return Err(DataError::new(STDIN, "logits and labels cannot both come from standard input"));
     }
-    let (z, z_name) = input(path)?;
-    let (y, y_name) = input(labels)?;
-    logits_from_readers(z, &z_name, y, &y_name, skip_invalid)
+    logits_from_lines(input(path)?, input(labels)?, skip_invalid)
 }
 
 /// The `--csv` form: each line of `path` (`-` is standard input) is a label, then K logits.
 pub fn open_labelled(path: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
-    let (reader, name) = input(path)?;
-    labelled_from_reader(reader, &name, skip_invalid)
+    labelled_from_lines(input(path)?, skip_invalid)
 }
 
 /// [`open_logits`] on any readers; the names are what errors call them.
@@ -62,11 +70,15 @@ pub fn logits_from_readers(
     labels_name: &str,
     skip_invalid: bool,
 ) -> Result<Box<dyn Source>, DataError> {
-    let table = Table::open(Lines::new(logits, logits_name))?;
+    logits_from_lines(Lines::new(logits, logits_name, None), Lines::new(labels, labels_name, None), skip_invalid)
+}
+
+fn logits_from_lines(logits: Lines, labels: Lines, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+    let table = Table::open(logits)?;
     if table.width == 0 {
         return Err(table.empty("rows of logits"));
     }
-    let labels = Table::open(Lines::new(labels, labels_name))?;
+    let labels = Table::open(labels)?;
     Ok(Box::new(Csv::new(table, Some(labels), skip_invalid)))
 }
 
@@ -76,68 +88,105 @@ pub fn labelled_from_reader(
     name: &str,
     skip_invalid: bool,
 ) -> Result<Box<dyn Source>, DataError> {
-    let table = Table::open(Lines::new(reader, name))?;
+    labelled_from_lines(Lines::new(reader, name, None), skip_invalid)
+}
+
+fn labelled_from_lines(lines: Lines, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+    let name = lines.name.clone();
+    let table = Table::open(lines)?;
     if table.width == 0 {
         return Err(table.empty("rows"));
     }
     if table.width == 1 {
-        return Err(DataError::at(name, table.first_line, "has 1 value: expected the label, then one logit per class"));
+        return Err(DataError::at(
+            &name,
+            table.first_line,
+            "has 1 value: expected the label, then one logit per class",
+        ));
     }
     Ok(Box::new(Csv::new(table, None, skip_invalid)))
 }
 
-fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-/// The reader for `path` and the name errors give it.
-fn input(path: &Path) -> Result<(Box<dyn Read + Send>, String), DataError> {
-    if is_stdin(path) {
-        return Ok((Box::new(io::stdin()), STDIN.to_string()));
-    }
-    let name = path.display().to_string();
-    match File::open(path) {
-        Ok(file) => Ok((Box::new(file), name)),
-        Err(e) => Err(DataError::new(name, format!("cannot open: {e}"))),
-    }
+/// The lines of `path` (`-`: standard input), to be opened again when
+/// `path` is a regular file.
+fn input(path: &Path) -> Result<Lines, DataError> {
+    let name = path_name(path);
+    let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
+    let again = (!is_stdin(path) && is_regular(&file)).then(|| path.to_path_buf());
+    Ok(Lines::new(file, &name, again))
 }
 
 /// The lines of one input, numbered; blank and comment lines skipped.
 struct Lines {
-    reader: BufReader<Box<dyn Read + Send>>,
+    /// `None` while a file is closed between its first rows and the rest.
+    reader: Option<BufReader<Box<dyn Read + Send>>>,
+    /// The file to open again, when the input is one.
+    path: Option<PathBuf>,
     name: String,
     /// 1-based number of the current line (0 before the first).
     number: u64,
     /// The current line without its line break.
     buf: Vec<u8>,
+    /// The last line ended with `\r`: a `\n` next completes its break.
+    after_cr: bool,
 }
 
 impl Lines {
-    fn new(reader: impl Read + Send + 'static, name: &str) -> Lines {
+    fn new(reader: impl Read + Send + 'static, name: &str, path: Option<PathBuf>) -> Lines {
         let reader: Box<dyn Read + Send> = Box::new(reader);
-        Lines { reader: BufReader::with_capacity(1 << 16, reader), name: name.to_string(), number: 0, buf: Vec::new() }
+        let reader = Some(BufReader::with_capacity(1 << 16, reader));
+        Lines { reader, path, name: name.to_string(), number: 0, buf: Vec::new(), after_cr: false }
+    }
+
+    /// Reads the next line into `buf`, without its break (`\n`, `\r\n` or
+    /// `\r`); false at the end of the input.
+    fn read_line(&mut self) -> Result<bool, DataError> {
+        let Lines { reader, name, number, buf, after_cr, .. } = self;
+        let reader = reader.as_mut().expect("an open input");
+        buf.clear();
+        let mut any = false;
+        loop {
+            let chunk = match reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(DataError::new(&*name, format!("read failed after line {number}: {e}"))),
+            };
+            if chunk.is_empty() {
+                return Ok(any);
+            }
+            if std::mem::take(after_cr) && chunk[0] == b'\n' {
+                reader.consume(1);
+                continue;
+            }
+            any = true;
+            let end = chunk.iter().position(|&b| b == b'\n' || b == b'\r');
+            let take = end.unwrap_or(chunk.len());
+            buf.extend_from_slice(&chunk[..take]);
+            if let Some(end) = end {
+                *after_cr = chunk[end] == b'\r';
+            }
+            reader.consume(end.map_or(take, |end| end + 1));
+            if buf.len() > MAX_LINE {
+                return Err(DataError::at(&*name, *number + 1, "is longer than 64 MiB: is this a text file?"));
+            }
+            if end.is_some() {
+                return Ok(true);
+            }
+        }
     }
 
     /// Moves to the next line with content; false at the end of the input.
     fn advance(&mut self) -> Result<bool, DataError> {
         loop {
-            self.buf.clear();
-            let limit = MAX_LINE as u64 + 1;
-            let read = (&mut self.reader).take(limit).read_until(b'\n', &mut self.buf);
-            let n =
-                read.map_err(|e| DataError::new(&self.name, format!("read failed after line {}: {e}", self.number)))?;
-            if n == 0 {
+            if !self.read_line()? {
                 return Ok(false);
             }
             self.number += 1;
-            if self.buf.len() > MAX_LINE {
-                return Err(DataError::at(&self.name, self.number, "is longer than 64 MiB: is this a text file?"));
+            if self.number == 1 && self.buf.starts_with(b"\x93NUMPY") {
+                return Err(DataError::new(&self.name, NPY_NOT_TEXT));
             }
             if self.number == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
                 self.buf.drain(..3); // the byte-order mark Excel writes
-            }
-            while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-                self.buf.pop();
             }
             let first = self.buf.iter().find(|b| !b.is_ascii_whitespace());
             if first.is_some_and(|&b| b != b'#') {
@@ -232,14 +281,29 @@ struct Table {
     ended: bool,
 }
 
+/// Whether a first line is a header: some of its values are names and none
+/// is a malformed number (`1.2.3`, `1e`), which makes it a row with an error.
+fn is_header(text: &str) -> bool {
+    let mut names = false;
+    for value in Separator::detect(text).fields(text) {
+        if value.is_empty() || value.parse::<f64>().is_ok() {
+            continue;
+        }
+        if value.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+            return false;
+        }
+        names = true;
+    }
+    names
+}
+
 impl Table {
     fn open(mut lines: Lines) -> Result<Table, DataError> {
         let mut has_row = lines.advance()?;
         let mut header = false;
         if has_row {
             // Lossy: a header may be in any encoding; it is skipped anyway.
-            let text = String::from_utf8_lossy(&lines.buf);
-            header = Separator::detect(&text).fields(&text).any(|f| !f.is_empty() && f.parse::<f64>().is_err());
+            header = is_header(&String::from_utf8_lossy(&lines.buf));
             if header {
                 has_row = lines.advance()?;
             }
@@ -261,9 +325,33 @@ impl Table {
         DataError::new(&self.lines.name, message)
     }
 
+    /// Closes a file until its rows are read ([`Table::next_row`] opens it
+    /// again); a stream stays open.
+    fn close(&mut self) {
+        if self.lines.path.is_some() {
+            self.lines.reader = None;
+        }
+    }
+
+    /// Opens a closed file again, at its first data row.
+    fn reopen(&mut self) -> Result<(), DataError> {
+        let Some(path) = self.lines.path.clone().filter(|_| self.lines.reader.is_none()) else {
+            return Ok(());
+        };
+        let name = &self.lines.name;
+        let file = File::open(&path).map_err(|e| DataError::new(name, format!("cannot open again: {e}")))?;
+        let again = Table::open(Lines::new(file, name, Some(path)))?;
+        if (again.sep, again.width, again.first_line) != (self.sep, self.width, self.first_line) {
+            return Err(DataError::new(name, "changed while it was being read"));
+        }
+        self.lines = again.lines;
+        Ok(())
+    }
+
     /// Moves to the next data row; its line number, or None at the end.
     fn next_row(&mut self) -> Result<Option<u64>, DataError> {
         if self.pending {
+            self.reopen()?;
             self.pending = false;
         } else if self.ended || !self.lines.advance()? {
             self.ended = true;
@@ -324,7 +412,9 @@ struct Csv {
 type Invalid = (&'static str, DataError);
 
 impl Csv {
-    fn new(table: Table, labels: Option<Table>, skip_invalid: bool) -> Csv {
+    fn new(mut table: Table, mut labels: Option<Table>, skip_invalid: bool) -> Csv {
+        table.close();
+        labels.iter_mut().for_each(Table::close);
         // The labelled form's first value is the label.
         let k = table.width - usize::from(labels.is_none());
         Csv { table, labels, k, skip_invalid, skips: Skips::default(), failed: None }

@@ -1,4 +1,5 @@
 pub mod csv;
+pub mod memory;
 pub mod npy;
 pub mod run;
 pub mod source;

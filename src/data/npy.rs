@@ -20,6 +20,11 @@
 //! then K runs of `rows` values, one per column, read with K seeks: memory
 //! stays bounded (one batch), at the cost of a seek per class and batch.
 //!
+//! # Pipes and standard input
+//! A file that is not a regular one (a pipe, a FIFO, a character device,
+//! or `-`, standard input) is a stream: read once, in order, by one thread,
+//! never opened again nor sought in (so Fortran order needs a file).
+//!
 //! # Truncation
 //! A file shorter than its shape says is reported at open (from its length),
 //! naming the first incomplete row; reading checks again in case the file is
@@ -32,7 +37,10 @@ use std::path::{Path, PathBuf};
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
-use super::source::{DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, out_of_range, read_steps};
+use super::source::{
+    DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, is_regular, is_stdin, open_file, out_of_range, path_name,
+    read_steps,
+};
 use crate::vmath::Simd;
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
@@ -112,6 +120,16 @@ pub fn read_header(reader: &mut impl Read, file: &str) -> Result<Header, DataErr
     let Literal::Dict(entries) = dict else {
         return Err(err("corrupt header: it is not a dict".into()));
     };
+    // NumPy refuses a header whose keys are not exactly its three.
+    for (i, (key, _)) in entries.iter().enumerate() {
+        if entries[..i].iter().any(|(k, _)| k == key) {
+            let key = match key {
+                Literal::Str(s) => format!("'{s}'"),
+                _ => "a key".into(),
+            };
+            return Err(err(format!("corrupt header: {key} appears twice")));
+        }
+    }
     let get = |key: &str| entries.iter().find(|(k, _)| *k == Literal::Str(key.into())).map(|(_, v)| v);
     let missing = |key: &str| err(format!("corrupt header: it has no '{key}'"));
     let descr = match get("descr").ok_or_else(|| missing("descr"))? {
@@ -168,6 +186,11 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
     fits(&y, Some(n))?;
     // One row or one column: Fortran and C order are the same bytes.
     let fortran = z.header.fortran_order && n > 1 && k > 1;
+    if fortran && z.stream() {
+        return Err(z.error(
+            "Fortran-order logits are read column by column, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file".into(),
+        ));
+    }
     let source = Npy {
         logits: z,
         labels: y,
@@ -192,10 +215,14 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
 struct Array {
     path: PathBuf,
     name: String,
-    /// Opened when first read (a part of a split waits its turn without a
-    /// file: thousands of shards split among the threads stay within the
-    /// limit of open files).
+    /// A regular file is opened when first read (shards and the parts of a
+    /// split wait their turn without a file: thousands of them stay within
+    /// the limit of open files). A stream (a pipe, FIFO or character
+    /// device, or standard input) stays open from its header on, and is
+    /// read once, in order.
     reader: Option<BufReader<File>>,
+    /// The length of a regular file; `None` for a stream.
+    len: Option<u64>,
     /// Where the data starts to be read when the file is opened.
     start: u64,
     header: Header,
@@ -205,8 +232,11 @@ struct Array {
 impl Array {
     /// Opens `path` and checks that its dtype suits its role.
     fn open(path: &Path, role: Which) -> Result<Array, DataError> {
-        let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
+        let name = path_name(path);
+        let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
+        // Standard input is never opened again: a stream even from a file.
+        let regular = !is_stdin(path) && is_regular(&file);
+        let len = if regular { file.metadata().ok().map(|m| m.len()) } else { None };
         let mut reader = BufReader::new(file);
         let header = read_header(&mut reader, &name)?;
         let dtype = Dtype::parse(&header.descr).filter(|d| (d.kind == Kind::Float) == (role == Which::Logits));
@@ -224,7 +254,8 @@ impl Array {
             return Err(DataError::new(name, message));
         };
         let start = header.data_offset;
-        Ok(Array { path: path.to_path_buf(), name, reader: Some(reader), start, header, dtype })
+        let reader = if len.is_some() { None } else { Some(reader) };
+        Ok(Array { path: path.to_path_buf(), name, reader, len, start, header, dtype })
     }
 
     /// The same file, to be opened again when first read, with a position of
@@ -249,10 +280,9 @@ impl Array {
         DataError::new(&self.name, message)
     }
 
-    /// The file's length, when it is a regular file that has one.
-    fn file_len(&self) -> Option<u64> {
-        let meta = self.reader.as_ref()?.get_ref().metadata().ok()?;
-        meta.is_file().then_some(meta.len())
+    /// Whether this is a stream, read once and in order.
+    fn stream(&self) -> bool {
+        self.len.is_none()
     }
 
     /// Seeks to item `index` of the data (counted in file order).
@@ -538,7 +568,7 @@ impl Npy {
         for (which, array, items) in
             [(Which::Logits, &self.logits, self.n * self.k as u64), (Which::Labels, &self.labels, self.n)]
         {
-            let Some(have) = array.file_len() else { continue };
+            let Some(have) = array.len else { continue };
             let need = array.header.data_offset + items * array.dtype.size as u64;
             if have < need {
                 let present = have.saturating_sub(array.header.data_offset) / array.dtype.size as u64;
@@ -752,11 +782,17 @@ impl Source for Npy {
         self.skips.to_vec()
     }
 
+    fn rows_left(&self) -> Option<u64> {
+        Some(self.end - self.next_row)
+    }
+
     /// Lends little-endian float32 logits in C order as they are stored:
     /// read into an f32 buffer and checked there, with no conversion pass.
     fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
         const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
-        if self.fortran || self.logits.dtype != F32 || cfg!(target_endian = "big") {
+        // A batch that cannot be lent is read again: a stream cannot go back.
+        let stream = self.logits.stream() || self.labels.stream();
+        if stream || self.fortran || self.logits.dtype != F32 || cfg!(target_endian = "big") {
             return None;
         }
         if let Some(e) = &self.failed {
@@ -784,6 +820,9 @@ impl Source for Npy {
     /// (at least one), so that threads taking them in order finish close
     /// together, the last parts being small.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
+        if self.logits.stream() || self.labels.stream() {
+            return None;
+        }
         let (start, left) = (self.next_row, self.end - self.next_row);
         let p = (parts.max(1) as u64).min(left);
         let total = u128::from(p * (p + 1) / 2);

@@ -8,6 +8,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::Path;
 
 /// What is wrong with the data, and where: the file and, when known, the 1-based row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +45,54 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
+/// The name of standard input in messages.
+pub const STDIN: &str = "standard input";
+
+/// Whether `path` is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A path as messages show it: control characters escaped (`\n`, `\u{1b}`),
+/// so that a file name can neither break the one-line error nor drive the
+/// terminal; `-` is standard input.
+pub fn path_name(path: &Path) -> String {
+    if is_stdin(path) {
+        return STDIN.to_string();
+    }
+    let mut name = String::new();
+    for c in path.display().to_string().chars() {
+        if c.is_control() {
+            name.extend(c.escape_debug());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+/// Opens `path` for reading, `-` being standard input (as a `File`, so that
+/// a reader can ask whether it is a regular file or a stream).
+pub fn open_file(path: &Path) -> io::Result<File> {
+    if is_stdin(path) {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            return io::stdin().as_fd().try_clone_to_owned().map(File::from);
+        }
+        #[cfg(not(unix))]
+        return Err(io::Error::other("standard input cannot be read as a file here"));
+    }
+    File::open(path)
+}
+
+/// Whether `file` is a regular file: one that can be read again, from any
+/// offset. Pipes, FIFOs, sockets and character devices are streams, read
+/// once, in order.
+pub fn is_regular(file: &File) -> bool {
+    file.metadata().is_ok_and(|m| m.is_file())
+}
+
 /// Rows of model outputs: K logits and one integer label per example, read in batches so that memory stays bounded however large the file.
 pub trait Source: Send {
     /// K, the number of classes (columns of logits).
@@ -57,6 +108,12 @@ pub trait Source: Send {
 
     /// Rows skipped so far, by reason (e.g. ("non-finite logit", 3), ("label out of range", 1)).
     fn skipped(&self) -> Vec<(String, u64)>;
+
+    /// The rows left to read, counting those that will be skipped, when
+    /// known before reading them (a `.npy` header says; text does not).
+    fn rows_left(&self) -> Option<u64> {
+        None
+    }
 
     /// Readies the next batch of up to `max_rows` rows to be borrowed from
     /// the source's own buffer ([`Source::lent`]) as float32 logits, with no
@@ -243,6 +300,10 @@ impl Source for Chain {
             .into_iter()
             .map(|shards| Box::new(Chain { shards, k, finished: Skips::default() }) as Box<dyn Source>)
             .collect()))
+    }
+
+    fn rows_left(&self) -> Option<u64> {
+        self.shards.iter().try_fold(0u64, |sum, shard| sum.checked_add(shard.rows_left()?))
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {

@@ -269,10 +269,14 @@ pub fn sweep<T: Logit + Sync>(config: &Config, classes: usize, logits: &[T], lab
         .finish()
 }
 
+/// Bytes an [`Examples`] row holds: its label, whether it is right, and
+/// five f64.
+pub const EXAMPLE_BYTES: u64 = 4 + 1 + 5 * 8;
+
 /// Each row's softmax values, kept by [`Accumulator::keeping_examples`], so
 /// that the sweep at other γs and αs ([`Examples::sweep`]) costs a few
 /// multiplications per row and γ instead of K exponentials: what the
-/// explorer's dataset view recomputes on every keystroke. 45 bytes a row.
+/// explorer's dataset view recomputes on every keystroke. [`EXAMPLE_BYTES`] a row.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Examples {
     classes: usize,
@@ -362,7 +366,8 @@ pub struct Accumulator {
     bins: usize,
     alpha: Alpha,
     simd: Simd,
-    /// α of each class as the target (softmax) or the positive (sigmoid).
+    /// α of each class as the target (softmax) or the positive (sigmoid);
+    /// empty for a scalar α in softmax, which needs no table.
     alpha_pos: Vec<f64>,
     /// 1 − α of each class as a negative (sigmoid).
     alpha_neg: Vec<f64>,
@@ -374,15 +379,8 @@ pub struct Accumulator {
     ce_easy: WideSum,
     fl: Vec<WideSum>,
     fl_easy: Vec<WideSum>,
-    class_count: Vec<u64>,
-    class_correct: Vec<u64>,
-    /// (1 + G) × K: CE, then FL per γ, each for every class.
-    class_sums: Vec<WideSum>,
-    /// The current block's per-class sums (plain, same layout), merged at
-    /// the block's end.
-    class_block: Vec<f64>,
-    class_touched: Vec<bool>,
-    touched: Vec<usize>,
+    /// Count, correct count and sums of each class.
+    per_class: PerClass,
     pt_hist: Vec<u64>,
     /// One per γ, then CE.
     loss_hist: LossHistograms,
@@ -442,6 +440,8 @@ struct Stage {
     sq: Vec<f64>,
     /// Each row's p_t bin (as a float: compared in vector lanes).
     bin: Vec<f64>,
+    /// Each row's slot in [`PerClass`] (where slots are not the classes).
+    slot: Vec<usize>,
     /// ln CE per row, for rows staged from [`Examples`] (`cached`).
     ln_ce: Vec<f64>,
     /// The block's rows came from [`Examples`]: their p, CE, 1 − p_t and
@@ -506,7 +506,10 @@ impl Accumulator {
             assert_eq!(v.len(), classes, "{} α values for {classes} classes", v.len());
         }
         let g = config.gammas.len();
-        let alpha_pos: Vec<f64> = (0..classes).map(|c| config.alpha.of(c)).collect();
+        let alpha_pos: Vec<f64> = match (&config.alpha, config.mode) {
+            (Alpha::Scalar(_), Mode::Softmax) => Vec::new(),
+            _ => (0..classes).map(|c| config.alpha.of(c)).collect(),
+        };
         let alpha_neg = match config.mode {
             Mode::Softmax => Vec::new(),
             Mode::Sigmoid => alpha_pos.iter().map(|a| 1.0 - a).collect(),
@@ -541,6 +544,7 @@ impl Accumulator {
             m: f(),
             sq: f(),
             bin: f(),
+            slot: vec![0; BLOCK],
             ln_ce: Vec::new(),
             cached: false,
         };
@@ -562,12 +566,7 @@ impl Accumulator {
             ce_easy: WideSum::default(),
             fl: vec![WideSum::default(); g],
             fl_easy: vec![WideSum::default(); g],
-            class_count: vec![0; classes],
-            class_correct: vec![0; classes],
-            class_sums: vec![WideSum::default(); classes * (g + 1)],
-            class_block: vec![0.0; classes * (g + 1)],
-            class_touched: vec![false; classes],
-            touched: Vec::with_capacity(BLOCK),
+            per_class: PerClass::new(classes, g + 1),
             pt_hist: vec![0; config.bins],
             loss_hist: LossHistograms::new(g + 1),
             stage,
@@ -616,8 +615,13 @@ impl Accumulator {
             for (l, &t) in st.label[at.clone()].iter_mut().zip(&ex.label[rows.clone()]) {
                 *l = t as usize;
             }
-            for (a, &t) in st.alpha_t[at.clone()].iter_mut().zip(&ex.label[rows.clone()]) {
-                *a = self.alpha_pos[t as usize];
+            match &self.alpha {
+                Alpha::Scalar(a) => st.alpha_t[at.clone()].fill(*a),
+                Alpha::PerClass(_) => {
+                    for (a, &t) in st.alpha_t[at.clone()].iter_mut().zip(&ex.label[rows.clone()]) {
+                        *a = self.alpha_pos[t as usize];
+                    }
+                }
             }
             st.correct[at.clone()].copy_from_slice(&ex.correct[rows.clone()]);
             st.p[at.clone()].copy_from_slice(&ex.p[rows.clone()]);
@@ -702,15 +706,7 @@ impl Accumulator {
         for (a, b) in self.fl_easy.iter_mut().zip(&other.fl_easy) {
             a.merge(b);
         }
-        for (a, b) in self.class_count.iter_mut().zip(&other.class_count) {
-            *a += b;
-        }
-        for (a, b) in self.class_correct.iter_mut().zip(&other.class_correct) {
-            *a += b;
-        }
-        for (a, b) in self.class_sums.iter_mut().zip(&other.class_sums) {
-            a.merge(b);
-        }
+        self.per_class.merge(&other.per_class);
         for (a, b) in self.pt_hist.iter_mut().zip(&other.pt_hist) {
             *a += b;
         }
@@ -743,10 +739,15 @@ impl Accumulator {
             .collect();
         let per_class = (0..self.classes)
             .map(|c| {
-                let n = self.class_count[c];
-                let sums: Vec<&WideSum> = (0..=g).map(|q| &self.class_sums[q * self.classes + c]).collect();
+                let pc = &self.per_class;
+                let slot = pc.find(c);
+                let (n, correct) = slot.map_or((0, 0), |s| (pc.count[s], pc.correct[s]));
+                let sums: Vec<&WideSum> = match slot {
+                    Some(s) => (0..=g).map(|q| &pc.sums[pc.at(s, q)]).collect(),
+                    None => vec![&ZERO_SUM; g + 1],
+                };
                 let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
-                    accuracy: fraction(self.class_correct[c], n),
+                    accuracy: fraction(correct, n),
                     mean_cross_entropy,
                     mean_focal_loss: sums[1..].iter().filter_map(|s| s.mean(n)).collect(),
                 });
@@ -773,7 +774,9 @@ impl Accumulator {
     }
 
     /// Heap memory held, in bytes. It does not grow with the rows added:
-    /// about (γs + 1) · 512 KiB + K · (γs + 1) · 40 + 72 · max(K, 4096).
+    /// about (γs + 1) · 512 KiB, plus (γs + 1) · 40 + 20 bytes for each
+    /// class seen (every class up to 64), 4 per class above 64 classes, and
+    /// in sigmoid mode 88 per class (72 · max(K, 1024) at least).
     pub fn heap_bytes(&self) -> usize {
         fn v<T>(x: &Vec<T>) -> usize {
             x.capacity() * std::mem::size_of::<T>()
@@ -812,16 +815,12 @@ impl Accumulator {
             + v(&self.alpha_neg)
             + v(&self.fl)
             + v(&self.fl_easy)
-            + v(&self.class_count)
-            + v(&self.class_correct)
-            + v(&self.class_sums)
-            + v(&self.class_block)
-            + v(&self.class_touched)
-            + v(&self.touched)
+            + self.per_class.heap_bytes()
             + v(&self.pt_hist)
             + v(&self.loss_hist.range)
             + self.loss_hist.range.len() * LossHistograms::HEAP_BYTES
             + v(&st.label)
+            + v(&st.slot)
             + v(&st.argmax)
             + v(&st.correct)
             + v(&st.rare)
@@ -1187,8 +1186,14 @@ impl Accumulator {
         let k = self.classes;
         let labels = &st.label[..n];
         let plain = top < LossHistograms::bin(BIG);
+        let pc = &mut self.per_class;
+        let dense = pc.dense();
+        if !dense {
+            pc.assign(labels, &mut st.slot[..n]);
+        }
+        let slots = if dense { labels } else { &st.slot[..n] };
         if k <= COUNT_BY_PASSES_UP_TO {
-            for (c, (count, correct)) in self.class_count.iter_mut().zip(&mut self.class_correct).enumerate() {
+            for (c, (count, correct)) in pc.count.iter_mut().zip(&mut pc.correct).enumerate() {
                 let (mut n_c, mut ok_c) = (0, 0);
                 for (&t, &ok) in labels.iter().zip(&st.correct[..n]) {
                     let hit = u64::from(t == c);
@@ -1199,9 +1204,9 @@ impl Accumulator {
                 *correct += ok_c;
             }
         } else {
-            for (&c, &ok) in labels.iter().zip(&st.correct[..n]) {
-                self.class_count[c] += 1;
-                self.class_correct[c] += u64::from(ok);
+            for (&s, &ok) in slots.iter().zip(&st.correct[..n]) {
+                pc.count[s] += 1;
+                pc.correct[s] += u64::from(ok);
             }
         }
         let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
@@ -1210,41 +1215,34 @@ impl Accumulator {
         #[cfg(target_arch = "x86_64")]
         if in_lanes {
             // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
-            unsafe { avx512::class_sums(&mut self.class_block, k, labels, w, quantity) };
+            unsafe { avx512::class_sums(&mut pc.block, k, labels, w, quantity) };
         }
         for q in (0..w).filter(|_| !in_lanes) {
             let xs = quantity(q);
-            let local = &mut self.class_block[q * k..(q + 1) * k];
-            if plain {
-                for (&c, &x) in labels.iter().zip(xs) {
-                    local[c] += x;
+            if dense {
+                let local = &mut pc.block[q * k..(q + 1) * k];
+                if plain {
+                    for (&c, &x) in labels.iter().zip(xs) {
+                        local[c] += x;
+                    }
+                } else {
+                    let wide = &mut pc.sums[q * k..(q + 1) * k];
+                    for (&c, &x) in labels.iter().zip(xs) {
+                        put(&mut local[c], &mut wide[c], x);
+                    }
                 }
             } else {
-                let wide = &mut self.class_sums[q * k..(q + 1) * k];
-                for (&c, &x) in labels.iter().zip(xs) {
-                    put(&mut local[c], &mut wide[c], x);
-                }
+                pc.add_sparse(slots, q, xs, plain);
             }
         }
-        if k <= MERGE_ALL_UP_TO {
-            for (local, wide) in self.class_block.iter_mut().zip(&mut self.class_sums) {
+        if dense {
+            for (local, wide) in pc.block.iter_mut().zip(&mut pc.sums) {
                 if *local != 0.0 {
                     wide.add(std::mem::take(local));
                 }
             }
         } else {
-            for &c in labels {
-                if !self.class_touched[c] {
-                    self.class_touched[c] = true;
-                    self.touched.push(c);
-                }
-            }
-            for c in self.touched.drain(..) {
-                self.class_touched[c] = false;
-                for q in 0..w {
-                    self.class_sums[q * k + c].add(std::mem::take(&mut self.class_block[q * k + c]));
-                }
-            }
+            pc.merge_block(slots);
         }
         self.pt_histogram(n);
     }
@@ -1724,6 +1722,170 @@ fn ln_mass_of_others<T: Logit>(row: &[T], t: usize) -> f64 {
         acc.add((z - top).exp());
     }
     shift + acc.value().ln()
+}
+
+// ---------------------------------------------------------------------------
+// Per-class sums
+// ---------------------------------------------------------------------------
+
+/// The sums of a class no row has: zero.
+static ZERO_SUM: WideSum = WideSum { small: Neumaier { sum: 0.0, carry: 0.0 }, big: Neumaier { sum: 0.0, carry: 0.0 } };
+
+/// Each class's count, correct count and sums (CE, then FL per γ), kept in
+/// slots. Up to [`MERGE_ALL_UP_TO`] classes, slot c is class c and the sums
+/// are quantity-major (what the block loops and the AVX-512 lanes index);
+/// above, a class gets a slot when a row first has it, its sums slot-major,
+/// so that memory grows with the classes seen, not with K: a file of two
+/// rows of ten million logits holds two classes' sums.
+struct PerClass {
+    classes: usize,
+    /// Sums per class: 1 + G.
+    w: usize,
+    /// Above [`MERGE_ALL_UP_TO`] classes: each class's slot + 1, 0 for none
+    /// (zeroed on allocation: untouched pages cost nothing).
+    slot_of: Vec<u32>,
+    /// The class of each slot.
+    class_of: Vec<usize>,
+    count: Vec<u64>,
+    correct: Vec<u64>,
+    sums: Vec<WideSum>,
+    /// The current block's plain sums, same layout, merged at its end.
+    block: Vec<f64>,
+    /// Slots the block's rows touched (sparse layout only).
+    touched: Vec<bool>,
+    touched_list: Vec<usize>,
+}
+
+impl PerClass {
+    fn new(classes: usize, w: usize) -> Self {
+        let dense = classes <= MERGE_ALL_UP_TO;
+        let n = if dense { classes } else { 0 };
+        PerClass {
+            classes,
+            w,
+            slot_of: if dense { Vec::new() } else { vec![0; classes] },
+            class_of: (0..n).collect(),
+            count: vec![0; n],
+            correct: vec![0; n],
+            sums: vec![WideSum::default(); n * w],
+            block: vec![0.0; n * w],
+            touched: Vec::new(),
+            touched_list: Vec::new(),
+        }
+    }
+
+    /// Slot c is class c (and every class has one).
+    fn dense(&self) -> bool {
+        self.slot_of.is_empty()
+    }
+
+    /// Where sum `q` of slot `s` is.
+    fn at(&self, s: usize, q: usize) -> usize {
+        if self.dense() { q * self.classes + s } else { s * self.w + q }
+    }
+
+    /// Class `c`'s slot, if it has one.
+    fn find(&self, c: usize) -> Option<usize> {
+        if self.dense() {
+            return Some(c);
+        }
+        self.slot_of[c].checked_sub(1).map(|s| s as usize)
+    }
+
+    /// Class `c`'s slot, made when it has none.
+    fn slot(&mut self, c: usize) -> usize {
+        if let Some(s) = self.find(c) {
+            return s;
+        }
+        let s = self.class_of.len();
+        self.slot_of[c] = u32::try_from(s + 1).expect("fewer than 2^32 classes seen");
+        self.class_of.push(c);
+        self.count.push(0);
+        self.correct.push(0);
+        self.sums.resize(self.sums.len() + self.w, WideSum::default());
+        self.block.resize(self.block.len() + self.w, 0.0);
+        self.touched.push(false);
+        s
+    }
+
+    // The sparse layout's steps stay out of the dense path's inlined loops.
+
+    /// The slots of a block's rows (`labels`) in `slots`.
+    #[inline(never)]
+    fn assign(&mut self, labels: &[usize], slots: &mut [usize]) {
+        for (s, &c) in slots.iter_mut().zip(labels) {
+            *s = self.slot(c);
+        }
+    }
+
+    /// Adds each row's value `xs` to sum `q` of its slot's block sums
+    /// (to the wide sums where it is `BIG` or more, unless `plain`).
+    #[inline(never)]
+    fn add_sparse(&mut self, slots: &[usize], q: usize, xs: &[f64], plain: bool) {
+        for (&s, &x) in slots.iter().zip(xs) {
+            let at = s * self.w + q;
+            if plain {
+                self.block[at] += x;
+            } else {
+                put(&mut self.block[at], &mut self.sums[at], x);
+            }
+        }
+    }
+
+    /// Merges the block sums of the slots `slots` touched into their sums.
+    #[inline(never)]
+    fn merge_block(&mut self, slots: &[usize]) {
+        for &s in slots {
+            if !self.touched[s] {
+                self.touched[s] = true;
+                self.touched_list.push(s);
+            }
+        }
+        for s in self.touched_list.drain(..) {
+            self.touched[s] = false;
+            for at in s * self.w..(s + 1) * self.w {
+                self.sums[at].add(std::mem::take(&mut self.block[at]));
+            }
+        }
+    }
+
+    /// Adds another accumulator's per-class counts and sums.
+    fn merge(&mut self, other: &PerClass) {
+        if self.dense() {
+            for (a, b) in self.count.iter_mut().zip(&other.count) {
+                *a += b;
+            }
+            for (a, b) in self.correct.iter_mut().zip(&other.correct) {
+                *a += b;
+            }
+            for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+                a.merge(b);
+            }
+            return;
+        }
+        for (s, &c) in other.class_of.iter().enumerate() {
+            let t = self.slot(c);
+            self.count[t] += other.count[s];
+            self.correct[t] += other.correct[s];
+            for q in 0..self.w {
+                self.sums[t * self.w + q].merge(&other.sums[s * self.w + q]);
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        fn v<T>(x: &Vec<T>) -> usize {
+            x.capacity() * std::mem::size_of::<T>()
+        }
+        v(&self.slot_of)
+            + v(&self.class_of)
+            + v(&self.count)
+            + v(&self.correct)
+            + v(&self.sums)
+            + v(&self.block)
+            + v(&self.touched)
+            + v(&self.touched_list)
+    }
 }
 
 // ---------------------------------------------------------------------------
