@@ -2,11 +2,10 @@
 //! terminal on every way out (return, error, panic, SIGHUP, SIGTERM).
 
 use std::io::{self, Write};
-use std::time::Duration;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
-use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event};
 use crossterm::execute;
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::backend::CrosstermBackend;
@@ -14,6 +13,7 @@ use ratatui::layout::Size;
 
 use crate::action::Action;
 use crate::app::App;
+use crate::input::Input;
 use crate::screen::Screen;
 use crate::ui;
 
@@ -58,17 +58,16 @@ pub fn restore() {
 
 /// Redraws only after input or a resize: no ticks, so an idle explorer uses
 /// no CPU and sends no bytes. Events already queued (a paste without
-/// bracketed-paste mode, key repeat) are handled as one batch, then drawn once.
+/// bracketed-paste mode, key repeat, keys typed during a slow step) are
+/// handled as one batch, then drawn once.
 fn event_loop(mut screen: Tty, app: &mut App) -> color_eyre::Result<()> {
+    let mut input = Input::new()?;
     let mut dirty = true;
     loop {
         if dirty {
             screen.draw(|buf| ui::view(buf, app))?;
         }
-        let mut batch = vec![event::read()?];
-        while batch.len() < 1_000_000 && event::poll(Duration::ZERO)? {
-            batch.push(event::read()?);
-        }
+        let batch = input.read()?;
         if let Some(&Event::Resize(w, h)) = batch.iter().rfind(|e| matches!(e, Event::Resize(..))) {
             screen.resize(Size::new(w, h))?;
         }

@@ -1,10 +1,11 @@
 //! The explorer end to end: the real `focal-tui` binary runs in a detached
 //! tmux session of a known size, and the tests type into it (`send-keys`),
 //! paste (`paste-buffer -p`, bracketed paste), resize its window, send it
-//! signals, and read what it shows (`capture-pane -p`): startup, editing,
-//! error lines, paste of short and 10 000-number lists, the three layouts,
-//! every way out (Esc, Ctrl+C, SIGHUP, SIGTERM, SIGQUIT) restoring the
-//! terminal, no CPU while idle, and the help overlay.
+//! signals, and read what it shows (`capture-pane -p`): startup, editing
+//! (Alt keys too), error lines, paste of short and 10 000-number lists, a
+//! paste start with no end, bursts of keys, the three layouts, every way out
+//! (Esc, Ctrl+C, every terminating signal) restoring the terminal, no CPU
+//! while idle, and the help overlay.
 //!
 //! Needs `tmux` (`apt-get install tmux`; `.ci/run` installs it). If `tmux -V`
 //! cannot be run, each test prints a note and returns without checking
@@ -145,6 +146,16 @@ impl Session {
     fn paste(&self, text: &str) {
         self.tmux(&["set-buffer", "-b", "e2e", "--", text]);
         self.tmux(&["paste-buffer", "-p", "-d", "-b", "e2e", "-t", "s"]);
+    }
+
+    /// Sends `bytes` in one go, as a terminal sends a burst of keys (an
+    /// unbracketed paste of the bytes, line feeds kept).
+    fn send_bytes(&self, name: &str, bytes: &[u8]) {
+        let path = self.dir.join(name);
+        fs::write(&path, bytes).expect("write the bytes to send");
+        let path = path.to_str().expect("a UTF-8 path");
+        self.tmux(&["load-buffer", "-b", "raw", path]);
+        self.tmux(&["paste-buffer", "-d", "-r", "-b", "raw", "-t", "s"]);
     }
 
     /// Pastes a large text from a file, as a bracketed paste.
@@ -620,4 +631,61 @@ fn a_bad_dataset_is_one_line_and_status_2() {
     let screen = s.wait_for("the exit", |s| exit_line(s).is_some());
     assert_eq!(exit_line(&screen), Some("EXIT=2 TTY=cooked"), "{}", framed(&screen));
     assert!(screen.contains("truncated.npy"), "{}", framed(&screen));
+}
+
+/// 20 000 arrow keys (60 000 bytes) written at once, then Ctrl+C: every byte
+/// is read, and Ctrl+C quits. crossterm's reader read one chunk and then
+/// waited for a key that would wake it, with the rest still queued.
+#[test]
+fn a_burst_of_keys_then_ctrl_c_quits() {
+    let Some(s) = Session::start("burst_ctrl_c", 120, 40) else {
+        return;
+    };
+    let mut bytes = b"\x1b[D".repeat(20_000);
+    bytes.push(0x03);
+    s.send_bytes("keys", &bytes);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// A burst is read to its last key, with nothing typed after it.
+#[test]
+fn a_burst_of_keys_is_read_to_its_end() {
+    let Some(s) = Session::start("burst_end", 120, 40) else {
+        return;
+    };
+    let mut bytes = b"9\x7f\x1b[D\x1b[C".repeat(5_000);
+    bytes.extend_from_slice(b", 3");
+    s.send_bytes("keys", &bytes);
+    s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {
+        fl_value(screen) == Some("0.9822742") && field(screen, "Logits") == Some((true, "1.5, -0.8, 0.2, 3"))
+    });
+}
+
+/// A stray bracketed-paste start (`ESC [200~`) whose end never comes: what
+/// follows is pasted once the terminal falls silent, and later keys are
+/// keys again (Esc quits).
+#[test]
+fn a_stray_paste_start_does_not_swallow_later_keys() {
+    let Some(s) = Session::start("stray_paste", 120, 40) else {
+        return;
+    };
+    s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
+    s.type_text(", 3");
+    s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {
+        fl_value(screen) == Some("0.9822742") && field(screen, "Logits") == Some((true, "1.5, -0.8, 0.2, 3"))
+    });
+    s.keys(&["Escape"]);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// Ctrl+C inside a paste that never ends quits at once.
+#[test]
+fn ctrl_c_quits_inside_a_stray_paste() {
+    let Some(s) = Session::start("stray_paste_ctrl_c", 120, 40) else {
+        return;
+    };
+    s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
+    s.type_text("12");
+    s.keys(&["C-c"]);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
 }
