@@ -19,6 +19,9 @@ use decode::Decoder;
 /// The most bytes read into one batch: a stream that never pauses is still
 /// handled, and drawn, batch by batch.
 const BATCH_BYTES: usize = 1 << 20;
+/// How long an `ESC` that ends what was read waits for the rest of a
+/// sequence (a burst written in pieces) before it is the Esc key.
+const ESC_WAIT: Duration = Duration::from_millis(50);
 /// A bracketed paste is over once the terminal has sent nothing for this
 /// long, its end marker or not.
 const PASTE_SILENCE: Duration = Duration::from_millis(500);
@@ -81,7 +84,8 @@ impl Input {
                     total += n as usize;
                 }
             }
-            if !poll([self.tty], Some(Duration::ZERO))?[0] {
+            let wait = if self.decoder.ends_in_esc() { ESC_WAIT } else { Duration::ZERO };
+            if !poll([self.tty], Some(wait))?[0] {
                 self.decoder.idle(events);
                 return Ok(());
             }

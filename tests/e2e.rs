@@ -633,15 +633,17 @@ fn a_bad_dataset_is_one_line_and_status_2() {
     assert!(screen.contains("truncated.npy"), "{}", framed(&screen));
 }
 
-/// 20 000 arrow keys (60 000 bytes) written at once, then Ctrl+C: every byte
-/// is read, and Ctrl+C quits. crossterm's reader read one chunk and then
-/// waited for a key that would wake it, with the rest still queued.
+/// 20 000 keys (a digit then Backspace, 10 000 times) written at once,
+/// then Ctrl+C: every byte is read, and Ctrl+C quits. crossterm's reader read
+/// one chunk and then waited for a key that would wake it, with the rest
+/// still queued. (No escape sequences: an `ESC` that ends a piece of the
+/// burst the terminal is slow to follow is rightly the Esc key.)
 #[test]
 fn a_burst_of_keys_then_ctrl_c_quits() {
     let Some(s) = Session::start("burst_ctrl_c", 120, 40) else {
         return;
     };
-    let mut bytes = b"\x1b[D".repeat(20_000);
+    let mut bytes = b"9\x7f".repeat(10_000);
     bytes.push(0x03);
     s.send_bytes("keys", &bytes);
     assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
@@ -653,7 +655,7 @@ fn a_burst_of_keys_is_read_to_its_end() {
     let Some(s) = Session::start("burst_end", 120, 40) else {
         return;
     };
-    let mut bytes = b"9\x7f\x1b[D\x1b[C".repeat(5_000);
+    let mut bytes = b"9\x7f".repeat(10_000);
     bytes.extend_from_slice(b", 3");
     s.send_bytes("keys", &bytes);
     s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {

@@ -55,13 +55,17 @@ impl Decoder {
         }
     }
 
-    /// Nothing more is ready to read: an `ESC` alone is the Esc key (the
-    /// terminal sends a sequence in one write).
+    /// Nothing more is ready to read: an `ESC` alone is the Esc key.
     pub fn idle(&mut self, out: &mut Vec<Event>) {
         if self.partial == [ESC] {
             self.partial.clear();
             out.push(key(KeyCode::Esc, KeyModifiers::NONE));
         }
+    }
+
+    /// The bytes so far end with an `ESC` that may start a sequence.
+    pub fn ends_in_esc(&self) -> bool {
+        self.partial == [ESC]
     }
 
     /// Inside a bracketed paste that has not ended yet.
