@@ -663,6 +663,67 @@ fn a_burst_of_keys_is_read_to_its_end() {
     });
 }
 
+/// Writes a little-endian `.npy` of `shape` and `descr` holding `data`.
+fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], data: &[u8]) {
+    let shape = shape.iter().map(|n| format!("{n},")).collect::<String>();
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({shape}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    fs::write(path, bytes).expect("write the .npy");
+}
+
+/// In the dataset view every change of γ re-sweeps every row. 2 000 such
+/// keys queued, then Ctrl+C: it quits at once, without the sweeps (one
+/// batch of keys is one re-sweep at most, and a batch that reaches Ctrl+C
+/// quits before its other keys).
+#[test]
+fn ctrl_c_after_a_burst_of_resweeping_keys_quits_at_once() {
+    const ROWS: usize = 500_000;
+    const K: usize = 10;
+    if !tmux_available() {
+        return;
+    }
+    let dir = Scratch(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("resweep-{}", std::process::id())));
+    fs::create_dir_all(&dir.0).expect("create the data directory");
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let logits: Vec<u8> = (0..ROWS * K)
+        .flat_map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0).to_le_bytes()
+        })
+        .collect();
+    let labels: Vec<u8> = (0..ROWS).flat_map(|i| ((i * 7 % K) as i64).to_le_bytes()).collect();
+    let (z, y) = (dir.0.join("z.npy"), dir.0.join("y.npy"));
+    write_npy(&z, "<f4", &[ROWS, K], &logits);
+    write_npy(&y, "<i8", &[ROWS], &labels);
+    let (z, y) = (z.to_str().expect("a UTF-8 path"), y.to_str().expect("a UTF-8 path"));
+    let Some(s) = Session::spawn_with("resweep_burst", 100, 30, &["--data", z, "--labels", y]) else {
+        return;
+    };
+    s.wait_for("the dataset view", |screen| screen.contains("Dataset ·") && screen.contains("Esc quit"));
+    let mut bytes = b"1\x7f".repeat(1_000);
+    bytes.push(0x03);
+    s.send_bytes("keys", &bytes);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// A directory removed when the test ends, passed or failed.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A stray bracketed-paste start (`ESC [200~`) whose end never comes: what
 /// follows is pasted once the terminal falls silent, and later keys are
 /// keys again (Esc quits).
