@@ -378,6 +378,26 @@ fn logit_edits_give_a_fresh_result() {
     }
 }
 
+fn alt(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT))
+}
+
+/// Alt+B/F/D as terminals send them (`ESC b`, read as Alt): back a word,
+/// forward a word, delete the word after the cursor (readline's meanings).
+#[test]
+fn alt_b_f_d_move_and_delete_by_word() {
+    let mut app = app();
+    app.handle_events([alt('b')]);
+    assert_eq!(app.input(Field::Logits).cursor(), 11, "Alt+B from the end goes to the last number");
+    // tui-input's words (Unicode word boundaries): each number is one; a
+    // deletion takes the separators after it too.
+    app.handle_events([alt('b'), alt('d')]);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.2");
+    assert_eq!(app.shown.params.logits, vec![1.5, -0.2]);
+    app.handle_events([key(KeyCode::Home), alt('f')]);
+    assert_eq!(app.input(Field::Logits).cursor(), 6, "Alt+F goes to the next number");
+}
+
 /// A batch that reaches a quit quits before doing anything else: the keys
 /// before it (here an edit that would recompute) are not carried out.
 #[test]

@@ -752,3 +752,19 @@ fn ctrl_c_quits_inside_a_stray_paste() {
     s.keys(&["C-c"]);
     assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
 }
+
+/// Alt+B, Alt+F and Alt+D as tmux sends them (`ESC b`): back a number,
+/// forward a number, delete the number after the cursor.
+#[test]
+fn alt_b_f_d_move_and_delete_by_word() {
+    let Some(s) = Session::start("alt_keys", 120, 40) else {
+        return;
+    };
+    s.keys(&["M-b", "M-b", "M-d"]);
+    s.wait_for("0.8 deleted", |screen| field(screen, "Logits") == Some((true, "1.5, -0.2")));
+    s.keys(&["Home", "M-f"]);
+    s.type_text("9");
+    s.wait_for("9 typed before 0.2", |screen| {
+        field(screen, "Logits") == Some((true, "1.5, -90.2")) && !screen.contains("STALE")
+    });
+}
