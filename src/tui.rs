@@ -1,7 +1,9 @@
 //! The terminal: set up, the blocking event loop, and restoring the user's
-//! terminal on every way out (return, error, panic, SIGHUP, SIGTERM).
+//! terminal on every way out (return, error, panic, abort, and every signal
+//! that would end the program).
 
 use std::io::{self, Write};
+use std::sync::OnceLock;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
@@ -39,6 +41,7 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
 
 /// Raw mode, the alternate screen and bracketed paste.
 fn take_terminal() -> color_eyre::Result<Tty> {
+    save_tty_mode();
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
     let size = terminal::size()?;
@@ -83,17 +86,60 @@ fn event_loop(mut screen: Tty, app: &mut App) -> color_eyre::Result<()> {
     }
 }
 
-/// SIGHUP (the SSH link dropped), SIGTERM, SIGQUIT and a SIGINT sent from
-/// outside (in raw mode Ctrl+C is a key): restore the terminal and exit at
-/// once, instead of leaving it raw or spinning on a dead tty.
+/// Every signal whose default is to end the program, and that it can catch
+/// and does not otherwise use: restore the terminal and exit at once with
+/// 128 + the signal, instead of leaving it raw or spinning on a dead tty.
+/// SIGHUP is the SSH link dropped; in raw mode Ctrl+C and Ctrl+\ are keys, so
+/// SIGINT and SIGQUIT come from outside. SIGPIPE too, should it stop being
+/// ignored. SIGABRT (an abort: out of memory, a stack overflow) is handled in
+/// the signal handler itself, as the aborting thread never returns to let
+/// this one run.
 fn spawn_signal_watch() -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT, SIGINT])?;
+    use signal_hook::consts::*;
+    let mut ending = vec![
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGPIPE, SIGXCPU, SIGXFSZ,
+        SIGIO, SIGSYS, SIGTRAP,
+    ];
+    #[cfg(target_os = "linux")]
+    ending.extend([libc::SIGPWR, libc::SIGSTKFLT]);
+    let mut signals = signal_hook::iterator::Signals::new(ending)?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             restore();
             std::process::exit(128 + signal);
         }
     });
+    // SAFETY: the action only calls write, tcsetattr and _exit, which are
+    // async-signal-safe, and reads a value set before it was registered.
+    unsafe {
+        signal_hook::low_level::register(SIGABRT, || {
+            restore_from_signal_handler();
+            signal_hook::low_level::exit(128 + SIGABRT);
+        })?;
+    }
     Ok(())
+}
+
+/// The terminal's mode before raw mode, for [`restore_from_signal_handler`].
+static TTY_MODE: OnceLock<libc::termios> = OnceLock::new();
+
+fn save_tty_mode() {
+    // SAFETY: tcgetattr writes a termios, which is plain data.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut mode) } == 0 {
+        let _ = TTY_MODE.set(mode);
+    }
+}
+
+/// [`restore`] with only async-signal-safe calls (no locks, no allocation):
+/// the same escape sequences written directly, and the saved mode.
+fn restore_from_signal_handler() {
+    const LEAVE: &[u8] = b"\x1b[?2004l\x1b[?25h\x1b[?1049l";
+    // SAFETY: `LEAVE` is valid for its length; the mode was fully set.
+    unsafe {
+        libc::write(libc::STDOUT_FILENO, LEAVE.as_ptr().cast(), LEAVE.len());
+        if let Some(mode) = TTY_MODE.get() {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, mode);
+        }
+    }
 }

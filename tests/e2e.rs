@@ -768,3 +768,29 @@ fn alt_b_f_d_move_and_delete_by_word() {
         field(screen, "Logits") == Some((true, "1.5, -90.2")) && !screen.contains("STALE")
     });
 }
+
+/// Every other signal whose default is to end the program: the terminal is
+/// restored and the status is 128 + the signal. SIGABRT (an abort) is
+/// handled in the signal handler itself.
+#[test]
+#[cfg(target_os = "linux")]
+fn every_terminating_signal_restores_the_terminal() {
+    for signal in [
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGPIPE,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGSTKFLT,
+        libc::SIGSYS,
+        libc::SIGTRAP,
+        libc::SIGABRT,
+    ] {
+        signal_ends_the_explorer(&format!("signal{signal}"), &signal.to_string(), 128 + signal as u8, false);
+    }
+}
