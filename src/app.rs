@@ -57,6 +57,17 @@ pub fn is_wide(width: u16, height: u16) -> bool {
     width >= 120 && height >= 32
 }
 
+/// What `command` does to the help overlay (open or not), and whether it quits.
+fn help_or_quit(help: &mut bool, command: Command) -> bool {
+    match command {
+        Command::ToggleHelp => *help = !*help,
+        Command::Back if *help => *help = false,
+        Command::Back | Command::Quit => return true,
+        _ => {}
+    }
+    false
+}
+
 /// What the chart plots against p_t.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChartView {
@@ -109,6 +120,8 @@ pub struct App {
     /// here (a typed or deleted character): the logits' re-parse then need
     /// not compare two texts of a megabyte.
     text_edit: Option<TextEdit>,
+    /// The field edited since the inputs were last parsed (see [`App::settle`]).
+    unparsed: Option<Field>,
     /// `shown.params.logits` are `logit_list.values` (no new logits since
     /// `shown` was built): its logits and class ranking can be kept.
     shown_logits_current: bool,
@@ -140,6 +153,7 @@ impl App {
             preset: None,
             logit_list,
             text_edit: None,
+            unparsed: None,
             gammas,
             shown_logits_current: false,
             data: None,
@@ -182,6 +196,14 @@ impl App {
 
     /// Carries out one action; returns whether anything visible changed.
     pub fn update(&mut self, action: Action) -> bool {
+        let changed = self.apply(action);
+        self.settle();
+        changed
+    }
+
+    /// [`update`](Self::update) but for the re-parse and recompute after an
+    /// edit, which wait for [`settle`](Self::settle).
+    fn apply(&mut self, action: Action) -> bool {
         // A status message answers one action; the next one clears it.
         if !matches!(action, Action::Resize(..)) {
             self.status = None;
@@ -190,8 +212,7 @@ impl App {
             Action::Command(command) => self.command(command),
             Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
                 (Some(StateChanged { value: true, .. }), edit) => {
-                    self.text_edit = edit;
-                    self.recompute(self.focus);
+                    self.edited(edit);
                     true
                 }
                 (Some(_), _) => true,
@@ -205,32 +226,68 @@ impl App {
         }
     }
 
-    /// Handles a batch of terminal events (one read plus whatever was already
-    /// queued), merging runs of typed characters into one insertion so that a
-    /// paste without bracketed-paste mode costs one re-parse, not one per key.
+    /// Handles a batch of terminal events (everything queued when read). A
+    /// batch that quits (Ctrl+C, or Esc with no overlay open) quits at once:
+    /// nothing the keys before it do would be seen. Otherwise typed
+    /// characters are merged into one insertion and the edits made in order,
+    /// with one re-parse and recompute before each command and at the end:
+    /// a burst of keys (a paste without bracketed-paste mode, key repeat,
+    /// keys typed during a slow re-sweep) costs one recompute, not one a key.
     pub fn handle_events(&mut self, events: impl IntoIterator<Item = Event>) -> bool {
+        let events: Vec<Event> = events.into_iter().collect();
+        if self.quits(&events) {
+            self.quit = true;
+            return true;
+        }
         let mut changed = false;
         let mut pending = String::new();
-        for event in events {
-            match keys::action_for(&event, self.key_context()) {
+        for event in &events {
+            match keys::action_for(event, self.key_context()) {
                 Some(Action::Insert(text)) => pending.push_str(&text),
                 other => {
                     if !pending.is_empty() {
-                        changed |= self.update(Action::Insert(std::mem::take(&mut pending)));
+                        changed |= self.apply(Action::Insert(std::mem::take(&mut pending)));
                     }
-                    if let Some(action) = other {
-                        changed |= self.update(action);
+                    match other {
+                        Some(edit @ Action::Edit(_)) => changed |= self.apply(edit),
+                        Some(action) => {
+                            self.settle();
+                            changed |= self.update(action);
+                        }
+                        None => {}
                     }
                 }
             }
-            if self.quit {
-                return true;
-            }
         }
         if !pending.is_empty() {
-            changed |= self.update(Action::Insert(pending));
+            changed |= self.apply(Action::Insert(pending));
         }
+        self.settle();
         changed
+    }
+
+    /// Whether `events` reach a quit, following the help overlay through them.
+    fn quits(&self, events: &[Event]) -> bool {
+        let mut context = self.key_context();
+        events.iter().any(|event| match keys::action_for(event, context) {
+            Some(Action::Command(command)) => help_or_quit(&mut context.help, command),
+            _ => false,
+        })
+    }
+
+    /// The focused field's text changed (`how`, when known): it is parsed
+    /// again when the edits settle.
+    fn edited(&mut self, how: Option<TextEdit>) {
+        // Two edits since the last parse: the texts are compared instead.
+        self.text_edit = if self.unparsed.is_some() { None } else { how };
+        self.unparsed = Some(self.focus);
+    }
+
+    /// Re-parses the field edited since the last parse, and recomputes.
+    fn settle(&mut self) {
+        if let Some(field) = self.unparsed.take() {
+            self.recompute(field);
+        }
     }
 
     fn command(&mut self, command: Command) -> bool {
@@ -241,9 +298,7 @@ impl App {
                 let step = if command == Command::NextField { 1 } else { fields.len() - 1 };
                 self.focus = fields[(at + step) % fields.len()];
             }
-            Command::ToggleHelp => self.help = !self.help,
-            Command::Back if self.help => self.help = false,
-            Command::Back | Command::Quit => self.quit = true,
+            Command::ToggleHelp | Command::Back | Command::Quit => self.quit |= help_or_quit(&mut self.help, command),
             Command::NextPane => match &mut self.data {
                 Some(data) => data.pane = data.pane.next(),
                 None => {
@@ -327,8 +382,8 @@ impl App {
         if clean.is_empty() {
             return false;
         }
-        self.text_edit = Some(self.inputs[self.focus.index()].insert(&clean));
-        self.recompute(self.focus);
+        let how = self.inputs[self.focus.index()].insert(&clean);
+        self.edited(Some(how));
         true
     }
 

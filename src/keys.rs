@@ -7,6 +7,7 @@
 //! tui-input's readline keys (Ctrl+A/E/B/F/W/U/K/Y/H/D, Alt+B/F/D).
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::InputRequest;
 use tui_input::backend::crossterm::to_input_request;
 
 use crate::action::{Action, Command};
@@ -30,6 +31,7 @@ pub struct Binding {
 const NONE: KeyModifiers = KeyModifiers::NONE;
 const CTRL: KeyModifiers = KeyModifiers::CONTROL;
 const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+const ALT: KeyModifiers = KeyModifiers::ALT;
 
 pub const BINDINGS: &[Binding] = &[
     Binding {
@@ -177,6 +179,17 @@ pub fn binding_for(key: &KeyEvent, context: Context) -> Option<&'static Binding>
     BINDINGS.iter().filter(|b| b.active(context)).find(|b| b.keys.contains(&(key.code, mods)))
 }
 
+/// Readline's Alt keys. Terminals send Alt+B as `ESC b`, read as Alt, and
+/// tui-input knows these keys only with Meta.
+fn alt_edit(c: char) -> Option<InputRequest> {
+    match c.to_ascii_lowercase() {
+        'b' => Some(InputRequest::GoToPrevWord),
+        'f' => Some(InputRequest::GoToNextWord),
+        'd' => Some(InputRequest::DeleteNextWord),
+        _ => None,
+    }
+}
+
 /// The action a terminal event asks for in `context`.
 pub fn action_for(event: &Event, context: Context) -> Option<Action> {
     let help_open = context.help;
@@ -190,6 +203,7 @@ pub fn action_for(event: &Event, context: Context) -> Option<Action> {
             }
             match (key.code, key.modifiers - SHIFT) {
                 (KeyCode::Char(c), NONE) => Some(Action::Insert(c.to_string())),
+                (KeyCode::Char(c), ALT) => alt_edit(c).map(Action::Edit),
                 _ => to_input_request(event).map(Action::Edit),
             }
         }

@@ -13,6 +13,7 @@ pub mod data;
 pub mod dataset;
 pub mod field;
 pub mod format;
+pub mod input;
 pub mod keys;
 pub mod lens;
 pub mod loss;

@@ -1,12 +1,13 @@
 //! The terminal: set up, the blocking event loop, and restoring the user's
-//! terminal on every way out (return, error, panic, SIGHUP, SIGTERM).
+//! terminal on every way out (return, error, panic, abort, and every signal
+//! that would end the program).
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
-use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event};
 use crossterm::execute;
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::backend::CrosstermBackend;
@@ -14,6 +15,7 @@ use ratatui::layout::Size;
 
 use crate::action::Action;
 use crate::app::App;
+use crate::input::Input;
 use crate::screen::Screen;
 use crate::ui;
 
@@ -39,6 +41,7 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
 
 /// Raw mode, the alternate screen and bracketed paste.
 fn take_terminal() -> color_eyre::Result<Tty> {
+    save_tty_mode();
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
     let size = terminal::size()?;
@@ -58,17 +61,16 @@ pub fn restore() {
 
 /// Redraws only after input or a resize: no ticks, so an idle explorer uses
 /// no CPU and sends no bytes. Events already queued (a paste without
-/// bracketed-paste mode, key repeat) are handled as one batch, then drawn once.
+/// bracketed-paste mode, key repeat, keys typed during a slow step) are
+/// handled as one batch, then drawn once.
 fn event_loop(mut screen: Tty, app: &mut App) -> color_eyre::Result<()> {
+    let mut input = Input::new()?;
     let mut dirty = true;
     loop {
         if dirty {
             screen.draw(|buf| ui::view(buf, app))?;
         }
-        let mut batch = vec![event::read()?];
-        while batch.len() < 1_000_000 && event::poll(Duration::ZERO)? {
-            batch.push(event::read()?);
-        }
+        let batch = input.read()?;
         if let Some(&Event::Resize(w, h)) = batch.iter().rfind(|e| matches!(e, Event::Resize(..))) {
             screen.resize(Size::new(w, h))?;
         }
@@ -84,17 +86,60 @@ fn event_loop(mut screen: Tty, app: &mut App) -> color_eyre::Result<()> {
     }
 }
 
-/// SIGHUP (the SSH link dropped), SIGTERM, SIGQUIT and a SIGINT sent from
-/// outside (in raw mode Ctrl+C is a key): restore the terminal and exit at
-/// once, instead of leaving it raw or spinning on a dead tty.
+/// Every signal whose default is to end the program, and that it can catch
+/// and does not otherwise use: restore the terminal and exit at once with
+/// 128 + the signal, instead of leaving it raw or spinning on a dead tty.
+/// SIGHUP is the SSH link dropped; in raw mode Ctrl+C and Ctrl+\ are keys, so
+/// SIGINT and SIGQUIT come from outside. SIGPIPE too, should it stop being
+/// ignored. SIGABRT (an abort: out of memory, a stack overflow) is handled in
+/// the signal handler itself, as the aborting thread never returns to let
+/// this one run.
 fn spawn_signal_watch() -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT, SIGINT])?;
+    use signal_hook::consts::*;
+    let mut ending = vec![
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGPIPE, SIGXCPU, SIGXFSZ,
+        SIGIO, SIGSYS, SIGTRAP,
+    ];
+    #[cfg(target_os = "linux")]
+    ending.extend([libc::SIGPWR, libc::SIGSTKFLT]);
+    let mut signals = signal_hook::iterator::Signals::new(ending)?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             restore();
             std::process::exit(128 + signal);
         }
     });
+    // SAFETY: the action only calls write, tcsetattr and _exit, which are
+    // async-signal-safe, and reads a value set before it was registered.
+    unsafe {
+        signal_hook::low_level::register(SIGABRT, || {
+            restore_from_signal_handler();
+            signal_hook::low_level::exit(128 + SIGABRT);
+        })?;
+    }
     Ok(())
+}
+
+/// The terminal's mode before raw mode, for [`restore_from_signal_handler`].
+static TTY_MODE: OnceLock<libc::termios> = OnceLock::new();
+
+fn save_tty_mode() {
+    // SAFETY: tcgetattr writes a termios, which is plain data.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut mode) } == 0 {
+        let _ = TTY_MODE.set(mode);
+    }
+}
+
+/// [`restore`] with only async-signal-safe calls (no locks, no allocation):
+/// the same escape sequences written directly, and the saved mode.
+fn restore_from_signal_handler() {
+    const LEAVE: &[u8] = b"\x1b[?2004l\x1b[?25h\x1b[?1049l";
+    // SAFETY: `LEAVE` is valid for its length; the mode was fully set.
+    unsafe {
+        libc::write(libc::STDOUT_FILENO, LEAVE.as_ptr().cast(), LEAVE.len());
+        if let Some(mode) = TTY_MODE.get() {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, mode);
+        }
+    }
 }

@@ -377,3 +377,77 @@ fn logit_edits_give_a_fresh_result() {
         }
     }
 }
+
+fn alt(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT))
+}
+
+/// Alt+B/F/D as terminals send them (`ESC b`, read as Alt): back a word,
+/// forward a word, delete the word after the cursor (readline's meanings).
+#[test]
+fn alt_b_f_d_move_and_delete_by_word() {
+    let mut app = app();
+    app.handle_events([alt('b')]);
+    assert_eq!(app.input(Field::Logits).cursor(), 11, "Alt+B from the end goes to the last number");
+    // tui-input's words (Unicode word boundaries): each number is one; a
+    // deletion takes the separators after it too.
+    app.handle_events([alt('b'), alt('d')]);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.2");
+    assert_eq!(app.shown.params.logits, vec![1.5, -0.2]);
+    app.handle_events([key(KeyCode::Home), alt('f')]);
+    assert_eq!(app.input(Field::Logits).cursor(), 6, "Alt+F goes to the next number");
+}
+
+/// A batch that reaches a quit quits before doing anything else: the keys
+/// before it (here an edit that would recompute) are not carried out.
+#[test]
+fn a_batch_ending_in_ctrl_c_quits_without_its_edits() {
+    let mut app = app();
+    let mut batch = typed(", 3");
+    batch.extend([key(KeyCode::Backspace), key(KeyCode::Tab), ctrl('c'), key(KeyCode::Char('9'))]);
+    assert!(app.handle_events(batch));
+    assert!(app.quit);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
+    assert_eq!(app.focus, Field::Logits);
+}
+
+/// Esc closes the help, and only a second Esc quits, within one batch too.
+#[test]
+fn esc_in_a_batch_follows_the_help() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Char('?')), key(KeyCode::Esc)]);
+    assert!(!app.help && !app.quit);
+    app.handle_events([key(KeyCode::Char('?')), key(KeyCode::Esc), key(KeyCode::Esc)]);
+    assert!(app.quit);
+    let mut app = self::app();
+    app.handle_events([key(KeyCode::F(1)), ctrl('c')]);
+    assert!(app.quit);
+}
+
+/// Edits in one batch are parsed once, at the end (or before a command),
+/// with the state that one edit per batch gives.
+#[test]
+fn a_batch_of_edits_gives_the_state_of_one_edit_at_a_time() {
+    let mut batch = vec![key(KeyCode::Backspace), key(KeyCode::Backspace)];
+    batch.extend(typed("7, 4"));
+    batch.extend([key(KeyCode::Home), key(KeyCode::Delete), key(KeyCode::Delete), key(KeyCode::Delete)]);
+    batch.extend(typed("2.5"));
+    batch.extend([key(KeyCode::End), key(KeyCode::Left), key(KeyCode::Backspace), key(KeyCode::Tab), ctrl('u')]);
+    batch.extend(typed("0"));
+    batch.extend([key(KeyCode::BackTab), key(KeyCode::End), ctrl('w')]);
+    let mut burst = app();
+    burst.handle_events(batch.clone());
+    let mut slow = app();
+    for event in batch {
+        slow.handle_events([event]);
+    }
+    for field in Field::ALL {
+        assert_eq!(burst.input(field).value(), slow.input(field).value());
+    }
+    assert_eq!(burst.input(Field::Logits).value(), "2.5, -0.8, ");
+    assert_eq!((burst.shown.params.logits.as_slice(), burst.shown.params.target), (&[2.5, -0.8][..], 0));
+    assert_eq!(burst.shown.params, slow.shown.params);
+    assert_eq!(burst.shown.result, slow.shown.result);
+    assert_eq!(burst.errors, slow.errors);
+    assert_eq!(burst.focus, Field::Logits);
+}

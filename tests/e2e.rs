@@ -1,10 +1,11 @@
 //! The explorer end to end: the real `focal-tui` binary runs in a detached
 //! tmux session of a known size, and the tests type into it (`send-keys`),
 //! paste (`paste-buffer -p`, bracketed paste), resize its window, send it
-//! signals, and read what it shows (`capture-pane -p`): startup, editing,
-//! error lines, paste of short and 10 000-number lists, the three layouts,
-//! every way out (Esc, Ctrl+C, SIGHUP, SIGTERM, SIGQUIT) restoring the
-//! terminal, no CPU while idle, and the help overlay.
+//! signals, and read what it shows (`capture-pane -p`): startup, editing
+//! (Alt keys too), error lines, paste of short and 10 000-number lists, a
+//! paste start with no end, bursts of keys, the three layouts, every way out
+//! (Esc, Ctrl+C, every terminating signal) restoring the terminal, no CPU
+//! while idle, and the help overlay.
 //!
 //! Needs `tmux` (`apt-get install tmux`; `.ci/run` installs it). If `tmux -V`
 //! cannot be run, each test prints a note and returns without checking
@@ -145,6 +146,16 @@ impl Session {
     fn paste(&self, text: &str) {
         self.tmux(&["set-buffer", "-b", "e2e", "--", text]);
         self.tmux(&["paste-buffer", "-p", "-d", "-b", "e2e", "-t", "s"]);
+    }
+
+    /// Sends `bytes` in one go, as a terminal sends a burst of keys (an
+    /// unbracketed paste of the bytes, line feeds kept).
+    fn send_bytes(&self, name: &str, bytes: &[u8]) {
+        let path = self.dir.join(name);
+        fs::write(&path, bytes).expect("write the bytes to send");
+        let path = path.to_str().expect("a UTF-8 path");
+        self.tmux(&["load-buffer", "-b", "raw", path]);
+        self.tmux(&["paste-buffer", "-d", "-r", "-b", "raw", "-t", "s"]);
     }
 
     /// Pastes a large text from a file, as a bracketed paste.
@@ -620,4 +631,166 @@ fn a_bad_dataset_is_one_line_and_status_2() {
     let screen = s.wait_for("the exit", |s| exit_line(s).is_some());
     assert_eq!(exit_line(&screen), Some("EXIT=2 TTY=cooked"), "{}", framed(&screen));
     assert!(screen.contains("truncated.npy"), "{}", framed(&screen));
+}
+
+/// 20 000 keys (a digit then Backspace, 10 000 times) written at once,
+/// then Ctrl+C: every byte is read, and Ctrl+C quits. crossterm's reader read
+/// one chunk and then waited for a key that would wake it, with the rest
+/// still queued. (No escape sequences: an `ESC` that ends a piece of the
+/// burst the terminal is slow to follow is rightly the Esc key.)
+#[test]
+fn a_burst_of_keys_then_ctrl_c_quits() {
+    let Some(s) = Session::start("burst_ctrl_c", 120, 40) else {
+        return;
+    };
+    let mut bytes = b"9\x7f".repeat(10_000);
+    bytes.push(0x03);
+    s.send_bytes("keys", &bytes);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// A burst is read to its last key, with nothing typed after it.
+#[test]
+fn a_burst_of_keys_is_read_to_its_end() {
+    let Some(s) = Session::start("burst_end", 120, 40) else {
+        return;
+    };
+    let mut bytes = b"9\x7f".repeat(10_000);
+    bytes.extend_from_slice(b", 3");
+    s.send_bytes("keys", &bytes);
+    s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {
+        fl_value(screen) == Some("0.9822742") && field(screen, "Logits") == Some((true, "1.5, -0.8, 0.2, 3"))
+    });
+}
+
+/// Writes a little-endian `.npy` of `shape` and `descr` holding `data`.
+fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], data: &[u8]) {
+    let shape = shape.iter().map(|n| format!("{n},")).collect::<String>();
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({shape}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    fs::write(path, bytes).expect("write the .npy");
+}
+
+/// In the dataset view every change of γ re-sweeps every row. 2 000 such
+/// keys queued, then Ctrl+C: it quits at once, without the sweeps (one
+/// batch of keys is one re-sweep at most, and a batch that reaches Ctrl+C
+/// quits before its other keys).
+#[test]
+fn ctrl_c_after_a_burst_of_resweeping_keys_quits_at_once() {
+    const ROWS: usize = 500_000;
+    const K: usize = 10;
+    if !tmux_available() {
+        return;
+    }
+    let dir = Scratch(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("resweep-{}", std::process::id())));
+    fs::create_dir_all(&dir.0).expect("create the data directory");
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let logits: Vec<u8> = (0..ROWS * K)
+        .flat_map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0).to_le_bytes()
+        })
+        .collect();
+    let labels: Vec<u8> = (0..ROWS).flat_map(|i| ((i * 7 % K) as i64).to_le_bytes()).collect();
+    let (z, y) = (dir.0.join("z.npy"), dir.0.join("y.npy"));
+    write_npy(&z, "<f4", &[ROWS, K], &logits);
+    write_npy(&y, "<i8", &[ROWS], &labels);
+    let (z, y) = (z.to_str().expect("a UTF-8 path"), y.to_str().expect("a UTF-8 path"));
+    let Some(s) = Session::spawn_with("resweep_burst", 100, 30, &["--data", z, "--labels", y]) else {
+        return;
+    };
+    s.wait_for("the dataset view", |screen| screen.contains("Dataset ·") && screen.contains("Esc quit"));
+    let mut bytes = b"1\x7f".repeat(1_000);
+    bytes.push(0x03);
+    s.send_bytes("keys", &bytes);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// A directory removed when the test ends, passed or failed.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A stray bracketed-paste start (`ESC [200~`) whose end never comes: what
+/// follows is pasted once the terminal falls silent, and later keys are
+/// keys again (Esc quits).
+#[test]
+fn a_stray_paste_start_does_not_swallow_later_keys() {
+    let Some(s) = Session::start("stray_paste", 120, 40) else {
+        return;
+    };
+    s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
+    s.type_text(", 3");
+    s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {
+        fl_value(screen) == Some("0.9822742") && field(screen, "Logits") == Some((true, "1.5, -0.8, 0.2, 3"))
+    });
+    s.keys(&["Escape"]);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// Ctrl+C inside a paste that never ends quits at once.
+#[test]
+fn ctrl_c_quits_inside_a_stray_paste() {
+    let Some(s) = Session::start("stray_paste_ctrl_c", 120, 40) else {
+        return;
+    };
+    s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
+    s.type_text("12");
+    s.keys(&["C-c"]);
+    assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
+}
+
+/// Alt+B, Alt+F and Alt+D as tmux sends them (`ESC b`): back a number,
+/// forward a number, delete the number after the cursor.
+#[test]
+fn alt_b_f_d_move_and_delete_by_word() {
+    let Some(s) = Session::start("alt_keys", 120, 40) else {
+        return;
+    };
+    s.keys(&["M-b", "M-b", "M-d"]);
+    s.wait_for("0.8 deleted", |screen| field(screen, "Logits") == Some((true, "1.5, -0.2")));
+    s.keys(&["Home", "M-f"]);
+    s.type_text("9");
+    s.wait_for("9 typed before 0.2", |screen| {
+        field(screen, "Logits") == Some((true, "1.5, -90.2")) && !screen.contains("STALE")
+    });
+}
+
+/// Every other signal whose default is to end the program: the terminal is
+/// restored and the status is 128 + the signal. SIGABRT (an abort) is
+/// handled in the signal handler itself.
+#[test]
+#[cfg(target_os = "linux")]
+fn every_terminating_signal_restores_the_terminal() {
+    for signal in [
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGPIPE,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGSTKFLT,
+        libc::SIGSYS,
+        libc::SIGTRAP,
+        libc::SIGABRT,
+    ] {
+        signal_ends_the_explorer(&format!("signal{signal}"), &signal.to_string(), 128 + signal as u8, false);
+    }
 }
