@@ -103,6 +103,61 @@ fn decimal(negative: bool, x: f64, shift: i32, digits: usize) -> String {
     out
 }
 
+/// A text table of right-aligned columns, two spaces apart and two spaces
+/// in, as the text reports print them. Cells are kept in one string, not a
+/// `String` each: `data` has a row per class, and there may be a million.
+#[derive(Default)]
+pub struct Table {
+    text: String,
+    /// Where each cell ends in `text`, row after row.
+    ends: Vec<usize>,
+    /// The widest cell of each column, in characters.
+    widths: Vec<usize>,
+    columns: usize,
+}
+
+impl Table {
+    /// A table whose first row is `header`; every row has as many cells.
+    pub fn new<S: AsRef<str>>(header: impl IntoIterator<Item = S>) -> Self {
+        let mut table = Table::default();
+        for cell in header {
+            table.cell(cell.as_ref());
+        }
+        table.columns = table.ends.len();
+        table
+    }
+
+    /// The next cell, row after row.
+    pub fn cell(&mut self, value: impl std::fmt::Display) -> &mut Self {
+        let start = self.text.len();
+        let _ = write!(self.text, "{value}");
+        let column = if self.columns == 0 { self.ends.len() } else { self.ends.len() % self.columns };
+        let width = self.text[start..].chars().count();
+        if column == self.widths.len() {
+            self.widths.push(width);
+        }
+        self.widths[column] = self.widths[column].max(width);
+        self.ends.push(self.text.len());
+        self
+    }
+
+    /// Appends the table to `out`, a line per row.
+    pub fn write_to(&self, out: &mut String) {
+        let mut start = 0;
+        for row in self.ends.chunks(self.columns.max(1)) {
+            out.push_str("  ");
+            for (i, (&end, &w)) in row.iter().zip(&self.widths).enumerate() {
+                if i > 0 {
+                    out.push_str("  ");
+                }
+                let _ = write!(out, "{:>w$}", &self.text[start..end]);
+                start = end;
+            }
+            out.push('\n');
+        }
+    }
+}
+
 /// A fraction as a percentage to 3 significant digits: `0.25` → `25%`.
 pub fn pct(x: f64) -> String {
     format!("{}%", sig(100.0 * x, 3))
@@ -167,6 +222,15 @@ mod tests {
         assert_eq!(times_below(0.01, 1.0).as_deref(), Some("100×"));
         assert_eq!(times_below(0.0, 1.0), None);
         assert_eq!(times_below(1e-310, 1.0).as_deref(), Some("1e310×"));
+    }
+
+    #[test]
+    fn tables_align_right_by_characters() {
+        let mut t = Table::new(["γ", "mean FL"]);
+        t.cell(0.5).cell("–").cell(12).cell("0.25");
+        let mut out = String::new();
+        t.write_to(&mut out);
+        assert_eq!(out, "    γ  mean FL\n  0.5        –\n   12     0.25\n");
     }
 
     /// Non-finite values have a text (no result holds one; the formatter

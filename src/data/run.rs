@@ -19,7 +19,7 @@ use crate::data::source::{Chain, DataError, Skips, Source, is_stdin, path_name};
 use crate::data::sweep::{Accumulator, ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
-use crate::format::{pct, sig};
+use crate::format::{Table, pct, sig};
 use crate::loss::{Alpha, Mode};
 use crate::parse;
 
@@ -387,41 +387,32 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
         let _ = writeln!(out, "skipped {n} rows: {reason}");
     }
     out.push('\n');
-    let mut rows = vec![[
-        "γ".to_string(),
-        "mean FL".into(),
-        "easy share FL".into(),
-        "easy share CE".into(),
-        "90% of FL in".into(),
-        "90% of CE in".into(),
-    ]];
+    let mut sweep = Table::new(["γ", "mean FL", "easy share FL", "easy share CE", "90% of FL in", "90% of CE in"]);
     for s in &r.sweep {
-        rows.push([
-            sig(s.gamma, 4),
-            sig(s.mean_focal_loss, 7),
-            pct(s.easy_share),
-            pct(s.easy_share_ce),
-            format!("{} of rows", pct(s.top_share_90)),
-            format!("{} of rows", pct(s.top_share_90_ce)),
-        ]);
+        sweep
+            .cell(sig(s.gamma, 4))
+            .cell(sig(s.mean_focal_loss, 7))
+            .cell(pct(s.easy_share))
+            .cell(pct(s.easy_share_ce))
+            .cell(format_args!("{} of rows", pct(s.top_share_90)))
+            .cell(format_args!("{} of rows", pct(s.top_share_90_ce)));
     }
-    table(&mut out, &rows);
+    sweep.write_to(&mut out);
     out.push('\n');
-    let mut rows = vec![
-        ["class", "count", "accuracy", "mean CE"]
-            .map(String::from)
-            .into_iter()
-            .chain(r.sweep.iter().map(|s| format!("FL share γ={}", sig(s.gamma, 3))))
-            .collect::<Vec<_>>(),
-    ];
+    let header = ["class", "count", "accuracy", "mean CE"].map(String::from);
+    let mut classes =
+        Table::new(header.into_iter().chain(r.sweep.iter().map(|s| format!("FL share γ={}", sig(s.gamma, 3)))));
     for c in &r.per_class {
-        let (accuracy, ce) =
-            c.means.as_ref().map_or(("–".into(), "–".into()), |m| (pct(m.accuracy), sig(m.mean_cross_entropy, 5)));
-        let mut row = vec![c.class.to_string(), c.count.to_string(), accuracy, ce];
-        row.extend(c.share.iter().map(|&s| pct(s)));
-        rows.push(row);
+        classes.cell(c.class).cell(c.count);
+        match &c.means {
+            Some(m) => classes.cell(pct(m.accuracy)).cell(sig(m.mean_cross_entropy, 5)),
+            None => classes.cell("–").cell("–"),
+        };
+        for &s in &c.share {
+            classes.cell(pct(s));
+        }
     }
-    table(&mut out, &rows);
+    classes.write_to(&mut out);
     out.push('\n');
     let bins = r.histogram.len();
     let top = r.histogram.iter().copied().max().unwrap_or(1).max(1);
@@ -442,17 +433,5 @@ fn alpha_text(alpha: &Alpha) -> String {
     match alpha {
         Alpha::Scalar(a) => sig(*a, 4),
         Alpha::PerClass(v) => format!("per class ({} values)", v.len()),
-    }
-}
-
-/// Right-aligned columns, two spaces apart.
-fn table<R: AsRef<[String]>>(out: &mut String, rows: &[R]) {
-    let cols = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.as_ref().get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row.as_ref().iter().zip(&widths).map(|(s, w)| format!("{s:>w$}")).collect();
-        let _ = writeln!(out, "  {}", cells.join("  "));
     }
 }
