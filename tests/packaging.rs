@@ -1,5 +1,6 @@
 //! What the wheel is built from: `--version` (version and commit, from
-//! build.rs).
+//! build.rs) and pyproject.toml's maturin settings. `scripts/test-wheel`
+//! builds and checks the wheel itself.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,4 +21,34 @@ fn version_names_the_cargo_version_and_the_commit() {
     assert!(out.status.success());
     let want = format!("focal-tui {} (commit {commit})\n", env!("CARGO_PKG_VERSION"));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+/// `(section, key, value)` of every `key = value` line of a TOML file
+/// (enough for pyproject.toml's flat settings).
+fn toml_keys(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut keys = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+        } else if let Some((key, value)) = line.split_once('=') {
+            keys.push((section.clone(), key.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    keys
+}
+
+#[test]
+fn pyproject_builds_the_stripped_binary_at_cargos_version() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("pyproject.toml")).unwrap();
+    let keys = toml_keys(&text);
+    let value =
+        |section: &str, key: &str| keys.iter().find(|(s, k, _)| s == section && k == key).map(|(_, _, v)| v.as_str());
+    assert_eq!(value("build-system", "build-backend"), Some(r#""maturin""#));
+    assert_eq!(value("project", "name"), Some(r#""focal-tui""#));
+    // One source of truth: maturin takes the version from Cargo.toml.
+    assert_eq!(value("project", "dynamic"), Some(r#"["version"]"#));
+    assert_eq!(value("project", "version"), None);
+    assert_eq!(value("tool.maturin", "bindings"), Some(r#""bin""#));
+    assert_eq!(value("tool.maturin", "strip"), Some("true"));
 }
