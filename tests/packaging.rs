@@ -23,6 +23,42 @@ fn version_names_the_cargo_version_and_the_commit() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
 
+/// The commit build.rs records when run as cargo would, for the crate in
+/// `dir`; `path` replaces PATH (to hide git).
+fn build_script_commit(dir: &Path, path: Option<&str>) -> String {
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-build-script");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let status = Command::new(rustc)
+        .args(["--edition", "2024", "-o"])
+        .arg(&exe)
+        .arg(Path::new(ROOT).join("build.rs"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "build.rs compiles");
+    let mut run = Command::new(&exe);
+    run.env("CARGO_MANIFEST_DIR", dir);
+    if let Some(path) = path {
+        run.env("PATH", path);
+    }
+    let out = String::from_utf8(run.output().unwrap().stdout).unwrap();
+    let line = out.lines().find_map(|l| l.strip_prefix("cargo:rustc-env=FOCAL_TUI_COMMIT="));
+    line.expect("build.rs sets FOCAL_TUI_COMMIT").to_string()
+}
+
+#[test]
+fn build_script_says_unknown_outside_a_checkout() {
+    if git(&["rev-parse", "--show-toplevel"]).is_none() {
+        return; // not a checkout: the --version test covers "unknown"
+    }
+    assert_eq!(build_script_commit(Path::new(ROOT), None), git(&["rev-parse", "--short=12", "HEAD"]).unwrap());
+    // No git (an sdist built on a server without it).
+    assert_eq!(build_script_commit(Path::new(ROOT), Some("")), "unknown");
+    // An unpacked tarball inside some other repository (here: this one's target/).
+    let tarball = Path::new(env!("CARGO_TARGET_TMPDIR")).join("unpacked-sdist");
+    std::fs::create_dir_all(&tarball).unwrap();
+    assert_eq!(build_script_commit(&tarball, None), "unknown");
+}
+
 /// `(section, key, value)` of every `key = value` line of a TOML file
 /// (enough for pyproject.toml's flat settings).
 fn toml_keys(text: &str) -> Vec<(String, String, String)> {
