@@ -12,7 +12,8 @@ use crate::theme::Look;
 #[derive(Parser, Debug)]
 #[command(
     name = "focal-tui",
-    version,
+    // The commit comes from build.rs ("unknown" outside a git checkout).
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("FOCAL_TUI_COMMIT"), ")"),
     about = "Exact softmax focal loss: a live terminal explorer and a scriptable calculator"
 )]
 pub struct Cli {
