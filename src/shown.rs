@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::lens::{Naive, NaiveSoftmax, Precision};
-use crate::loss::{Change, Focal, Mode, Params, Softmax, at_probability, softmax_focal_reusing};
+use crate::loss::{Change, Focal, Params, SoftmaxCache, at_probability};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
@@ -48,7 +48,7 @@ pub struct Shown {
     pub lens: Option<Vec<Naive>>,
     /// The softmax of these logits (softmax mode), kept like `top`: a γ,
     /// target or α edit then reuses the probabilities.
-    softmax: Option<Softmax>,
+    softmax: SoftmaxCache,
     /// The CLASS_LIMIT most probable of all classes (by probability, then
     /// index) for these logits and mode: kept while only target, γ or α
     /// change, so those edits do not scan K probabilities again.
@@ -67,14 +67,13 @@ impl Shown {
     /// from its own); with the same logits also its class ranking.
     pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, logits: Change) -> Self {
         let same_logits = logits == Change::Same;
-        let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
-        let (softmax, result) = match (params.mode, previous.as_deref_mut()) {
-            (Mode::Softmax, Some(old)) => {
-                let kept = old.softmax.take();
-                let (sm, result) = softmax_focal_reusing(p, t, g, a, &mut old.result, kept, logits);
-                (Some(sm), result)
+        let (softmax, result) = match previous.as_deref_mut() {
+            Some(old) => {
+                let mut cache = std::mem::take(&mut old.softmax);
+                let result = cache.compute(&params, logits, &mut old.result);
+                (cache, result)
             }
-            _ => (None, params.compute()),
+            None => (SoftmaxCache::default(), params.compute()),
         };
         let top = match previous.as_deref_mut() {
             Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),

@@ -41,7 +41,7 @@ pub mod sum;
 
 pub use curve::{PointLoss, at_probability};
 pub use sigmoid::sigmoid_focal;
-pub use softmax::{Change, Softmax, Splice, softmax_focal, softmax_focal_reusing};
+pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
 
 /// Which focal loss: softmax over classes (one target), or an independent
 /// sigmoid per class (RetinaNet / torchvision `sigmoid_focal_loss`).
