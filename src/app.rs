@@ -129,7 +129,7 @@ impl App {
             mode,
             help: false,
             pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, None, Change::New),
+            shown: Shown::new(params, &gammas),
             stale: false,
             quit: false,
             look,
@@ -396,7 +396,7 @@ impl App {
                 }
             }
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), change);
+            self.shown.update(params, &self.gammas, change);
             self.shown_logits_current = true;
             self.update_lens();
         }

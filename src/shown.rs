@@ -60,43 +60,64 @@ pub struct Shown {
 
 impl Shown {
     /// Everything shown for `params`, with the chart comparing `gammas`.
-    /// Curves of `previous` with the same γ and α_t are reused: typing in
-    /// the logits or γ field then computes at most one new curve.
-    /// `previous` (what was shown before) gives up its curves, its K-long
-    /// buffers and its softmax (`logits` says how `params.logits` differ
-    /// from its own); with the same logits also its class ranking.
-    pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, logits: Change) -> Self {
+    pub fn new(params: Params, gammas: &[f64]) -> Self {
+        let result = params.compute();
+        let mut shown = Shown {
+            top: top_classes(&result.probabilities, CLASS_LIMIT),
+            params,
+            result,
+            summary: Vec::new(),
+            classes: Vec::new(),
+            hidden_classes: 0,
+            table_header: Default::default(),
+            table: Vec::new(),
+            curves: Vec::new(),
+            lens: None,
+            softmax: SoftmaxCache::default(),
+            lens_softmax: None,
+        };
+        shown.derive(gammas);
+        shown
+    }
+
+    /// Shows `params` instead, whose logits differ from the shown ones as
+    /// `logits` says. The K-long buffers and the softmax are reused, and
+    /// with the same logits also the class ranking and the lens's
+    /// per-class part.
+    pub fn update(&mut self, params: Params, gammas: &[f64], logits: Change) {
+        self.result = self.softmax.compute(&params, logits, &mut self.result);
         let same_logits = logits == Change::Same;
-        let (softmax, result) = match previous.as_deref_mut() {
-            Some(old) => {
-                let mut cache = std::mem::take(&mut old.softmax);
-                let result = cache.compute(&params, logits, &mut old.result);
-                (cache, result)
-            }
-            None => (SoftmaxCache::default(), params.compute()),
-        };
-        let top = match previous.as_deref_mut() {
-            Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),
-            _ => top_classes(&result.probabilities, CLASS_LIMIT),
-        };
-        let lens_softmax = match previous.as_deref_mut() {
-            Some(old) if same_logits => old.lens_softmax.take(),
-            _ => None,
-        };
-        let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
+        if !same_logits || params.mode != self.params.mode {
+            self.top = top_classes(&self.result.probabilities, CLASS_LIMIT);
+        }
+        if !same_logits {
+            self.lens_softmax = None;
+        }
+        self.params = params;
+        self.lens = None;
+        self.derive(gammas);
+    }
+
+    /// Everything formatted from the result. The last curves with the same
+    /// γ and α_t are kept: typing in the logits or γ field then computes at
+    /// most one new curve.
+    fn derive(&mut self, gammas: &[f64]) {
+        let (params, result) = (&self.params, &self.result);
+        (self.classes, self.hidden_classes) =
+            classes_from_top(&self.top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =
             REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
         let at = points.partition_point(|(row, _)| row.p_t <= result.p_t);
         points.insert(at, (result.target_row(), true));
-        let table = points.iter().map(|(point, now)| (report::table_row(point), *now)).collect();
+        self.table = points.iter().map(|(point, now)| (report::table_row(point), *now)).collect();
 
         let mut list: Vec<f64> = gammas.to_vec();
         if !list.contains(&params.gamma) {
             list.push(params.gamma);
         }
-        let mut old_curves = previous.map(|old| std::mem::take(&mut old.curves)).unwrap_or_default();
-        let curves = list
+        let mut old_curves = std::mem::take(&mut self.curves);
+        self.curves = list
             .into_iter()
             .map(|gamma| {
                 // Moved, not copied (a γ listed twice finds its first copy taken).
@@ -108,20 +129,8 @@ impl Shown {
                 Curve { gamma, alpha_t, current: gamma == params.gamma, points, factor }
             })
             .collect();
-        Shown {
-            summary: report::summary(&params, &result),
-            table_header: report::table_header(alpha_t, params.gamma),
-            params,
-            result,
-            classes,
-            hidden_classes,
-            table,
-            curves,
-            lens: None,
-            softmax,
-            top,
-            lens_softmax,
-        }
+        self.summary = report::summary(params, result);
+        self.table_header = report::table_header(alpha_t, params.gamma);
     }
 
     /// What naive code returns in each format, for the lens pane.
