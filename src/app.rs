@@ -10,8 +10,9 @@ use crate::calc;
 use crate::dataset::Dataset;
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Change, Mode, Params};
-use crate::parse::{self, FieldError, LogitList, TextEdit};
+use crate::logits_input::LogitsInput;
+use crate::loss::{Mode, Params};
+use crate::parse::{self, FieldError, TextEdit};
 use crate::presets::PRESETS;
 use crate::shown::Shown;
 use crate::text::FieldText;
@@ -100,18 +101,10 @@ pub struct App {
     clipboard: Option<String>,
     /// The preset last applied.
     preset: Option<usize>,
-    /// The last valid logits: edits elsewhere never re-parse them, and an
-    /// edit of the logits converts only the numbers it touched.
-    logit_list: LogitList,
+    /// The logits, parsed: edits elsewhere never re-parse them.
+    logits: LogitsInput,
     /// The last valid γ list of the chart.
     gammas: Vec<f64>,
-    /// How the focused field's text just changed, when the change was made
-    /// here (a typed or deleted character): the logits' re-parse then need
-    /// not compare two texts of a megabyte.
-    text_edit: Option<TextEdit>,
-    /// `shown.params.logits` are `logit_list.values` (no new logits since
-    /// `shown` was built): its logits and class ranking can be kept.
-    shown_logits_current: bool,
     /// The dataset view (`focal-tui --data`), in place of the example.
     pub data: Option<Dataset>,
 }
@@ -121,7 +114,7 @@ impl App {
     /// with the chart comparing `gammas`; `texts` are the fields as typed.
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
         let mode = params.mode;
-        let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
+        let logits = LogitsInput::new(&texts[Field::Logits.index()]);
         App {
             inputs: texts.map(FieldText::new),
             focus: Field::Logits,
@@ -138,10 +131,8 @@ impl App {
             status: None,
             clipboard: None,
             preset: None,
-            logit_list,
-            text_edit: None,
+            logits,
             gammas,
-            shown_logits_current: false,
             data: None,
         }
     }
@@ -153,7 +144,7 @@ impl App {
         app.inputs = texts.map(FieldText::new);
         app.data = Some(data);
         app.focus = Field::Gamma;
-        app.recompute(Field::Gamma);
+        app.recompute(Field::Gamma, None);
         app
     }
 
@@ -190,8 +181,7 @@ impl App {
             Action::Command(command) => self.command(command),
             Action::Edit(request) => match self.inputs[self.focus.index()].handle(request) {
                 (Some(StateChanged { value: true, .. }), edit) => {
-                    self.text_edit = edit;
-                    self.recompute(self.focus);
+                    self.recompute(self.focus, edit);
                     true
                 }
                 (Some(_), _) => true,
@@ -254,7 +244,7 @@ impl App {
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
                 self.focus = self.fields()[0];
-                self.recompute(self.focus);
+                self.recompute(self.focus, None);
             }
             Command::ToggleMode => {
                 self.mode = match self.mode {
@@ -262,7 +252,7 @@ impl App {
                     Mode::Sigmoid => Mode::Softmax,
                 };
                 // α's valid range depends on the mode.
-                self.recompute(Field::Alpha);
+                self.recompute(Field::Alpha, None);
             }
             Command::NextChart => self.chart = self.chart.next(),
             Command::NextPreset => self.next_preset(),
@@ -295,7 +285,7 @@ impl App {
             }
         }
         self.preset = Some(i);
-        self.recompute(Field::Logits);
+        self.recompute(Field::Logits, None);
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
     }
 
@@ -327,38 +317,25 @@ impl App {
         if clean.is_empty() {
             return false;
         }
-        self.text_edit = Some(self.inputs[self.focus.index()].insert(&clean));
-        self.recompute(self.focus);
+        let edit = self.inputs[self.focus.index()].insert(&clean);
+        self.recompute(self.focus, Some(edit));
         true
     }
 
-    /// Re-parses after `changed` was edited (logits only when they changed:
-    /// target and α depend on K, so they are always re-checked) and, when
-    /// every field is valid, recomputes what is shown.
-    fn recompute(&mut self, changed: Field) {
-        // Usable while the list is that of the field's text before this edit.
-        let known = self.text_edit.take().filter(|_| self.errors[Field::Logits.index()].is_none());
+    /// Re-parses after `changed` was edited (`edit`: how, when known; the
+    /// logits only when they changed: target and α depend on K, so they are
+    /// always re-checked) and, when every field is valid, recomputes what is
+    /// shown.
+    fn recompute(&mut self, changed: Field, edit: Option<TextEdit>) {
         if self.data.is_some() {
             return self.recompute_data();
         }
         let text = |f: Field| self.inputs[f.index()].value();
-        // The values this edit replaced, when the shown logits were the
-        // list's: they are then patched rather than copied whole.
-        let mut splice = None;
         if changed == Field::Logits {
-            // In place: the list's buffers are reused (it is unchanged on error).
-            self.errors[Field::Logits.index()] =
-                match parse::logits_update(text(Field::Logits), &mut self.logit_list, known) {
-                    Ok(s) => {
-                        splice = self.shown_logits_current.then_some(s);
-                        self.shown_logits_current = false;
-                        None
-                    }
-                    Err(e) => Some(e),
-                };
+            self.errors[Field::Logits.index()] = self.logits.parse(text(Field::Logits), edit).err();
         }
         let logits_ok = self.errors[Field::Logits.index()].is_none();
-        let k = logits_ok.then_some(self.logit_list.values.len());
+        let k = logits_ok.then_some(self.logits.classes());
         let target = parse::target(text(Field::Target), k);
         let gamma = parse::gamma(text(Field::Gamma));
         let alpha = parse::alpha(text(Field::Alpha), k, self.mode);
@@ -376,28 +353,10 @@ impl App {
         // A bad γ list only freezes the chart; the numbers are still current.
         self.stale = self.errors[..4].iter().any(Option::is_some);
         if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
-            // The shown logits' buffer is reused: kept as is when they are
-            // current, patched or overwritten otherwise (no new K-long allocation).
-            let change = match splice {
-                _ if self.shown_logits_current => Change::Same,
-                Some(s) => Change::Spliced(s),
-                None => Change::New,
-            };
             let mut logits = std::mem::take(&mut self.shown.params.logits);
-            let values = &self.logit_list.values;
-            match change {
-                Change::Same => {}
-                Change::Spliced(s) => {
-                    drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied()))
-                }
-                Change::New => {
-                    logits.clear();
-                    logits.extend_from_slice(values);
-                }
-            }
+            let change = self.logits.show(&mut logits);
             let params = Params { logits, target, gamma, alpha, mode: self.mode };
             self.shown.update(params, &self.gammas, change);
-            self.shown_logits_current = true;
             self.update_lens();
         }
     }

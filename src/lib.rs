@@ -15,6 +15,7 @@ pub mod field;
 pub mod format;
 pub mod keys;
 pub mod lens;
+pub mod logits_input;
 pub mod loss;
 pub mod parse;
 pub mod presets;
