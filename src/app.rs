@@ -8,74 +8,27 @@ use tui_input::StateChanged;
 use crate::action::{Action, Command};
 use crate::calc;
 use crate::dataset::Dataset;
+use crate::example::Example;
 use crate::field::Field;
 use crate::keys;
-use crate::logits_input::LogitsInput;
 use crate::loss::{Mode, Params};
 use crate::parse::{self, FieldError, TextEdit};
 use crate::presets::PRESETS;
-use crate::shown::Shown;
 use crate::text::FieldText;
 use crate::theme::Look;
-
-/// The pane F2 chooses: the lower pane of the standard layout, or the
-/// bottom one of the wide layout (which always shows the chart and classes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pane {
-    Chart,
-    Table,
-    Classes,
-    /// The calculation spelled out.
-    Steps,
-    /// What naive float32/float16/bfloat16 code returns.
-    Lens,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Chart, Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens];
-    /// The choices of the wide layout's bottom pane.
-    pub const WIDE: [Pane; 3] = [Pane::Table, Pane::Steps, Pane::Lens];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Pane::Chart => "chart",
-            Pane::Table => "table",
-            Pane::Classes => "classes",
-            Pane::Steps => "steps",
-            Pane::Lens => "lens",
-        }
-    }
-
-    fn next(self, wide: bool) -> Pane {
-        let list: &[Pane] = if wide { &Pane::WIDE } else { &Pane::ALL };
-        let at = list.iter().position(|p| *p == self).map_or(0, |i| i + 1);
-        list[at % list.len()]
-    }
-}
 
 /// The wide layout (every pane at once) from this terminal size on.
 pub fn is_wide(width: u16, height: u16) -> bool {
     width >= 120 && height >= 32
 }
 
-/// What the chart plots against p_t.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChartView {
-    Fl,
-    /// FL on a log scale: the easy examples' loss spans many decades.
-    FlLog,
-    /// The modulating factor (1 − p_t)^γ.
-    Factor,
-}
-
-impl ChartView {
-    fn next(self) -> ChartView {
-        match self {
-            ChartView::Fl => ChartView::FlLog,
-            ChartView::FlLog => ChartView::Factor,
-            ChartView::Factor => ChartView::Fl,
-        }
-    }
+/// What the explorer shows below the fields.
+#[allow(clippy::large_enum_variant, reason = "one App exists; boxing would only add a pointer to follow")]
+pub enum Body {
+    /// One example typed in the fields.
+    Example(Example),
+    /// A dataset (`focal-tui --data`), swept for the γ, α and γ list typed.
+    Dataset(Dataset),
 }
 
 pub struct App {
@@ -83,16 +36,11 @@ pub struct App {
     pub focus: Field,
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
     pub errors: [Option<FieldError>; 5],
-    pub mode: Mode,
     pub help: bool,
-    pub pane: Pane,
-    /// The last valid input and everything derived from it.
-    pub shown: Shown,
-    /// Some field is invalid: `shown` is the last valid input, not this one.
+    /// Some field is invalid: what is shown is for the last valid input.
     pub stale: bool,
     pub quit: bool,
     pub look: Look,
-    pub chart: ChartView,
     /// The terminal is large enough for the wide layout.
     pub wide: bool,
     /// A one-line answer to the last action (a preset, a copy).
@@ -101,61 +49,53 @@ pub struct App {
     clipboard: Option<String>,
     /// The preset last applied.
     preset: Option<usize>,
-    /// The logits, parsed: edits elsewhere never re-parse them.
-    logits: LogitsInput,
-    /// The last valid γ list of the chart.
-    gammas: Vec<f64>,
-    /// The dataset view (`focal-tui --data`), in place of the example.
-    pub data: Option<Dataset>,
+    pub body: Body,
 }
 
 impl App {
     /// The explorer on `params` (already validated, e.g. from the command line)
     /// with the chart comparing `gammas`; `texts` are the fields as typed.
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
-        let mode = params.mode;
-        let logits = LogitsInput::new(&texts[Field::Logits.index()]);
-        App {
-            inputs: texts.map(FieldText::new),
-            focus: Field::Logits,
-            errors: Default::default(),
-            mode,
-            help: false,
-            pane: Pane::Chart,
-            shown: Shown::new(params, &gammas),
-            stale: false,
-            quit: false,
-            look,
-            chart: ChartView::Fl,
-            wide: false,
-            status: None,
-            clipboard: None,
-            preset: None,
-            logits,
-            gammas,
-            data: None,
-        }
+        let example = Example::new(&texts[Field::Logits.index()], params, gammas);
+        App::with_body(texts, Body::Example(example), Field::Logits, look)
     }
 
     /// The dataset view on `data`, with γ, α and the γ list from `texts`
     /// (as [`App::new`] takes them; the example's fields are not shown).
     pub fn with_data(texts: [String; 5], data: Dataset, look: Look) -> Self {
-        let mut app = App::with_defaults(look);
-        app.inputs = texts.map(FieldText::new);
-        app.data = Some(data);
-        app.focus = Field::Gamma;
+        let mut app = App::with_body(texts, Body::Dataset(data), Field::Gamma, look);
         app.recompute(Field::Gamma, None);
         app
     }
 
+    fn with_body(texts: [String; 5], body: Body, focus: Field, look: Look) -> Self {
+        App {
+            inputs: texts.map(FieldText::new),
+            focus,
+            errors: Default::default(),
+            help: false,
+            stale: false,
+            quit: false,
+            look,
+            wide: false,
+            status: None,
+            clipboard: None,
+            preset: None,
+            body,
+        }
+    }
+
     /// Which key bindings are active.
     pub fn key_context(&self) -> keys::Context {
-        keys::Context { help: self.help, data: self.data.is_some() }
+        keys::Context { help: self.help, data: matches!(self.body, Body::Dataset(_)) }
     }
 
     /// The fields on screen, in focus order.
     pub fn fields(&self) -> &'static [Field] {
-        if self.data.is_some() { &Field::DATA } else { &Field::ALL }
+        match self.body {
+            Body::Example(_) => &Field::ALL,
+            Body::Dataset(_) => &Field::DATA,
+        }
     }
 
     /// The explorer on the defaults (the seed's hard example).
@@ -234,12 +174,9 @@ impl App {
             Command::ToggleHelp => self.help = !self.help,
             Command::Back if self.help => self.help = false,
             Command::Back | Command::Quit => self.quit = true,
-            Command::NextPane => match &mut self.data {
-                Some(data) => data.pane = data.pane.next(),
-                None => {
-                    self.pane = self.pane.next(self.wide);
-                    self.update_lens();
-                }
+            Command::NextPane => match &mut self.body {
+                Body::Example(example) => example.next_pane(self.wide),
+                Body::Dataset(data) => data.pane = data.pane.next(),
             },
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
@@ -247,19 +184,25 @@ impl App {
                 self.recompute(self.focus, None);
             }
             Command::ToggleMode => {
-                self.mode = match self.mode {
-                    Mode::Softmax => Mode::Sigmoid,
-                    Mode::Sigmoid => Mode::Softmax,
-                };
-                // α's valid range depends on the mode.
-                self.recompute(Field::Alpha, None);
+                if let Body::Example(example) = &mut self.body {
+                    example.mode = match example.mode {
+                        Mode::Softmax => Mode::Sigmoid,
+                        Mode::Sigmoid => Mode::Softmax,
+                    };
+                    // α's valid range depends on the mode.
+                    self.recompute(Field::Alpha, None);
+                }
             }
-            Command::NextChart => self.chart = self.chart.next(),
+            Command::NextChart => {
+                if let Body::Example(example) = &mut self.body {
+                    example.chart = example.chart.next();
+                }
+            }
             Command::NextPreset => self.next_preset(),
             Command::Copy => {
-                self.clipboard = Some(match &self.data {
-                    Some(d) => crate::data::run::text(&d.report, &d.skipped, &d.config),
-                    None => calc::text(&self.shown.params, &self.shown.result),
+                self.clipboard = Some(match &self.body {
+                    Body::Example(example) => calc::text(&example.shown.params, &example.shown.result),
+                    Body::Dataset(d) => crate::data::run::text(&d.report, &d.skipped, &d.config),
                 });
                 let which = if self.stale { " (the last valid result)" } else { "" };
                 self.status =
@@ -289,14 +232,6 @@ impl App {
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
     }
 
-    /// The precision lens costs three naive passes over the classes: it is
-    /// computed only while its pane is shown.
-    fn update_lens(&mut self) {
-        if self.pane == Pane::Lens && self.shown.lens.is_none() {
-            self.shown.compute_lens();
-        }
-    }
-
     /// The text a Copy asked to send to the clipboard, once.
     pub fn take_clipboard(&mut self) -> Option<String> {
         self.clipboard.take()
@@ -322,59 +257,46 @@ impl App {
         true
     }
 
-    /// Re-parses after `changed` was edited (`edit`: how, when known; the
-    /// logits only when they changed: target and α depend on K, so they are
-    /// always re-checked) and, when every field is valid, recomputes what is
-    /// shown.
+    /// Re-parses the fields after `changed` was edited (`edit` says how,
+    /// when the field knows it) and, when they are valid, updates what is
+    /// shown. The logits are re-parsed only when they changed; target and α
+    /// depend on K, so they are always re-checked.
     fn recompute(&mut self, changed: Field, edit: Option<TextEdit>) {
-        if self.data.is_some() {
-            return self.recompute_data();
-        }
         let text = |f: Field| self.inputs[f.index()].value();
-        if changed == Field::Logits {
-            self.errors[Field::Logits.index()] = self.logits.parse(text(Field::Logits), edit).err();
-        }
-        let logits_ok = self.errors[Field::Logits.index()].is_none();
-        let k = logits_ok.then_some(self.logits.classes());
-        let target = parse::target(text(Field::Target), k);
         let gamma = parse::gamma(text(Field::Gamma));
-        let alpha = parse::alpha(text(Field::Alpha), k, self.mode);
         let gammas = parse::gammas(text(Field::Gammas));
-        self.errors = [
-            self.errors[Field::Logits.index()].take(),
-            target.as_ref().err().cloned(),
-            gamma.as_ref().err().cloned(),
-            alpha.as_ref().err().cloned(),
-            gammas.as_ref().err().cloned(),
-        ];
-        if let Ok(list) = gammas {
-            self.gammas = list;
-        }
-        // A bad γ list only freezes the chart; the numbers are still current.
-        self.stale = self.errors[..4].iter().any(Option::is_some);
-        if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
-            let mut logits = std::mem::take(&mut self.shown.params.logits);
-            let change = self.logits.show(&mut logits);
-            let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            self.shown.update(params, &self.gammas, change);
-            self.update_lens();
+        match &mut self.body {
+            Body::Example(example) => {
+                if changed == Field::Logits {
+                    self.errors[Field::Logits.index()] = example.logits.parse(text(Field::Logits), edit).err();
+                }
+                let k = self.errors[Field::Logits.index()].is_none().then(|| example.logits.classes());
+                let target = parse::target(text(Field::Target), k);
+                let alpha = parse::alpha(text(Field::Alpha), k, example.mode);
+                let logits = self.errors[Field::Logits.index()].take();
+                self.errors = [logits, error(&target), error(&gamma), error(&alpha), error(&gammas)];
+                // A bad γ list only freezes the chart; the numbers are still current.
+                self.stale = self.errors[..4].iter().any(Option::is_some);
+                if let Ok(list) = gammas {
+                    example.gammas = list;
+                }
+                if let (false, Ok(target), Ok(gamma), Ok(alpha)) = (self.stale, target, gamma, alpha) {
+                    example.show(target, gamma, alpha);
+                }
+            }
+            Body::Dataset(data) => {
+                let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
+                self.errors = [None, None, error(&gamma), error(&alpha), error(&gammas)];
+                self.stale = self.errors.iter().any(Option::is_some);
+                if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
+                    data.set(gamma, &gammas, alpha);
+                }
+            }
         }
     }
+}
 
-    /// The dataset view's [`recompute`](Self::recompute): γ, α and the γ
-    /// list parsed (α against the dataset's K), and the sweep redone when
-    /// all three are valid.
-    fn recompute_data(&mut self) {
-        let Some(data) = &mut self.data else { return };
-        let text = |f: Field| self.inputs[f.index()].value();
-        let gamma = parse::gamma(text(Field::Gamma));
-        let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
-        let gammas = parse::gammas(text(Field::Gammas));
-        self.errors =
-            [None, None, gamma.as_ref().err().cloned(), alpha.as_ref().err().cloned(), gammas.as_ref().err().cloned()];
-        self.stale = self.errors.iter().any(Option::is_some);
-        if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
-            data.set(gamma, &gammas, alpha);
-        }
-    }
+/// A field's error, for its error line.
+fn error<T>(parsed: &Result<T, FieldError>) -> Option<FieldError> {
+    parsed.as_ref().err().cloned()
 }

@@ -11,6 +11,7 @@ pub mod calc;
 pub mod cli;
 pub mod data;
 pub mod dataset;
+pub mod example;
 pub mod field;
 pub mod format;
 pub mod keys;
