@@ -6,15 +6,15 @@
 use rayon::prelude::*;
 
 use crate::lens::{Naive, NaiveSoftmax, Precision};
-use crate::loss::{Change, Focal, Params, SoftmaxCache, at_probability};
+use crate::loss::{Change, Focal, PARALLEL_FROM, Params, SoftmaxCache, at_probability};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
-pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
+const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// Classes kept for the class list (the target and the most probable).
 const CLASS_LIMIT: usize = 40;
 /// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.
-pub const P_MIN: f64 = 0.01;
+const P_MIN: f64 = 0.01;
 /// Points per curve: about two per Braille column of a wide chart.
 const GRID: usize = 120;
 
@@ -142,7 +142,7 @@ impl Shown {
             // Three independent passes over the classes: for many classes,
             // one per core (for few, starting the threads costs more than it saves).
             let base = |&f: &Precision| NaiveSoftmax::new(&p.logits, f);
-            if p.logits.len() >= 16_384 {
+            if p.logits.len() >= PARALLEL_FROM {
                 Precision::ALL.par_iter().map(base).collect()
             } else {
                 Precision::ALL.iter().map(base).collect()

@@ -1,7 +1,7 @@
 //! Softmax focal loss and its gradient from logits.
 
 use super::sum::{compensated, finish, weighted_product};
-use super::{Alpha, Focal, Mode, Params, argmax};
+use super::{Alpha, CHUNK, Focal, Mode, PARALLEL_FROM, Params, argmax};
 use crate::vmath::{Simd, exp_fast};
 use rayon::prelude::*;
 
@@ -287,11 +287,6 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
     }
 }
 
-/// From this many classes on, the O(K) passes run on every core (rayon),
-/// in chunks whose compensated partial sums are summed compensated again.
-const PARALLEL_FROM: usize = 16_384;
-const CHUNK: usize = 4_096;
-
 /// `e_i = exp(z_i − z_j)`, with [`exp_fast`]: every argument is ≤ 0, the
 /// function is branch-free, so the loop runs 4 (AVX2) or 2 (SSE2) lanes at a
 /// time, about ten times faster than K calls to the C library's `exp`.
@@ -324,7 +319,8 @@ fn exps_avx2(out: &mut [f64], logits: &[f64], zj: f64) {
     exps::<true>(out, logits, zj)
 }
 
-/// `S = Σ_{i≠j} e_i`, compensated.
+/// `S = Σ_{i≠j} e_i`, compensated (from [`PARALLEL_FROM`] classes on, as
+/// compensated partial sums of chunks, summed compensated again).
 fn mass_of_others(e: &[f64], j: usize) -> f64 {
     // A chunk's terms without e_j (= 1): the slices before and after it.
     let chunk_sum = |base: usize, chunk: &[f64]| match j.checked_sub(base) {
