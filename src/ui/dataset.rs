@@ -48,19 +48,13 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
         show(buf, left, named(DataPane::Classes), classes);
         show(buf, right, named(DataPane::Histogram), histogram);
     } else {
-        let theme = &app.look.theme;
-        let mut spans = vec![Span::raw(" ")];
-        for p in DataPane::ALL {
-            let style = if p == data.pane { theme.focus } else { theme.muted };
-            spans.push(Span::styled(format!(" {} ", p.name()), style));
-        }
-        spans.push(Span::styled(" F2 ", theme.key));
-        spans.push(Span::styled(format!(" {} ", heading(data.pane)), theme.title));
+        let mut tabs = super::tabs(&app.look, DataPane::ALL.map(|p| (p.name(), p == data.pane)));
+        tabs.spans.push(Span::styled(format!(" {} ", heading(data.pane)), app.look.theme.title));
         let draw: DatasetDraw = match data.pane {
             DataPane::Classes => classes,
             DataPane::Histogram => histogram,
         };
-        show(buf, lower, Line::from(spans), draw);
+        show(buf, lower, tabs, draw);
     }
 }
 

@@ -76,7 +76,7 @@ fn draw_example(buf: &mut Buffer, area: Rect, app: &App, example: &Example, wide
             Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
             _ => ("Modulating factor (1 − p_t)^γ", table::draw),
         };
-        let mut heading = tabs(&app.look, example.pane, &Pane::WIDE);
+        let mut heading = pane_tabs(&app.look, example.pane, &Pane::WIDE);
         heading.spans.push(Span::styled(format!(" {name} "), app.look.theme.title));
         show(buf, table_area, heading, draw);
     } else {
@@ -90,7 +90,7 @@ fn draw_example(buf: &mut Buffer, area: Rect, app: &App, example: &Example, wide
             Pane::Steps => steps::draw,
             Pane::Lens => lens::draw,
         };
-        show(buf, lower, tabs(&app.look, example.pane, &Pane::ALL), draw);
+        show(buf, lower, pane_tabs(&app.look, example.pane, &Pane::ALL), draw);
     }
 }
 
@@ -116,15 +116,21 @@ fn pane(buf: &mut Buffer, area: Rect, title: Line, look: &Look, draw: impl FnOnc
     draw(buf, inner);
 }
 
-/// The title of the pane F2 switches: every choice named, the shown one
-/// highlighted (the wide layout shows the table for chart and classes).
-fn tabs(look: &Look, pane: Pane, panes: &[Pane]) -> Line<'static> {
-    let theme = &look.theme;
+/// The title of the example's pane F2 switches (the wide layout shows the
+/// table for chart and classes).
+fn pane_tabs(look: &Look, pane: Pane, panes: &[Pane]) -> Line<'static> {
     let shown = if panes.contains(&pane) { pane } else { Pane::Table };
+    tabs(look, panes.iter().map(|&p| (p.name(), p == shown)))
+}
+
+/// The title of a pane F2 switches: every choice named, the shown one
+/// highlighted.
+fn tabs<'a>(look: &Look, choices: impl IntoIterator<Item = (&'a str, bool)>) -> Line<'static> {
+    let theme = &look.theme;
     let mut spans = vec![Span::raw(" ")];
-    for &p in panes {
-        let style = if p == shown { theme.focus } else { theme.muted };
-        spans.push(Span::styled(format!(" {} ", p.name()), style));
+    for (name, shown) in choices {
+        let style = if shown { theme.focus } else { theme.muted };
+        spans.push(Span::styled(format!(" {name} "), style));
     }
     spans.push(Span::styled(" F2 ", theme.key));
     Line::from(spans)
