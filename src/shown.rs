@@ -46,8 +46,8 @@ pub struct Shown {
     pub curves: Vec<Curve>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
-    /// The softmax of these logits (softmax mode), kept like `top`: a γ,
-    /// target or α edit then reuses the probabilities.
+    /// The softmax of these logits (softmax mode), kept for the next
+    /// update: a γ, target or α edit then reuses the probabilities.
     softmax: SoftmaxCache,
     /// The CLASS_LIMIT most probable of all classes (by probability, then
     /// index) for these logits and mode: kept while only target, γ or α
