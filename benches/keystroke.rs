@@ -19,7 +19,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use focal_tui::app::{App, Pane};
+use focal_tui::app::{App, Body};
+use focal_tui::example::Pane;
 use focal_tui::screen::Screen;
 use focal_tui::theme::Look;
 use focal_tui::ui;
@@ -61,7 +62,7 @@ fn keystroke(c: &mut Criterion) {
         for k in [3usize, 1_000, 100_000] {
             let mut app = app_with(k, 2);
             app.handle_events([Event::Resize(w, h)]);
-            while app.pane != Pane::Lens {
+            while !matches!(&app.body, Body::Example(e) if e.pane == Pane::Lens) {
                 app.handle_events([key(KeyCode::F(2))]);
             }
             let mut screen = Screen::new(TestBackend::new(w, h), Size::new(w, h)).unwrap();

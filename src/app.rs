@@ -8,49 +8,14 @@ use tui_input::StateChanged;
 use crate::action::{Action, Command};
 use crate::calc;
 use crate::dataset::Dataset;
+use crate::example::Example;
 use crate::field::Field;
 use crate::keys;
-use crate::loss::{Change, Mode, Params};
-use crate::parse::{self, FieldError, LogitList, TextEdit};
+use crate::loss::{Mode, Params};
+use crate::parse::{self, FieldError, TextEdit};
 use crate::presets::PRESETS;
-use crate::shown::Shown;
 use crate::text::FieldText;
 use crate::theme::Look;
-
-/// The pane F2 chooses: the lower pane of the standard layout, or the
-/// bottom one of the wide layout (which always shows the chart and classes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pane {
-    Chart,
-    Table,
-    Classes,
-    /// The calculation spelled out.
-    Steps,
-    /// What naive float32/float16/bfloat16 code returns.
-    Lens,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Chart, Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens];
-    /// The choices of the wide layout's bottom pane.
-    pub const WIDE: [Pane; 3] = [Pane::Table, Pane::Steps, Pane::Lens];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Pane::Chart => "chart",
-            Pane::Table => "table",
-            Pane::Classes => "classes",
-            Pane::Steps => "steps",
-            Pane::Lens => "lens",
-        }
-    }
-
-    fn next(self, wide: bool) -> Pane {
-        let list: &[Pane] = if wide { &Pane::WIDE } else { &Pane::ALL };
-        let at = list.iter().position(|p| *p == self).map_or(0, |i| i + 1);
-        list[at % list.len()]
-    }
-}
 
 /// The wide layout (every pane at once) from this terminal size on.
 pub fn is_wide(width: u16, height: u16) -> bool {
@@ -68,24 +33,13 @@ fn help_or_quit(help: &mut bool, command: Command) -> bool {
     false
 }
 
-/// What the chart plots against p_t.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChartView {
-    Fl,
-    /// FL on a log scale: the easy examples' loss spans many decades.
-    FlLog,
-    /// The modulating factor (1 − p_t)^γ.
-    Factor,
-}
-
-impl ChartView {
-    fn next(self) -> ChartView {
-        match self {
-            ChartView::Fl => ChartView::FlLog,
-            ChartView::FlLog => ChartView::Factor,
-            ChartView::Factor => ChartView::Fl,
-        }
-    }
+/// What the explorer shows below the fields.
+#[allow(clippy::large_enum_variant, reason = "one App exists; boxing would only add a pointer to follow")]
+pub enum Body {
+    /// One example typed in the fields.
+    Example(Example),
+    /// A dataset (`focal-tui --data`), swept for the γ, α and γ list typed.
+    Dataset(Dataset),
 }
 
 pub struct App {
@@ -93,16 +47,11 @@ pub struct App {
     pub focus: Field,
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
     pub errors: [Option<FieldError>; 5],
-    pub mode: Mode,
     pub help: bool,
-    pub pane: Pane,
-    /// The last valid input and everything derived from it.
-    pub shown: Shown,
-    /// Some field is invalid: `shown` is the last valid input, not this one.
+    /// Some field is invalid: what is shown is for the last valid input.
     pub stale: bool,
     pub quit: bool,
     pub look: Look,
-    pub chart: ChartView,
     /// The terminal is large enough for the wide layout.
     pub wide: bool,
     /// A one-line answer to the last action (a preset, a copy).
@@ -111,74 +60,57 @@ pub struct App {
     clipboard: Option<String>,
     /// The preset last applied.
     preset: Option<usize>,
-    /// The last valid logits: edits elsewhere never re-parse them, and an
-    /// edit of the logits converts only the numbers it touched.
-    logit_list: LogitList,
-    /// The last valid γ list of the chart.
-    gammas: Vec<f64>,
-    /// How the focused field's text just changed, when the change was made
-    /// here (a typed or deleted character): the logits' re-parse then need
-    /// not compare two texts of a megabyte.
-    text_edit: Option<TextEdit>,
-    /// The field edited since the inputs were last parsed (see [`App::settle`]).
-    unparsed: Option<Field>,
-    /// `shown.params.logits` are `logit_list.values` (no new logits since
-    /// `shown` was built): its logits and class ranking can be kept.
-    shown_logits_current: bool,
-    /// The dataset view (`focal-tui --data`), in place of the example.
-    pub data: Option<Dataset>,
+    pub body: Body,
+    /// The field edited since the inputs were last parsed, and how its text
+    /// changed when one edit did it (see [`App::settle`]).
+    unparsed: Option<(Field, Option<TextEdit>)>,
 }
 
 impl App {
     /// The explorer on `params` (already validated, e.g. from the command line)
     /// with the chart comparing `gammas`; `texts` are the fields as typed.
     pub fn new(texts: [String; 5], params: Params, gammas: Vec<f64>, look: Look) -> Self {
-        let mode = params.mode;
-        let logit_list = parse::logits_reusing(&texts[Field::Logits.index()], None).unwrap_or_default();
-        App {
-            inputs: texts.map(FieldText::new),
-            focus: Field::Logits,
-            errors: Default::default(),
-            mode,
-            help: false,
-            pane: Pane::Chart,
-            shown: Shown::new(params, &gammas, None, Change::New),
-            stale: false,
-            quit: false,
-            look,
-            chart: ChartView::Fl,
-            wide: false,
-            status: None,
-            clipboard: None,
-            preset: None,
-            logit_list,
-            text_edit: None,
-            unparsed: None,
-            gammas,
-            shown_logits_current: false,
-            data: None,
-        }
+        let example = Example::new(&texts[Field::Logits.index()], params, gammas);
+        App::with_body(texts, Body::Example(example), Field::Logits, look)
     }
 
     /// The dataset view on `data`, with γ, α and the γ list from `texts`
     /// (as [`App::new`] takes them; the example's fields are not shown).
     pub fn with_data(texts: [String; 5], data: Dataset, look: Look) -> Self {
-        let mut app = App::with_defaults(look);
-        app.inputs = texts.map(FieldText::new);
-        app.data = Some(data);
-        app.focus = Field::Gamma;
-        app.recompute(Field::Gamma);
+        let mut app = App::with_body(texts, Body::Dataset(data), Field::Gamma, look);
+        app.recompute(Field::Gamma, None);
         app
+    }
+
+    fn with_body(texts: [String; 5], body: Body, focus: Field, look: Look) -> Self {
+        App {
+            inputs: texts.map(FieldText::new),
+            focus,
+            errors: Default::default(),
+            help: false,
+            stale: false,
+            quit: false,
+            look,
+            wide: false,
+            status: None,
+            clipboard: None,
+            preset: None,
+            body,
+            unparsed: None,
+        }
     }
 
     /// Which key bindings are active.
     pub fn key_context(&self) -> keys::Context {
-        keys::Context { help: self.help, data: self.data.is_some() }
+        keys::Context { help: self.help, data: matches!(self.body, Body::Dataset(_)) }
     }
 
     /// The fields on screen, in focus order.
     pub fn fields(&self) -> &'static [Field] {
-        if self.data.is_some() { &Field::DATA } else { &Field::ALL }
+        match self.body {
+            Body::Example(_) => &Field::ALL,
+            Body::Dataset(_) => &Field::DATA,
+        }
     }
 
     /// The explorer on the defaults (the seed's hard example).
@@ -279,14 +211,14 @@ impl App {
     /// again when the edits settle.
     fn edited(&mut self, how: Option<TextEdit>) {
         // Two edits since the last parse: the texts are compared instead.
-        self.text_edit = if self.unparsed.is_some() { None } else { how };
-        self.unparsed = Some(self.focus);
+        let how = if self.unparsed.is_some() { None } else { how };
+        self.unparsed = Some((self.focus, how));
     }
 
     /// Re-parses the field edited since the last parse, and recomputes.
     fn settle(&mut self) {
-        if let Some(field) = self.unparsed.take() {
-            self.recompute(field);
+        if let Some((field, how)) = self.unparsed.take() {
+            self.recompute(field, how);
         }
     }
 
@@ -299,32 +231,35 @@ impl App {
                 self.focus = fields[(at + step) % fields.len()];
             }
             Command::ToggleHelp | Command::Back | Command::Quit => self.quit |= help_or_quit(&mut self.help, command),
-            Command::NextPane => match &mut self.data {
-                Some(data) => data.pane = data.pane.next(),
-                None => {
-                    self.pane = self.pane.next(self.wide);
-                    self.update_lens();
-                }
+            Command::NextPane => match &mut self.body {
+                Body::Example(example) => example.next_pane(self.wide),
+                Body::Dataset(data) => data.pane = data.pane.next(),
             },
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
                 self.focus = self.fields()[0];
-                self.recompute(self.focus);
+                self.recompute(self.focus, None);
             }
             Command::ToggleMode => {
-                self.mode = match self.mode {
-                    Mode::Softmax => Mode::Sigmoid,
-                    Mode::Sigmoid => Mode::Softmax,
-                };
-                // α's valid range depends on the mode.
-                self.recompute(Field::Alpha);
+                if let Body::Example(example) = &mut self.body {
+                    example.mode = match example.mode {
+                        Mode::Softmax => Mode::Sigmoid,
+                        Mode::Sigmoid => Mode::Softmax,
+                    };
+                    // α's valid range depends on the mode.
+                    self.recompute(Field::Alpha, None);
+                }
             }
-            Command::NextChart => self.chart = self.chart.next(),
+            Command::NextChart => {
+                if let Body::Example(example) = &mut self.body {
+                    example.chart = example.chart.next();
+                }
+            }
             Command::NextPreset => self.next_preset(),
             Command::Copy => {
-                self.clipboard = Some(match &self.data {
-                    Some(d) => crate::data::run::text(&d.report, &d.skipped, &d.config),
-                    None => calc::text(&self.shown.params, &self.shown.result),
+                self.clipboard = Some(match &self.body {
+                    Body::Example(example) => calc::text(&example.shown.params, &example.shown.result),
+                    Body::Dataset(d) => crate::data::run::text(&d.report, &d.skipped, &d.config),
                 });
                 let which = if self.stale { " (the last valid result)" } else { "" };
                 self.status =
@@ -350,16 +285,8 @@ impl App {
             }
         }
         self.preset = Some(i);
-        self.recompute(Field::Logits);
+        self.recompute(Field::Logits, None);
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
-    }
-
-    /// The precision lens costs three naive passes over the classes: it is
-    /// computed only while its pane is shown.
-    fn update_lens(&mut self) {
-        if self.pane == Pane::Lens && self.shown.lens.is_none() {
-            self.shown.compute_lens();
-        }
     }
 
     /// The text a Copy asked to send to the clipboard, once.
@@ -387,90 +314,46 @@ impl App {
         true
     }
 
-    /// Re-parses after `changed` was edited (logits only when they changed:
-    /// target and α depend on K, so they are always re-checked) and, when
-    /// every field is valid, recomputes what is shown.
-    fn recompute(&mut self, changed: Field) {
-        // Usable while the list is that of the field's text before this edit.
-        let known = self.text_edit.take().filter(|_| self.errors[Field::Logits.index()].is_none());
-        if self.data.is_some() {
-            return self.recompute_data();
-        }
+    /// Re-parses the fields after `changed` was edited (`edit` says how,
+    /// when the field knows it) and, when they are valid, updates what is
+    /// shown. The logits are re-parsed only when they changed; target and α
+    /// depend on K, so they are always re-checked.
+    fn recompute(&mut self, changed: Field, edit: Option<TextEdit>) {
         let text = |f: Field| self.inputs[f.index()].value();
-        // The values this edit replaced, when the shown logits were the
-        // list's: they are then patched rather than copied whole.
-        let mut splice = None;
-        if changed == Field::Logits {
-            // In place: the list's buffers are reused (it is unchanged on error).
-            self.errors[Field::Logits.index()] =
-                match parse::logits_update(text(Field::Logits), &mut self.logit_list, known) {
-                    Ok(s) => {
-                        splice = self.shown_logits_current.then_some(s);
-                        self.shown_logits_current = false;
-                        None
-                    }
-                    Err(e) => Some(e),
-                };
-        }
-        let logits_ok = self.errors[Field::Logits.index()].is_none();
-        let k = logits_ok.then_some(self.logit_list.values.len());
-        let target = parse::target(text(Field::Target), k);
         let gamma = parse::gamma(text(Field::Gamma));
-        let alpha = parse::alpha(text(Field::Alpha), k, self.mode);
         let gammas = parse::gammas(text(Field::Gammas));
-        self.errors = [
-            self.errors[Field::Logits.index()].take(),
-            target.as_ref().err().cloned(),
-            gamma.as_ref().err().cloned(),
-            alpha.as_ref().err().cloned(),
-            gammas.as_ref().err().cloned(),
-        ];
-        if let Ok(list) = gammas {
-            self.gammas = list;
-        }
-        // A bad γ list only freezes the chart; the numbers are still current.
-        self.stale = self.errors[..4].iter().any(Option::is_some);
-        if let (true, Ok(target), Ok(gamma), Ok(alpha)) = (logits_ok, target, gamma, alpha) {
-            // The shown logits' buffer is reused: kept as is when they are
-            // current, patched or overwritten otherwise (no new K-long allocation).
-            let change = match splice {
-                _ if self.shown_logits_current => Change::Same,
-                Some(s) => Change::Spliced(s),
-                None => Change::New,
-            };
-            let mut logits = std::mem::take(&mut self.shown.params.logits);
-            let values = &self.logit_list.values;
-            match change {
-                Change::Same => {}
-                Change::Spliced(s) => {
-                    drop(logits.splice(s.front..s.back, values[s.front..s.front + s.len].iter().copied()))
+        match &mut self.body {
+            Body::Example(example) => {
+                if changed == Field::Logits {
+                    self.errors[Field::Logits.index()] = example.logits.parse(text(Field::Logits), edit).err();
                 }
-                Change::New => {
-                    logits.clear();
-                    logits.extend_from_slice(values);
+                let k = self.errors[Field::Logits.index()].is_none().then(|| example.logits.classes());
+                let target = parse::target(text(Field::Target), k);
+                let alpha = parse::alpha(text(Field::Alpha), k, example.mode);
+                let logits = self.errors[Field::Logits.index()].take();
+                self.errors = [logits, error(&target), error(&gamma), error(&alpha), error(&gammas)];
+                // A bad γ list only freezes the chart; the numbers are still current.
+                self.stale = self.errors[..4].iter().any(Option::is_some);
+                if let Ok(list) = gammas {
+                    example.gammas = list;
+                }
+                if let (false, Ok(target), Ok(gamma), Ok(alpha)) = (self.stale, target, gamma, alpha) {
+                    example.show(target, gamma, alpha);
                 }
             }
-            let params = Params { logits, target, gamma, alpha, mode: self.mode };
-            self.shown = Shown::new(params, &self.gammas, Some(&mut self.shown), change);
-            self.shown_logits_current = true;
-            self.update_lens();
+            Body::Dataset(data) => {
+                let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
+                self.errors = [None, None, error(&gamma), error(&alpha), error(&gammas)];
+                self.stale = self.errors.iter().any(Option::is_some);
+                if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
+                    data.set(gamma, &gammas, alpha);
+                }
+            }
         }
     }
+}
 
-    /// The dataset view's [`recompute`](Self::recompute): γ, α and the γ
-    /// list parsed (α against the dataset's K), and the sweep redone when
-    /// all three are valid.
-    fn recompute_data(&mut self) {
-        let Some(data) = &mut self.data else { return };
-        let text = |f: Field| self.inputs[f.index()].value();
-        let gamma = parse::gamma(text(Field::Gamma));
-        let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
-        let gammas = parse::gammas(text(Field::Gammas));
-        self.errors =
-            [None, None, gamma.as_ref().err().cloned(), alpha.as_ref().err().cloned(), gammas.as_ref().err().cloned()];
-        self.stale = self.errors.iter().any(Option::is_some);
-        if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
-            data.set(gamma, &gammas, alpha);
-        }
-    }
+/// A field's error, for its error line.
+fn error<T>(parsed: &Result<T, FieldError>) -> Option<FieldError> {
+    parsed.as_ref().err().cloned()
 }

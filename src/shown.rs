@@ -6,15 +6,15 @@
 use rayon::prelude::*;
 
 use crate::lens::{Naive, NaiveSoftmax, Precision};
-use crate::loss::{Change, Focal, Mode, Params, Softmax, at_probability, softmax_focal_reusing};
+use crate::loss::{Change, Focal, PARALLEL_FROM, Params, SoftmaxCache, at_probability};
 use crate::report::{self, SummaryLine};
 
 /// Reference rows of the modulating-factor table.
-pub const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
+const REFERENCE_P: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// Classes kept for the class list (the target and the most probable).
 const CLASS_LIMIT: usize = 40;
 /// Chart grid: p_t from P_MIN to 1, where FL(γ = 0) = α·ln(1/P_MIN) bounds the y axis.
-pub const P_MIN: f64 = 0.01;
+const P_MIN: f64 = 0.01;
 /// Points per curve: about two per Braille column of a wide chart.
 const GRID: usize = 120;
 
@@ -46,9 +46,9 @@ pub struct Shown {
     pub curves: Vec<Curve>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
-    /// The softmax of these logits (softmax mode), kept like `top`: a γ,
-    /// target or α edit then reuses the probabilities.
-    softmax: Option<Softmax>,
+    /// The softmax of these logits (softmax mode), kept for the next
+    /// update: a γ, target or α edit then reuses the probabilities.
+    softmax: SoftmaxCache,
     /// The CLASS_LIMIT most probable of all classes (by probability, then
     /// index) for these logits and mode: kept while only target, γ or α
     /// change, so those edits do not scan K probabilities again.
@@ -60,44 +60,64 @@ pub struct Shown {
 
 impl Shown {
     /// Everything shown for `params`, with the chart comparing `gammas`.
-    /// Curves of `previous` with the same γ and α_t are reused: typing in
-    /// the logits or γ field then computes at most one new curve.
-    /// `previous` (what was shown before) gives up its curves, its K-long
-    /// buffers and its softmax (`logits` says how `params.logits` differ
-    /// from its own); with the same logits also its class ranking.
-    pub fn new(params: Params, gammas: &[f64], mut previous: Option<&mut Shown>, logits: Change) -> Self {
+    pub fn new(params: Params, gammas: &[f64]) -> Self {
+        let result = params.compute();
+        let mut shown = Shown {
+            top: top_classes(&result.probabilities, CLASS_LIMIT),
+            params,
+            result,
+            summary: Vec::new(),
+            classes: Vec::new(),
+            hidden_classes: 0,
+            table_header: Default::default(),
+            table: Vec::new(),
+            curves: Vec::new(),
+            lens: None,
+            softmax: SoftmaxCache::default(),
+            lens_softmax: None,
+        };
+        shown.derive(gammas);
+        shown
+    }
+
+    /// Shows `params` instead, whose logits differ from the shown ones as
+    /// `logits` says. The K-long buffers and the softmax are reused, and
+    /// with the same logits also the class ranking and the lens's
+    /// per-class part.
+    pub fn update(&mut self, params: Params, gammas: &[f64], logits: Change) {
+        self.result = self.softmax.compute(&params, logits, &mut self.result);
         let same_logits = logits == Change::Same;
-        let (p, t, g, a) = (&params.logits, params.target, params.gamma, &params.alpha);
-        let (softmax, result) = match (params.mode, previous.as_deref_mut()) {
-            (Mode::Softmax, Some(old)) => {
-                let kept = old.softmax.take();
-                let (sm, result) = softmax_focal_reusing(p, t, g, a, &mut old.result, kept, logits);
-                (Some(sm), result)
-            }
-            _ => (None, params.compute()),
-        };
-        let top = match previous.as_deref_mut() {
-            Some(old) if same_logits && old.params.mode == params.mode => std::mem::take(&mut old.top),
-            _ => top_classes(&result.probabilities, CLASS_LIMIT),
-        };
-        let lens_softmax = match previous.as_deref_mut() {
-            Some(old) if same_logits => old.lens_softmax.take(),
-            _ => None,
-        };
-        let (classes, hidden_classes) = classes_from_top(&top, result.target, result.probabilities.len(), CLASS_LIMIT);
+        if !same_logits || params.mode != self.params.mode {
+            self.top = top_classes(&self.result.probabilities, CLASS_LIMIT);
+        }
+        if !same_logits {
+            self.lens_softmax = None;
+        }
+        self.params = params;
+        self.lens = None;
+        self.derive(gammas);
+    }
+
+    /// Everything formatted from the result. The last curves with the same
+    /// γ and α_t are kept: typing in the logits or γ field then computes at
+    /// most one new curve.
+    fn derive(&mut self, gammas: &[f64]) {
+        let (params, result) = (&self.params, &self.result);
+        (self.classes, self.hidden_classes) =
+            classes_from_top(&self.top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =
             REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
         let at = points.partition_point(|(row, _)| row.p_t <= result.p_t);
         points.insert(at, (result.target_row(), true));
-        let table = points.iter().map(|(point, now)| (report::table_row(point), *now)).collect();
+        self.table = points.iter().map(|(point, now)| (report::table_row(point), *now)).collect();
 
         let mut list: Vec<f64> = gammas.to_vec();
         if !list.contains(&params.gamma) {
             list.push(params.gamma);
         }
-        let mut old_curves = previous.map(|old| std::mem::take(&mut old.curves)).unwrap_or_default();
-        let curves = list
+        let mut old_curves = std::mem::take(&mut self.curves);
+        self.curves = list
             .into_iter()
             .map(|gamma| {
                 // Moved, not copied (a γ listed twice finds its first copy taken).
@@ -109,20 +129,8 @@ impl Shown {
                 Curve { gamma, alpha_t, current: gamma == params.gamma, points, factor }
             })
             .collect();
-        Shown {
-            summary: report::summary(&params, &result),
-            table_header: report::table_header(alpha_t, params.gamma),
-            params,
-            result,
-            classes,
-            hidden_classes,
-            table,
-            curves,
-            lens: None,
-            softmax,
-            top,
-            lens_softmax,
-        }
+        self.summary = report::summary(params, result);
+        self.table_header = report::table_header(alpha_t, params.gamma);
     }
 
     /// What naive code returns in each format, for the lens pane.
@@ -134,7 +142,7 @@ impl Shown {
             // Three independent passes over the classes: for many classes,
             // one per core (for few, starting the threads costs more than it saves).
             let base = |&f: &Precision| NaiveSoftmax::new(&p.logits, f);
-            if p.logits.len() >= 16_384 {
+            if p.logits.len() >= PARALLEL_FROM {
                 Precision::ALL.par_iter().map(base).collect()
             } else {
                 Precision::ALL.iter().map(base).collect()

@@ -2,7 +2,8 @@
 //! as the event loop delivers them. Expected losses: mpmath, 40 digits.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use focal_tui::app::{App, ChartView, Pane};
+use focal_tui::app::{App, Body};
+use focal_tui::example::{ChartView, Example, Pane};
 use focal_tui::field::Field;
 use focal_tui::loss::Mode;
 use focal_tui::theme::Look;
@@ -23,6 +24,12 @@ fn app() -> App {
     App::with_defaults(Look::default())
 }
 
+/// The example view's state (these tests open no dataset).
+fn example(app: &App) -> &Example {
+    let Body::Example(example) = &app.body else { panic!("the example view") };
+    example
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * b.abs()
 }
@@ -33,7 +40,7 @@ fn starts_on_logits_with_the_seeds_hard_example() {
     assert_eq!(app.focus, Field::Logits);
     assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2");
     // mpmath: 0.56214296365219774037
-    assert!(close(app.shown.result.focal_loss, 0.562_142_963_652_197_7));
+    assert!(close(example(&app).shown.result.focal_loss, 0.562_142_963_652_197_7));
     assert!(!app.stale && !app.help && !app.quit);
 }
 
@@ -42,15 +49,15 @@ fn typing_recomputes_on_every_key() {
     let mut app = app();
     assert!(app.handle_events(typed(", 3")));
     assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.2, 3");
-    assert_eq!(app.shown.params.logits, vec![1.5, -0.8, 0.2, 3.0]);
+    assert_eq!(example(&app).shown.params.logits, vec![1.5, -0.8, 0.2, 3.0]);
     // mpmath: [1.5, -0.8, 0.2, 3], target 1, γ 2, α 0.25 → 0.9822742144721698418
-    assert!(close(app.shown.result.focal_loss, 0.982_274_214_472_169_8));
+    assert!(close(example(&app).shown.result.focal_loss, 0.982_274_214_472_169_8));
     // One key at a time gives the same state as the burst.
     let mut slow = self::app();
     for e in typed(", 3") {
         slow.handle_events([e]);
     }
-    assert_eq!(slow.shown.result, app.shown.result);
+    assert_eq!(example(&slow).shown.result, example(&app).shown.result);
 }
 
 #[test]
@@ -82,17 +89,17 @@ fn focus_moves_with_tab_arrows_and_enter_and_wraps() {
 #[test]
 fn invalid_input_keeps_the_last_result_and_names_the_token() {
     let mut app = app();
-    let before = app.shown.result.clone();
+    let before = example(&app).shown.result.clone();
     app.handle_events(typed(", x"));
     assert!(app.stale);
     let err = app.errors[Field::Logits.index()].as_ref().unwrap();
     assert_eq!(err.message, "`x` at column 17 is not a number");
-    assert_eq!(app.shown.result, before, "the last valid result stays on screen");
+    assert_eq!(example(&app).shown.result, before, "the last valid result stays on screen");
     app.handle_events([key(KeyCode::Backspace)]);
     app.handle_events(typed("3"));
     assert!(!app.stale);
     assert!(app.errors.iter().all(Option::is_none));
-    assert!(close(app.shown.result.focal_loss, 0.982_274_214_472_169_8));
+    assert!(close(example(&app).shown.result.focal_loss, 0.982_274_214_472_169_8));
 }
 
 #[test]
@@ -105,7 +112,7 @@ fn target_is_checked_against_the_number_of_logits() {
     app.handle_events([key(KeyCode::BackTab)]);
     app.handle_events(typed(" 9"));
     assert!(!app.stale);
-    assert_eq!(app.shown.params.target, 3);
+    assert_eq!(example(&app).shown.params.target, 3);
 }
 
 #[test]
@@ -114,10 +121,10 @@ fn gamma_edits_change_the_loss_and_the_chart() {
     app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), key(KeyCode::Backspace)]);
     app.handle_events(typed("3"));
     // mpmath: [1.5, -0.8, 0.2], target 1, γ 3, α 0.25 → 0.52108804818757302413
-    assert!(close(app.shown.result.focal_loss, 0.521_088_048_187_573));
-    let current: Vec<f64> = app.shown.curves.iter().filter(|c| c.current).map(|c| c.gamma).collect();
+    assert!(close(example(&app).shown.result.focal_loss, 0.521_088_048_187_573));
+    let current: Vec<f64> = example(&app).shown.curves.iter().filter(|c| c.current).map(|c| c.gamma).collect();
     assert_eq!(current, vec![3.0], "γ = 3 is not in the list, so it is added and emphasised");
-    assert_eq!(app.shown.curves.len(), 6);
+    assert_eq!(example(&app).shown.curves.len(), 6);
 }
 
 #[test]
@@ -128,7 +135,7 @@ fn a_bad_gamma_list_freezes_only_the_chart() {
     app.handle_events(typed(", -1"));
     assert!(app.errors[Field::Gammas.index()].is_some());
     assert!(!app.stale, "the numbers are still current");
-    assert_eq!(app.shown.curves.len(), 5);
+    assert_eq!(example(&app).shown.curves.len(), 5);
 }
 
 #[test]
@@ -136,9 +143,9 @@ fn bracketed_paste_inserts_at_the_cursor_and_flattens_lines() {
     let mut app = app();
     app.handle_events([ctrl('u'), Event::Paste("[1,\n 2,\t3]\r\n".into())]);
     assert_eq!(app.input(Field::Logits).value(), "[1,  2, 3]  ");
-    assert_eq!(app.shown.params.logits, vec![1.0, 2.0, 3.0]);
+    assert_eq!(example(&app).shown.params.logits, vec![1.0, 2.0, 3.0]);
     // mpmath: [1, 2, 3], target 1, γ 2, α 0.25 → 0.20073695609103563433
-    assert!(close(app.shown.result.focal_loss, 0.200_736_956_091_035_63));
+    assert!(close(example(&app).shown.result.focal_loss, 0.200_736_956_091_035_63));
     // In the middle of the text.
     app.handle_events([key(KeyCode::Home), key(KeyCode::Right), Event::Paste("0, ".into())]);
     assert_eq!(app.input(Field::Logits).value(), "[0, 1,  2, 3]  ");
@@ -152,9 +159,9 @@ fn ten_thousand_pasted_logits_as_a_key_burst() {
     let mut events = vec![ctrl('u')];
     events.extend(typed(&text));
     app.handle_events(events);
-    assert_eq!(app.shown.params.logits.len(), 10_000);
+    assert_eq!(example(&app).shown.params.logits.len(), 10_000);
     assert!(!app.stale);
-    assert_eq!(app.shown.classes.len() + app.shown.hidden_classes, 10_000);
+    assert_eq!(example(&app).shown.classes.len() + example(&app).shown.hidden_classes, 10_000);
 }
 
 #[test]
@@ -193,17 +200,17 @@ fn ctrl_r_resets_everything_typed() {
     for f in Field::ALL {
         assert_eq!(app.input(f).value(), f.default_text());
     }
-    assert!(close(app.shown.result.focal_loss, 0.562_142_963_652_197_7));
+    assert!(close(example(&app).shown.result.focal_loss, 0.562_142_963_652_197_7));
 }
 
 #[test]
 fn f2_cycles_the_panes_of_the_layout_in_use() {
     let mut app = app();
-    assert_eq!(app.pane, Pane::Chart);
+    assert_eq!(example(&app).pane, Pane::Chart);
     let mut seen = vec![];
     for _ in 0..5 {
         app.handle_events([key(KeyCode::F(2))]);
-        seen.push(app.pane);
+        seen.push(example(&app).pane);
     }
     assert_eq!(seen, [Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens, Pane::Chart]);
     // The wide layout shows the chart and classes already: F2 picks the bottom pane.
@@ -212,7 +219,7 @@ fn f2_cycles_the_panes_of_the_layout_in_use() {
     let mut seen = vec![];
     for _ in 0..3 {
         app.handle_events([key(KeyCode::F(2))]);
-        seen.push(app.pane);
+        seen.push(example(&app).pane);
     }
     assert_eq!(seen, [Pane::Table, Pane::Steps, Pane::Lens]);
 }
@@ -220,14 +227,14 @@ fn f2_cycles_the_panes_of_the_layout_in_use() {
 #[test]
 fn the_lens_is_computed_only_while_shown() {
     let mut app = app();
-    assert!(app.shown.lens.is_none());
+    assert!(example(&app).shown.lens.is_none());
     app.handle_events((0..4).map(|_| key(KeyCode::F(2))));
-    assert_eq!(app.pane, Pane::Lens);
-    let lens = app.shown.lens.as_ref().expect("the lens pane computes it");
+    assert_eq!(example(&app).pane, Pane::Lens);
+    let lens = example(&app).shown.lens.as_ref().expect("the lens pane computes it");
     assert_eq!(lens.len(), 3);
     // Still there after an edit, for the new input.
     app.handle_events(typed(", 12"));
-    let f16 = &app.shown.lens.as_ref().unwrap()[1];
+    let f16 = &example(&app).shown.lens.as_ref().unwrap()[1];
     assert!(f16.focal_loss.is_nan() || f16.focal_loss.is_infinite(), "fp16 exp(12) overflows: {f16:?}");
 }
 
@@ -235,16 +242,16 @@ fn the_lens_is_computed_only_while_shown() {
 fn f3_switches_to_sigmoid_and_checks_alpha_again() {
     let mut app = app();
     app.handle_events([key(KeyCode::F(3))]);
-    assert_eq!(app.mode, Mode::Sigmoid);
-    assert_eq!(app.shown.result.mode, Mode::Sigmoid);
+    assert_eq!(example(&app).mode, Mode::Sigmoid);
+    assert_eq!(example(&app).shown.result.mode, Mode::Sigmoid);
     // mpmath: sigmoid FL of [1.5, -0.8, 0.2], target 1, γ 2, α 0.25 = 1.173302648885180182515875
-    assert!(close(app.shown.result.focal_loss, 1.173_302_648_885_18));
+    assert!(close(example(&app).shown.result.focal_loss, 1.173_302_648_885_18));
     // α > 1 is fine for softmax but not for sigmoid (negatives get 1 − α).
     app.handle_events([key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
     app.handle_events(typed("2"));
     assert!(app.stale && app.errors[Field::Alpha.index()].is_some());
     app.handle_events([key(KeyCode::F(3))]);
-    assert_eq!(app.mode, Mode::Softmax);
+    assert_eq!(example(&app).mode, Mode::Softmax);
     assert!(!app.stale, "α = 2 is valid in softmax mode");
 }
 
@@ -254,7 +261,7 @@ fn f5_cycles_presets_and_names_their_source() {
     app.handle_events([key(KeyCode::F(5))]);
     assert_eq!(app.input(Field::Logits).value(), "-1, 3, -0.5");
     // mpmath: 2.5353610976403687625e-5 (the seed says 2.4885e-5).
-    assert!(close(app.shown.result.focal_loss, 2.535_361_097_640_369e-5));
+    assert!(close(example(&app).shown.result.focal_loss, 2.535_361_097_640_369e-5));
     assert!(app.status.as_deref().unwrap().contains("worked example 1"));
     for _ in 0..6 {
         app.handle_events([key(KeyCode::F(5))]);
@@ -281,13 +288,13 @@ fn f6_hands_the_report_to_the_terminal_loop_once() {
 #[test]
 fn f4_cycles_the_chart() {
     let mut app = app();
-    assert_eq!(app.chart, ChartView::Fl);
+    assert_eq!(example(&app).chart, ChartView::Fl);
     app.handle_events([key(KeyCode::F(4))]);
-    assert_eq!(app.chart, ChartView::FlLog);
+    assert_eq!(example(&app).chart, ChartView::FlLog);
     app.handle_events([key(KeyCode::F(4))]);
-    assert_eq!(app.chart, ChartView::Factor);
+    assert_eq!(example(&app).chart, ChartView::Factor);
     app.handle_events([key(KeyCode::F(4))]);
-    assert_eq!(app.chart, ChartView::Fl);
+    assert_eq!(example(&app).chart, ChartView::Fl);
 }
 
 #[test]
@@ -313,7 +320,7 @@ fn edits_that_reuse_the_softmax_give_a_fresh_result() {
     app.handle_events([key(KeyCode::Tab), ctrl('u')]);
     app.handle_events(typed("1 2 3"));
     let fresh = softmax_focal(&[1.5, -0.8, 0.2], 2, 0.5, &Alpha::PerClass(vec![1.0, 2.0, 3.0]));
-    assert_eq!(app.shown.result, fresh);
+    assert_eq!(example(&app).shown.result, fresh);
 }
 
 /// Backspace and Delete give what tui-input itself gives, in ASCII text (which
@@ -372,8 +379,8 @@ fn logit_edits_give_a_fresh_result() {
                 continue;
             };
             assert!(!app.stale, "{text}");
-            assert_eq!(app.shown.params.logits, logits, "{text}");
-            assert_eq!(app.shown.result, softmax_focal(&logits, 1, 2.0, &Alpha::Scalar(0.25)), "{text}");
+            assert_eq!(example(&app).shown.params.logits, logits, "{text}");
+            assert_eq!(example(&app).shown.result, softmax_focal(&logits, 1, 2.0, &Alpha::Scalar(0.25)), "{text}");
         }
     }
 }
@@ -393,7 +400,7 @@ fn alt_b_f_d_move_and_delete_by_word() {
     // deletion takes the separators after it too.
     app.handle_events([alt('b'), alt('d')]);
     assert_eq!(app.input(Field::Logits).value(), "1.5, -0.2");
-    assert_eq!(app.shown.params.logits, vec![1.5, -0.2]);
+    assert_eq!(example(&app).shown.params.logits, vec![1.5, -0.2]);
     app.handle_events([key(KeyCode::Home), alt('f')]);
     assert_eq!(app.input(Field::Logits).cursor(), 6, "Alt+F goes to the next number");
 }
@@ -445,9 +452,12 @@ fn a_batch_of_edits_gives_the_state_of_one_edit_at_a_time() {
         assert_eq!(burst.input(field).value(), slow.input(field).value());
     }
     assert_eq!(burst.input(Field::Logits).value(), "2.5, -0.8, ");
-    assert_eq!((burst.shown.params.logits.as_slice(), burst.shown.params.target), (&[2.5, -0.8][..], 0));
-    assert_eq!(burst.shown.params, slow.shown.params);
-    assert_eq!(burst.shown.result, slow.shown.result);
+    assert_eq!(
+        (example(&burst).shown.params.logits.as_slice(), example(&burst).shown.params.target),
+        (&[2.5, -0.8][..], 0)
+    );
+    assert_eq!(example(&burst).shown.params, example(&slow).shown.params);
+    assert_eq!(example(&burst).shown.result, example(&slow).shown.result);
     assert_eq!(burst.errors, slow.errors);
     assert_eq!(burst.focus, Field::Logits);
 }

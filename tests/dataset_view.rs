@@ -5,7 +5,7 @@
 //! which shares no code with the sweep's kept examples) summed exactly.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use focal_tui::app::App;
+use focal_tui::app::{App, Body};
 use focal_tui::data::run::{self, Loaded};
 use focal_tui::data::sweep::Accumulator;
 use focal_tui::data::sweep::Config;
@@ -86,8 +86,13 @@ fn mean_fl(gamma: f64, alpha: &Alpha) -> f64 {
     (sum + carry) / y.len() as f64
 }
 
+fn data(app: &App) -> &Dataset {
+    let Body::Dataset(data) = &app.body else { panic!("the dataset view") };
+    data
+}
+
 fn current(app: &App) -> (f64, f64) {
-    let d = app.data.as_ref().unwrap();
+    let d = data(app);
     let row = &d.report.sweep[d.current];
     (row.gamma, row.mean_focal_loss)
 }
@@ -101,7 +106,7 @@ fn starts_on_gamma_with_the_sweep_of_every_row() {
     let app = app();
     assert_eq!(app.focus, Field::Gamma);
     assert_eq!(app.fields(), &[Field::Gamma, Field::Alpha, Field::Gammas]);
-    let d = app.data.as_ref().unwrap();
+    let d = data(&app);
     assert_eq!(d.report.rows, 3000);
     assert_eq!(d.report.sweep.len(), 5);
     let (gamma, fl) = current(&app);
@@ -120,7 +125,7 @@ fn typing_gamma_and_alpha_resweeps_every_row() {
     assert_eq!(gamma, 2.5);
     assert!(close(fl, mean_fl(2.5, &Alpha::Scalar(0.25))));
     // 2.5 is not in the list: it is swept as an extra row.
-    assert_eq!(app.data.as_ref().unwrap().report.sweep.len(), 6);
+    assert_eq!(data(&app).report.sweep.len(), 6);
     app.handle_events([key(KeyCode::Tab)]);
     assert_eq!(app.focus, Field::Alpha);
     app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
@@ -159,9 +164,9 @@ fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
     app.handle_events([key(KeyCode::F(3)), key(KeyCode::F(4)), key(KeyCode::F(5))]);
     assert_eq!(current(&app), before);
     assert!(app.status.is_none());
-    assert_eq!(app.data.as_ref().unwrap().pane, DataPane::Classes);
+    assert_eq!(data(&app).pane, DataPane::Classes);
     app.handle_events([key(KeyCode::F(2))]);
-    assert_eq!(app.data.as_ref().unwrap().pane, DataPane::Histogram);
+    assert_eq!(data(&app).pane, DataPane::Histogram);
     // Copy sends the dataset's report.
     app.handle_events([key(KeyCode::F(6))]);
     let text = app.take_clipboard().expect("copied");

@@ -41,7 +41,13 @@ pub mod sum;
 
 pub use curve::{PointLoss, at_probability};
 pub use sigmoid::sigmoid_focal;
-pub use softmax::{Change, Softmax, Splice, softmax_focal, softmax_focal_reusing};
+pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
+
+/// From this many classes on, a pass over the classes runs on every core
+/// (rayon), in chunks of [`CHUNK`] classes: for fewer, waking the workers
+/// costs more than it saves.
+pub(crate) const PARALLEL_FROM: usize = 16_384;
+pub(crate) const CHUNK: usize = 4_096;
 
 /// Which focal loss: softmax over classes (one target), or an independent
 /// sigmoid per class (RetinaNet / torchvision `sigmoid_focal_loss`).

@@ -2,7 +2,7 @@
 //! `reduction = "sum"`): every class is its own binary problem.
 
 use super::sum::{compensated, finish, weighted_product};
-use super::{Alpha, Focal, Mode, argmax};
+use super::{Alpha, CHUNK, Focal, Mode, PARALLEL_FROM, argmax};
 use rayon::prelude::*;
 
 /// Sigmoid focal loss of `logits`, with class `target` the positive and every
@@ -68,9 +68,6 @@ pub fn sigmoid_focal(logits: &[f64], target: usize, gamma: f64, alpha: &Alpha) -
         saturated,
     }
 }
-
-const PARALLEL_FROM: usize = 16_384;
-const CHUNK: usize = 4_096;
 
 /// One class's binary problem.
 struct Term {

@@ -1,7 +1,7 @@
 //! Softmax focal loss and its gradient from logits.
 
 use super::sum::{compensated, finish, weighted_product};
-use super::{Alpha, Focal, Mode, argmax};
+use super::{Alpha, CHUNK, Focal, Mode, PARALLEL_FROM, Params, argmax};
 use crate::vmath::{Simd, exp_fast};
 use rayon::prelude::*;
 
@@ -65,7 +65,7 @@ pub struct Splice {
     pub len: usize,
 }
 
-/// How the logits relate to those of the softmax kept from the last call.
+/// How the logits relate to those of the last result (see [`SoftmaxCache`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
     Same,
@@ -74,44 +74,61 @@ pub enum Change {
     New,
 }
 
-/// [`softmax_focal`], with the K-long vectors written into the buffers of
-/// `old`, an earlier result (taken, left empty), instead of fresh
-/// allocations: the explorer recomputes on every keystroke, and at
-/// K = 100 000 new 800 kB vectors cost page faults and copies.
-///
-/// `kept` is the softmax returned with `old`, and `change` how the logits
-/// changed since. The same logits (and `old` a softmax result): its
-/// probabilities stay as they are (moved, not copied) and its `grad_ce` is
-/// patched at the two targets, so that only the gradient is a pass over the
-/// classes. Spliced logits: only the new values' exponentials are computed.
-/// Returns the softmax to keep for the next call.
-pub fn softmax_focal_reusing(
-    logits: &[f64],
-    target: usize,
-    gamma: f64,
-    alpha: &Alpha,
-    old: &mut Focal,
+/// [`Params::compute`] for an example edited one field at a time, as the
+/// explorer recomputes it on every keystroke: the softmax of the last
+/// logits is kept, so that a target, γ or α edit costs O(K) multiplications
+/// instead of K exponentials and an edit of a few logits recomputes only
+/// theirs; and the K-long vectors are written into the last result's
+/// buffers instead of fresh allocations (at K = 100 000, new 800 kB vectors
+/// cost page faults and copies). Every result is bit for bit a fresh one.
+#[derive(Clone, Debug, Default)]
+pub struct SoftmaxCache {
+    /// The softmax of the last result's logits, when it was a softmax one.
     kept: Option<Softmax>,
-    change: Change,
-) -> (Softmax, Focal) {
-    check_target(logits, target);
-    let k = logits.len();
-    let current =
-        change == Change::Same && old.mode == Mode::Softmax && old.probabilities.len() == k && old.grad_ce.len() == k;
-    let mut probabilities = std::mem::take(&mut old.probabilities);
-    let sm = match (kept, change) {
-        (Some(sm), _) if current => sm,
-        (Some(sm), Change::Spliced(splice)) => Softmax::new(logits, &mut probabilities, Some((sm, splice))),
-        _ => Softmax::new(logits, &mut probabilities, None),
-    };
-    let buffers = Buffers {
-        probabilities,
-        gradient: std::mem::take(&mut old.gradient),
-        grad_ce: std::mem::take(&mut old.grad_ce),
-        current_for: current.then_some(old.target),
-    };
-    let result = focal(&sm, logits, target, gamma, alpha, buffers);
-    (sm, result)
+}
+
+impl SoftmaxCache {
+    /// The result for `params`. `previous` is the last result (this cache's,
+    /// or any for these logits while the cache is empty), and `change` how
+    /// `params.logits` differ from its logits; its K-long vectors are taken
+    /// (left empty) and refilled.
+    ///
+    /// The same logits (and `previous` a softmax result): its probabilities
+    /// stay as they are (moved, not copied) and its `grad_ce` is patched at
+    /// the two targets, so that only the gradient is a pass over the classes.
+    /// Spliced logits: only the new values' exponentials are computed.
+    /// Sigmoid mode is computed afresh, and empties the cache.
+    ///
+    /// # Panics
+    /// As [`Params::compute`].
+    pub fn compute(&mut self, params: &Params, change: Change, previous: &mut Focal) -> Focal {
+        let Params { ref logits, target, gamma, ref alpha, mode } = *params;
+        let kept = self.kept.take();
+        if mode == Mode::Sigmoid {
+            return params.compute();
+        }
+        check_target(logits, target);
+        let k = logits.len();
+        let current = change == Change::Same
+            && previous.mode == Mode::Softmax
+            && previous.probabilities.len() == k
+            && previous.grad_ce.len() == k;
+        let mut probabilities = std::mem::take(&mut previous.probabilities);
+        let sm = match (kept, change) {
+            (Some(sm), _) if current => sm,
+            (Some(sm), Change::Spliced(splice)) => Softmax::new(logits, &mut probabilities, Some((sm, splice))),
+            _ => Softmax::new(logits, &mut probabilities, None),
+        };
+        let buffers = Buffers {
+            probabilities,
+            gradient: std::mem::take(&mut previous.gradient),
+            grad_ce: std::mem::take(&mut previous.grad_ce),
+            current_for: current.then_some(previous.target),
+        };
+        let result = focal(&sm, logits, target, gamma, alpha, buffers);
+        self.kept = Some(sm);
+        result
+    }
 }
 
 fn check_target(logits: &[f64], target: usize) {
@@ -120,12 +137,10 @@ fn check_target(logits: &[f64], target: usize) {
 }
 
 /// The part of [`softmax_focal`] that depends on the logits alone besides
-/// the probabilities: the argmax, the exponentials `e_i` and `S`. The
-/// explorer keeps it (and the probabilities, in the result) while only the
-/// target, γ or α change, so those edits cost O(K) multiplications instead
-/// of K exponentials; an edit of a few logits recomputes only theirs.
+/// the probabilities: the argmax, the exponentials `e_i` and `S`, which
+/// [`SoftmaxCache`] keeps (and the probabilities, in the result).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Softmax {
+struct Softmax {
     j: usize,
     /// The largest logit, `z_j`.
     zj: f64,
@@ -272,11 +287,6 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
     }
 }
 
-/// From this many classes on, the O(K) passes run on every core (rayon),
-/// in chunks whose compensated partial sums are summed compensated again.
-const PARALLEL_FROM: usize = 16_384;
-const CHUNK: usize = 4_096;
-
 /// `e_i = exp(z_i − z_j)`, with [`exp_fast`]: every argument is ≤ 0, the
 /// function is branch-free, so the loop runs 4 (AVX2) or 2 (SSE2) lanes at a
 /// time, about ten times faster than K calls to the C library's `exp`.
@@ -309,7 +319,8 @@ fn exps_avx2(out: &mut [f64], logits: &[f64], zj: f64) {
     exps::<true>(out, logits, zj)
 }
 
-/// `S = Σ_{i≠j} e_i`, compensated.
+/// `S = Σ_{i≠j} e_i`, compensated (from [`PARALLEL_FROM`] classes on, as
+/// compensated partial sums of chunks, summed compensated again).
 fn mass_of_others(e: &[f64], j: usize) -> f64 {
     // A chunk's terms without e_j (= 1): the slices before and after it.
     let chunk_sum = |base: usize, chunk: &[f64]| match j.checked_sub(base) {
@@ -396,20 +407,28 @@ mod tests {
         }
     }
 
+    fn softmax(logits: &[f64], target: usize, gamma: f64) -> Params {
+        Params { logits: logits.to_vec(), target, gamma, alpha: Alpha::Scalar(0.25), mode: Mode::Softmax }
+    }
+
     /// Reusing an earlier result's buffers (same logits: kept and patched;
-    /// other logits: overwritten) gives exactly the fresh result.
+    /// other logits: overwritten) gives exactly the fresh result, and so
+    /// does switching to sigmoid and back.
     #[test]
     fn reusing_buffers_gives_the_fresh_result() {
         let z: Vec<f64> = (0..50).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
         let other: Vec<f64> = z.iter().map(|x| -x).collect();
-        let a = Alpha::Scalar(0.25);
         for (t0, t1, g) in [(3, 3, 2.0), (3, 17, 0.5), (17, 3, 0.0), (0, 49, 5.0)] {
-            let fresh = softmax_focal(&z, t1, g, &a);
-            let mut old = softmax_focal(&z, t0, 1.0, &a);
-            let (sm, _) = softmax_focal_reusing(&z, t0, 1.0, &a, &mut old.clone(), None, Change::New);
-            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, Some(sm), Change::Same).1, fresh);
-            let mut old = softmax_focal(&other, t0, 1.0, &a);
-            assert_eq!(softmax_focal_reusing(&z, t1, g, &a, &mut old, None, Change::New).1, fresh);
+            let fresh = softmax(&z, t1, g).compute();
+            let mut cache = SoftmaxCache::default();
+            let mut old = cache.compute(&softmax(&z, t0, 1.0), Change::New, &mut softmax(&other, 0, 1.0).compute());
+            assert_eq!(cache.compute(&softmax(&z, t1, g), Change::Same, &mut old), fresh);
+            let mut old = softmax(&other, t0, 1.0).compute();
+            assert_eq!(SoftmaxCache::default().compute(&softmax(&z, t1, g), Change::New, &mut old), fresh);
+            let sigmoid = Params { mode: Mode::Sigmoid, ..softmax(&z, t1, g) };
+            let mut old = cache.compute(&sigmoid, Change::Same, &mut old);
+            assert_eq!(old, sigmoid.compute());
+            assert_eq!(cache.compute(&softmax(&z, t1, g), Change::Same, &mut old), fresh);
         }
     }
 
@@ -419,7 +438,6 @@ mod tests {
     #[test]
     fn spliced_logits_give_the_fresh_result() {
         let z: Vec<f64> = (0..40).map(|i| ((i * 37) % 11) as f64 * 0.7 - 3.0).collect();
-        let a = Alpha::Scalar(0.25);
         // (front, back, new values): replace, insert, delete, at either end,
         // a new largest logit, the largest one removed.
         let edits: [(usize, usize, &[f64]); 7] = [
@@ -434,11 +452,11 @@ mod tests {
         for (front, back, values) in edits {
             let mut new = z.clone();
             new.splice(front..back, values.iter().copied());
-            let mut old = softmax_focal(&z, 1, 2.0, &a);
-            let (sm, _) = softmax_focal_reusing(&z, 1, 2.0, &a, &mut old.clone(), None, Change::New);
+            let mut cache = SoftmaxCache::default();
+            let mut old = cache.compute(&softmax(&z, 1, 2.0), Change::New, &mut softmax(&z, 1, 2.0).compute());
             let splice = Splice { front, back, len: values.len() };
-            let (_, got) = softmax_focal_reusing(&new, 1, 2.0, &a, &mut old, Some(sm), Change::Spliced(splice));
-            assert_eq!(got, softmax_focal(&new, 1, 2.0, &a), "{front}..{back} ← {values:?}");
+            let got = cache.compute(&softmax(&new, 1, 2.0), Change::Spliced(splice), &mut old);
+            assert_eq!(got, softmax_focal(&new, 1, 2.0, &Alpha::Scalar(0.25)), "{front}..{back} ← {values:?}");
         }
     }
 

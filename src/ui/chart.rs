@@ -14,22 +14,23 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Widget};
 
-use crate::app::{App, ChartView};
+use crate::app::App;
+use crate::example::{ChartView, Example};
 use crate::format::sig;
-use crate::shown::Curve;
+use crate::shown::{Curve, Shown};
 
 /// Below this height a boxed legend (a line per curve) would cover the
 /// curves, so the legend becomes one line above the plot.
 const BOXED_LEGEND_MIN_HEIGHT: u16 = 16;
 
 /// "FL vs p_t" and the α_t the curves use.
-pub fn title(app: &App) -> Line<'static> {
-    let what = match app.chart {
+pub fn title(app: &App, example: &Example) -> Line<'static> {
+    let what = match example.chart {
         ChartView::Fl => "FL vs p_t",
         ChartView::FlLog => "FL vs p_t, log scale",
         ChartView::Factor => "(1 − p_t)^γ vs p_t",
     };
-    Line::styled(format!(" {what} · α_t = {} ", sig(app.shown.result.alpha_t, 3)), app.look.theme.title)
+    Line::styled(format!(" {what} · α_t = {} ", sig(example.shown.result.alpha_t, 3)), app.look.theme.title)
 }
 
 /// Where a value stands on the y axis: 0 at the bottom, 1 at the top.
@@ -72,11 +73,11 @@ impl Scale {
     }
 }
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
-    let shown = &app.shown;
+    let shown = &example.shown;
     let row = shown.result.target_row();
-    let (scale, now_y) = match app.chart {
+    let (scale, now_y) = match example.chart {
         ChartView::Fl => (Scale::Linear { max: shown.fl_max() }, row.focal_loss),
         ChartView::FlLog => {
             let hi = shown.fl_max().log10();
@@ -90,7 +91,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
         area
     } else {
         let [legend, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        Line::from(legend_spans(app, off_scale, true)).render(legend, buf);
+        Line::from(legend_spans(app, shown, off_scale, true)).render(legend, buf);
         rest
     };
     if area.height < 4 || area.width < 12 {
@@ -128,7 +129,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
         .filter(|(_, c)| !c.current)
         .chain(shown.curves.iter().enumerate().filter(|(_, c)| c.current));
     for (i, curve) in order {
-        let points = if app.chart == ChartView::Factor { &curve.factor } else { &curve.points };
+        let points = if example.chart == ChartView::Factor { &curve.factor } else { &curve.points };
         grid.polyline(points, &scale, curve_style(app, i, curve));
     }
     grid.render(buf);
@@ -136,7 +137,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
 
     if boxed {
-        draw_legend_box(buf, plot, app, off_scale);
+        draw_legend_box(buf, plot, app, shown, off_scale);
     }
 }
 
@@ -154,10 +155,9 @@ fn point_char(app: &App) -> char {
 }
 
 /// The legend entries, each in its curve's style; inline adds α_t.
-fn legend_spans(app: &App, off_scale: &str, inline: bool) -> Vec<Span<'static>> {
+fn legend_spans(app: &App, shown: &Shown, off_scale: &str, inline: bool) -> Vec<Span<'static>> {
     let theme = &app.look.theme;
-    let mut spans: Vec<Span> = app
-        .shown
+    let mut spans: Vec<Span> = shown
         .curves
         .iter()
         .enumerate()
@@ -165,14 +165,14 @@ fn legend_spans(app: &App, off_scale: &str, inline: bool) -> Vec<Span<'static>> 
         .collect();
     spans.push(Span::styled(format!(" {} now{off_scale} ", point_char(app)), theme.current));
     if inline {
-        spans.push(Span::styled(format!(" α_t = {}", sig(app.shown.result.alpha_t, 3)), theme.muted));
+        spans.push(Span::styled(format!(" α_t = {}", sig(shown.result.alpha_t, 3)), theme.muted));
     }
     spans
 }
 
 /// A box in the plot's top-right corner, one entry per line.
-fn draw_legend_box(buf: &mut Buffer, plot: Rect, app: &App, off_scale: &str) {
-    let entries = legend_spans(app, off_scale, false);
+fn draw_legend_box(buf: &mut Buffer, plot: Rect, app: &App, shown: &Shown, off_scale: &str) {
+    let entries = legend_spans(app, shown, off_scale, false);
     let width = entries.iter().map(Span::width).max().unwrap_or(0) as u16 + 2;
     let height = entries.len() as u16 + 2;
     if width + 2 > plot.width || height > plot.height {

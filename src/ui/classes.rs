@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 
 use crate::app::App;
+use crate::example::Example;
 use crate::format::sig;
 use crate::loss::Mode;
 use crate::ui::rows;
@@ -23,9 +24,9 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Length(11),
 ];
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
-    let shown = &app.shown;
+    let shown = &example.shown;
     let target = shown.result.target;
     let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
     let room = (area.height as usize).saturating_sub(1);

@@ -17,19 +17,25 @@ use crate::format::{pct, ratio, sig};
 const SUMMARY: u16 = 2;
 const BAR: usize = 16;
 
+/// A pane of the dataset view.
+type DatasetDraw = fn(&mut Buffer, Rect, &App, &Dataset);
+
 /// Draws the body of the dataset view (between the inputs and the footer).
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool) {
     let sweep_height = data.report.sweep.len() as u16 + 2;
     let [summary_area, sweep_area, lower] =
         Layout::vertical([Constraint::Length(SUMMARY + 1), Constraint::Length(sweep_height), Constraint::Fill(1)])
             .areas(area);
-    super::pane(buf, summary_area, title(app, data), app, summary);
+    let show = |buf: &mut Buffer, area: Rect, title: Line, draw: DatasetDraw| {
+        super::pane(buf, area, title, &app.look, |buf, inner| draw(buf, inner, app, data));
+    };
+    show(buf, summary_area, title(app, data), summary);
     let gamma = data.report.sweep[data.current].gamma;
     let sweep_title = Line::styled(
         format!(" Sweep over {} rows · ▶ current γ = {} ", data.report.rows, sig(gamma, 4)),
         app.look.theme.title,
     );
-    super::pane(buf, sweep_area, sweep_title, app, sweep);
+    show(buf, sweep_area, sweep_title, sweep);
     let classes_title = format!("Classes: share of the loss, CE → FL at γ = {}", sig(gamma, 4));
     let heading = |pane: DataPane| match pane {
         DataPane::Classes => classes_title.clone(),
@@ -39,22 +45,16 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
         let [left, right] = Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(lower);
         let theme = &app.look.theme;
         let named = |pane| Line::styled(format!(" {} ", heading(pane)), theme.title);
-        super::pane(buf, left, named(DataPane::Classes), app, classes);
-        super::pane(buf, right, named(DataPane::Histogram), app, histogram);
+        show(buf, left, named(DataPane::Classes), classes);
+        show(buf, right, named(DataPane::Histogram), histogram);
     } else {
-        let theme = &app.look.theme;
-        let mut spans = vec![Span::raw(" ")];
-        for p in DataPane::ALL {
-            let style = if p == data.pane { theme.focus } else { theme.muted };
-            spans.push(Span::styled(format!(" {} ", p.name()), style));
-        }
-        spans.push(Span::styled(" F2 ", theme.key));
-        spans.push(Span::styled(format!(" {} ", heading(data.pane)), theme.title));
-        let draw: fn(&mut Buffer, Rect, &App) = match data.pane {
+        let mut tabs = super::tabs(&app.look, DataPane::ALL.map(|p| (p.name(), p == data.pane)));
+        tabs.spans.push(Span::styled(format!(" {} ", heading(data.pane)), app.look.theme.title));
+        let draw: DatasetDraw = match data.pane {
             DataPane::Classes => classes,
             DataPane::Histogram => histogram,
         };
-        super::pane(buf, lower, Line::from(spans), app, draw);
+        show(buf, lower, tabs, draw);
     }
 }
 
@@ -67,12 +67,8 @@ fn title(app: &App, data: &Dataset) -> Line<'static> {
     Line::from(spans)
 }
 
-fn dataset(app: &App) -> &Dataset {
-    app.data.as_ref().expect("the dataset view has a dataset")
-}
-
-fn summary(buf: &mut Buffer, area: Rect, app: &App) {
-    let (theme, data) = (&app.look.theme, dataset(app));
+fn summary(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let theme = &app.look.theme;
     let r = &data.report;
     let skipped: u64 = data.skipped.iter().map(|(_, n)| n).sum();
     let skipped = if skipped > 0 { format!(" · {skipped} rows skipped") } else { String::new() };
@@ -104,8 +100,8 @@ fn alpha_text(data: &Dataset) -> String {
 
 /// One row per γ: mean FL, FL/CE, the easy rows' share of FL and of CE,
 /// and the fewest rows that carry 90 % of FL and of CE.
-fn sweep(buf: &mut Buffer, area: Rect, app: &App) {
-    let (theme, data) = (&app.look.theme, dataset(app));
+fn sweep(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let theme = &app.look.theme;
     let r = &data.report;
     let header = Row::new(["", "γ", "mean FL", "FL / CE", "easy share FL", "· of CE", "90% of FL in", "· of CE"])
         .style(theme.title);
@@ -144,8 +140,8 @@ fn sweep(buf: &mut Buffer, area: Rect, app: &App) {
 /// Per class: rows, accuracy, share of CE → share of FL at the current γ,
 /// and a bar of the FL share; the classes whose share grows most first when
 /// not all fit.
-fn classes(buf: &mut Buffer, area: Rect, app: &App) {
-    let (theme, data) = (&app.look.theme, dataset(app));
+fn classes(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let theme = &app.look.theme;
     let r = &data.report;
     let g = data.current;
     let room = (area.height as usize).saturating_sub(1);
@@ -191,8 +187,8 @@ fn classes(buf: &mut Buffer, area: Rect, app: &App) {
 
 /// The p_t histogram, one line per bin (pairs of bins merged when the
 /// lines are too few).
-fn histogram(buf: &mut Buffer, area: Rect, app: &App) {
-    let (theme, data) = (&app.look.theme, dataset(app));
+fn histogram(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let theme = &app.look.theme;
     let h = &data.report.histogram;
     let lines = area.height.max(1) as usize;
     let merge = h.len().div_ceil(lines).max(1);

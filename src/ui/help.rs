@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::app::App;
+use crate::app::{App, Body};
 use crate::keys::{BINDINGS, EDITING};
 
 const ABOUT: &[&str] = &[
@@ -32,7 +32,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let key_w = 15;
     let mut lines = vec![];
-    let data = app.data.is_some();
+    let data = matches!(app.body, Body::Dataset(_));
     for b in BINDINGS.iter().filter(|b| b.in_data || !data) {
         lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }

@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 
-use crate::app::App;
+use crate::app::{App, Body};
 use crate::field::Field;
 use crate::ui::rows;
 use unicode_width::UnicodeWidthChar;
@@ -28,7 +28,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
         let focused = field == app.focus && !app.help;
         let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
         // The dataset view sweeps the list instead of drawing it.
-        let name = if app.data.is_some() && field == Field::Gammas { "Sweep γ" } else { field.label() };
+        let sweep = matches!(app.body, Body::Dataset(_)) && field == Field::Gammas;
+        let name = if sweep { "Sweep γ" } else { field.label() };
         let label = format!("{mark}{name}");
         let label = format!("{label:<w$}", w = LABEL as usize - 1);
         rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);

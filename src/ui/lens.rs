@@ -9,6 +9,7 @@ use ratatui::widgets::Widget;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
+use crate::example::Example;
 use crate::lens::{Naive, classify};
 use crate::loss::Mode;
 use crate::report::num;
@@ -25,9 +26,9 @@ const WIDTHS: [Constraint; 5] = [
     Constraint::Fill(1),
 ];
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
-    let shown = &app.shown;
+    let shown = &example.shown;
     let Some(lens) = &shown.lens else { return };
     if shown.result.mode == Mode::Sigmoid {
         let line = Line::styled("the lens shows naive softmax focal loss: F3 switches to softmax", theme.muted);

@@ -21,8 +21,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::{App, Pane};
+use crate::app::{App, Body, is_wide};
+use crate::example::{Example, Pane};
 use crate::report::num;
+use crate::theme::Look;
 
 const MIN_WIDTH: u16 = 60;
 const MIN_HEIGHT: u16 = 16;
@@ -35,43 +37,14 @@ pub fn view(buf: &mut Buffer, app: &App) -> Option<Position> {
         tiny(buf, area, app);
         return None;
     }
-    let wide = area.width >= 120 && area.height >= 32;
+    let wide = is_wide(area.width, area.height);
     let [inputs_area, body, footer_area] =
         Layout::vertical([Constraint::Length(inputs::height(app)), Constraint::Fill(1), Constraint::Length(1)])
             .areas(area);
     let cursor = inputs::draw(buf, inputs_area, app);
-    let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
-    if let Some(data) = &app.data {
-        dataset::draw(buf, body, app, data, wide);
-    } else if wide {
-        let [middle, table_area] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(body);
-        let [left, chart_area] = Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
-        let [results_area, classes_area] =
-            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(left);
-        pane(buf, results_area, results::title(app), app, results::draw);
-        pane(buf, classes_area, title("Classes"), app, classes::draw);
-        pane(buf, chart_area, chart::title(app), app, chart::draw);
-        let (name, draw): (&str, fn(&mut Buffer, Rect, &App)) = match app.pane {
-            Pane::Steps => ("Steps", steps::draw),
-            Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
-            _ => ("Modulating factor (1 − p_t)^γ", table::draw),
-        };
-        let mut heading = tabs(app, &Pane::WIDE);
-        heading.spans.push(Span::styled(format!(" {name} "), app.look.theme.title));
-        pane(buf, table_area, heading, app, draw);
-    } else {
-        let [results_area, lower] =
-            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(body);
-        pane(buf, results_area, results::title(app), app, results::draw);
-        let draw = match app.pane {
-            Pane::Chart => chart::draw,
-            Pane::Table => table::draw,
-            Pane::Classes => classes::draw,
-            Pane::Steps => steps::draw,
-            Pane::Lens => lens::draw,
-        };
-        pane(buf, lower, tabs(app, &Pane::ALL), app, draw);
+    match &app.body {
+        Body::Example(example) => draw_example(buf, body, app, example, wide),
+        Body::Dataset(data) => dataset::draw(buf, body, app, data, wide),
     }
     footer::draw(buf, footer_area, app);
     if app.help {
@@ -80,12 +53,53 @@ pub fn view(buf: &mut Buffer, app: &App) -> Option<Position> {
     cursor
 }
 
+/// A pane of the example view.
+type ExampleDraw = fn(&mut Buffer, Rect, &App, &Example);
+
+/// The body of the example view (between the inputs and the footer).
+fn draw_example(buf: &mut Buffer, area: Rect, app: &App, example: &Example, wide: bool) {
+    let show = |buf: &mut Buffer, area: Rect, title: Line, draw: ExampleDraw| {
+        pane(buf, area, title, &app.look, |buf, inner| draw(buf, inner, app, example));
+    };
+    let title = |name: &str| Line::styled(format!(" {name} "), app.look.theme.title);
+    if wide {
+        let [middle, table_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(table::HEIGHT)]).areas(area);
+        let [left, chart_area] = Layout::horizontal([Constraint::Length(66), Constraint::Fill(1)]).areas(middle);
+        let [results_area, classes_area] =
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(left);
+        show(buf, results_area, results::title(app, example), results::draw);
+        show(buf, classes_area, title("Classes"), classes::draw);
+        show(buf, chart_area, chart::title(app, example), chart::draw);
+        let (name, draw): (&str, ExampleDraw) = match example.pane {
+            Pane::Steps => ("Steps", steps::draw),
+            Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
+            _ => ("Modulating factor (1 − p_t)^γ", table::draw),
+        };
+        let mut heading = pane_tabs(&app.look, example.pane, &Pane::WIDE);
+        heading.spans.push(Span::styled(format!(" {name} "), app.look.theme.title));
+        show(buf, table_area, heading, draw);
+    } else {
+        let [results_area, lower] =
+            Layout::vertical([Constraint::Length(results::HEIGHT), Constraint::Fill(1)]).areas(area);
+        show(buf, results_area, results::title(app, example), results::draw);
+        let draw: ExampleDraw = match example.pane {
+            Pane::Chart => chart::draw,
+            Pane::Table => table::draw,
+            Pane::Classes => classes::draw,
+            Pane::Steps => steps::draw,
+            Pane::Lens => lens::draw,
+        };
+        show(buf, lower, pane_tabs(&app.look, example.pane, &Pane::ALL), draw);
+    }
+}
+
 /// A pane: a rule with its title on top, and `draw` inside it, one column in.
-fn pane(buf: &mut Buffer, area: Rect, title: Line, app: &App, draw: fn(&mut Buffer, Rect, &App)) {
+fn pane(buf: &mut Buffer, area: Rect, title: Line, look: &Look, draw: impl FnOnce(&mut Buffer, Rect)) {
     // What a Block with a top border, the title and a left padding draws,
     // written directly: the widget styles and merges every cell it covers.
     let rule = Rect { height: area.height.min(1), ..area };
-    let horizontal = app.look.border().horizontal_top;
+    let horizontal = look.border().horizontal_top;
     if area.height > 0 {
         for x in area.left()..area.right() {
             buf[(x, area.y)].set_symbol(horizontal);
@@ -99,18 +113,24 @@ fn pane(buf: &mut Buffer, area: Rect, title: Line, app: &App, draw: fn(&mut Buff
         width: area.width.saturating_sub(1),
         height: area.height - rule.height,
     };
-    draw(buf, inner, app);
+    draw(buf, inner);
 }
 
-/// The title of the pane F2 switches: every choice named, the shown one
-/// highlighted (the wide layout shows the table for chart and classes).
-fn tabs(app: &App, panes: &[Pane]) -> Line<'static> {
-    let theme = &app.look.theme;
-    let shown = if panes.contains(&app.pane) { app.pane } else { Pane::Table };
+/// The title of the example's pane F2 switches (the wide layout shows the
+/// table for chart and classes).
+fn pane_tabs(look: &Look, pane: Pane, panes: &[Pane]) -> Line<'static> {
+    let shown = if panes.contains(&pane) { pane } else { Pane::Table };
+    tabs(look, panes.iter().map(|&p| (p.name(), p == shown)))
+}
+
+/// The title of a pane F2 switches: every choice named, the shown one
+/// highlighted.
+fn tabs<'a>(look: &Look, choices: impl IntoIterator<Item = (&'a str, bool)>) -> Line<'static> {
+    let theme = &look.theme;
     let mut spans = vec![Span::raw(" ")];
-    for &p in panes {
-        let style = if p == shown { theme.focus } else { theme.muted };
-        spans.push(Span::styled(format!(" {} ", p.name()), style));
+    for (name, shown) in choices {
+        let style = if shown { theme.focus } else { theme.muted };
+        spans.push(Span::styled(format!(" {name} "), style));
     }
     spans.push(Span::styled(" F2 ", theme.key));
     Line::from(spans)
@@ -120,9 +140,9 @@ fn tabs(app: &App, panes: &[Pane]) -> Line<'static> {
 fn tiny(buf: &mut Buffer, area: Rect, app: &App) {
     let theme = &app.look.theme;
     let stale = if app.stale { " (last valid)" } else { "" };
-    let (name, value) = match &app.data {
-        Some(d) => ("mean FL = ", d.report.sweep[d.current].mean_focal_loss),
-        None => ("FL = ", app.shown.result.focal_loss),
+    let (name, value) = match &app.body {
+        Body::Example(example) => ("FL = ", example.shown.result.focal_loss),
+        Body::Dataset(d) => ("mean FL = ", d.report.sweep[d.current].mean_focal_loss),
     };
     let text = vec![
         Line::from(vec![

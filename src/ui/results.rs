@@ -6,15 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
+use crate::example::Example;
 use crate::loss::Mode;
 use crate::ui::rows;
 
 /// The title rule plus the eight summary lines.
 pub const HEIGHT: u16 = 9;
 
-pub fn title(app: &App) -> Line<'static> {
+pub fn title(app: &App, example: &Example) -> Line<'static> {
     let theme = &app.look.theme;
-    let mode = match app.shown.params.mode {
+    let mode = match example.shown.params.mode {
         Mode::Softmax => " Results · softmax focal loss ",
         Mode::Sigmoid => " Results · sigmoid focal loss, as in the paper (RetinaNet) ",
     };
@@ -25,10 +26,10 @@ pub fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
     let rows = area.rows();
-    for ((i, l), row) in app.shown.summary.iter().enumerate().zip(rows) {
+    for ((i, l), row) in example.shown.summary.iter().enumerate().zip(rows) {
         let value_style = match (app.stale, i) {
             (true, _) => theme.stale,
             (false, 0) => theme.headline,

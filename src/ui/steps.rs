@@ -6,11 +6,12 @@ use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
 use crate::app::App;
+use crate::example::Example;
 use crate::report;
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let style = if app.stale { app.look.theme.stale } else { app.look.theme.text };
-    for (line, row) in report::steps(&app.shown.params, &app.shown.result).into_iter().zip(area.rows()) {
+    for (line, row) in report::steps(&example.shown.params, &example.shown.result).into_iter().zip(area.rows()) {
         Line::styled(line, style).render(row, buf);
     }
 }

@@ -6,6 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 
 use crate::app::App;
+use crate::example::Example;
 use crate::ui::rows;
 
 /// The title rule, the header and seven rows.
@@ -19,9 +20,9 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Fill(1),
 ];
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
-    let shown = &app.shown;
+    let shown = &example.shown;
     let columns = rows::columns(area, WIDTHS);
     rows::row(buf, area, 0, &columns, theme.title, cells("", &shown.table_header));
     // With fewer lines than rows, keep the current row and its neighbours.

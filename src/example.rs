@@ -1,0 +1,112 @@
+//! The explorer's example view: one example's logits, kept parsed, the
+//! result shown for its last valid input, and the view's choices (mode,
+//! pane, chart). No UI types: the view draws what [`Example`] holds.
+
+use crate::logits_input::LogitsInput;
+use crate::loss::{Alpha, Mode, Params};
+use crate::shown::Shown;
+
+/// The pane F2 chooses: the lower pane of the standard layout, or the
+/// bottom one of the wide layout (which always shows the chart and classes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Chart,
+    Table,
+    Classes,
+    /// The calculation spelled out.
+    Steps,
+    /// What naive float32/float16/bfloat16 code returns.
+    Lens,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [Pane::Chart, Pane::Table, Pane::Classes, Pane::Steps, Pane::Lens];
+    /// The choices of the wide layout's bottom pane.
+    pub const WIDE: [Pane; 3] = [Pane::Table, Pane::Steps, Pane::Lens];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::Chart => "chart",
+            Pane::Table => "table",
+            Pane::Classes => "classes",
+            Pane::Steps => "steps",
+            Pane::Lens => "lens",
+        }
+    }
+
+    fn next(self, wide: bool) -> Pane {
+        let list: &[Pane] = if wide { &Pane::WIDE } else { &Pane::ALL };
+        let at = list.iter().position(|p| *p == self).map_or(0, |i| i + 1);
+        list[at % list.len()]
+    }
+}
+
+/// What the chart plots against p_t.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChartView {
+    Fl,
+    /// FL on a log scale: the easy examples' loss spans many decades.
+    FlLog,
+    /// The modulating factor (1 − p_t)^γ.
+    Factor,
+}
+
+impl ChartView {
+    pub fn next(self) -> ChartView {
+        match self {
+            ChartView::Fl => ChartView::FlLog,
+            ChartView::FlLog => ChartView::Factor,
+            ChartView::Factor => ChartView::Fl,
+        }
+    }
+}
+
+pub struct Example {
+    /// The last valid input and everything derived from it.
+    pub shown: Shown,
+    /// The logits field, parsed: edits elsewhere never re-parse it.
+    pub logits: LogitsInput,
+    /// The last valid γ list of the chart.
+    pub gammas: Vec<f64>,
+    pub mode: Mode,
+    pub pane: Pane,
+    pub chart: ChartView,
+}
+
+impl Example {
+    /// `params` (valid) shown, with the chart comparing `gammas`;
+    /// `logits` is the logits field's text.
+    pub fn new(logits: &str, params: Params, gammas: Vec<f64>) -> Self {
+        Example {
+            mode: params.mode,
+            shown: Shown::new(params, &gammas),
+            logits: LogitsInput::new(logits),
+            gammas,
+            pane: Pane::Chart,
+            chart: ChartView::Fl,
+        }
+    }
+
+    /// Shows the logits field's list with `target`, γ and α (valid for it).
+    pub fn show(&mut self, target: usize, gamma: f64, alpha: Alpha) {
+        let mut logits = std::mem::take(&mut self.shown.params.logits);
+        let change = self.logits.show(&mut logits);
+        let params = Params { logits, target, gamma, alpha, mode: self.mode };
+        self.shown.update(params, &self.gammas, change);
+        self.update_lens();
+    }
+
+    /// The next pane of the layout (`wide` or not).
+    pub fn next_pane(&mut self, wide: bool) {
+        self.pane = self.pane.next(wide);
+        self.update_lens();
+    }
+
+    /// The precision lens costs three naive passes over the classes: it is
+    /// computed only while its pane is shown.
+    fn update_lens(&mut self) {
+        if self.pane == Pane::Lens && self.shown.lens.is_none() {
+            self.shown.compute_lens();
+        }
+    }
+}
