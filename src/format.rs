@@ -158,6 +158,11 @@ impl Table {
     }
 }
 
+/// `n` things, in the singular for one: `1 row`, `2 rows`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
 /// A fraction as a percentage to 3 significant digits: `0.25` → `25%`.
 pub fn pct(x: f64) -> String {
     format!("{}%", sig(100.0 * x, 3))
@@ -222,6 +227,14 @@ mod tests {
         assert_eq!(times_below(0.01, 1.0).as_deref(), Some("100×"));
         assert_eq!(times_below(0.0, 1.0), None);
         assert_eq!(times_below(1e-310, 1.0).as_deref(), Some("1e310×"));
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(
+            [count(0, "row", "rows"), count(1, "row", "rows"), count(1, "class", "classes")],
+            ["0 rows", "1 row", "1 class"]
+        );
     }
 
     #[test]

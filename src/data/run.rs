@@ -19,7 +19,7 @@ use crate::data::source::{Chain, DataError, Skips, Source, is_stdin, path_name};
 use crate::data::sweep::{Accumulator, ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
-use crate::format::{Table, pct, sig};
+use crate::format::{Table, count, pct, sig};
 use crate::loss::{Alpha, Mode};
 use crate::parse;
 
@@ -370,10 +370,10 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} focal loss · {} rows · {} classes · α = {}",
+        "{} focal loss · {} · {} · α = {}",
         r.mode,
-        r.rows,
-        r.classes,
+        count(r.rows, "row", "rows"),
+        count(r.classes as u64, "class", "classes"),
         alpha_text(&config.alpha)
     );
     let _ = writeln!(
@@ -384,7 +384,7 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
         pct(r.easy_fraction)
     );
     for (reason, n) in skipped {
-        let _ = writeln!(out, "skipped {n} rows: {reason}");
+        let _ = writeln!(out, "skipped {}: {reason}", count(*n, "row", "rows"));
     }
     out.push('\n');
     let mut sweep = Table::new(["γ", "mean FL", "easy share FL", "easy share CE", "90% of FL in", "90% of CE in"]);

@@ -11,7 +11,7 @@ use ratatui::widgets::{Row, Table};
 
 use crate::app::App;
 use crate::dataset::{DataPane, Dataset};
-use crate::format::{pct, ratio, sig};
+use crate::format::{count, pct, ratio, sig};
 
 /// The summary's two lines.
 const SUMMARY: u16 = 2;
@@ -32,7 +32,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
     show(buf, summary_area, title(app, data), summary);
     let gamma = data.report.sweep[data.current].gamma;
     let sweep_title = Line::styled(
-        format!(" Sweep over {} rows · ▶ current γ = {} ", data.report.rows, sig(gamma, 4)),
+        format!(" Sweep over {} · ▶ current γ = {} ", count(data.report.rows, "row", "rows"), sig(gamma, 4)),
         app.look.theme.title,
     );
     show(buf, sweep_area, sweep_title, sweep);
@@ -71,10 +71,17 @@ fn summary(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
     let theme = &app.look.theme;
     let r = &data.report;
     let skipped: u64 = data.skipped.iter().map(|(_, n)| n).sum();
-    let skipped = if skipped > 0 { format!(" · {skipped} rows skipped") } else { String::new() };
+    let skipped = if skipped > 0 { format!(" · {} skipped", count(skipped, "row", "rows")) } else { String::new() };
     let lines = [
         Line::from(vec![
-            Span::styled(format!("{} rows · {} classes{skipped} · ", r.rows, r.classes), theme.text),
+            Span::styled(
+                format!(
+                    "{} · {}{skipped} · ",
+                    count(r.rows, "row", "rows"),
+                    count(r.classes as u64, "class", "classes")
+                ),
+                theme.text,
+            ),
             Span::styled("accuracy ", theme.muted),
             Span::styled(pct(r.accuracy), theme.text),
         ]),
