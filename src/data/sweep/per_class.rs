@@ -2,6 +2,7 @@
 //! the classes seen rather than with K.
 
 use super::sums::{WideSum, put};
+use super::vec_bytes;
 
 /// Up to this K every class's block sums are merged at the end of a block;
 /// above, only the classes the block's rows touched.
@@ -150,16 +151,13 @@ impl PerClass {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        fn v<T>(x: &Vec<T>) -> usize {
-            x.capacity() * std::mem::size_of::<T>()
-        }
-        v(&self.slot_of)
-            + v(&self.class_of)
-            + v(&self.count)
-            + v(&self.correct)
-            + v(&self.sums)
-            + v(&self.block)
-            + v(&self.touched)
-            + v(&self.touched_list)
+        vec_bytes(&self.slot_of)
+            + vec_bytes(&self.class_of)
+            + vec_bytes(&self.count)
+            + vec_bytes(&self.correct)
+            + vec_bytes(&self.sums)
+            + vec_bytes(&self.block)
+            + vec_bytes(&self.touched)
+            + vec_bytes(&self.touched_list)
     }
 }
