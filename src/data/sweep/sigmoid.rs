@@ -24,9 +24,9 @@ impl Accumulator {
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
-        let (u, w, e, l, b) =
-            (&mut sc.a[..len], &mut sc.w[..len], &mut sc.e[..len], &mut sc.l[..len], &mut sc.b[..len]);
-        let (om, m, sq, x) = (&mut sc.om[..len], &mut sc.m[..len], &mut sc.sq[..len], &mut sc.x[..len]);
+        let (u, w, e) = (&mut sc.u[..len], &mut sc.weight[..len], &mut sc.exp[..len]);
+        let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
+        let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
         // Logit (row r, class c) is at `at(r, c)`.
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // u = z for the positive, −z for the negatives; w their weights.
@@ -35,7 +35,7 @@ impl Accumulator {
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
             }
-            let (top, j) = (&mut x[..nb], &mut st.argmax[base..base + nb]);
+            let (top, j) = (&mut sc.top[..nb], &mut st.argmax[base..base + nb]);
             for (t, v) in top.iter_mut().zip(&u[..nb]) {
                 *t = -*v;
             }

@@ -27,15 +27,15 @@ impl Accumulator {
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
-        let (col, top) = (&mut sc.a[..k * nb], &mut sc.e[..nb]);
+        let (col, top, zt) = (&mut sc.columns[..k * nb], &mut sc.top[..nb], &mut sc.z_t[..nb]);
         let j = &mut st.argmax[base..base + nb];
         let done = transpose::<W, T>(col, logits, k, false, Some((&mut *top, &mut *j)));
         column_argmax(top, j, col, done);
         // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
-        // z_t (in `gap` for now) and e_t picked in the same pass (selects in
-        // vector lanes rather than gathers, which are slow on many CPUs).
+        // z_t and e_t picked in the same pass (selects in vector lanes
+        // rather than gathers, which are slow on many CPUs).
         let range = base..base + nb;
-        let (s, zt, et) = (&mut st.s[range.clone()], &mut st.gap[range.clone()], &mut st.e_t[range.clone()]);
+        let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
         s.fill(0.0);
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
@@ -55,9 +55,9 @@ impl Accumulator {
             }
         }
         st.label[range.clone()].copy_from_slice(labels);
-        for ((gap, half), &zj) in st.gap[range.clone()].iter_mut().zip(&mut st.half_gap[range.clone()]).zip(top.iter())
+        for (((gap, half), &zj), &zt) in
+            st.gap[range.clone()].iter_mut().zip(&mut st.half_gap[range.clone()]).zip(top.iter()).zip(zt.iter())
         {
-            let zt = *gap;
             *gap = zj - zt;
             *half = zj * 0.5 - zt * 0.5;
         }
@@ -191,7 +191,7 @@ impl Accumulator {
         let st = &mut self.stage;
         let n = st.n;
         // Out of the stage while written, so that the fallback can read it.
-        let (mut fl_all, mut m, mut sq) = (take(&mut st.fl), take(&mut st.m), take(&mut st.sq));
+        let (mut fl_all, mut m, mut sq) = (take(&mut st.fl), take(&mut st.factor), take(&mut st.squares));
         let inputs_bad = abnormal(&st.ce[..n]) | abnormal(&st.om[..n]);
         for (gi, &power) in self.powers.iter().enumerate() {
             let fl = &mut fl_all[gi * BLOCK..gi * BLOCK + n];
@@ -215,7 +215,7 @@ impl Accumulator {
             }
             saturate(fl, &mut st.saturated[..n]);
         }
-        (st.fl, st.m, st.sq) = (fl_all, m, sq);
+        (st.fl, st.factor, st.squares) = (fl_all, m, sq);
         saturate(&mut st.ce[..n], &mut st.saturated[..n]);
     }
 }
