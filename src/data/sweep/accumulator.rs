@@ -6,7 +6,7 @@ use super::histogram::{LossHistograms, MAX_VALUES};
 use super::isa::{batch_avx2, batch_avx512};
 use super::per_class::PerClass;
 use super::stage::{Scratch, Stage};
-use super::sums::{WideSum, ZERO_SUM};
+use super::sums::WideSum;
 use super::{
     BATCH, BLOCK, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH, SweepRow,
     TOP_MASS, vec_bytes,
@@ -200,13 +200,7 @@ impl Accumulator {
             .collect();
         let per_class = (0..self.classes)
             .map(|c| {
-                let pc = &self.per_class;
-                let slot = pc.find(c);
-                let (n, correct) = slot.map_or((0, 0), |s| (pc.count[s], pc.correct[s]));
-                let sums: Vec<&WideSum> = match slot {
-                    Some(s) => (0..=g).map(|q| &pc.sums[pc.at(s, q)]).collect(),
-                    None => vec![&ZERO_SUM; g + 1],
-                };
+                let (n, correct, sums) = self.per_class.of(c);
                 let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
                     accuracy: fraction(correct, n),
                     mean_cross_entropy,

@@ -4,17 +4,10 @@
 use super::histogram::{LossHistograms, MAX_VALUES};
 #[cfg(target_arch = "x86_64")]
 use super::isa::{block_avx2, block_avx512};
-use super::sums::{BIG, add_block, put};
-use super::{Accumulator, BLOCK};
+use super::sums::{BIG, add_block};
+use super::{Accumulator, BLOCK, COUNT_BY_PASSES_UP_TO};
 use crate::loss::Mode;
 use crate::vmath::Simd;
-#[cfg(target_arch = "x86_64")]
-use crate::vmath::avx512;
-
-/// Up to this many classes (p_t bins), a block's rows are counted per class
-/// (bin) by a compare-and-count pass per class in vector lanes: cheaper
-/// than an increment at a computed address per row.
-const COUNT_BY_PASSES_UP_TO: usize = 32;
 
 impl Accumulator {
     /// Completes the staged block and adds it to the running sums.
@@ -32,14 +25,15 @@ impl Accumulator {
         }
     }
 
+    /// [`flush`](Self::flush) with the instruction set's kernels (`F`: FMA,
+    /// `W`: AVX-512): the block's losses (softmax), then its sums, counts
+    /// and histograms.
     #[inline(always)]
     pub(super) fn block<const F: bool, const W: bool>(&mut self) {
         let n = self.stage.n;
         if self.mode == Mode::Softmax {
             self.softmax_block::<F>();
         }
-        let g = self.gammas.len();
-        let w = g + 1;
         let st = &mut self.stage;
         let (p, ce) = (&st.p[..n], &st.ce[..n]);
         self.rows += n as u64;
@@ -52,70 +46,11 @@ impl Accumulator {
             add_block(all, easy, &fl[..n], p);
         }
         let top = self.loss_hist.add_block(&st.fl, ce);
-        // Per class: plain sums within the block (quantity-major: CE, then
-        // FL per γ), then compensated; values of 2^960 and above (only after
-        // saturation) go to the wide sums directly.
-        let k = self.classes;
-        let labels = &st.label[..n];
+        // Values of 2^960 and above (only after saturation) need the wide
+        // sums; the histograms tell whether the block has any.
         let plain = top < LossHistograms::bin(BIG);
-        let pc = &mut self.per_class;
-        let dense = pc.dense();
-        if !dense {
-            pc.assign(labels, &mut st.slot[..n]);
-        }
-        let slots = if dense { labels } else { &st.slot[..n] };
-        if k <= COUNT_BY_PASSES_UP_TO {
-            for (c, (count, correct)) in pc.count.iter_mut().zip(&mut pc.correct).enumerate() {
-                let (mut n_c, mut ok_c) = (0, 0);
-                for (&t, &ok) in labels.iter().zip(&st.correct[..n]) {
-                    let hit = u64::from(t == c);
-                    n_c += hit;
-                    ok_c += hit & u64::from(ok);
-                }
-                *count += n_c;
-                *correct += ok_c;
-            }
-        } else {
-            for (&s, &ok) in slots.iter().zip(&st.correct[..n]) {
-                pc.count[s] += 1;
-                pc.correct[s] += u64::from(ok);
-            }
-        }
         let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
-        // With AVX-512 and few classes, the same sums in register lanes.
-        let in_lanes = cfg!(target_arch = "x86_64") && W && plain && k <= 16;
-        #[cfg(target_arch = "x86_64")]
-        if in_lanes {
-            // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
-            unsafe { avx512::class_sums(&mut pc.block, k, labels, w, quantity) };
-        }
-        for q in (0..w).filter(|_| !in_lanes) {
-            let xs = quantity(q);
-            if dense {
-                let local = &mut pc.block[q * k..(q + 1) * k];
-                if plain {
-                    for (&c, &x) in labels.iter().zip(xs) {
-                        local[c] += x;
-                    }
-                } else {
-                    let wide = &mut pc.sums[q * k..(q + 1) * k];
-                    for (&c, &x) in labels.iter().zip(xs) {
-                        put(&mut local[c], &mut wide[c], x);
-                    }
-                }
-            } else {
-                pc.add_sparse(slots, q, xs, plain);
-            }
-        }
-        if dense {
-            for (local, wide) in pc.block.iter_mut().zip(&mut pc.sums) {
-                if *local != 0.0 {
-                    wide.add(std::mem::take(local));
-                }
-            }
-        } else {
-            pc.merge_block(slots);
-        }
+        self.per_class.add_block::<W>(&st.label[..n], &st.correct[..n], &mut st.slot[..n], quantity, plain);
         self.pt_histogram(n);
     }
 
@@ -146,7 +81,7 @@ impl Accumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::sweep::{Accumulator, Config};
+    use crate::data::sweep::Config;
     use crate::loss::argmax;
     use crate::vmath::tests::uniform;
 

@@ -148,6 +148,10 @@ const SIGMOID_BATCH: usize = 1024;
 const PARTS_PER_THREAD: usize = 2;
 /// Up to this K a batch is transposed and processed class-major.
 const COLUMNS_UP_TO: usize = 16;
+/// Up to this many classes (p_t bins), a block's rows are counted per class
+/// (bin) by a compare-and-count pass per class in vector lanes: cheaper
+/// than an increment at a computed address per row.
+const COUNT_BY_PASSES_UP_TO: usize = 32;
 
 /// Heap bytes of a vector's buffer.
 fn vec_bytes<T>(x: &Vec<T>) -> usize {

@@ -1,8 +1,10 @@
 //! Each class's count, correct count and sums, in memory that grows with
 //! the classes seen rather than with K.
 
-use super::sums::{WideSum, put};
-use super::vec_bytes;
+use super::sums::{WideSum, ZERO_SUM, put};
+use super::{COUNT_BY_PASSES_UP_TO, vec_bytes};
+#[cfg(target_arch = "x86_64")]
+use crate::vmath::avx512;
 
 /// Up to this K every class's block sums are merged at the end of a block;
 /// above, only the classes the block's rows touched.
@@ -23,11 +25,11 @@ pub(super) struct PerClass {
     slot_of: Vec<u32>,
     /// The class of each slot.
     class_of: Vec<usize>,
-    pub(super) count: Vec<u64>,
-    pub(super) correct: Vec<u64>,
-    pub(super) sums: Vec<WideSum>,
+    count: Vec<u64>,
+    correct: Vec<u64>,
+    sums: Vec<WideSum>,
     /// The current block's plain sums, same layout, merged at its end.
-    pub(super) block: Vec<f64>,
+    block: Vec<f64>,
     /// Slots the block's rows touched (sparse layout only).
     touched: Vec<bool>,
     touched_list: Vec<usize>,
@@ -52,17 +54,17 @@ impl PerClass {
     }
 
     /// Slot c is class c (and every class has one).
-    pub(super) fn dense(&self) -> bool {
+    fn dense(&self) -> bool {
         self.slot_of.is_empty()
     }
 
     /// Where sum `q` of slot `s` is.
-    pub(super) fn at(&self, s: usize, q: usize) -> usize {
+    fn at(&self, s: usize, q: usize) -> usize {
         if self.dense() { q * self.classes + s } else { s * self.w + q }
     }
 
     /// Class `c`'s slot, if it has one.
-    pub(super) fn find(&self, c: usize) -> Option<usize> {
+    fn find(&self, c: usize) -> Option<usize> {
         if self.dense() {
             return Some(c);
         }
@@ -85,11 +87,94 @@ impl PerClass {
         s
     }
 
+    /// Class `c`'s count, correct count and 1 + G sums (zero for a class
+    /// no row has).
+    pub(super) fn of(&self, c: usize) -> (u64, u64, Vec<&WideSum>) {
+        match self.find(c) {
+            Some(s) => (self.count[s], self.correct[s], (0..self.w).map(|q| &self.sums[self.at(s, q)]).collect()),
+            None => (0, 0, vec![&ZERO_SUM; self.w]),
+        }
+    }
+
+    /// Adds a block's rows: their classes `labels`, whether each is
+    /// `correct`, and of each sum `q` (CE, then FL per γ) their values
+    /// `quantity(q)`: plain sums within the block, then compensated; unless
+    /// `plain`, values of 2^960 and above go to the wide sums directly.
+    /// `slots` is room for the rows' slots; `W`: in code compiled for
+    /// AVX-512.
+    #[inline(always)]
+    pub(super) fn add_block<'a, const W: bool>(
+        &mut self,
+        labels: &[usize],
+        correct: &[bool],
+        slots: &mut [usize],
+        quantity: impl Fn(usize) -> &'a [f64] + Copy,
+        plain: bool,
+    ) {
+        let (k, w) = (self.classes, self.w);
+        let dense = self.dense();
+        if !dense {
+            self.assign(labels, slots);
+        }
+        let slots: &[usize] = if dense { labels } else { slots };
+        if k <= COUNT_BY_PASSES_UP_TO {
+            for (c, (count, right)) in self.count.iter_mut().zip(&mut self.correct).enumerate() {
+                let (mut n_c, mut ok_c) = (0, 0);
+                for (&t, &ok) in labels.iter().zip(correct) {
+                    let hit = u64::from(t == c);
+                    n_c += hit;
+                    ok_c += hit & u64::from(ok);
+                }
+                *count += n_c;
+                *right += ok_c;
+            }
+        } else {
+            for (&s, &ok) in slots.iter().zip(correct) {
+                self.count[s] += 1;
+                self.correct[s] += u64::from(ok);
+            }
+        }
+        // With AVX-512 and few classes, the same sums in register lanes.
+        let in_lanes = cfg!(target_arch = "x86_64") && W && plain && k <= 16;
+        #[cfg(target_arch = "x86_64")]
+        if in_lanes {
+            // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
+            unsafe { avx512::class_sums(&mut self.block, k, labels, w, quantity) };
+        }
+        for q in (0..w).filter(|_| !in_lanes) {
+            let xs = quantity(q);
+            if dense {
+                let local = &mut self.block[q * k..(q + 1) * k];
+                if plain {
+                    for (&c, &x) in labels.iter().zip(xs) {
+                        local[c] += x;
+                    }
+                } else {
+                    let wide = &mut self.sums[q * k..(q + 1) * k];
+                    for (&c, &x) in labels.iter().zip(xs) {
+                        put(&mut local[c], &mut wide[c], x);
+                    }
+                }
+            } else {
+                self.add_sparse(slots, q, xs, plain);
+            }
+        }
+        if dense {
+            for (local, wide) in self.block.iter_mut().zip(&mut self.sums) {
+                if *local != 0.0 {
+                    wide.add(std::mem::take(local));
+                }
+            }
+        } else {
+            self.merge_block(slots);
+        }
+    }
+
     // The sparse layout's steps stay out of the dense path's inlined loops.
 
     /// The slots of a block's rows (`labels`) in `slots`.
     #[inline(never)]
-    pub(super) fn assign(&mut self, labels: &[usize], slots: &mut [usize]) {
+    fn assign(&mut self, labels: &[usize], slots: &mut [usize]) {
         for (s, &c) in slots.iter_mut().zip(labels) {
             *s = self.slot(c);
         }
@@ -98,7 +183,7 @@ impl PerClass {
     /// Adds each row's value `xs` to sum `q` of its slot's block sums
     /// (to the wide sums where it is `BIG` or more, unless `plain`).
     #[inline(never)]
-    pub(super) fn add_sparse(&mut self, slots: &[usize], q: usize, xs: &[f64], plain: bool) {
+    fn add_sparse(&mut self, slots: &[usize], q: usize, xs: &[f64], plain: bool) {
         for (&s, &x) in slots.iter().zip(xs) {
             let at = s * self.w + q;
             if plain {
@@ -111,7 +196,7 @@ impl PerClass {
 
     /// Merges the block sums of the slots `slots` touched into their sums.
     #[inline(never)]
-    pub(super) fn merge_block(&mut self, slots: &[usize]) {
+    fn merge_block(&mut self, slots: &[usize]) {
         for &s in slots {
             if !self.touched[s] {
                 self.touched[s] = true;
