@@ -20,31 +20,40 @@ use crate::vmath::Simd;
 /// [`merge`](Accumulator::merge), and read the [`Report`] with
 /// [`finish`](Accumulator::finish).
 pub struct Accumulator {
+    /// The configuration and K.
     pub(super) classes: usize,
     pub(super) gammas: Vec<f64>,
-    pub(super) powers: Vec<Power>,
     pub(super) mode: Mode,
     pub(super) bins: usize,
     pub(super) alpha: Alpha,
+    /// How each γ's factor is taken.
+    pub(super) powers: Vec<Power>,
+    /// The instruction set the hot loops run with.
     pub(super) simd: Simd,
     /// α of each class as the target (softmax) or the positive (sigmoid);
     /// empty for a scalar α in softmax, which needs no table.
     pub(super) alpha_pos: Vec<f64>,
     /// 1 − α of each class as a negative (sigmoid).
     pub(super) alpha_neg: Vec<f64>,
+    /// Rows added, and how many of them are right, easy (p_t ≥ ½) and
+    /// saturated.
     pub(super) rows: u64,
     pub(super) correct: u64,
     pub(super) easy: u64,
     pub(super) saturated: u64,
+    /// The sums of CE and of the focal loss per γ, over all rows and over
+    /// the easy ones.
     pub(super) ce: WideSum,
     pub(super) ce_easy: WideSum,
     pub(super) fl: Vec<WideSum>,
     pub(super) fl_easy: Vec<WideSum>,
     /// Count, correct count and sums of each class.
     pub(super) per_class: PerClass,
+    /// Rows per p_t bin.
     pub(super) pt_hist: Vec<u64>,
     /// One per γ, then CE.
     pub(super) loss_hist: LossHistograms,
+    /// The current block's rows, and the buffers of a batch.
     pub(super) stage: Stage,
     pub(super) scratch: Scratch,
     /// Every row's per-example values, when kept ([`Accumulator::keeping_examples`]).

@@ -33,9 +33,9 @@ impl Power {
 /// `x = w · m · c` with `m = (1 − p)^γ` from `om = 1 − p` (or from `ln_om`,
 /// see [`modulating`]), `m` kept for the fallback; true when some `m` is
 /// outside the normal range, so that its product needs
-/// [`weighted_product`]'s log space. The other cause, `c` or a powered `om`
+/// [`weighted_product`](crate::loss::sum::weighted_product)'s log space. The other cause, `c` or a powered `om`
 /// outside it, does not depend on γ: the callers check it once for all γs
-/// ([`abnormal`]). For γ ≤ 6 a multiple of ½ the factor is taken inline
+/// ([`abnormal`](super::limits::abnormal)). For γ ≤ 6 a multiple of ½ the factor is taken inline
 /// (the operations of [`modulating`]'s binary powering, so the same bits),
 /// in one pass.
 #[allow(clippy::too_many_arguments)]

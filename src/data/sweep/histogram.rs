@@ -7,15 +7,11 @@ use crate::vmath::pow2;
 
 /// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
 const HIST_SHIFT: u32 = 48;
-
 const HIST_BINS: usize = 1 << 15;
-
 /// The mantissa bits below a bin's (the same top 4 for all its values).
 const LOW: u64 = (1 << HIST_SHIFT) - 1;
-
 /// Where a bin's count starts in its packed `u128` (below: Σ of `LOW` bits).
 const COUNT_SHIFT: u32 = 88;
-
 /// Values a histogram can hold: neither packed field overflows below this.
 pub(super) const MAX_VALUES: u64 = 1 << (128 - COUNT_SHIFT);
 

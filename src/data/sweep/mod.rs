@@ -104,6 +104,15 @@
 //! (softmax); what dominates there is the per-γ bookkeeping of each row
 //! (its loss-histogram bin: a read-modify-write at a computed address, six
 //! per row), not the arithmetic. README: end to end against numpy.
+//!
+//! # Code
+//! [`Accumulator`] (`accumulator.rs`) stages rows a block at a time
+//! (`stage.rs`). A batch of rows goes through `softmax.rs` or `sigmoid.rs`
+//! (class-major batches: `columns.rs`; the factor `(1 − p)^γ` and the
+//! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
+//! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
+//! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
+//! the dataset view; `isa.rs` compiles the hot loops for AVX2 and AVX-512.
 
 mod accumulator;
 mod block;

@@ -114,6 +114,7 @@ impl Accumulator {
     }
 }
 
+/// `max(x, 0)`.
 #[inline(always)]
 fn pos(x: f64) -> f64 {
     if x > 0.0 { x } else { 0.0 }

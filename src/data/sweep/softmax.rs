@@ -129,7 +129,7 @@ impl Accumulator {
 
     /// Softmax, second half, over the whole block: logs, modulating factors
     /// and losses, vectorised across rows (from the first step on, unless
-    /// the rows came from [`Examples`] with these values staged).
+    /// the rows came from [`Examples`](super::Examples) with these values staged).
     #[inline(always)]
     pub(super) fn softmax_block<const F: bool>(&mut self) {
         if !self.stage.cached {

@@ -116,9 +116,9 @@ pub(super) fn add_block(all: &mut WideSum, easy: &mut WideSum, x: &[f64], p: &[f
     }
 }
 
-/// Sums of up to [`BLOCK`] terms (all of them, and those where `p ≥ 0.5`),
-/// in one pass: each in 32 lanes (8 terms each), then pairwise: relative
-/// error ≤ 12 ε for non-negative terms.
+/// Sums of up to [`BLOCK`](super::BLOCK) terms (all of them, and those
+/// where `p ≥ 0.5`), in one pass: each in 32 lanes (8 terms each), then
+/// pairwise: relative error ≤ 12 ε for non-negative terms.
 #[inline(always)]
 fn block_sums(x: &[f64], p: &[f64]) -> (f64, f64) {
     let (mut all, mut easy) = ([0.0f64; 32], [0.0f64; 32]);
