@@ -81,6 +81,11 @@ impl Accumulator {
             Mode::Softmax => Vec::new(),
             Mode::Sigmoid => alpha_pos.iter().map(|a| 1.0 - a).collect(),
         };
+        // The batch and block buffers before the loss histograms: in this
+        // order malloc hands the histograms' pages on to the next
+        // accumulator instead of faulting them in again.
+        let scratch = Scratch::new(config.mode, classes);
+        let stage = Stage::new(g);
         Accumulator {
             classes,
             gammas: config.gammas.clone(),
@@ -102,8 +107,8 @@ impl Accumulator {
             per_class: PerClass::new(classes, g + 1),
             pt_hist: vec![0; config.bins],
             loss_hist: LossHistograms::new(g + 1),
-            stage: Stage::new(g),
-            scratch: Scratch::new(config.mode, classes),
+            stage,
+            scratch,
             kept: None,
         }
     }
