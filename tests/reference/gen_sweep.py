@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference data for the dataset sweep (src/data/sweep.rs), and the same
+"""Reference data for the dataset sweep (src/data/sweep/), and the same
 sweep in numpy float64 for the speed comparison.
 
 What it computes

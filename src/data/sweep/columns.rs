@@ -1,0 +1,90 @@
+//! Class-major batches (K ≤ 16): the transposition, the argmax across
+//! rows, and the sums over each row's classes.
+
+use super::isa::same_type;
+use super::sums::sum_row;
+use super::{COLUMNS_UP_TO, Logit};
+#[cfg(target_arch = "x86_64")]
+use crate::vmath::avx512;
+
+/// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
+/// class-major (`n` rows). Where it can, also fills `argmax` for the first
+/// rows; returns how many (the rest are [`column_argmax`]'s).
+#[inline(always)]
+pub(super) fn transpose<const W: bool, T: Logit>(
+    col: &mut [f64],
+    logits: &[T],
+    k: usize,
+    negate: bool,
+    argmax: Option<(&mut [f64], &mut [usize])>,
+) -> usize {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if W && let Some(z) = same_type::<T, f32>(logits) {
+        // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
+        done = unsafe { avx512::transpose(col, z, k, negate, argmax) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = argmax;
+    macro_rules! by_k {
+        ($($k:literal)*) => {
+            match k {
+                $($k => transpose_k::<$k, T>(col, logits, negate, done),)*
+                _ => unreachable!("transpose is for K ≤ {COLUMNS_UP_TO}"),
+            }
+        };
+    }
+    by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    done
+}
+
+/// [`transpose`] for a constant K of the rows from `from` on, a column at a
+/// time: strided loads (the batch is in L1), sequential stores. Not inlined
+/// into the AVX callers, whose gathers are several times slower here than
+/// scalar loads.
+#[inline(never)]
+fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: bool, from: usize) {
+    let n = logits.len() / K;
+    for (c, col) in col.chunks_exact_mut(n).take(K).enumerate() {
+        for (x, row) in col[from..].iter_mut().zip(logits[from * K..].chunks_exact(K)) {
+            let z: f64 = row[c].into();
+            *x = if negate { -z } else { z };
+        }
+    }
+}
+
+/// Per row of a class-major batch from row `from` on, the largest value
+/// and its first index.
+#[inline(always)]
+pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from: usize) {
+    let n = top.len();
+    top[from..].copy_from_slice(&col[from..n]);
+    j[from..].fill(0);
+    for (i, c) in col.chunks_exact(n).enumerate().skip(1) {
+        for ((t, j), &v) in top[from..].iter_mut().zip(&mut j[from..]).zip(&c[from..]) {
+            let gt = v > *t;
+            *t = if gt { v } else { *t };
+            *j = if gt { i } else { *j };
+        }
+    }
+}
+
+/// `out[r] = Σ_c x(r, c)` over each row's `k` classes: in class order across
+/// rows for a class-major batch (`columns`, K ≤ 16: ≤ 15 ε), compensated
+/// ([`sum_row`]) for a row-major one. +∞ when a sum overflows.
+#[inline(always)]
+pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool) {
+    if columns {
+        let n = out.len();
+        out.fill(0.0);
+        for c in x.chunks_exact(n) {
+            for (o, &v) in out.iter_mut().zip(c) {
+                *o += v;
+            }
+        }
+    } else {
+        for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
+            *o = sum_row(row);
+        }
+    }
+}

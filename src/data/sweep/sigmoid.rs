@@ -1,0 +1,121 @@
+//! Sigmoid rows: every class its own binary problem, every value per logit.
+
+use super::columns::{row_sums, transpose};
+use super::factor::{Power, weigh};
+use super::limits::{abnormal, normal, saturate};
+use super::{Accumulator, BLOCK, Logit};
+use crate::loss::argmax;
+use crate::loss::sum::weighted_product;
+use crate::vmath::{exp_fast, ln_sum};
+
+impl Accumulator {
+    /// Sigmoid: everything per logit, vectorised over the batch; for small K
+    /// (`columns`) the batch is transposed (class-major) so that the sums
+    /// over each row's classes run across rows in vector lanes.
+    #[inline(always)]
+    pub(super) fn sigmoid_rows<const F: bool, const W: bool, T: Logit>(
+        &mut self,
+        logits: &[T],
+        labels: &[usize],
+        columns: bool,
+    ) {
+        let (k, nb) = (self.classes, labels.len());
+        let len = logits.len();
+        let st = &mut self.stage;
+        let base = st.n;
+        let sc = &mut self.scratch;
+        let (u, w, e) = (&mut sc.u[..len], &mut sc.weight[..len], &mut sc.exp[..len]);
+        let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
+        let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
+        // Logit (row r, class c) is at `at(r, c)`.
+        let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
+        // u = z for the positive, −z for the negatives; w their weights.
+        if columns {
+            transpose::<W, T>(u, logits, k, true, None);
+            for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
+                wc.fill(a);
+            }
+            let (top, j) = (&mut sc.top[..nb], &mut st.argmax[base..base + nb]);
+            for (t, v) in top.iter_mut().zip(&u[..nb]) {
+                *t = -*v;
+            }
+            j.fill(0);
+            for (i, c) in u.chunks_exact(nb).enumerate().skip(1) {
+                for ((t, j), &v) in top.iter_mut().zip(j.iter_mut()).zip(c) {
+                    let gt = -v > *t;
+                    *t = if gt { -v } else { *t };
+                    *j = if gt { i } else { *j };
+                }
+            }
+        } else {
+            for (i, ((row, ur), wr)) in
+                logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).zip(w.chunks_exact_mut(k)).enumerate()
+            {
+                for (o, &z) in ur.iter_mut().zip(row) {
+                    *o = -z.into();
+                }
+                wr.copy_from_slice(&self.alpha_neg);
+                st.argmax[base + i] = argmax(row);
+            }
+        }
+        for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
+            let r = base + i;
+            u[at(i, t)] = row[t].into();
+            w[at(i, t)] = self.alpha_pos[t];
+            st.label[r] = t;
+            st.correct[r] = st.argmax[r] == t;
+            st.saturated[r] = false;
+        }
+        // softplus(x) = max(x, 0) + ln_1p(e^-|x|): BCE = softplus(−u) in b,
+        // −ln(1 − p) = softplus(u) in l, 1 − p = σ(−u) in om.
+        for (((e, l), om), &u) in e.iter_mut().zip(l.iter_mut()).zip(om.iter_mut()).zip(u.iter()) {
+            let v = exp_fast::<F>(-u.abs());
+            // 1 + v = hi + lo exactly (v ≤ 1); one reciprocal serves ln_1p's
+            // correction lo/hi and 1 − p = σ(−u).
+            let hi = 1.0 + v;
+            let inv = 1.0 / hi;
+            *e = v;
+            *l = ln_sum::<F>(hi, ((1.0 - hi) + v) * inv);
+            *om = if u >= 0.0 { v * inv } else { inv };
+        }
+        for ((b, l), &u) in b.iter_mut().zip(l.iter_mut()).zip(u.iter()) {
+            let lv = *l;
+            *b = pos(-u) + lv;
+            *l = pos(u) + lv;
+        }
+        let ce = &mut st.ce[base..base + nb];
+        row_sums(ce, b, k, columns);
+        saturate(ce, &mut st.saturated[base..base + nb]);
+        for (i, &t) in labels.iter().enumerate() {
+            let (et, ut) = (e[at(i, t)], u[at(i, t)]);
+            st.p[base + i] = if ut >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
+        }
+        let inputs_bad = abnormal(b) | abnormal(om);
+        for (gi, &power) in self.powers.iter().enumerate() {
+            let bad = inputs_bad | weigh::<F>(x, m, om, l, sq, w, b, power, -1.0);
+            if bad {
+                let gamma = self.gammas[gi];
+                for i in 0..len {
+                    let (mv, bv) = (m[i], b[i]);
+                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om[i]);
+                    if normal(mv) && normal(bv) && power_ok {
+                        continue;
+                    }
+                    let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * l[i] };
+                    let uv = u[i];
+                    x[i] =
+                        weighted_product(w[i], ln_m.exp(), ln_m, bv, || if normal(bv) { bv.ln() } else { -uv }) + 0.0;
+                }
+            }
+            let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
+            row_sums(fl, x, k, columns);
+            saturate(fl, &mut st.saturated[base..base + nb]);
+        }
+    }
+}
+
+/// `max(x, 0)`.
+#[inline(always)]
+fn pos(x: f64) -> f64 {
+    if x > 0.0 { x } else { 0.0 }
+}

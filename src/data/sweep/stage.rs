@@ -1,0 +1,196 @@
+//! The rows of the current block, staged: per-row values (`Stage`) and the
+//! per-logit buffers of a batch (`Scratch`).
+
+use super::{BATCH, BLOCK, COLUMNS_UP_TO, SIGMOID_BATCH, vec_bytes};
+use crate::loss::Mode;
+
+/// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK),
+/// one field per quantity.
+#[derive(Default)]
+pub(super) struct Stage {
+    /// Rows staged.
+    pub(super) n: usize,
+    pub(super) label: Vec<usize>,
+    /// The first argmax.
+    pub(super) argmax: Vec<usize>,
+    /// Whether the argmax is the label.
+    pub(super) correct: Vec<bool>,
+    /// α of the label.
+    pub(super) alpha_t: Vec<f64>,
+    /// Softmax: `S = Σ_{i≠j} exp(z_i − z_j)`, `e_t = exp(z_t − z_j)`, the
+    /// logit gap `z_j − z_t` and half of it.
+    pub(super) s: Vec<f64>,
+    pub(super) e_t: Vec<f64>,
+    pub(super) gap: Vec<f64>,
+    pub(super) half_gap: Vec<f64>,
+    /// Rows whose target is the argmax with S < 1e-290, and their ln S from
+    /// the logits.
+    pub(super) rare: Vec<bool>,
+    pub(super) rare_ln_s: Vec<f64>,
+    /// p_t, CE and the focal loss per γ (`fl[g · BLOCK + r]`).
+    pub(super) p: Vec<f64>,
+    pub(super) ce: Vec<f64>,
+    pub(super) fl: Vec<f64>,
+    /// Whether CE or a focal loss was clamped to `f64::MAX`.
+    pub(super) saturated: Vec<bool>,
+    /// Softmax: ln(1 + S), 1 − p_t and ln(1 − p_t).
+    pub(super) ln_den: Vec<f64>,
+    pub(super) om: Vec<f64>,
+    pub(super) ln_om: Vec<f64>,
+    /// Softmax: the modulating factor `(1 − p_t)^γ` of one γ, and the
+    /// repeated squares of `1 − p_t` it is powered from.
+    pub(super) factor: Vec<f64>,
+    pub(super) squares: Vec<f64>,
+    /// Each row's p_t bin (as a float: compared in vector lanes).
+    pub(super) bin: Vec<f64>,
+    /// Each row's slot in [`PerClass`](super::per_class::PerClass) (where
+    /// slots are not the classes).
+    pub(super) slot: Vec<usize>,
+    /// ln CE per row, for rows staged from [`Examples`](super::Examples)
+    /// (`cached`).
+    pub(super) ln_ce: Vec<f64>,
+    /// The block's rows came from [`Examples`](super::Examples): their p,
+    /// CE, 1 − p_t and ln(1 − p_t) are staged already.
+    pub(super) cached: bool,
+}
+
+impl Stage {
+    /// Room for a block of rows and `gammas` losses per row.
+    pub(super) fn new(gammas: usize) -> Self {
+        let f = || vec![0.0; BLOCK];
+        Stage {
+            n: 0,
+            label: vec![0; BLOCK],
+            argmax: vec![0; BLOCK],
+            correct: vec![false; BLOCK],
+            alpha_t: f(),
+            s: f(),
+            e_t: f(),
+            gap: f(),
+            half_gap: f(),
+            rare: vec![false; BLOCK],
+            rare_ln_s: f(),
+            p: f(),
+            ce: f(),
+            fl: vec![0.0; BLOCK * gammas],
+            saturated: vec![false; BLOCK],
+            ln_den: f(),
+            om: f(),
+            ln_om: f(),
+            factor: f(),
+            squares: f(),
+            bin: f(),
+            slot: vec![0; BLOCK],
+            ln_ce: Vec::new(),
+            cached: false,
+        }
+    }
+
+    /// Heap memory held, in bytes (`ln_ce`, sized only for kept examples, aside).
+    pub(super) fn heap_bytes(&self) -> usize {
+        let floats = [
+            &self.alpha_t,
+            &self.s,
+            &self.e_t,
+            &self.gap,
+            &self.half_gap,
+            &self.rare_ln_s,
+            &self.p,
+            &self.ce,
+            &self.fl,
+            &self.ln_den,
+            &self.om,
+            &self.ln_om,
+            &self.factor,
+            &self.squares,
+            &self.bin,
+        ];
+        vec_bytes(&self.label)
+            + vec_bytes(&self.slot)
+            + vec_bytes(&self.argmax)
+            + vec_bytes(&self.correct)
+            + vec_bytes(&self.rare)
+            + vec_bytes(&self.saturated)
+            + floats.iter().map(|x| vec_bytes(x)).sum::<usize>()
+    }
+}
+
+/// The buffers of one batch of rows, one per role; only those of the
+/// sweep's mode are allocated.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// Softmax, K ≤ 16: the batch class-major (class `c`'s logits at
+    /// `c · n ..`), each replaced in place by `exp(z − z_j)`.
+    pub(super) columns: Vec<f64>,
+    /// Class-major batches: each row's largest logit.
+    pub(super) top: Vec<f64>,
+    /// Softmax, K ≤ 16: each row's label logit `z_t`.
+    pub(super) z_t: Vec<f64>,
+    /// Sigmoid, per logit (class-major for K ≤ 16): `u = z` for the label,
+    /// `−z` for the other classes, and its weight α or 1 − α.
+    pub(super) u: Vec<f64>,
+    pub(super) weight: Vec<f64>,
+    /// Sigmoid, per logit: `e^−|u|`.
+    pub(super) exp: Vec<f64>,
+    /// Sigmoid, per logit: `softplus(u) = −ln(1 − p)`, built in place from
+    /// its term `ln_1p(e^−|u|)`, which `bce` shares.
+    pub(super) softplus: Vec<f64>,
+    /// Sigmoid, per logit: `BCE = softplus(−u)`.
+    pub(super) bce: Vec<f64>,
+    /// Sigmoid, per logit: `1 − p = σ(−u)`.
+    pub(super) om: Vec<f64>,
+    /// Sigmoid, per logit and for one γ: the modulating factor, the
+    /// repeated squares of `1 − p` it is powered from, and the focal loss.
+    pub(super) factor: Vec<f64>,
+    pub(super) squares: Vec<f64>,
+    pub(super) loss: Vec<f64>,
+}
+
+impl Scratch {
+    /// The buffers a batch of rows of `classes` logits needs in `mode`.
+    pub(super) fn new(mode: Mode, classes: usize) -> Self {
+        let batch = if classes <= COLUMNS_UP_TO { BATCH } else { SIGMOID_BATCH.max(classes) };
+        let v = || vec![0.0; batch];
+        let per_row = || vec![0.0; BLOCK];
+        match mode {
+            // Only the class-major batches of K ≤ 16 need buffers.
+            Mode::Softmax => {
+                Scratch { columns: vec![0.0; BATCH], top: per_row(), z_t: per_row(), ..Scratch::default() }
+            }
+            Mode::Sigmoid => Scratch {
+                top: per_row(),
+                u: v(),
+                weight: v(),
+                exp: v(),
+                softplus: v(),
+                bce: v(),
+                om: v(),
+                factor: v(),
+                squares: v(),
+                loss: v(),
+                ..Scratch::default()
+            },
+        }
+    }
+
+    /// Heap memory held, in bytes.
+    pub(super) fn heap_bytes(&self) -> usize {
+        [
+            &self.columns,
+            &self.top,
+            &self.z_t,
+            &self.u,
+            &self.weight,
+            &self.exp,
+            &self.softplus,
+            &self.bce,
+            &self.om,
+            &self.factor,
+            &self.squares,
+            &self.loss,
+        ]
+        .iter()
+        .map(|x| vec_bytes(x))
+        .sum()
+    }
+}
