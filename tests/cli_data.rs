@@ -3,6 +3,8 @@
 //! Expected means: mpmath at 50 digits on the fixture's exact values
 //! (tests/data/gen_fixtures.py writes the fixtures).
 
+mod common;
+use common::npy_file;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -166,20 +168,6 @@ fn bad_data_is_one_line_and_status_2() {
     }
 }
 
-/// A `.npy` file (version 1.0) of `descr` with `shape` holding `data`.
-fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(data);
-    out
-}
-
 /// A class with no rows (a validation split without it, rows skipped, boolean
 /// labels that are all true): the text report shows "–" for its means, and
 /// JSON has no means for it and no `null` anywhere.
@@ -189,8 +177,8 @@ fn a_class_without_rows_is_reported_without_means() {
     std::fs::create_dir_all(&dir).unwrap();
     let (z, y) = (dir.join("z.npy"), dir.join("y.npy"));
     let logits: Vec<u8> = [0.0f32, 1.0, 1.0, 0.0, 2.0, 0.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-    std::fs::write(&z, npy("<f4", "(3, 2)", &logits)).unwrap();
-    std::fs::write(&y, npy("|b1", "(3,)", &[1, 1, 1])).unwrap();
+    std::fs::write(&z, npy_file("<f4", false, "(3, 2)", &logits)).unwrap();
+    std::fs::write(&y, npy_file("|b1", false, "(3,)", &[1, 1, 1])).unwrap();
     let (z, y) = (z.to_str().unwrap(), y.to_str().unwrap());
     let cases: [(&[&str], &str, usize); 3] = [
         (&["data", "--csv", "-"], "0,1,2\n", 1),

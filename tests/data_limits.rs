@@ -6,6 +6,7 @@
 
 #![cfg(unix)]
 
+mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -26,16 +27,8 @@ fn tmp(name: &str) -> PathBuf {
 /// whose data is `data`, then zeros up to `len` data bytes (a sparse file:
 /// nothing is written for them).
 fn npy(name: &str, descr: &str, shape: &str, data: &[u8], len: u64) -> PathBuf {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    let start = bytes.len() as u64;
-    bytes.extend_from_slice(data);
+    let bytes = common::npy_file(descr, false, shape, data);
+    let start = (bytes.len() - data.len()) as u64;
     let path = tmp(name);
     let file = std::fs::File::create(&path).unwrap();
     (&file).write_all(&bytes).unwrap();

@@ -7,6 +7,8 @@
 //! (`tests/data/gen_fixtures.py`); other files are written here, into
 //! `CARGO_TARGET_TMPDIR`.
 
+mod common;
+use common::npy_file;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,21 +86,6 @@ fn read_err(source: Result<Box<dyn Source>, DataError>) -> DataError {
 /// Rows of `Z`/`Y` kept, by 0-based index.
 fn rows_of(keep: &[usize]) -> Rows {
     (keep.iter().flat_map(|&r| Z[r * 3..r * 3 + 3].to_vec()).collect(), keep.iter().map(|&r| Y[r]).collect())
-}
-
-/// A version 1.0 `.npy` file, as NumPy lays it out (header padded to 64).
-fn npy_file(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-    let order = if fortran { "True" } else { "False" };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
 }
 
 fn f8_bytes(values: &[f64]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 //! Expected means come from per-row `softmax_focal` (the single-example core,
 //! which shares no code with the sweep's kept examples) summed exactly.
 
+mod common;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::{App, Body};
 use focal_tui::data::run::{self, Loaded};
@@ -208,14 +209,7 @@ fn data_args(
 
 /// A `.npy` header for `shape`, its data a hole of `len` bytes (sparse).
 fn sparse_npy(path: &std::path::Path, descr: &str, shape: &str, len: u64) {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
+    let bytes = common::npy_file(descr, false, shape, &[]);
     std::fs::write(path, &bytes).unwrap();
     std::fs::OpenOptions::new().write(true).open(path).unwrap().set_len(bytes.len() as u64 + len).unwrap();
 }

@@ -18,6 +18,7 @@
 //! Nothing sleeps to synchronise: [`Session::wait_for`] polls the screen every
 //! 50 ms and fails after 10 s, printing the last screen.
 
+mod common;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -675,16 +676,7 @@ fn a_burst_of_keys_is_read_to_its_end() {
 /// Writes a little-endian `.npy` of `shape` and `descr` holding `data`.
 fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], data: &[u8]) {
     let shape = shape.iter().map(|n| format!("{n},")).collect::<String>();
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({shape}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(data);
-    fs::write(path, bytes).expect("write the .npy");
+    fs::write(path, common::npy_file(descr, false, &format!("({shape})"), data)).expect("write the .npy");
 }
 
 /// In the dataset view every change of γ re-sweeps every row. 2 000 such
