@@ -1,6 +1,8 @@
 //! Records the git commit the binary is built from, for `--version`.
 //! Outside a git checkout of this crate (an sdist, a tarball, no git) it is
-//! "unknown".
+//! "unknown". Also marks what the tests need and this machine lacks (tmux,
+//! an AVX-512 CPU), so that those tests are built ignored: `cargo test`
+//! counts them as skipped, not passed.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,6 +16,14 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=FOCAL_TUI_COMMIT={commit}");
 
+    println!("cargo::rustc-check-cfg=cfg(no_tmux, no_avx512)");
+    if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        println!("cargo:rustc-cfg=no_tmux");
+    }
+    if !avx512() {
+        println!("cargo:rustc-cfg=no_avx512");
+    }
+
     println!("cargo:rerun-if-changed=build.rs");
     // A commit or checkout moves HEAD or the branch's ref (loose or packed).
     let branch = git(&dir, &["symbolic-ref", "-q", "HEAD"]);
@@ -22,6 +32,18 @@ fn main() {
         if let Some(path) = path.filter(|p| Path::new(p).exists()) {
             println!("cargo:rerun-if-changed={path}");
         }
+    }
+}
+
+/// Whether this CPU takes the sweep's AVX-512 path (as `vmath::Simd::detect`).
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

@@ -7,9 +7,10 @@
 //! (Esc, Ctrl+C, every terminating signal) restoring the terminal, no CPU
 //! while idle, and the help overlay.
 //!
-//! Needs `tmux` (`apt-get install tmux`; `.ci/run` installs it). If `tmux -V`
-//! cannot be run, each test prints a note and returns without checking
-//! anything. The process checks read `/proc`, so those tests are Linux only.
+//! Needs `tmux` (`apt-get install tmux`; `.ci/run` installs it). Where the
+//! build script could not run `tmux -V`, every test here is built ignored,
+//! so `cargo test` counts them as skipped (after installing tmux, `touch
+//! build.rs`). The process checks read `/proc`, so those tests are Linux only.
 //!
 //! Each test has its own tmux server (`tmux -L focal-e2e-<test>-<pid>`, no
 //! config file) that is killed when the test ends, passed or failed, so the
@@ -54,24 +55,21 @@ struct Session {
 
 impl Session {
     /// Starts the explorer in a `width` × `height` window and waits for its
-    /// first complete frame; `None` (after a note) when tmux is missing.
-    fn start(test: &str, width: u16, height: u16) -> Option<Session> {
-        let session = Session::spawn(test, width, height)?;
+    /// first complete frame.
+    fn start(test: &str, width: u16, height: u16) -> Session {
+        let session = Session::spawn(test, width, height);
         session.wait_for("the first frame", |s| fl_value(s) == Some(DEFAULT_FL) && s.contains("Esc quit"));
-        Some(session)
+        session
     }
 
     /// Starts the explorer without waiting for anything.
-    fn spawn(test: &str, width: u16, height: u16) -> Option<Session> {
+    fn spawn(test: &str, width: u16, height: u16) -> Session {
         Session::spawn_with(test, width, height, &[])
     }
 
     /// Starts the explorer with command-line arguments.
-    fn spawn_with(test: &str, width: u16, height: u16, args: &[&str]) -> Option<Session> {
-        if !tmux_available() {
-            eprintln!("note: skipping {test}: `tmux -V` cannot be run; install tmux to run it");
-            return None;
-        }
+    fn spawn_with(test: &str, width: u16, height: u16, args: &[&str]) -> Session {
+        assert!(tmux_available(), "tmux was found when the tests were built, but `tmux -V` fails now");
         let socket = format!("focal-e2e-{test}-{}", std::process::id());
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&socket);
         let _ = fs::remove_dir_all(&dir);
@@ -89,7 +87,7 @@ impl Session {
         session.tmux(&["set-option", "-s", "escape-time", "0"]);
         let path = session.pane_format("#{socket_path}");
         session.socket_path = Some(PathBuf::from(path));
-        Some(session)
+        session
     }
 
     fn tmux_output(&self, args: &[&str]) -> Output {
@@ -300,10 +298,9 @@ fn long_logits(n: usize) -> String {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn startup_shows_the_default_focal_loss() {
-    let Some(s) = Session::start("startup", 120, 40) else {
-        return;
-    };
+    let s = Session::start("startup", 120, 40);
     let screen = s.screen();
     assert_eq!(fl_value(&screen), Some(DEFAULT_FL), "{}", framed(&screen));
     assert_eq!(field(&screen, "Logits"), Some((true, "1.5, -0.8, 0.2")), "{}", framed(&screen));
@@ -313,10 +310,9 @@ fn startup_shows_the_default_focal_loss() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn typing_a_logit_updates_the_focal_loss() {
-    let Some(s) = Session::start("typing", 120, 40) else {
-        return;
-    };
+    let s = Session::start("typing", 120, 40);
     s.keys(&["End"]);
     s.type_text(", 3");
     // mpmath: 0.98227421447216984.
@@ -328,10 +324,9 @@ fn typing_a_logit_updates_the_focal_loss() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn bad_input_shows_the_error_and_keeps_the_last_valid_result() {
-    let Some(s) = Session::start("bad_input", 120, 40) else {
-        return;
-    };
+    let s = Session::start("bad_input", 120, 40);
     s.keys(&["End"]);
     s.type_text(", x");
     s.wait_for("the error line, STALE and the old FL", |screen| {
@@ -352,10 +347,9 @@ fn bad_input_shows_the_error_and_keeps_the_last_valid_result() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn bracketed_paste_inserts_short_and_long_lists() {
-    let Some(s) = Session::start("paste", 120, 40) else {
-        return;
-    };
+    let s = Session::start("paste", 120, 40);
     s.keys(&["C-u"]);
     s.wait_for("the emptied field", |screen| {
         field(screen, "Logits") == Some((true, "")) && screen.contains("no logits")
@@ -398,10 +392,9 @@ fn bracketed_paste_inserts_short_and_long_lists() {
 /// 65 535 columns (the scroll offset once went through a u16 and showed the
 /// middle of a long list).
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn a_long_field_shows_its_end_and_the_cursor_after_it() {
-    let Some(s) = Session::start("long_field_end", 120, 40) else {
-        return;
-    };
+    let s = Session::start("long_field_end", 120, 40);
     s.keys(&["C-u"]);
     s.paste_file("logits.txt", &long_logits(10_000));
     let screen = s.wait_for("the end of the list in the Logits field", |screen| {
@@ -423,10 +416,9 @@ fn a_long_field_shows_its_end_and_the_cursor_after_it() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn resize_switches_between_wide_standard_and_tiny_layouts() {
-    let Some(s) = Session::start("resize", 120, 40) else {
-        return;
-    };
+    let s = Session::start("resize", 120, 40);
     s.wait_for("the wide layout", |screen| {
         screen.contains(" Classes ")
             && screen.contains("Modulating factor")
@@ -457,19 +449,17 @@ fn resize_switches_between_wide_standard_and_tiny_layouts() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn esc_quits_with_status_0_and_restores_the_terminal() {
-    let Some(s) = Session::start("esc", 120, 40) else {
-        return;
-    };
+    let s = Session::start("esc", 120, 40);
     s.keys(&["Escape"]);
     assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn ctrl_c_quits_with_status_0_and_restores_the_terminal() {
-    let Some(s) = Session::start("ctrl_c", 120, 40) else {
-        return;
-    };
+    let s = Session::start("ctrl_c", 120, 40);
     s.keys(&["C-c"]);
     assert_eq!(s.wait_for_exit(), "EXIT=0 TTY=cooked");
 }
@@ -478,9 +468,7 @@ fn ctrl_c_quits_with_status_0_and_restores_the_terminal() {
 /// exit with 128 + the signal's number.
 #[cfg(target_os = "linux")]
 fn signal_ends_the_explorer(test: &str, signal: &str, status: u8, help_open: bool) {
-    let Some(s) = Session::start(test, 120, 40) else {
-        return;
-    };
+    let s = Session::start(test, 120, 40);
     if help_open {
         // The help hides the cursor: the exit must show it again.
         s.keys(&["?"]);
@@ -492,12 +480,14 @@ fn signal_ends_the_explorer(test: &str, signal: &str, status: u8, help_open: boo
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn sighup_restores_the_terminal_and_exits_129() {
     signal_ends_the_explorer("sighup", "HUP", 129, false);
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn sigterm_restores_the_terminal_and_exits_143() {
     signal_ends_the_explorer("sigterm", "TERM", 143, false);
@@ -506,12 +496,14 @@ fn sigterm_restores_the_terminal_and_exits_143() {
 /// The help (like the tiny layout) hides the cursor; a signal skips
 /// ratatui's Terminal drop, so `tui::restore` must show it itself.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn a_signal_with_the_help_open_shows_the_cursor_again() {
     signal_ends_the_explorer("sigterm_help", "TERM", 143, true);
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn sigquit_restores_the_terminal_and_exits_131() {
     signal_ends_the_explorer("sigquit", "QUIT", 131, false);
@@ -520,17 +512,17 @@ fn sigquit_restores_the_terminal_and_exits_131() {
 /// In raw mode Ctrl+C is a key; a SIGINT can only come from outside
 /// (`timeout -s INT`, a supervisor), and must restore the terminal too.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn sigint_from_outside_restores_the_terminal_and_exits_130() {
     signal_ends_the_explorer("sigint", "INT", 130, false);
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn an_idle_explorer_uses_no_cpu() {
-    let Some(s) = Session::start("idle", 120, 40) else {
-        return;
-    };
+    let s = Session::start("idle", 120, 40);
     let pid = s.app_pid();
     let before = cpu_ticks(pid);
     // A measuring window, not synchronisation: the first frame is drawn.
@@ -541,10 +533,9 @@ fn an_idle_explorer_uses_no_cpu() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn help_opens_with_question_mark_and_esc_closes_it() {
-    let Some(s) = Session::start("help", 120, 40) else {
-        return;
-    };
+    let s = Session::start("help", 120, 40);
     s.keys(&["?"]);
     s.wait_for("the help overlay", |screen| screen.contains("Help · Esc closes") && screen.contains("Esc close "));
     s.keys(&["Escape"]);
@@ -563,10 +554,9 @@ fn help_opens_with_question_mark_and_esc_closes_it() {
 /// the base64 of exactly the `calc` report, and tmux, told to accept OSC 52
 /// (`set-clipboard on`), must decode it into its paste buffer.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn f6_sends_the_report_as_osc_52() {
-    let Some(s) = Session::start("osc52", 120, 40) else {
-        return;
-    };
+    let s = Session::start("osc52", 120, 40);
     s.tmux(&["set-option", "-s", "set-clipboard", "on"]);
     let raw = s.dir.join("raw-output");
     s.tmux(&["pipe-pane", "-o", "-t", "s", &format!("cat > '{}'", raw.display())]);
@@ -611,11 +601,10 @@ fn fixture(name: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn the_dataset_view_opens_and_resweeps_as_gamma_is_typed() {
     let (z, y) = (fixture("logits_f4.npy"), fixture("labels_i8.npy"));
-    let Some(s) = Session::spawn_with("data", 100, 30, &["--data", &z, "--labels", &y]) else {
-        return;
-    };
+    let s = Session::spawn_with("data", 100, 30, &["--data", &z, "--labels", &y]);
     let screen = s.wait_for("the dataset view", |s| s.contains("Dataset ·") && s.contains("Esc quit"));
     // mpmath references of tests/cli_data.rs: mean CE 1.5042605311909905546,
     // mean FL at γ = 2 0.30985678296661838039 (6 significant digits shown).
@@ -629,15 +618,14 @@ fn the_dataset_view_opens_and_resweeps_as_gamma_is_typed() {
 }
 
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn a_bad_dataset_is_one_line_and_status_2() {
-    let Some(s) = Session::spawn_with(
+    let s = Session::spawn_with(
         "baddata",
         100,
         30,
         &["--data", &fixture("truncated.npy"), "--labels", &fixture("labels_i8.npy")],
-    ) else {
-        return;
-    };
+    );
     let screen = s.wait_for("the exit", |s| exit_line(s).is_some());
     assert_eq!(exit_line(&screen), Some("EXIT=2 TTY=cooked"), "{}", framed(&screen));
     assert!(screen.contains("truncated.npy"), "{}", framed(&screen));
@@ -649,10 +637,9 @@ fn a_bad_dataset_is_one_line_and_status_2() {
 /// still queued. (No escape sequences: an `ESC` that ends a piece of the
 /// burst the terminal is slow to follow is rightly the Esc key.)
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn a_burst_of_keys_then_ctrl_c_quits() {
-    let Some(s) = Session::start("burst_ctrl_c", 120, 40) else {
-        return;
-    };
+    let s = Session::start("burst_ctrl_c", 120, 40);
     let mut bytes = b"9\x7f".repeat(10_000);
     bytes.push(0x03);
     s.send_bytes("keys", &bytes);
@@ -661,10 +648,9 @@ fn a_burst_of_keys_then_ctrl_c_quits() {
 
 /// A burst is read to its last key, with nothing typed after it.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn a_burst_of_keys_is_read_to_its_end() {
-    let Some(s) = Session::start("burst_end", 120, 40) else {
-        return;
-    };
+    let s = Session::start("burst_end", 120, 40);
     let mut bytes = b"9\x7f".repeat(10_000);
     bytes.extend_from_slice(b", 3");
     s.send_bytes("keys", &bytes);
@@ -684,12 +670,10 @@ fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], data: &[u8]) 
 /// batch of keys is one re-sweep at most, and a batch that reaches Ctrl+C
 /// quits before its other keys).
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn ctrl_c_after_a_burst_of_resweeping_keys_quits_at_once() {
     const ROWS: usize = 500_000;
     const K: usize = 10;
-    if !tmux_available() {
-        return;
-    }
     let dir = Scratch(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("resweep-{}", std::process::id())));
     fs::create_dir_all(&dir.0).expect("create the data directory");
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -706,9 +690,7 @@ fn ctrl_c_after_a_burst_of_resweeping_keys_quits_at_once() {
     write_npy(&z, "<f4", &[ROWS, K], &logits);
     write_npy(&y, "<i8", &[ROWS], &labels);
     let (z, y) = (z.to_str().expect("a UTF-8 path"), y.to_str().expect("a UTF-8 path"));
-    let Some(s) = Session::spawn_with("resweep_burst", 100, 30, &["--data", z, "--labels", y]) else {
-        return;
-    };
+    let s = Session::spawn_with("resweep_burst", 100, 30, &["--data", z, "--labels", y]);
     s.wait_for("the dataset view", |screen| screen.contains("Dataset ·") && screen.contains("Esc quit"));
     let mut bytes = b"1\x7f".repeat(1_000);
     bytes.push(0x03);
@@ -729,10 +711,9 @@ impl Drop for Scratch {
 /// follows is pasted once the terminal falls silent, and later keys are
 /// keys again (Esc quits).
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn a_stray_paste_start_does_not_swallow_later_keys() {
-    let Some(s) = Session::start("stray_paste", 120, 40) else {
-        return;
-    };
+    let s = Session::start("stray_paste", 120, 40);
     s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
     s.type_text(", 3");
     s.wait_for("FL 0.9822742 for logits 1.5, -0.8, 0.2, 3", |screen| {
@@ -744,10 +725,9 @@ fn a_stray_paste_start_does_not_swallow_later_keys() {
 
 /// Ctrl+C inside a paste that never ends quits at once.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn ctrl_c_quits_inside_a_stray_paste() {
-    let Some(s) = Session::start("stray_paste_ctrl_c", 120, 40) else {
-        return;
-    };
+    let s = Session::start("stray_paste_ctrl_c", 120, 40);
     s.keys(&["-H", "1b", "5b", "32", "30", "30", "7e"]);
     s.type_text("12");
     s.keys(&["C-c"]);
@@ -757,10 +737,9 @@ fn ctrl_c_quits_inside_a_stray_paste() {
 /// Alt+B, Alt+F and Alt+D as tmux sends them (`ESC b`): back a number,
 /// forward a number, delete the number after the cursor.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn alt_b_f_d_move_and_delete_by_word() {
-    let Some(s) = Session::start("alt_keys", 120, 40) else {
-        return;
-    };
+    let s = Session::start("alt_keys", 120, 40);
     s.keys(&["M-b", "M-b", "M-d"]);
     s.wait_for("0.8 deleted", |screen| field(screen, "Logits") == Some((true, "1.5, -0.2")));
     s.keys(&["Home", "M-f"]);
@@ -774,6 +753,7 @@ fn alt_b_f_d_move_and_delete_by_word() {
 /// restored and the status is 128 + the signal. SIGABRT (an abort) is
 /// handled in the signal handler itself.
 #[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 #[cfg(target_os = "linux")]
 fn every_terminating_signal_restores_the_terminal() {
     for signal in [
