@@ -41,7 +41,9 @@ pub fn compensated(parts: &[&[f64]]) -> f64 {
 }
 
 /// `a + b = s + e` exactly, with `s` the rounded sum (no branch, any order).
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
+/// Inlined, so that it takes the instruction set of the sweep's loops.
+#[inline(always)]
+pub(crate) fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
     let bb = s - a;
     (s, (a - (s - bb)) + (b - bb))

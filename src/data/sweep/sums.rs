@@ -3,6 +3,7 @@
 
 use super::Logit;
 use super::isa::same_type;
+use crate::loss::sum::two_sum;
 #[cfg(target_arch = "x86_64")]
 use crate::vmath::avx512;
 use crate::vmath::exp_fast;
@@ -254,14 +255,6 @@ pub(super) fn sum_row(x: &[f64]) -> f64 {
     }
     sum.add_lanes(&part);
     sum.value()
-}
-
-/// `a + b = s + e` exactly.
-#[inline(always)]
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
 }
 
 #[cfg(test)]
