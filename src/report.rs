@@ -70,30 +70,68 @@ pub fn table_row(x: &PointLoss) -> [String; 5] {
 }
 
 /// Classes to list: all when there are at most `limit`, otherwise the target
-/// and the most probable others; by probability, then index. Also how many
-/// are left out. One pass keeping a sorted top list: O(K) for the usual
-/// inputs, where almost every class loses the first comparison.
+/// and the most probable others; by probability (`f64::total_cmp`,
+/// descending), then index. Also how many are left out.
 pub fn classes_to_show(r: &Focal, limit: usize) -> (Vec<usize>, usize) {
-    let k = r.probabilities.len();
-    let by_probability = |&a: &usize, &b: &usize| r.probabilities[b].total_cmp(&r.probabilities[a]).then(a.cmp(&b));
+    let top = top_classes(&r.probabilities, limit);
+    classes_from_top(&top, r.target, r.probabilities.len(), limit)
+}
+
+/// The `limit` most probable classes of all, by probability (descending,
+/// `f64::total_cmp`) then index: the order of [`classes_to_show`].
+/// One pass with a sorted list; a class enters only if it beats the last
+/// kept one, tested on the integer key `total_cmp` compares, and a block of
+/// classes of which none beats it is skipped after one branch-free test
+/// (almost every block, once the list is full).
+pub(crate) fn top_classes(probabilities: &[f64], limit: usize) -> Vec<usize> {
+    // The monotone integer image of total_cmp's order.
+    let key = |x: f64| {
+        let b = x.to_bits() as i64;
+        b ^ (((b >> 63) as u64) >> 1) as i64
+    };
+    if limit == 0 {
+        return Vec::new();
+    }
+    const BLOCK: usize = 64;
+    let mut top: Vec<(i64, usize)> = Vec::with_capacity(limit + 1);
+    for (b, block) in probabilities.chunks(BLOCK).enumerate() {
+        if top.len() == limit {
+            let last = top[limit - 1].0;
+            if !block.iter().fold(false, |beats, &p| beats | (key(p) > last)) {
+                continue;
+            }
+        }
+        for (i, &p) in block.iter().enumerate() {
+            let k = key(p);
+            // Kept classes have smaller indices: an equal key loses.
+            if top.len() == limit && k <= top[limit - 1].0 {
+                continue;
+            }
+            let at = top.partition_point(|&(kj, _)| kj >= k);
+            top.insert(at, (k, b * BLOCK + i));
+            top.truncate(limit);
+        }
+    }
+    top.into_iter().map(|(_, i)| i).collect()
+}
+
+/// [`classes_to_show`] from [`top_classes`] (`top` holds the `limit`
+/// most probable of the `k` classes): the target and the `limit − 1` most
+/// probable others in order, and how many are left out.
+pub(crate) fn classes_from_top(top: &[usize], target: usize, k: usize, limit: usize) -> (Vec<usize>, usize) {
     if k <= limit {
-        let mut all: Vec<usize> = (0..k).collect();
-        all.sort_by(by_probability);
-        return (all, 0);
+        return (top.to_vec(), 0);
     }
     let keep = limit.saturating_sub(1);
-    let mut top: Vec<usize> = Vec::with_capacity(keep + 1);
-    for i in (0..k).filter(|&i| i != r.target) {
-        if top.len() == keep && top.last().is_none_or(|last| by_probability(&i, last).is_ge()) {
-            continue;
-        }
-        let at = top.partition_point(|j| by_probability(j, &i).is_lt());
-        top.insert(at, i);
-        top.truncate(keep);
-    }
-    let at = top.partition_point(|j| by_probability(j, &r.target).is_lt());
-    top.insert(at, r.target);
-    (top, k - keep - 1)
+    let mut list: Vec<usize> = top.iter().copied().filter(|&i| i != target).take(keep).collect();
+    // Insert the target where the ranking puts it: after every listed class
+    // ranked before it (they are a prefix of `top` when it is in `top`).
+    let at = match top.iter().position(|&i| i == target) {
+        Some(rank) => rank.min(list.len()),
+        None => list.len(),
+    };
+    list.insert(at, target);
+    (list, k - keep - 1)
 }
 
 /// A number for people.
@@ -153,5 +191,45 @@ pub fn steps(p: &Params, r: &Focal) -> Vec<String> {
             format!("FL = Σ FL_i = {};  CE = Σ BCE_i = {}", num(r.focal_loss), num(r.cross_entropy)),
             format!("dFL_i/dz_i = ∓w_i·(1 − p_t,i)^γ·[(1 − p_t,i) + γ·p_t,i·BCE_i] = {}", list(&r.gradient)),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::{Alpha, softmax_focal};
+
+    /// The ranking lists the classes a full sort lists: the target and the
+    /// `limit − 1` most probable others, by probability then index (ties,
+    /// ±0, K around the limit).
+    #[test]
+    fn ranking_matches_a_full_sort() {
+        let mut next = crate::vmath::tests::xorshift(12345u64);
+        for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
+            for round in 0..20 {
+                // Few distinct logits, so that many probabilities tie.
+                let z: Vec<f64> =
+                    (0..k).map(|_| (next() % 7) as f64 - if round % 2 == 0 { 3.0 } else { 900.0 }).collect();
+                let mut r = softmax_focal(&z, (next() % k as u64) as usize, 2.0, &Alpha::Scalar(0.25));
+                if round == 3 {
+                    r.probabilities.iter_mut().step_by(2).for_each(|p| *p = -0.0);
+                }
+                let mut all: Vec<usize> = (0..k).collect();
+                all.sort_by(|&a, &b| r.probabilities[b].total_cmp(&r.probabilities[a]).then(a.cmp(&b)));
+                for limit in [1, 2, 3, 40] {
+                    let want = if k <= limit {
+                        (all.clone(), 0)
+                    } else {
+                        let others: Vec<usize> =
+                            all.iter().copied().filter(|&i| i != r.target).take(limit - 1).collect();
+                        let mut list: Vec<usize> =
+                            all.iter().copied().filter(|i| *i == r.target || others.contains(i)).collect();
+                        list.truncate(limit);
+                        (list, k - limit)
+                    };
+                    assert_eq!(classes_to_show(&r, limit), want, "k={k} round={round} limit={limit}");
+                }
+            }
+        }
     }
 }

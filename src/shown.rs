@@ -63,7 +63,7 @@ impl Shown {
     pub fn new(params: Params, gammas: &[f64]) -> Self {
         let result = params.compute();
         let mut shown = Shown {
-            top: top_classes(&result.probabilities, CLASS_LIMIT),
+            top: report::top_classes(&result.probabilities, CLASS_LIMIT),
             params,
             result,
             summary: Vec::new(),
@@ -88,7 +88,7 @@ impl Shown {
         self.result = self.softmax.compute(&params, logits, &mut self.result);
         let same_logits = logits == Change::Same;
         if !same_logits || params.mode != self.params.mode {
-            self.top = top_classes(&self.result.probabilities, CLASS_LIMIT);
+            self.top = report::top_classes(&self.result.probabilities, CLASS_LIMIT);
         }
         if !same_logits {
             self.lens_softmax = None;
@@ -104,7 +104,7 @@ impl Shown {
     fn derive(&mut self, gammas: &[f64]) {
         let (params, result) = (&self.params, &self.result);
         (self.classes, self.hidden_classes) =
-            classes_from_top(&self.top, result.target, result.probabilities.len(), CLASS_LIMIT);
+            report::classes_from_top(&self.top, result.target, result.probabilities.len(), CLASS_LIMIT);
         let alpha_t = result.alpha_t;
         let mut points: Vec<_> =
             REFERENCE_P.iter().map(|&p| (at_probability(p, params.gamma, alpha_t), false)).collect();
@@ -159,63 +159,6 @@ impl Shown {
     }
 }
 
-/// The `limit` most probable classes of all, by probability (descending,
-/// `f64::total_cmp`) then index: the order of [`report::classes_to_show`].
-/// One pass with a sorted list; a class enters only if it beats the last
-/// kept one, tested on the integer key `total_cmp` compares, and a block of
-/// classes of which none beats it is skipped after one branch-free test
-/// (almost every block, once the list is full).
-fn top_classes(probabilities: &[f64], limit: usize) -> Vec<usize> {
-    // The monotone integer image of total_cmp's order.
-    let key = |x: f64| {
-        let b = x.to_bits() as i64;
-        b ^ (((b >> 63) as u64) >> 1) as i64
-    };
-    if limit == 0 {
-        return Vec::new();
-    }
-    const BLOCK: usize = 64;
-    let mut top: Vec<(i64, usize)> = Vec::with_capacity(limit + 1);
-    for (b, block) in probabilities.chunks(BLOCK).enumerate() {
-        if top.len() == limit {
-            let last = top[limit - 1].0;
-            if !block.iter().fold(false, |beats, &p| beats | (key(p) > last)) {
-                continue;
-            }
-        }
-        for (i, &p) in block.iter().enumerate() {
-            let k = key(p);
-            // Kept classes have smaller indices: an equal key loses.
-            if top.len() == limit && k <= top[limit - 1].0 {
-                continue;
-            }
-            let at = top.partition_point(|&(kj, _)| kj >= k);
-            top.insert(at, (k, b * BLOCK + i));
-            top.truncate(limit);
-        }
-    }
-    top.into_iter().map(|(_, i)| i).collect()
-}
-
-/// [`report::classes_to_show`] from [`top_classes`] (`top` holds the `limit`
-/// most probable of the `k` classes): the target and the `limit − 1` most
-/// probable others in order, and how many are left out.
-fn classes_from_top(top: &[usize], target: usize, k: usize, limit: usize) -> (Vec<usize>, usize) {
-    if k <= limit {
-        return (top.to_vec(), 0);
-    }
-    let keep = limit.saturating_sub(1);
-    let mut list: Vec<usize> = top.iter().copied().filter(|&i| i != target).take(keep).collect();
-    // Insert the target where the ranking puts it: after every listed class
-    // ranked before it (they are a prefix of `top` when it is in `top`).
-    let at = match top.iter().position(|&i| i == target) {
-        Some(rank) => rank.min(list.len()),
-        None => list.len(),
-    };
-    list.insert(at, target);
-    (list, k - keep - 1)
-}
-
 /// FL and the modulating factor at GRID points of p_t in [P_MIN, 1].
 fn curve(gamma: f64, alpha_t: f64) -> (Points, Points) {
     (0..=GRID)
@@ -225,34 +168,4 @@ fn curve(gamma: f64, alpha_t: f64) -> (Points, Points) {
             ((p, x.focal_loss), (p, x.modulating_factor))
         })
         .unzip()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::loss::{Alpha, softmax_focal};
-
-    /// The cached ranking lists the same classes, in the same order, as
-    /// `report::classes_to_show` scanning all K (ties, ±0, K around the limit).
-    #[test]
-    fn ranking_matches_the_full_scan() {
-        let mut next = crate::vmath::tests::xorshift(12345u64);
-        for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
-            for round in 0..20 {
-                // Few distinct logits, so that many probabilities tie.
-                let z: Vec<f64> =
-                    (0..k).map(|_| (next() % 7) as f64 - if round % 2 == 0 { 3.0 } else { 900.0 }).collect();
-                let mut r = softmax_focal(&z, (next() % k as u64) as usize, 2.0, &Alpha::Scalar(0.25));
-                if round == 3 {
-                    r.probabilities.iter_mut().step_by(2).for_each(|p| *p = -0.0);
-                }
-                for limit in [1, 2, 3, 40] {
-                    let want = report::classes_to_show(&r, limit);
-                    let top = top_classes(&r.probabilities, limit);
-                    let got = classes_from_top(&top, r.target, k, limit);
-                    assert_eq!(got, want, "k={k} round={round} limit={limit}");
-                }
-            }
-        }
-    }
 }
