@@ -4,13 +4,13 @@
 //! with a cheaper diff.
 //!
 //! ratatui's diff calls `Cell::eq` and measures the symbol's width with the
-//! Unicode tables for every cell, changed or not: at 200 × 60, 1.9 M
-//! instructions a keystroke, more than all of the explorer's own drawing.
-//! `diff` sends exactly the cells that ratatui's `Buffer::diff` sends, in
-//! the same order (a unit test holds the two equal on random frames of wide
-//! characters, emoji, styles and skipped cells), in 1.05 M (callgrind): it
-//! compares an unchanged cell inline, and it skips the Unicode tables for
-//! the one-column characters the explorer draws.
+//! Unicode tables for every cell, changed or not: at 200 × 60 more than all
+//! of the explorer's own drawing (docs/PERFORMANCE.md). `diff` sends exactly
+//! the cells that ratatui's `Buffer::diff` sends, in the same order (a unit
+//! test holds the two equal on random frames of wide characters, emoji,
+//! styles and skipped cells), in about half the instructions: it compares an
+//! unchanged cell inline, and it skips the Unicode tables for the one-column
+//! characters the explorer draws.
 
 use ratatui::backend::Backend;
 use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};

@@ -99,11 +99,10 @@
 //! class (bin) by one compare-and-count pass each, not by an increment at a
 //! computed address per row; with AVX-512 and up to 16 classes, the
 //! per-class sums are masked adds into the lanes of registers (the same
-//! additions in the same order). On the 2-core development VM (AVX-512)
-//! `benches/data_sweep.rs` runs 1 000 000 × 10 float32 rows in 40–60 ms
-//! (softmax); what dominates there is the per-γ bookkeeping of each row
-//! (its loss-histogram bin: a read-modify-write at a computed address, six
-//! per row), not the arithmetic. README: end to end against numpy.
+//! additions in the same order). What dominates `benches/data_sweep.rs` is
+//! the per-γ bookkeeping of each row (its loss-histogram bin: a
+//! read-modify-write at a computed address, six per row), not the
+//! arithmetic; the numbers are in docs/PERFORMANCE.md.
 //!
 //! # Code
 //! [`Accumulator`] (`accumulator.rs`) stages rows a block at a time
