@@ -8,7 +8,7 @@
 //! of the explorer's own drawing (docs/PERFORMANCE.md). `diff` sends exactly
 //! the cells that ratatui's `Buffer::diff` sends, in the same order (a unit
 //! test holds the two equal on random frames of wide characters, emoji,
-//! styles and skipped cells), in about half the instructions: it compares an
+//! styles and skipped cells), in fewer instructions: it compares an
 //! unchanged cell inline, and it skips the Unicode tables for the one-column
 //! characters the explorer draws.
 

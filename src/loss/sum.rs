@@ -9,7 +9,7 @@
 /// accuracy the crate promises). All callers sum non-negative terms, so
 /// there is no cancellation to amplify the residual. Eight independent
 /// lanes and no branch (unlike Neumaier's variant) let the compiler
-/// vectorise it: a third of the instructions of one compensated chain. An
+/// vectorise it. An
 /// overflow to +∞ is returned as +∞ (TwoSum of ∞ would give NaN).
 pub fn compensated(parts: &[&[f64]]) -> f64 {
     const LANES: usize = 8;
