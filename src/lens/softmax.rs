@@ -48,10 +48,6 @@ impl NaiveSoftmax {
         NaiveSoftmax { f, z, e, s, p, too_big, overflowed, e_finite, extremes }
     }
 
-    pub fn precision(&self) -> Precision {
-        self.f
-    }
-
     /// [`naive`](super::naive) for these logits (the same `logits` as `new` took).
     ///
     /// # Panics

@@ -1,7 +1,8 @@
 //! Logits parsed again after an edit: only the numbers the edit can have
 //! touched are tokenised and converted, the others kept or shifted.
 
-use super::{FieldError, Splice, content, number, tokens_in};
+use super::{FieldError, content, number, tokens_in};
+use crate::loss::Splice;
 
 /// Parsed logits that remember where each value stood, so that an edit of
 /// a 100 000-number field converts only the numbers it touched.

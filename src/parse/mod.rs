@@ -7,7 +7,6 @@ mod incremental;
 
 use std::fmt;
 
-pub use crate::loss::Splice;
 use crate::loss::{Alpha, Mode};
 pub use incremental::{LogitList, TextEdit, logits_reusing, logits_update};
 
