@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::cli::CalcArgs;
 use crate::field;
-use crate::format::{Table, list};
+use crate::format::{Table, count, list};
 use crate::loss::{Alpha, Focal, Mode, Params};
 use crate::report::{self, DIGITS, num};
 
@@ -77,9 +77,9 @@ pub fn text(p: &Params, r: &Focal) -> String {
     };
     let _ = writeln!(
         out,
-        "{} focal loss · {k} class{} · target {} · γ = {} · α = {alpha}",
+        "{} focal loss · {} · target {} · γ = {} · α = {alpha}",
         p.mode.name(),
-        if k == 1 { "" } else { "es" },
+        count(k as u64, "class", "classes"),
         p.target,
         num(p.gamma),
     );

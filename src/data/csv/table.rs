@@ -6,6 +6,7 @@ use std::fs::File;
 use super::fields::{Fields, Separator, is_header};
 use super::lines::Lines;
 use crate::data::source::DataError;
+use crate::format::count;
 
 /// One input's data rows: the header skipped, the separator and the number
 /// of values per row fixed by the first data row.
@@ -98,10 +99,9 @@ impl Table {
     /// describes them for the message.
     pub(super) fn values(&self, width: usize, expected: impl FnOnce() -> String) -> Result<Fields<'_>, DataError> {
         let text = self.lines.text()?;
-        let count = self.sep.fields(text).count();
-        if count != width {
-            let noun = if count == 1 { "value" } else { "values" };
-            return Err(self.error(format!("has {count} {noun}, expected {}", expected())));
+        let n = self.sep.fields(text).count();
+        if n != width {
+            return Err(self.error(format!("has {}, expected {}", count(n as u64, "value", "values"), expected())));
         }
         Ok(self.sep.fields(text))
     }
