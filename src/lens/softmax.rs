@@ -6,10 +6,10 @@ use std::sync::Arc;
 use super::trace::Trace;
 use super::{Naive, Precision};
 
-/// The part of [`naive`](super::naive) that depends on the logits alone: the rounded
-/// logits, their exponentials, the sum and the probabilities (K `expf`
-/// calls). The explorer keeps it while only the target, γ or α change,
-/// which then cost a few scalar operations.
+/// The part of [`naive`](super::naive) that depends on the logits alone:
+/// the rounded logits, their exponentials, the sum and the probabilities
+/// (K `expf` calls). The explorer keeps it while only the target, γ or α
+/// change, which then cost a few scalar operations.
 #[derive(Clone, Debug)]
 pub struct NaiveSoftmax {
     pub(super) f: Precision,

@@ -13,7 +13,7 @@ pub struct LogitList {
     spans: Vec<(usize, usize)>,
 }
 
-/// [`logits`] after an edit, reusing `previous` (the last valid list):
+/// [`logits`](super::logits) after an edit, reusing `previous` (the last valid list):
 /// only the stretch between the numbers the edit cannot have touched is
 /// tokenised and converted again, so typing in a field of 100 000 logits
 /// costs a comparison of the texts, not a parse. Errors and values are
