@@ -13,11 +13,11 @@ pub struct LogitList {
     spans: Vec<(usize, usize)>,
 }
 
-/// [`logits`](super::logits) after an edit, reusing `previous` (the last valid list):
-/// only the stretch between the numbers the edit cannot have touched is
-/// tokenised and converted again, so typing in a field of 100 000 logits
-/// costs a comparison of the texts, not a parse. Errors and values are
-/// exactly a fresh parse's (a property test checks this).
+/// [`logits`](super::logits) after an edit, reusing `previous` (the last
+/// valid list): only the stretch between the numbers the edit cannot have
+/// touched is tokenised and converted again, so typing in a field of
+/// 100 000 logits costs a comparison of the texts, not a parse. Errors and
+/// values are exactly a fresh parse's (a property test checks this).
 pub fn logits_reusing(text: &str, previous: Option<&LogitList>) -> Result<LogitList, FieldError> {
     let empty = LogitList::default();
     let old = previous.unwrap_or(&empty);
