@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::cli::CalcArgs;
 use crate::field;
+use crate::format::{Table, count, list};
 use crate::loss::{Alpha, Focal, Mode, Params};
-use crate::report::{self, num};
+use crate::report::{self, DIGITS, num};
 
 /// Classes listed in the text report before "… N more".
 const CLASS_ROWS: usize = 20;
@@ -72,37 +73,33 @@ pub fn text(p: &Params, r: &Focal) -> String {
     let k = p.logits.len();
     let alpha = match &p.alpha {
         Alpha::Scalar(a) => num(*a),
-        Alpha::PerClass(v) => format!("[{}]", list(v, 8)),
+        Alpha::PerClass(v) => list(v, 8, DIGITS),
     };
     let _ = writeln!(
         out,
-        "{} focal loss · {k} class{} · target {} · γ = {} · α = {alpha}",
+        "{} focal loss · {} · target {} · γ = {} · α = {alpha}",
         p.mode.name(),
-        if k == 1 { "" } else { "es" },
+        count(k as u64, "class", "classes"),
         p.target,
         num(p.gamma),
     );
-    let _ = writeln!(out, "logits [{}]\n", list(&p.logits, 12));
+    let _ = writeln!(out, "logits {}\n", list(&p.logits, 12, DIGITS));
 
-    let lines = report::summary(p, r);
-    let label_w = lines.iter().map(|l| l.label.chars().count()).max().unwrap_or(0);
-    let value_w = lines.iter().map(|l| l.value.chars().count()).max().unwrap_or(0);
-    for l in &lines {
-        let _ = writeln!(out, "  {:<label_w$}  {:<value_w$}  {}", l.label, l.value, l.note).map(|_| ());
+    let mut summary = Table::headless(3).left_aligned();
+    for l in report::summary(p, r) {
+        summary.cell(l.label).cell(l.value).cell(l.note);
     }
+    summary.write_to(&mut out);
     if r.saturated {
         let _ = writeln!(out, "  note: a value exceeded f64's range and is shown as ±{}", num(f64::MAX));
     }
 
-    let header = report::table_header(r.alpha_t, p.gamma);
-    let row = report::table_row(&r.target_row());
-    let widths: Vec<usize> = header.iter().zip(&row).map(|(h, v)| h.chars().count().max(v.chars().count())).collect();
-    out.push('\n');
-    for cells in [&header, &row] {
-        let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        let _ = writeln!(out, "  {}", cells.join(" | ").trim_end());
+    let mut seed = Table::new(report::table_header(r.alpha_t, p.gamma)).left_aligned().separated_by(" | ");
+    for value in report::table_row(&r.target_row()) {
+        seed.cell(value);
     }
-
+    out.push('\n');
+    seed.write_to(&mut out);
     out.push('\n');
     out += &class_table(r, &p.logits);
     out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
@@ -112,35 +109,18 @@ pub fn text(p: &Params, r: &Focal) -> String {
 fn class_table(r: &Focal, logits: &[f64]) -> String {
     let (shown, hidden) = report::classes_to_show(r, CLASS_ROWS);
     let prob = if r.mode == Mode::Sigmoid { "σ(z)" } else { "probability" };
-    let mut rows = vec![["class".to_string(), "logit".into(), prob.into(), "dFL/dz".into(), "dCE/dz".into()]];
+    let mut table = Table::new(["class", "logit", prob, "dFL/dz", "dCE/dz"]);
     for &i in &shown {
         let mark = if i == r.target { "→ " } else { "  " };
-        rows.push([
-            format!("{mark}{i}"),
-            num(logits[i]),
-            num(r.probabilities[i]),
-            num(r.gradient[i]),
-            num(r.grad_ce[i]),
-        ]);
+        table.cell(format_args!("{mark}{i}"));
+        for x in [logits[i], r.probabilities[i], r.gradient[i], r.grad_ce[i]] {
+            table.cell(num(x));
+        }
     }
-    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
-        let _ = writeln!(out, "  {}", cells.join("  "));
-    }
+    table.write_to(&mut out);
     if hidden > 0 {
         let _ = writeln!(out, "  … {hidden} more classes (--json lists all)");
     }
     out
-}
-
-/// At most `max` values, then "… (N values)".
-fn list(values: &[f64], max: usize) -> String {
-    let shown: Vec<String> = values.iter().take(max).map(|&x| num(x)).collect();
-    let mut s = shown.join(", ");
-    if values.len() > max {
-        let _ = write!(s, ", … ({} values)", values.len());
-    }
-    s
 }

@@ -103,10 +103,10 @@ fn decimal(negative: bool, x: f64, shift: i32, digits: usize) -> String {
     out
 }
 
-/// A text table of right-aligned columns, two spaces apart and two spaces
-/// in, as the text reports print them. Cells are kept in one string, not a
-/// `String` each: `data` has a row per class, and there may be a million.
-#[derive(Default)]
+/// A text table, two spaces in, as the text reports print them: columns
+/// right-aligned and two spaces apart unless told otherwise. Cells are kept
+/// in one string, not a `String` each: `data` has a row per class, and there
+/// may be a million.
 pub struct Table {
     text: String,
     /// Where each cell ends in `text`, row after row.
@@ -114,17 +114,37 @@ pub struct Table {
     /// The widest cell of each column, in characters.
     widths: Vec<usize>,
     columns: usize,
+    /// Cells padded on the right (the last column not at all), not the left.
+    left: bool,
+    separator: &'static str,
 }
 
 impl Table {
     /// A table whose first row is `header`; every row has as many cells.
     pub fn new<S: AsRef<str>>(header: impl IntoIterator<Item = S>) -> Self {
-        let mut table = Table::default();
+        let mut table = Table::headless(0);
         for cell in header {
             table.cell(cell.as_ref());
         }
         table.columns = table.ends.len();
         table
+    }
+
+    /// A table of `columns` columns without a header row.
+    pub fn headless(columns: usize) -> Self {
+        Table { text: String::new(), ends: Vec::new(), widths: Vec::new(), columns, left: false, separator: "  " }
+    }
+
+    /// Every column aligned left, the last one not padded.
+    pub fn left_aligned(mut self) -> Self {
+        self.left = true;
+        self
+    }
+
+    /// Columns `separator` apart instead of two spaces.
+    pub fn separated_by(mut self, separator: &'static str) -> Self {
+        self.separator = separator;
+        self
     }
 
     /// The next cell, row after row.
@@ -148,9 +168,14 @@ impl Table {
             out.push_str("  ");
             for (i, (&end, &w)) in row.iter().zip(&self.widths).enumerate() {
                 if i > 0 {
-                    out.push_str("  ");
+                    out.push_str(self.separator);
                 }
-                let _ = write!(out, "{:>w$}", &self.text[start..end]);
+                let cell = &self.text[start..end];
+                let _ = match (self.left, i + 1 == self.columns) {
+                    (false, _) => write!(out, "{cell:>w$}"),
+                    (true, false) => write!(out, "{cell:<w$}"),
+                    (true, true) => write!(out, "{cell}"),
+                };
                 start = end;
             }
             out.push('\n');
@@ -161,6 +186,16 @@ impl Table {
 /// `n` things, in the singular for one: `1 row`, `2 rows`.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// At most `max` of `values` to `digits` significant digits, in brackets,
+/// then "… (N values)": `[1, 2.5, … (9 values)]`.
+pub fn list(values: &[f64], max: usize, digits: usize) -> String {
+    let mut shown: Vec<String> = values.iter().take(max).map(|&x| sig(x, digits)).collect();
+    if values.len() > max {
+        shown.push(format!("… ({} values)", values.len()));
+    }
+    format!("[{}]", shown.join(", "))
 }
 
 /// A fraction as a percentage to 3 significant digits: `0.25` → `25%`.
@@ -200,7 +235,7 @@ mod tests {
     /// calls for, with no trailing zero after a point.
     #[test]
     fn reads_back_as_the_rounded_value() {
-        let mut next = crate::vmath::tests::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
             let state = next();
             // Any bits half the time, else 1e-6..1e8 (both notations).
@@ -246,6 +281,28 @@ mod tests {
         assert_eq!(out, "    γ  mean FL\n  0.5        –\n   12     0.25\n");
     }
 
+    /// Left-aligned, the last column is not padded (no trailing spaces).
+    #[test]
+    fn left_aligned_tables_leave_the_last_column_alone() {
+        let mut t = Table::headless(3).left_aligned();
+        t.cell("FL").cell("0.5").cell("summed").cell("α_t").cell("0.25").cell("");
+        let mut out = String::new();
+        t.write_to(&mut out);
+        assert_eq!(out, "  FL   0.5   summed\n  α_t  0.25  \n");
+        let mut t = Table::new(["p_t", "FL (γ=2)"]).left_aligned().separated_by(" | ");
+        t.cell("0.9").cell(1);
+        out.clear();
+        t.write_to(&mut out);
+        assert_eq!(out, "  p_t | FL (γ=2)\n  0.9 | 1\n");
+    }
+
+    #[test]
+    fn lists_stop_at_max() {
+        assert_eq!(list(&[1.0, 0.25], 2, 7), "[1, 0.25]");
+        assert_eq!(list(&[1.0, 2.0, 1.0 / 3.0], 2, 3), "[1, 2, … (3 values)]");
+        assert_eq!(list(&[], 2, 7), "[]");
+    }
+
     /// Non-finite values have a text (no result holds one; the formatter
     /// is total all the same).
     #[test]
@@ -278,7 +335,7 @@ mod tests {
     /// Inside f64's normal range a ratio is the quotient as [`sig`] prints it.
     #[test]
     fn ratios_in_range_are_the_quotient() {
-        let mut next = crate::vmath::tests::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = crate::test_rng::xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..20_000 {
             let (a, b) = (f64::from_bits(next() >> 2), f64::from_bits(next() >> 2));
             if a.is_finite() && b.is_finite() && b != 0.0 && (a / b).is_normal() {

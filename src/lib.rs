@@ -24,6 +24,8 @@ pub mod presets;
 pub mod report;
 pub mod screen;
 pub mod shown;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 pub mod theme;
 pub mod tui;

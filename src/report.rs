@@ -2,7 +2,7 @@
 //! that both say the same thing: the summary lines, the seed's table row and
 //! which classes to list when there are thousands.
 
-use crate::format::{ratio, sig, times_below};
+use crate::format::{list, ratio, sig, times_below};
 use crate::loss::{Alpha, Focal, Mode, Params, PointLoss};
 
 /// Significant digits shown to people (JSON carries all 17).
@@ -139,20 +139,10 @@ pub fn num(x: f64) -> String {
     sig(x, DIGITS)
 }
 
-/// At most `max` values of a list, then "… (K values)".
-pub fn short_list(values: impl ExactSizeIterator<Item = f64>, max: usize) -> String {
-    let n = values.len();
-    let mut shown: Vec<String> = values.take(max).map(num).collect();
-    if n > max {
-        shown.push(format!("… ({n} values)"));
-    }
-    format!("[{}]", shown.join(", "))
-}
-
 /// The calculation spelled out like the seed's worked examples, with the
 /// exact numbers: one line per step.
 pub fn steps(p: &Params, r: &Focal) -> Vec<String> {
-    let list = |v: &[f64]| short_list(v.iter().copied(), 6);
+    let list = |v: &[f64]| list(v, 6, DIGITS);
     let t = r.target;
     match r.mode {
         Mode::Softmax => {
@@ -204,7 +194,7 @@ mod tests {
     /// ±0, K around the limit).
     #[test]
     fn ranking_matches_a_full_sort() {
-        let mut next = crate::vmath::tests::xorshift(12345u64);
+        let mut next = crate::test_rng::xorshift(12345u64);
         for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
             for round in 0..20 {
                 // Few distinct logits, so that many probabilities tie.

@@ -236,20 +236,7 @@ mod tests {
     use ratatui::style::Style;
 
     use super::*;
-
-    /// xorshift64: the same frames on every run.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-        fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-            &xs[self.below(xs.len())]
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Narrow, wide, emoji with VS16, combining marks.
     const TEXT: [&str; 16] =
@@ -272,7 +259,7 @@ mod tests {
     #[test]
     #[allow(deprecated)]
     fn diff_sends_the_cells_ratatui_sends() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         let mut compared = 0;
         for case in 0..4000 {
             let area = Rect::new(0, 0, 1 + rng.below(23) as u16, 1 + rng.below(6) as u16);
@@ -323,7 +310,7 @@ mod tests {
 
     #[test]
     fn frames_reach_the_terminal_whole_after_a_resize() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let mut screen = Screen::new(TestBackend::new(9, 4), Size::new(9, 4)).unwrap();
         for (w, h) in [(9, 4), (9, 4), (13, 3), (5, 7), (5, 7)] {
             screen.backend_mut().resize(w, h);

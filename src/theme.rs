@@ -87,11 +87,6 @@ impl Look {
         if self.unicode { border::PLAIN } else { ASCII_BORDER }
     }
 
-    /// The point that marks the current example on the chart.
-    pub fn point(&self) -> Marker {
-        Marker::Custom(if self.unicode { '●' } else { 'O' })
-    }
-
     /// A probability bar of `width` cells filled to `fraction`.
     pub fn bar(&self, fraction: f64, width: usize) -> String {
         let filled = (fraction.clamp(0.0, 1.0) * width as f64).round() as usize;

@@ -182,23 +182,7 @@ pub(crate) mod tests {
         a.to_bits().abs_diff(b.to_bits())
     }
 
-    /// A deterministic stream of pseudo-random words (xorshift64) from a
-    /// non-zero seed, for the crate's randomised tests.
-    pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-        let mut s = seed;
-        move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        }
-    }
-
-    /// Deterministic uniform values in [lo, hi).
-    pub(crate) fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
-        let mut next = xorshift(seed);
-        (0..n).map(|_| lo + (hi - lo) * ((next() >> 11) as f64 / (1u64 << 53) as f64)).collect()
-    }
+    pub(crate) use crate::test_rng::{uniform, xorshift};
 
     /// The worst distance to the C library over the ranges, without and
     /// with FMA (`mul_add` is exact everywhere; only its speed needs FMA).

@@ -8,7 +8,7 @@
 //! `CARGO_TARGET_TMPDIR`.
 
 mod common;
-use common::npy_file;
+use common::{XorShiftStar, npy_file};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -668,18 +668,6 @@ impl Case {
     }
 }
 
-/// xorshift64*: the tests' own reproducible random numbers.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
-    }
-}
-
 /// A random case: `n` rows, valid but for `bad` random defects.
 #[allow(clippy::too_many_arguments)]
 fn random_case(
@@ -692,7 +680,7 @@ fn random_case(
     seed: u64,
 ) -> Case {
     let (y_descr, y_size, signed) = label;
-    let mut rng = Rng(seed | 1);
+    let mut rng = XorShiftStar(seed | 1);
     let mut z: Vec<f64> = (0..n * k).map(|_| rng.below(64) as f64 * 0.25 - 8.0).collect();
     let is_bool = y_descr == "|b1";
     let mut y: Vec<i128> = (0..n).map(|_| rng.below(if is_bool { k.min(2) } else { k }) as i128).collect();

@@ -4,6 +4,8 @@
 //! `softmax_focal` / `sigmoid_focal`, the 90 % share against the exact sorted
 //! value, batching and merge-order invariance, and properties.
 
+mod common;
+use common::XorShift;
 use focal_tui::data::sweep::{Accumulator, Config, DEFAULT_GAMMAS, Examples, LOSS_BIN_WIDTH, Report, TOP_MASS, sweep};
 use focal_tui::loss::{Alpha, Mode, sigmoid_focal, softmax_focal};
 use proptest::prelude::*;
@@ -12,18 +14,6 @@ use serde_json::Value;
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
-
-/// The generator of gen_sweep.py (xorshift64).
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn first_argmax(z: &[f64]) -> usize {
     let mut best = 0;
@@ -224,7 +214,7 @@ fn reference_datasets_in_small_batches_give_the_same_bits() {
 /// Rows that exercise every regime: random, confident, uniform, extreme.
 fn varied_rows(k: usize, seed: u64) -> Vec<(Vec<f64>, usize)> {
     let mut rng = XorShift(seed);
-    let mut unit = move || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut unit = move || rng.unit();
     let mut rows = Vec::new();
     for i in 0..400 {
         let spread = [0.01, 1.0, 8.0, 40.0, 300.0, 1e4][i % 6];
@@ -348,7 +338,7 @@ fn top_share_is_within_the_bin_width_of_the_sorted_value() {
     ] {
         let n = 20_000;
         let mut rng = XorShift(99 + k as u64);
-        let mut unit = move || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let mut unit = move || rng.unit();
         let mut logits = Vec::new();
         let mut labels = Vec::new();
         for _ in 0..n {
@@ -422,7 +412,7 @@ fn one_loss_carrying_everything_is_one_example() {
 
 fn dataset(n: usize, k: usize, seed: u64) -> (Vec<f64>, Vec<usize>) {
     let mut rng = XorShift(seed);
-    let mut unit = move || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut unit = move || rng.unit();
     let mut logits = Vec::new();
     let mut labels = Vec::new();
     for i in 0..n {

@@ -5,6 +5,7 @@
 //! which shares no code with the sweep's kept examples) summed exactly.
 
 mod common;
+use common::XorShift;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use focal_tui::app::{App, Body};
 use focal_tui::data::run::{self, Loaded};
@@ -24,13 +25,8 @@ const K: usize = 4;
 /// 3 000 rows of 4 classes, imbalanced (70 %, 20 %, 8 %, 2 %); the model is
 /// sure of the majority class and unsure of the rare ones.
 fn rows() -> (Vec<f64>, Vec<usize>) {
-    let mut s = 0x9E37_79B9_7F4A_7C15u64;
-    let mut unit = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut unit = move || rng.unit();
     let (mut z, mut y) = (Vec::new(), Vec::new());
     for _ in 0..3000 {
         let u = unit();

@@ -20,6 +20,7 @@
 //! 50 ms and fails after 10 s, printing the last screen.
 
 mod common;
+use common::XorShift;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -676,14 +677,9 @@ fn ctrl_c_after_a_burst_of_resweeping_keys_quits_at_once() {
     const K: usize = 10;
     let dir = Scratch(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("resweep-{}", std::process::id())));
     fs::create_dir_all(&dir.0).expect("create the data directory");
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let logits: Vec<u8> = (0..ROWS * K)
-        .flat_map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0).to_le_bytes()
-        })
+        .flat_map(|_| ((rng.next() >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0).to_le_bytes())
         .collect();
     let labels: Vec<u8> = (0..ROWS).flat_map(|i| ((i * 7 % K) as i64).to_le_bytes()).collect();
     let (z, y) = (dir.0.join("z.npy"), dir.0.join("y.npy"));

@@ -1,4 +1,8 @@
-//! What several integration tests need: the bytes of a `.npy` file.
+//! What several integration tests need: the bytes of a `.npy` file and
+//! reproducible pseudo-random numbers.
+
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 /// A version 1.0 `.npy` file of `descr` and `shape` (Python's text, e.g.
 /// `(2, 3)`) holding `data`, laid out as NumPy writes it (header padded to 64).
@@ -14,4 +18,35 @@ pub fn npy_file(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8>
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(data);
     out
+}
+
+/// xorshift64 from a non-zero seed: the generator of `gen_sweep.py`.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next word.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// The next word's top 53 bits as a value in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// xorshift64* from a non-zero seed.
+pub struct XorShiftStar(pub u64);
+
+impl XorShiftStar {
+    /// The next value in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
 }

@@ -1,0 +1,159 @@
+//! Every row of a source folded into one accumulator, read by every thread
+//! at once.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::data::source::{DataError, Skips, Source};
+use crate::data::sweep::{Accumulator, Config};
+
+/// Logits per batch of a source read in order (16 MiB of f64), split among
+/// the threads.
+const BATCH_VALUES: usize = 1 << 21;
+/// Logits per batch of a thread reading its own rows (256 KiB of f64): small
+/// enough that the values stay in cache from the read to the sweep.
+const CACHED_VALUES: usize = 1 << 15;
+
+/// Parts per thread of a source that splits (of decreasing size, the last
+/// ones small, so that a thread that finishes early waits little for the
+/// others: the machine may be shared).
+const PARTS_PER_THREAD: usize = 4;
+/// Above this many classes a split source is read in one part per thread:
+/// each part's accumulator may hold every class's sums until the merge.
+const FEW_PARTS_ABOVE: usize = 1 << 12;
+
+/// Rows skipped, and why.
+pub(super) type Skip = (String, u64);
+/// A part of the rows read into an accumulator of its own, or its error.
+type Part = Result<(Accumulator, Vec<Skip>), DataError>;
+
+/// Every row of `source` in one accumulator (keeping the examples when
+/// `keep`), and the rows skipped by reason.
+///
+/// A source that splits (`.npy`) is read by every thread at once: its rows
+/// in parts of decreasing size ([`Source::split`]), each thread taking the
+/// next part in row order and reading it in small batches into an accumulator of
+/// its own, so that reading and the sweep run in parallel on data in cache.
+/// The parts' accumulators are merged in row order, so the result does not
+/// depend on which thread read what. Text is read in order, and each large
+/// batch is divided among the threads, each keeping one accumulator for the
+/// whole run (a new one per batch would zero its histograms' megabytes
+/// every time). Of several bad rows, the one reported is the first in row
+/// order.
+pub(super) fn accumulate(
+    mut source: Box<dyn Source>,
+    config: &Config,
+    keep: bool,
+) -> Result<(Accumulator, Vec<Skip>), DataError> {
+    let k = source.classes();
+    let new = || {
+        let acc = Accumulator::new(config, k);
+        if keep { acc.keeping_examples() } else { acc }
+    };
+    let threads = rayon::current_num_threads();
+    let parts_per_thread = if k > FEW_PARTS_ABOVE { 1 } else { PARTS_PER_THREAD };
+    let mut skips = Skips::default();
+    let parts: Vec<Accumulator> = match source.split(parts_per_thread * threads) {
+        Some(parts) => {
+            let sources: Vec<Mutex<Option<Box<dyn Source>>>> =
+                parts?.into_iter().map(|p| Mutex::new(Some(p))).collect();
+            // Parts are taken in row order; after an error no later one is.
+            let (next, failed) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+            let mut done: Vec<(usize, Part)> = rayon::broadcast(|_| {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= sources.len() || i > failed.load(Ordering::Relaxed) {
+                        return mine;
+                    }
+                    let taken = sources[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                    let mut part = taken.expect("each part is taken once");
+                    let mut acc = new();
+                    let read = read_part(&mut *part, CACHED_VALUES / k, &mut acc).map(|()| (acc, part.skipped()));
+                    if read.is_err() {
+                        failed.fetch_min(i, Ordering::Relaxed);
+                    }
+                    mine.push((i, read));
+                }
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+            done.sort_by_key(|&(i, _)| i);
+            let mut parts = Vec::with_capacity(done.len());
+            for (_, part) in done {
+                let (acc, skipped) = part?;
+                skipped.iter().for_each(|(reason, n)| skips.add(reason, *n));
+                parts.push(acc);
+            }
+            parts
+        }
+        None => {
+            // Made at the first rows: an empty input allocates nothing.
+            let mut parts: Vec<Accumulator> = Vec::new();
+            read_all(&mut *source, BATCH_VALUES / k, |z, y| {
+                if parts.is_empty() {
+                    parts = (0..threads).map(|_| new()).collect();
+                }
+                let rows = y.len().div_ceil(parts.len());
+                parts
+                    .par_iter_mut()
+                    .zip(y.par_chunks(rows).zip(z.par_chunks(rows * k)))
+                    .for_each(|(acc, (y, z))| acc.add(z, y));
+            })?;
+            source.skipped().iter().for_each(|(reason, n)| skips.add(reason, *n));
+            parts
+        }
+    };
+    let total = parts.into_iter().reduce(|mut a, b| {
+        a.merge(b);
+        a
+    });
+    Ok((total.unwrap_or_else(new), skips.to_vec()))
+}
+
+/// Reads `source` to its end into `acc`, in batches of up to `rows` rows
+/// (at least one), each borrowed as stored where the source lends it.
+fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Result<(), DataError> {
+    let rows = rows.max(1);
+    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    loop {
+        match source.lend(rows) {
+            Some(Ok(0)) => return Ok(()),
+            Some(Ok(_)) => {
+                let (z, y) = source.lent();
+                acc.add(z, y);
+            }
+            Some(Err(e)) => return Err(e),
+            None if read_batch(source, rows, &mut logits, &mut labels)? => acc.add(&logits, &labels),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Reads `source` to its end in batches of up to `rows` rows (at least one),
+/// handing each to `sweep`.
+fn read_all(source: &mut dyn Source, rows: usize, mut sweep: impl FnMut(&[f64], &[usize])) -> Result<(), DataError> {
+    let rows = rows.max(1);
+    let k = source.classes();
+    let (mut logits, mut labels) = (Vec::with_capacity(rows * k), Vec::with_capacity(rows));
+    while read_batch(source, rows, &mut logits, &mut labels)? {
+        sweep(&logits, &labels);
+    }
+    Ok(())
+}
+
+/// The next batch of up to `rows` rows, converted, in place of the last;
+/// false at the end.
+fn read_batch(
+    source: &mut dyn Source,
+    rows: usize,
+    logits: &mut Vec<f64>,
+    labels: &mut Vec<usize>,
+) -> Result<bool, DataError> {
+    logits.clear();
+    labels.clear();
+    Ok(source.read(rows, logits, labels)? > 0)
+}

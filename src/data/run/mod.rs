@@ -1,0 +1,200 @@
+//! `focal-tui data`: stream a dataset of model outputs through the sweep and
+//! report how γ and α reweight its examples. Memory stays bounded: rows are
+//! read in batches of at most `BATCH_VALUES` logits (one row at least) and
+//! folded into accumulators whose size does not grow with the rows (per
+//! class, with the classes seen); what grows with K, the per-class report,
+//! is checked against the memory available before anything is read.
+mod accumulate;
+mod report;
+
+use std::path::PathBuf;
+
+use crate::cli::DataArgs;
+use crate::data::memory::{self, bytes_text};
+use crate::data::source::{Chain, DataError, Source, is_stdin, path_name};
+use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
+use crate::data::{csv, npy};
+use crate::field::Field;
+use crate::loss::{Alpha, Mode};
+use crate::parse;
+use accumulate::{Skip, accumulate};
+use report::json;
+pub use report::text;
+
+/// The report for `args`, or one line naming the file, row or flag at fault.
+pub fn run(args: &DataArgs) -> Result<String, String> {
+    let (source, config) = prepare(args, memory::available())?;
+    let (total, skipped) = accumulate(source, &config, false).map_err(|e| e.to_string())?;
+    let report = total.finish();
+    check_rows(&report, &skipped)?;
+    Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+}
+
+/// A dataset read for the explorer: every row's softmax values kept, so
+/// that the sweep at another γ or α needs no second pass over the files.
+pub struct Loaded {
+    /// The files, as the user named them.
+    pub name: String,
+    pub examples: Examples,
+    /// Rows skipped (--skip-invalid), and why.
+    pub skipped: Vec<Skip>,
+}
+
+/// Reads `args`' dataset for the explorer (softmax only).
+pub fn load(args: &DataArgs) -> Result<Loaded, String> {
+    load_within(args, memory::available())
+}
+
+/// [`load`], refusing a dataset whose kept rows would not fit in `available`
+/// bytes (unknown: no limit): before reading when its rows are known, else
+/// as soon as they are too many.
+pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, String> {
+    if args.sigmoid {
+        return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
+    }
+    let (mut source, config) = prepare(args, available)?;
+    let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
+    if let Some(available) = available {
+        // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
+        let row = 2 * EXAMPLE_BYTES;
+        let max = available / row;
+        let too_many = |rows: String| {
+            format!(
+                "the dataset view keeps {EXAMPLE_BYTES} bytes per row (twice that while loading) and {} of memory is available, enough for {max} rows: {rows}; `focal-tui data` with the same flags streams any number of rows",
+                bytes_text(available)
+            )
+        };
+        match source.rows_left() {
+            Some(rows) if rows > max => return Err(format!("{name}: {}", too_many(format!("the data has {rows}")))),
+            Some(_) => {}
+            None => {
+                let too_many = DataError::new(&name, too_many("the data has more".into()));
+                source = Box::new(Capped { inner: source, rows: 0, max, too_many });
+            }
+        }
+    }
+    let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
+    let (report, examples) = total.finish_keeping();
+    check_rows(&report, &skipped)?;
+    Ok(Loaded { name, examples, skipped })
+}
+
+/// The source of `args` and the sweep its flags ask for, refused before
+/// anything grows with K when it has no rows or when the per-class report
+/// would not fit in `available` bytes.
+fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config), String> {
+    let mode = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
+    let source = open(args).map_err(|e| e.to_string())?;
+    if source.rows_left() == Some(0) {
+        return Err(NO_ROWS.into());
+    }
+    let k = source.classes();
+    let gammas_text = args.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
+    let gammas = parse::gammas(gammas_text).map_err(|e| format!("--gammas: {e}"))?;
+    let alpha_text = args.alpha.as_deref().unwrap_or(Field::Alpha.default_text());
+    let per_class = class_bytes(gammas.len(), mode);
+    if let Some(available) = available
+        && (k as u64).saturating_mul(per_class) > available
+    {
+        return Err(format!(
+            "{k} classes: the per-class report needs about {per_class} bytes a class, {}, but {} of memory is available",
+            bytes_text((k as u64).saturating_mul(per_class)),
+            bytes_text(available)
+        ));
+    }
+    let alpha: Alpha = parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
+    Ok((source, Config { gammas, alpha, mode, ..Config::default() }))
+}
+
+/// The message for a dataset without rows.
+const NO_ROWS: &str = "no rows: the data is empty";
+
+/// Memory per class that does not depend on the rows: the report's
+/// [`ClassStats`] with its two numbers per γ, and the accumulator's slot
+/// (softmax) or its per-logit scratch (sigmoid).
+fn class_bytes(gammas: usize, mode: Mode) -> u64 {
+    let stats = std::mem::size_of::<ClassStats>() + 2 * (16 + 8 * gammas);
+    let sweep = match mode {
+        Mode::Softmax => 4,
+        Mode::Sigmoid => 88,
+    };
+    (stats + sweep) as u64
+}
+
+/// A source of unknown length that stops with `too_many` past `max` rows:
+/// the dataset view's memory, checked as the rows come.
+struct Capped {
+    inner: Box<dyn Source>,
+    rows: u64,
+    max: u64,
+    too_many: DataError,
+}
+
+impl Source for Capped {
+    fn classes(&self) -> usize {
+        self.inner.classes()
+    }
+
+    fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
+        let n = self.inner.read(max_rows, logits, labels)?;
+        self.rows += n as u64;
+        if self.rows > self.max {
+            return Err(self.too_many.clone());
+        }
+        Ok(n)
+    }
+
+    fn skipped(&self) -> Vec<(String, u64)> {
+        self.inner.skipped()
+    }
+}
+
+/// An error when no row was read.
+fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
+    if report.rows > 0 {
+        return Ok(());
+    }
+    let skipped = skipped.iter().map(|(_, n)| n).sum::<u64>();
+    Err(if skipped > 0 { format!("no valid rows: all {skipped} were skipped") } else { NO_ROWS.into() })
+}
+
+/// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
+/// (`.npy` by extension, text otherwise); several are shards of one dataset.
+fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
+    let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
+    let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
+        .into_iter()
+        .flat_map(|(flag, paths)| paths.iter().filter(|p| is_stdin(p)).map(move |_| flag))
+        .collect();
+    if stdin.len() > 1 {
+        let what = format!(
+            "standard input (`-`) is given {} times ({}): it can be read only once",
+            stdin.len(),
+            stdin.join(", ")
+        );
+        return Err(DataError::new("command line", what));
+    }
+    for path in &args.csv {
+        shards.push((path_name(path), csv::open_labelled(path, args.skip_invalid)?));
+    }
+    if args.logits.len() != args.labels.len() {
+        let what = format!(
+            "{} --logits but {} --labels: give one labels file per logits file",
+            args.logits.len(),
+            args.labels.len()
+        );
+        return Err(DataError::new("command line", what));
+    }
+    for (z, y) in args.logits.iter().zip(&args.labels) {
+        // Standard input takes the format of the file it is paired with.
+        let is_npy = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        let npy = is_npy(z) || (is_stdin(z) && is_npy(y));
+        let source = if npy { npy::open(z, y, args.skip_invalid)? } else { csv::open_logits(z, y, args.skip_invalid)? };
+        shards.push((path_name(z), source));
+    }
+    match shards.len() {
+        0 => Err(DataError::new("command line", "no data: give --csv FILE, or --logits FILE --labels FILE")),
+        1 => Ok(shards.pop().expect("one shard").1),
+        _ => Ok(Box::new(Chain::new(shards)?)),
+    }
+}

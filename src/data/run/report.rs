@@ -1,0 +1,99 @@
+//! The `data` report as text (also what the dataset view copies) or JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::data::sweep::{Config, Report};
+use crate::format::{Table, count, pct, sig};
+use crate::loss::Alpha;
+
+#[derive(Serialize)]
+struct Json<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    /// Rows left out by --skip-invalid, by reason.
+    skipped: Vec<Skipped<'a>>,
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    reason: &'a str,
+    rows: u64,
+}
+
+pub(super) fn json(report: &Report, skipped: &[(String, u64)]) -> String {
+    let skipped = skipped.iter().map(|(reason, rows)| Skipped { reason, rows: *rows }).collect();
+    serde_json::to_string(&Json { report, skipped }).expect("numbers and strings serialise") + "\n"
+}
+
+/// The text report (also what the dataset view copies).
+pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} focal loss · {} · {} · α = {}",
+        r.mode,
+        count(r.rows, "row", "rows"),
+        count(r.classes as u64, "class", "classes"),
+        alpha_text(&config.alpha)
+    );
+    let _ = writeln!(
+        out,
+        "accuracy {}   mean CE {}   easy examples (p_t ≥ 0.5) {}",
+        pct(r.accuracy),
+        sig(r.mean_cross_entropy, 7),
+        pct(r.easy_fraction)
+    );
+    for (reason, n) in skipped {
+        let _ = writeln!(out, "skipped {}: {reason}", count(*n, "row", "rows"));
+    }
+    out.push('\n');
+    let mut sweep = Table::new(["γ", "mean FL", "easy share FL", "easy share CE", "90% of FL in", "90% of CE in"]);
+    for s in &r.sweep {
+        sweep
+            .cell(sig(s.gamma, 4))
+            .cell(sig(s.mean_focal_loss, 7))
+            .cell(pct(s.easy_share))
+            .cell(pct(s.easy_share_ce))
+            .cell(format_args!("{} of rows", pct(s.top_share_90)))
+            .cell(format_args!("{} of rows", pct(s.top_share_90_ce)));
+    }
+    sweep.write_to(&mut out);
+    out.push('\n');
+    let header = ["class", "count", "accuracy", "mean CE"].map(String::from);
+    let mut classes =
+        Table::new(header.into_iter().chain(r.sweep.iter().map(|s| format!("FL share γ={}", sig(s.gamma, 3)))));
+    for c in &r.per_class {
+        classes.cell(c.class).cell(c.count);
+        match &c.means {
+            Some(m) => classes.cell(pct(m.accuracy)).cell(sig(m.mean_cross_entropy, 5)),
+            None => classes.cell("–").cell("–"),
+        };
+        for &s in &c.share {
+            classes.cell(pct(s));
+        }
+    }
+    classes.write_to(&mut out);
+    out.push('\n');
+    let bins = r.histogram.len();
+    let top = r.histogram.iter().copied().max().unwrap_or(1).max(1);
+    let _ = writeln!(out, "p_t histogram");
+    for (i, &n) in r.histogram.iter().enumerate() {
+        let bar = "█".repeat((40 * n).div_ceil(top) as usize);
+        let _ = writeln!(
+            out,
+            "  {:>4}–{:<4} {bar} {n}",
+            sig(i as f64 / bins as f64, 2),
+            sig((i + 1) as f64 / bins as f64, 2)
+        );
+    }
+    out
+}
+
+fn alpha_text(alpha: &Alpha) -> String {
+    match alpha {
+        Alpha::Scalar(a) => sig(*a, 4),
+        Alpha::PerClass(v) => format!("per class ({} values)", v.len()),
+    }
+}
