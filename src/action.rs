@@ -12,6 +12,9 @@ pub enum Action {
     /// Text for the focused field at the cursor: typed characters (a burst is
     /// coalesced into one insertion) or a bracketed paste.
     Insert(String),
+    /// Move the focused number this many steps (negative: down); see
+    /// [`crate::nudge`].
+    Nudge(i32),
     /// The terminal changed size (columns, rows): a redraw, and the layout
     /// decides what F2 cycles through.
     Resize(u16, u16),
@@ -35,4 +38,6 @@ pub enum Command {
     NextPreset,
     /// Send the report to the terminal's clipboard (OSC 52).
     Copy,
+    /// Step the focused number; the key says how far (see [`crate::keys`]).
+    Nudge,
 }

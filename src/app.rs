@@ -12,6 +12,7 @@ use crate::example::Example;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params};
+use crate::nudge;
 use crate::parse::{self, FieldError, TextEdit};
 use crate::presets::PRESETS;
 use crate::text::FieldText;
@@ -64,6 +65,9 @@ pub struct App {
     /// The field edited since the inputs were last parsed, and how its text
     /// changed when one edit did it (see [`App::settle`]).
     unparsed: Option<(Field, Option<TextEdit>)>,
+    /// How many times the fields were re-parsed and recomputed: a batch of
+    /// edits (a held nudge key's repeats) must cost one.
+    pub recomputes: u64,
 }
 
 impl App {
@@ -97,6 +101,7 @@ impl App {
             preset: None,
             body,
             unparsed: None,
+            recomputes: 0,
         }
     }
 
@@ -151,6 +156,7 @@ impl App {
                 (None, _) => false,
             },
             Action::Insert(text) => self.insert(&text),
+            Action::Nudge(steps) => self.nudge(steps),
             Action::Resize(w, h) => {
                 self.wide = is_wide(w, h);
                 true
@@ -181,7 +187,8 @@ impl App {
                         changed |= self.apply(Action::Insert(std::mem::take(&mut pending)));
                     }
                     match other {
-                        Some(edit @ Action::Edit(_)) => changed |= self.apply(edit),
+                        // Nudges are edits too: a held key's repeats cost one recompute.
+                        Some(edit @ (Action::Edit(_) | Action::Nudge(_))) => changed |= self.apply(edit),
                         Some(action) => {
                             self.settle();
                             changed |= self.update(action);
@@ -256,6 +263,8 @@ impl App {
                 }
             }
             Command::NextPreset => self.next_preset(),
+            // The keys give the steps (`Action::Nudge`); alone it is one up.
+            Command::Nudge => return self.nudge(1),
             Command::Copy => {
                 self.clipboard = Some(match &self.body {
                     Body::Example(example) => calc::text(&example.shown.params, &example.shown.result),
@@ -289,6 +298,22 @@ impl App {
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
     }
 
+    /// Moves the focused number `steps` steps (see [`nudge`]): an edit of
+    /// its text, recomputed when the edits settle.
+    fn nudge(&mut self, steps: i32) -> bool {
+        let (classes, mode) = match &self.body {
+            Body::Example(e) => (self.errors[Field::Logits.index()].is_none().then(|| e.logits.classes()), e.mode),
+            Body::Dataset(d) => (Some(d.classes()), Mode::Softmax),
+        };
+        let input = &mut self.inputs[self.focus.index()];
+        let Some(n) = nudge::nudge(self.focus, input.value(), input.cursor(), steps, classes, mode) else {
+            return false;
+        };
+        let how = input.replace(n.at, n.removed, &n.inserted, n.cursor);
+        self.edited(Some(how));
+        true
+    }
+
     /// The text a Copy asked to send to the clipboard, once.
     pub fn take_clipboard(&mut self) -> Option<String> {
         self.clipboard.take()
@@ -319,6 +344,7 @@ impl App {
     /// shown. The logits are re-parsed only when they changed; target and α
     /// depend on K, so they are always re-checked.
     fn recompute(&mut self, changed: Field, edit: Option<TextEdit>) {
+        self.recomputes += 1;
         let text = |f: Field| self.inputs[f.index()].value();
         let gamma = parse::gamma(text(Field::Gamma));
         let gammas = parse::gammas(text(Field::Gammas));

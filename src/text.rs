@@ -72,6 +72,16 @@ impl FieldText {
         (Some(changed), Some(TextEdit { at, removed: 1, inserted: 0 }))
     }
 
+    /// Replaces `removed` bytes at byte `at` (on character boundaries) with
+    /// `inserted`, and puts the cursor at character `cursor`.
+    pub fn replace(&mut self, at: usize, removed: usize, inserted: &str, cursor: usize) -> TextEdit {
+        self.text.replace_range(at..at + removed, inserted);
+        self.cursor = cursor;
+        self.ascii = self.text.is_ascii();
+        self.editor = None;
+        TextEdit { at, removed, inserted: inserted.len() }
+    }
+
     /// Inserts `text` at the cursor and moves the cursor after it.
     pub fn insert(&mut self, text: &str) -> TextEdit {
         let at = if self.ascii {
