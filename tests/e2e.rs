@@ -323,6 +323,25 @@ fn typing_a_logit_updates_the_focal_loss() {
     });
 }
 
+/// γ 2 → Alt+↑ → 2.1 → PgUp → 3.1 as tmux sends the keys; the focal loss
+/// follows each step.
+#[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
+fn alt_up_and_page_up_nudge_gamma() {
+    let s = Session::start("nudge", 120, 40);
+    s.keys(&["Tab", "Tab"]);
+    s.wait_for("the focus on γ", |screen| field(screen, "γ") == Some((true, "2")));
+    s.keys(&["M-Up"]);
+    // mpmath: 0.55789595461472057 (γ 2.1), 0.51715121042019113 (γ 3.1).
+    s.wait_for("γ 2.1 and FL 0.557896", |screen| {
+        field(screen, "γ") == Some((true, "2.1")) && fl_value(screen) == Some("0.557896")
+    });
+    s.keys(&["PPage"]);
+    s.wait_for("γ 3.1 and FL 0.5171512", |screen| {
+        field(screen, "γ") == Some((true, "3.1")) && fl_value(screen) == Some("0.5171512")
+    });
+}
+
 #[test]
 #[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn bad_input_shows_the_error_and_keeps_the_last_valid_result() {
@@ -428,7 +447,7 @@ fn resize_switches_between_wide_standard_and_tiny_layouts() {
     s.resize(80, 24);
     s.wait_for("the standard layout with the pane tabs", |screen| {
         screen.contains(" chart  table  classes  steps  lens  F2 ")
-            && screen.contains("F2 pane")
+            && screen.contains("F2/⇧→ pane")
             && !screen.contains("Modulating factor")
             && !screen.contains(" Classes ")
             && fl_value(screen) == Some(DEFAULT_FL)
