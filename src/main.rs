@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Calc(args)) => calc::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
         Some(Command::Data(args)) => data::run::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
+        Some(Command::Completions { shell }) => emit(&cli::completions(*shell)),
+        Some(Command::Man) => emit(&cli::man_page()),
         None => explore(&cli),
     }
 }
