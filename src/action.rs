@@ -3,6 +3,9 @@
 
 use tui_input::InputRequest;
 
+use crate::example::Pane;
+use crate::field::Field;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// A bound key (see [`crate::keys::BINDINGS`]).
@@ -15,6 +18,10 @@ pub enum Action {
     /// Move the focused number this many steps (negative: down); see
     /// [`crate::nudge`].
     Nudge(i32),
+    /// A click (`--mouse`) on what the screen shows there.
+    Click(Spot),
+    /// The wheel over a field (`--mouse`): focus it and move its number.
+    Scroll(Field, i32),
     /// The terminal changed size (columns, rows): a redraw, and the layout
     /// decides what F2 cycles through.
     Resize(u16, u16),
@@ -40,4 +47,15 @@ pub enum Command {
     Copy,
     /// Step the focused number; the key says how far (see [`crate::keys`]).
     Nudge,
+}
+
+/// What a click lands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spot {
+    /// A field, and the character the cursor goes before.
+    Field(Field, usize),
+    /// A pane's tab.
+    Pane(Pane),
+    /// A class's row: it becomes the target.
+    Class(usize),
 }

@@ -30,6 +30,9 @@ pub struct Cli {
     /// Chart marker; plain `dot` is chosen automatically when the locale is not UTF-8
     #[arg(long, value_enum)]
     pub marker: Option<MarkerArg>,
+    /// Mouse: a click focuses a field, switches a pane or picks a class; the wheel nudges γ, α or the target (off by default: it takes over the terminal's text selection)
+    #[arg(long)]
+    pub mouse: bool,
     /// Open the dataset view: logits (.npy or text, with --labels) or a CSV with the label first; repeat for shards
     #[arg(long, value_name = "FILE")]
     pub data: Vec<PathBuf>,

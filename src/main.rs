@@ -54,7 +54,7 @@ fn explore(cli: &Cli) -> ExitCode {
     if let Err(e) = color_eyre::install() {
         return fail(&e.to_string());
     }
-    match tui::run(&mut app) {
+    match tui::run(&mut app, cli.mouse) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             say(&e.to_string());

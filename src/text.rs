@@ -38,6 +38,13 @@ impl FieldText {
         self.cursor
     }
 
+    /// Puts the cursor before character `at` (at most the end).
+    pub fn set_cursor(&mut self, at: usize) {
+        self.cursor = at.min(self.text.chars().count());
+        // The editor keeps its yank buffer, at the new place.
+        self.editor = self.editor.take().map(|editor| editor.with_cursor(self.cursor));
+    }
+
     /// Every character is ASCII (one byte, one column).
     pub fn is_ascii(&self) -> bool {
         self.ascii

@@ -592,3 +592,67 @@ fn every_f_key_command_has_a_second_key_that_does_the_same() {
     by_second.handle_events([ctrl('x')]);
     assert!(by_second.take_clipboard().is_some());
 }
+
+fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> Event {
+    Event::Mouse(crossterm::event::MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE })
+}
+
+fn click(column: u16, row: u16) -> Event {
+    mouse(crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left), column, row)
+}
+
+/// Where `text` is drawn on the screen of `app` (80 × 24).
+fn drawn_at(app: &App, text: &str) -> (u16, u16) {
+    let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
+    focal_tui::ui::view(&mut buf, app);
+    for y in 0..24 {
+        let line: String = (0..80).map(|x| buf[(x, y)].symbol().chars().next().unwrap_or(' ')).collect();
+        if let Some(at) = line.find(text) {
+            return (line[..at].chars().count() as u16, y);
+        }
+    }
+    panic!("{text:?} is not on the screen");
+}
+
+/// `--mouse`: a click focuses a field with the cursor where it lands, the
+/// wheel over γ, α or the target nudges it (not elsewhere), a click on a
+/// tab shows that pane, and a click on a class row makes it the target.
+#[test]
+fn mouse_clicks_and_the_wheel() {
+    use crossterm::event::MouseEventKind::{ScrollDown, ScrollUp};
+    let mut app = app();
+    app.handle_events([Event::Resize(80, 24)]);
+    let (x, y) = drawn_at(&app, "-0.8");
+    app.handle_events([click(x + 1, y)]);
+    assert_eq!((app.focus, app.input(Field::Logits).cursor()), (Field::Logits, 6));
+    app.handle_events([alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.7, 0.2");
+    let (_, gamma_row) = drawn_at(&app, "  γ ");
+    app.handle_events([click(40, gamma_row)]);
+    assert_eq!((app.focus, app.input(Field::Gamma).cursor()), (Field::Gamma, 1));
+    // The wheel over α focuses and nudges it; a burst of it is one recompute.
+    let (_, alpha_row) = drawn_at(&app, "  α ");
+    let before = app.recomputes;
+    app.handle_events((0..3).map(|_| mouse(ScrollUp, 20, alpha_row)));
+    assert_eq!((app.focus, app.input(Field::Alpha).value()), (Field::Alpha, "0.4"));
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(example(&app).shown.params.alpha, focal_tui::loss::Alpha::Scalar(0.4));
+    let (_, target_row) = drawn_at(&app, "  Target");
+    app.handle_events([mouse(ScrollDown, 20, target_row)]);
+    assert_eq!((app.focus, app.input(Field::Target).value()), (Field::Target, "0"));
+    let (_, list_row) = drawn_at(&app, "  Compare γ");
+    app.handle_events([mouse(ScrollUp, 20, list_row)]);
+    assert_eq!(app.input(Field::Gammas).value(), "0, 0.5, 1, 2, 5");
+    // Tabs, then a class row.
+    let (x, y) = drawn_at(&app, "classes ");
+    app.handle_events([click(x + 2, y)]);
+    assert_eq!(example(&app).pane, Pane::Classes);
+    let (x, y) = drawn_at(&app, " 2      0.2");
+    app.handle_events([click(x + 3, y)]);
+    assert_eq!(app.input(Field::Target).value(), "2");
+    assert_eq!(example(&app).shown.params.target, 2);
+    assert_eq!(example(&app).shown.result.target, 2);
+    // Under the help, clicks do nothing.
+    app.handle_events([key(KeyCode::F(1)), click(x + 3, y - 1)]);
+    assert_eq!(app.input(Field::Target).value(), "2");
+}
