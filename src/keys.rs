@@ -20,14 +20,17 @@
 //!   Terminal default (those use Ctrl+Shift+letter).
 //! - Ctrl+]: every one of them sends it as 0x1d (xterm.js does too) and none
 //!   binds it; Ctrl+digits are out (VS Code focuses editor groups).
-//! - Shift+→, Shift+↓: sent as xterm's `CSI 1;2 C/B` by all of them and
-//!   bound by none (they scroll on Shift+PgUp/PgDn and Ctrl+Shift+arrows).
-//!   Alt+letters are out: macOS Terminal and iTerm2 type accented
-//!   characters with Option by default.
+//! - Shift+→, Shift+←: sent as xterm's `CSI 1;2 C/D` by all of them (macOS
+//!   Terminal's key list has them) and bound by none (they scroll on
+//!   Shift+PgUp/PgDn and Ctrl+Shift+arrows). Shift+↑/↓ are out: macOS
+//!   Terminal sends them as plain arrows. Alt+letters are out: macOS
+//!   Terminal and iTerm2 type accented characters with Option by default.
 //!
-//! Nudging has two pairs as well: macOS Terminal scrolls its own buffer on
-//! PgUp/PgDn, and Windows Terminal moves between its panes on Alt+arrows.
-//! VS Code's xterm.js sends Alt+↑/↓ as Ctrl+↑/↓, so those nudge too.
+//! Nudging has two pairs as well: Windows Terminal moves between its panes
+//! on Alt+arrows, and macOS Terminal sends Option+arrows as plain arrows and
+//! scrolls its own buffer on PgUp/PgDn (Shift+PgUp/PgDn reach the program as
+//! PgUp/PgDn there). VS Code's xterm.js sends Alt+↑/↓ as Ctrl+↑/↓, so those
+//! nudge too.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
@@ -130,12 +133,12 @@ pub const BINDINGS: &[Binding] = &[
         in_data: false,
     },
     Binding {
-        keys: &[(KeyCode::F(5), NONE), (KeyCode::Down, SHIFT)],
-        label: "F5 ⇧↓",
+        keys: &[(KeyCode::F(5), NONE), (KeyCode::Left, SHIFT)],
+        label: "F5 ⇧←",
         does: "next preset: the seed's examples, the paper's γ/α pairs",
         hint: "preset",
         command: Command::NextPreset,
-        footer: Some("F5/⇧↓"),
+        footer: Some("F5/⇧←"),
         in_help: false,
         in_data: false,
     },

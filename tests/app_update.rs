@@ -576,7 +576,7 @@ fn every_f_key_command_has_a_second_key_that_does_the_same() {
         (KeyCode::F(3), ctrl('5')),
         (KeyCode::F(3), ctrl(']')),
         (KeyCode::F(4), ctrl('l')),
-        (KeyCode::F(5), with(KeyCode::Down, KeyModifiers::SHIFT)),
+        (KeyCode::F(5), with(KeyCode::Left, KeyModifiers::SHIFT)),
     ] {
         by_f.handle_events([key(f)]);
         by_second.handle_events([second]);
