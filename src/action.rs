@@ -3,6 +3,7 @@
 
 use tui_input::InputRequest;
 
+use crate::dataset::DataPane;
 use crate::example::Pane;
 use crate::field::Field;
 
@@ -56,6 +57,8 @@ pub enum Spot {
     Field(Field, usize),
     /// A pane's tab.
     Pane(Pane),
+    /// A tab of the dataset view's lower pane.
+    DataPane(DataPane),
     /// A class's row: it becomes the target.
     Class(usize),
 }

@@ -358,6 +358,10 @@ impl App {
                 Body::Example(example) => example.show_pane(pane),
                 Body::Dataset(_) => return false,
             },
+            Spot::DataPane(pane) => match &mut self.body {
+                Body::Dataset(data) => data.pane = pane,
+                Body::Example(_) => return false,
+            },
             Spot::Class(class) => {
                 self.settle();
                 self.inputs[Field::Target.index()] = FieldText::new(class.to_string());

@@ -23,6 +23,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::action::Spot;
 use crate::app::{App, Body, is_wide};
+use crate::dataset::DataPane;
 use crate::example::{Example, Pane};
 use crate::report::num;
 use crate::theme::Look;
@@ -62,22 +63,22 @@ pub fn spot_at(app: &App, area: Rect, at: Position) -> Option<Spot> {
     if inputs_area.contains(at) {
         return inputs::field_at(app, inputs_area, at).map(|(field, char)| Spot::Field(field, char));
     }
-    let Body::Example(example) = &app.body else { return None };
     let wide = is_wide(area.width, area.height);
+    let example = match &app.body {
+        Body::Example(example) => example,
+        // The wide layout shows both lower panes, untabbed.
+        Body::Dataset(_) if wide => return None,
+        Body::Dataset(data) => {
+            let [_, _, lower] = dataset::areas(body, data);
+            let title = tabs(&app.look, DataPane::ALL.map(|p| (p.name(), p == data.pane)));
+            return tab_at(&title, lower, at).and_then(|i| DataPane::ALL.get(i)).map(|&p| Spot::DataPane(p));
+        }
+    };
     let areas = example_areas(body, wide);
     let panes: &[Pane] = if wide { &Pane::WIDE } else { &Pane::ALL };
     if at.y == areas.switched.y {
-        // The tabs' title: a leading space, then one span a pane.
         let title = pane_tabs(&app.look, example.pane, panes);
-        let mut x = areas.switched.x;
-        for (i, span) in title.spans.iter().enumerate() {
-            let end = x + span.width() as u16;
-            if (x..end).contains(&at.x) {
-                return i.checked_sub(1).and_then(|i| panes.get(i)).map(|&p| Spot::Pane(p));
-            }
-            x = end;
-        }
-        return None;
+        return tab_at(&title, areas.switched, at).and_then(|i| panes.get(i)).map(|&p| Spot::Pane(p));
     }
     let classes = match areas.classes {
         Some(classes) => classes,
@@ -87,6 +88,23 @@ pub fn spot_at(app: &App, area: Rect, at: Position) -> Option<Spot> {
     let inner = pane_inner(classes);
     let row = at.y.checked_sub(inner.y + 1).filter(|_| inner.contains(at))?;
     classes::listed(example, inner.height).get(usize::from(row)).map(|&class| Spot::Class(class))
+}
+
+/// Which tab of `title` (drawn on the top row of `area`) is at `at`: after
+/// a leading space, one span a tab.
+fn tab_at(title: &Line, area: Rect, at: Position) -> Option<usize> {
+    if at.y != area.y {
+        return None;
+    }
+    let mut x = area.x;
+    for (i, span) in title.spans.iter().enumerate() {
+        let end = x.saturating_add(span.width() as u16);
+        if (x..end).contains(&at.x) {
+            return i.checked_sub(1);
+        }
+        x = end;
+    }
+    None
 }
 
 /// The screen's rows: the fields, the body, the footer.
