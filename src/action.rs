@@ -3,6 +3,10 @@
 
 use tui_input::InputRequest;
 
+use crate::dataset::DataPane;
+use crate::example::Pane;
+use crate::field::Field;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// A bound key (see [`crate::keys::BINDINGS`]).
@@ -12,6 +16,13 @@ pub enum Action {
     /// Text for the focused field at the cursor: typed characters (a burst is
     /// coalesced into one insertion) or a bracketed paste.
     Insert(String),
+    /// Move the focused number this many steps (negative: down); see
+    /// [`crate::nudge`].
+    Nudge(i32),
+    /// A click (`--mouse`) on what the screen shows there.
+    Click(Spot),
+    /// The wheel over a field (`--mouse`): focus it and move its number.
+    Scroll(Field, i32),
     /// The terminal changed size (columns, rows): a redraw, and the layout
     /// decides what F2 cycles through.
     Resize(u16, u16),
@@ -35,4 +46,19 @@ pub enum Command {
     NextPreset,
     /// Send the report to the terminal's clipboard (OSC 52).
     Copy,
+    /// Step the focused number; the key says how far (see [`crate::keys`]).
+    Nudge,
+}
+
+/// What a click lands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spot {
+    /// A field, and the character the cursor goes before.
+    Field(Field, usize),
+    /// A pane's tab.
+    Pane(Pane),
+    /// A tab of the dataset view's lower pane.
+    DataPane(DataPane),
+    /// A class's row: it becomes the target.
+    Class(usize),
 }

@@ -2,20 +2,23 @@
 //! [`App::update`]. No terminal I/O here, so every behaviour is unit-testable
 //! from synthetic events.
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use tui_input::StateChanged;
 
-use crate::action::{Action, Command};
+use crate::action::{Action, Command, Spot};
 use crate::calc;
 use crate::dataset::Dataset;
 use crate::example::Example;
 use crate::field::Field;
 use crate::keys;
 use crate::loss::{Mode, Params};
+use crate::nudge;
 use crate::parse::{self, FieldError, TextEdit};
 use crate::presets::PRESETS;
 use crate::text::FieldText;
 use crate::theme::Look;
+use crate::ui;
 
 /// The wide layout (every pane at once) from this terminal size on.
 pub fn is_wide(width: u16, height: u16) -> bool {
@@ -54,6 +57,8 @@ pub struct App {
     pub look: Look,
     /// The terminal is large enough for the wide layout.
     pub wide: bool,
+    /// The terminal's size (columns, rows), for what a click lands on.
+    pub size: (u16, u16),
     /// A one-line answer to the last action (a preset, a copy).
     pub status: Option<String>,
     /// Text waiting to be sent to the clipboard by the terminal loop.
@@ -64,6 +69,9 @@ pub struct App {
     /// The field edited since the inputs were last parsed, and how its text
     /// changed when one edit did it (see [`App::settle`]).
     unparsed: Option<(Field, Option<TextEdit>)>,
+    /// How many times the fields were re-parsed and recomputed: a batch of
+    /// edits (a held nudge key's repeats) must cost one.
+    pub recomputes: u64,
 }
 
 impl App {
@@ -92,11 +100,13 @@ impl App {
             quit: false,
             look,
             wide: false,
+            size: (0, 0),
             status: None,
             clipboard: None,
             preset: None,
             body,
             unparsed: None,
+            recomputes: 0,
         }
     }
 
@@ -151,8 +161,15 @@ impl App {
                 (None, _) => false,
             },
             Action::Insert(text) => self.insert(&text),
+            Action::Nudge(steps) => self.nudge(steps),
+            Action::Click(spot) => self.click(spot),
+            Action::Scroll(field, steps) => {
+                self.focus_on(field);
+                self.nudge(steps)
+            }
             Action::Resize(w, h) => {
                 self.wide = is_wide(w, h);
+                self.size = (w, h);
                 true
             }
         }
@@ -174,14 +191,21 @@ impl App {
         let mut changed = false;
         let mut pending = String::new();
         for event in &events {
-            match keys::action_for(event, self.key_context()) {
+            let action = match event {
+                Event::Mouse(mouse) => self.mouse(mouse),
+                _ => keys::action_for(event, self.key_context()),
+            };
+            match action {
                 Some(Action::Insert(text)) => pending.push_str(&text),
                 other => {
                     if !pending.is_empty() {
                         changed |= self.apply(Action::Insert(std::mem::take(&mut pending)));
                     }
                     match other {
-                        Some(edit @ Action::Edit(_)) => changed |= self.apply(edit),
+                        // Nudges are edits too: a held key's repeats cost one recompute.
+                        Some(edit @ (Action::Edit(_) | Action::Nudge(_) | Action::Scroll(..))) => {
+                            changed |= self.apply(edit)
+                        }
                         Some(action) => {
                             self.settle();
                             changed |= self.update(action);
@@ -256,6 +280,8 @@ impl App {
                 }
             }
             Command::NextPreset => self.next_preset(),
+            // The keys give the steps (`Action::Nudge`); alone it is one up.
+            Command::Nudge => return self.nudge(1),
             Command::Copy => {
                 self.clipboard = Some(match &self.body {
                     Body::Example(example) => calc::text(&example.shown.params, &example.shown.result),
@@ -289,6 +315,70 @@ impl App {
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
     }
 
+    /// Moves the focused number `steps` steps (see [`nudge`]): an edit of
+    /// its text, recomputed when the edits settle.
+    fn nudge(&mut self, steps: i32) -> bool {
+        let (classes, mode) = match &self.body {
+            Body::Example(e) => (self.errors[Field::Logits.index()].is_none().then(|| e.logits.classes()), e.mode),
+            Body::Dataset(d) => (Some(d.classes()), Mode::Softmax),
+        };
+        let input = &mut self.inputs[self.focus.index()];
+        let Some(n) = nudge::nudge(self.focus, input.value(), input.cursor(), steps, classes, mode) else {
+            return false;
+        };
+        let how = input.replace(n.at, n.removed, &n.inserted, n.cursor);
+        self.edited(Some(how));
+        true
+    }
+
+    /// What a mouse event (`--mouse`) asks for where it lands: a left click
+    /// focuses, switches or picks; the wheel nudges γ, α or the target.
+    fn mouse(&self, mouse: &MouseEvent) -> Option<Action> {
+        let screen = Rect::new(0, 0, self.size.0, self.size.1);
+        let spot = ui::spot_at(self, screen, Position::new(mouse.column, mouse.row))?;
+        match (mouse.kind, spot) {
+            (MouseEventKind::Down(MouseButton::Left), spot) => Some(Action::Click(spot)),
+            (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown, Spot::Field(field, _))
+                if matches!(field, Field::Gamma | Field::Alpha | Field::Target) =>
+            {
+                Some(Action::Scroll(field, if mouse.kind == MouseEventKind::ScrollUp { 1 } else { -1 }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Carries out a click.
+    fn click(&mut self, spot: Spot) -> bool {
+        match spot {
+            Spot::Field(field, at) => {
+                self.focus_on(field);
+                self.inputs[field.index()].set_cursor(at);
+            }
+            Spot::Pane(pane) => match &mut self.body {
+                Body::Example(example) => example.show_pane(pane),
+                Body::Dataset(_) => return false,
+            },
+            Spot::DataPane(pane) => match &mut self.body {
+                Body::Dataset(data) => data.pane = pane,
+                Body::Example(_) => return false,
+            },
+            Spot::Class(class) => {
+                self.settle();
+                self.inputs[Field::Target.index()] = FieldText::new(class.to_string());
+                self.recompute(Field::Target, None);
+            }
+        }
+        true
+    }
+
+    /// Moves the focus to `field`, parsing what was edited before it moves.
+    fn focus_on(&mut self, field: Field) {
+        if field != self.focus {
+            self.settle();
+            self.focus = field;
+        }
+    }
+
     /// The text a Copy asked to send to the clipboard, once.
     pub fn take_clipboard(&mut self) -> Option<String> {
         self.clipboard.take()
@@ -319,6 +409,7 @@ impl App {
     /// shown. The logits are re-parsed only when they changed; target and α
     /// depend on K, so they are always re-checked.
     fn recompute(&mut self, changed: Field, edit: Option<TextEdit>) {
+        self.recomputes += 1;
         let text = |f: Field| self.inputs[f.index()].value();
         let gamma = parse::gamma(text(Field::Gamma));
         let gammas = parse::gammas(text(Field::Gammas));

@@ -30,6 +30,9 @@ pub struct Cli {
     /// Chart marker; plain `dot` is chosen automatically when the locale is not UTF-8
     #[arg(long, value_enum)]
     pub marker: Option<MarkerArg>,
+    /// Mouse: a click focuses a field, switches a pane or picks a class; the wheel nudges γ, α or the target (off by default: it takes over the terminal's text selection)
+    #[arg(long)]
+    pub mouse: bool,
     /// Open the dataset view: logits (.npy or text, with --labels) or a CSV with the label first; repeat for shards
     #[arg(long, value_name = "FILE")]
     pub data: Vec<PathBuf>,
@@ -47,6 +50,29 @@ pub enum Command {
     Calc(CalcArgs),
     /// Sweep γ over a dataset of model outputs (.npy, CSV/TSV, or stdin)
     Data(DataArgs),
+    /// Print a shell completion script (e.g. `focal-tui completions bash > ~/.local/share/bash-completion/completions/focal-tui`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `focal-tui man | man -l -`
+    Man,
+}
+
+/// The completion script for `shell`, from the same clap definition as
+/// the parser.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "focal-tui", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The man page (roff), from the same clap definition as the parser.
+pub fn man_page() -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A dataset: `--logits FILE --labels FILE` pairs (shards of one dataset;

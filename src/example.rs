@@ -102,6 +102,12 @@ impl Example {
         self.update_lens();
     }
 
+    /// Shows `pane` (a click on its tab).
+    pub fn show_pane(&mut self, pane: Pane) {
+        self.pane = pane;
+        self.update_lens();
+    }
+
     /// The precision lens costs three naive passes over the classes: it is
     /// computed only while its pane is shown.
     fn update_lens(&mut self) {

@@ -1,10 +1,36 @@
 //! The one key table: dispatch, the footer and the help overlay all read
 //! [`BINDINGS`], so a key can never do one thing and be documented as another.
 //!
-//! Printable characters that can be part of a number belong to the fields;
-//! `?` cannot, so it may be a command. Never bound: Ctrl+S/Q (flow control),
-//! Ctrl+Z, Ctrl+\, tmux's and zellij's prefixes (Ctrl+B/G/P/O/T/N), and
+//! Printable characters belong to the fields (a target may be `none`); `?`
+//! cannot be part of any field's value, so it may be a command. Never bound:
+//! Ctrl+S/Q (flow control), Ctrl+Z, Ctrl+\, tmux's and zellij's prefixes
+//! (Ctrl+B/G/P/O/T/N; screen's Ctrl+A is tui-input's anyway), and
 //! tui-input's readline keys (Ctrl+A/E/B/F/W/U/K/Y/H/D, Alt+B/F/D).
+//!
+//! Every F-key command has a second key, as F-keys do not always arrive: VS
+//! Code's terminal keeps F1, F5, F6 (and F10, F11) by default
+//! (`terminal.integrated.commandsToSkipShell`), GNOME Terminal takes F10 and
+//! F11, macOS laptops send media keys. The second keys were checked against
+//! the defaults of VS Code (that list and its key bindings, and xterm.js's
+//! key encoder), macOS Terminal and iTerm2, GNOME Terminal, Windows Terminal,
+//! and tmux (prefix Ctrl+B) / screen (prefix Ctrl+A); why each:
+//! - Ctrl+L, Ctrl+X: the only Ctrl+letters left; neither is a VS Code
+//!   terminal binding on any OS (its Ctrl+V pastes on Windows, Ctrl+J
+//!   toggles the panel, Ctrl+E/P open Quick Open), nor a Windows or GNOME
+//!   Terminal default (those use Ctrl+Shift+letter).
+//! - Ctrl+]: every one of them sends it as 0x1d (xterm.js does too) and none
+//!   binds it; Ctrl+digits are out (VS Code focuses editor groups).
+//! - Shift+→, Shift+←: sent as xterm's `CSI 1;2 C/D` by all of them (macOS
+//!   Terminal's key list has them) and bound by none (they scroll on
+//!   Shift+PgUp/PgDn and Ctrl+Shift+arrows). Shift+↑/↓ are out: macOS
+//!   Terminal sends them as plain arrows. Alt+letters are out: macOS
+//!   Terminal and iTerm2 type accented characters with Option by default.
+//!
+//! Nudging has two pairs as well: Windows Terminal moves between its panes
+//! on Alt+arrows, and macOS Terminal sends Option+arrows as plain arrows and
+//! scrolls its own buffer on PgUp/PgDn (Shift+PgUp/PgDn reach the program as
+//! PgUp/PgDn there). VS Code's xterm.js sends Alt+↑/↓ as Ctrl+↑/↓, so those
+//! nudge too.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
@@ -20,8 +46,9 @@ pub struct Binding {
     /// The word in the footer.
     pub hint: &'static str,
     pub command: Command,
-    /// Shown in the footer (the help lists every binding).
-    pub footer: bool,
+    /// The keys as the footer writes them, when it shows them (the help
+    /// lists every binding).
+    pub footer: Option<&'static str>,
     /// Active while the help overlay is open.
     pub in_help: bool,
     /// Active in the dataset view (`--data`).
@@ -33,6 +60,16 @@ const CTRL: KeyModifiers = KeyModifiers::CONTROL;
 const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
 const ALT: KeyModifiers = KeyModifiers::ALT;
 
+/// Up one step, down one, up ten, down ten ([`nudge_steps`]).
+const NUDGE_KEYS: &[(KeyCode, KeyModifiers)] = &[
+    (KeyCode::Up, ALT),
+    (KeyCode::Up, CTRL),
+    (KeyCode::Down, ALT),
+    (KeyCode::Down, CTRL),
+    (KeyCode::PageUp, NONE),
+    (KeyCode::PageDown, NONE),
+];
+
 pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[(KeyCode::Tab, NONE), (KeyCode::Down, NONE), (KeyCode::Enter, NONE)],
@@ -40,7 +77,7 @@ pub const BINDINGS: &[Binding] = &[
         does: "next field",
         hint: "field",
         command: Command::NextField,
-        footer: true,
+        footer: Some("Tab"),
         in_help: false,
         in_data: true,
     },
@@ -50,57 +87,68 @@ pub const BINDINGS: &[Binding] = &[
         does: "previous field",
         hint: "field",
         command: Command::PrevField,
-        footer: false,
+        footer: None,
         in_help: false,
         in_data: true,
     },
     Binding {
-        keys: &[(KeyCode::F(2), NONE)],
-        label: "F2",
+        keys: NUDGE_KEYS,
+        label: "Alt+↑↓ PgUp/Dn",
+        does: "nudge 1 / 10 steps: γ 0.1, α 0.05, target 1, the logit 0.1",
+        hint: "nudge",
+        command: Command::Nudge,
+        footer: None,
+        in_help: false,
+        in_data: true,
+    },
+    Binding {
+        keys: &[(KeyCode::F(2), NONE), (KeyCode::Right, SHIFT)],
+        label: "F2 ⇧→",
         does: "next pane: chart, table, classes, steps, precision lens",
         hint: "pane",
         command: Command::NextPane,
-        footer: true,
+        footer: Some("F2/⇧→"),
         in_help: false,
         in_data: true,
     },
     Binding {
-        keys: &[(KeyCode::F(3), NONE)],
-        label: "F3",
+        // 0x1d reads as Ctrl+5 (as crossterm reads it); kitty's protocol sends `]`.
+        keys: &[(KeyCode::F(3), NONE), (KeyCode::Char('5'), CTRL), (KeyCode::Char(']'), CTRL)],
+        label: "F3 ^]",
         does: "softmax ⇄ sigmoid focal loss (RetinaNet, torchvision)",
         hint: "mode",
         command: Command::ToggleMode,
-        footer: true,
+        footer: Some("F3/^]"),
         in_help: false,
         in_data: false,
     },
     Binding {
-        keys: &[(KeyCode::F(4), NONE)],
-        label: "F4",
+        keys: &[(KeyCode::F(4), NONE), (KeyCode::Char('l'), CTRL)],
+        label: "F4 ^L",
         does: "chart: FL, FL on a log scale, the modulating factor",
         hint: "chart",
         command: Command::NextChart,
-        footer: true,
+        footer: Some("F4/^L"),
         in_help: false,
         in_data: false,
     },
     Binding {
-        keys: &[(KeyCode::F(5), NONE)],
-        label: "F5",
+        keys: &[(KeyCode::F(5), NONE), (KeyCode::Left, SHIFT)],
+        label: "F5 ⇧←",
         does: "next preset: the seed's examples, the paper's γ/α pairs",
         hint: "preset",
         command: Command::NextPreset,
-        footer: true,
+        footer: Some("F5/⇧←"),
         in_help: false,
         in_data: false,
     },
     Binding {
-        keys: &[(KeyCode::F(6), NONE)],
-        label: "F6",
-        does: "copy the report to the terminal clipboard (OSC 52)",
+        keys: &[(KeyCode::F(6), NONE), (KeyCode::Char('x'), CTRL)],
+        label: "F6 ^X",
+        does: "copy the report (OSC 52; tmux: set -g set-clipboard on)",
         hint: "copy",
         command: Command::Copy,
-        footer: true,
+        footer: Some("F6/^X"),
         in_help: false,
         in_data: true,
     },
@@ -110,7 +158,7 @@ pub const BINDINGS: &[Binding] = &[
         does: "this help: keys, formulas, what γ and α do",
         hint: "help",
         command: Command::ToggleHelp,
-        footer: true,
+        footer: Some("?"),
         in_help: true,
         in_data: true,
     },
@@ -120,7 +168,7 @@ pub const BINDINGS: &[Binding] = &[
         does: "reset to the defaults",
         hint: "reset",
         command: Command::Reset,
-        footer: false,
+        footer: None,
         in_help: false,
         in_data: true,
     },
@@ -130,7 +178,7 @@ pub const BINDINGS: &[Binding] = &[
         does: "close the help, or quit",
         hint: "quit",
         command: Command::Back,
-        footer: true,
+        footer: Some("Esc"),
         in_help: true,
         in_data: true,
     },
@@ -140,7 +188,7 @@ pub const BINDINGS: &[Binding] = &[
         does: "quit",
         hint: "quit",
         command: Command::Quit,
-        footer: false,
+        footer: None,
         in_help: true,
         in_data: true,
     },
@@ -179,6 +227,16 @@ pub fn binding_for(key: &KeyEvent, context: Context) -> Option<&'static Binding>
     BINDINGS.iter().filter(|b| b.active(context)).find(|b| b.keys.contains(&(key.code, mods)))
 }
 
+/// How far a nudge key moves: ↑ one step up, PgUp ten, and down alike.
+fn nudge_steps(code: KeyCode) -> i32 {
+    match code {
+        KeyCode::Up => 1,
+        KeyCode::Down => -1,
+        KeyCode::PageUp => 10,
+        _ => -10,
+    }
+}
+
 /// Readline's Alt keys. Terminals send Alt+B as `ESC b`, read as Alt, and
 /// tui-input knows these keys only with Meta.
 fn alt_edit(c: char) -> Option<InputRequest> {
@@ -196,7 +254,10 @@ pub fn action_for(event: &Event, context: Context) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             if let Some(b) = binding_for(key, context) {
-                return Some(Action::Command(b.command));
+                return Some(match b.command {
+                    Command::Nudge => Action::Nudge(nudge_steps(key.code)),
+                    command => Action::Command(command),
+                });
             }
             if help_open {
                 return None;

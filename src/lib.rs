@@ -19,6 +19,7 @@ pub mod keys;
 pub mod lens;
 pub mod logits_input;
 pub mod loss;
+pub mod nudge;
 pub mod parse;
 pub mod presets;
 pub mod report;

@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Calc(args)) => calc::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
         Some(Command::Data(args)) => data::run::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
+        Some(Command::Completions { shell }) => emit(&cli::completions(*shell)),
+        Some(Command::Man) => emit(&cli::man_page()),
         None => explore(&cli),
     }
 }
@@ -52,7 +54,7 @@ fn explore(cli: &Cli) -> ExitCode {
     if let Err(e) = color_eyre::install() {
         return fail(&e.to_string());
     }
-    match tui::run(&mut app) {
+    match tui::run(&mut app, cli.mouse) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             say(&e.to_string());

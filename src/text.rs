@@ -38,6 +38,13 @@ impl FieldText {
         self.cursor
     }
 
+    /// Puts the cursor before character `at` (at most the end).
+    pub fn set_cursor(&mut self, at: usize) {
+        self.cursor = at.min(self.text.chars().count());
+        // The editor keeps its yank buffer, at the new place.
+        self.editor = self.editor.take().map(|editor| editor.with_cursor(self.cursor));
+    }
+
     /// Every character is ASCII (one byte, one column).
     pub fn is_ascii(&self) -> bool {
         self.ascii
@@ -70,6 +77,16 @@ impl FieldText {
         self.editor = None;
         let changed = StateChanged { value: true, cursor: request == InputRequest::DeletePrevChar };
         (Some(changed), Some(TextEdit { at, removed: 1, inserted: 0 }))
+    }
+
+    /// Replaces `removed` bytes at byte `at` (on character boundaries) with
+    /// `inserted`, and puts the cursor at character `cursor`.
+    pub fn replace(&mut self, at: usize, removed: usize, inserted: &str, cursor: usize) -> TextEdit {
+        self.text.replace_range(at..at + removed, inserted);
+        self.cursor = cursor;
+        self.ascii = self.text.is_ascii();
+        self.editor = None;
+        TextEdit { at, removed, inserted: inserted.len() }
     }
 
     /// Inserts `text` at the cursor and moves the cursor after it.

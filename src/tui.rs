@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
@@ -22,14 +23,15 @@ use crate::ui;
 /// The user's terminal, drawn in frames.
 type Tty = Screen<CrosstermBackend<io::Stdout>>;
 
-/// Runs the explorer until the user quits. The terminal is restored on return.
-pub fn run(app: &mut App) -> color_eyre::Result<()> {
+/// Runs the explorer until the user quits, with mouse reports when `mouse`
+/// (`--mouse`). The terminal is restored on return.
+pub fn run(app: &mut App, mouse: bool) -> color_eyre::Result<()> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
         hook(info);
     }));
-    let result = take_terminal().and_then(|screen| {
+    let result = take_terminal(mouse).and_then(|screen| {
         spawn_signal_watch()?;
         let size = screen.size();
         app.update(Action::Resize(size.width, size.height));
@@ -39,19 +41,35 @@ pub fn run(app: &mut App) -> color_eyre::Result<()> {
     result
 }
 
-/// Raw mode, the alternate screen and bracketed paste.
-fn take_terminal() -> color_eyre::Result<Tty> {
+/// Mouse reporting is on (`--mouse`), so every way out turns it off.
+static MOUSE: AtomicBool = AtomicBool::new(false);
+/// Clicks and the wheel, not motion (fewer bytes over SSH), in SGR form
+/// (any column, unambiguous releases).
+const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF: &[u8] = b"\x1b[?1006l\x1b[?1000l";
+
+/// Raw mode, the alternate screen, bracketed paste, and mouse reports
+/// when asked for.
+fn take_terminal(mouse: bool) -> color_eyre::Result<Tty> {
     save_tty_mode();
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        MOUSE.store(true, Ordering::SeqCst);
+        io::stdout().write_all(MOUSE_ON)?;
+        io::stdout().flush()?;
+    }
     let size = terminal::size()?;
     Ok(Screen::new(CrosstermBackend::new(io::stdout()), Size::new(size.0, size.1))?)
 }
 
-/// Leaves the terminal as we found it: bracketed paste off, cursor shown,
-/// raw mode off, main screen back. Safe to call more than once, and from a
-/// panic or a signal.
+/// Leaves the terminal as we found it: mouse reports and bracketed paste
+/// off, cursor shown, raw mode off, main screen back. Safe to call more
+/// than once, and from a panic or a signal.
 pub fn restore() {
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = io::stdout().write_all(MOUSE_OFF);
+    }
     let _ = execute!(io::stdout(), DisableBracketedPaste, Show);
     // Raw mode first: leaving it has more effects than leaving the screen.
     let _ = terminal::disable_raw_mode();
@@ -132,11 +150,15 @@ fn save_tty_mode() {
 }
 
 /// [`restore`] with only async-signal-safe calls (no locks, no allocation):
-/// the same escape sequences written directly, and the saved mode.
+/// the same escape sequences written directly (an atomic load says whether
+/// the mouse is on), and the saved mode.
 fn restore_from_signal_handler() {
     const LEAVE: &[u8] = b"\x1b[?2004l\x1b[?25h\x1b[?1049l";
-    // SAFETY: `LEAVE` is valid for its length; the mode was fully set.
+    // SAFETY: the buffers are valid for their lengths; the mode was fully set.
     unsafe {
+        if MOUSE.load(Ordering::SeqCst) {
+            libc::write(libc::STDOUT_FILENO, MOUSE_OFF.as_ptr().cast(), MOUSE_OFF.len());
+        }
         libc::write(libc::STDOUT_FILENO, LEAVE.as_ptr().cast(), LEAVE.len());
         if let Some(mode) = TTY_MODE.get() {
             libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, mode);

@@ -461,3 +461,198 @@ fn a_batch_of_edits_gives_the_state_of_one_edit_at_a_time() {
     assert_eq!(burst.errors, slow.errors);
     assert_eq!(burst.focus, Field::Logits);
 }
+
+fn with(code: KeyCode, modifiers: KeyModifiers) -> Event {
+    Event::Key(KeyEvent::new(code, modifiers))
+}
+
+fn alt_key(code: KeyCode) -> Event {
+    with(code, KeyModifiers::ALT)
+}
+
+/// The focal loss the explorer shows for the defaults with one field typed.
+fn fl_with(field: Field, text: &str) -> f64 {
+    let mut app = app();
+    while app.focus != field {
+        app.handle_events([key(KeyCode::Tab)]);
+    }
+    app.handle_events([ctrl('u')]);
+    app.handle_events(typed(text));
+    example(&app).shown.result.focal_loss
+}
+
+/// γ 2 → Alt+↑ 2.1 → PgUp 3.1 → PgDn, Alt+↓ back to 2; Ctrl+↑ (what VS
+/// Code sends for Alt+↑) steps too. The result follows every step.
+#[test]
+fn alt_arrows_and_page_keys_nudge_gamma() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    assert_eq!(app.focus, Field::Gamma);
+    app.handle_events([alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Gamma).value(), "2.1");
+    assert_eq!(example(&app).shown.params.gamma, 2.1);
+    assert_eq!(example(&app).shown.result.focal_loss, fl_with(Field::Gamma, "2.1"));
+    app.handle_events([key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Gamma).value(), "3.1");
+    assert_eq!(example(&app).shown.params.gamma, 3.1);
+    assert_eq!(example(&app).shown.result.focal_loss, fl_with(Field::Gamma, "3.1"));
+    assert!(example(&app).shown.curves.iter().any(|c| c.current && c.gamma == 3.1));
+    app.handle_events([key(KeyCode::PageDown), alt_key(KeyCode::Down)]);
+    assert_eq!(app.input(Field::Gamma).value(), "2");
+    app.handle_events([with(KeyCode::Up, KeyModifiers::CONTROL)]);
+    assert_eq!(app.input(Field::Gamma).value(), "2.1");
+    // Down to 0 and no further.
+    app.handle_events([key(KeyCode::PageDown), key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    assert_eq!(app.input(Field::Gamma).value(), "0");
+    assert!(!app.stale);
+}
+
+#[test]
+fn nudges_keep_alpha_and_the_target_in_range_and_skip_the_gamma_list() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Tab)]);
+    app.handle_events([key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Target).value(), "2");
+    assert_eq!(example(&app).shown.params.target, 2);
+    app.handle_events([alt_key(KeyCode::Down), alt_key(KeyCode::Down), alt_key(KeyCode::Down)]);
+    assert_eq!(app.input(Field::Target).value(), "0");
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Alpha).value(), "0.3");
+    app.handle_events([key(KeyCode::PageUp), key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Alpha).value(), "1.3");
+    // Sigmoid mode: α in [0, 1].
+    app.handle_events([key(KeyCode::F(3)), ctrl('u')]);
+    app.handle_events(typed("0.9"));
+    app.handle_events([key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Alpha).value(), "1");
+    assert!(!app.stale);
+    app.handle_events([key(KeyCode::Tab), alt_key(KeyCode::Up), key(KeyCode::PageUp)]);
+    assert_eq!(app.focus, Field::Gammas);
+    assert_eq!(app.input(Field::Gammas).value(), "0, 0.5, 1, 2, 5");
+}
+
+/// The logit at the cursor moves; the classes and result follow.
+#[test]
+fn a_nudge_moves_the_logit_at_the_cursor() {
+    let mut app = app();
+    app.handle_events([alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.8, 0.3");
+    assert_eq!(example(&app).shown.params.logits, vec![1.5, -0.8, 0.3]);
+    app.handle_events([key(KeyCode::Home), key(KeyCode::PageDown)]);
+    assert_eq!(app.input(Field::Logits).value(), "0.5, -0.8, 0.3");
+    assert_eq!(example(&app).shown.result.focal_loss, fl_with(Field::Logits, "0.5, -0.8, 0.3"));
+}
+
+/// A held key's repeats arrive in one batch: one recompute shows the last.
+#[test]
+fn held_nudge_repeats_recompute_once() {
+    let mut app = app();
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    let before = app.recomputes;
+    app.handle_events((0..30).map(|_| alt_key(KeyCode::Up)));
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(app.input(Field::Gamma).value(), "5");
+    assert_eq!(example(&app).shown.params.gamma, 5.0);
+}
+
+/// Every F-key command has a second key that is not an F-key nor a
+/// printable character, and it does what the F-key does.
+#[test]
+fn every_f_key_command_has_a_second_key_that_does_the_same() {
+    use focal_tui::keys::BINDINGS;
+    let printable = |&(code, mods): &(KeyCode, KeyModifiers)| matches!(code, KeyCode::Char(_)) && mods.is_empty();
+    let f_key = |&(code, _): &(KeyCode, KeyModifiers)| matches!(code, KeyCode::F(_));
+    for b in BINDINGS.iter().filter(|b| b.keys.iter().any(f_key)) {
+        let second = b.keys.iter().any(|k| !f_key(k) && !printable(k));
+        let help_key = b.keys.iter().any(printable);
+        assert!(second || help_key, "{} has no second key", b.label);
+        let footer = b.footer.unwrap_or("");
+        assert!(footer.contains('/') || help_key, "the footer shows one key of {}", b.label);
+    }
+    let pane = |app: &App| example(app).pane;
+    let (mut by_f, mut by_second) = (app(), app());
+    for (f, second) in [
+        (KeyCode::F(2), with(KeyCode::Right, KeyModifiers::SHIFT)),
+        (KeyCode::F(3), ctrl('5')),
+        (KeyCode::F(3), ctrl(']')),
+        (KeyCode::F(4), ctrl('l')),
+        (KeyCode::F(5), with(KeyCode::Left, KeyModifiers::SHIFT)),
+    ] {
+        by_f.handle_events([key(f)]);
+        by_second.handle_events([second]);
+        assert_eq!(
+            (pane(&by_f), example(&by_f).mode, example(&by_f).chart, &by_f.status),
+            (pane(&by_second), example(&by_second).mode, example(&by_second).chart, &by_second.status),
+            "{f:?}"
+        );
+        assert_eq!(by_f.input(Field::Logits).value(), by_second.input(Field::Logits).value());
+    }
+    assert_eq!(pane(&by_second), Pane::Table);
+    assert_eq!(example(&by_second).chart, ChartView::FlLog);
+    by_second.handle_events([ctrl('x')]);
+    assert!(by_second.take_clipboard().is_some());
+}
+
+fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> Event {
+    Event::Mouse(crossterm::event::MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE })
+}
+
+fn click(column: u16, row: u16) -> Event {
+    mouse(crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left), column, row)
+}
+
+/// Where `text` is drawn on the screen of `app` (80 × 24).
+fn drawn_at(app: &App, text: &str) -> (u16, u16) {
+    let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
+    focal_tui::ui::view(&mut buf, app);
+    for y in 0..24 {
+        let line: String = (0..80).map(|x| buf[(x, y)].symbol().chars().next().unwrap_or(' ')).collect();
+        if let Some(at) = line.find(text) {
+            return (line[..at].chars().count() as u16, y);
+        }
+    }
+    panic!("{text:?} is not on the screen");
+}
+
+/// `--mouse`: a click focuses a field with the cursor where it lands, the
+/// wheel over γ, α or the target nudges it (not elsewhere), a click on a
+/// tab shows that pane, and a click on a class row makes it the target.
+#[test]
+fn mouse_clicks_and_the_wheel() {
+    use crossterm::event::MouseEventKind::{ScrollDown, ScrollUp};
+    let mut app = app();
+    app.handle_events([Event::Resize(80, 24)]);
+    let (x, y) = drawn_at(&app, "-0.8");
+    app.handle_events([click(x + 1, y)]);
+    assert_eq!((app.focus, app.input(Field::Logits).cursor()), (Field::Logits, 6));
+    app.handle_events([alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Logits).value(), "1.5, -0.7, 0.2");
+    let (_, gamma_row) = drawn_at(&app, "  γ ");
+    app.handle_events([click(40, gamma_row)]);
+    assert_eq!((app.focus, app.input(Field::Gamma).cursor()), (Field::Gamma, 1));
+    // The wheel over α focuses and nudges it; a burst of it is one recompute.
+    let (_, alpha_row) = drawn_at(&app, "  α ");
+    let before = app.recomputes;
+    app.handle_events((0..3).map(|_| mouse(ScrollUp, 20, alpha_row)));
+    assert_eq!((app.focus, app.input(Field::Alpha).value()), (Field::Alpha, "0.4"));
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(example(&app).shown.params.alpha, focal_tui::loss::Alpha::Scalar(0.4));
+    let (_, target_row) = drawn_at(&app, "  Target");
+    app.handle_events([mouse(ScrollDown, 20, target_row)]);
+    assert_eq!((app.focus, app.input(Field::Target).value()), (Field::Target, "0"));
+    let (_, list_row) = drawn_at(&app, "  Compare γ");
+    app.handle_events([mouse(ScrollUp, 20, list_row)]);
+    assert_eq!(app.input(Field::Gammas).value(), "0, 0.5, 1, 2, 5");
+    // Tabs, then a class row.
+    let (x, y) = drawn_at(&app, "classes ");
+    app.handle_events([click(x + 2, y)]);
+    assert_eq!(example(&app).pane, Pane::Classes);
+    let (x, y) = drawn_at(&app, " 2      0.2");
+    app.handle_events([click(x + 3, y)]);
+    assert_eq!(app.input(Field::Target).value(), "2");
+    assert_eq!(example(&app).shown.params.target, 2);
+    assert_eq!(example(&app).shown.result.target, 2);
+    // Under the help, clicks do nothing.
+    app.handle_events([key(KeyCode::F(1)), click(x + 3, y - 1)]);
+    assert_eq!(app.input(Field::Target).value(), "2");
+}

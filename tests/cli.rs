@@ -222,3 +222,28 @@ fn a_closed_pipe_exits_quietly() {
     assert!(out.status.success(), "{:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// Completions and the man page come from the parser's own clap definition:
+/// they name its subcommands and flags.
+#[test]
+fn completions_and_the_man_page_follow_the_command_line() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef focal-tui"), ("fish", "complete -c focal-tui")] {
+        let script = stdout(&["completions", shell]);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for word in ["calc", "data", "completions", "gammas", "marker", "json", "skip-invalid"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let man = stdout(&["man"]);
+    assert!(man.starts_with(".ie") || man.contains(".TH focal-tui 1"), "{man}");
+    assert!(man.contains(".TH focal-tui 1") && man.contains(".SH NAME"));
+    for word in ["calc", "completions", "\\-\\-gamma", "\\-\\-data"] {
+        assert!(man.contains(word), "the man page lacks {word}");
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("tcsh"), "{err}");
+}

@@ -249,3 +249,53 @@ fn a_dataset_too_large_for_memory_is_refused_before_reading() {
     assert_eq!(run::load_within(&args, Some(20 * 2 * 45)).unwrap().examples.len(), 20);
     assert_eq!(run::load_within(&args, None).unwrap().examples.len(), 20);
 }
+
+/// γ and α nudge as in the example view and re-sweep every row; a held
+/// key's repeats are one sweep.
+#[test]
+fn nudges_resweep_gamma_and_alpha() {
+    let alt_up = Event::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::ALT));
+    let mut app = app();
+    app.handle_events([alt_up.clone()]);
+    assert_eq!(app.input(Field::Gamma).value(), "2.1");
+    let (gamma, fl) = current(&app);
+    assert_eq!(gamma, 2.1);
+    assert!(close(fl, mean_fl(2.1, &Alpha::Scalar(0.25))));
+    let before = app.recomputes;
+    app.handle_events([key(KeyCode::PageUp), key(KeyCode::PageUp), key(KeyCode::PageDown)]);
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(current(&app).0, 3.1);
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::PageDown)]);
+    assert_eq!(app.input(Field::Alpha).value(), "0");
+    app.handle_events([alt_up]);
+    assert_eq!(app.input(Field::Alpha).value(), "0.05");
+    assert!(close(current(&app).1, mean_fl(3.1, &Alpha::Scalar(0.05))));
+    // The swept γ list is not nudged.
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Gammas).value(), "0, 0.5, 1, 2, 5");
+}
+
+/// `--mouse`: a click on a tab of the lower pane switches it; the wheel
+/// over γ nudges it.
+#[test]
+fn mouse_switches_the_tab_and_nudges() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app();
+    app.handle_events([Event::Resize(80, 24)]);
+    let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 24));
+    ui::view(&mut buf, &app);
+    let at = |text: &str| {
+        (0..24u16).find_map(|y| {
+            let line: String = (0..80).map(|x| buf[(x, y)].symbol().chars().next().unwrap_or(' ')).collect();
+            line.find(text).map(|i| (line[..i].chars().count() as u16, y))
+        })
+    };
+    let (x, y) = at(" p_t histogram ").expect("the histogram's tab");
+    let (gamma_x, gamma_y) = at("▸ γ").expect("the γ field");
+    let mouse = |kind, column, row| Event::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE });
+    app.handle_events([mouse(MouseEventKind::Down(MouseButton::Left), x + 3, y)]);
+    assert_eq!(data(&app).pane, DataPane::Histogram);
+    app.handle_events([mouse(MouseEventKind::ScrollDown, gamma_x + 14, gamma_y)]);
+    assert_eq!(app.input(Field::Gamma).value(), "1.9");
+    assert_eq!(current(&app).0, 1.9);
+}

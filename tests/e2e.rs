@@ -324,6 +324,54 @@ fn typing_a_logit_updates_the_focal_loss() {
     });
 }
 
+/// γ 2 → Alt+↑ → 2.1 → PgUp → 3.1 as tmux sends the keys; the focal loss
+/// follows each step.
+#[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
+fn alt_up_and_page_up_nudge_gamma() {
+    let s = Session::start("nudge", 120, 40);
+    s.keys(&["Tab", "Tab"]);
+    s.wait_for("the focus on γ", |screen| field(screen, "γ") == Some((true, "2")));
+    s.keys(&["M-Up"]);
+    // mpmath: 0.55789595461472057 (γ 2.1), 0.51715121042019113 (γ 3.1).
+    s.wait_for("γ 2.1 and FL 0.557896", |screen| {
+        field(screen, "γ") == Some((true, "2.1")) && fl_value(screen) == Some("0.557896")
+    });
+    s.keys(&["PPage"]);
+    s.wait_for("γ 3.1 and FL 0.5171512", |screen| {
+        field(screen, "γ") == Some((true, "3.1")) && fl_value(screen) == Some("0.5171512")
+    });
+}
+
+/// `--mouse` turns on SGR click reports; the wheel over γ nudges it, a click
+/// focuses a field; quitting (Esc, or a signal) turns the reports off.
+#[test]
+#[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
+#[cfg(target_os = "linux")]
+fn mouse_is_opt_in_and_off_again_on_every_way_out() {
+    let plain = Session::start("no_mouse", 120, 40);
+    assert_eq!(plain.pane_format("#{mouse_standard_flag}#{mouse_sgr_flag}"), "00");
+    for (test, quit) in [("mouse_esc", None), ("mouse_term", Some("TERM"))] {
+        let s = Session::spawn_with(test, 120, 40, &["--mouse"]);
+        s.wait_for("the first frame", |screen| fl_value(screen) == Some(DEFAULT_FL));
+        assert_eq!(s.pane_format("#{mouse_standard_flag}#{mouse_sgr_flag}"), "11");
+        // γ is on row 3 (1-based); the wheel up over its text, then a click on Target.
+        s.send_bytes("wheel", b"\x1b[<64;20;3M");
+        s.wait_for("γ 2.1 and FL 0.557896", |screen| {
+            field(screen, "γ") == Some((true, "2.1")) && fl_value(screen) == Some("0.557896")
+        });
+        s.send_bytes("click", b"\x1b[<0;20;2M\x1b[<0;20;2m");
+        s.wait_for("the focus on Target", |screen| field(screen, "Target") == Some((true, "1")));
+        match quit {
+            None => s.keys(&["Escape"]),
+            Some(signal) => kill(signal, s.app_pid()),
+        }
+        let status = if quit.is_some() { 143 } else { 0 };
+        assert_eq!(s.wait_for_exit(), format!("EXIT={status} TTY=cooked"));
+        assert_eq!(s.pane_format("#{mouse_standard_flag}#{mouse_sgr_flag}"), "00", "{test}");
+    }
+}
+
 #[test]
 #[cfg_attr(no_tmux, ignore = "needs tmux (apt-get install tmux; then touch build.rs)")]
 fn bad_input_shows_the_error_and_keeps_the_last_valid_result() {
@@ -429,7 +477,7 @@ fn resize_switches_between_wide_standard_and_tiny_layouts() {
     s.resize(80, 24);
     s.wait_for("the standard layout with the pane tabs", |screen| {
         screen.contains(" chart  table  classes  steps  lens  F2 ")
-            && screen.contains("F2 pane")
+            && screen.contains("F2/⇧→ pane")
             && !screen.contains("Modulating factor")
             && !screen.contains(" Classes ")
             && fl_value(screen) == Some(DEFAULT_FL)

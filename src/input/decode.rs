@@ -1,15 +1,16 @@
 //! The terminal's bytes as key and paste events: UTF-8 characters, C0
 //! controls, `ESC` + a key (Alt), CSI and SS3 sequences (arrows, Home/End,
-//! Insert/Delete, Page keys, F1–F12, with xterm's modifier parameter), and
-//! bracketed paste. The explorer turns on no mouse, focus or keyboard
-//! protocol, so their reports are dropped.
+//! Insert/Delete, Page keys, F1–F12, with xterm's modifier parameter),
+//! bracketed paste, and mouse reports (SGR 1006 as `--mouse` asks for, and
+//! the X10 form of terminals without it). The explorer turns on no focus or
+//! keyboard protocol, so their reports are dropped.
 //!
 //! A bracketed paste ends at `ESC [201~`, at a Ctrl+C (a real paste holds no
 //! ETX; after a stray `ESC [200~` it is the user's), or when the terminal has
 //! been silent for a while (the caller says when, by [`Decoder::end_paste`]).
 //! A long paste is delivered in pieces of at most [`PASTE_PIECE`] bytes.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 /// The most bytes of paste held before they are delivered.
 pub const PASTE_PIECE: usize = 1 << 20;
@@ -34,6 +35,7 @@ enum Decoded {
     /// The start of something: wait for more.
     Partial,
     Key(KeyCode, KeyModifiers),
+    Mouse(MouseEvent),
     PasteStart,
     /// A complete sequence that means nothing here.
     Ignored,
@@ -106,6 +108,7 @@ impl Decoder {
         match decode(&self.partial) {
             Decoded::Partial => return,
             Decoded::Key(code, modifiers) => out.push(key(code, modifiers)),
+            Decoded::Mouse(mouse) => out.push(Event::Mouse(mouse)),
             Decoded::PasteStart => self.paste = Some(Vec::new()),
             Decoded::Ignored => {}
             Decoded::Broken(before) => {
@@ -135,6 +138,11 @@ fn decode(bytes: &[u8]) -> Decoded {
         [] | [ESC] => Decoded::Partial,
         // Esc pressed twice, or Esc then a sequence.
         [ESC, ESC] => Decoded::Broken(Some((KeyCode::Esc, KeyModifiers::NONE))),
+        // X10 mouse: `ESC [ M` and three bytes, each 32 + a value.
+        [ESC, b'[', b'M', rest @ ..] if rest.len() < 3 => Decoded::Partial,
+        [ESC, b'[', b'M', b, x, y] => {
+            mouse(u32::from(b.wrapping_sub(32)), x.wrapping_sub(32), y.wrapping_sub(32), true)
+        }
         [ESC, b'[', rest @ ..] => csi(rest),
         [ESC, b'O', rest @ ..] => ss3(rest),
         // A control after Esc is its own key: Ctrl+C is never Alt+Ctrl+C.
@@ -212,7 +220,23 @@ fn csi(rest: &[u8]) -> Decoded {
 /// A complete CSI sequence: `params` (numbers separated by `;`, each maybe
 /// with `:` sub-parameters) and its final byte.
 fn csi_key(params: &[u8], last: u8) -> Decoded {
-    // Mouse reports (`<`, `M`), private replies (`?`) and focus (`I`, `O`).
+    // SGR mouse: `ESC [ < button ; column ; row` then `M` (press) or `m`.
+    if let (Some(b'<'), b'M' | b'm') = (params.first(), last) {
+        let numbers: Vec<u32> = std::str::from_utf8(&params[1..])
+            .ok()
+            .into_iter()
+            .flat_map(|p| p.split(';'))
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        return match numbers[..] {
+            [button, column, row] => {
+                let cell = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+                mouse_at(button, cell(column), cell(row), last == b'M')
+            }
+            _ => Decoded::Ignored,
+        };
+    }
+    // Private replies (`?`), other reports and focus (`I`, `O`).
     if params.first().is_some_and(|b| matches!(b, b'<' | b'?' | b'>' | b'=')) {
         return Decoded::Ignored;
     }
@@ -255,6 +279,41 @@ fn csi_key(params: &[u8], last: u8) -> Decoded {
         _ => return Decoded::Ignored,
     };
     Decoded::Key(code, modifiers)
+}
+
+/// An X10 report: the button code, 1-based column and row as bytes.
+fn mouse(button: u32, column: u8, row: u8, press: bool) -> Decoded {
+    // X10 reports every release as button 3.
+    let press = (press && button & 3 != 3) || button & 64 != 0;
+    mouse_at(button, column.into(), row.into(), press)
+}
+
+/// A mouse report: xterm's button code (low bits the button, 4/8/16 Shift,
+/// Alt, Ctrl, 32 motion, 64 the wheel) at a 1-based column and row.
+fn mouse_at(button: u32, column: u16, row: u16, press: bool) -> Decoded {
+    let which = match button & 3 {
+        0 => MouseButton::Left,
+        1 => MouseButton::Middle,
+        _ => MouseButton::Right,
+    };
+    let kind = match (button & 64 != 0, button & 32 != 0, button & 3) {
+        (true, _, 0) => MouseEventKind::ScrollUp,
+        (true, _, 1) => MouseEventKind::ScrollDown,
+        (true, _, 2) => MouseEventKind::ScrollLeft,
+        (true, _, _) => MouseEventKind::ScrollRight,
+        (false, true, 3) => MouseEventKind::Moved,
+        (false, true, _) => MouseEventKind::Drag(which),
+        (false, false, _) if press => MouseEventKind::Down(which),
+        (false, false, _) => MouseEventKind::Up(which),
+    };
+    let mut modifiers = KeyModifiers::NONE;
+    for (bit, modifier) in [(4, KeyModifiers::SHIFT), (8, KeyModifiers::ALT), (16, KeyModifiers::CONTROL)] {
+        if button & bit != 0 {
+            modifiers |= modifier;
+        }
+    }
+    let cell = |n: u16| n.saturating_sub(1);
+    Decoded::Mouse(MouseEvent { kind, column: cell(column), row: cell(row), modifiers })
 }
 
 /// A key sent as its code point with modifiers.
@@ -420,7 +479,46 @@ mod tests {
             assert_eq!(events(bytes), keys(&[(code, modifiers)]), "{bytes:?}");
         }
         // Unknown and unrequested reports are dropped whole.
-        assert_eq!(events(b"\x1b[<0;3;4M\x1b[I\x1b[99~\x1b[?1;2c\x1bOx1"), keys(&[(KeyCode::Char('1'), NONE)]));
+        assert_eq!(events(b"\x1b[<0;3M\x1b[I\x1b[99~\x1b[?1;2c\x1bOx1"), keys(&[(KeyCode::Char('1'), NONE)]));
+    }
+
+    fn mouse(kind: MouseEventKind, column: u16, row: u16, modifiers: KeyModifiers) -> Event {
+        Event::Mouse(MouseEvent { kind, column, row, modifiers })
+    }
+
+    /// SGR (1006) reports: 1-based cells become 0-based, `M` presses and
+    /// `m` releases, 64 + 0/1 the wheel, 4/8/16 the modifiers, 32 motion.
+    #[test]
+    fn sgr_mouse_reports() {
+        use MouseEventKind::*;
+        let left = MouseButton::Left;
+        let cases: &[(&[u8], Event)] = &[
+            (b"\x1b[<0;3;4M", mouse(Down(left), 2, 3, NONE)),
+            (b"\x1b[<0;3;4m", mouse(Up(left), 2, 3, NONE)),
+            (b"\x1b[<2;1;1M", mouse(Down(MouseButton::Right), 0, 0, NONE)),
+            (b"\x1b[<64;30;2M", mouse(ScrollUp, 29, 1, NONE)),
+            (b"\x1b[<65;30;2M", mouse(ScrollDown, 29, 1, NONE)),
+            (b"\x1b[<80;30;2M", mouse(ScrollUp, 29, 1, CTRL)),
+            (b"\x1b[<4;10;5M", mouse(Down(left), 9, 4, SHIFT)),
+            (b"\x1b[<32;10;5M", mouse(Drag(left), 9, 4, NONE)),
+            (b"\x1b[<35;10;5M", mouse(Moved, 9, 4, NONE)),
+            (b"\x1b[<0;250;300M", mouse(Down(left), 249, 299, NONE)),
+            // X10, for terminals without SGR: 32 + button, column, row.
+            (b"\x1b[M !\"", mouse(Down(left), 0, 1, NONE)),
+            (b"\x1b[M`+%", mouse(ScrollUp, 10, 4, NONE)),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(&events(bytes), std::slice::from_ref(want), "{bytes:?}");
+        }
+        // Keys around reports, and a report split across reads.
+        let (mut decoder, mut out) = (Decoder::default(), Vec::new());
+        for piece in [&b"1\x1b[<6"[..], b"5;12;", b"3M2"] {
+            decoder.feed(piece, &mut out);
+        }
+        let digit = |c| key(KeyCode::Char(c), NONE);
+        assert_eq!(out, vec![digit('1'), mouse(ScrollDown, 11, 2, NONE), digit('2')]);
+        // A malformed report is dropped whole.
+        assert_eq!(events(b"\x1b[<0;3M\x1b[<0;1;2;3M3"), keys(&[(KeyCode::Char('3'), NONE)]));
     }
 
     /// A control byte inside an unfinished sequence is read as itself.

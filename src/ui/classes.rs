@@ -24,23 +24,33 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Length(11),
 ];
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
-    let theme = &app.look.theme;
+/// The classes on the rows under the header, top down, in `height` rows:
+/// by probability, the target always among them, a row kept for "… N more"
+/// when not every class fits.
+pub fn listed(example: &Example, height: u16) -> Vec<usize> {
     let shown = &example.shown;
-    let target = shown.result.target;
-    let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
-    let room = (area.height as usize).saturating_sub(1);
+    let (r, target) = (&shown.result, shown.result.target);
+    let room = (height as usize).saturating_sub(1);
     let listed = &shown.classes;
     let fits = listed.len() <= room && shown.hidden_classes == 0;
     // Leave a line for "… N more" when not everything fits, and never cut the target.
     let fit = if fits { listed.len() } else { room.saturating_sub(1) };
-    let r = &shown.result;
     let by_probability = |a: &usize, b: &usize| r.probabilities[*b].total_cmp(&r.probabilities[*a]).then(a.cmp(b));
     let mut pick: Vec<usize> = listed.iter().copied().filter(|&i| i != target).take(fit.saturating_sub(1)).collect();
     if fit > 0 {
         pick.push(target);
         pick.sort_by(by_probability);
     }
+    pick
+}
+
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
+    let theme = &app.look.theme;
+    let shown = &example.shown;
+    let target = shown.result.target;
+    let r = &shown.result;
+    let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
+    let pick = listed(example, area.height);
     let columns = rows::columns(area, WIDTHS);
     let plain = Style::new();
     let header = ["class", "logit", prob, "", "dFL/dz", "dCE/dz"].map(|t| (t, plain));

@@ -20,12 +20,16 @@ const BAR: usize = 16;
 /// A pane of the dataset view.
 type DatasetDraw = fn(&mut Buffer, Rect, &App, &Dataset);
 
+/// The summary, the sweep, and the lower panes (tabbed in the standard layout).
+pub fn areas(area: Rect, data: &Dataset) -> [Rect; 3] {
+    let sweep_height = data.report.sweep.len() as u16 + 2;
+    Layout::vertical([Constraint::Length(SUMMARY + 1), Constraint::Length(sweep_height), Constraint::Fill(1)])
+        .areas(area)
+}
+
 /// Draws the body of the dataset view (between the inputs and the footer).
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool) {
-    let sweep_height = data.report.sweep.len() as u16 + 2;
-    let [summary_area, sweep_area, lower] =
-        Layout::vertical([Constraint::Length(SUMMARY + 1), Constraint::Length(sweep_height), Constraint::Fill(1)])
-            .areas(area);
+    let [summary_area, sweep_area, lower] = areas(area, data);
     let show = |buf: &mut Buffer, area: Rect, title: Line, draw: DatasetDraw| {
         super::pane(buf, area, title, &app.look, |buf, inner| draw(buf, inner, app, data));
     };

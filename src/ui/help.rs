@@ -17,7 +17,6 @@ const ABOUT: &[&str] = &[
     "α balances: a scalar weights the target class; a list gives α_t = α[target];",
     "  in sigmoid mode the positive gets α and every negative 1 − α.",
     "Exact: computed in log space from the logits, never as 1 − p.",
-    "F6 sends OSC 52; under tmux it needs `set -g set-clipboard on`.",
 ];
 
 /// The dataset view's own lines.

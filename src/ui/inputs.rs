@@ -7,6 +7,7 @@ use ratatui::style::Style;
 
 use crate::app::{App, Body};
 use crate::field::Field;
+use crate::text::FieldText;
 use crate::ui::rows;
 use unicode_width::UnicodeWidthChar;
 
@@ -19,12 +20,8 @@ pub fn height(app: &App) -> u16 {
 /// Draws the fields; returns where the cursor goes (in the focused field).
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
     let theme = &app.look.theme;
-    let mut y = area.y;
     let mut cursor_at = None;
-    for &field in app.fields() {
-        if y >= area.bottom() {
-            break;
-        }
+    for (field, y) in rows(app, area) {
         let focused = field == app.focus && !app.help;
         let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
         // The dataset view sweeps the list instead of drawing it.
@@ -33,33 +30,66 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
         let label = format!("{mark}{name}");
         let label = format!("{label:<w$}", w = LABEL as usize - 1);
         rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
-        let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
+        let text_area = text_area(area, y);
         let input = app.input(field);
-        // The focused field scrolls to keep the cursor in view (one cell kept
-        // for it at the end); the others show their beginning.
         let width = text_area.width as usize;
         let ascii = input.is_ascii();
-        let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
-        let scroll = cursor.saturating_sub(width.saturating_sub(1));
+        let (cursor, scroll) = scroll(input, focused, width);
         let text = visible(input.value(), scroll, width, ascii);
         rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
         if focused {
             let x = (cursor - scroll) as u16;
             cursor_at = Some(Position::new(text_area.x + x.min(text_area.width), y));
         }
-        y += 1;
-        if let Some(error) = &app.errors[field.index()] {
-            if y >= area.bottom() {
-                break;
-            }
+        if let Some(error) = &app.errors[field.index()]
+            && y + 1 < area.bottom()
+        {
             let indent = " ".repeat(LABEL as usize);
             let message = format!("✗ {error}");
             let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
-            rows::spans(buf, Rect::new(area.x, y, area.width, 1), line);
-            y += 1;
+            rows::spans(buf, Rect::new(area.x, y + 1, area.width, 1), line);
         }
     }
     cursor_at
+}
+
+/// Each field shown and its row: one line, and its error's under it.
+fn rows(app: &App, area: Rect) -> impl Iterator<Item = (Field, u16)> + '_ {
+    let mut y = area.y;
+    app.fields().iter().map_while(move |&field| {
+        let at = y;
+        y += 1 + u16::from(app.errors[field.index()].is_some());
+        (at < area.bottom()).then_some((field, at))
+    })
+}
+
+/// Where a field's text goes on row `y`.
+fn text_area(area: Rect, y: u16) -> Rect {
+    Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1)
+}
+
+/// The cursor's display column and the column the field is shown from:
+/// the focused field scrolls to keep the cursor in view (one cell kept for
+/// it at the end); the others show their beginning.
+fn scroll(input: &FieldText, focused: bool, width: usize) -> (usize, usize) {
+    let cursor = if focused { cursor_column(input.value(), input.cursor(), input.is_ascii()) } else { 0 };
+    (cursor, cursor.saturating_sub(width.saturating_sub(1)))
+}
+
+/// The field shown at `position`, and the character a click there puts the
+/// cursor before (the text's end, past it; its start, on the label).
+pub fn field_at(app: &App, area: Rect, position: Position) -> Option<(Field, usize)> {
+    let (field, y) = rows(app, area).find(|&(_, y)| y == position.y)?;
+    let text_area = text_area(area, y);
+    let input = app.input(field);
+    let (_, scroll) = scroll(input, field == app.focus && !app.help, text_area.width as usize);
+    let column = scroll + usize::from(position.x.saturating_sub(text_area.x));
+    let mut width = 0;
+    let chars = input.value().chars().take_while(|c| {
+        width += c.width().unwrap_or(0);
+        width <= column
+    });
+    Some((field, chars.count()))
 }
 
 /// The display column of the cursor, which stands before the `chars`-th
