@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::CalcArgs;
-use crate::field;
+use crate::field::{self, Field};
 use crate::loss::{Alpha, Focal, Mode, Params};
 use crate::report::{self, num};
 
@@ -17,14 +17,19 @@ const CLASS_ROWS: usize = 20;
 /// The report for `args`, or a one-line message naming the bad field.
 pub fn run(args: &CalcArgs) -> Result<String, String> {
     let input = &args.input;
-    let params = field::params(input.texts(), input.mode()).map_err(|(f, e)| format!("{}: {e}", f.flag()))?;
+    let params = field::example(&input.example(), input.mode()).map_err(|(f, e)| {
+        let flag = if f == Field::Target && input.target_probs.is_some() { "--target-probs" } else { f.flag() };
+        format!("{flag}: {e}")
+    })?;
     let result = params.compute();
     Ok(if args.json { json(&params, &result) } else { text(&params, &result) })
 }
 
-/// The JSON keys of DESIGN §4, in that order; `per_class_loss` in sigmoid
-/// mode only. serde_json prints floats shortest-round-trip, and no field can
-/// be NaN or infinite (the loss module saturates), so there is never a `null`.
+/// The JSON keys of DESIGN §4, in that order, then `targets` and
+/// `per_class_loss`. For a target other than a class index, `target` is the
+/// headline class (see [`Focal`]). serde_json prints floats
+/// shortest-round-trip, and no field can be NaN or infinite (the loss module
+/// saturates), so there is never a `null`.
 #[derive(Serialize)]
 struct Json<'a> {
     mode: &'static str,
@@ -40,19 +45,20 @@ struct Json<'a> {
     cross_entropy: f64,
     focal_loss: f64,
     gradient: &'a [f64],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_class_loss: Option<&'a [f64]>,
+    targets: Vec<f64>,
+    per_class_loss: Vec<f64>,
 }
 
 pub fn json(p: &Params, r: &Focal) -> String {
     let doc = Json {
         mode: p.mode.name(),
         logits: &p.logits,
-        target: p.target,
+        target: r.target,
         gamma: p.gamma,
         alpha: match &p.alpha {
-            Alpha::Scalar(a) => Value::from(*a),
-            Alpha::PerClass(v) => Value::from(v.clone()),
+            Some(Alpha::Scalar(a)) => Value::from(*a),
+            Some(Alpha::PerClass(v)) => Value::from(v.clone()),
+            None => Value::from("none"),
         },
         alpha_t: r.alpha_t,
         probabilities: &r.probabilities,
@@ -62,7 +68,8 @@ pub fn json(p: &Params, r: &Focal) -> String {
         cross_entropy: r.cross_entropy,
         focal_loss: r.focal_loss,
         gradient: &r.gradient,
-        per_class_loss: (p.mode == Mode::Sigmoid).then_some(r.per_class_loss.as_slice()),
+        targets: (0..p.logits.len()).map(|i| r.target_of(i)).collect(),
+        per_class_loss: (0..p.logits.len()).map(|i| r.term(i)).collect(),
     };
     serde_json::to_string(&doc).expect("plain numbers and strings always serialise") + "\n"
 }
@@ -71,15 +78,16 @@ pub fn text(p: &Params, r: &Focal) -> String {
     let mut out = String::new();
     let k = p.logits.len();
     let alpha = match &p.alpha {
-        Alpha::Scalar(a) => num(*a),
-        Alpha::PerClass(v) => format!("[{}]", list(v, 8)),
+        Some(Alpha::Scalar(a)) => num(*a),
+        Some(Alpha::PerClass(v)) => format!("[{}]", list(v, 8)),
+        None => "none".into(),
     };
     let _ = writeln!(
         out,
-        "{} focal loss · {k} class{} · target {} · γ = {} · α = {alpha}",
+        "{} focal loss · {k} class{} · {} · γ = {} · α = {alpha}",
         p.mode.name(),
         if k == 1 { "" } else { "es" },
-        p.target,
+        report::target_label(p),
         num(p.gamma),
     );
     let _ = writeln!(out, "logits [{}]\n", list(&p.logits, 12));
@@ -109,21 +117,29 @@ pub fn text(p: &Params, r: &Focal) -> String {
 }
 
 /// Per-class logit, probability and both gradients; the target marked `→`.
+/// For other targets than a class index, also each class's target and term.
 fn class_table(r: &Focal, logits: &[f64]) -> String {
     let (shown, hidden) = report::classes_to_show(r, CLASS_ROWS);
     let prob = if r.mode == Mode::Sigmoid { "σ(z)" } else { "probability" };
-    let mut rows = vec![["class".to_string(), "logit".into(), prob.into(), "dFL/dz".into(), "dCE/dz".into()]];
+    let extra = !r.is_class_index();
+    let mut header = vec!["class".to_string(), "logit".into(), prob.into()];
+    if extra {
+        header.extend(["target".into(), "FL term".into()]);
+    }
+    header.extend(["dFL/dz".into(), "dCE/dz".into()]);
+    let mut rows = vec![header];
     for &i in &shown {
         let mark = if i == r.target { "→ " } else { "  " };
-        rows.push([
-            format!("{mark}{i}"),
-            num(logits[i]),
-            num(r.probabilities[i]),
-            num(r.gradient[i]),
-            num(r.grad_ce[i]),
-        ]);
+        let mut row = vec![format!("{mark}{i}"), num(logits[i]), num(r.probabilities[i])];
+        if extra {
+            row.extend([num(r.target_of(i)), num(r.term(i))]);
+        }
+        row.extend([num(r.gradient[i]), num(r.grad_ce[i])]);
+        rows.push(row);
     }
-    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
+    let columns = rows[0].len();
+    let widths: Vec<usize> =
+        (0..columns).map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in &rows {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();

@@ -149,7 +149,7 @@ impl Shown {
             }
         });
         let alpha_t = self.result.alpha_t;
-        self.lens = Some(bases.iter().map(|b| b.naive(&p.logits, p.target, p.gamma, alpha_t)).collect());
+        self.lens = Some(bases.iter().map(|b| b.naive(&p.logits, self.result.target, p.gamma, alpha_t)).collect());
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.

@@ -78,10 +78,12 @@ fn focus_moves_with_tab_arrows_and_enter_and_wraps() {
     assert_eq!(app.focus, Field::Target);
     app.handle_events([key(KeyCode::Down), key(KeyCode::Enter)]);
     assert_eq!(app.focus, Field::Alpha);
-    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), key(KeyCode::Tab)]);
     assert_eq!(app.focus, Field::Logits);
     app.handle_events([Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))]);
     assert_eq!(app.focus, Field::Gammas);
+    app.handle_events([key(KeyCode::Up)]);
+    assert_eq!(app.focus, Field::Smoothing);
     app.handle_events([key(KeyCode::Up)]);
     assert_eq!(app.focus, Field::Alpha);
 }
@@ -247,7 +249,7 @@ fn f3_switches_to_sigmoid_and_checks_alpha_again() {
     // mpmath: sigmoid FL of [1.5, -0.8, 0.2], target 1, γ 2, α 0.25 = 1.173302648885180182515875
     assert!(close(example(&app).shown.result.focal_loss, 1.173_302_648_885_18));
     // α > 1 is fine for softmax but not for sigmoid (negatives get 1 − α).
-    app.handle_events([key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
+    app.handle_events([key(KeyCode::Up), key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
     app.handle_events(typed("2"));
     assert!(app.stale && app.errors[Field::Alpha.index()].is_some());
     app.handle_events([key(KeyCode::F(3))]);
@@ -453,8 +455,8 @@ fn a_batch_of_edits_gives_the_state_of_one_edit_at_a_time() {
     }
     assert_eq!(burst.input(Field::Logits).value(), "2.5, -0.8, ");
     assert_eq!(
-        (example(&burst).shown.params.logits.as_slice(), example(&burst).shown.params.target),
-        (&[2.5, -0.8][..], 0)
+        (example(&burst).shown.params.logits.as_slice(), example(&burst).shown.params.target.class()),
+        (&[2.5, -0.8][..], Some(0))
     );
     assert_eq!(example(&burst).shown.params, example(&slow).shown.params);
     assert_eq!(example(&burst).shown.result, example(&slow).shown.result);

@@ -1,5 +1,6 @@
-//! The five fields: one line each, an error line under a field that does not
-//! parse, horizontal scrolling and the cursor from tui-input.
+//! The fields: one line each (α and the label smoothing ε share one), an
+//! error line under a field that does not parse, horizontal scrolling and
+//! the cursor from tui-input.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -12,8 +13,21 @@ use unicode_width::UnicodeWidthChar;
 
 const LABEL: u16 = 12;
 
+/// The fields on screen by row: ε, one short number, sits beside α, so
+/// that the 80 × 24 layout keeps its chart rows.
+fn field_rows(fields: &[Field]) -> Vec<&[Field]> {
+    let mut out = Vec::with_capacity(fields.len());
+    let mut i = 0;
+    while i < fields.len() {
+        let n = if fields[i] == Field::Alpha && fields.get(i + 1) == Some(&Field::Smoothing) { 2 } else { 1 };
+        out.push(&fields[i..i + n]);
+        i += n;
+    }
+    out
+}
+
 pub fn height(app: &App) -> u16 {
-    (app.fields().len() + app.errors.iter().flatten().count()) as u16
+    (field_rows(app.fields()).len() + app.errors.iter().flatten().count()) as u16
 }
 
 /// Draws the fields; returns where the cursor goes (in the focused field).
@@ -21,45 +35,59 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
     let theme = &app.look.theme;
     let mut y = area.y;
     let mut cursor_at = None;
-    for &field in app.fields() {
+    for row in field_rows(app.fields()) {
         if y >= area.bottom() {
             break;
         }
-        let focused = field == app.focus && !app.help;
-        let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
-        // The dataset view sweeps the list instead of drawing it.
-        let sweep = matches!(app.body, Body::Dataset(_)) && field == Field::Gammas;
-        let name = if sweep { "Sweep γ" } else { field.label() };
-        let label = format!("{mark}{name}");
-        let label = format!("{label:<w$}", w = LABEL as usize - 1);
-        rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
-        let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
-        let input = app.input(field);
-        // The focused field scrolls to keep the cursor in view (one cell kept
-        // for it at the end); the others show their beginning.
-        let width = text_area.width as usize;
-        let ascii = input.is_ascii();
-        let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
-        let scroll = cursor.saturating_sub(width.saturating_sub(1));
-        let text = visible(input.value(), scroll, width, ascii);
-        rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
-        if focused {
-            let x = (cursor - scroll) as u16;
-            cursor_at = Some(Position::new(text_area.x + x.min(text_area.width), y));
+        let half = area.width / row.len() as u16;
+        for (n, &field) in (0u16..).zip(row) {
+            let width = if n + 1 == row.len() as u16 { area.width - n * half } else { half };
+            let at = draw_field(buf, Rect::new(area.x + n * half, y, width, 1), app, field);
+            cursor_at = cursor_at.or(at);
         }
         y += 1;
-        if let Some(error) = &app.errors[field.index()] {
-            if y >= area.bottom() {
-                break;
+        for &field in row {
+            if let Some(error) = &app.errors[field.index()] {
+                if y >= area.bottom() {
+                    break;
+                }
+                let indent = " ".repeat(LABEL as usize);
+                let message = format!("✗ {error}");
+                let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
+                rows::spans(buf, Rect::new(area.x, y, area.width, 1), line);
+                y += 1;
             }
-            let indent = " ".repeat(LABEL as usize);
-            let message = format!("✗ {error}");
-            let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
-            rows::spans(buf, Rect::new(area.x, y, area.width, 1), line);
-            y += 1;
         }
     }
     cursor_at
+}
+
+/// One field's label and text in `area` (one row); the cursor when focused.
+fn draw_field(buf: &mut Buffer, area: Rect, app: &App, field: Field) -> Option<Position> {
+    let theme = &app.look.theme;
+    let y = area.y;
+    let focused = field == app.focus && !app.help;
+    let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
+    // The dataset view sweeps the list instead of drawing it.
+    let sweep = matches!(app.body, Body::Dataset(_)) && field == Field::Gammas;
+    let name = if sweep { "Sweep γ" } else { field.label() };
+    let label = format!("{mark}{name}");
+    let label = format!("{label:<w$}", w = LABEL as usize - 1);
+    rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
+    let text_area = Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1);
+    let input = app.input(field);
+    // The focused field scrolls to keep the cursor in view (one cell kept
+    // for it at the end); the others show their beginning.
+    let width = text_area.width as usize;
+    let ascii = input.is_ascii();
+    let cursor = if focused { cursor_column(input.value(), input.cursor(), ascii) } else { 0 };
+    let scroll = cursor.saturating_sub(width.saturating_sub(1));
+    let text = visible(input.value(), scroll, width, ascii);
+    rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
+    focused.then(|| {
+        let x = (cursor - scroll) as u16;
+        Position::new(text_area.x + x.min(text_area.width), y)
+    })
 }
 
 /// The display column of the cursor, which stands before the `chars`-th
