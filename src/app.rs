@@ -294,6 +294,9 @@ impl App {
                 self.inputs[field.index()] = FieldText::new(text.to_string());
             }
         }
+        if let (Some(mode), Body::Example(example)) = (p.mode, &mut self.body) {
+            example.mode = mode;
+        }
         self.preset = Some(i);
         self.recompute(Field::Logits, None);
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
