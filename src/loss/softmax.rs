@@ -111,8 +111,10 @@ impl SoftmaxCache {
         let alpha = &params.alpha_or_one();
         check_target(logits, target);
         let k = logits.len();
+        // A target vector's grad_ce is not p − one-hot: it cannot be patched.
         let current = change == Change::Same
             && previous.mode == Mode::Softmax
+            && previous.is_class_index()
             && previous.probabilities.len() == k
             && previous.grad_ce.len() == k;
         let mut probabilities = std::mem::take(&mut previous.probabilities);
@@ -466,6 +468,19 @@ mod tests {
             assert_eq!(old, sigmoid.compute());
             assert_eq!(cache.compute(&softmax(&z, t1, g), Change::Same, &mut old), fresh);
         }
+    }
+
+    /// After a target vector on the same logits (its grad_ce is not
+    /// p − one-hot), a class index gives exactly the fresh result.
+    #[test]
+    fn a_class_after_a_target_vector_is_fresh() {
+        let z = [1.5, -0.8, 0.2, 3.0];
+        let mut cache = SoftmaxCache::default();
+        let mut old = cache.compute(&softmax(&z, 1, 2.0), Change::New, &mut softmax(&z, 1, 2.0).compute());
+        let smoothed = Params { label_smoothing: 0.1, ..softmax(&z, 1, 2.0) };
+        let mut old = cache.compute(&smoothed, Change::Same, &mut old);
+        assert_eq!(old, smoothed.compute());
+        assert_eq!(cache.compute(&softmax(&z, 2, 2.0), Change::Same, &mut old), softmax(&z, 2, 2.0).compute());
     }
 
     /// A softmax kept from other logits and brought up to date by a splice
