@@ -131,3 +131,41 @@ fn every_target_form_matches_mpmath() {
     assert!(cases.len() > 150, "the reference set is complete");
     assert!(failures.is_empty(), "{} values off:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// torchvision's `sigmoid_focal_loss` (value, per-class terms and autograd
+/// gradient) and Keras' `BinaryFocalCrossentropy` /
+/// `CategoricalFocalCrossentropy` themselves, in float64, from
+/// `tests/reference/gen_libs_targets.py` (run where torch and keras are
+/// installed; the output is committed). Their own rounding is ~1e-15,
+/// except Keras' binary loss, which takes `log(p + 1e-7)` of the clipped
+/// sigmoid (its `epsilon`): within 1e-6 there.
+#[test]
+fn libraries_agree() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/libs_targets_cases.json"))
+        .expect("the reference file");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let mut failures = Vec::new();
+    let mut worst = 0.0f64;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let r = params(case).compute();
+        let mut pairs = vec![("focal_loss".to_string(), r.focal_loss, num(&case["focal_loss"]))];
+        for (key, got) in [("per_class_loss", &r.per_class_loss), ("gradient", &r.gradient)] {
+            if let Some(want) = case.get(key) {
+                pairs.extend(nums(want).into_iter().enumerate().map(|(i, w)| (format!("{key}[{i}]"), got[i], w)));
+            }
+        }
+        let tolerance = if name.starts_with("keras-binary") { 1e-6 } else { 1e-12 };
+        for (key, got, want) in pairs {
+            let err = (got - want).abs() / want.abs().max(1e-300);
+            worst = worst.max(err / tolerance * 1e-12);
+            if err > tolerance {
+                failures.push(format!("{name} {key}: got {got:e}, the library {want:e} (rel {err:.2e})"));
+            }
+        }
+    }
+    println!("{} library cases, worst relative difference {worst:.2e} (scaled to a 1e-12 bar)", cases.len());
+    assert!(cases.len() > 200);
+    assert!(failures.is_empty(), "{} values differ:\n{}", failures.len(), failures.join("\n"));
+}
