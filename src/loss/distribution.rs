@@ -50,6 +50,10 @@ pub fn softmax_focal_dist(logits: &[f64], q: &[f64], gamma: f64, alpha: Option<&
     let j = sm.j;
     let weight = |i: usize| alpha.map_or(1.0, |a| a.of(i));
     let mut saturated = false;
+    // The gradient's sums are taken in units of the largest weight when α
+    // is near f64::MAX, so that they stay finite (∞ − ∞ would be NaN).
+    let w_max = (0..k).map(|i| weight(i) * q[i]).fold(0.0, f64::max);
+    let unit = if w_max > 1e300 { w_max } else { 1.0 };
 
     let (mut terms, mut ce_terms, mut wh, mut one_minus) = (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0.0; k]);
     for i in (0..k).filter(|&i| q[i] > 0.0) {
@@ -61,7 +65,7 @@ pub fn softmax_focal_dist(logits: &[f64], q: &[f64], gamma: f64, alpha: Option<&
         let ce = finish(c.ce, &mut saturated);
         ce_terms[i] = q[i] * ce;
         let p_ce = if c.p == 0.0 { 0.0 } else { c.p * ce };
-        wh[i] = w * m * (1.0 + gamma * p_ce_over_one_minus(&sm, c.p, c.one_minus, p_ce));
+        wh[i] = w / unit * m * (1.0 + gamma * p_ce_over_one_minus(&sm, c.p, c.one_minus, p_ce));
         one_minus[i] = c.one_minus;
     }
     let focal_loss = finish(compensated(&[&terms]), &mut saturated);
@@ -79,7 +83,7 @@ pub fn softmax_focal_dist(logits: &[f64], q: &[f64], gamma: f64, alpha: Option<&
     let mut grad_ce = Vec::with_capacity(k);
     for (i, &p) in probabilities.iter().enumerate() {
         let (g_others, q_others) = if i == j { (g_others_j, q_others_j) } else { (g - wh[i], q_sum - q[i]) };
-        gradient.push(finish(difference(p, g_others, wh[i], one_minus[i]), &mut saturated));
+        gradient.push(finish(difference(p, g_others, wh[i], one_minus[i]) * unit, &mut saturated));
         grad_ce.push(difference(p, q_others, q[i], one_minus[i]));
     }
 
@@ -104,5 +108,20 @@ pub fn softmax_focal_dist(logits: &[f64], q: &[f64], gamma: f64, alpha: Option<&
         per_class_loss: terms,
         targets: q.to_vec(),
         saturated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// α near f64::MAX: the gradient's sums would be ∞ − ∞; they saturate instead.
+    #[test]
+    fn huge_alpha_saturates_not_nan() {
+        let q = [1.0 / 30.0, 14.0 / 15.0, 1.0 / 30.0];
+        let r = softmax_focal_dist(&[1.5, -0.8, 0.2], &q, 5.0, Some(&Alpha::Scalar(1.7e308)));
+        assert!(r.gradient.iter().chain(&r.per_class_loss).all(|g| g.is_finite()), "{:?}", r.gradient);
+        assert!(r.saturated);
+        assert_eq!(r.gradient[1], -f64::MAX);
     }
 }
