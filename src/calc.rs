@@ -102,7 +102,7 @@ pub fn text(p: &Params, r: &Focal) -> String {
         let _ = writeln!(out, "  note: a value exceeded f64's range and is shown as ±{}", num(f64::MAX));
     }
 
-    let header = report::table_header(r.alpha_t, p.gamma);
+    let header = report::result_table_header(r, p.gamma);
     let row = report::table_row(&r.target_row());
     let widths: Vec<usize> = header.iter().zip(&row).map(|(h, v)| h.chars().count().max(v.chars().count())).collect();
     out.push('\n');

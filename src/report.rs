@@ -103,6 +103,16 @@ pub fn table_header(alpha_t: f64, gamma: f64) -> [String; 5] {
     ]
 }
 
+/// The table header for a result's own row: for a target vector the row is
+/// the headline class's loss as if its target were 1, and the header says so.
+pub fn result_table_header(r: &Focal, gamma: f64) -> [String; 5] {
+    let mut header = table_header(r.alpha_t, gamma);
+    if !r.is_class_index() {
+        header[4] = format!("FL of class {} if y = 1", r.target);
+    }
+    header
+}
+
 /// One table row, formatted.
 pub fn table_row(x: &PointLoss) -> [String; 5] {
     [x.p_t, x.one_minus_p_t, x.modulating_factor, x.cross_entropy, x.focal_loss].map(num)

@@ -145,12 +145,8 @@ impl Shown {
             })
             .collect();
         self.summary = report::summary(params, result);
-        self.table_header = report::table_header(alpha_t, params.gamma);
+        self.table_header = report::result_table_header(result, params.gamma);
         self.class_points = class_points(result, params.gamma);
-        if !result.is_class_index() {
-            // The row is the headline class's own loss, as if its target were 1.
-            self.table_header[4] = format!("FL of class {} if y = 1", result.target);
-        }
     }
 
     /// What naive code returns in each format, for the lens pane.
