@@ -103,12 +103,15 @@ pub fn table_header(alpha_t: f64, gamma: f64) -> [String; 5] {
     ]
 }
 
-/// The table header for a result's own row: for a target vector the row is
-/// the headline class's loss as if its target were 1, and the header says so.
+/// The table header for a result's own row. For a target vector the row is
+/// the headline class's: sigmoid, its own binary term; softmax, its loss as
+/// if its target were 1. The header says which.
 pub fn result_table_header(r: &Focal, gamma: f64) -> [String; 5] {
     let mut header = table_header(r.alpha_t, gamma);
-    if !r.is_class_index() {
-        header[4] = format!("FL of class {} if y = 1", r.target);
+    match (r.is_class_index(), r.mode) {
+        (true, _) => {}
+        (false, Mode::Sigmoid) => header[4] = format!("FL term of class {}", r.target),
+        (false, Mode::Softmax) => header[4] = format!("FL of class {} if q = 1", r.target),
     }
     header
 }

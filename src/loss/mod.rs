@@ -228,7 +228,8 @@ impl Focal {
             focal_loss: match (self.mode, self.is_class_index()) {
                 (Mode::Softmax, true) => self.focal_loss,
                 (Mode::Sigmoid, true) => self.per_class_loss[self.target],
-                // The headline class as if its target were 1.
+                // Sigmoid: the headline class's own term; softmax: its loss
+                // as if its target were 1.
                 (_, false) => (self.alpha_t * self.modulating_factor * self.target_ce).min(f64::MAX),
             },
         }
