@@ -57,6 +57,25 @@ fn keystroke(c: &mut Criterion) {
             });
         }
     }
+    // A target vector (label smoothing 0.1 on the class): no softmax is kept
+    // between keystrokes, every class's term is computed afresh.
+    for (w, h) in [(80u16, 24u16), (200, 60)] {
+        for k in [3usize, 1_000] {
+            let mut app = app_with(k, 4);
+            app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+            app.handle_events("0.1".chars().map(|c| key(KeyCode::Char(c))));
+            app.handle_events([key(KeyCode::BackTab), key(KeyCode::BackTab)]);
+            let mut screen = Screen::new(TestBackend::new(w, h), Size::new(w, h)).unwrap();
+            group.bench_with_input(BenchmarkId::new(format!("smoothed_gamma_{w}x{h}"), k), &k, |b, _| {
+                b.iter(|| {
+                    for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
+                        app.handle_events([black_box(event)]);
+                        screen.draw(|buf| ui::view(buf, &app)).unwrap();
+                    }
+                })
+            });
+        }
+    }
     // The same with the precision lens visible (three naive passes per edit).
     for (w, h) in [(80u16, 24u16), (200, 60)] {
         for k in [3usize, 1_000, 100_000] {

@@ -46,10 +46,10 @@ pub enum Body {
 }
 
 pub struct App {
-    inputs: [FieldText; 5],
+    inputs: [FieldText; 6],
     pub focus: Field,
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
-    pub errors: [Option<FieldError>; 5],
+    pub errors: [Option<FieldError>; 6],
     pub help: bool,
     /// Some field is invalid: what is shown is for the last valid input.
     pub stale: bool,
@@ -91,8 +91,11 @@ impl App {
     }
 
     fn with_body(texts: [String; 5], body: Body, focus: Field, look: Look) -> Self {
+        // The label smoothing starts at its default (see [`App::prefill`]).
+        let [logits, target, gamma, alpha, gammas] = texts;
+        let smoothing = Field::Smoothing.default_text().to_string();
         App {
-            inputs: texts.map(FieldText::new),
+            inputs: [logits, target, gamma, alpha, smoothing, gammas].map(FieldText::new),
             focus,
             errors: Default::default(),
             help: false,
@@ -110,6 +113,12 @@ impl App {
         }
     }
 
+    /// Replaces the text of `field` (a command-line prefill) and recomputes.
+    pub fn prefill(&mut self, field: Field, text: &str) {
+        self.inputs[field.index()] = FieldText::new(text.to_string());
+        self.recompute(field, None);
+    }
+
     /// Which key bindings are active.
     pub fn key_context(&self) -> keys::Context {
         keys::Context { help: self.help, data: matches!(self.body, Body::Dataset(_)) }
@@ -125,7 +134,8 @@ impl App {
 
     /// The explorer on the defaults (the seed's hard example).
     pub fn with_defaults(look: Look) -> Self {
-        let texts = Field::ALL.map(|f| f.default_text().to_string());
+        let texts = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha, Field::Gammas]
+            .map(|f| f.default_text().to_string());
         let params = crate::field::params(Field::PARAMS.map(|f| f.default_text()), Mode::Softmax)
             .expect("the defaults are valid");
         let gammas = parse::gammas(Field::Gammas.default_text()).expect("the default γ list is valid");
@@ -270,7 +280,7 @@ impl App {
                         Mode::Softmax => Mode::Sigmoid,
                         Mode::Sigmoid => Mode::Softmax,
                     };
-                    // α's valid range depends on the mode.
+                    // α's valid range and the target's forms depend on the mode.
                     self.recompute(Field::Alpha, None);
                 }
             }
@@ -309,6 +319,9 @@ impl App {
             if let Some(text) = text {
                 self.inputs[field.index()] = FieldText::new(text.to_string());
             }
+        }
+        if let (Some(mode), Body::Example(example)) = (p.mode, &mut self.body) {
+            example.mode = mode;
         }
         self.preset = Some(i);
         self.recompute(Field::Logits, None);
@@ -419,22 +432,25 @@ impl App {
                     self.errors[Field::Logits.index()] = example.logits.parse(text(Field::Logits), edit).err();
                 }
                 let k = self.errors[Field::Logits.index()].is_none().then(|| example.logits.classes());
-                let target = parse::target(text(Field::Target), k);
-                let alpha = parse::alpha(text(Field::Alpha), k, example.mode);
+                let target = parse::targets(text(Field::Target), k, example.mode);
+                let alpha = parse::weights(text(Field::Alpha), k, example.mode);
+                let smoothing = parse::smoothing(text(Field::Smoothing));
                 let logits = self.errors[Field::Logits.index()].take();
-                self.errors = [logits, error(&target), error(&gamma), error(&alpha), error(&gammas)];
+                self.errors = [logits, error(&target), error(&gamma), error(&alpha), error(&smoothing), error(&gammas)];
                 // A bad γ list only freezes the chart; the numbers are still current.
-                self.stale = self.errors[..4].iter().any(Option::is_some);
+                self.stale = Field::ALL.iter().any(|&f| f != Field::Gammas && self.errors[f.index()].is_some());
                 if let Ok(list) = gammas {
                     example.gammas = list;
                 }
-                if let (false, Ok(target), Ok(gamma), Ok(alpha)) = (self.stale, target, gamma, alpha) {
-                    example.show(target, gamma, alpha);
+                if let (false, Ok(target), Ok(gamma), Ok(alpha), Ok(smoothing)) =
+                    (self.stale, target, gamma, alpha, smoothing)
+                {
+                    example.show(target, smoothing, gamma, alpha);
                 }
             }
             Body::Dataset(data) => {
                 let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
-                self.errors = [None, None, error(&gamma), error(&alpha), error(&gammas)];
+                self.errors = [None, None, error(&gamma), error(&alpha), None, error(&gammas)];
                 self.stale = self.errors.iter().any(Option::is_some);
                 if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {
                     data.set(gamma, &gammas, alpha);

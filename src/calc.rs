@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::CalcArgs;
-use crate::field;
+use crate::field::{self, Field};
 use crate::format::{Table, count, list};
 use crate::loss::{Alpha, Focal, Mode, Params};
 use crate::report::{self, DIGITS, num};
@@ -18,14 +18,19 @@ const CLASS_ROWS: usize = 20;
 /// The report for `args`, or a one-line message naming the bad field.
 pub fn run(args: &CalcArgs) -> Result<String, String> {
     let input = &args.input;
-    let params = field::params(input.texts(), input.mode()).map_err(|(f, e)| format!("{}: {e}", f.flag()))?;
+    let params = field::example(&input.example(), input.mode()).map_err(|(f, e)| {
+        let flag = if f == Field::Target && input.target_probs.is_some() { "--target-probs" } else { f.flag() };
+        format!("{flag}: {e}")
+    })?;
     let result = params.compute();
     Ok(if args.json { json(&params, &result) } else { text(&params, &result) })
 }
 
-/// The JSON keys of DESIGN §4, in that order; `per_class_loss` in sigmoid
-/// mode only. serde_json prints floats shortest-round-trip, and no field can
-/// be NaN or infinite (the loss module saturates), so there is never a `null`.
+/// The JSON keys of DESIGN §4, in that order, then `targets` and
+/// `per_class_loss`. For a target other than a class index, `target` is the
+/// headline class (see [`Focal`]). serde_json prints floats
+/// shortest-round-trip, and no field can be NaN or infinite (the loss module
+/// saturates), so there is never a `null`.
 #[derive(Serialize)]
 struct Json<'a> {
     mode: &'static str,
@@ -41,19 +46,20 @@ struct Json<'a> {
     cross_entropy: f64,
     focal_loss: f64,
     gradient: &'a [f64],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    per_class_loss: Option<&'a [f64]>,
+    targets: Vec<f64>,
+    per_class_loss: Vec<f64>,
 }
 
 pub fn json(p: &Params, r: &Focal) -> String {
     let doc = Json {
         mode: p.mode.name(),
         logits: &p.logits,
-        target: p.target,
+        target: r.target,
         gamma: p.gamma,
         alpha: match &p.alpha {
-            Alpha::Scalar(a) => Value::from(*a),
-            Alpha::PerClass(v) => Value::from(v.clone()),
+            Some(Alpha::Scalar(a)) => Value::from(*a),
+            Some(Alpha::PerClass(v)) => Value::from(v.clone()),
+            None => Value::from("none"),
         },
         alpha_t: r.alpha_t,
         probabilities: &r.probabilities,
@@ -63,7 +69,8 @@ pub fn json(p: &Params, r: &Focal) -> String {
         cross_entropy: r.cross_entropy,
         focal_loss: r.focal_loss,
         gradient: &r.gradient,
-        per_class_loss: (p.mode == Mode::Sigmoid).then_some(r.per_class_loss.as_slice()),
+        targets: (0..p.logits.len()).map(|i| r.target_of(i)).collect(),
+        per_class_loss: (0..p.logits.len()).map(|i| r.term(i)).collect(),
     };
     serde_json::to_string(&doc).expect("plain numbers and strings always serialise") + "\n"
 }
@@ -72,15 +79,16 @@ pub fn text(p: &Params, r: &Focal) -> String {
     let mut out = String::new();
     let k = p.logits.len();
     let alpha = match &p.alpha {
-        Alpha::Scalar(a) => num(*a),
-        Alpha::PerClass(v) => list(v, 8, DIGITS),
+        Some(Alpha::Scalar(a)) => num(*a),
+        Some(Alpha::PerClass(v)) => list(v, 8, DIGITS),
+        None => "none".into(),
     };
     let _ = writeln!(
         out,
-        "{} focal loss · {} · target {} · γ = {} · α = {alpha}",
+        "{} focal loss · {} · {} · γ = {} · α = {alpha}",
         p.mode.name(),
         count(k as u64, "class", "classes"),
-        p.target,
+        report::target_label(p),
         num(p.gamma),
     );
     let _ = writeln!(out, "logits {}\n", list(&p.logits, 12, DIGITS));
@@ -94,7 +102,7 @@ pub fn text(p: &Params, r: &Focal) -> String {
         let _ = writeln!(out, "  note: a value exceeded f64's range and is shown as ±{}", num(f64::MAX));
     }
 
-    let mut seed = Table::new(report::table_header(r.alpha_t, p.gamma)).left_aligned().separated_by(" | ");
+    let mut seed = Table::new(report::result_table_header(r, p.gamma)).left_aligned().separated_by(" | ");
     for value in report::table_row(&r.target_row()) {
         seed.cell(value);
     }
@@ -106,14 +114,26 @@ pub fn text(p: &Params, r: &Focal) -> String {
 }
 
 /// Per-class logit, probability and both gradients; the target marked `→`.
+/// For other targets than a class index, also each class's target and term.
 fn class_table(r: &Focal, logits: &[f64]) -> String {
     let (shown, hidden) = report::classes_to_show(r, CLASS_ROWS);
     let prob = if r.mode == Mode::Sigmoid { "σ(z)" } else { "probability" };
-    let mut table = Table::new(["class", "logit", prob, "dFL/dz", "dCE/dz"]);
+    let extra = !r.is_class_index();
+    let mut header = vec!["class", "logit", prob];
+    if extra {
+        header.extend(["target", "FL term"]);
+    }
+    header.extend(["dFL/dz", "dCE/dz"]);
+    let mut table = Table::new(header);
     for &i in &shown {
         let mark = if i == r.target { "→ " } else { "  " };
         table.cell(format_args!("{mark}{i}"));
-        for x in [logits[i], r.probabilities[i], r.gradient[i], r.grad_ce[i]] {
+        let mut values = vec![logits[i], r.probabilities[i]];
+        if extra {
+            values.extend([r.target_of(i), r.term(i)]);
+        }
+        values.extend([r.gradient[i], r.grad_ce[i]]);
+        for x in values {
             table.cell(num(x));
         }
     }

@@ -124,13 +124,19 @@ pub struct InputArgs {
     /// Raw scores, comma and/or space separated, `[ ]` allowed [default: "1.5, -0.8, 0.2"]
     #[arg(long, allow_hyphen_values = true, value_name = "LIST")]
     pub logits: Option<String>,
-    /// The true class, 0-based [default: 1]
+    /// The true class, 0-based [default: 1]; sigmoid: `none` (background) or a list of classes; `p: LIST` as --target-probs
     #[arg(long, allow_hyphen_values = true, value_name = "CLASS")]
     pub target: Option<String>,
+    /// One target probability per class, in [0, 1] (softmax: summing to 1)
+    #[arg(long, allow_hyphen_values = true, value_name = "LIST", conflicts_with = "target")]
+    pub target_probs: Option<String>,
+    /// Label smoothing ε in [0, 1), as Keras: softmax q·(1 − ε) + ε/K, sigmoid y·(1 − ε) + ε/2 [default: 0]
+    #[arg(long, allow_hyphen_values = true, value_name = "E")]
+    pub label_smoothing: Option<String>,
     /// Focusing parameter γ ≥ 0 [default: 2]
     #[arg(long, allow_hyphen_values = true, value_name = "G")]
     pub gamma: Option<String>,
-    /// Class weight: one α (applied to the target class) or one per class [default: 0.25]
+    /// Class weight: one α (applied to the target class) or one per class; `none` (or -1): no weighting [default: 0.25]
     #[arg(long, allow_hyphen_values = true, value_name = "A")]
     pub alpha: Option<String>,
     /// RetinaNet / torchvision sigmoid focal loss: every class a binary problem
@@ -142,7 +148,16 @@ impl InputArgs {
     /// The four field texts in [`Field::PARAMS`] order, defaults filled in.
     pub fn texts(&self) -> [&str; 4] {
         let given = [&self.logits, &self.target, &self.gamma, &self.alpha];
-        Field::PARAMS.map(|f| given[f.index()].as_deref().unwrap_or(f.default_text()))
+        std::array::from_fn(|i| given[i].as_deref().unwrap_or(Field::PARAMS[i].default_text()))
+    }
+
+    /// All the example's texts, defaults filled in.
+    pub fn example(&self) -> crate::field::Texts<'_> {
+        crate::field::Texts {
+            fields: self.texts(),
+            smoothing: self.label_smoothing.as_deref().unwrap_or(Field::Smoothing.default_text()),
+            target_probs: self.target_probs.as_deref(),
+        }
     }
 
     pub fn mode(&self) -> Mode {

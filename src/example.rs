@@ -3,7 +3,7 @@
 //! pane, chart). No UI types: the view draws what [`Example`] holds.
 
 use crate::logits_input::LogitsInput;
-use crate::loss::{Alpha, Mode, Params};
+use crate::loss::{Alpha, Mode, Params, Target};
 use crate::shown::Shown;
 
 /// The pane F2 chooses: the lower pane of the standard layout, or the
@@ -87,11 +87,12 @@ impl Example {
         }
     }
 
-    /// Shows the logits field's list with `target`, γ and α (valid for it).
-    pub fn show(&mut self, target: usize, gamma: f64, alpha: Alpha) {
+    /// Shows the logits field's list with `target`, its label smoothing, γ
+    /// and α (valid for it).
+    pub fn show(&mut self, target: Target, label_smoothing: f64, gamma: f64, alpha: Option<Alpha>) {
         let mut logits = std::mem::take(&mut self.shown.params.logits);
         let change = self.logits.show(&mut logits);
-        let params = Params { logits, target, gamma, alpha, mode: self.mode };
+        let params = Params { logits, target, label_smoothing, gamma, alpha, mode: self.mode };
         self.shown.update(params, &self.gammas, change);
         self.update_lens();
     }

@@ -1,6 +1,6 @@
-//! The inputs: the four of an example (defaults: the seed's hard example),
-//! shared by the command line and the explorer, plus the explorer's list of
-//! γ values compared in the chart.
+//! The inputs: the four of an example (defaults: the seed's hard example)
+//! and its label smoothing, shared by the command line and the explorer,
+//! plus the explorer's list of γ values compared in the chart.
 
 use crate::loss::{Mode, Params};
 use crate::parse::{self, FieldError};
@@ -11,6 +11,8 @@ pub enum Field {
     Target,
     Gamma,
     Alpha,
+    /// Label smoothing ε (drawn on α's row).
+    Smoothing,
     /// The γ values drawn as curves in the chart.
     Gammas,
 }
@@ -18,8 +20,9 @@ pub enum Field {
 impl Field {
     /// The fields of one example, in the order `params` takes their texts.
     pub const PARAMS: [Field; 4] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha];
-    /// Every field, in focus order.
-    pub const ALL: [Field; 5] = [Field::Logits, Field::Target, Field::Gamma, Field::Alpha, Field::Gammas];
+    /// Every field, in focus order (which is also [`Field::index`] order).
+    pub const ALL: [Field; 6] =
+        [Field::Logits, Field::Target, Field::Gamma, Field::Alpha, Field::Smoothing, Field::Gammas];
     /// The fields of the dataset view, in focus order.
     pub const DATA: [Field; 3] = [Field::Gamma, Field::Alpha, Field::Gammas];
 
@@ -29,6 +32,7 @@ impl Field {
             Field::Target => "Target",
             Field::Gamma => "γ",
             Field::Alpha => "α",
+            Field::Smoothing => "Smoothing",
             Field::Gammas => "Compare γ",
         }
     }
@@ -39,6 +43,7 @@ impl Field {
             Field::Target => "--target",
             Field::Gamma => "--gamma",
             Field::Alpha => "--alpha",
+            Field::Smoothing => "--label-smoothing",
             Field::Gammas => "--gammas",
         }
     }
@@ -49,6 +54,7 @@ impl Field {
             Field::Target => "1",
             Field::Gamma => "2",
             Field::Alpha => "0.25",
+            Field::Smoothing => "0",
             // Figure 1 of Lin et al. (2017).
             Field::Gammas => "0, 0.5, 1, 2, 5",
         }
@@ -59,16 +65,37 @@ impl Field {
     }
 }
 
-/// Parses the four texts (in [`Field::PARAMS`] order) into validated `Params`,
-/// or the first field that is wrong and why.
+/// Parses the four texts (in [`Field::PARAMS`] order) into validated `Params`
+/// without label smoothing, or the first field that is wrong and why.
 pub fn params(texts: [&str; 4], mode: Mode) -> Result<Params, (Field, FieldError)> {
-    let [logits, target, gamma, alpha] = texts;
+    example(&Texts { fields: texts, smoothing: Field::Smoothing.default_text(), target_probs: None }, mode)
+}
+
+/// An example's texts as typed.
+pub struct Texts<'a> {
+    /// In [`Field::PARAMS`] order.
+    pub fields: [&'a str; 4],
+    pub smoothing: &'a str,
+    /// Target probabilities given apart from the target field (`calc
+    /// --target-probs`); they replace it.
+    pub target_probs: Option<&'a str>,
+}
+
+/// Parses an example's texts into validated `Params`, or the first field
+/// that is wrong and why.
+pub fn example(texts: &Texts, mode: Mode) -> Result<Params, (Field, FieldError)> {
+    let [logits, target, gamma, alpha] = texts.fields;
     let logits = parse::logits(logits).map_err(|e| (Field::Logits, e))?;
     let k = Some(logits.len());
+    let target = match texts.target_probs {
+        Some(list) => parse::target_probs(list, k, mode),
+        None => parse::targets(target, k, mode),
+    };
     Ok(Params {
-        target: parse::target(target, k).map_err(|e| (Field::Target, e))?,
+        target: target.map_err(|e| (Field::Target, e))?,
         gamma: parse::gamma(gamma).map_err(|e| (Field::Gamma, e))?,
-        alpha: parse::alpha(alpha, k, mode).map_err(|e| (Field::Alpha, e))?,
+        alpha: parse::weights(alpha, k, mode).map_err(|e| (Field::Alpha, e))?,
+        label_smoothing: parse::smoothing(texts.smoothing).map_err(|e| (Field::Smoothing, e))?,
         logits,
         mode,
     })

@@ -46,8 +46,20 @@ fn explore(cli: &Cli) -> ExitCode {
             Ok(data) => App::with_data(all_texts, data, cli.look()),
             Err(message) => return fail(&message),
         },
-        None => match field::params(texts, cli.input.mode()) {
-            Ok(params) => App::new(all_texts, params, gammas, cli.look()),
+        None => match field::example(&cli.input.example(), cli.input.mode()) {
+            Ok(params) => {
+                let mut app = App::new(all_texts, params, gammas, cli.look());
+                if let Some(list) = &cli.input.target_probs {
+                    app.prefill(Field::Target, &format!("p: {list}"));
+                }
+                if let Some(e) = &cli.input.label_smoothing {
+                    app.prefill(Field::Smoothing, e);
+                }
+                app
+            }
+            Err((Field::Target, e)) if cli.input.target_probs.is_some() => {
+                return fail(&format!("--target-probs: {e}"));
+            }
             Err((f, e)) => return fail(&format!("{}: {e}", f.flag())),
         },
     };

@@ -2,10 +2,10 @@
 //! wheel), on the field's text: a step is an edit like typing, so a burst of
 //! them is re-parsed and recomputed once. No UI types.
 //!
-//! Steps: γ 0.1, a scalar α 0.05, the target 1, the logit at the cursor 0.1;
-//! the chart's γ list is not nudged. The result is printed in decimal with no
-//! more decimals than the step or the number had (2 → 2.1, never
-//! 2.1000000000000001), and kept in the field's valid range.
+//! Steps: γ 0.1, a scalar α 0.05, label smoothing 0.05, the target 1, the
+//! logit at the cursor 0.1; the chart's γ list is not nudged. The result is
+//! printed in decimal with no more decimals than the step or the number had
+//! (2 → 2.1, never 2.1000000000000001), and kept in the field's valid range.
 
 use crate::field::Field;
 use crate::loss::Mode;
@@ -44,6 +44,10 @@ pub fn nudge(
         Field::Gamma => Step { size: 0.1, decimals: 1, low: 0.0, high: f64::MAX },
         // Sigmoid mode weighs negatives 1 − α, so α stays in [0, 1] there.
         Field::Alpha => {
+            // `-1` is torchvision's "no weighting", not a number to move.
+            if text.trim_start().starts_with(['-', '\u{2212}']) {
+                return None;
+            }
             let high = if mode == Mode::Sigmoid { 1.0 } else { f64::MAX };
             Step { size: 0.05, decimals: 2, low: 0.0, high }
         }
@@ -55,6 +59,8 @@ pub fn nudge(
             }
             Step { size: 1.0, decimals: 0, low: 0.0, high: classes?.checked_sub(1)? as f64 }
         }
+        // Label smoothing ε stays in [0, 1).
+        Field::Smoothing => Step { size: 0.05, decimals: 2, low: 0.0, high: 0.95 },
         Field::Logits => Step { size: 0.1, decimals: 1, low: f64::MIN, high: f64::MAX },
         Field::Gammas => return None,
     };

@@ -3,7 +3,7 @@
 //! which classes to list when there are thousands.
 
 use crate::format::{list, ratio, sig, times_below};
-use crate::loss::{Alpha, Focal, Mode, Params, PointLoss};
+use crate::loss::{Alpha, Focal, Mode, Params, PointLoss, Target};
 
 /// Significant digits shown to people (JSON carries all 17).
 pub const DIGITS: usize = 7;
@@ -21,35 +21,74 @@ fn line(label: &'static str, value: String, note: impl Into<String>) -> SummaryL
 }
 
 /// FL (the headline) first, then CE, FL/CE, p_t, 1 − p_t, the factor, α_t and
-/// the prediction.
+/// the prediction. For a target other than a class index, p_t, 1 − p_t, the
+/// factor and α_t are the headline class's (see [`Focal`]).
 pub fn summary(p: &Params, r: &Focal) -> Vec<SummaryLine> {
-    let sum = if r.mode == Mode::Sigmoid { "summed over classes" } else { "" };
+    let sum = if r.mode == Mode::Sigmoid || !r.is_class_index() { "summed over classes" } else { "" };
     let ratio = ratio(r.focal_loss, r.cross_entropy, 4).unwrap_or_else(|| "—".into());
     let below = times_below(r.focal_loss, r.cross_entropy).map_or(String::new(), |x| format!("FL is {x} below CE"));
-    let verdict = if r.predicted == r.target { "correct" } else { "wrong" };
+    let (p_t_note, predicted_note) = match p.class_index() {
+        Some(t) => {
+            let verdict = if r.predicted == t { "correct" } else { "wrong" };
+            ("probability of the target class".to_string(), format!("{verdict} (target {t})"))
+        }
+        None => (format!("class {} ({})", r.target, headline_why(&p.target)), target_label(p)),
+    };
     vec![
         line("focal loss FL", num(r.focal_loss), sum),
         line("cross-entropy CE", num(r.cross_entropy), sum),
         line("FL / CE", ratio, below),
-        line("p_t", num(r.p_t), "probability of the target class"),
+        line("p_t", num(r.p_t), p_t_note),
         line("1 − p_t", num(r.one_minus_p_t), ""),
         line("(1 − p_t)^γ", num(r.modulating_factor), "modulating factor"),
-        line("α_t", num(r.alpha_t), alpha_note(p)),
-        line("predicted", format!("class {}", r.predicted), format!("{verdict} (target {})", r.target)),
+        line("α_t", num(r.alpha_t), alpha_note(p, r)),
+        line("predicted", format!("class {}", r.predicted), predicted_note),
     ]
 }
 
+/// Why the headline class was chosen.
+fn headline_why(target: &Target) -> &'static str {
+    match target {
+        Target::Background => "the largest term",
+        Target::Classes(_) => "the positive with the largest term",
+        Target::Class(_) | Target::Probs(_) => "the largest target",
+    }
+}
+
+/// The target as typed, in words: `target 1`, `target none (background)`,
+/// `targets 1, 3`, `target probabilities`; with the smoothing when there is one.
+pub fn target_label(p: &Params) -> String {
+    let what = match &p.target {
+        Target::Class(t) => format!("target {t}"),
+        Target::Background => "target none (background)".into(),
+        Target::Classes(list) => {
+            format!("targets {}", list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        }
+        Target::Probs(_) => "target probabilities".into(),
+    };
+    if p.label_smoothing > 0.0 { format!("{what}, smoothed ε = {}", num(p.label_smoothing)) } else { what }
+}
+
 /// Which α_t was applied and why: the most common confusion about focal loss.
-pub fn alpha_note(p: &Params) -> String {
+pub fn alpha_note(p: &Params, r: &Focal) -> String {
+    let h = r.target;
+    let one_class = p.class_index().is_some();
     match (p.mode, &p.alpha) {
-        (Mode::Softmax, Alpha::Scalar(_)) => "scalar α applied to the target class".into(),
-        (Mode::Softmax, Alpha::PerClass(_)) => format!("α[{}] of the per-class vector", p.target),
-        (Mode::Sigmoid, Alpha::Scalar(a)) => {
+        (Mode::Softmax, None) => "no α weighting: α_t = 1".into(),
+        (Mode::Sigmoid, None) => "no α weighting: every class weighted 1".into(),
+        (Mode::Softmax, Some(Alpha::Scalar(_))) if one_class => "scalar α applied to the target class".into(),
+        (Mode::Softmax, Some(Alpha::Scalar(_))) => "scalar α weighs every class's term".into(),
+        (Mode::Softmax, Some(Alpha::PerClass(_))) => format!("α[{h}] of the per-class vector"),
+        (Mode::Sigmoid, Some(Alpha::Scalar(a))) if one_class => {
             format!("positive α, negatives 1 − α = {}", num(1.0 - a))
         }
-        (Mode::Sigmoid, Alpha::PerClass(_)) => {
-            format!("positive α[{}], negative i 1 − α[i]", p.target)
+        (Mode::Sigmoid, Some(Alpha::Scalar(a))) => {
+            format!("α·y + (1 − α)·(1 − y) of class {h}; 1 − α = {}", num(1.0 - a))
         }
+        (Mode::Sigmoid, Some(Alpha::PerClass(_))) if one_class => {
+            format!("positive α[{h}], negative i 1 − α[i]")
+        }
+        (Mode::Sigmoid, Some(Alpha::PerClass(_))) => format!("α[{h}]·y + (1 − α[{h}])·(1 − y) of class {h}"),
     }
 }
 
@@ -62,6 +101,19 @@ pub fn table_header(alpha_t: f64, gamma: f64) -> [String; 5] {
         "−log(p_t) (CE)".into(),
         format!("FL (α={}, γ={})", sig(alpha_t, 4), sig(gamma, 4)),
     ]
+}
+
+/// The table header for a result's own row. For a target vector the row is
+/// the headline class's: sigmoid, its own binary term; softmax, its loss as
+/// if its target were 1. The header says which.
+pub fn result_table_header(r: &Focal, gamma: f64) -> [String; 5] {
+    let mut header = table_header(r.alpha_t, gamma);
+    match (r.is_class_index(), r.mode) {
+        (true, _) => {}
+        (false, Mode::Sigmoid) => header[4] = format!("FL term of class {}", r.target),
+        (false, Mode::Softmax) => header[4] = format!("FL of class {} if q = 1", r.target),
+    }
+    header
 }
 
 /// One table row, formatted.
@@ -144,8 +196,36 @@ pub fn num(x: f64) -> String {
 pub fn steps(p: &Params, r: &Focal) -> Vec<String> {
     let list = |v: &[f64]| list(v, 6, DIGITS);
     let t = r.target;
-    match r.mode {
-        Mode::Softmax => {
+    match (r.mode, r.is_class_index()) {
+        (Mode::Softmax, false) => {
+            let j = r.predicted;
+            let pj = r.probabilities[j];
+            let shifted: Vec<f64> = r.probabilities.iter().map(|&pi| pi / pj).collect();
+            vec![
+                format!("max z = {} (class {j});  exp(z_i − max z) = {}", num(p.logits[j]), list(&shifted)),
+                format!("Σ = {};  p_i = exp(z_i − max z) / Σ = {}", num(1.0 / pj), list(&r.probabilities)),
+                format!("q_i ({}) = {}", target_label(p), list(&r.targets)),
+                format!("CE = −Σ q_i·ln p_i = {}", num(r.cross_entropy)),
+                format!("FL_i = −α_i·q_i·(1 − p_i)^γ·ln p_i = {}", list(&r.per_class_loss)),
+                format!("FL = Σ FL_i = {};  class {t}: p = {}, α = {}", num(r.focal_loss), num(r.p_t), num(r.alpha_t)),
+                format!(
+                    "dFL/dz_k = p_k·Σ_(i≠k) α_i·q_i·h_i − α_k·q_k·h_k·(1 − p_k), h_i = (1 − p_i)^γ·[1 + γ·p_i·CE_i/(1 − p_i)]: {}",
+                    list(&r.gradient)
+                ),
+            ]
+        }
+        (Mode::Sigmoid, false) => vec![
+            format!("each class is its own binary problem with label y_i ({}): {}", target_label(p), list(&r.targets)),
+            format!("σ(z_i) = {}", list(&r.probabilities)),
+            format!("weights α_t,i = α·y_i + (1 − α)·(1 − y_i) ({})", alpha_note(p, r)),
+            format!(
+                "FL_i = α_t,i·(1 − p_t,i)^γ·BCE_i, BCE_i = y·softplus(−z) + (1 − y)·softplus(z): {}",
+                list(&r.per_class_loss)
+            ),
+            format!("FL = Σ FL_i = {};  CE = Σ BCE_i = {}", num(r.focal_loss), num(r.cross_entropy)),
+            format!("dFL_i/dz_i = α_t,i·(1 − p_t,i)^γ·[γ·r_i·BCE_i + σ_i − y_i] = {}", list(&r.gradient)),
+        ],
+        (Mode::Softmax, true) => {
             let j = r.predicted;
             // exp(z_i − max z) = p_i / p_max, and Σ = 1 / p_max.
             let pj = r.probabilities[j];
@@ -173,10 +253,14 @@ pub fn steps(p: &Params, r: &Focal) -> Vec<String> {
                 format!("dFL/dz_i = α_t·(1 − p_t)^γ·[1 + γ·p_t·CE/(1 − p_t)]·p_i, i ≠ t: {}", list(&others)),
             ]
         }
-        Mode::Sigmoid => vec![
+        (Mode::Sigmoid, true) => vec![
             format!("each class is its own binary problem: class {t} is the positive, every other class a negative"),
             format!("σ(z_i) = {}", list(&r.probabilities)),
-            format!("weights: α_t = {} for the positive, 1 − α for the negatives ({})", num(r.alpha_t), alpha_note(p)),
+            format!(
+                "weights: α_t = {} for the positive, 1 − α for the negatives ({})",
+                num(r.alpha_t),
+                alpha_note(p, r)
+            ),
             format!("FL_i = w_i · (1 − p_t,i)^γ · BCE_i = {}", list(&r.per_class_loss)),
             format!("FL = Σ FL_i = {};  CE = Σ BCE_i = {}", num(r.focal_loss), num(r.cross_entropy)),
             format!("dFL_i/dz_i = ∓w_i·(1 − p_t,i)^γ·[(1 − p_t,i) + γ·p_t,i·BCE_i] = {}", list(&r.gradient)),

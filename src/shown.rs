@@ -31,6 +31,17 @@ pub struct Curve {
     pub factor: Points,
 }
 
+/// One class of a target vector, placed on the chart by its own p_t.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClassPoint {
+    pub p_t: f64,
+    pub term: f64,
+    pub factor: f64,
+    /// A positive: sigmoid, a target of at least ½; softmax, above the
+    /// uniform 1/K (a smoothed negative stays below it).
+    pub positive: bool,
+}
+
 pub struct Shown {
     pub params: Params,
     pub result: Focal,
@@ -44,6 +55,9 @@ pub struct Shown {
     /// Table rows by p_t, as text; `true` marks the current example's row.
     pub table: Vec<([String; 5], bool)>,
     pub curves: Vec<Curve>,
+    /// A target other than a class index: each class with a term, as
+    /// (its own p_t, its term, its factor (1 − p_t)^γ, a positive).
+    pub class_points: Vec<ClassPoint>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
     /// The softmax of these logits (softmax mode), kept for the next
@@ -72,6 +86,7 @@ impl Shown {
             table_header: Default::default(),
             table: Vec::new(),
             curves: Vec::new(),
+            class_points: Vec::new(),
             lens: None,
             softmax: SoftmaxCache::default(),
             lens_softmax: None,
@@ -130,7 +145,8 @@ impl Shown {
             })
             .collect();
         self.summary = report::summary(params, result);
-        self.table_header = report::table_header(alpha_t, params.gamma);
+        self.table_header = report::result_table_header(result, params.gamma);
+        self.class_points = class_points(result, params.gamma);
     }
 
     /// What naive code returns in each format, for the lens pane.
@@ -149,7 +165,7 @@ impl Shown {
             }
         });
         let alpha_t = self.result.alpha_t;
-        self.lens = Some(bases.iter().map(|b| b.naive(&p.logits, p.target, p.gamma, alpha_t)).collect());
+        self.lens = Some(bases.iter().map(|b| b.naive(&p.logits, self.result.target, p.gamma, alpha_t)).collect());
     }
 
     /// Upper bound of the chart's FL axis: the γ = 0 curve at P_MIN.
@@ -157,6 +173,28 @@ impl Shown {
         let top = (self.result.alpha_t * -P_MIN.ln()).min(f64::MAX);
         if top > 0.0 { top } else { 1.0 }
     }
+}
+
+/// Most classes placed on the chart: beyond, the dots only blur together.
+const MAX_CLASS_POINTS: usize = 2_000;
+
+/// Each class with a non-zero term, by its own p_t (sigmoid: y·σ + (1 − y)·(1 − σ);
+/// softmax: p_i); none for a class index, where the current point says it all.
+fn class_points(r: &Focal, gamma: f64) -> Vec<ClassPoint> {
+    if r.is_class_index() {
+        return Vec::new();
+    }
+    let uniform = 1.0 / r.targets.len() as f64;
+    let point = |i: usize| {
+        let (y, p) = (r.targets[i], r.probabilities[i]);
+        let (p_t, positive) = match r.mode {
+            crate::loss::Mode::Softmax => (p, y > uniform),
+            crate::loss::Mode::Sigmoid => (y * p + (1.0 - y) * (1.0 - p), y >= 0.5),
+        };
+        let factor = if gamma == 0.0 { 1.0 } else { (1.0 - p_t).powf(gamma) };
+        ClassPoint { p_t, term: r.per_class_loss[i], factor, positive }
+    };
+    (0..r.targets.len()).filter(|&i| r.per_class_loss[i] > 0.0).take(MAX_CLASS_POINTS).map(point).collect()
 }
 
 /// FL and the modulating factor at GRID points of p_t in [P_MIN, 1].

@@ -78,10 +78,12 @@ fn focus_moves_with_tab_arrows_and_enter_and_wraps() {
     assert_eq!(app.focus, Field::Target);
     app.handle_events([key(KeyCode::Down), key(KeyCode::Enter)]);
     assert_eq!(app.focus, Field::Alpha);
-    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+    app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), key(KeyCode::Tab)]);
     assert_eq!(app.focus, Field::Logits);
     app.handle_events([Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))]);
     assert_eq!(app.focus, Field::Gammas);
+    app.handle_events([key(KeyCode::Up)]);
+    assert_eq!(app.focus, Field::Smoothing);
     app.handle_events([key(KeyCode::Up)]);
     assert_eq!(app.focus, Field::Alpha);
 }
@@ -247,7 +249,7 @@ fn f3_switches_to_sigmoid_and_checks_alpha_again() {
     // mpmath: sigmoid FL of [1.5, -0.8, 0.2], target 1, γ 2, α 0.25 = 1.173302648885180182515875
     assert!(close(example(&app).shown.result.focal_loss, 1.173_302_648_885_18));
     // α > 1 is fine for softmax but not for sigmoid (negatives get 1 − α).
-    app.handle_events([key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
+    app.handle_events([key(KeyCode::Up), key(KeyCode::Up), key(KeyCode::Up), ctrl('u')]);
     app.handle_events(typed("2"));
     assert!(app.stale && app.errors[Field::Alpha.index()].is_some());
     app.handle_events([key(KeyCode::F(3))]);
@@ -453,8 +455,8 @@ fn a_batch_of_edits_gives_the_state_of_one_edit_at_a_time() {
     }
     assert_eq!(burst.input(Field::Logits).value(), "2.5, -0.8, ");
     assert_eq!(
-        (example(&burst).shown.params.logits.as_slice(), example(&burst).shown.params.target),
-        (&[2.5, -0.8][..], 0)
+        (example(&burst).shown.params.logits.as_slice(), example(&burst).shown.params.target.class()),
+        (&[2.5, -0.8][..], Some(0))
     );
     assert_eq!(example(&burst).shown.params, example(&slow).shown.params);
     assert_eq!(example(&burst).shown.result, example(&slow).shown.result);
@@ -513,7 +515,7 @@ fn nudges_keep_alpha_and_the_target_in_range_and_skip_the_gamma_list() {
     app.handle_events([key(KeyCode::Tab)]);
     app.handle_events([key(KeyCode::PageUp)]);
     assert_eq!(app.input(Field::Target).value(), "2");
-    assert_eq!(example(&app).shown.params.target, 2);
+    assert_eq!(example(&app).shown.params.target.class(), Some(2));
     app.handle_events([alt_key(KeyCode::Down), alt_key(KeyCode::Down), alt_key(KeyCode::Down)]);
     assert_eq!(app.input(Field::Target).value(), "0");
     app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab), alt_key(KeyCode::Up)]);
@@ -526,6 +528,20 @@ fn nudges_keep_alpha_and_the_target_in_range_and_skip_the_gamma_list() {
     app.handle_events([key(KeyCode::PageUp)]);
     assert_eq!(app.input(Field::Alpha).value(), "1");
     assert!(!app.stale);
+    // torchvision's `-1` (no weighting) and `none` are not numbers to move.
+    for text in ["-1", "none"] {
+        app.handle_events([ctrl('u')]);
+        app.handle_events(typed(text));
+        app.handle_events([alt_key(KeyCode::Up), key(KeyCode::PageDown)]);
+        assert_eq!(app.input(Field::Alpha).value(), text);
+    }
+    // Label smoothing: steps of 0.05 within [0, 1).
+    app.handle_events([key(KeyCode::Tab), alt_key(KeyCode::Up)]);
+    assert_eq!(app.input(Field::Smoothing).value(), "0.05");
+    app.handle_events([key(KeyCode::PageUp), key(KeyCode::PageUp)]);
+    assert_eq!(app.input(Field::Smoothing).value(), "0.95");
+    app.handle_events([alt_key(KeyCode::Down), key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    assert_eq!(app.input(Field::Smoothing).value(), "0");
     app.handle_events([key(KeyCode::Tab), alt_key(KeyCode::Up), key(KeyCode::PageUp)]);
     assert_eq!(app.focus, Field::Gammas);
     assert_eq!(app.input(Field::Gammas).value(), "0, 0.5, 1, 2, 5");
@@ -636,7 +652,7 @@ fn mouse_clicks_and_the_wheel() {
     app.handle_events((0..3).map(|_| mouse(ScrollUp, 20, alpha_row)));
     assert_eq!((app.focus, app.input(Field::Alpha).value()), (Field::Alpha, "0.4"));
     assert_eq!(app.recomputes - before, 1);
-    assert_eq!(example(&app).shown.params.alpha, focal_tui::loss::Alpha::Scalar(0.4));
+    assert_eq!(example(&app).shown.params.alpha, Some(focal_tui::loss::Alpha::Scalar(0.4)));
     let (_, target_row) = drawn_at(&app, "  Target");
     app.handle_events([mouse(ScrollDown, 20, target_row)]);
     assert_eq!((app.focus, app.input(Field::Target).value()), (Field::Target, "0"));
@@ -650,7 +666,7 @@ fn mouse_clicks_and_the_wheel() {
     let (x, y) = drawn_at(&app, " 2      0.2");
     app.handle_events([click(x + 3, y)]);
     assert_eq!(app.input(Field::Target).value(), "2");
-    assert_eq!(example(&app).shown.params.target, 2);
+    assert_eq!(example(&app).shown.params.target.class(), Some(2));
     assert_eq!(example(&app).shown.result.target, 2);
     // Under the help, clicks do nothing.
     app.handle_events([key(KeyCode::F(1)), click(x + 3, y - 1)]);

@@ -76,6 +76,8 @@ fn json_has_exactly_the_documented_keys() {
         "cross_entropy",
         "focal_loss",
         "gradient",
+        "targets",
+        "per_class_loss",
     ];
     let mut got = keys.clone();
     got.sort();

@@ -33,15 +33,30 @@
 //! 100 000, any finite logits and γ up to 20; the typical error is a few ulp.
 //! `tests/reference.rs` checks this against 60-digit mpmath values generated
 //! by `tests/reference/gen_reference.py`.
+//!
+//! # Targets
+//! A [`Target`] other than one class index (background, several classes,
+//! probabilities, label smoothing) is computed by [`softmax_focal_dist`] and
+//! [`sigmoid_focal_labels`], with the same care and the same accuracy, except
+//! for one kind of value: a gradient component is then a difference (p − y
+//! in essence) whose terms may nearly cancel; there it is within a few ulp
+//! of the sum of its terms' magnitudes rather than of itself (1e-13 of that
+//! sum is what `tests/reference_targets.rs` requires, against
+//! `tests/reference/gen_targets.py`). A class index with no smoothing takes
+//! the class-index path, bit for bit as before.
 
 mod curve;
+mod distribution;
 mod sigmoid;
 mod softmax;
 pub mod sum;
+mod target;
 
 pub use curve::{PointLoss, at_probability};
-pub use sigmoid::sigmoid_focal;
+pub use distribution::softmax_focal_dist;
+pub use sigmoid::{sigmoid_focal, sigmoid_focal_labels};
 pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
+pub use target::Target;
 
 /// From this many classes on, a pass over the classes runs on every core
 /// (rayon), in chunks of [`CHUNK`] classes: for fewer, waking the workers
@@ -93,22 +108,46 @@ impl Alpha {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
     pub logits: Vec<f64>,
-    pub target: usize,
+    pub target: Target,
+    /// Label smoothing ε ∈ [0, 1) (see [`Target::distribution`], [`Target::labels`]).
+    pub label_smoothing: f64,
     pub gamma: f64,
-    pub alpha: Alpha,
+    /// `None`: no class weighting, α_t = 1 (torchvision's `alpha = -1`).
+    pub alpha: Option<Alpha>,
     pub mode: Mode,
 }
 
 impl Params {
+    /// The class index, when the target is one class and nothing smooths it:
+    /// the textbook case, computed by [`softmax_focal`] / [`sigmoid_focal`].
+    pub fn class_index(&self) -> Option<usize> {
+        let t = self.target.class().filter(|_| self.label_smoothing == 0.0)?;
+        (self.alpha.is_some() || self.mode == Mode::Softmax).then_some(t)
+    }
+
+    /// α as the class-index functions take it (`None` in softmax mode is α = 1).
+    pub(crate) fn alpha_or_one(&self) -> std::borrow::Cow<'_, Alpha> {
+        self.alpha.as_ref().map_or(std::borrow::Cow::Owned(Alpha::Scalar(1.0)), std::borrow::Cow::Borrowed)
+    }
+
     /// The full result for this example in its mode.
     ///
     /// # Panics
-    /// If `target ≥ K` or a per-class α has other than K values; the parser
-    /// never produces such `Params`.
+    /// If a class is out of range or a per-class list has other than K
+    /// values; the parser never produces such `Params`.
     pub fn compute(&self) -> Focal {
-        match self.mode {
-            Mode::Softmax => softmax_focal(&self.logits, self.target, self.gamma, &self.alpha),
-            Mode::Sigmoid => sigmoid_focal(&self.logits, self.target, self.gamma, &self.alpha),
+        let k = self.logits.len();
+        match (self.class_index(), self.mode) {
+            (Some(t), Mode::Softmax) => softmax_focal(&self.logits, t, self.gamma, &self.alpha_or_one()),
+            (Some(t), Mode::Sigmoid) => sigmoid_focal(&self.logits, t, self.gamma, &self.alpha_or_one()),
+            (None, Mode::Softmax) => {
+                let q = self.target.distribution(k, self.label_smoothing);
+                softmax_focal_dist(&self.logits, &q, self.gamma, self.alpha.as_ref())
+            }
+            (None, Mode::Sigmoid) => {
+                let labels = self.target.labels(k, self.label_smoothing);
+                sigmoid_focal_labels(&self.logits, &labels, self.gamma, self.alpha.as_ref())
+            }
         }
     }
 }
@@ -118,6 +157,12 @@ impl Params {
 /// In sigmoid mode the scalar fields describe the target class's own binary
 /// term, except `cross_entropy` and `focal_loss`, which are sums over all
 /// classes (`per_class_loss` holds the focal terms).
+///
+/// For any other target than one class index (see [`Target`]), `target` is
+/// the *headline* class: the first with the largest target, or among equal
+/// largest targets (background, several positives) the one with the largest
+/// term; `alpha_t`, `p_t`, `one_minus_p_t`, `modulating_factor` and
+/// `target_ce` are that class's, `cross_entropy` and `focal_loss` the sums.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Focal {
     pub mode: Mode,
@@ -139,13 +184,39 @@ pub struct Focal {
     pub gradient: Vec<f64>,
     /// dCE/dz_i (the same loss with γ = 0 and α = 1).
     pub grad_ce: Vec<f64>,
-    /// Sigmoid mode: each class's focal term; empty in softmax mode.
+    /// Each class's focal term; empty for a softmax class-index target
+    /// (where it is the focal loss at the target, 0 elsewhere: see [`Focal::term`]).
     pub per_class_loss: Vec<f64>,
+    /// The target of each class actually used (smoothed); empty for a class
+    /// index (one-hot: see [`Focal::target_of`]).
+    pub targets: Vec<f64>,
     /// Some value exceeded `f64::MAX` and was clamped to it.
     pub saturated: bool,
 }
 
 impl Focal {
+    /// Whether the target was one class index, unsmoothed.
+    pub fn is_class_index(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// The target of class `i` (smoothed).
+    pub fn target_of(&self, i: usize) -> f64 {
+        match self.targets.get(i) {
+            Some(&y) => y,
+            None => f64::from(u8::from(i == self.target)),
+        }
+    }
+
+    /// Class `i`'s term of the focal loss.
+    pub fn term(&self, i: usize) -> f64 {
+        match self.per_class_loss.get(i) {
+            Some(&l) => l,
+            None if i == self.target => self.focal_loss,
+            None => 0.0,
+        }
+    }
+
     /// The target's own row of the modulating-factor table, with its exact
     /// values (in sigmoid mode: the target class's binary term).
     pub fn target_row(&self) -> PointLoss {
@@ -154,9 +225,12 @@ impl Focal {
             one_minus_p_t: self.one_minus_p_t,
             modulating_factor: self.modulating_factor,
             cross_entropy: self.target_ce,
-            focal_loss: match self.mode {
-                Mode::Softmax => self.focal_loss,
-                Mode::Sigmoid => self.per_class_loss[self.target],
+            focal_loss: match (self.mode, self.is_class_index()) {
+                (Mode::Softmax, true) => self.focal_loss,
+                (Mode::Sigmoid, true) => self.per_class_loss[self.target],
+                // Sigmoid: the headline class's own term; softmax: its loss
+                // as if its target were 1.
+                (_, false) => (self.alpha_t * self.modulating_factor * self.target_ce).min(f64::MAX),
             },
         }
     }

@@ -97,20 +97,24 @@ impl SoftmaxCache {
     /// stay as they are (moved, not copied) and its `grad_ce` is patched at
     /// the two targets, so that only the gradient is a pass over the classes.
     /// Spliced logits: only the new values' exponentials are computed.
-    /// Sigmoid mode is computed afresh, and empties the cache.
+    /// Sigmoid mode and targets other than a class index are computed
+    /// afresh, and empty the cache.
     ///
     /// # Panics
     /// As [`Params::compute`].
     pub fn compute(&mut self, params: &Params, change: Change, previous: &mut Focal) -> Focal {
-        let Params { ref logits, target, gamma, ref alpha, mode } = *params;
         let kept = self.kept.take();
-        if mode == Mode::Sigmoid {
+        let (Some(target), Mode::Softmax) = (params.class_index(), params.mode) else {
             return params.compute();
-        }
+        };
+        let Params { ref logits, gamma, .. } = *params;
+        let alpha = &params.alpha_or_one();
         check_target(logits, target);
         let k = logits.len();
+        // A target vector's grad_ce is not p − one-hot: it cannot be patched.
         let current = change == Change::Same
             && previous.mode == Mode::Softmax
+            && previous.is_class_index()
             && previous.probabilities.len() == k
             && previous.grad_ce.len() == k;
         let mut probabilities = std::mem::take(&mut previous.probabilities);
@@ -140,14 +144,15 @@ fn check_target(logits: &[f64], target: usize) {
 /// the probabilities: the argmax, the exponentials `e_i` and `S`, which
 /// [`SoftmaxCache`] keeps (and the probabilities, in the result).
 #[derive(Clone, Debug, PartialEq)]
-struct Softmax {
-    j: usize,
+pub(super) struct Softmax {
+    pub j: usize,
     /// The largest logit, `z_j`.
     zj: f64,
     e: Vec<f64>,
-    s: f64,
-    denom: f64,
-    ln_denom: f64,
+    /// `S = Σ_{i≠j} e_i`, `1 + S` and `ln_1p(S)`.
+    pub s: f64,
+    pub denom: f64,
+    pub ln_denom: f64,
 }
 
 impl Softmax {
@@ -157,7 +162,7 @@ impl Softmax {
     ///
     /// # Panics
     /// If `logits` is empty.
-    fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
+    pub(super) fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
         let j = argmax(logits);
         let zj = logits[j];
         let (mut e, splice) = match previous {
@@ -202,34 +207,10 @@ struct Buffers {
 
 fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha, buffers: Buffers) -> Focal {
     let Buffers { probabilities, mut gradient, mut grad_ce, current_for } = buffers;
-    let Softmax { j, s, denom, ln_denom, .. } = *sm;
-    let zj = logits[j];
+    let j = sm.j;
     let mut saturated = false;
 
-    // p, 1 − p, ln(1 − p), CE and ln CE for the target, by regime.
-    let (p, one_minus, ln_one_minus, ce, ln_ce);
-    if target == j && s < 1.0 {
-        let ln_s = if s >= 1e-290 { s.ln() } else { ln_mass_of_others(logits, target) };
-        p = 1.0 / denom;
-        one_minus = s / denom;
-        ln_one_minus = ln_s - ln_denom;
-        ce = ln_denom;
-        // CE = ln_1p(S) = S(1 − S/2 + …): below the normal range ln CE = ln S.
-        ln_ce = if ce >= f64::MIN_POSITIVE { ce.ln() } else { ln_s };
-    } else {
-        p = probabilities[target];
-        one_minus = 1.0 - p;
-        ln_one_minus = (-p).ln_1p();
-        ce = (zj - logits[target]) + ln_denom;
-        // A CE above f64::MAX (logit gap > 1.8e308) still has a finite log,
-        // and α·m·CE may be representable again: take it at half scale.
-        ln_ce = if ce.is_finite() {
-            ce.ln()
-        } else {
-            ((zj * 0.5 - logits[target] * 0.5) + ln_denom * 0.5).ln() + std::f64::consts::LN_2
-        };
-    }
-
+    let ClassLogs { p, one_minus, ln_one_minus, ce, ln_ce } = class_logs(sm, logits, &probabilities, target);
     let ln_m = if gamma == 0.0 { 0.0 } else { gamma * ln_one_minus };
     let m = ln_m.exp();
     let alpha_t = alpha.of(target);
@@ -238,14 +219,7 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
 
     // p·CE ≤ 1/e; p = 0 only where CE is huge, and 0·CE must stay 0.
     let p_ce = if p == 0.0 { 0.0 } else { p * ce };
-    // p·CE/(1 − p): in regime A, CE/(1 − p) = ln_1p(S)·(1 + S)/S → 1 as S → 0.
-    let p_ce_over_one_minus = if one_minus >= 0.5 {
-        p_ce / one_minus
-    } else if s == 0.0 {
-        p
-    } else {
-        p * (ln_denom * denom / s)
-    };
+    let p_ce_over_one_minus = p_ce_over_one_minus(sm, p, one_minus, p_ce);
     let scale = alpha_t * m * (1.0 + gamma * p_ce_over_one_minus);
     let grad_t = -alpha_t * m * (one_minus + gamma * p_ce);
 
@@ -283,7 +257,64 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
         gradient,
         grad_ce,
         per_class_loss: Vec::new(),
+        targets: Vec::new(),
         saturated,
+    }
+}
+
+/// One class's `p`, `1 − p`, `ln(1 − p)`, `CE = −ln p` and `ln CE`.
+pub(super) struct ClassLogs {
+    pub p: f64,
+    pub one_minus: f64,
+    pub ln_one_minus: f64,
+    pub ce: f64,
+    pub ln_ce: f64,
+}
+
+/// [`ClassLogs`] of class `i`, by regime (see [`softmax_focal`]).
+pub(super) fn class_logs(sm: &Softmax, logits: &[f64], probabilities: &[f64], i: usize) -> ClassLogs {
+    let Softmax { j, s, denom, ln_denom, .. } = *sm;
+    let zj = logits[j];
+    if i == j && s < 1.0 {
+        let ln_s = if s >= 1e-290 { s.ln() } else { ln_mass_of_others(logits, i) };
+        let ce = ln_denom;
+        ClassLogs {
+            p: 1.0 / denom,
+            one_minus: s / denom,
+            ln_one_minus: ln_s - ln_denom,
+            ce,
+            // CE = ln_1p(S) = S(1 − S/2 + …): below the normal range ln CE = ln S.
+            ln_ce: if ce >= f64::MIN_POSITIVE { ce.ln() } else { ln_s },
+        }
+    } else {
+        let p = probabilities[i];
+        let ce = (zj - logits[i]) + ln_denom;
+        ClassLogs {
+            p,
+            one_minus: 1.0 - p,
+            ln_one_minus: (-p).ln_1p(),
+            ce,
+            // A CE above f64::MAX (logit gap > 1.8e308) still has a finite log,
+            // and α·m·CE may be representable again: take it at half scale.
+            ln_ce: if ce.is_finite() {
+                ce.ln()
+            } else {
+                ((zj * 0.5 - logits[i] * 0.5) + ln_denom * 0.5).ln() + std::f64::consts::LN_2
+            },
+        }
+    }
+}
+
+/// `p·CE/(1 − p)` of a class, given `p·CE`: in regime A,
+/// `CE/(1 − p) = ln_1p(S)·(1 + S)/S → 1` as `S → 0`.
+pub(super) fn p_ce_over_one_minus(sm: &Softmax, p: f64, one_minus: f64, p_ce: f64) -> f64 {
+    let Softmax { s, denom, ln_denom, .. } = *sm;
+    if one_minus >= 0.5 {
+        p_ce / one_minus
+    } else if s == 0.0 {
+        p
+    } else {
+        p * (ln_denom * denom / s)
     }
 }
 
@@ -408,7 +439,14 @@ mod tests {
     }
 
     fn softmax(logits: &[f64], target: usize, gamma: f64) -> Params {
-        Params { logits: logits.to_vec(), target, gamma, alpha: Alpha::Scalar(0.25), mode: Mode::Softmax }
+        Params {
+            logits: logits.to_vec(),
+            target: crate::loss::Target::Class(target),
+            label_smoothing: 0.0,
+            gamma,
+            alpha: Some(Alpha::Scalar(0.25)),
+            mode: Mode::Softmax,
+        }
     }
 
     /// Reusing an earlier result's buffers (same logits: kept and patched;
@@ -430,6 +468,19 @@ mod tests {
             assert_eq!(old, sigmoid.compute());
             assert_eq!(cache.compute(&softmax(&z, t1, g), Change::Same, &mut old), fresh);
         }
+    }
+
+    /// After a target vector on the same logits (its grad_ce is not
+    /// p − one-hot), a class index gives exactly the fresh result.
+    #[test]
+    fn a_class_after_a_target_vector_is_fresh() {
+        let z = [1.5, -0.8, 0.2, 3.0];
+        let mut cache = SoftmaxCache::default();
+        let mut old = cache.compute(&softmax(&z, 1, 2.0), Change::New, &mut softmax(&z, 1, 2.0).compute());
+        let smoothed = Params { label_smoothing: 0.1, ..softmax(&z, 1, 2.0) };
+        let mut old = cache.compute(&smoothed, Change::Same, &mut old);
+        assert_eq!(old, smoothed.compute());
+        assert_eq!(cache.compute(&softmax(&z, 2, 2.0), Change::Same, &mut old), softmax(&z, 2, 2.0).compute());
     }
 
     /// A softmax kept from other logits and brought up to date by a splice

@@ -7,7 +7,7 @@ mod incremental;
 
 use std::fmt;
 
-use crate::loss::{Alpha, Mode};
+use crate::loss::{Alpha, Mode, Target};
 pub use incremental::{LogitList, TextEdit, logits_reusing, logits_update};
 
 /// What is wrong with a field's text.
@@ -92,6 +92,124 @@ pub fn target(text: &str, k: Option<usize>) -> Result<usize, FieldError> {
         )),
         _ => Ok(t),
     }
+}
+
+/// Any target (the explorer's Target field, `calc --target`):
+/// - `1`: one class (as [`target`]);
+/// - `none`: background, no positive class (sigmoid mode);
+/// - `1, 3`: several positive classes, distinct (sigmoid mode);
+/// - `p: 0.1, 0.7, 0.2`: one target probability per class (see [`target_probs`]).
+pub fn targets(text: &str, k: Option<usize>, mode: Mode) -> Result<Target, FieldError> {
+    let trimmed = text.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("p:").or_else(|| trimmed.strip_prefix("P:")) {
+        // Blanked rather than cut, so that columns count from the field's start.
+        let blanked = format!("{}{rest}", " ".repeat(text.len() - rest.len()));
+        return target_probs(&blanked, k, mode);
+    }
+    if trimmed.trim_end().eq_ignore_ascii_case("none") {
+        return match mode {
+            Mode::Sigmoid => Ok(Target::Background),
+            Mode::Softmax => Err(FieldError::whole(
+                "`none` (background) is for sigmoid mode: a softmax target is one class or p: probabilities",
+            )),
+        };
+    }
+    let tokens = tokens(text)?;
+    if tokens.len() < 2 {
+        return target(text, k).map(Target::Class);
+    }
+    if mode == Mode::Softmax {
+        return Err(FieldError::whole(format!(
+            "`{}` lists {} classes: several positives are multi-label, sigmoid mode only (softmax: one class, or p: probabilities)",
+            text.trim(),
+            tokens.len()
+        )));
+    }
+    let range = k.map_or("0, 1, 2, …".to_string(), |k| format!("0..{}", k.saturating_sub(1)));
+    let mut classes = Vec::with_capacity(tokens.len());
+    for token in &tokens {
+        let column = token.column(text);
+        let why = match token.text.parse::<usize>() {
+            Err(_) => "is not a class index",
+            Ok(t) if k.is_some_and(|k| t >= k) => "is out of range",
+            Ok(t) if classes.contains(&t) => "is listed twice",
+            Ok(t) => {
+                classes.push(t);
+                continue;
+            }
+        };
+        return Err(FieldError::at(
+            column,
+            format!("`{}` at column {column} {why}: list distinct classes in {range}", token.text),
+        ));
+    }
+    Ok(Target::Classes(classes))
+}
+
+/// How far from 1 a softmax target distribution may sum (it is used as given).
+pub const PROBS_SUM_TOLERANCE: f64 = 1e-6;
+
+/// Target probabilities: one number in [0, 1] per class (`k`, when known);
+/// in softmax mode they must sum to 1 within [`PROBS_SUM_TOLERANCE`].
+pub fn target_probs(text: &str, k: Option<usize>, mode: Mode) -> Result<Target, FieldError> {
+    let tokens = tokens(text)?;
+    let mut values = Vec::with_capacity(tokens.len());
+    for token in &tokens {
+        let y = number(text, token)?;
+        if !(0.0..=1.0).contains(&y) {
+            let column = token.column(text);
+            return Err(FieldError::at(
+                column,
+                format!("`{}` at column {column}: a target probability is in [0, 1]", token.text),
+            ));
+        }
+        values.push(y + 0.0);
+    }
+    match k {
+        _ if values.is_empty() => {
+            return Err(FieldError::whole("no target probabilities: type one per class, e.g. 0.1, 0.7, 0.2"));
+        }
+        Some(k) if values.len() != k => {
+            return Err(FieldError::whole(format!(
+                "{k} logit{} need {k} target probabilities, got {}",
+                plural(k),
+                values.len()
+            )));
+        }
+        _ => {}
+    }
+    if mode == Mode::Softmax {
+        let sum = crate::loss::sum::compensated(&[&values]);
+        if (sum - 1.0).abs() > PROBS_SUM_TOLERANCE {
+            return Err(FieldError::whole(format!(
+                "target probabilities sum to {sum}: a softmax target is a distribution (sum 1 within 1e-6)"
+            )));
+        }
+    }
+    Ok(Target::Probs(values))
+}
+
+/// Label smoothing ε: one number in [0, 1).
+pub fn smoothing(text: &str) -> Result<f64, FieldError> {
+    let values = numbers(text)?;
+    match values.as_slice() {
+        [] => Err(FieldError::whole("no label smoothing: type a number in [0, 1), e.g. 0.1 (0: none)")),
+        [e] if !(0.0..1.0).contains(e) => {
+            Err(FieldError::whole(format!("ε = {e} is outside [0, 1): label smoothing is in [0, 1)")))
+        }
+        [e] => Ok(*e + 0.0),
+        _ => Err(FieldError::whole(format!("label smoothing is one number, got {}", values.len()))),
+    }
+}
+
+/// α as [`alpha`] takes it, or `none` (also torchvision's `-1`): no class
+/// weighting, α_t = 1.
+pub fn weights(text: &str, k: Option<usize>, mode: Mode) -> Result<Option<Alpha>, FieldError> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("none") || numbers(t).is_ok_and(|v| v == [-1.0]) {
+        return Ok(None);
+    }
+    alpha(text, k, mode).map(Some)
 }
 
 /// γ: one finite number ≥ 0.

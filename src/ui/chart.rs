@@ -133,6 +133,15 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
         grid.polyline(points, &scale, curve_style(app, i, curve));
     }
     grid.render(buf);
+    // A target vector: each class's term at its own p_t, negatives under positives.
+    let negatives = shown.class_points.iter().filter(|c| !c.positive);
+    for c in negatives.chain(shown.class_points.iter().filter(|c| c.positive)) {
+        let y = if example.chart == ChartView::Factor { c.factor } else { c.term };
+        let (px, py) = grid.cell_of(c.p_t, scale.fraction(y).min(1.0));
+        let (mark, style) =
+            if c.positive { (point_char(app), theme.target) } else { (negative_char(app), theme.muted) };
+        buf[(px, py)].set_char(mark).set_style(style);
+    }
     let (px, py) = grid.cell_of(row.p_t, scale.fraction(now_y).min(1.0));
     buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
 
@@ -154,6 +163,10 @@ fn point_char(app: &App) -> char {
     if app.look.unicode { '●' } else { 'O' }
 }
 
+fn negative_char(app: &App) -> char {
+    if app.look.unicode { '○' } else { 'o' }
+}
+
 /// The legend entries, each in its curve's style; inline adds α_t.
 fn legend_spans(app: &App, shown: &Shown, off_scale: &str, inline: bool) -> Vec<Span<'static>> {
     let theme = &app.look.theme;
@@ -164,6 +177,12 @@ fn legend_spans(app: &App, shown: &Shown, off_scale: &str, inline: bool) -> Vec<
         .map(|(i, c)| Span::styled(format!(" {} ", curve_name(c)), curve_style(app, i, c)))
         .collect();
     spans.push(Span::styled(format!(" {} now{off_scale} ", point_char(app)), theme.current));
+    if shown.class_points.iter().any(|c| c.positive) {
+        spans.push(Span::styled(format!(" {} positive terms ", point_char(app)), theme.target));
+    }
+    if shown.class_points.iter().any(|c| !c.positive) {
+        spans.push(Span::styled(format!(" {} negative terms ", negative_char(app)), theme.muted));
+    }
     if inline {
         spans.push(Span::styled(format!(" α_t = {}", sig(shown.result.alpha_t, 3)), theme.muted));
     }

@@ -1,6 +1,7 @@
 //! Per-class probability bars with dFL/dz beside dCE/dz; the target
 //! highlighted. With thousands of classes: the target and the most probable
-//! ones, then "… N more".
+//! ones, then "… N more". A target vector shows each class's target and term
+//! in place of the bar.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -20,6 +21,15 @@ const WIDTHS: [Constraint; 6] = [
     Constraint::Length(10),
     Constraint::Length(10),
     Constraint::Length(BAR as u16),
+    Constraint::Length(11),
+    Constraint::Length(11),
+];
+const WIDTHS_TARGETS: [Constraint; 7] = [
+    Constraint::Length(7),
+    Constraint::Length(9),
+    Constraint::Length(10),
+    Constraint::Length(7),
+    Constraint::Length(11),
     Constraint::Length(11),
     Constraint::Length(11),
 ];
@@ -51,23 +61,35 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let r = &shown.result;
     let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
     let pick = listed(example, area.height);
-    let columns = rows::columns(area, WIDTHS);
+    let vector = !r.is_class_index();
+    let columns: Vec<Rect> =
+        if vector { rows::columns(area, WIDTHS_TARGETS).to_vec() } else { rows::columns(area, WIDTHS).to_vec() };
     let plain = Style::new();
-    let header = ["class", "logit", prob, "", "dFL/dz", "dCE/dz"].map(|t| (t, plain));
-    rows::row(buf, area, 0, &columns, theme.title, header);
+    let header: &[&str] = if vector {
+        &["class", "logit", prob, "target", "FL term", "dFL/dz", "dCE/dz"]
+    } else {
+        &["class", "logit", prob, "", "dFL/dz", "dCE/dz"]
+    };
+    rows::row(buf, area, 0, &columns, theme.title, header.iter().map(|&t| (t, plain)));
     for (line, &i) in (1..).zip(&pick) {
         let is_target = i == target;
         let p = r.probabilities[i];
         let (row_style, bar_style) = if is_target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
-        let cells = [
+        let mut cells = vec![
             format!("{}{i}", if is_target { "→" } else { " " }),
             sig(shown.params.logits[i], DIGITS),
             sig(p, DIGITS),
-            app.look.bar(p, BAR),
-            sig(r.gradient[i], DIGITS),
-            sig(r.grad_ce[i], DIGITS),
         ];
-        let styles = [plain, plain, plain, bar_style, plain, plain];
+        let mut styles = vec![plain, plain, plain];
+        if vector {
+            cells.extend([sig(r.target_of(i), DIGITS), sig(r.term(i), DIGITS)]);
+            styles.extend([plain, plain]);
+        } else {
+            cells.push(app.look.bar(p, BAR));
+            styles.push(bar_style);
+        }
+        cells.extend([sig(r.gradient[i], DIGITS), sig(r.grad_ce[i], DIGITS)]);
+        styles.extend([plain, plain]);
         rows::row(buf, area, line, &columns, row_style, cells.iter().map(String::as_str).zip(styles));
     }
     let more = shown.result.probabilities.len() - pick.len();

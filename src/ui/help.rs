@@ -17,6 +17,10 @@ const ABOUT: &[&str] = &[
     "α balances: a scalar weights the target class; a list gives α_t = α[target];",
     "  in sigmoid mode the positive gets α and every negative 1 − α.",
     "Exact: computed in log space from the logits, never as 1 − p.",
+    "Target: 1 (a class) · none (background, sigmoid) · 1, 3 (positives, sigmoid)",
+    "  · p: 0.1, 0.7, 0.2 (a probability per class; softmax: summing to 1).",
+    "Smoothing ε (Keras): softmax q·(1 − ε) + ε/K, sigmoid y·(1 − ε) + ε/2.",
+    "α none (or -1): no weighting, α_t = 1 for every class.",
 ];
 
 /// The dataset view's own lines.

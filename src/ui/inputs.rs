@@ -1,5 +1,6 @@
-//! The five fields: one line each, an error line under a field that does not
-//! parse, horizontal scrolling and the cursor from tui-input.
+//! The fields: one line each (α and the label smoothing ε share one), an
+//! error line under a field that does not parse, horizontal scrolling and
+//! the cursor from tui-input.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -13,59 +14,91 @@ use unicode_width::UnicodeWidthChar;
 
 const LABEL: u16 = 12;
 
+/// The fields on screen by row: ε, one short number, sits beside α, so
+/// that the 80 × 24 layout keeps its chart rows.
+fn field_rows(fields: &[Field]) -> Vec<&[Field]> {
+    let mut out = Vec::with_capacity(fields.len());
+    let mut i = 0;
+    while i < fields.len() {
+        let n = if fields[i] == Field::Alpha && fields.get(i + 1) == Some(&Field::Smoothing) { 2 } else { 1 };
+        out.push(&fields[i..i + n]);
+        i += n;
+    }
+    out
+}
+
 pub fn height(app: &App) -> u16 {
-    (app.fields().len() + app.errors.iter().flatten().count()) as u16
+    (field_rows(app.fields()).len() + app.errors.iter().flatten().count()) as u16
+}
+
+/// Each field shown: its one-row area and the line of its error, if it has
+/// one that fits. A row's errors go under it, in the row's order.
+fn layout(app: &App, area: Rect) -> Vec<(Field, Rect, Option<u16>)> {
+    let mut out = Vec::new();
+    let mut y = area.y;
+    for row in field_rows(app.fields()) {
+        if y >= area.bottom() {
+            break;
+        }
+        let half = area.width / row.len() as u16;
+        let mut next = y + 1;
+        for (n, &field) in (0u16..).zip(row) {
+            let width = if n + 1 == row.len() as u16 { area.width - n * half } else { half };
+            let error = app.errors[field.index()].is_some().then(|| {
+                next += 1;
+                next - 1
+            });
+            out.push((field, Rect::new(area.x + n * half, y, width, 1), error.filter(|&at| at < area.bottom())));
+        }
+        y = next;
+    }
+    out
 }
 
 /// Draws the fields; returns where the cursor goes (in the focused field).
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App) -> Option<Position> {
     let theme = &app.look.theme;
     let mut cursor_at = None;
-    for (field, y) in rows(app, area) {
-        let focused = field == app.focus && !app.help;
-        let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
-        // The dataset view sweeps the list instead of drawing it.
-        let sweep = matches!(app.body, Body::Dataset(_)) && field == Field::Gammas;
-        let name = if sweep { "Sweep γ" } else { field.label() };
-        let label = format!("{mark}{name}");
-        let label = format!("{label:<w$}", w = LABEL as usize - 1);
-        rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
-        let text_area = text_area(area, y);
-        let input = app.input(field);
-        let width = text_area.width as usize;
-        let ascii = input.is_ascii();
-        let (cursor, scroll) = scroll(input, focused, width);
-        let text = visible(input.value(), scroll, width, ascii);
-        rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
-        if focused {
-            let x = (cursor - scroll) as u16;
-            cursor_at = Some(Position::new(text_area.x + x.min(text_area.width), y));
-        }
-        if let Some(error) = &app.errors[field.index()]
-            && y + 1 < area.bottom()
-        {
+    for (field, field_area, error_at) in layout(app, area) {
+        cursor_at = cursor_at.or(draw_field(buf, field_area, app, field));
+        if let (Some(error), Some(y)) = (&app.errors[field.index()], error_at) {
             let indent = " ".repeat(LABEL as usize);
             let message = format!("✗ {error}");
             let line = [(indent.as_str(), Style::new()), (&message, theme.error)];
-            rows::spans(buf, Rect::new(area.x, y + 1, area.width, 1), line);
+            rows::spans(buf, Rect::new(area.x, y, area.width, 1), line);
         }
     }
     cursor_at
 }
 
-/// Each field shown and its row: one line, and its error's under it.
-fn rows(app: &App, area: Rect) -> impl Iterator<Item = (Field, u16)> + '_ {
-    let mut y = area.y;
-    app.fields().iter().map_while(move |&field| {
-        let at = y;
-        y += 1 + u16::from(app.errors[field.index()].is_some());
-        (at < area.bottom()).then_some((field, at))
+/// One field's label and text in `area` (one row); the cursor when focused.
+fn draw_field(buf: &mut Buffer, area: Rect, app: &App, field: Field) -> Option<Position> {
+    let theme = &app.look.theme;
+    let y = area.y;
+    let focused = field == app.focus && !app.help;
+    let (mark, style) = if field == app.focus { ("▸ ", theme.focus) } else { ("  ", theme.title) };
+    // The dataset view sweeps the list instead of drawing it.
+    let sweep = matches!(app.body, Body::Dataset(_)) && field == Field::Gammas;
+    let name = if sweep { "Sweep γ" } else { field.label() };
+    let label = format!("{mark}{name}");
+    let label = format!("{label:<w$}", w = LABEL as usize - 1);
+    rows::text_at(buf, area.x, y, &label, LABEL.min(area.width), style);
+    let text_area = text_area(area);
+    let input = app.input(field);
+    let width = text_area.width as usize;
+    let ascii = input.is_ascii();
+    let (cursor, scroll) = scroll(input, focused, width);
+    let text = visible(input.value(), scroll, width, ascii);
+    rows::text_at(buf, text_area.x, y, text, text_area.width, theme.text);
+    focused.then(|| {
+        let x = (cursor - scroll) as u16;
+        Position::new(text_area.x + x.min(text_area.width), y)
     })
 }
 
-/// Where a field's text goes on row `y`.
-fn text_area(area: Rect, y: u16) -> Rect {
-    Rect::new(area.x + LABEL, y, area.width.saturating_sub(LABEL + 1), 1)
+/// Where a field's text goes in its one-row area.
+fn text_area(area: Rect) -> Rect {
+    Rect::new(area.x + LABEL, area.y, area.width.saturating_sub(LABEL + 1), 1)
 }
 
 /// The cursor's display column and the column the field is shown from:
@@ -79,8 +112,8 @@ fn scroll(input: &FieldText, focused: bool, width: usize) -> (usize, usize) {
 /// The field shown at `position`, and the character a click there puts the
 /// cursor before (the text's end, past it; its start, on the label).
 pub fn field_at(app: &App, area: Rect, position: Position) -> Option<(Field, usize)> {
-    let (field, y) = rows(app, area).find(|&(_, y)| y == position.y)?;
-    let text_area = text_area(area, y);
+    let (field, field_area, _) = layout(app, area).into_iter().find(|(_, a, _)| a.contains(position))?;
+    let text_area = text_area(field_area);
     let input = app.input(field);
     let (_, scroll) = scroll(input, field == app.focus && !app.help, text_area.width as usize);
     let column = scroll + usize::from(position.x.saturating_sub(text_area.x));

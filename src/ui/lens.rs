@@ -35,6 +35,12 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
         line.render(area, buf);
         return;
     }
+    if !shown.result.is_class_index() {
+        let line =
+            Line::styled("the lens shows naive focal loss of one class index: type a class as the target", theme.muted);
+        line.render(area, buf);
+        return;
+    }
     let r = &shown.result;
     let t = r.target;
     let quantities: [(&str, f64, Pick); 4] = [
