@@ -200,7 +200,7 @@ mod tests {
     /// calls for, with no trailing zero after a point.
     #[test]
     fn reads_back_as_the_rounded_value() {
-        let mut next = crate::vmath::tests::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = crate::simd::math::tests::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
             let state = next();
             // Any bits half the time, else 1e-6..1e8 (both notations).
@@ -278,7 +278,7 @@ mod tests {
     /// Inside f64's normal range a ratio is the quotient as [`sig`] prints it.
     #[test]
     fn ratios_in_range_are_the_quotient() {
-        let mut next = crate::vmath::tests::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = crate::simd::math::tests::xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..20_000 {
             let (a, b) = (f64::from_bits(next() >> 2), f64::from_bits(next() >> 2));
             if a.is_finite() && b.is_finite() && b != 0.0 && (a / b).is_normal() {

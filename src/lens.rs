@@ -736,7 +736,7 @@ mod tests {
     /// class, whatever the target (ties, zeros, NaN and inf included).
     #[test]
     fn extremes_carry_every_gradient_flag() {
-        let mut next = crate::vmath::tests::xorshift(987_654_321u64);
+        let mut next = crate::simd::math::tests::xorshift(987_654_321u64);
         let specials = [0.0, -200.0, 200.0, 12.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
         let scalars = [0.0, 0.5, 2.0, 1e30, f64::INFINITY, f64::NAN, 1e-30];
         for round in 0..3000 {

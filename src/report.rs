@@ -204,7 +204,7 @@ mod tests {
     /// ±0, K around the limit).
     #[test]
     fn ranking_matches_a_full_sort() {
-        let mut next = crate::vmath::tests::xorshift(12345u64);
+        let mut next = crate::simd::math::tests::xorshift(12345u64);
         for k in [1, 2, 5, 39, 40, 41, 100, 1000] {
             for round in 0..20 {
                 // Few distinct logits, so that many probabilities tie.

@@ -41,7 +41,8 @@ use super::source::{
     DataError, NON_FINITE, OUT_OF_RANGE, Skips, Source, is_regular, is_stdin, open_file, out_of_range, path_name,
     read_steps,
 };
-use crate::vmath::Simd;
+use crate::simd::bytes::{append_items, f32_bytes_mut};
+use crate::simd::{Isa, Kernel, Simd};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -357,18 +358,15 @@ impl Dtype {
     /// the bytes (the check on the raw bits), compiled for AVX-512 and AVX2
     /// too and picked at run time.
     fn floats(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (and so AVX2).
-                return unsafe { floats_avx512(self, bytes, out) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2.
-                return unsafe { floats_avx2(self, bytes, out) };
+        struct Floats<'a>(Dtype, &'a [u8], &'a mut Vec<f64>);
+        impl Kernel for Floats<'_> {
+            type Output = bool;
+            #[inline(always)]
+            fn run<I: Isa>(self, _: I) -> bool {
+                self.0.floats_inline(self.1, self.2)
             }
         }
-        self.floats_inline(bytes, out)
+        Simd::detect().run(Floats(self, bytes, out))
     }
 
     /// [`Dtype::floats`] for whatever instruction set the caller has. One
@@ -379,19 +377,19 @@ impl Dtype {
         const F64_EXP: u64 = 0x7ff0_0000_0000_0000;
         match (self.size, self.big_endian) {
             (2, big_endian) => halves(bytes, big_endian, out),
-            (4, false) => convert(bytes, out, |b| {
+            (4, false) => append_items(bytes, out, |b| {
                 let bits = u32::from_le_bytes(b);
                 (f64::from(f32::from_bits(bits)), bits & F32_EXP != F32_EXP)
             }),
-            (4, true) => convert(bytes, out, |b| {
+            (4, true) => append_items(bytes, out, |b| {
                 let bits = u32::from_be_bytes(b);
                 (f64::from(f32::from_bits(bits)), bits & F32_EXP != F32_EXP)
             }),
-            (_, false) => convert(bytes, out, |b| {
+            (_, false) => append_items(bytes, out, |b| {
                 let bits = u64::from_le_bytes(b);
                 (f64::from_bits(bits), bits & F64_EXP != F64_EXP)
             }),
-            (_, true) => convert(bytes, out, |b| {
+            (_, true) => append_items(bytes, out, |b| {
                 let bits = u64::from_be_bytes(b);
                 (f64::from_bits(bits), bits & F64_EXP != F64_EXP)
             }),
@@ -403,18 +401,15 @@ impl Dtype {
     /// back); returns whether every one is in `0..k`. One pass, compiled
     /// for AVX-512 and AVX2 too and picked at run time.
     fn labels(self, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (and so AVX2).
-                return unsafe { labels_avx512(self, bytes, k, out) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2.
-                return unsafe { labels_avx2(self, bytes, k, out) };
+        struct Labels<'a>(Dtype, &'a [u8], usize, &'a mut Vec<u64>);
+        impl Kernel for Labels<'_> {
+            type Output = bool;
+            #[inline(always)]
+            fn run<I: Isa>(self, _: I) -> bool {
+                self.0.labels_inline(self.1, self.2, self.3)
             }
         }
-        self.labels_inline(bytes, k, out)
+        Simd::detect().run(Labels(self, bytes, k, out))
     }
 
     /// [`Dtype::labels`] for whatever instruction set the caller has: one
@@ -456,49 +451,7 @@ impl Dtype {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2")]
-fn floats_avx512(dtype: Dtype, bytes: &[u8], out: &mut Vec<f64>) -> bool {
-    dtype.floats_inline(bytes, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn floats_avx2(dtype: Dtype, bytes: &[u8], out: &mut Vec<f64>) -> bool {
-    dtype.floats_inline(bytes, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2")]
-fn labels_avx512(dtype: Dtype, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
-    dtype.labels_inline(bytes, k, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn labels_avx2(dtype: Dtype, bytes: &[u8], k: usize, out: &mut Vec<u64>) -> bool {
-    dtype.labels_inline(bytes, k, out)
-}
-
-/// Appends `f` of each `N`-byte item of `bytes` to `out`; returns whether
-/// `f` found every item valid. Writes into spare capacity: no zeroing pass.
-#[inline(always)]
-fn convert<const N: usize>(bytes: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> (f64, bool)) -> bool {
-    let n = bytes.len() / N;
-    out.reserve(n);
-    let mut valid = true;
-    for (slot, b) in out.spare_capacity_mut()[..n].iter_mut().zip(bytes.chunks_exact(N)) {
-        let (value, ok) = f(b.try_into().expect("N bytes"));
-        slot.write(value);
-        valid &= ok;
-    }
-    // SAFETY: the loop above initialised the first n spare slots (zip stops
-    // at the shorter side, and both have n items).
-    unsafe { out.set_len(out.len() + n) };
-    valid
-}
-
-/// [`convert`] for float16: the bits checked while gathered, then converted
+/// [`append_items`] for float16: the bits checked while gathered, then converted
 /// a block at a time by `half` (F16C when the CPU has it).
 #[inline(always)]
 fn halves(bytes: &[u8], big_endian: bool, out: &mut Vec<f64>) -> bool {
@@ -524,17 +477,10 @@ fn halves(bytes: &[u8], big_endian: bool, out: &mut Vec<f64>) -> bool {
 /// every value is below `k`.
 #[inline(always)]
 fn widen<const N: usize>(bytes: &[u8], k: u64, out: &mut Vec<u64>, f: impl Fn([u8; N]) -> u64) -> bool {
-    let n = bytes.len() / N;
-    out.reserve(n);
-    let mut valid = true;
-    for (slot, b) in out.spare_capacity_mut()[..n].iter_mut().zip(bytes.chunks_exact(N)) {
-        let value = f(b.try_into().expect("N bytes"));
-        slot.write(value);
-        valid &= value < k;
-    }
-    // SAFETY: the loop above initialised the first n spare slots.
-    unsafe { out.set_len(out.len() + n) };
-    valid
+    append_items(bytes, out, |b| {
+        let value = f(b);
+        (value, value < k)
+    })
 }
 
 /// The `.npy` [`Source`]: both arrays, read row batch by row batch.
@@ -687,9 +633,7 @@ impl Npy {
         if self.lent_logits.len() < n {
             self.lent_logits.resize(n, 0.0);
         }
-        let z = &mut self.lent_logits[..n];
-        // SAFETY: the bytes of n f32s; every bit pattern is an f32.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(z.as_mut_ptr().cast::<u8>(), 4 * n) };
+        let bytes = f32_bytes_mut(&mut self.lent_logits[..n]);
         let got = fill(self.logits.reader()?, bytes)
             .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
         let first = self.next_row * self.k as u64;
@@ -869,28 +813,15 @@ impl Source for Npy {
 /// Whether every value is finite (in vector lanes: AVX-512 or AVX2 where
 /// the CPU has it).
 fn all_finite(z: &[f32]) -> bool {
-    #[inline(always)]
-    fn check(z: &[f32]) -> bool {
-        z.iter().fold(true, |ok, &v| ok & v.is_finite())
+    struct AllFinite<'a>(&'a [f32]);
+    impl Kernel for AllFinite<'_> {
+        type Output = bool;
+        #[inline(always)]
+        fn run<I: Isa>(self, _: I) -> bool {
+            self.0.iter().fold(true, |ok, &v| ok & v.is_finite())
+        }
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2")]
-    fn check_avx512(z: &[f32]) -> bool {
-        check(z)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn check_avx2(z: &[f32]) -> bool {
-        check(z)
-    }
-    match Simd::detect() {
-        // SAFETY: `Simd::detect` found the features these are compiled for.
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { check_avx512(z) },
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { check_avx2(z) },
-        _ => check(z),
-    }
+    Simd::detect().run(AllFinite(z))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.

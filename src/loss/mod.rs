@@ -41,6 +41,7 @@ pub mod sum;
 
 pub use curve::{PointLoss, at_probability};
 pub use sigmoid::sigmoid_focal;
+pub(crate) use softmax::ln_mass_of_others;
 pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
 
 /// From this many classes on, a pass over the classes runs on every core
@@ -205,7 +206,7 @@ mod tests {
             }
             best
         };
-        let mut next = crate::vmath::tests::xorshift(42u64);
+        let mut next = crate::simd::math::tests::xorshift(42u64);
         let pool = [0.0, -0.0, 1.0, -1.0, 3.5, f64::NAN, -1e308, 1e308, f64::INFINITY, f64::NEG_INFINITY];
         for len in [1, 2, 7, 8, 9, 63, 64, 65, 130, 1000] {
             for _ in 0..200 {
@@ -224,7 +225,7 @@ mod tests {
             (j, z[j].into())
         }
         for k in [1, 2, 5, 31, 32, 33, 64, 100, 1000] {
-            let base = crate::vmath::tests::uniform(k, -5.0, 5.0, k as u64);
+            let base = crate::simd::math::tests::uniform(k, -5.0, 5.0, k as u64);
             for (at, again) in [(0, None), (k / 3, None), (k - 1, None), (k / 2, Some(k - 1)), (k - 1, Some(k / 2))] {
                 let mut z = base.clone();
                 z[at] = 10.0;

@@ -2,7 +2,7 @@
 
 use super::sum::{compensated, finish, weighted_product};
 use super::{Alpha, CHUNK, Focal, Mode, PARALLEL_FROM, Params, argmax};
-use crate::vmath::{Simd, exp_fast};
+use crate::simd::{Isa, Kernel, Simd};
 use rayon::prelude::*;
 
 /// Softmax focal loss of `logits` for class `target`.
@@ -209,7 +209,11 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
     // p, 1 − p, ln(1 − p), CE and ln CE for the target, by regime.
     let (p, one_minus, ln_one_minus, ce, ln_ce);
     if target == j && s < 1.0 {
-        let ln_s = if s >= 1e-290 { s.ln() } else { ln_mass_of_others(logits, target) };
+        let ln_s = if s >= 1e-290 {
+            s.ln()
+        } else {
+            ln_mass_of_others(logits, target, |terms| compensated(&[&terms.collect::<Vec<_>>()]))
+        };
         p = 1.0 / denom;
         one_minus = s / denom;
         ln_one_minus = ln_s - ln_denom;
@@ -287,7 +291,7 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
     }
 }
 
-/// `e_i = exp(z_i − z_j)`, with [`exp_fast`]: every argument is ≤ 0, the
+/// `e_i = exp(z_i − z_j)`, with [`Isa::exp`]: every argument is ≤ 0, the
 /// function is branch-free, so the loop runs 4 (AVX2) or 2 (SSE2) lanes at a
 /// time, about ten times faster than K calls to the C library's `exp`.
 /// Within 1 ulp of that `exp` (itself < 1 ulp), so each `e_i` is within
@@ -295,28 +299,22 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
 /// One thread: vectorised, 100 000 exponentials take less time than waking
 /// rayon's workers would save.
 fn exps_into(e: &mut [f64], logits: &[f64], zj: f64) {
-    match Simd::detect() {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 | Simd::Avx512 => {
-            // SAFETY: the CPU has AVX2 and FMA (detected at run time).
-            unsafe { exps_avx2(e, logits, zj) }
+    /// `out_i = exp(z_i − z_j)`.
+    struct Exps<'a> {
+        out: &'a mut [f64],
+        logits: &'a [f64],
+        zj: f64,
+    }
+    impl Kernel for Exps<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<I: Isa>(self, _: I) {
+            for (e, &z) in self.out.iter_mut().zip(self.logits) {
+                *e = I::exp(z - self.zj);
+            }
         }
-        _ => exps::<false>(e, logits, zj),
     }
-}
-
-/// `out_i = exp(z_i − z_j)`; `F`: fused multiply-adds (only where compiled with FMA).
-#[inline(always)]
-fn exps<const F: bool>(out: &mut [f64], logits: &[f64], zj: f64) {
-    for (e, &z) in out.iter_mut().zip(logits) {
-        *e = exp_fast::<F>(z - zj);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn exps_avx2(out: &mut [f64], logits: &[f64], zj: f64) {
-    exps::<true>(out, logits, zj)
+    Simd::detect().at_most_avx2().run(Exps { out: e, logits, zj });
 }
 
 /// `S = Σ_{i≠j} e_i`, compensated (from [`PARALLEL_FROM`] classes on, as
@@ -367,18 +365,24 @@ fn scaled_and_copied(out: &mut Vec<f64>, copy: &mut Vec<f64>, p: &[f64], scale: 
 
 /// `ln(Σ_{i≠t} exp(z_i − z_t))`, shifted by the largest other logit so that
 /// it is exact where the sum itself underflows; −∞ when there is no other
-/// class or every difference overflows.
-fn ln_mass_of_others(logits: &[f64], target: usize) -> f64 {
-    let others = || logits.iter().enumerate().filter(move |&(i, _)| i != target).map(|(_, &z)| z);
+/// class or every difference overflows. `sum` adds the terms
+/// `exp(z_i − max)`: each caller passes the compensated sum it takes `S`
+/// with (the explorer's eight-lane TwoSum, the sweep's Neumaier), which
+/// round differently, so that each keeps its own bits.
+pub(crate) fn ln_mass_of_others<T: Copy + Into<f64>>(
+    logits: &[T],
+    target: usize,
+    sum: impl FnOnce(&mut dyn Iterator<Item = f64>) -> f64,
+) -> f64 {
+    let others = || logits.iter().enumerate().filter(move |&(i, _)| i != target).map(|(_, &z)| z.into());
     let Some(top) = others().reduce(f64::max) else {
         return f64::NEG_INFINITY;
     };
-    let shift = top - logits[target];
+    let shift = top - logits[target].into();
     if shift == f64::NEG_INFINITY {
         return shift;
     }
-    let exps: Vec<f64> = others().map(|z| (z - top).exp()).collect();
-    shift + compensated(&[&exps]).ln()
+    shift + sum(&mut others().map(|z| (z - top).exp())).ln()
 }
 
 #[cfg(test)]

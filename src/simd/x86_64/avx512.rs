@@ -4,7 +4,7 @@
 //! - [`exp8`], [`add_exps`] (a row's sum of exponentials, K > 16) and
 //!   [`column_exps`] (the same for a class-major batch, K ≤ 16): `vscalefpd`
 //!   applies `2^k` in one rounding, where the portable
-//!   [`exp_fast`](super::exp_fast) takes a shift, an add and two
+//!   [`exp_fast`](crate::simd::math::exp_fast) takes a shift, an add and two
 //!   multiplications (`(p · 2^(k+54)) · 2^-54`, also rounded once). Every
 //!   other operation is the portable form's with FMA, in the same order, so
 //!   the results are the same bits; an exponential costs about 10 % less,
@@ -21,16 +21,92 @@
 //!
 //! The unit tests compare each with its portable form, bit for bit.
 //! Every function here is `unsafe` and `#[inline(always)]`: call it only
-//! from code compiled with AVX-512F (`#[target_feature]`), which exists
-//! only where `Simd::detect` found it.
+//! where the CPU has AVX-512F (an [`Avx512`] value is the proof), from code
+//! compiled with it (`run_avx512`), or the intrinsics are not inlined.
 
 use std::arch::x86_64::*;
 
-use super::{EXP_Q, LN2_HI, LN2_LO, SHIFT};
+use super::Avx512;
+use crate::simd::Isa;
+use crate::simd::bytes::same_type;
+use crate::simd::math::{EXP_Q, LN2_HI, LN2_LO, SHIFT};
 
-/// `exp_fast::<true>` in eight lanes (`x ≤ 0`; 0 below −745.2).
+impl Isa for Avx512 {
+    const FMA: bool = true;
+
+    #[inline(always)]
+    fn add_exps<T: Copy + Into<f64> + 'static>(
+        self,
+        sum: &mut [f64; 8],
+        err: &mut [f64; 8],
+        z: &[T],
+        shift: f64,
+        skip: usize,
+    ) -> bool {
+        // SAFETY (both): `self` exists only where the CPU has AVX-512F.
+        if let Some(z) = same_type::<T, f32>(z) {
+            unsafe { add_exps(sum, err, z, shift, skip) };
+        } else if let Some(z) = same_type::<T, f64>(z) {
+            unsafe { add_exps(sum, err, z, shift, skip) };
+        } else {
+            return false;
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn transpose<T: Copy + Into<f64> + 'static>(
+        self,
+        col: &mut [f64],
+        z: &[T],
+        k: usize,
+        negate: bool,
+        argmax: Option<(&mut [f64], &mut [usize])>,
+    ) -> usize {
+        match same_type::<T, f32>(z) {
+            // SAFETY: `self` exists only where the CPU has AVX-512F.
+            Some(z) => unsafe { transpose(col, z, k, negate, argmax) },
+            None => 0,
+        }
+    }
+
+    #[inline(always)]
+    fn column_exps(
+        self,
+        col: &mut [f64],
+        top: &[f64],
+        j: &[usize],
+        labels: &[usize],
+        s: &mut [f64],
+        zt: &mut [f64],
+        et: &mut [f64],
+    ) -> usize {
+        // SAFETY: `self` exists only where the CPU has AVX-512F.
+        unsafe { column_exps(col, top, j, labels, s, zt, et) }
+    }
+
+    #[inline(always)]
+    fn class_sums<'a>(
+        self,
+        local: &mut [f64],
+        k: usize,
+        labels: &[usize],
+        quantities: usize,
+        xs: impl Fn(usize) -> &'a [f64],
+    ) -> bool {
+        // SAFETY: `self` exists only where the CPU has AVX-512F.
+        unsafe { class_sums(local, k, labels, quantities, xs) };
+        true
+    }
+}
+
+/// `exp_fast` with FMA in eight lanes (`x ≤ 0`; 0 below −745.2).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn exp8(x: __m512d) -> __m512d {
+unsafe fn exp8(x: __m512d) -> __m512d {
+    // SAFETY: the caller's (AVX-512F); no memory is touched.
     unsafe {
         let c = |i: usize| _mm512_set1_pd(EXP_Q[i]);
         let x = _mm512_max_pd(x, _mm512_set1_pd(-746.0));
@@ -53,14 +129,18 @@ pub(crate) unsafe fn exp8(x: __m512d) -> __m512d {
 }
 
 /// Logits that load as eight f64 lanes.
-pub(crate) trait Lanes: Copy + Into<f64> {
+trait Lanes: Copy + Into<f64> {
     /// The eight values at `p`, converted exactly.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F, and `p` point to eight values.
     unsafe fn load8(p: *const Self) -> __m512d;
 }
 
 impl Lanes for f32 {
     #[inline(always)]
     unsafe fn load8(p: *const f32) -> __m512d {
+        // SAFETY: the caller's.
         unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(p)) }
     }
 }
@@ -68,6 +148,7 @@ impl Lanes for f32 {
 impl Lanes for f64 {
     #[inline(always)]
     unsafe fn load8(p: *const f64) -> __m512d {
+        // SAFETY: the caller's.
         unsafe { _mm512_loadu_pd(p) }
     }
 }
@@ -76,8 +157,13 @@ impl Lanes for f64 {
 /// compensated sum `(sum, err)`: the order of `LaneSum::add_exps` (chunks
 /// of 64 summed plainly per lane, each chunk's lane sums added with
 /// TwoSum; the tail padded with −∞), so the same bits.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], z: &[T], shift: f64, skip: usize) {
+unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], z: &[T], shift: f64, skip: usize) {
+    // SAFETY: the caller's (AVX-512F); the loads read whole chunks of 64
+    // (eight groups of eight) inside `z`, the tail goes through an array.
     unsafe {
         let shift8 = _mm512_set1_pd(shift);
         let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
@@ -135,14 +221,20 @@ pub(crate) unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], 
 /// those rows' largest logit and its first index (`column_argmax`'s
 /// comparisons, on the float32 values: the same order). Returns the rows
 /// done (the rest, fewer than 16, are the caller's).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn transpose(
+unsafe fn transpose(
     col: &mut [f64],
     z: &[f32],
     k: usize,
     negate: bool,
     mut argmax: Option<(&mut [f64], &mut [usize])>,
 ) -> usize {
+    // SAFETY: the caller's (AVX-512F); the masked loads read `k` values of
+    // rows below `n`, the stores write rows below `16 · groups ≤ n` of
+    // `col` (at least `k · n` long, asserted) and of `top` and `j`.
     unsafe {
         let n = z.len() / k;
         assert!(k <= 16 && col.len() >= k * n);
@@ -218,9 +310,12 @@ pub(crate) unsafe fn transpose(
 /// class is not the row's argmax `j`, and `zt`, `et` set to the label's
 /// `z` and `e`. The same operations as the portable loop, so the same bits.
 /// Returns the rows done (the rest are the caller's).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) unsafe fn column_exps(
+unsafe fn column_exps(
     col: &mut [f64],
     top: &[f64],
     j: &[usize],
@@ -260,8 +355,11 @@ pub(crate) unsafe fn column_exps(
 /// a masked add per register instead of a read-modify-write at a computed
 /// address. Each class's sum takes its values in row order with the same
 /// additions as the plain loop: the same bits. Every label must be `< k`.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn class_sums<'a>(
+unsafe fn class_sums<'a>(
     local: &mut [f64],
     k: usize,
     labels: &[usize],
@@ -294,8 +392,16 @@ pub(crate) unsafe fn class_sums<'a>(
     }
 }
 
+/// [`class_sums`] for `N` quantities.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `local` must hold `k · N` sums (`k ≤ 16`)
+/// and every `xs[q]` at least `labels.len()` values.
 #[inline(always)]
 unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[usize], xs: [&[f64]; N]) {
+    // SAFETY: the caller's (AVX-512F, `local` holding `k · N` sums and
+    // every `xs[q]` at least `labels.len()` values); the masked loads and
+    // stores touch the first `k` of each quantity's sums only.
     unsafe {
         // Lanes 0..8 of a quantity's sums, and 8..16.
         let (lo_mask, hi_mask) = ((((1u32 << k) - 1) & 0xff) as __mmask8, (((1u32 << k) - 1) >> 8) as __mmask8);
@@ -322,14 +428,15 @@ unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vmath::tests::{uniform, xorshift};
-    use crate::vmath::{Simd, exp_fast};
+    use crate::simd::Level;
+    use crate::simd::math::exp_fast;
+    use crate::simd::math::tests::{Fused, uniform, xorshift};
 
     /// This CPU runs the functions under test: elsewhere the build script
     /// marks these tests ignored (re-run it, `touch build.rs`, after moving
     /// the build to another CPU).
     fn assert_avx512() {
-        assert_eq!(Simd::detect(), Simd::Avx512, "built where AVX-512 was found, run where it is not");
+        assert_eq!(Level::hardware(), Level::Avx512, "built where AVX-512 was found, run where it is not");
     }
 
     #[target_feature(enable = "avx512f")]
@@ -354,7 +461,7 @@ mod tests {
         // SAFETY: the CPU has AVX-512F.
         let ours = unsafe { exps(&x) };
         for (&x, &e) in x.iter().zip(&ours) {
-            assert_eq!(e.to_bits(), exp_fast::<true>(x).to_bits(), "exp({x:e}): {e:e}");
+            assert_eq!(e.to_bits(), exp_fast::<Fused>(x).to_bits(), "exp({x:e}): {e:e}");
         }
     }
 
@@ -388,7 +495,7 @@ mod tests {
                 for (i, c) in col.chunks_exact_mut(nb.max(1)).enumerate().take(k) {
                     for r in 0..nb {
                         let z = c[r];
-                        let e = exp_fast::<true>(z - top[r]);
+                        let e = exp_fast::<Fused>(z - top[r]);
                         c[r] = e;
                         want[0][r] += if j[r] == i { 0.0 } else { e };
                         if labels[r] == i {
