@@ -428,9 +428,9 @@ unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simd::Level;
     use crate::simd::math::exp_fast;
     use crate::simd::math::tests::{Fused, uniform, xorshift};
+    use crate::simd::{Kernel, Level};
 
     /// This CPU runs the functions under test: elsewhere the build script
     /// marks these tests ignored (re-run it, `touch build.rs`, after moving
@@ -439,11 +439,26 @@ mod tests {
         assert_eq!(Level::hardware(), Level::Avx512, "built where AVX-512 was found, run where it is not");
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn exps(x: &[f64]) -> Vec<f64> {
+    /// `f` with an AVX-512 token, compiled with the features (by the one
+    /// trampoline, `run_avx512`).
+    fn on_avx512<R>(f: impl FnOnce(Avx512) -> R) -> R {
+        struct Call<F>(F);
+        impl<R, F: FnOnce(Avx512) -> R> Kernel for Call<F> {
+            type Output = R;
+            #[inline(always)]
+            fn run<I: Isa>(self, _: I) -> R {
+                (self.0)(Avx512(()))
+            }
+        }
+        assert_avx512();
+        super::super::run_avx512(Call(f))
+    }
+
+    #[inline(always)]
+    fn exps(_: Avx512, x: &[f64]) -> Vec<f64> {
         let mut out = vec![0.0; x.len()];
         for (o, x) in out.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
-            // SAFETY: AVX-512F, as this function is compiled for.
+            // SAFETY: the token proves AVX-512F; whole groups of eight.
             unsafe { _mm512_storeu_pd(o.as_mut_ptr(), exp8(_mm512_loadu_pd(x.as_ptr()))) };
         }
         out
@@ -452,24 +467,28 @@ mod tests {
     #[test]
     #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
     fn exp8_is_exp_fast_bit_for_bit() {
-        assert_avx512();
         let ranges = [(-800.0, -745.0), (-745.2, -708.0), (-708.0, 0.0), (-40.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0)];
         let mut x: Vec<f64> =
             ranges.iter().enumerate().flat_map(|(i, &(lo, hi))| uniform(40_000, lo, hi, 31 + i as u64)).collect();
         x.extend([0.0, -0.0, -746.0, -745.13, -708.39, f64::NEG_INFINITY, -1e300, -f64::MIN_POSITIVE, -1e-300]);
         x.resize(x.len().next_multiple_of(8), -1.0);
-        // SAFETY: the CPU has AVX-512F.
-        let ours = unsafe { exps(&x) };
+        let ours = on_avx512(|isa| exps(isa, &x));
         for (&x, &e) in x.iter().zip(&ours) {
             assert_eq!(e.to_bits(), exp_fast::<Fused>(x).to_bits(), "exp({x:e}): {e:e}");
         }
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn column_step(col: &mut [f64], top: &[f64], j: &[usize], labels: &[usize], out: &mut [Vec<f64>; 3]) -> usize {
+    #[inline(always)]
+    fn column_step(
+        isa: Avx512,
+        col: &mut [f64],
+        top: &[f64],
+        j: &[usize],
+        labels: &[usize],
+        out: &mut [Vec<f64>; 3],
+    ) -> usize {
         let [s, zt, et] = out;
-        // SAFETY: AVX-512F, as this function is compiled for.
-        unsafe { column_exps(col, top, j, labels, s, zt, et) }
+        isa.column_exps(col, top, j, labels, s, zt, et)
     }
 
     #[test]
@@ -504,8 +523,7 @@ mod tests {
                     }
                 }
                 let (mut ours_col, mut ours) = (col0.clone(), fresh());
-                // SAFETY: the CPU has AVX-512F.
-                let done = unsafe { column_step(&mut ours_col, &top, &j, &labels, &mut ours) };
+                let done = on_avx512(|isa| column_step(isa, &mut ours_col, &top, &j, &labels, &mut ours));
                 assert_eq!(done, nb / 8 * 8);
                 let bits = |v: &[f64], rows: &dyn Fn(usize) -> bool| {
                     v.iter().enumerate().filter(|&(i, _)| rows(i)).map(|(_, x)| x.to_bits()).collect::<Vec<_>>()
@@ -519,10 +537,9 @@ mod tests {
         }
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn summed(local: &mut [f64], k: usize, labels: &[usize], xs: &[Vec<f64>]) {
-        // SAFETY: AVX-512F, as this function is compiled for.
-        unsafe { class_sums(local, k, labels, xs.len(), |q| &xs[q]) };
+    #[inline(always)]
+    fn summed(isa: Avx512, local: &mut [f64], k: usize, labels: &[usize], xs: &[Vec<f64>]) {
+        assert!(isa.class_sums(local, k, labels, xs.len(), |q| &xs[q]));
     }
 
     #[test]
@@ -547,28 +564,25 @@ mod tests {
                     }
                 }
                 let mut ours = start;
-                // SAFETY: the CPU has AVX-512F.
-                unsafe { summed(&mut ours, k, &labels, &xs) };
+                on_avx512(|isa| summed(isa, &mut ours, k, &labels, &xs));
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&ours), bits(&plain), "k={k} quantities={quantities}");
             }
         }
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn transposed(z: &[f32], k: usize, negate: bool) -> (Vec<f64>, usize) {
+    #[inline(always)]
+    fn transposed(isa: Avx512, z: &[f32], k: usize, negate: bool) -> (Vec<f64>, usize) {
         let mut col = vec![f64::NAN; z.len()];
-        // SAFETY: AVX-512F, as this function is compiled for.
-        let done = unsafe { transpose(&mut col, z, k, negate, None) };
+        let done = isa.transpose(&mut col, z, k, negate, None);
         (col, done)
     }
 
-    #[target_feature(enable = "avx512f")]
-    fn with_argmax(z: &[f32], k: usize) -> (Vec<f64>, Vec<f64>, Vec<usize>, usize) {
+    #[inline(always)]
+    fn with_argmax(isa: Avx512, z: &[f32], k: usize) -> (Vec<f64>, Vec<f64>, Vec<usize>, usize) {
         let n = z.len() / k;
         let (mut col, mut top, mut j) = (vec![f64::NAN; z.len()], vec![f64::NAN; n], vec![usize::MAX; n]);
-        // SAFETY: AVX-512F, as this function is compiled for.
-        let done = unsafe { transpose(&mut col, z, k, false, Some((&mut top, &mut j))) };
+        let done = isa.transpose(&mut col, z, k, false, Some((&mut top, &mut j)));
         (col, top, j, done)
     }
 
@@ -582,8 +596,7 @@ mod tests {
             // Few distinct values (ties, ±0), so that "first" matters.
             let pool = [0.0f32, -0.0, 1.5, -2.0, 1.5, f32::MAX, -f32::MAX, 7.0];
             let z: Vec<f32> = (0..k * n).map(|_| pool[(next() % 8) as usize]).collect();
-            // SAFETY: the CPU has AVX-512F.
-            let (col, top, j, done) = unsafe { with_argmax(&z, k) };
+            let (col, top, j, done) = on_avx512(|isa| with_argmax(isa, &z, k));
             assert_eq!(done, n / 16 * 16);
             for r in 0..n {
                 let row = &z[r * k..(r + 1) * k];
@@ -609,8 +622,7 @@ mod tests {
                 // transpose moves bits.
                 let z: Vec<f32> = (0..k * n).map(|_| f32::from_bits(next() as u32)).collect();
                 for negate in [false, true] {
-                    // SAFETY: the CPU has AVX-512F.
-                    let (col, done) = unsafe { transposed(&z, k, negate) };
+                    let (col, done) = on_avx512(|isa| transposed(isa, &z, k, negate));
                     assert_eq!(done, n / 16 * 16);
                     for c in 0..k {
                         for r in 0..n {
