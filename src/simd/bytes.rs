@@ -1,16 +1,6 @@
-//! The views of memory that the kernels and the readers need and safe Rust
-//! does not give for free: a slice as its own type, a buffer's spare room
-//! filled without a zeroing pass, float32 values as their bytes.
-
-use std::any::TypeId;
-
-/// `z` as a slice of `U` when `T` is `U`.
-#[inline(always)]
-pub(crate) fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
-    // SAFETY: T and U are the same type.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
-}
+//! The views of memory that the readers need and safe Rust does not give
+//! for free: a buffer's spare room filled without a zeroing pass, float32
+//! values as their bytes.
 
 /// Appends `f` of each `N`-byte item of `bytes` to `out`, written into its
 /// spare capacity (no zeroing pass); returns whether `f` found every item
