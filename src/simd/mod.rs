@@ -10,7 +10,7 @@
 //!   other architecture), no fused multiply-adds.
 //! - `Avx2` (x86-64): the same loops with AVX2 and FMA.
 //! - `Avx512` (x86-64): AVX-512F, AVX2 and FMA, and four kernels written with
-//!   intrinsics (`x86_64/avx512.rs`; the same bits as the portable loops with
+//!   intrinsics (`x86_64/avx512/`; the same bits as the portable loops with
 //!   FMA).
 //!
 //! `FOCAL_TUI_ISA=portable|avx2|avx512` caps the choice (read once; a set

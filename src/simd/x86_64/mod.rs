@@ -26,7 +26,7 @@ impl Isa for Avx2 {
     const FMA: bool = true;
 }
 
-/// AVX-512F with AVX2 and FMA, and the kernels of `avx512.rs`. Made only
+/// AVX-512F with AVX2 and FMA, and the kernels of `avx512/`. Made only
 /// by [`run_avx512`], where the CPU has all three.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(());
