@@ -189,7 +189,8 @@ impl Level {
     /// `requested` (a name of [`ISA_VARIABLE`]) if `hardware` has it, else
     /// the widest below it that it has; `hardware` for none or an unknown name.
     fn capped(requested: Option<&str>, hardware: Level) -> Level {
-        match Level::ALL.iter().find(|l| Some(l.name()) == requested.map(str::trim)) {
+        let named = |l: &&Level| requested.is_some_and(|r| r.trim().eq_ignore_ascii_case(l.name()));
+        match Level::ALL.iter().find(named) {
             Some(&wanted) => wanted.min(hardware),
             None => hardware,
         }
@@ -270,6 +271,7 @@ mod tests {
         let widest = *Level::ALL.last().expect("at least portable");
         for &hardware in Level::ALL {
             assert_eq!(Level::capped(Some("portable"), hardware), Level::Portable);
+            assert_eq!(Level::capped(Some(" Portable\n"), hardware), Level::Portable);
             assert_eq!(Level::capped(None, hardware), hardware);
             assert_eq!(Level::capped(Some("sse9"), hardware), hardware);
             assert_eq!(Level::capped(Some(widest.name()), hardware), hardware);
