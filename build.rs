@@ -35,11 +35,12 @@ fn main() {
     }
 }
 
-/// Whether this CPU takes the sweep's AVX-512 path (as `vmath::Simd::detect`).
+/// Whether this CPU takes the AVX-512 path (as `simd::x86_64::hardware`).
 fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx512f")
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx512f") && has!("avx2") && has!("fma")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

@@ -25,10 +25,10 @@ pub mod presets;
 pub mod report;
 pub mod screen;
 pub mod shown;
+pub(crate) mod simd;
 #[cfg(test)]
 mod test_rng;
 pub mod text;
 pub mod theme;
 pub mod tui;
 pub mod ui;
-pub mod vmath;

@@ -55,6 +55,7 @@ mod target;
 pub use curve::{PointLoss, at_probability};
 pub use distribution::softmax_focal_dist;
 pub use sigmoid::{sigmoid_focal, sigmoid_focal_labels};
+pub(crate) use softmax::ln_mass_of_others;
 pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
 pub use target::Target;
 
@@ -279,7 +280,7 @@ mod tests {
             }
             best
         };
-        let mut next = crate::vmath::tests::xorshift(42u64);
+        let mut next = crate::test_rng::xorshift(42u64);
         let pool = [0.0, -0.0, 1.0, -1.0, 3.5, f64::NAN, -1e308, 1e308, f64::INFINITY, f64::NEG_INFINITY];
         for len in [1, 2, 7, 8, 9, 63, 64, 65, 130, 1000] {
             for _ in 0..200 {
@@ -298,7 +299,7 @@ mod tests {
             (j, z[j].into())
         }
         for k in [1, 2, 5, 31, 32, 33, 64, 100, 1000] {
-            let base = crate::vmath::tests::uniform(k, -5.0, 5.0, k as u64);
+            let base = crate::test_rng::uniform(k, -5.0, 5.0, k as u64);
             for (at, again) in [(0, None), (k / 3, None), (k - 1, None), (k / 2, Some(k - 1)), (k - 1, Some(k / 2))] {
                 let mut z = base.clone();
                 z[at] = 10.0;

@@ -2,7 +2,7 @@
 
 use super::sum::{compensated, finish, weighted_product};
 use super::{Alpha, CHUNK, Focal, Mode, PARALLEL_FROM, Params, argmax};
-use crate::vmath::{Simd, exp_fast};
+use crate::simd::{Isa, Kernel, Simd};
 use rayon::prelude::*;
 
 /// Softmax focal loss of `logits` for class `target`.
@@ -276,7 +276,11 @@ pub(super) fn class_logs(sm: &Softmax, logits: &[f64], probabilities: &[f64], i:
     let Softmax { j, s, denom, ln_denom, .. } = *sm;
     let zj = logits[j];
     if i == j && s < 1.0 {
-        let ln_s = if s >= 1e-290 { s.ln() } else { ln_mass_of_others(logits, i) };
+        let ln_s = if s >= 1e-290 {
+            s.ln()
+        } else {
+            ln_mass_of_others(logits, i, |terms| compensated(&[&terms.collect::<Vec<_>>()]))
+        };
         let ce = ln_denom;
         ClassLogs {
             p: 1.0 / denom,
@@ -318,7 +322,7 @@ pub(super) fn p_ce_over_one_minus(sm: &Softmax, p: f64, one_minus: f64, p_ce: f6
     }
 }
 
-/// `e_i = exp(z_i − z_j)`, with [`exp_fast`]: every argument is ≤ 0, the
+/// `e_i = exp(z_i − z_j)`, with [`Isa::exp`]: every argument is ≤ 0, the
 /// function is branch-free, so the loop runs 4 (AVX2) or 2 (SSE2) lanes at a
 /// time, about ten times faster than K calls to the C library's `exp`.
 /// Within 1 ulp of that `exp` (itself < 1 ulp), so each `e_i` is within
@@ -326,28 +330,22 @@ pub(super) fn p_ce_over_one_minus(sm: &Softmax, p: f64, one_minus: f64, p_ce: f6
 /// One thread: vectorised, 100 000 exponentials take less time than waking
 /// rayon's workers would save.
 fn exps_into(e: &mut [f64], logits: &[f64], zj: f64) {
-    match Simd::detect() {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 | Simd::Avx512 => {
-            // SAFETY: the CPU has AVX2 and FMA (detected at run time).
-            unsafe { exps_avx2(e, logits, zj) }
+    /// `out_i = exp(z_i − z_j)`.
+    struct Exps<'a> {
+        out: &'a mut [f64],
+        logits: &'a [f64],
+        zj: f64,
+    }
+    impl Kernel for Exps<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<I: Isa>(self, _: I) {
+            for (e, &z) in self.out.iter_mut().zip(self.logits) {
+                *e = I::exp(z - self.zj);
+            }
         }
-        _ => exps::<false>(e, logits, zj),
     }
-}
-
-/// `out_i = exp(z_i − z_j)`; `F`: fused multiply-adds (only where compiled with FMA).
-#[inline(always)]
-fn exps<const F: bool>(out: &mut [f64], logits: &[f64], zj: f64) {
-    for (e, &z) in out.iter_mut().zip(logits) {
-        *e = exp_fast::<F>(z - zj);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn exps_avx2(out: &mut [f64], logits: &[f64], zj: f64) {
-    exps::<true>(out, logits, zj)
+    Simd::detect().at_most_avx2().run(Exps { out: e, logits, zj });
 }
 
 /// `S = Σ_{i≠j} e_i`, compensated (from [`PARALLEL_FROM`] classes on, as
@@ -398,18 +396,24 @@ fn scaled_and_copied(out: &mut Vec<f64>, copy: &mut Vec<f64>, p: &[f64], scale: 
 
 /// `ln(Σ_{i≠t} exp(z_i − z_t))`, shifted by the largest other logit so that
 /// it is exact where the sum itself underflows; −∞ when there is no other
-/// class or every difference overflows.
-fn ln_mass_of_others(logits: &[f64], target: usize) -> f64 {
-    let others = || logits.iter().enumerate().filter(move |&(i, _)| i != target).map(|(_, &z)| z);
+/// class or every difference overflows. `sum` adds the terms
+/// `exp(z_i − max)`: each caller passes the compensated sum it takes `S`
+/// with (the explorer's eight-lane TwoSum, the sweep's Neumaier), which
+/// round differently, so that each keeps its own bits.
+pub(crate) fn ln_mass_of_others<T: Copy + Into<f64>>(
+    logits: &[T],
+    target: usize,
+    sum: impl FnOnce(&mut dyn Iterator<Item = f64>) -> f64,
+) -> f64 {
+    let others = || logits.iter().enumerate().filter(move |&(i, _)| i != target).map(|(_, &z)| z.into());
     let Some(top) = others().reduce(f64::max) else {
         return f64::NEG_INFINITY;
     };
-    let shift = top - logits[target];
+    let shift = top - logits[target].into();
     if shift == f64::NEG_INFINITY {
         return shift;
     }
-    let exps: Vec<f64> = others().map(|z| (z - top).exp()).collect();
-    shift + compensated(&[&exps]).ln()
+    shift + sum(&mut others().map(|z| (z - top).exp())).ln()
 }
 
 #[cfg(test)]

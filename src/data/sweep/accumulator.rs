@@ -2,8 +2,7 @@
 
 use super::factor::Power;
 use super::histogram::{LossHistograms, MAX_VALUES};
-#[cfg(target_arch = "x86_64")]
-use super::isa::{batch_avx2, batch_avx512};
+use super::isa::Batch;
 use super::per_class::PerClass;
 use super::stage::{Scratch, Stage};
 use super::sums::WideSum;
@@ -12,7 +11,7 @@ use super::{
     TOP_MASS, vec_bytes,
 };
 use crate::loss::{Alpha, Mode};
-use crate::vmath::Simd;
+use crate::simd::{Isa, Simd};
 
 /// Running sums of a sweep over any number of rows, in bounded memory
 /// ([`Accumulator::heap_bytes`]). Feed rows with [`add`](Accumulator::add),
@@ -137,14 +136,8 @@ impl Accumulator {
         while done < labels.len() {
             let take = (labels.len() - done).min(per_batch).min(BLOCK - self.stage.n);
             let (z, t) = (&logits[done * k..(done + take) * k], &labels[done..done + take]);
-            match self.simd {
-                // SAFETY: `Simd::detect` found the features these are compiled for.
-                #[cfg(target_arch = "x86_64")]
-                Simd::Avx512 => unsafe { batch_avx512(self, z, t) },
-                #[cfg(target_arch = "x86_64")]
-                Simd::Avx2 => unsafe { batch_avx2(self, z, t) },
-                _ => self.batch::<false, false, T>(z, t),
-            }
+            let simd = self.simd;
+            simd.run(Batch { acc: self, logits: z, labels: t });
             self.stage.n += take;
             done += take;
             if self.stage.n == BLOCK {
@@ -262,12 +255,12 @@ impl Accumulator {
 
     /// One batch of rows (at most a block's remaining room).
     #[inline(always)]
-    pub(super) fn batch<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    pub(super) fn batch<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize]) {
         let columns = self.classes <= COLUMNS_UP_TO;
         match self.mode {
-            Mode::Softmax if columns => self.softmax_columns::<F, W, T>(logits, labels),
-            Mode::Softmax => self.softmax_rows::<F, W, T>(logits, labels),
-            Mode::Sigmoid => self.sigmoid_rows::<F, W, T>(logits, labels, columns),
+            Mode::Softmax if columns => self.softmax_columns(isa, logits, labels),
+            Mode::Softmax => self.softmax_rows(isa, logits, labels),
+            Mode::Sigmoid => self.sigmoid_rows(isa, logits, labels, columns),
         }
     }
 }

@@ -2,12 +2,11 @@
 //! counts, per-class sums and histograms.
 
 use super::histogram::{LossHistograms, MAX_VALUES};
-#[cfg(target_arch = "x86_64")]
-use super::isa::{block_avx2, block_avx512};
+use super::isa::Block;
 use super::sums::{BIG, add_block};
 use super::{Accumulator, BLOCK, COUNT_BY_PASSES_UP_TO};
 use crate::loss::Mode;
-use crate::vmath::Simd;
+use crate::simd::Isa;
 
 impl Accumulator {
     /// Completes the staged block and adds it to the running sums.
@@ -15,24 +14,17 @@ impl Accumulator {
         if self.stage.n == 0 {
             return;
         }
-        match self.simd {
-            // SAFETY: `Simd::detect` found the features these are compiled for.
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { block_avx512(self) },
-            #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { block_avx2(self) },
-            _ => self.block::<false, false>(),
-        }
+        let simd = self.simd;
+        simd.run(Block(self));
     }
 
-    /// [`flush`](Self::flush) with the instruction set's kernels (`F`: FMA,
-    /// `W`: AVX-512): the block's losses (softmax), then its sums, counts
-    /// and histograms.
+    /// [`flush`](Self::flush) with the instruction set's kernels: the
+    /// block's losses (softmax), then its sums, counts and histograms.
     #[inline(always)]
-    pub(super) fn block<const F: bool, const W: bool>(&mut self) {
+    pub(super) fn block<I: Isa>(&mut self, isa: I) {
         let n = self.stage.n;
         if self.mode == Mode::Softmax {
-            self.softmax_block::<F>();
+            self.softmax_block::<I>();
         }
         let st = &mut self.stage;
         let (p, ce) = (&st.p[..n], &st.ce[..n]);
@@ -50,7 +42,7 @@ impl Accumulator {
         // sums; the histograms tell whether the block has any.
         let plain = top < LossHistograms::bin(BIG);
         let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
-        self.per_class.add_block::<W>(&st.label[..n], &st.correct[..n], &mut st.slot[..n], quantity, plain);
+        self.per_class.add_block(isa, &st.label[..n], &st.correct[..n], &mut st.slot[..n], quantity, plain);
         self.pt_histogram(n);
     }
 
@@ -83,7 +75,7 @@ mod tests {
     use super::*;
     use crate::data::sweep::Config;
     use crate::loss::argmax;
-    use crate::vmath::tests::uniform;
+    use crate::test_rng::uniform;
 
     /// Class counts and p_t bins counted by passes (few classes, few bins)
     /// and by increments (many) agree with plain counting: the classes

@@ -1,31 +1,23 @@
 //! Class-major batches (K ≤ 16): the transposition, the argmax across
 //! rows, and the sums over each row's classes.
 
-use super::isa::same_type;
 use super::sums::sum_row;
 use super::{COLUMNS_UP_TO, Logit};
-#[cfg(target_arch = "x86_64")]
-use crate::vmath::avx512;
+use crate::simd::Isa;
 
 /// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
 /// class-major (`n` rows). Where it can, also fills `argmax` for the first
 /// rows; returns how many (the rest are [`column_argmax`]'s).
 #[inline(always)]
-pub(super) fn transpose<const W: bool, T: Logit>(
+pub(super) fn transpose<I: Isa, T: Logit>(
+    isa: I,
     col: &mut [f64],
     logits: &[T],
     k: usize,
     negate: bool,
     argmax: Option<(&mut [f64], &mut [usize])>,
 ) -> usize {
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if W && let Some(z) = same_type::<T, f32>(logits) {
-        // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
-        done = unsafe { avx512::transpose(col, z, k, negate, argmax) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = argmax;
+    let done = isa.transpose(col, logits, k, negate, argmax);
     macro_rules! by_k {
         ($($k:literal)*) => {
             match k {

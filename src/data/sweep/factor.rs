@@ -2,7 +2,7 @@
 //! over a slice of values.
 
 use super::limits::normal;
-use crate::vmath::exp_fast;
+use crate::simd::Isa;
 
 /// γ up to this (a multiple of ½) takes the powering path.
 const MAX_POWER_GAMMA: f64 = 32.0;
@@ -40,7 +40,7 @@ impl Power {
 /// in one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn weigh<const F: bool>(
+pub(super) fn weigh<I: Isa>(
     x: &mut [f64],
     m: &mut [f64],
     om: &[f64],
@@ -80,7 +80,7 @@ pub(super) fn weigh<const F: bool>(
         Power::Halves(11) => fused!(|o: f64| (sqrt(o) * o) * ((o * o) * (o * o)), true),
         Power::Halves(12) => fused!(|o: f64| (o * o) * ((o * o) * (o * o)), true),
         _ => {
-            modulating::<F>(m, om, ln_om, sq, power, sign);
+            modulating::<I>(m, om, ln_om, sq, power, sign);
             let mut bad = false;
             for (((x, &m), &w), &c) in x.iter_mut().zip(m.iter()).zip(w).zip(c) {
                 *x = w * m * c;
@@ -94,7 +94,7 @@ pub(super) fn weigh<const F: bool>(
 /// Modulating factors `(1 − p)^γ` from `om = 1 − p` (powers) or from
 /// `ln_om = sign · ln(1 − p)` (exponential); `sq` is scratch.
 #[inline(always)]
-fn modulating<const F: bool>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut [f64], power: Power, sign: f64) {
+fn modulating<I: Isa>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut [f64], power: Power, sign: f64) {
     match power {
         Power::One => m.fill(1.0),
         Power::Halves(h) => {
@@ -128,7 +128,7 @@ fn modulating<const F: bool>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut 
         Power::Exp(gamma) => {
             let g = sign * gamma;
             for (m, &l) in m.iter_mut().zip(ln_om) {
-                *m = exp_fast::<F>(g * l);
+                *m = I::exp(g * l);
             }
         }
     }
@@ -137,7 +137,8 @@ fn modulating<const F: bool>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vmath::tests::uniform;
+    use crate::simd::Portable;
+    use crate::test_rng::uniform;
 
     #[test]
     fn powers_match_the_exponential() {
@@ -145,7 +146,7 @@ mod tests {
         let ln_om: Vec<f64> = om.iter().map(|x| x.ln()).collect();
         let (mut m, mut sq) = (vec![0.0; 256], vec![0.0; 256]);
         for h in 1..=64u32 {
-            modulating::<false>(&mut m, &om, &ln_om, &mut sq, Power::Halves(h), 1.0);
+            modulating::<Portable>(&mut m, &om, &ln_om, &mut sq, Power::Halves(h), 1.0);
             let g = f64::from(h) / 2.0;
             for ((&m, &o), &l) in m.iter().zip(&om).zip(&ln_om) {
                 let want = (g * l).exp();
@@ -157,8 +158,8 @@ mod tests {
         let (ones, mut x, mut m2) = (vec![1.0; 256], vec![0.0; 256], vec![0.0; 256]);
         for h in 0..=16u32 {
             let power = if h == 0 { Power::One } else { Power::Halves(h) };
-            modulating::<false>(&mut m, &om, &ln_om, &mut sq, power, 1.0);
-            weigh::<false>(&mut x, &mut m2, &om, &ln_om, &mut sq, &ones, &ones, power, 1.0);
+            modulating::<Portable>(&mut m, &om, &ln_om, &mut sq, power, 1.0);
+            weigh::<Portable>(&mut x, &mut m2, &om, &ln_om, &mut sq, &ones, &ones, power, 1.0);
             assert_eq!(m, m2, "h = {h}");
             assert_eq!(x, m, "h = {h}");
         }

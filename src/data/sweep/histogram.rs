@@ -3,7 +3,7 @@
 
 use super::BLOCK;
 use super::sums::Neumaier;
-use crate::vmath::pow2;
+use crate::simd::math::pow2;
 
 /// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
 const HIST_SHIFT: u32 = 48;

@@ -1,48 +1,44 @@
-//! The instruction sets: the hot loops compiled again with AVX2 + FMA and
-//! with AVX-512 + FMA (run where `Simd::detect` finds them), and the type
-//! test that sends float32 and float64 rows to the AVX-512 kernels.
+//! The sweep's two entry points into the instruction sets: a batch of
+//! rows ([`Batch`]) and a full block ([`Block`]), each run by
+//! [`Simd::run`](crate::simd::Simd::run) compiled for the detected set.
 
 use super::{Accumulator, Logit};
-use std::any::TypeId;
+use crate::simd::{Isa, Kernel};
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) fn batch_avx512<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
-    acc.batch::<true, true, T>(logits, labels)
+/// [`Accumulator::batch`] of these rows.
+pub(super) struct Batch<'a, T> {
+    pub(super) acc: &'a mut Accumulator,
+    pub(super) logits: &'a [T],
+    pub(super) labels: &'a [usize],
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(super) fn batch_avx2<T: Logit>(acc: &mut Accumulator, logits: &[T], labels: &[usize]) {
-    acc.batch::<true, false, T>(logits, labels)
+impl<T: Logit> Kernel for Batch<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        self.acc.batch(isa, self.logits, self.labels)
+    }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) fn block_avx512(acc: &mut Accumulator) {
-    acc.block::<true, true>()
-}
+/// [`Accumulator::block`] of the staged rows.
+pub(super) struct Block<'a>(pub(super) &'a mut Accumulator);
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(super) fn block_avx2(acc: &mut Accumulator) {
-    acc.block::<true, false>()
-}
+impl Kernel for Block<'_> {
+    type Output = ();
 
-/// `z` as a slice of `U` when `T` is `U`.
-#[inline(always)]
-pub(super) fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
-    // SAFETY: T and U are the same type.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        self.0.block(isa)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::data::sweep::{Accumulator, Config, DEFAULT_GAMMAS};
     use crate::loss::{Alpha, Mode};
-    use crate::vmath::Simd;
-    use crate::vmath::tests::uniform;
+    use crate::simd::Simd;
+    use crate::test_rng::uniform;
 
     /// Deterministic rows with a spread of easy and hard examples, and the
     /// extremes.
@@ -70,11 +66,8 @@ mod tests {
                 acc.add(&z, &t);
                 acc.finish()
             };
-            let base = run(Simd::Base);
-            for simd in [Simd::Avx2, Simd::Avx512] {
-                if Simd::detect() == Simd::Base || (simd == Simd::Avx512 && Simd::detect() != Simd::Avx512) {
-                    continue;
-                }
+            let base = run(Simd::portable());
+            for simd in Simd::available().into_iter().skip(1) {
                 let other = run(simd);
                 assert_eq!(other.histogram, base.histogram);
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs();

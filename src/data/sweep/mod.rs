@@ -37,12 +37,12 @@
 //! the unit tests hold each within 1 ulp of the C library's. Where one
 //! reciprocal `1/(1 + x)` serves both `ln_1p`'s correction term and `1 − p`
 //! (sigmoid; softmax with the target the argmax) that `1 − p` is within
-//! 1.5 ulp instead of 0.5. On x86-64 the hot loops are compiled three times
-//! (AVX-512, AVX2 — both with FMA — and the SSE2 baseline) and the widest the
-//! CPU supports runs; with AVX-512, the sums of exponentials, the
+//! 1.5 ulp instead of 0.5. The hot loops are generic over the instruction
+//! set ([`crate::simd`]): on x86-64 they are compiled three times (AVX-512,
+//! AVX2 — both with FMA — and the SSE2 baseline) and the widest the CPU
+//! supports runs; with AVX-512, the sums of exponentials, the
 //! transposition of float32 batches and the per-class sums (K ≤ 16, see
-//! Speed) are written with intrinsics (`vmath::avx512`: the same bits,
-//! faster).
+//! Speed) are kernels written with intrinsics (the same bits, faster).
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
 //! check 1e-14 between them). A row's sum over its K classes is plain for
@@ -111,7 +111,8 @@
 //! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
 //! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
 //! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
-//! the dataset view; `isa.rs` compiles the hot loops for AVX2 and AVX-512.
+//! the dataset view; `isa.rs` holds the two entry points that
+//! [`crate::simd::Simd::run`] compiles for each instruction set.
 
 mod accumulator;
 mod block;

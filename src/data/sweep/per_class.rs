@@ -3,8 +3,7 @@
 
 use super::sums::{WideSum, ZERO_SUM, put};
 use super::{COUNT_BY_PASSES_UP_TO, vec_bytes};
-#[cfg(target_arch = "x86_64")]
-use crate::vmath::avx512;
+use crate::simd::Isa;
 
 /// Up to this K every class's block sums are merged at the end of a block;
 /// above, only the classes the block's rows touched.
@@ -100,11 +99,11 @@ impl PerClass {
     /// `correct`, and of each sum `q` (CE, then FL per γ) their values
     /// `quantity(q)`: plain sums within the block, then compensated; unless
     /// `plain`, values of 2^960 and above go to the wide sums directly.
-    /// `slots` is room for the rows' slots; `W`: in code compiled for
-    /// AVX-512.
+    /// `slots` is room for the rows' slots.
     #[inline(always)]
-    pub(super) fn add_block<'a, const W: bool>(
+    pub(super) fn add_block<'a, I: Isa>(
         &mut self,
+        isa: I,
         labels: &[usize],
         correct: &[bool],
         slots: &mut [usize],
@@ -134,13 +133,8 @@ impl PerClass {
                 self.correct[s] += u64::from(ok);
             }
         }
-        // With AVX-512 and few classes, the same sums in register lanes.
-        let in_lanes = cfg!(target_arch = "x86_64") && W && plain && k <= 16;
-        #[cfg(target_arch = "x86_64")]
-        if in_lanes {
-            // SAFETY: W only in `block_avx512`, run where the CPU has AVX-512F.
-            unsafe { avx512::class_sums(&mut self.block, k, labels, w, quantity) };
-        }
+        // With few classes, the instruction set may sum in register lanes.
+        let in_lanes = plain && k <= 16 && isa.class_sums(&mut self.block, k, labels, w, quantity);
         for q in (0..w).filter(|_| !in_lanes) {
             let xs = quantity(q);
             if dense {

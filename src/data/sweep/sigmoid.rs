@@ -6,19 +6,14 @@ use super::limits::{abnormal, normal, saturate};
 use super::{Accumulator, BLOCK, Logit};
 use crate::loss::argmax;
 use crate::loss::sum::weighted_product;
-use crate::vmath::{exp_fast, ln_sum};
+use crate::simd::Isa;
 
 impl Accumulator {
     /// Sigmoid: everything per logit, vectorised over the batch; for small K
     /// (`columns`) the batch is transposed (class-major) so that the sums
     /// over each row's classes run across rows in vector lanes.
     #[inline(always)]
-    pub(super) fn sigmoid_rows<const F: bool, const W: bool, T: Logit>(
-        &mut self,
-        logits: &[T],
-        labels: &[usize],
-        columns: bool,
-    ) {
+    pub(super) fn sigmoid_rows<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize], columns: bool) {
         let (k, nb) = (self.classes, labels.len());
         let len = logits.len();
         let st = &mut self.stage;
@@ -31,7 +26,7 @@ impl Accumulator {
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // u = z for the positive, −z for the negatives; w their weights.
         if columns {
-            transpose::<W, T>(u, logits, k, true, None);
+            transpose(isa, u, logits, k, true, None);
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
             }
@@ -69,13 +64,13 @@ impl Accumulator {
         // softplus(x) = max(x, 0) + ln_1p(e^-|x|): BCE = softplus(−u) in b,
         // −ln(1 − p) = softplus(u) in l, 1 − p = σ(−u) in om.
         for (((e, l), om), &u) in e.iter_mut().zip(l.iter_mut()).zip(om.iter_mut()).zip(u.iter()) {
-            let v = exp_fast::<F>(-u.abs());
+            let v = I::exp(-u.abs());
             // 1 + v = hi + lo exactly (v ≤ 1); one reciprocal serves ln_1p's
             // correction lo/hi and 1 − p = σ(−u).
             let hi = 1.0 + v;
             let inv = 1.0 / hi;
             *e = v;
-            *l = ln_sum::<F>(hi, ((1.0 - hi) + v) * inv);
+            *l = I::ln_sum(hi, ((1.0 - hi) + v) * inv);
             *om = if u >= 0.0 { v * inv } else { inv };
         }
         for ((b, l), &u) in b.iter_mut().zip(l.iter_mut()).zip(u.iter()) {
@@ -92,7 +87,7 @@ impl Accumulator {
         }
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let bad = inputs_bad | weigh::<F>(x, m, om, l, sq, w, b, power, -1.0);
+            let bad = inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0);
             if bad {
                 let gamma = self.gammas[gi];
                 for i in 0..len {

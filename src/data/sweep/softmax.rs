@@ -8,10 +8,8 @@ use super::stage::Stage;
 use super::sums::{LaneSum, Neumaier};
 use super::{Accumulator, BLOCK, Logit};
 use crate::loss::sum::weighted_product;
-use crate::loss::{Alpha, argmax};
-#[cfg(target_arch = "x86_64")]
-use crate::vmath::avx512;
-use crate::vmath::{exp_fast, ln_1p_fast, ln_fast, ln_sum};
+use crate::loss::{Alpha, argmax, ln_mass_of_others};
+use crate::simd::Isa;
 use std::mem::take;
 
 /// Below this `S`, `ln S` is recomputed from the logits (as the crate does).
@@ -22,14 +20,14 @@ impl Accumulator {
     /// (class-major) so that the argmax, the exponentials and the sums run
     /// across rows in vector lanes; each row's `S` is summed in class order.
     #[inline(always)]
-    pub(super) fn softmax_columns<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    pub(super) fn softmax_columns<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
         let (col, top, zt) = (&mut sc.columns[..k * nb], &mut sc.top[..nb], &mut sc.z_t[..nb]);
         let j = &mut st.argmax[base..base + nb];
-        let done = transpose::<W, T>(col, logits, k, false, Some((&mut *top, &mut *j)));
+        let done = transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j)));
         column_argmax(top, j, col, done);
         // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
         // z_t and e_t picked in the same pass (selects in vector lanes
@@ -37,16 +35,11 @@ impl Accumulator {
         let range = base..base + nb;
         let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
         s.fill(0.0);
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if W {
-            // SAFETY: W only in `batch_avx512`, run where the CPU has AVX-512F.
-            done = unsafe { avx512::column_exps(col, top, j, labels, s, zt, et) };
-        }
+        let done = isa.column_exps(col, top, j, labels, s, zt, et);
         for (i, c) in col.chunks_exact_mut(nb).enumerate() {
             for r in done..nb {
                 let z = c[r];
-                let e = exp_fast::<F>(z - top[r]);
+                let e = I::exp(z - top[r]);
                 c[r] = e;
                 s[r] += if j[r] == i { 0.0 } else { e };
                 let hit = labels[r] == i;
@@ -95,7 +88,11 @@ impl Accumulator {
             for (i, &t) in labels.iter().enumerate() {
                 let r = range.start + i;
                 if st.rare[r] {
-                    st.rare_ln_s[r] = ln_mass_of_others(&logits[i * k..(i + 1) * k], t);
+                    st.rare_ln_s[r] = ln_mass_of_others(&logits[i * k..(i + 1) * k], t, |terms| {
+                        let mut acc = Neumaier::default();
+                        terms.for_each(|x| acc.add(x));
+                        acc.value()
+                    });
                 }
             }
         }
@@ -105,7 +102,7 @@ impl Accumulator {
     /// pass (`exp(z − z_j)` summed as it is computed, nothing stored), `e_t`,
     /// and the logit gap.
     #[inline(always)]
-    pub(super) fn softmax_rows<const F: bool, const W: bool, T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+    pub(super) fn softmax_rows<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize]) {
         let k = self.classes;
         let st = &mut self.stage;
         let base = st.n;
@@ -113,13 +110,13 @@ impl Accumulator {
             let j = argmax(row);
             let zj: f64 = row[j].into();
             let mut sum = LaneSum::default();
-            sum.add_exps::<F, W, T>(row, zj, j);
+            sum.add_exps(isa, row, zj, j);
             let r = base + i;
             let zt: f64 = row[t].into();
             st.argmax[r] = j;
             st.s[r] = sum.value();
             // The same function as the vector lanes: the same bits.
-            st.e_t[r] = exp_fast::<F>(zt - zj);
+            st.e_t[r] = I::exp(zt - zj);
             st.gap[r] = zj - zt;
             st.half_gap[r] = zj * 0.5 - zt * 0.5;
         }
@@ -131,17 +128,17 @@ impl Accumulator {
     /// and losses, vectorised across rows (from the first step on, unless
     /// the rows came from [`Examples`](super::Examples) with these values staged).
     #[inline(always)]
-    pub(super) fn softmax_block<const F: bool>(&mut self) {
+    pub(super) fn softmax_block<I: Isa>(&mut self) {
         if !self.stage.cached {
-            self.softmax_values::<F>();
+            self.softmax_values::<I>();
         }
-        self.softmax_losses::<F>();
+        self.softmax_losses::<I>();
     }
 
     /// The block's p_t, CE, 1 − p_t and (when needed) ln(1 − p_t) from its
     /// staged S, e_t and logit gaps; kept, when examples are kept.
     #[inline(always)]
-    fn softmax_values<const F: bool>(&mut self) {
+    fn softmax_values<I: Isa>(&mut self) {
         let st = &mut self.stage;
         let n = st.n;
         let s = &st.s[..n];
@@ -158,7 +155,7 @@ impl Accumulator {
             let denom = 1.0 + s;
             let lo = if s <= 1.0 { (1.0 - denom) + s } else { (s - denom) + 1.0 };
             let inv = 1.0 / denom;
-            *ld = ln_sum::<F>(denom, lo * inv);
+            *ld = I::ln_sum(denom, lo * inv);
             *p = e / denom;
             *om = if a && s < 1.0 { s * inv } else { 1.0 - *p };
         }
@@ -175,8 +172,8 @@ impl Accumulator {
                 .zip(&st.p[..n])
                 .zip(st.correct[..n].iter().zip(&st.rare[..n]).zip(st.rare_ln_s[..n].iter().zip(&st.ln_den[..n])))
             {
-                let ln_s = if rare { rare_ln } else { ln_fast::<F>(s) };
-                let ln_b = ln_1p_fast::<F>(-p);
+                let ln_s = if rare { rare_ln } else { I::ln(s) };
+                let ln_b = I::ln_1p(-p);
                 *lo = if a && s < 1.0 { ln_s - ld } else { ln_b };
             }
         }
@@ -187,7 +184,7 @@ impl Accumulator {
 
     /// The block's focal losses for every γ from its staged values.
     #[inline(always)]
-    fn softmax_losses<const F: bool>(&mut self) {
+    fn softmax_losses<I: Isa>(&mut self) {
         let st = &mut self.stage;
         let n = st.n;
         // Out of the stage while written, so that the fallback can read it.
@@ -196,7 +193,7 @@ impl Accumulator {
         for (gi, &power) in self.powers.iter().enumerate() {
             let fl = &mut fl_all[gi * BLOCK..gi * BLOCK + n];
             let (m, om, ce, alpha_t) = (&mut m[..n], &st.om[..n], &st.ce[..n], &st.alpha_t[..n]);
-            let bad = inputs_bad | weigh::<F>(fl, m, om, &st.ln_om[..n], &mut sq[..n], alpha_t, ce, power, 1.0);
+            let bad = inputs_bad | weigh::<I>(fl, m, om, &st.ln_om[..n], &mut sq[..n], alpha_t, ce, power, 1.0);
             if bad {
                 let gamma = self.gammas[gi];
                 for r in 0..n {
@@ -248,22 +245,4 @@ impl Stage {
             (self.half_gap[r] + self.ln_den[r] * 0.5).ln() + std::f64::consts::LN_2
         }
     }
-}
-
-/// `ln Σ_{i≠t} exp(z_i − z_t)`, exact where the sum underflows (the crate's
-/// formula: shifted by the largest other logit); −∞ without other classes.
-fn ln_mass_of_others<T: Logit>(row: &[T], t: usize) -> f64 {
-    let others = || row.iter().enumerate().filter(move |&(i, _)| i != t).map(|(_, &z)| z.into());
-    let Some(top) = others().reduce(f64::max) else {
-        return f64::NEG_INFINITY;
-    };
-    let shift = top - row[t].into();
-    if shift == f64::NEG_INFINITY {
-        return shift;
-    }
-    let mut acc = Neumaier::default();
-    for z in others() {
-        acc.add((z - top).exp());
-    }
-    shift + acc.value().ln()
 }

@@ -2,11 +2,8 @@
 //! pairwise sums of a block and the eight-lane sums of a row.
 
 use super::Logit;
-use super::isa::same_type;
 use crate::loss::sum::two_sum;
-#[cfg(target_arch = "x86_64")]
-use crate::vmath::avx512;
-use crate::vmath::exp_fast;
+use crate::simd::Isa;
 
 /// Sums are split here so that they never overflow (see [`WideSum`]).
 pub(super) const BIG: f64 = 9.7453140114e+288; // 2^960
@@ -162,19 +159,12 @@ pub(super) struct LaneSum {
 }
 
 impl LaneSum {
-    /// Adds `exp(z_i − shift)` for every `i` but `skip`; `W`: in code
-    /// compiled for AVX-512, by [`avx512::add_exps`] (the same bits).
+    /// Adds `exp(z_i − shift)` for every `i` but `skip` (by the
+    /// instruction set's kernel where it has one: the same bits).
     #[inline(always)]
-    pub(super) fn add_exps<const F: bool, const W: bool, T: Logit>(&mut self, z: &[T], shift: f64, skip: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if W {
-            // SAFETY (both): W only in `batch_avx512`, run where the CPU has AVX-512F.
-            if let Some(z) = same_type::<T, f32>(z) {
-                return unsafe { avx512::add_exps(&mut self.sum, &mut self.err, z, shift, skip) };
-            }
-            if let Some(z) = same_type::<T, f64>(z) {
-                return unsafe { avx512::add_exps(&mut self.sum, &mut self.err, z, shift, skip) };
-            }
+    pub(super) fn add_exps<I: Isa, T: Logit>(&mut self, isa: I, z: &[T], shift: f64, skip: usize) {
+        if isa.add_exps(&mut self.sum, &mut self.err, z, shift, skip) {
+            return;
         }
         let mut chunks = z.chunks_exact(64);
         let mut base = 0;
@@ -183,14 +173,14 @@ impl LaneSum {
             if skip.wrapping_sub(base) < 64 {
                 for (s, c) in c.chunks_exact(8).enumerate() {
                     for (l, (p, &z)) in part.iter_mut().zip(c).enumerate() {
-                        let e = exp_fast::<F>(z.into() - shift);
+                        let e = I::exp(z.into() - shift);
                         *p += if base + 8 * s + l == skip { 0.0 } else { e };
                     }
                 }
             } else {
                 for c in c.chunks_exact(8) {
                     for (p, &z) in part.iter_mut().zip(c) {
-                        *p += exp_fast::<F>(z.into() - shift);
+                        *p += I::exp(z.into() - shift);
                     }
                 }
             }
@@ -205,7 +195,7 @@ impl LaneSum {
                 *d = z.into() - shift;
             }
             for (l, (p, &d)) in part.iter_mut().zip(&d).enumerate() {
-                let e = exp_fast::<F>(d);
+                let e = I::exp(d);
                 *p += if base + 8 * s + l == skip { 0.0 } else { e };
             }
         }
@@ -260,8 +250,9 @@ pub(super) fn sum_row(x: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vmath::Simd;
-    use crate::vmath::tests::uniform;
+    use crate::simd::math::exp_fast;
+    use crate::simd::{Kernel, Portable, Simd};
+    use crate::test_rng::uniform;
 
     #[test]
     fn pairwise_and_row_sums_are_accurate() {
@@ -281,33 +272,40 @@ mod tests {
         assert_eq!(sum_row(&[f64::MAX, f64::MAX, 1.0].repeat(8)), f64::INFINITY);
     }
 
-    /// The AVX-512 row sum of exponentials is the portable one's bits
-    /// (float32 and float64 rows; the skipped class in a whole chunk, in the
-    /// tail, or absent).
+    /// `LaneSum::add_exps` run with `simd`: its lanes.
+    fn lane_sums<T: Logit>(simd: Simd, z: &[T], shift: f64, skip: usize) -> Vec<u64> {
+        struct AddExps<'a, T>(&'a [T], f64, usize);
+        impl<T: Logit> Kernel for AddExps<'_, T> {
+            type Output = LaneSum;
+            #[inline(always)]
+            fn run<I: Isa>(self, isa: I) -> LaneSum {
+                let mut sum = LaneSum::default();
+                sum.add_exps(isa, self.0, self.1, self.2);
+                sum
+            }
+        }
+        let sum = simd.run(AddExps(z, shift, skip));
+        sum.sum.iter().chain(&sum.err).map(|v| v.to_bits()).collect()
+    }
+
+    /// The AVX-512 row sum of exponentials is the bits of the portable
+    /// loop with FMA, AVX2's (float32 and float64 rows; the skipped class
+    /// in a whole chunk, in the tail, or absent).
     #[test]
     #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
     fn avx512_lane_sums_are_the_portable_bits() {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            fn sums<const W: bool, T: Logit>(z: &[T], shift: f64, skip: usize) -> ([f64; 8], [f64; 8]) {
-                let mut sum = LaneSum::default();
-                sum.add_exps::<true, W, T>(z, shift, skip);
-                (sum.sum, sum.err)
-            }
-            assert_eq!(Simd::detect(), Simd::Avx512, "built where AVX-512 was found, run where it is not");
-            for k in [17, 63, 64, 65, 130, 1000, 4099] {
-                let z = uniform(k, -30.0, 2.0, 7 + k as u64);
-                let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
-                for skip in [0, k / 2, k - 1, k] {
-                    // SAFETY (all four): the CPU has AVX-512F, AVX2 and FMA.
-                    let bits =
-                        |(s, e): ([f64; 8], [f64; 8])| s.iter().chain(&e).map(|v| v.to_bits()).collect::<Vec<_>>();
-                    let (a, b) = unsafe { (sums::<true, f64>(&z, 2.0, skip), sums::<false, f64>(&z, 2.0, skip)) };
-                    assert_eq!(bits(a), bits(b), "f64 k={k} skip={skip}");
-                    let (a, b) = unsafe { (sums::<true, f32>(&z32, 2.0, skip), sums::<false, f32>(&z32, 2.0, skip)) };
-                    assert_eq!(bits(a), bits(b), "f32 k={k} skip={skip}");
-                }
+        let wide = Simd::named("avx512").expect("built where AVX-512 was found, run where it is not");
+        let fused = Simd::named("avx2").expect("AVX-512 comes with AVX2");
+        for k in [17, 63, 64, 65, 130, 1000, 4099] {
+            let z = uniform(k, -30.0, 2.0, 7 + k as u64);
+            let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+            for skip in [0, k / 2, k - 1, k] {
+                assert_eq!(lane_sums(wide, &z, 2.0, skip), lane_sums(fused, &z, 2.0, skip), "f64 k={k} skip={skip}");
+                assert_eq!(
+                    lane_sums(wide, &z32, 2.0, skip),
+                    lane_sums(fused, &z32, 2.0, skip),
+                    "f32 k={k} skip={skip}"
+                );
             }
         }
     }
@@ -320,14 +318,14 @@ mod tests {
                 let mut exact = Neumaier::default();
                 for (i, &v) in z.iter().enumerate() {
                     if i != skip {
-                        exact.add(exp_fast::<false>(v));
+                        exact.add(exp_fast::<Portable>(v));
                     }
                 }
                 let mut sum = LaneSum::default();
-                sum.add_exps::<false, false, f64>(&z, 0.0, skip);
+                sum.add_exps(Portable, &z, 0.0, skip);
                 let (a, b) = (sum.value(), exact.value());
                 assert!((a - b).abs() <= 2.0 * f64::EPSILON * b, "k={k} skip={skip}: {a} vs {b}");
-                let e: Vec<f64> = z.iter().map(|&v| exp_fast::<false>(v)).collect();
+                let e: Vec<f64> = z.iter().map(|&v| exp_fast::<Portable>(v)).collect();
                 let mut all = Neumaier::default();
                 e.iter().for_each(|&v| all.add(v));
                 assert!((sum_row(&e) - all.value()).abs() <= 2.0 * f64::EPSILON * all.value());

@@ -1,54 +1,14 @@
-//! Branch-free, vectorisable elementary functions (`exp` for x ≤ 0, `ln`,
-//! `ln_1p`, `2^k`) and the runtime choice of instruction set for the loops
-//! that use them. Shared by the dataset sweep and the explorer's softmax.
-//!
-//! Every function is `#[inline(always)]` and generic over `F` (FMA or not):
-//! a loop over a slice compiles to vector code, and a copy of that loop in a
-//! `#[target_feature(enable = "avx2,fma")]` function, chosen at run time by
-//! `Simd::detect`, uses 4-wide AVX2 with fused multiply-adds. Accuracy: see
-//! each function (within 1 ulp of the C library in the unit tests, FMA or not).
-//! `avx512` writes out by hand the four loops where AVX-512 instructions
-//! that LLVM does not generate pay: the sweep's two loops of exponentials
-//! (`vscalefpd`, masked stores), the transposition of a batch (register
-//! shuffles) and the per-class sums of a block (masked adds).
+//! The portable scalar kernels: branch-free, vectorisable elementary
+//! functions (`exp` for x ≤ 0, `ln`, `ln_1p`, `2^k`), generic over the
+//! instruction set only for `madd` ([`Isa::FMA`]). Every function is
+//! `#[inline(always)]`: a loop over a slice compiles to vector code, in the
+//! lanes of whatever `#[target_feature]` function it is inlined into.
+//! Accuracy: see each function (within 1 ulp of the C library in the unit
+//! tests, FMA or not).
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
+use super::Isa;
 
 const MANTISSA: u64 = (1 << 52) - 1;
-
-// ---------------------------------------------------------------------------
-// Instruction sets
-// ---------------------------------------------------------------------------
-
-/// The widest vector instructions the CPU has, of those the hot loops are
-/// compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Simd {
-    /// The compilation target's baseline (SSE2 on x86-64), no FMA.
-    Base,
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx2,
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Avx512,
-}
-
-impl Simd {
-    pub(crate) fn detect() -> Simd {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("fma") {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    return Simd::Avx512;
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    return Simd::Avx2;
-                }
-            }
-        }
-        Simd::Base
-    }
-}
 
 /// 2^k (0 below 2^-1074, k ≤ 1023).
 pub(crate) fn pow2(k: i32) -> f64 {
@@ -66,13 +26,13 @@ pub(crate) fn pow2(k: i32) -> f64 {
 // ---------------------------------------------------------------------------
 
 /// 1.5 · 2^52: adding it rounds to an integer held in the low bits.
-const SHIFT: f64 = 6_755_399_441_055_744.0;
-const LN2_HI: f64 = 0.6931471803691238; // 32 trailing zero bits
-const LN2_LO: f64 = 1.9082149292705877e-10;
+pub(super) const SHIFT: f64 = 6_755_399_441_055_744.0;
+pub(super) const LN2_HI: f64 = 0.6931471803691238; // 32 trailing zero bits
+pub(super) const LN2_LO: f64 = 1.9082149292705877e-10;
 
 /// `exp_fast`'s q(r) = Σ C[i] r^i (mpmath chebyfit on [−0.3476, 0.3476],
 /// rounded).
-const EXP_Q: [f64; 10] = [
+pub(super) const EXP_Q: [f64; 10] = [
     0.5000000000000001,
     0.16666666666666669,
     0.04166666666662317,
@@ -84,12 +44,6 @@ const EXP_Q: [f64; 10] = [
     2.762043894863442e-07,
     2.510065503606659e-08,
 ];
-
-/// `a · b + c`, fused when `F` (only inside functions compiled with FMA).
-#[inline(always)]
-pub(crate) fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if F { a.mul_add(b, c) } else { a * b + c }
-}
 
 /// `e^x` for `x ≤ 0` (every use here: `z − max z`, `−|u|`, `γ · ln(1 − p)`),
 /// without a branch or a table, so that loops over slices vectorise.
@@ -103,24 +57,24 @@ pub(crate) fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
 /// `exp` in the unit tests; 0 below −745.2. `x > 0` is outside the contract
 /// and not clamped (a clamp costs 3 % of a 1 000-class sweep).
 #[inline(always)]
-pub(crate) fn exp_fast<const F: bool>(x: f64) -> f64 {
+pub(crate) fn exp_fast<I: Isa>(x: f64) -> f64 {
     const C: [f64; 10] = EXP_Q;
     const TWO_M54: f64 = 5.551115123125783e-17;
     let x = if x < -746.0 { -746.0 } else { x };
-    let y = madd::<F>(x, std::f64::consts::LOG2_E, SHIFT);
+    let y = I::madd(x, std::f64::consts::LOG2_E, SHIFT);
     let k = y - SHIFT;
-    let r = if F { (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)) } else { (x - k * LN2_HI) - k * LN2_LO };
+    let r = if I::FMA { (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)) } else { (x - k * LN2_HI) - k * LN2_LO };
     let r2 = r * r;
     let r4 = r2 * r2;
-    let a0 = madd::<F>(C[1], r, C[0]);
-    let a1 = madd::<F>(C[3], r, C[2]);
-    let a2 = madd::<F>(C[5], r, C[4]);
-    let a3 = madd::<F>(C[7], r, C[6]);
-    let a4 = madd::<F>(C[9], r, C[8]);
-    let b0 = madd::<F>(a1, r2, a0);
-    let b1 = madd::<F>(a3, r2, a2);
-    let q = madd::<F>(madd::<F>(a4, r4, b1), r4, b0);
-    let p = 1.0 + madd::<F>(q, r2, r);
+    let a0 = I::madd(C[1], r, C[0]);
+    let a1 = I::madd(C[3], r, C[2]);
+    let a2 = I::madd(C[5], r, C[4]);
+    let a3 = I::madd(C[7], r, C[6]);
+    let a4 = I::madd(C[9], r, C[8]);
+    let b0 = I::madd(a1, r2, a0);
+    let b1 = I::madd(a3, r2, a2);
+    let q = I::madd(I::madd(a4, r4, b1), r4, b0);
+    let p = 1.0 + I::madd(q, r2, r);
     // −1076 ≤ k ≤ 0: 2^(k+54) is normal.
     let scale = f64::from_bits(y.to_bits().wrapping_add(1023 + 54) << 52);
     p * scale * TWO_M54
@@ -130,7 +84,7 @@ pub(crate) fn exp_fast<const F: bool>(x: f64) -> f64 {
 /// `ln(hi + lo)`): fdlibm's `log` (musl's form, < 1 ulp) with `c` added to
 /// the low-order part.
 #[inline(always)]
-pub(crate) fn ln_sum<const F: bool>(hi: f64, c: f64) -> f64 {
+pub(crate) fn ln_sum<I: Isa>(hi: f64, c: f64) -> f64 {
     const LG1: f64 = 0.6666666666666735;
     const LG2: f64 = 0.3999999999940942;
     const LG3: f64 = 0.2857142874366239;
@@ -151,38 +105,39 @@ pub(crate) fn ln_sum<const F: bool>(hi: f64, c: f64) -> f64 {
     let s = f / (2.0 + f);
     let z = s * s;
     let w = z * z;
-    let t1 = w * madd::<F>(w, madd::<F>(w, LG6, LG4), LG2);
-    let t2 = z * madd::<F>(w, madd::<F>(w, madd::<F>(w, LG7, LG5), LG3), LG1);
+    let t1 = w * I::madd(w, I::madd(w, LG6, LG4), LG2);
+    let t2 = z * I::madd(w, I::madd(w, I::madd(w, LG7, LG5), LG3), LG1);
     let r = t2 + t1;
-    let low = madd::<F>(k, LN2_LO, c);
-    madd::<F>(s, hfsq + r, low) - hfsq + f + k * LN2_HI
+    let low = I::madd(k, LN2_LO, c);
+    I::madd(s, hfsq + r, low) - hfsq + f + k * LN2_HI
 }
 
 /// `ln x` for a normal `x > 0`.
 #[inline(always)]
-pub(crate) fn ln_fast<const F: bool>(x: f64) -> f64 {
-    ln_sum::<F>(x, -0.0)
+pub(crate) fn ln_fast<I: Isa>(x: f64) -> f64 {
+    ln_sum::<I>(x, -0.0)
 }
 
 /// `ln(1 + x)` for `x ≥ −0.5`: `1 + x = hi + lo` exactly (Fast2Sum), then
 /// [`ln_sum`]; equal to `x` when `x` is below half an ulp of 1.
 #[inline(always)]
-pub(crate) fn ln_1p_fast<const F: bool>(x: f64) -> f64 {
+pub(crate) fn ln_1p_fast<I: Isa>(x: f64) -> f64 {
     let hi = 1.0 + x;
     let lo = if x.abs() <= 1.0 { (1.0 - hi) + x } else { (x - hi) + 1.0 };
-    ln_sum::<F>(hi, lo / hi)
+    ln_sum::<I>(hi, lo / hi)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::simd::Portable;
 
     /// Distance in units in the last place (same sign, finite).
     fn ulps(a: f64, b: f64) -> u64 {
         a.to_bits().abs_diff(b.to_bits())
     }
 
-    pub(crate) use crate::test_rng::{uniform, xorshift};
+    use crate::test_rng::uniform;
 
     /// The worst distance to the C library over the ranges, without and
     /// with FMA (`mul_add` is exact everywhere; only its speed needs FMA).
@@ -198,8 +153,17 @@ pub(crate) mod tests {
         worst
     }
 
+    /// Fused multiply-adds on any CPU (`mul_add` is exact everywhere; only
+    /// its speed needs FMA): the arithmetic of the FMA sets.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Fused;
+
+    impl Isa for Fused {
+        const FMA: bool = true;
+    }
+
     fn exp(x: f64, fma: bool) -> f64 {
-        if fma { exp_fast::<true>(x) } else { exp_fast::<false>(x) }
+        if fma { exp_fast::<Fused>(x) } else { exp_fast::<Portable>(x) }
     }
 
     #[test]
@@ -232,11 +196,11 @@ pub(crate) mod tests {
 
     #[test]
     fn logs_are_within_one_ulp_of_libm() {
-        let ln = |x: f64, fma: bool| if fma { ln_fast::<true>(x) } else { ln_fast::<false>(x) };
+        let ln = |x: f64, fma: bool| if fma { ln_fast::<Fused>(x) } else { ln_fast::<Portable>(x) };
         let ranges = [(1e-300, 1e-290), (1e-10, 10.0), (0.5, 2.0), (0.99, 1.01), (1.0, 1e6), (1e300, 1.7e308)];
         let w = worst(&ranges, ln, f64::ln);
         assert!(w <= 1, "ln: {w} ulp");
-        let ln_1p = |x: f64, fma: bool| if fma { ln_1p_fast::<true>(x) } else { ln_1p_fast::<false>(x) };
+        let ln_1p = |x: f64, fma: bool| if fma { ln_1p_fast::<Fused>(x) } else { ln_1p_fast::<Portable>(x) };
         let ranges = [(-0.5, 0.0), (0.0, 1e-300), (1e-20, 1e-8), (1e-8, 1.0), (1.0, 1e5), (1e5, 1e300)];
         let w = worst(&ranges, ln_1p, f64::ln_1p);
         assert!(w <= 1, "ln_1p: {w} ulp");

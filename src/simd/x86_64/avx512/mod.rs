@@ -4,7 +4,7 @@
 //! - [`exp8`], [`add_exps`] (a row's sum of exponentials, K > 16) and
 //!   [`column_exps`] (the same for a class-major batch, K ≤ 16): `vscalefpd`
 //!   applies `2^k` in one rounding, where the portable
-//!   [`exp_fast`](super::exp_fast) takes a shift, an add and two
+//!   [`exp_fast`](crate::simd::math::exp_fast) takes a shift, an add and two
 //!   multiplications (`(p · 2^(k+54)) · 2^-54`, also rounded once). Every
 //!   other operation is the portable form's with FMA, in the same order, so
 //!   the results are the same bits; an exponential costs about 10 % less,
@@ -21,16 +21,100 @@
 //!
 //! The unit tests compare each with its portable form, bit for bit.
 //! Every function here is `unsafe` and `#[inline(always)]`: call it only
-//! from code compiled with AVX-512F (`#[target_feature]`), which exists
-//! only where `Simd::detect` found it.
+//! where the CPU has AVX-512F (an [`Avx512`] value is the proof), from code
+//! compiled with it (`run_avx512`), or the intrinsics are not inlined.
 
+use std::any::TypeId;
 use std::arch::x86_64::*;
 
-use super::{EXP_Q, LN2_HI, LN2_LO, SHIFT};
+use super::Avx512;
+use crate::simd::Isa;
+use crate::simd::math::{EXP_Q, LN2_HI, LN2_LO, SHIFT};
 
-/// `exp_fast::<true>` in eight lanes (`x ≤ 0`; 0 below −745.2).
+impl Isa for Avx512 {
+    const FMA: bool = true;
+
+    #[inline(always)]
+    fn add_exps<T: Copy + Into<f64> + 'static>(
+        self,
+        sum: &mut [f64; 8],
+        err: &mut [f64; 8],
+        z: &[T],
+        shift: f64,
+        skip: usize,
+    ) -> bool {
+        // SAFETY (both): `self` exists only where the CPU has AVX-512F.
+        if let Some(z) = same_type::<T, f32>(z) {
+            unsafe { add_exps(sum, err, z, shift, skip) };
+        } else if let Some(z) = same_type::<T, f64>(z) {
+            unsafe { add_exps(sum, err, z, shift, skip) };
+        } else {
+            return false;
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn transpose<T: Copy + Into<f64> + 'static>(
+        self,
+        col: &mut [f64],
+        z: &[T],
+        k: usize,
+        negate: bool,
+        argmax: Option<(&mut [f64], &mut [usize])>,
+    ) -> usize {
+        match same_type::<T, f32>(z) {
+            // SAFETY: `self` exists only where the CPU has AVX-512F.
+            Some(z) => unsafe { transpose(col, z, k, negate, argmax) },
+            None => 0,
+        }
+    }
+
+    #[inline(always)]
+    fn column_exps(
+        self,
+        col: &mut [f64],
+        top: &[f64],
+        j: &[usize],
+        labels: &[usize],
+        s: &mut [f64],
+        zt: &mut [f64],
+        et: &mut [f64],
+    ) -> usize {
+        // SAFETY: `self` exists only where the CPU has AVX-512F.
+        unsafe { column_exps(col, top, j, labels, s, zt, et) }
+    }
+
+    #[inline(always)]
+    fn class_sums<'a>(
+        self,
+        local: &mut [f64],
+        k: usize,
+        labels: &[usize],
+        quantities: usize,
+        xs: impl Fn(usize) -> &'a [f64],
+    ) -> bool {
+        // SAFETY: `self` exists only where the CPU has AVX-512F.
+        unsafe { class_sums(local, k, labels, quantities, xs) };
+        true
+    }
+}
+
+/// `z` as a slice of `U` when `T` is `U`.
 #[inline(always)]
-pub(crate) unsafe fn exp8(x: __m512d) -> __m512d {
+fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
+    // SAFETY: T and U are the same type.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
+}
+
+/// `exp_fast` with FMA in eight lanes (`x ≤ 0`; 0 below −745.2).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[inline(always)]
+unsafe fn exp8(x: __m512d) -> __m512d {
+    // SAFETY: the caller's (AVX-512F); no memory is touched.
     unsafe {
         let c = |i: usize| _mm512_set1_pd(EXP_Q[i]);
         let x = _mm512_max_pd(x, _mm512_set1_pd(-746.0));
@@ -53,14 +137,18 @@ pub(crate) unsafe fn exp8(x: __m512d) -> __m512d {
 }
 
 /// Logits that load as eight f64 lanes.
-pub(crate) trait Lanes: Copy + Into<f64> {
+trait Lanes: Copy + Into<f64> {
     /// The eight values at `p`, converted exactly.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F, and `p` point to eight values.
     unsafe fn load8(p: *const Self) -> __m512d;
 }
 
 impl Lanes for f32 {
     #[inline(always)]
     unsafe fn load8(p: *const f32) -> __m512d {
+        // SAFETY: the caller's.
         unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(p)) }
     }
 }
@@ -68,6 +156,7 @@ impl Lanes for f32 {
 impl Lanes for f64 {
     #[inline(always)]
     unsafe fn load8(p: *const f64) -> __m512d {
+        // SAFETY: the caller's.
         unsafe { _mm512_loadu_pd(p) }
     }
 }
@@ -76,8 +165,13 @@ impl Lanes for f64 {
 /// compensated sum `(sum, err)`: the order of `LaneSum::add_exps` (chunks
 /// of 64 summed plainly per lane, each chunk's lane sums added with
 /// TwoSum; the tail padded with −∞), so the same bits.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], z: &[T], shift: f64, skip: usize) {
+unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], z: &[T], shift: f64, skip: usize) {
+    // SAFETY: the caller's (AVX-512F); the loads read whole chunks of 64
+    // (eight groups of eight) inside `z`, the tail goes through an array.
     unsafe {
         let shift8 = _mm512_set1_pd(shift);
         let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
@@ -135,14 +229,20 @@ pub(crate) unsafe fn add_exps<T: Lanes>(sum: &mut [f64; 8], err: &mut [f64; 8], 
 /// those rows' largest logit and its first index (`column_argmax`'s
 /// comparisons, on the float32 values: the same order). Returns the rows
 /// done (the rest, fewer than 16, are the caller's).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn transpose(
+unsafe fn transpose(
     col: &mut [f64],
     z: &[f32],
     k: usize,
     negate: bool,
     mut argmax: Option<(&mut [f64], &mut [usize])>,
 ) -> usize {
+    // SAFETY: the caller's (AVX-512F); the masked loads read `k` values of
+    // rows below `n`, the stores write rows below `16 · groups ≤ n` of
+    // `col` (at least `k · n` long, asserted) and of `top` and `j`.
     unsafe {
         let n = z.len() / k;
         assert!(k <= 16 && col.len() >= k * n);
@@ -218,9 +318,12 @@ pub(crate) unsafe fn transpose(
 /// class is not the row's argmax `j`, and `zt`, `et` set to the label's
 /// `z` and `e`. The same operations as the portable loop, so the same bits.
 /// Returns the rows done (the rest are the caller's).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) unsafe fn column_exps(
+unsafe fn column_exps(
     col: &mut [f64],
     top: &[f64],
     j: &[usize],
@@ -260,8 +363,11 @@ pub(crate) unsafe fn column_exps(
 /// a masked add per register instead of a read-modify-write at a computed
 /// address. Each class's sum takes its values in row order with the same
 /// additions as the plain loop: the same bits. Every label must be `< k`.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
 #[inline(always)]
-pub(crate) unsafe fn class_sums<'a>(
+unsafe fn class_sums<'a>(
     local: &mut [f64],
     k: usize,
     labels: &[usize],
@@ -294,8 +400,16 @@ pub(crate) unsafe fn class_sums<'a>(
     }
 }
 
+/// [`class_sums`] for `N` quantities.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `local` must hold `k · N` sums (`k ≤ 16`)
+/// and every `xs[q]` at least `labels.len()` values.
 #[inline(always)]
 unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[usize], xs: [&[f64]; N]) {
+    // SAFETY: the caller's (AVX-512F, `local` holding `k · N` sums and
+    // every `xs[q]` at least `labels.len()` values); the masked loads and
+    // stores touch the first `k` of each quantity's sums only.
     unsafe {
         // Lanes 0..8 of a quantity's sums, and 8..16.
         let (lo_mask, hi_mask) = ((((1u32 << k) - 1) & 0xff) as __mmask8, (((1u32 << k) - 1) >> 8) as __mmask8);
@@ -320,210 +434,4 @@ unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[us
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::vmath::tests::{uniform, xorshift};
-    use crate::vmath::{Simd, exp_fast};
-
-    /// This CPU runs the functions under test: elsewhere the build script
-    /// marks these tests ignored (re-run it, `touch build.rs`, after moving
-    /// the build to another CPU).
-    fn assert_avx512() {
-        assert_eq!(Simd::detect(), Simd::Avx512, "built where AVX-512 was found, run where it is not");
-    }
-
-    #[target_feature(enable = "avx512f")]
-    fn exps(x: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; x.len()];
-        for (o, x) in out.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
-            // SAFETY: AVX-512F, as this function is compiled for.
-            unsafe { _mm512_storeu_pd(o.as_mut_ptr(), exp8(_mm512_loadu_pd(x.as_ptr()))) };
-        }
-        out
-    }
-
-    #[test]
-    #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
-    fn exp8_is_exp_fast_bit_for_bit() {
-        assert_avx512();
-        let ranges = [(-800.0, -745.0), (-745.2, -708.0), (-708.0, 0.0), (-40.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0)];
-        let mut x: Vec<f64> =
-            ranges.iter().enumerate().flat_map(|(i, &(lo, hi))| uniform(40_000, lo, hi, 31 + i as u64)).collect();
-        x.extend([0.0, -0.0, -746.0, -745.13, -708.39, f64::NEG_INFINITY, -1e300, -f64::MIN_POSITIVE, -1e-300]);
-        x.resize(x.len().next_multiple_of(8), -1.0);
-        // SAFETY: the CPU has AVX-512F.
-        let ours = unsafe { exps(&x) };
-        for (&x, &e) in x.iter().zip(&ours) {
-            assert_eq!(e.to_bits(), exp_fast::<true>(x).to_bits(), "exp({x:e}): {e:e}");
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    fn column_step(col: &mut [f64], top: &[f64], j: &[usize], labels: &[usize], out: &mut [Vec<f64>; 3]) -> usize {
-        let [s, zt, et] = out;
-        // SAFETY: AVX-512F, as this function is compiled for.
-        unsafe { column_exps(col, top, j, labels, s, zt, et) }
-    }
-
-    #[test]
-    #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
-    fn column_exps_are_the_portable_loops_bits() {
-        assert_avx512();
-        let mut next = xorshift(13);
-        for k in [1, 2, 10, 16] {
-            for nb in [0, 7, 8, 9, 64, 409] {
-                let col0: Vec<f64> = uniform(k * nb, -20.0, 20.0, 17 + (k * nb) as u64);
-                let labels: Vec<usize> = (0..nb).map(|_| (next() % k as u64) as usize).collect();
-                let (mut top, mut j) = (vec![f64::NEG_INFINITY; nb], vec![0; nb]);
-                for (i, c) in col0.chunks_exact(nb.max(1)).enumerate().take(k) {
-                    for r in 0..nb {
-                        if c[r] > top[r] {
-                            (top[r], j[r]) = (c[r], i);
-                        }
-                    }
-                }
-                let fresh = || [vec![0.0; nb], vec![-1.0; nb], vec![-2.0; nb]];
-                // The portable loop of `softmax_columns`, with FMA.
-                let (mut col, mut want) = (col0.clone(), fresh());
-                for (i, c) in col.chunks_exact_mut(nb.max(1)).enumerate().take(k) {
-                    for r in 0..nb {
-                        let z = c[r];
-                        let e = exp_fast::<true>(z - top[r]);
-                        c[r] = e;
-                        want[0][r] += if j[r] == i { 0.0 } else { e };
-                        if labels[r] == i {
-                            (want[1][r], want[2][r]) = (z, e);
-                        }
-                    }
-                }
-                let (mut ours_col, mut ours) = (col0.clone(), fresh());
-                // SAFETY: the CPU has AVX-512F.
-                let done = unsafe { column_step(&mut ours_col, &top, &j, &labels, &mut ours) };
-                assert_eq!(done, nb / 8 * 8);
-                let bits = |v: &[f64], rows: &dyn Fn(usize) -> bool| {
-                    v.iter().enumerate().filter(|&(i, _)| rows(i)).map(|(_, x)| x.to_bits()).collect::<Vec<_>>()
-                };
-                let mine = |i: usize| i % nb.max(1) < done;
-                assert_eq!(bits(&ours_col, &mine), bits(&col, &mine), "k={k} nb={nb}: e");
-                for (o, w) in ours.iter().zip(&want) {
-                    assert_eq!(bits(o, &|r| r < done), bits(w, &|r| r < done), "k={k} nb={nb}");
-                }
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    fn summed(local: &mut [f64], k: usize, labels: &[usize], xs: &[Vec<f64>]) {
-        // SAFETY: AVX-512F, as this function is compiled for.
-        unsafe { class_sums(local, k, labels, xs.len(), |q| &xs[q]) };
-    }
-
-    #[test]
-    #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
-    fn class_sums_are_the_plain_loops_bits() {
-        assert_avx512();
-        let mut next = xorshift(9);
-        for k in 1..=16 {
-            for quantities in [1, 2, 5, 6, 7, 13] {
-                let n = 300;
-                let labels: Vec<usize> = (0..n).map(|_| (next() % k as u64) as usize).collect();
-                // Magnitudes over 40 binades, so that the order of the
-                // additions shows in the bits.
-                let xs: Vec<Vec<f64>> = (0..quantities)
-                    .map(|_| (0..n).map(|_| (next() >> 11) as f64 * 2f64.powi((next() % 40) as i32 - 73)).collect())
-                    .collect();
-                let start: Vec<f64> = (0..k * quantities).map(|i| i as f64 * 0.1).collect();
-                let mut plain = start.clone();
-                for (q, x) in xs.iter().enumerate() {
-                    for (&c, &v) in labels.iter().zip(x) {
-                        plain[q * k + c] += v;
-                    }
-                }
-                let mut ours = start;
-                // SAFETY: the CPU has AVX-512F.
-                unsafe { summed(&mut ours, k, &labels, &xs) };
-                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&ours), bits(&plain), "k={k} quantities={quantities}");
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    fn transposed(z: &[f32], k: usize, negate: bool) -> (Vec<f64>, usize) {
-        let mut col = vec![f64::NAN; z.len()];
-        // SAFETY: AVX-512F, as this function is compiled for.
-        let done = unsafe { transpose(&mut col, z, k, negate, None) };
-        (col, done)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    fn with_argmax(z: &[f32], k: usize) -> (Vec<f64>, Vec<f64>, Vec<usize>, usize) {
-        let n = z.len() / k;
-        let (mut col, mut top, mut j) = (vec![f64::NAN; z.len()], vec![f64::NAN; n], vec![usize::MAX; n]);
-        // SAFETY: AVX-512F, as this function is compiled for.
-        let done = unsafe { transpose(&mut col, z, k, false, Some((&mut top, &mut j))) };
-        (col, top, j, done)
-    }
-
-    #[test]
-    #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
-    fn transpose_finds_each_rows_first_largest() {
-        assert_avx512();
-        let mut next = xorshift(23);
-        for k in 1..=16 {
-            let n = 53;
-            // Few distinct values (ties, ±0), so that "first" matters.
-            let pool = [0.0f32, -0.0, 1.5, -2.0, 1.5, f32::MAX, -f32::MAX, 7.0];
-            let z: Vec<f32> = (0..k * n).map(|_| pool[(next() % 8) as usize]).collect();
-            // SAFETY: the CPU has AVX-512F.
-            let (col, top, j, done) = unsafe { with_argmax(&z, k) };
-            assert_eq!(done, n / 16 * 16);
-            for r in 0..n {
-                let row = &z[r * k..(r + 1) * k];
-                let first = (1..k).fold(0, |b, c| if row[c] > row[b] { c } else { b });
-                if r < done {
-                    assert_eq!((top[r].to_bits(), j[r]), (f64::from(row[first]).to_bits(), first), "k={k} row {r}");
-                    assert_eq!(col[first * n + r].to_bits(), top[r].to_bits());
-                } else {
-                    assert!(top[r].is_nan() && j[r] == usize::MAX, "k={k}: row {r} written");
-                }
-            }
-        }
-    }
-
-    #[test]
-    #[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
-    fn transpose_moves_every_value_of_whole_groups() {
-        assert_avx512();
-        let mut next = xorshift(5);
-        for k in 1..=16 {
-            for n in [0, 1, 15, 16, 17, 40, 64, 409] {
-                // Random bit patterns (NaN payloads, ±0, infinities too): a
-                // transpose moves bits.
-                let z: Vec<f32> = (0..k * n).map(|_| f32::from_bits(next() as u32)).collect();
-                for negate in [false, true] {
-                    // SAFETY: the CPU has AVX-512F.
-                    let (col, done) = unsafe { transposed(&z, k, negate) };
-                    assert_eq!(done, n / 16 * 16);
-                    for c in 0..k {
-                        for r in 0..n {
-                            let got = col[c * n + r];
-                            if r >= done {
-                                assert!(
-                                    got.is_nan() && got.to_bits() == f64::NAN.to_bits(),
-                                    "k={k} n={n}: row {r} written"
-                                );
-                                continue;
-                            }
-                            let v = f64::from(z[r * k + c]);
-                            let want = if negate { -v } else { v };
-                            // NaNs convert quietened either way; compare them as NaN.
-                            let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
-                            assert!(same, "k={k} n={n} negate={negate}: ({r}, {c}) {got:e} vs {want:e}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,221 @@
+//! Each kernel against its portable form, bit for bit.
+
+use super::*;
+use crate::simd::math::exp_fast;
+use crate::simd::math::tests::Fused;
+use crate::simd::{Kernel, Level};
+use crate::test_rng::{uniform, xorshift};
+
+/// This CPU runs the functions under test: elsewhere the build script
+/// marks these tests ignored (re-run it, `touch build.rs`, after moving
+/// the build to another CPU).
+fn assert_avx512() {
+    assert_eq!(Level::hardware(), Level::Avx512, "built where AVX-512 was found, run where it is not");
+}
+
+/// `f` with an AVX-512 token, compiled with the features (by the one
+/// trampoline, `run_avx512`).
+fn on_avx512<R>(f: impl FnOnce(Avx512) -> R) -> R {
+    struct Call<F>(F);
+    impl<R, F: FnOnce(Avx512) -> R> Kernel for Call<F> {
+        type Output = R;
+        #[inline(always)]
+        fn run<I: Isa>(self, _: I) -> R {
+            (self.0)(Avx512(()))
+        }
+    }
+    assert_avx512();
+    super::super::run_avx512(Call(f))
+}
+
+#[inline(always)]
+fn exps(_: Avx512, x: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; x.len()];
+    for (o, x) in out.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
+        // SAFETY: the token proves AVX-512F; whole groups of eight.
+        unsafe { _mm512_storeu_pd(o.as_mut_ptr(), exp8(_mm512_loadu_pd(x.as_ptr()))) };
+    }
+    out
+}
+
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn exp8_is_exp_fast_bit_for_bit() {
+    let ranges = [(-800.0, -745.0), (-745.2, -708.0), (-708.0, 0.0), (-40.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0)];
+    let mut x: Vec<f64> =
+        ranges.iter().enumerate().flat_map(|(i, &(lo, hi))| uniform(40_000, lo, hi, 31 + i as u64)).collect();
+    x.extend([0.0, -0.0, -746.0, -745.13, -708.39, f64::NEG_INFINITY, -1e300, -f64::MIN_POSITIVE, -1e-300]);
+    x.resize(x.len().next_multiple_of(8), -1.0);
+    let ours = on_avx512(|isa| exps(isa, &x));
+    for (&x, &e) in x.iter().zip(&ours) {
+        assert_eq!(e.to_bits(), exp_fast::<Fused>(x).to_bits(), "exp({x:e}): {e:e}");
+    }
+}
+
+#[inline(always)]
+fn column_step(
+    isa: Avx512,
+    col: &mut [f64],
+    top: &[f64],
+    j: &[usize],
+    labels: &[usize],
+    out: &mut [Vec<f64>; 3],
+) -> usize {
+    let [s, zt, et] = out;
+    isa.column_exps(col, top, j, labels, s, zt, et)
+}
+
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn column_exps_are_the_portable_loops_bits() {
+    assert_avx512();
+    let mut next = xorshift(13);
+    for k in [1, 2, 10, 16] {
+        for nb in [0, 7, 8, 9, 64, 409] {
+            let col0: Vec<f64> = uniform(k * nb, -20.0, 20.0, 17 + (k * nb) as u64);
+            let labels: Vec<usize> = (0..nb).map(|_| (next() % k as u64) as usize).collect();
+            let (mut top, mut j) = (vec![f64::NEG_INFINITY; nb], vec![0; nb]);
+            for (i, c) in col0.chunks_exact(nb.max(1)).enumerate().take(k) {
+                for r in 0..nb {
+                    if c[r] > top[r] {
+                        (top[r], j[r]) = (c[r], i);
+                    }
+                }
+            }
+            let fresh = || [vec![0.0; nb], vec![-1.0; nb], vec![-2.0; nb]];
+            // The portable loop of `softmax_columns`, with FMA.
+            let (mut col, mut want) = (col0.clone(), fresh());
+            for (i, c) in col.chunks_exact_mut(nb.max(1)).enumerate().take(k) {
+                for r in 0..nb {
+                    let z = c[r];
+                    let e = exp_fast::<Fused>(z - top[r]);
+                    c[r] = e;
+                    want[0][r] += if j[r] == i { 0.0 } else { e };
+                    if labels[r] == i {
+                        (want[1][r], want[2][r]) = (z, e);
+                    }
+                }
+            }
+            let (mut ours_col, mut ours) = (col0.clone(), fresh());
+            let done = on_avx512(|isa| column_step(isa, &mut ours_col, &top, &j, &labels, &mut ours));
+            assert_eq!(done, nb / 8 * 8);
+            let bits = |v: &[f64], rows: &dyn Fn(usize) -> bool| {
+                v.iter().enumerate().filter(|&(i, _)| rows(i)).map(|(_, x)| x.to_bits()).collect::<Vec<_>>()
+            };
+            let mine = |i: usize| i % nb.max(1) < done;
+            assert_eq!(bits(&ours_col, &mine), bits(&col, &mine), "k={k} nb={nb}: e");
+            for (o, w) in ours.iter().zip(&want) {
+                assert_eq!(bits(o, &|r| r < done), bits(w, &|r| r < done), "k={k} nb={nb}");
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn summed(isa: Avx512, local: &mut [f64], k: usize, labels: &[usize], xs: &[Vec<f64>]) {
+    assert!(isa.class_sums(local, k, labels, xs.len(), |q| &xs[q]));
+}
+
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn class_sums_are_the_plain_loops_bits() {
+    assert_avx512();
+    let mut next = xorshift(9);
+    for k in 1..=16 {
+        for quantities in [1, 2, 5, 6, 7, 13] {
+            let n = 300;
+            let labels: Vec<usize> = (0..n).map(|_| (next() % k as u64) as usize).collect();
+            // Magnitudes over 40 binades, so that the order of the
+            // additions shows in the bits.
+            let xs: Vec<Vec<f64>> = (0..quantities)
+                .map(|_| (0..n).map(|_| (next() >> 11) as f64 * 2f64.powi((next() % 40) as i32 - 73)).collect())
+                .collect();
+            let start: Vec<f64> = (0..k * quantities).map(|i| i as f64 * 0.1).collect();
+            let mut plain = start.clone();
+            for (q, x) in xs.iter().enumerate() {
+                for (&c, &v) in labels.iter().zip(x) {
+                    plain[q * k + c] += v;
+                }
+            }
+            let mut ours = start;
+            on_avx512(|isa| summed(isa, &mut ours, k, &labels, &xs));
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&ours), bits(&plain), "k={k} quantities={quantities}");
+        }
+    }
+}
+
+#[inline(always)]
+fn transposed(isa: Avx512, z: &[f32], k: usize, negate: bool) -> (Vec<f64>, usize) {
+    let mut col = vec![f64::NAN; z.len()];
+    let done = isa.transpose(&mut col, z, k, negate, None);
+    (col, done)
+}
+
+#[inline(always)]
+fn with_argmax(isa: Avx512, z: &[f32], k: usize) -> (Vec<f64>, Vec<f64>, Vec<usize>, usize) {
+    let n = z.len() / k;
+    let (mut col, mut top, mut j) = (vec![f64::NAN; z.len()], vec![f64::NAN; n], vec![usize::MAX; n]);
+    let done = isa.transpose(&mut col, z, k, false, Some((&mut top, &mut j)));
+    (col, top, j, done)
+}
+
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn transpose_finds_each_rows_first_largest() {
+    assert_avx512();
+    let mut next = xorshift(23);
+    for k in 1..=16 {
+        let n = 53;
+        // Few distinct values (ties, ±0), so that "first" matters.
+        let pool = [0.0f32, -0.0, 1.5, -2.0, 1.5, f32::MAX, -f32::MAX, 7.0];
+        let z: Vec<f32> = (0..k * n).map(|_| pool[(next() % 8) as usize]).collect();
+        let (col, top, j, done) = on_avx512(|isa| with_argmax(isa, &z, k));
+        assert_eq!(done, n / 16 * 16);
+        for r in 0..n {
+            let row = &z[r * k..(r + 1) * k];
+            let first = (1..k).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+            if r < done {
+                assert_eq!((top[r].to_bits(), j[r]), (f64::from(row[first]).to_bits(), first), "k={k} row {r}");
+                assert_eq!(col[first * n + r].to_bits(), top[r].to_bits());
+            } else {
+                assert!(top[r].is_nan() && j[r] == usize::MAX, "k={k}: row {r} written");
+            }
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn transpose_moves_every_value_of_whole_groups() {
+    assert_avx512();
+    let mut next = xorshift(5);
+    for k in 1..=16 {
+        for n in [0, 1, 15, 16, 17, 40, 64, 409] {
+            // Random bit patterns (NaN payloads, ±0, infinities too): a
+            // transpose moves bits.
+            let z: Vec<f32> = (0..k * n).map(|_| f32::from_bits(next() as u32)).collect();
+            for negate in [false, true] {
+                let (col, done) = on_avx512(|isa| transposed(isa, &z, k, negate));
+                assert_eq!(done, n / 16 * 16);
+                for c in 0..k {
+                    for r in 0..n {
+                        let got = col[c * n + r];
+                        if r >= done {
+                            assert!(
+                                got.is_nan() && got.to_bits() == f64::NAN.to_bits(),
+                                "k={k} n={n}: row {r} written"
+                            );
+                            continue;
+                        }
+                        let v = f64::from(z[r * k + c]);
+                        let want = if negate { -v } else { v };
+                        // NaNs convert quietened either way; compare them as NaN.
+                        let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+                        assert!(same, "k={k} n={n} negate={negate}: ({r}, {c}) {got:e} vs {want:e}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! x86-64: the feature detection, the two instruction sets beyond the
+//! baseline, and the `#[target_feature]` trampolines that compile a
+//! [`Kernel`] for them.
+
+mod avx512;
+
+use super::{Isa, Kernel, Level};
+
+/// The widest set this CPU has. AVX-512 is taken only with AVX2 and FMA as
+/// well, which its kernels and trampoline are compiled for.
+pub(super) fn hardware() -> Level {
+    use std::arch::is_x86_feature_detected as has;
+    if has!("avx2") && has!("fma") {
+        if has!("avx512f") { Level::Avx512 } else { Level::Avx2 }
+    } else {
+        Level::Portable
+    }
+}
+
+/// AVX2 with FMA: the portable loops, four lanes and fused multiply-adds.
+/// Made only by [`run_avx2`], where the CPU has both.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Isa for Avx2 {
+    const FMA: bool = true;
+}
+
+/// AVX-512F with AVX2 and FMA, and the kernels of `avx512/`. Made only
+/// by [`run_avx512`], where the CPU has all three.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(());
+
+/// `kernel` compiled with AVX2 and FMA.
+pub(super) fn run_avx2<K: Kernel>(kernel: K) -> K::Output {
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn compiled<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run(Avx2(()))
+    }
+    debug_assert!(Level::hardware() >= Level::Avx2);
+    // SAFETY: a `Simd` of this level is made only where `hardware` found
+    // AVX2 and FMA.
+    unsafe { compiled(kernel) }
+}
+
+/// `kernel` compiled with AVX-512F, AVX2 and FMA.
+pub(super) fn run_avx512<K: Kernel>(kernel: K) -> K::Output {
+    /// # Safety
+    /// The CPU must have AVX-512F, AVX2 and FMA.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn compiled<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run(Avx512(()))
+    }
+    debug_assert!(Level::hardware() == Level::Avx512);
+    // SAFETY: a `Simd` of this level is made only where `hardware` found
+    // AVX-512F, AVX2 and FMA.
+    unsafe { compiled(kernel) }
+}
