@@ -7,18 +7,17 @@
 //!   [`exp_fast`](crate::simd::math::exp_fast) takes a shift, an add and two
 //!   multiplications (`(p · 2^(k+54)) · 2^-54`, also rounded once). Every
 //!   other operation is the portable form's with FMA, in the same order, so
-//!   the results are the same bits; an exponential costs about 10 % less,
-//!   and the class-major step, with masked stores for its selections, about
-//!   5 % of a 1 000 000 × 10 softmax sweep.
+//!   the results are the same bits; the class-major step stores its
+//!   selections with masks.
 //! - [`transpose`] (a batch of float32 rows to class-major, K ≤ 16): masked
 //!   row loads and a 16 × 16 shuffle transpose in registers, where the
 //!   compiled loop moves one value at a time, and each row's argmax from
-//!   the registers; a 1 000 000 × 10 softmax sweep takes about 6 % less.
+//!   the registers.
 //! - [`class_sums`] (per-class sums of a block, K ≤ 16): masked adds into
 //!   the lanes of registers, where the compiled loop does a
-//!   read-modify-write at a computed address per row and quantity; about
-//!   5 % less on the same sweep.
+//!   read-modify-write at a computed address per row and quantity.
 //!
+//! What each saves is measured in docs/PERFORMANCE.md.
 //! The unit tests compare each with its portable form, bit for bit.
 //! Every function here is `unsafe` and `#[inline(always)]`: call it only
 //! where the CPU has AVX-512F (an [`Avx512`] value is the proof), from code
