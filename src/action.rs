@@ -19,6 +19,8 @@ pub enum Action {
     /// Move the focused number this many steps (negative: down); see
     /// [`crate::nudge`].
     Nudge(i32),
+    /// Scroll the help overlay this many lines (negative: up).
+    ScrollHelp(i32),
     /// A click (`--mouse`) on what the screen shows there.
     Click(Spot),
     /// The wheel over a field (`--mouse`): focus it and move its number.
@@ -48,6 +50,8 @@ pub enum Command {
     Copy,
     /// Step the focused number; the key says how far (see [`crate::keys`]).
     Nudge,
+    /// Scroll the help; the key says how far (see [`crate::keys`]).
+    ScrollHelp,
 }
 
 /// What a click lands on.

@@ -51,6 +51,8 @@ pub struct App {
     /// Why each field's text does not parse (indexed like [`Field::ALL`]).
     pub errors: [Option<FieldError>; 6],
     pub help: bool,
+    /// The help's first line shown (it scrolls where it does not fit).
+    pub help_scroll: u16,
     /// Some field is invalid: what is shown is for the last valid input.
     pub stale: bool,
     pub quit: bool,
@@ -99,6 +101,7 @@ impl App {
             focus,
             errors: Default::default(),
             help: false,
+            help_scroll: 0,
             stale: false,
             quit: false,
             look,
@@ -172,6 +175,7 @@ impl App {
             },
             Action::Insert(text) => self.insert(&text),
             Action::Nudge(steps) => self.nudge(steps),
+            Action::ScrollHelp(lines) => self.scroll_help(lines),
             Action::Click(spot) => self.click(spot),
             Action::Scroll(field, steps) => {
                 self.focus_on(field);
@@ -264,7 +268,10 @@ impl App {
                 let step = if command == Command::NextField { 1 } else { fields.len() - 1 };
                 self.focus = fields[(at + step) % fields.len()];
             }
-            Command::ToggleHelp | Command::Back | Command::Quit => self.quit |= help_or_quit(&mut self.help, command),
+            Command::ToggleHelp | Command::Back | Command::Quit => {
+                self.quit |= help_or_quit(&mut self.help, command);
+                self.help_scroll = 0;
+            }
             Command::NextPane => match &mut self.body {
                 Body::Example(example) => example.next_pane(self.wide),
                 Body::Dataset(data) => data.pane = data.pane.next(),
@@ -292,6 +299,7 @@ impl App {
             Command::NextPreset => self.next_preset(),
             // The keys give the steps (`Action::Nudge`); alone it is one up.
             Command::Nudge => return self.nudge(1),
+            Command::ScrollHelp => return self.scroll_help(1),
             Command::Copy => {
                 self.clipboard = Some(match &self.body {
                     Body::Example(example) => calc::text(&example.shown.params, &example.shown.result),
@@ -342,6 +350,16 @@ impl App {
         let how = input.replace(n.at, n.removed, &n.inserted, n.cursor);
         self.edited(Some(how));
         true
+    }
+
+    /// Scrolls the help `lines` lines, within what the screen leaves hidden.
+    fn scroll_help(&mut self, lines: i32) -> bool {
+        let screen = Rect::new(0, 0, self.size.0, self.size.1);
+        let last = i32::from(ui::help::max_scroll(self, screen));
+        let scroll = (i32::from(self.help_scroll) + lines).clamp(0, last) as u16;
+        let moved = scroll != self.help_scroll;
+        self.help_scroll = scroll;
+        moved
     }
 
     /// What a mouse event (`--mouse`) asks for where it lands: a left click

@@ -49,10 +49,20 @@ pub struct Binding {
     /// The keys as the footer writes them, when it shows them (the help
     /// lists every binding).
     pub footer: Option<&'static str>,
-    /// Active while the help overlay is open.
-    pub in_help: bool,
+    /// Whether it is active with the help overlay closed, open, or both.
+    pub help: Help,
     /// Active in the dataset view (`--data`).
     pub in_data: bool,
+}
+
+/// When a binding is active, as to the help overlay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Help {
+    /// Only while the help is closed (the explorer's commands).
+    Closed,
+    /// Only while the help is open (scrolling it).
+    Open,
+    Both,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -78,7 +88,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "field",
         command: Command::NextField,
         footer: Some("Tab"),
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
@@ -88,17 +98,17 @@ pub const BINDINGS: &[Binding] = &[
         hint: "field",
         command: Command::PrevField,
         footer: None,
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
         keys: NUDGE_KEYS,
         label: "Alt+↑↓ PgUp/Dn",
-        does: "nudge 1 / 10 steps: γ 0.1, α 0.05, target 1, the logit 0.1",
+        does: "nudge 1 / 10 steps: γ 0.1, α and ε 0.05, target 1, a logit 0.1",
         hint: "nudge",
         command: Command::Nudge,
         footer: None,
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
@@ -108,7 +118,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "pane",
         command: Command::NextPane,
         footer: Some("F2/⇧→"),
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
@@ -119,7 +129,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "mode",
         command: Command::ToggleMode,
         footer: Some("F3/^]"),
-        in_help: false,
+        help: Help::Closed,
         in_data: false,
     },
     Binding {
@@ -129,7 +139,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "chart",
         command: Command::NextChart,
         footer: Some("F4/^L"),
-        in_help: false,
+        help: Help::Closed,
         in_data: false,
     },
     Binding {
@@ -139,7 +149,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "preset",
         command: Command::NextPreset,
         footer: Some("F5/⇧←"),
-        in_help: false,
+        help: Help::Closed,
         in_data: false,
     },
     Binding {
@@ -149,7 +159,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "copy",
         command: Command::Copy,
         footer: Some("F6/^X"),
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
@@ -159,7 +169,25 @@ pub const BINDINGS: &[Binding] = &[
         hint: "help",
         command: Command::ToggleHelp,
         footer: Some("?"),
-        in_help: true,
+        help: Help::Both,
+        in_data: true,
+    },
+    Binding {
+        // The help is longer than an 80 × 24 screen; the field keys are idle under it.
+        keys: &[
+            (KeyCode::Up, NONE),
+            (KeyCode::Down, NONE),
+            (KeyCode::PageUp, NONE),
+            (KeyCode::PageDown, NONE),
+            (KeyCode::Home, NONE),
+            (KeyCode::End, NONE),
+        ],
+        label: "↑↓ PgUp/Dn",
+        does: "scroll this help (Home, End: its top, its end)",
+        hint: "scroll",
+        command: Command::ScrollHelp,
+        footer: None,
+        help: Help::Open,
         in_data: true,
     },
     Binding {
@@ -169,7 +197,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "reset",
         command: Command::Reset,
         footer: None,
-        in_help: false,
+        help: Help::Closed,
         in_data: true,
     },
     Binding {
@@ -179,7 +207,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "quit",
         command: Command::Back,
         footer: Some("Esc"),
-        in_help: true,
+        help: Help::Both,
         in_data: true,
     },
     Binding {
@@ -189,7 +217,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: "quit",
         command: Command::Quit,
         footer: None,
-        in_help: true,
+        help: Help::Both,
         in_data: true,
     },
 ];
@@ -213,7 +241,12 @@ pub struct Context {
 impl Binding {
     /// Active in `context`.
     pub fn active(&self, context: Context) -> bool {
-        (self.in_help || !context.help) && (self.in_data || !context.data)
+        let help = match self.help {
+            Help::Closed => !context.help,
+            Help::Open => context.help,
+            Help::Both => true,
+        };
+        help && (self.in_data || !context.data)
     }
 }
 
@@ -237,6 +270,19 @@ fn nudge_steps(code: KeyCode) -> i32 {
     }
 }
 
+/// How far a key scrolls the help, in lines: a page is ten; Home and End
+/// go past either end (the scroll stops there).
+fn help_lines(code: KeyCode) -> i32 {
+    match code {
+        KeyCode::Up => -1,
+        KeyCode::Down => 1,
+        KeyCode::PageUp => -10,
+        KeyCode::PageDown => 10,
+        KeyCode::Home => -i32::from(u16::MAX),
+        _ => i32::from(u16::MAX),
+    }
+}
+
 /// Readline's Alt keys. Terminals send Alt+B as `ESC b`, read as Alt, and
 /// tui-input knows these keys only with Meta.
 fn alt_edit(c: char) -> Option<InputRequest> {
@@ -256,6 +302,7 @@ pub fn action_for(event: &Event, context: Context) -> Option<Action> {
             if let Some(b) = binding_for(key, context) {
                 return Some(match b.command {
                     Command::Nudge => Action::Nudge(nudge_steps(key.code)),
+                    Command::ScrollHelp => Action::ScrollHelp(help_lines(key.code)),
                     command => Action::Command(command),
                 });
             }

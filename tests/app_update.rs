@@ -672,3 +672,26 @@ fn mouse_clicks_and_the_wheel() {
     app.handle_events([key(KeyCode::F(1)), click(x + 3, y - 1)]);
     assert_eq!(app.input(Field::Target).value(), "2");
 }
+
+/// The help scrolls within what the screen hides: ↑ ↓ PgUp PgDn Home End,
+/// while the fields' keys are idle; it opens at its top again.
+#[test]
+fn the_help_scrolls_within_what_the_screen_hides() {
+    let mut app = app();
+    app.handle_events([Event::Resize(80, 24), key(KeyCode::Char('?'))]);
+    app.handle_events([key(KeyCode::End)]);
+    let last = app.help_scroll;
+    assert!(last > 0, "the help is longer than 80 × 24");
+    assert!(!app.handle_events([key(KeyCode::Down)]), "nothing below the end");
+    assert_eq!(app.help_scroll, last);
+    app.handle_events([key(KeyCode::Up)]);
+    assert_eq!(app.help_scroll, last - 1);
+    app.handle_events([key(KeyCode::Home), key(KeyCode::PageDown)]);
+    assert_eq!(app.help_scroll, 10.min(last));
+    assert_eq!(app.focus, Field::Logits, "↑ and ↓ scroll, not move the focus");
+    app.handle_events([key(KeyCode::Esc), key(KeyCode::Char('?'))]);
+    assert_eq!(app.help_scroll, 0);
+    // Where it fits, it does not scroll.
+    app.handle_events([Event::Resize(200, 60), key(KeyCode::End)]);
+    assert_eq!(app.help_scroll, 0);
+}

@@ -196,3 +196,16 @@ fn a_one_digit_edit_sends_few_bytes() {
         assert!(idle <= 32, "{w}×{h}: an unchanged frame wrote {idle} bytes");
     }
 }
+
+/// The help is longer than 80 × 24: it says so, and scrolled to its end it
+/// shows the last lines (the target spellings) and says what is above.
+#[test]
+fn the_help_scrolls_to_its_end_on_a_small_screen() {
+    let mut app = App::with_defaults(Look::default());
+    app.handle_events([Event::Resize(80, 24)]);
+    keys(&mut app, "?");
+    let top = format!("{:?}", draw(&app, 80, 24).backend());
+    assert!(top.contains("↑↓ PgUp/Dn scroll") && top.contains("↓ more"), "{top}");
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE))]);
+    insta::assert_snapshot!("help_end_80x24", draw(&app, 80, 24).backend());
+}

@@ -31,11 +31,12 @@ const ABOUT_DATA: &[&str] = &[
     "▲ marks a class whose share of the loss grows from CE to FL at the current γ.",
 ];
 
-pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+/// Every line of the help: the key table, the editing keys, then the text.
+fn lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.look.theme;
     let key_w = 15;
-    let mut lines = vec![];
     let data = matches!(app.body, Body::Dataset(_));
+    let mut lines = vec![];
     for b in BINDINGS.iter().filter(|b| b.in_data || !data) {
         lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }
@@ -44,12 +45,48 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
     }
     let about = if data { ABOUT_DATA.iter().chain(ABOUT) } else { [].iter().chain(ABOUT) };
     lines.extend(about.map(|l| Line::raw(format!("  {l}"))));
-    let height = (lines.len() as u16 + 2).min(area.height);
+    lines
+}
+
+/// The popup in `area` and its text, wrapped; the text's rows when wrapped.
+fn layout(app: &App, area: Rect) -> (Rect, Paragraph<'static>, u16) {
+    let text = Paragraph::new(lines(app)).wrap(Wrap { trim: false });
     // Narrower screens get the whole width: slivers of the panes beside a
     // popup only clutter it.
     let width = if area.width < 110 { area.width } else { 92 };
-    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    let rows = text.line_count(width.saturating_sub(2)).min(usize::from(u16::MAX)) as u16;
+    let height = rows.saturating_add(2).min(area.height);
+    (area.centered(Constraint::Length(width), Constraint::Length(height)), text, rows)
+}
+
+/// How far the help can scroll on a screen of `area`: the rows it hides.
+pub fn max_scroll(app: &App, area: Rect) -> u16 {
+    let (popup, _, rows) = layout(app, area);
+    hidden(popup, rows)
+}
+
+/// The rows of text that do not fit inside the popup's border.
+fn hidden(popup: Rect, rows: u16) -> u16 {
+    rows.saturating_sub(popup.height.saturating_sub(2))
+}
+
+pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
+    let theme = &app.look.theme;
+    let (popup, text, rows) = layout(app, area);
+    let last = hidden(popup, rows);
+    let scroll = app.help_scroll.min(last);
+    // Where it does not fit, the title says how to see the rest and the
+    // bottom border how much of it there is.
+    let title = if last > 0 { " Help · ↑↓ PgUp/Dn scroll · Esc closes " } else { " Help · Esc closes " };
+    let mut block = Block::bordered().border_set(app.look.border()).title(Line::styled(title, theme.title));
+    if last > 0 {
+        let more = match (scroll > 0, scroll < last) {
+            (true, true) => " ↑ more ↓ ",
+            (false, _) => " ↓ more ",
+            (true, false) => " ↑ more ",
+        };
+        block = block.title_bottom(Line::styled(more, theme.title).right_aligned());
+    }
     Clear.render(popup, buf);
-    let block = Block::bordered().border_set(app.look.border()).title(Line::styled(" Help · Esc closes ", theme.title));
-    Paragraph::new(lines).wrap(Wrap { trim: false }).block(block).render(popup, buf);
+    text.scroll((scroll, 0)).block(block).render(popup, buf);
 }

@@ -7,7 +7,7 @@ mod chart;
 mod classes;
 mod dataset;
 mod footer;
-mod help;
+pub mod help;
 mod inputs;
 mod lens;
 mod results;
