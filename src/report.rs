@@ -82,9 +82,11 @@ pub fn alpha_note(p: &Params, r: &Focal) -> String {
         (Mode::Sigmoid, Some(Alpha::Scalar(a))) if one_class => {
             format!("positive α, negatives 1 − α = {}", num(1.0 - a))
         }
-        (Mode::Sigmoid, Some(Alpha::Scalar(a))) => {
-            format!("α·y + (1 − α)·(1 − y) of class {h}; 1 − α = {}", num(1.0 - a))
-        }
+        (Mode::Sigmoid, Some(Alpha::Scalar(_))) => match r.target_of(h) {
+            1.0 => format!("class {h} is a positive: α"),
+            0.0 => format!("class {h} is a negative: 1 − α"),
+            y => format!("α·y + (1 − α)·(1 − y), y = {}", num(y)),
+        },
         (Mode::Sigmoid, Some(Alpha::PerClass(_))) if one_class => {
             format!("positive α[{h}], negative i 1 − α[i]")
         }

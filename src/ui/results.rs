@@ -29,14 +29,17 @@ pub fn title(app: &App, example: &Example) -> Line<'static> {
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let theme = &app.look.theme;
     let rows = area.rows();
-    for ((i, l), row) in example.shown.summary.iter().enumerate().zip(rows) {
+    let summary = &example.shown.summary;
+    // At least 12 columns, so the notes line up; a longer value pushes them.
+    let value_w = summary.iter().map(|l| l.value.chars().count() + 1).max().unwrap_or(0).max(12);
+    for ((i, l), row) in summary.iter().enumerate().zip(rows) {
         let value_style = match (app.stale, i) {
             (true, _) => theme.stale,
             (false, 0) => theme.headline,
             _ => theme.text,
         };
         let label = format!("{:<17}", l.label);
-        let value = format!("{:<12}", l.value);
+        let value = format!("{:<value_w$}", l.value);
         let spans = [(label.as_str(), theme.muted), (&value, value_style), (&l.note, theme.muted)];
         rows::spans(buf, row, spans);
     }
