@@ -3,30 +3,13 @@
 //! `tests/reference/gen_reference.py` (run it to regenerate `cases.json`).
 //! True values beyond f64's range must come back saturated at ±f64::MAX.
 
+mod common;
+
+use common::{ref_logits as logits, ref_num as num, ref_nums as nums};
 use focal_tui::loss::{Alpha, Focal, sigmoid_focal, softmax_focal};
 use serde_json::Value;
 
 const REL: f64 = 1e-12;
-
-fn num(v: &Value) -> f64 {
-    // Rust's parser rounds correctly, also for exponents far outside f64.
-    v.as_str().expect("digits are strings").parse().expect("a decimal number")
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array().expect("an array").iter().map(num).collect()
-}
-
-fn logits(case: &Value) -> Vec<f64> {
-    if let Some(z) = case.get("logits") {
-        return nums(z);
-    }
-    let g = &case["logits_gen"];
-    let int = |k: &str| g[k].as_u64().expect("integer generator parameter");
-    let (a, b, m) = (int("a"), int("b"), int("m"));
-    let (scale, offset) = (g["scale"].as_f64().unwrap(), g["offset"].as_f64().unwrap());
-    (0..int("k")).map(|i| ((a * i + b) % m) as f64 / scale - offset).collect()
-}
 
 /// Relative error of `got` against the exact `want`, or 0 when within the
 /// absolute allowance for tiny values; saturation applied to `want`.

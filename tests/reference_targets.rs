@@ -6,30 +6,14 @@
 //! where it is a difference whose terms nearly cancel, within 1e-13 of the
 //! sum of its terms' magnitudes (the JSON's `scale`).
 
+mod common;
+
+use common::{ref_logits as logits, ref_num as num, ref_nums as nums};
 use focal_tui::loss::{Alpha, Mode, Params, Target};
 use serde_json::Value;
 
 const REL: f64 = 1e-12;
 const OF_TERMS: f64 = 1e-13;
-
-fn num(v: &Value) -> f64 {
-    v.as_str().expect("digits are strings").parse().expect("a decimal number")
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array().expect("an array").iter().map(num).collect()
-}
-
-fn logits(case: &Value) -> Vec<f64> {
-    if let Some(z) = case.get("logits") {
-        return nums(z);
-    }
-    let g = &case["logits_gen"];
-    let int = |k: &str| g[k].as_u64().expect("integer generator parameter");
-    let (a, b, m) = (int("a"), int("b"), int("m"));
-    let (scale, offset) = (g["scale"].as_f64().unwrap(), g["offset"].as_f64().unwrap());
-    (0..int("k")).map(|i| ((a * i + b) % m) as f64 / scale - offset).collect()
-}
 
 fn target(v: &Value) -> Target {
     if v == "none" {

@@ -1,5 +1,5 @@
-//! What several integration tests need: the bytes of a `.npy` file and
-//! reproducible pseudo-random numbers.
+//! What several integration tests need: the bytes of a `.npy` file,
+//! reproducible pseudo-random numbers, and the reference files' numbers.
 
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
@@ -49,4 +49,29 @@ impl XorShiftStar {
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
     }
+}
+
+/// A reference file's number: decimal digits in a string, as the mpmath
+/// generators write them (Rust's parser rounds correctly, also for
+/// exponents far outside f64).
+pub fn ref_num(v: &serde_json::Value) -> f64 {
+    v.as_str().expect("digits are strings").parse().expect("a decimal number")
+}
+
+/// A reference file's list of numbers.
+pub fn ref_nums(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().expect("an array").iter().map(ref_num).collect()
+}
+
+/// A case's logits: listed, or made by the generator's formula
+/// `((a·i + b) mod m) / scale − offset` for the K = 1 000 … cases.
+pub fn ref_logits(case: &serde_json::Value) -> Vec<f64> {
+    if let Some(z) = case.get("logits") {
+        return ref_nums(z);
+    }
+    let g = &case["logits_gen"];
+    let int = |k: &str| g[k].as_u64().expect("integer generator parameter");
+    let (a, b, m) = (int("a"), int("b"), int("m"));
+    let (scale, offset) = (g["scale"].as_f64().unwrap(), g["offset"].as_f64().unwrap());
+    (0..int("k")).map(|i| ((a * i + b) % m) as f64 / scale - offset).collect()
 }
