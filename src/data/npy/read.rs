@@ -5,7 +5,7 @@ use super::array::fill;
 use super::decode::all_finite;
 use super::header::shape_text;
 use super::{CHUNK, Npy, Which};
-use crate::data::source::{DataError, NON_FINITE, OUT_OF_RANGE, out_of_range};
+use crate::data::source::{DataError, IGNORED, NON_FINITE, OUT_OF_RANGE, out_of_range};
 use crate::simd::bytes::f32_bytes_mut;
 
 impl Npy {
@@ -30,11 +30,13 @@ impl Npy {
         let is_logits = which == Which::Logits;
         let array = if is_logits { &self.logits } else { &self.labels };
         let k = self.k as u64;
-        let complete = match (is_logits, self.fortran) {
-            (false, _) => present,
-            (true, false) => present / k,
-            // Column-major: row r is complete once the last column reaches it.
-            (true, true) => present.saturating_sub((k - 1) * self.n),
+        let complete = match is_logits {
+            false => present,
+            // A position is complete once its last class plane reaches it.
+            true => {
+                let (block, inner) = (k * self.layout.inner, self.layout.inner);
+                present / block * inner + (present % block).saturating_sub((k - 1) * inner)
+            }
         };
         let items = if is_logits { self.n * k } else { self.n };
         let need = array.header.data_offset + items * array.dtype.size as u64;
@@ -86,29 +88,36 @@ impl Npy {
     }
 
     /// Appends `rows` rows of logits (row-major) to `out`; returns whether
-    /// every one is finite.
+    /// every one is finite. With the class axis not last in file order, the
+    /// K planes are read in strips: for each run of positions sharing an
+    /// outer index, one seek and one run of values per class.
     pub(super) fn read_logits(&mut self, rows: usize, out: &mut Vec<f64>) -> Result<bool, DataError> {
-        let (k, dtype, r0) = (self.k, self.logits.dtype, self.next_row);
+        let (k, dtype, r0, layout) = (self.k, self.logits.dtype, self.next_row, self.layout);
         let mut finite = true;
-        if !self.fortran {
+        if layout.inner == 1 {
             self.read_items(Which::Logits, r0 * k as u64, rows * k, &mut |b| finite &= dtype.floats(b, out))?;
             return Ok(finite);
         }
         let start = out.len();
         out.resize(start + rows * k, 0.0);
         let mut column = Vec::with_capacity(rows.min(CHUNK));
-        for j in 0..k {
-            let first = j as u64 * self.n + r0;
-            self.logits.seek_item(first)?;
-            let mut i = start + j;
-            self.read_items(Which::Logits, first, rows, &mut |b| {
-                column.clear();
-                finite &= dtype.floats(b, &mut column);
-                for &v in &column {
-                    out[i] = v;
-                    i += k;
-                }
-            })?;
+        let (mut p, end) = (r0, r0 + rows as u64);
+        while p < end {
+            let strip = (layout.inner - p % layout.inner).min(end - p) as usize;
+            for c in 0..k {
+                let first = layout.item(p, c);
+                self.logits.seek_item(first)?;
+                let mut i = start + (p - r0) as usize * k + c;
+                self.read_items(Which::Logits, first, strip, &mut |b| {
+                    column.clear();
+                    finite &= dtype.floats(b, &mut column);
+                    for &v in &column {
+                        out[i] = v;
+                        i += k;
+                    }
+                })?;
+            }
+            p += strip as u64;
         }
         Ok(finite)
     }
@@ -168,7 +177,7 @@ impl Npy {
         let in_range = self.read_labels(rows)?;
         let (dtype, k) = (self.labels.dtype, self.k);
         // The common case, every row valid, checked while converting.
-        if finite && in_range {
+        if finite && in_range && !self.ignores_a_class() {
             labels.extend(self.raw_labels.iter().map(|&label| label as usize));
             self.next_row += rows as u64;
             return Ok(rows);
@@ -177,7 +186,11 @@ impl Npy {
         for (i, &raw) in self.raw_labels.iter().enumerate() {
             let label = dtype.label_value(raw);
             let row = &logits[start + i * k..start + (i + 1) * k];
-            let problem = if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            let problem = if self.ignore_index.is_some_and(|i| i128::from(i) == label) {
+                // Left out whatever its logits: a void pixel's may be anything.
+                self.skips.add(IGNORED, 1);
+                continue;
+            } else if let Some(j) = row.iter().position(|v| !v.is_finite()) {
                 Some((
                     NON_FINITE,
                     &self.logits.name,
