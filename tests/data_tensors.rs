@@ -266,3 +266,21 @@ fn a_truncated_strided_file_names_the_first_incomplete_position() {
     let e = open_err(npy::open_with(&cut, &y, Options::default()));
     assert!(e.starts_with(&format!("{}: row 28: truncated", cut.display())), "{e}");
 }
+
+/// Class planes longer than one strip of the reader's buffer: positions on
+/// both sides of every strip boundary, in any batch and split.
+#[test]
+fn planes_longer_than_a_strip_read_every_position() {
+    let d = dump(&[2, 64, 3001], 1, false, 13);
+    let (z, y) = d.files("long", "<f8", false);
+    for (batch, parts) in [(700, 1), (1, 1), (4096, 3)] {
+        let mut source = npy::open_with(&z, &y, Options::default()).unwrap();
+        let mut got = (Vec::new(), Vec::new());
+        for mut part in source.split(parts).unwrap().unwrap() {
+            let (l, y) = read_all(part.as_mut(), batch).unwrap();
+            got.0.extend(l);
+            got.1.extend(y);
+        }
+        assert!(got == (d.rows.clone(), d.labels.clone()), "batch {batch}, {parts} parts");
+    }
+}

@@ -56,6 +56,9 @@ use super::source::{DataError, Options, Skips, Source, read_steps};
 /// to stay in cache.
 const CHUNK: usize = 1 << 18;
 
+/// Bytes of a strip of class planes: long runs per seek, memory bounded whatever the shape.
+const STRIP: usize = 1 << 19;
+
 /// Logits `[N, K]` from `logits` with their labels `[N]` from `labels`.
 pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
     open_with(logits, labels, Options { skip_invalid, ..Options::default() })
@@ -214,6 +217,10 @@ struct Npy {
     /// so it is never zeroed again; its batch is the first K × labels).
     lent_logits: Vec<f32>,
     lent_labels: Vec<usize>,
+    /// Raw logits of the positions `strip_at` for every class plane, one
+    /// plane after another (read only when the class axis is not last).
+    strip: Vec<u8>,
+    strip_at: Range<u64>,
 }
 
 impl Npy {
@@ -236,6 +243,8 @@ impl Npy {
             raw_labels: Vec::new(),
             lent_logits: Vec::new(),
             lent_labels: Vec::new(),
+            strip: Vec::new(),
+            strip_at: 0..0,
         }
     }
 }

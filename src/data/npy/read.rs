@@ -4,7 +4,7 @@
 use super::array::fill;
 use super::decode::all_finite;
 use super::header::shape_text;
-use super::{CHUNK, Npy, Which};
+use super::{CHUNK, Npy, STRIP, Which};
 use crate::data::source::{DataError, IGNORED, NON_FINITE, OUT_OF_RANGE, out_of_range};
 use crate::simd::bytes::f32_bytes_mut;
 
@@ -89,12 +89,12 @@ impl Npy {
 
     /// Appends `rows` rows of logits (row-major) to `out`; returns whether
     /// every one is finite. With the class axis not last in file order, the
-    /// K planes are read in strips: for each run of positions sharing an
-    /// outer index, one seek and one run of values per class.
+    /// K planes are read in strips ([`Npy::load_strip`]) and each row
+    /// gathered from them.
     pub(super) fn read_logits(&mut self, rows: usize, out: &mut Vec<f64>) -> Result<bool, DataError> {
-        let (k, dtype, r0, layout) = (self.k, self.logits.dtype, self.next_row, self.layout);
+        let (k, dtype, r0) = (self.k, self.logits.dtype, self.next_row);
         let mut finite = true;
-        if layout.inner == 1 {
+        if self.layout.inner == 1 {
             self.read_items(Which::Logits, r0 * k as u64, rows * k, &mut |b| finite &= dtype.floats(b, out))?;
             return Ok(finite);
         }
@@ -103,23 +103,46 @@ impl Npy {
         let mut column = Vec::with_capacity(rows.min(CHUNK));
         let (mut p, end) = (r0, r0 + rows as u64);
         while p < end {
-            let strip = (layout.inner - p % layout.inner).min(end - p) as usize;
-            for c in 0..k {
-                let first = layout.item(p, c);
-                self.logits.seek_item(first)?;
-                let mut i = start + (p - r0) as usize * k + c;
-                self.read_items(Which::Logits, first, strip, &mut |b| {
-                    column.clear();
-                    finite &= dtype.floats(b, &mut column);
-                    for &v in &column {
-                        out[i] = v;
-                        i += k;
-                    }
-                })?;
+            if !self.strip_at.contains(&p) {
+                self.load_strip(p)?;
             }
-            p += strip as u64;
+            let len = (self.strip_at.end - self.strip_at.start) as usize;
+            let (from, run) = ((p - self.strip_at.start) as usize, (self.strip_at.end.min(end) - p) as usize);
+            let base = start + (p - r0) as usize * k;
+            for (c, plane) in self.strip.chunks_exact(len * dtype.size).enumerate() {
+                column.clear();
+                finite &= dtype.floats(&plane[from * dtype.size..(from + run) * dtype.size], &mut column);
+                for (o, &v) in out[base + c..].iter_mut().step_by(k).zip(&column) {
+                    *o = v;
+                }
+            }
+            p += run as u64;
         }
         Ok(finite)
+    }
+
+    /// Reads the K class planes of positions from `p` on, as many as fit in
+    /// [`STRIP`] bytes, within `p`'s outer block and this source's rows:
+    /// one seek and one long read per plane.
+    fn load_strip(&mut self, p: u64) -> Result<(), DataError> {
+        let (k, size, inner) = (self.k, self.logits.dtype.size, self.layout.inner);
+        let len = ((STRIP / (k * size)).max(1) as u64).min(inner - p % inner).min(self.end - p);
+        let plane = len as usize * size;
+        self.strip.resize(k * plane, 0);
+        self.strip_at = 0..0;
+        for c in 0..k {
+            let first = self.layout.item(p, c);
+            self.logits.seek_item(first)?;
+            let reader = self.logits.reader()?;
+            let got = fill(reader, &mut self.strip[c * plane..(c + 1) * plane])
+                .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
+            if got < plane {
+                let have = self.logits.header.data_offset + first * size as u64 + got as u64;
+                return Err(self.truncated(Which::Logits, first + (got / size) as u64, have));
+            }
+        }
+        self.strip_at = p..p + len;
+        Ok(())
     }
 
     /// Reads `rows` labels into `raw_labels`; returns whether every one is
