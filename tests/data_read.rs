@@ -631,9 +631,13 @@ impl Case {
                 let message = format!("the logit of class {j} is {}, not a finite number", row[j]);
                 ("non-finite logit", DataError::at(shown(z_path), i as u64 + 1, message))
             } else if !(0..k as i128).contains(&label) {
+                let hint = match label {
+                    255 | -100 => format!(" (if it marks positions to leave out, pass --ignore-index {label})"),
+                    _ => String::new(),
+                };
                 let message = match k {
-                    1 => format!("label {label} is out of range: 1 class allows only label 0"),
-                    _ => format!("label {label} is out of range: {k} classes give labels 0..{}", k - 1),
+                    1 => format!("label {label} is out of range: 1 class allows only label 0{hint}"),
+                    _ => format!("label {label} is out of range: {k} classes give labels 0..{}{hint}", k - 1),
                 };
                 ("label out of range", DataError::at(shown(y_path), i as u64 + 1, message))
             } else {
