@@ -91,6 +91,19 @@ fn bad_shapes_and_labels_are_one_line_and_status_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{want}\n"), "{args:?}");
     }
+    // Standard input is read once, in order: class planes need a file.
+    let piped = Command::new(BIN)
+        .args(["data", "--logits", "-", "--labels", "tensors/seg_labels.npy", "--ignore-index", "255"])
+        .current_dir(DATA)
+        .stdin(std::fs::File::open(format!("{DATA}tensors/seg_logits.npy")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(piped.status.code(), Some(2));
+    assert!(piped.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&piped.stderr),
+        "focal-tui: standard input: logits of shape (2, 4, 5, 6) are read in strips of class planes, seeking, which a pipe cannot do: write them to a file\n"
+    );
     let out = run(&["data", "--csv", "-", "--ignore-index", "255"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(

@@ -162,13 +162,10 @@ pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<d
     // The class axis last in file order: rows are contiguous; otherwise read in strips.
     let inner = if k == 1 || n <= 1 { 1 } else { inner };
     if inner > 1 && z.stream() {
-        let why = match z.header.fortran_order && rank == 2 {
-            true => "Fortran-order logits are read column by column",
-            false => "logits whose class axis is not the last in memory are read in strips, seeking",
-        };
-        return Err(z.error(format!(
-            "{why}, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file"
-        )));
+        return Err(z.error(match z.header.fortran_order && rank == 2 {
+            true => "Fortran-order logits are read column by column, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file".into(),
+            false => format!("logits of shape {} are read in strips of class planes, seeking, which a pipe cannot do: write them to a file", shape_text(shape)),
+        }));
     }
     let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
     source.check_lengths()?;
