@@ -16,7 +16,10 @@ same machine load, times
   --labels Y --json`, from spawn to exit (reading, parsing, both cores,
   writing the JSON),
 
-in softmax and sigmoid mode, and prints the medians, their ratio and the
+in softmax and sigmoid mode; then a segmentation dump, [16, 19, 128, 256]
+float32 logits with [16, 128, 256] uint8 labels of which 10 % are the void
+label 255 (`--ignore-index 255`; numpy moves the class axis last, drops the
+void pixels, then runs the same sweep), and prints the medians, their ratio and the
 budget (>= 10x), and checks that both agree on every mean FL to 1e-9
 (numpy's plain float64 sums are the less exact of the two). It also prints
 focal-tui's peak resident memory (getrusage of the child).
@@ -46,6 +49,7 @@ from gen_sweep import bench_data, sweep_numpy  # noqa: E402
 
 BINARY = os.path.join(ROOT, "target", "release", "focal-tui")
 SHAPES = [(1_000_000, 10), (100_000, 1_000)]
+SEGMENTATION = (16, 19, 128, 256)
 BUDGET = 10.0
 
 
@@ -67,10 +71,16 @@ def run_focal(args):
     return elapsed, int(kib) / 1024 if kib else None, json.loads(proc.stdout)
 
 
-def run_numpy(logits_path, labels_path, mode):
+def run_numpy(logits_path, labels_path, mode, ignore=None):
     t0 = time.perf_counter()
     z = np.load(logits_path)
     y = np.load(labels_path)
+    if ignore is not None:
+        # What a user does today: the class axis last, one row per position, the void ones dropped.
+        z = np.moveaxis(z, 1, -1).reshape(-1, z.shape[1])
+        y = y.reshape(-1)
+        keep = y != ignore
+        z, y = z[keep], y[keep].astype(np.int64)
     report = sweep_numpy(np, z, y, mode=mode)
     return time.perf_counter() - t0, report
 
@@ -85,35 +95,53 @@ def compare(ours, theirs, what):
         sys.exit(f"{what}: mean CE: focal-tui {x!r} vs numpy {y!r}")
 
 
+def segmentation_files(tmp):
+    """The segmentation dump: the rows of bench_data as pixels, class axis 1, 10 % void."""
+    b, c, h, w = SEGMENTATION
+    z, y = bench_data(np, b * h * w, c)
+    z = np.ascontiguousarray(np.moveaxis(z.reshape(b, h, w, c), -1, 1))
+    y = y.reshape(b, h, w).astype(np.uint8)
+    y[np.random.default_rng(0).random(y.shape) < 0.1] = 255
+    lp, yp = os.path.join(tmp, "z_seg.npy"), os.path.join(tmp, "y_seg.npy")
+    np.save(lp, z)
+    np.save(yp, y)
+    return lp, yp
+
+
 def shapes(runs, tmp):
     worst = float("inf")
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs; medians of {runs} alternating runs, end to end")
     print(f"{'shape':>16} {'mode':8} {'numpy ms':>10} {'focal-tui ms':>13} {'ratio':>7} {'peak RSS':>9}")
+    cases = []
     for rows, k in SHAPES:
         z, y = bench_data(np, rows, k)
         lp, yp = os.path.join(tmp, f"z_{rows}x{k}.npy"), os.path.join(tmp, f"y_{rows}x{k}.npy")
         np.save(lp, z)
         np.save(yp, y)
         del z, y
-        # The files just written go to disk in the background for seconds:
-        # flush them first, so that no run is timed against that writeback.
-        os.sync()
+        cases.append((f"{rows:>9} x {k:<5}", lp, yp, None))
+    cases.append(("segmentation", *segmentation_files(tmp), 255))
+    # The files just written go to disk in the background for seconds:
+    # flush them first, so that no run is timed against that writeback.
+    os.sync()
+    for name, lp, yp, ignore in cases:
         for mode in ("softmax", "sigmoid"):
             flags = ["--logits", lp, "--labels", yp] + (["--sigmoid"] if mode == "sigmoid" else [])
+            flags += ["--ignore-index", str(ignore)] if ignore is not None else []
             # One untimed run of each: files, binary and numpy's code in memory.
-            run_numpy(lp, yp, mode)
+            run_numpy(lp, yp, mode, ignore)
             run_focal(flags)
             t_np, t_ft, rss = [], [], 0.0
             for _ in range(runs):
-                t, theirs = run_numpy(lp, yp, mode)
+                t, theirs = run_numpy(lp, yp, mode, ignore)
                 t_np.append(t)
                 t, rss, ours = run_focal(flags)
                 t_ft.append(t)
-                compare(ours, theirs, f"{rows}x{k} {mode}")
+                compare(ours, theirs, f"{name} {mode}")
             a, b = statistics.median(t_np), statistics.median(t_ft)
             worst = min(worst, a / b)
             rss = f"{rss:5.1f} MiB" if rss else "n/a"
-            print(f"{rows:>9} x {k:<5} {mode:8} {a * 1e3:10.1f} {b * 1e3:13.1f} {a / b:6.1f}x {rss:>9}")
+            print(f"{name:>16} {mode:8} {a * 1e3:10.1f} {b * 1e3:13.1f} {a / b:6.1f}x {rss:>9}")
     verdict = "meets" if worst >= BUDGET else "MISSES"
     print(f"worst ratio {worst:.1f}x: {verdict} the budget of {BUDGET:.0f}x")
     return worst >= BUDGET

@@ -80,10 +80,10 @@ pub fn man_page() -> String {
 /// the first column. `-` is standard input.
 #[derive(Args, Clone, Debug, Default)]
 pub struct DataArgs {
-    /// Logits [N, K]: .npy (float16/32/64) or text, K numbers per line
+    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64) or text, K numbers per line
     #[arg(long, value_name = "FILE")]
     pub logits: Vec<PathBuf>,
-    /// Labels [N]: .npy of any integer dtype, or text, one per line
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, or text, one per line
     // The doc line is the --help text: "[N]" is a shape, not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]
@@ -106,6 +106,12 @@ pub struct DataArgs {
     /// Skip rows with a non-finite logit or a label out of range (and report how many) instead of stopping
     #[arg(long)]
     pub skip_invalid: bool,
+    /// The class axis of .npy logits, negative from the end (-1 for [B, A, K]) [default: 1, as [N, C, d1, …]]
+    #[arg(long, allow_hyphen_values = true, value_name = "A")]
+    pub class_axis: Option<i64>,
+    /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
+    #[arg(long, allow_hyphen_values = true, value_name = "I")]
+    pub ignore_index: Option<i64>,
 }
 
 #[derive(Args, Debug)]
@@ -190,6 +196,7 @@ impl Cli {
             sigmoid: self.input.sigmoid,
             json: false,
             skip_invalid: self.skip_invalid,
+            ..DataArgs::default()
         })
     }
 

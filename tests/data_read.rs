@@ -138,7 +138,9 @@ fn npy_labels_of_every_integer_width_and_byte_order() {
         let y = write("widths_y.npy", &npy_file(descr, false, "(4,)", &data));
         let last = if signed { "-1".to_string() } else { (u128::MAX >> (128 - 8 * size)).to_string() };
         let e = read_err(npy::open(&z, &y, false));
-        assert_eq!(e.message, format!("label {last} is out of range: 3 classes give labels 0..2"), "{descr}");
+        // u8's largest value is segmentation's void label: the message names the flag that leaves it out.
+        let hint = if last == "255" { " (if it marks positions to leave out, pass --ignore-index 255)" } else { "" };
+        assert_eq!(e.message, format!("label {last} is out of range: 3 classes give labels 0..2{hint}"), "{descr}");
         assert_eq!(e.row, Some(4));
         let mut s = npy::open(&z, &y, true).unwrap();
         assert_eq!(read_all(s.as_mut(), 2).unwrap(), (Z[..9].to_vec(), vec![0, 2, 1]), "{descr}");
@@ -418,7 +420,14 @@ fn npy_bad_files_name_the_file_and_what_is_wrong() {
     let c = fixture("corrupt_header.npy");
     check(&c, &i8, format!("{}: corrupt header: unexpected ';' where `,` or `)` should be at character 53", shown(&c)));
     let p = fixture("logits_1d.npy");
-    check(&p, &i8, format!("{}: logits must be 2-D [N, K], got shape (6,)", shown(&p)));
+    check(
+        &p,
+        &i8,
+        format!(
+            "{}: logits must have a class axis and at least one other, [N, K] or [N, C, d1, …], got shape (6,)",
+            shown(&p)
+        ),
+    );
     let p = fixture("logits_i8.npy");
     check(
         &p,
@@ -622,9 +631,13 @@ impl Case {
                 let message = format!("the logit of class {j} is {}, not a finite number", row[j]);
                 ("non-finite logit", DataError::at(shown(z_path), i as u64 + 1, message))
             } else if !(0..k as i128).contains(&label) {
+                let hint = match label {
+                    255 | -100 => format!(" (if it marks positions to leave out, pass --ignore-index {label})"),
+                    _ => String::new(),
+                };
                 let message = match k {
-                    1 => format!("label {label} is out of range: 1 class allows only label 0"),
-                    _ => format!("label {label} is out of range: {k} classes give labels 0..{}", k - 1),
+                    1 => format!("label {label} is out of range: 1 class allows only label 0{hint}"),
+                    _ => format!("label {label} is out of range: {k} classes give labels 0..{}{hint}", k - 1),
                 };
                 ("label out of range", DataError::at(shown(y_path), i as u64 + 1, message))
             } else {

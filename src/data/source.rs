@@ -173,6 +173,20 @@ pub(crate) fn read_steps(
     Ok(total)
 }
 
+/// How the flags of `data` ask a reader to take its arrays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Skip (and count) invalid rows instead of stopping at the first.
+    pub skip_invalid: bool,
+    /// The class axis of the logits (negative: from the end); `None`: axis 1.
+    pub class_axis: Option<i64>,
+    /// A label that marks a position to leave out (counted as [`IGNORED`]).
+    pub ignore_index: Option<i64>,
+}
+
+/// Why a position was left out: its label is the `--ignore-index`.
+pub const IGNORED: &str = "ignored";
+
 /// Why a row was skipped: a logit is NaN or ±∞.
 pub const NON_FINITE: &str = "non-finite logit";
 /// Why a row was skipped: its label is negative or ≥ K.
@@ -198,9 +212,15 @@ impl Skips {
 
 /// The message for a label outside `0..k`; `label` is shown as given.
 pub(crate) fn out_of_range(label: impl fmt::Display, k: usize) -> String {
+    let label = label.to_string();
+    // The two common "void" labels (segmentation's 255, PyTorch's −100) are almost never a class.
+    let hint = match label.as_str() {
+        "255" | "-100" => format!(" (if it marks positions to leave out, pass --ignore-index {label})"),
+        _ => String::new(),
+    };
     match k {
-        1 => format!("label {label} is out of range: 1 class allows only label 0"),
-        _ => format!("label {label} is out of range: {k} classes give labels 0..{}", k - 1),
+        1 => format!("label {label} is out of range: 1 class allows only label 0{hint}"),
+        _ => format!("label {label} is out of range: {k} classes give labels 0..{}{hint}", k - 1),
     }
 }
 

@@ -1,10 +1,13 @@
-//! NumPy `.npy` files: logits `[N, K]` (float16, float32 or float64, either
-//! byte order, C or Fortran order) beside labels `[N]` (any integer dtype, or
-//! bool), streamed in chunks through a `BufReader` so that memory stays
-//! bounded however large the arrays. Little-endian float32 logits in C
-//! order (what `np.save` of a CUDA tensor's `.numpy()` writes) are read
-//! straight into an f32 buffer and lent to the sweep as they are
-//! ([`Source::lend`]): no conversion pass.
+//! NumPy `.npy` files: logits of any rank ≥ 2 with a class axis (axis 1 by
+//! default, PyTorch's `[N, C, d1, …]`; `[N, K]` is the plain case; float16,
+//! float32 or float64, either byte order, C or Fortran order) beside labels
+//! shaped like the positions or flat (any integer dtype, or bool); every
+//! position is a row. Streamed in chunks through a `BufReader` so that
+//! memory stays bounded however large the arrays. Little-endian float32
+//! logits with the class axis last in memory (what `np.save` of a CUDA
+//! tensor's `.numpy()` writes for `[N, K]`) are read straight into an f32
+//! buffer and lent to the sweep as they are ([`Source::lend`]): no
+//! conversion pass.
 //!
 //! # Format
 //! `\x93NUMPY`, a major and minor version byte (1.0, 2.0 or 3.0), the header
@@ -15,10 +18,13 @@
 //! raw array follows. The dict is parsed here as a small literal (no Python
 //! evaluation), so a corrupt header is an error, never a guess.
 //!
-//! # Fortran order
-//! `np.save(f, logits.T)` writes a column-major array. A batch of rows is
-//! then K runs of `rows` values, one per column, read with K seeks: memory
-//! stays bounded (one batch), at the cost of a seek per class and batch.
+//! # Class planes and Fortran order
+//! With the class axis not last in memory (`[N, C, H, W]`, or
+//! `np.save(f, logits.T)`'s column-major `[N, K]`) the K values of a
+//! position are `inner` items apart. A batch of positions is then read in
+//! strips: for each run sharing its outer index, K runs of values, one per
+//! class plane, with a seek each: memory stays bounded (one batch), never a
+//! whole item, at the cost of a seek per class and strip.
 //!
 //! # Pipes and standard input
 //! A file that is not a regular one (a pipe, a FIFO, a character device,
@@ -44,31 +50,104 @@ use decode::{Dtype, Kind};
 use header::shape_text;
 pub use header::{Header, read_header};
 
-use super::source::{DataError, Skips, Source, read_steps};
+use super::source::{DataError, Options, Skips, Source, read_steps};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
 const CHUNK: usize = 1 << 18;
 
+/// Bytes of a strip of class planes: long runs per seek, memory bounded whatever the shape.
+const STRIP: usize = 1 << 19;
+
 /// Logits `[N, K]` from `logits` with their labels `[N]` from `labels`.
+pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+    open_with(logits, labels, Options { skip_invalid, ..Options::default() })
+}
+
+/// Logits of any rank ≥ 2 from `logits`, the class axis as `options` says
+/// (axis 1 by default: PyTorch's `[N, C, d1, …]`), with their labels from
+/// `labels`: shaped like the logits without the class axis, or flat, one
+/// per position. Every position is a row.
 ///
 /// Checked at open: both headers, the dtypes, the shapes, that both files
-/// hold the same N, and that neither file is shorter than its shape says.
-pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+/// hold the same positions in the same order, and that neither file is
+/// shorter than its shape says.
+pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<dyn Source>, DataError> {
     let z = Array::open(logits, Which::Logits)?;
-    let &[n, k] = z.header.shape.as_slice() else {
-        return Err(z.error(format!("logits must be 2-D [N, K], got shape {}", shape_text(&z.header.shape))));
-    };
-    if k == 0 {
-        return Err(z.error(format!("logits of shape {} have no classes", shape_text(&z.header.shape))));
+    let shape = &z.header.shape;
+    let rank = shape.len();
+    if rank < 2 {
+        return Err(z.error(format!(
+            "logits must have a class axis and at least one other, [N, K] or [N, C, d1, …], got shape {}",
+            shape_text(shape)
+        )));
     }
+    let axis = options.class_axis.unwrap_or(1);
+    let Some(a) = usize::try_from(if axis < 0 { axis + rank as i64 } else { axis }).ok().filter(|&a| a < rank) else {
+        return Err(z.error(format!(
+            "class axis {axis} is out of range for logits of shape {}: {rank} axes allow -{rank}..{}",
+            shape_text(shape),
+            rank - 1
+        )));
+    };
+    let k = shape[a];
+    if k == 0 {
+        let axis = if rank > 2 { format!(" (axis {a})") } else { String::new() };
+        return Err(z.error(format!("logits of shape {} have no classes{axis}", shape_text(shape))));
+    }
+    let too_large = |a: &Array| a.error(format!("shape {} is too large", shape_text(&a.header.shape)));
+    let k = usize::try_from(k).map_err(|_| too_large(&z))?;
+    // In file order (a Fortran array is the C array of the reversed shape),
+    // `outer` positions each hold K planes of `inner` values.
+    let (file_shape, fa): (Vec<u64>, usize) = match z.header.fortran_order {
+        true => (shape.iter().rev().copied().collect(), rank - 1 - a),
+        false => (shape.clone(), a),
+    };
+    let product = |dims: &[u64]| dims.iter().try_fold(1u64, |p, &d| p.checked_mul(d));
+    let (outer, inner) = match (product(&file_shape[..fa]), product(&file_shape[fa + 1..])) {
+        (Some(o), Some(i)) => (o, i),
+        _ => return Err(too_large(&z)),
+    };
+    let n = outer.checked_mul(inner).ok_or_else(|| too_large(&z))?;
+    let positions: Vec<u64> = shape.iter().enumerate().filter(|&(i, _)| i != a).map(|(_, &d)| d).collect();
     let y = Array::open(labels, Which::Labels)?;
-    let &[m] = y.header.shape.as_slice() else {
+    let flat = y.header.shape.as_slice() == [n];
+    let same_shape = y.header.shape == *shape;
+    if positions.len() == 1 && !flat && !same_shape {
+        if let &[m] = y.header.shape.as_slice() {
+            return Err(
+                z.error(format!("has {n} rows of logits but {} has {m} labels: each example needs both", y.name))
+            );
+        }
         let hint = if y.header.shape.len() == 2 { " (save y.ravel())" } else { "" };
         return Err(y.error(format!("labels must be 1-D [N], got shape {}{hint}", shape_text(&y.header.shape))));
-    };
-    if m != n {
-        return Err(z.error(format!("has {n} rows of logits but {} has {m} labels: each example needs both", y.name)));
+    }
+    if y.header.shape != positions && !flat {
+        let expected = if positions.len() == 1 {
+            shape_text(&positions)
+        } else {
+            format!("{} (or flat, {})", shape_text(&positions), shape_text(&[n]))
+        };
+        let hint =
+            if same_shape { " (labels shaped like the logits, per-class targets, are not read yet)" } else { "" };
+        return Err(y.error(format!(
+            "labels of shape {} do not match logits of shape {} with the class axis {a}: expected {expected}{hint}",
+            shape_text(&y.header.shape),
+            shape_text(shape)
+        )));
+    }
+    // Positions are read in the logits' file order; the labels must be stored in the same.
+    if positions.iter().filter(|&&d| d > 1).count() > 1 {
+        let labels_fortran = y.header.fortran_order && !flat;
+        if labels_fortran != z.header.fortran_order {
+            let order = |f: bool| if f { "Fortran" } else { "C" };
+            return Err(y.error(format!(
+                "labels in {} order but the logits {} are in {} order: save both the same way (np.ascontiguousarray)",
+                order(labels_fortran),
+                z.name,
+                order(z.header.fortran_order)
+            )));
+        }
     }
     let fits = |a: &Array, items: Option<u64>| {
         items
@@ -76,20 +155,40 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
             .and_then(|b| b.checked_add(a.header.data_offset))
             .and_then(|b| usize::try_from(b).ok())
             .map(|_| ())
-            .ok_or_else(|| a.error(format!("shape {} is too large", shape_text(&a.header.shape))))
+            .ok_or_else(|| too_large(a))
     };
-    fits(&z, n.checked_mul(k))?;
+    fits(&z, n.checked_mul(k as u64))?;
     fits(&y, Some(n))?;
-    // One row or one column: Fortran and C order are the same bytes.
-    let fortran = z.header.fortran_order && n > 1 && k > 1;
-    if fortran && z.stream() {
-        return Err(z.error(
-            "Fortran-order logits are read column by column, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file".into(),
-        ));
+    // The class axis last in file order: rows are contiguous; otherwise read in strips.
+    let inner = if k == 1 || n <= 1 { 1 } else { inner };
+    if inner > 1 && z.stream() {
+        return Err(z.error(match z.header.fortran_order && rank == 2 {
+            true => "Fortran-order logits are read column by column, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file".into(),
+            false => format!("logits of shape {} are read in strips of class planes, seeking, which a pipe cannot do: write them to a file", shape_text(shape)),
+        }));
     }
-    let source = Npy::new(z, y, n, k as usize, fortran, 0..n, skip_invalid);
+    let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
     source.check_lengths()?;
     Ok(Box::new(source))
+}
+
+/// Where the logits of a position are, in file order: position p = o·inner + i
+/// has class c at item (o·K + c)·inner + i; `inner` = 1 is rows of K.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    /// Positions (rows).
+    n: u64,
+    k: usize,
+    /// The stride of the class axis, in items.
+    inner: u64,
+}
+
+impl Layout {
+    /// The item (in file order) of class `c` at position `p`.
+    fn item(self, p: u64, c: usize) -> u64 {
+        let (o, i) = (p / self.inner, p % self.inner);
+        (o * self.k as u64 + c as u64) * self.inner + i
+    }
 }
 
 /// The `.npy` [`Source`]: both arrays, read row batch by row batch.
@@ -98,13 +197,13 @@ struct Npy {
     labels: Array,
     n: u64,
     k: usize,
-    /// The logits are column-major (and more than one row and column).
-    fortran: bool,
+    layout: Layout,
     /// 0-based index of the next row to read.
     next_row: u64,
     /// One past the last row this source reads (`n` unless split).
     end: u64,
     skip_invalid: bool,
+    ignore_index: Option<i64>,
     skips: Skips,
     failed: Option<DataError>,
     /// Raw bytes of one chunk (only ever grown, so never zeroed again).
@@ -115,28 +214,42 @@ struct Npy {
     /// so it is never zeroed again; its batch is the first K × labels).
     lent_logits: Vec<f32>,
     lent_labels: Vec<usize>,
+    /// Raw logits of the positions `strip_at` for every class plane, one
+    /// plane after another (read only when the class axis is not last).
+    strip: Vec<u8>,
+    strip_at: Range<u64>,
 }
 
 impl Npy {
-    /// The source of rows `rows` of `[n, k]` logits and their labels,
-    /// both files positioned at the first of them.
-    fn new(logits: Array, labels: Array, n: u64, k: usize, fortran: bool, rows: Range<u64>, skip_invalid: bool) -> Npy {
+    /// The source of rows `rows` of logits laid out as `layout` and their
+    /// labels, both files positioned at the first of them.
+    fn new(logits: Array, labels: Array, layout: Layout, rows: Range<u64>, options: Options) -> Npy {
         Npy {
             logits,
             labels,
-            n,
-            k,
-            fortran,
+            n: layout.n,
+            k: layout.k,
+            layout,
             next_row: rows.start,
             end: rows.end,
-            skip_invalid,
+            skip_invalid: options.skip_invalid,
+            ignore_index: options.ignore_index,
             skips: Skips::default(),
             failed: None,
             bytes: Vec::new(),
             raw_labels: Vec::new(),
             lent_logits: Vec::new(),
             lent_labels: Vec::new(),
+            strip: Vec::new(),
+            strip_at: 0..0,
         }
+    }
+}
+
+impl Npy {
+    /// Whether `--ignore-index` is a label in range, which the range check does not catch.
+    fn ignores_a_class(&self) -> bool {
+        self.ignore_index.is_some_and(|i| (0..self.k as i128).contains(&i128::from(i)))
     }
 }
 
@@ -175,7 +288,12 @@ impl Source for Npy {
         const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
         // A batch that cannot be lent is read again: a stream cannot go back.
         let stream = self.logits.stream() || self.labels.stream();
-        if stream || self.fortran || self.logits.dtype != F32 || cfg!(target_endian = "big") {
+        if stream
+            || self.layout.inner > 1
+            || self.ignores_a_class()
+            || self.logits.dtype != F32
+            || cfg!(target_endian = "big")
+        {
             return None;
         }
         if let Some(e) = &self.failed {
@@ -222,11 +340,13 @@ impl Source for Npy {
             .map(|range| {
                 let (first, end) = (range[0], range[1]);
                 let (mut logits, mut labels) = (self.logits.reopen(), self.labels.reopen());
-                if !self.fortran {
+                if self.layout.inner == 1 {
                     logits.seek_item(first * self.k as u64)?;
                 }
                 labels.seek_item(first)?;
-                let part = Npy::new(logits, labels, self.n, self.k, self.fortran, first..end, self.skip_invalid);
+                let options =
+                    Options { skip_invalid: self.skip_invalid, ignore_index: self.ignore_index, class_axis: None };
+                let part = Npy::new(logits, labels, self.layout, first..end, options);
                 Ok(Box::new(part) as Box<dyn Source>)
             })
             .collect();

@@ -4,8 +4,8 @@
 use super::array::fill;
 use super::decode::all_finite;
 use super::header::shape_text;
-use super::{CHUNK, Npy, Which};
-use crate::data::source::{DataError, NON_FINITE, OUT_OF_RANGE, out_of_range};
+use super::{CHUNK, Npy, STRIP, Which};
+use crate::data::source::{DataError, IGNORED, NON_FINITE, OUT_OF_RANGE, out_of_range};
 use crate::simd::bytes::f32_bytes_mut;
 
 impl Npy {
@@ -30,11 +30,13 @@ impl Npy {
         let is_logits = which == Which::Logits;
         let array = if is_logits { &self.logits } else { &self.labels };
         let k = self.k as u64;
-        let complete = match (is_logits, self.fortran) {
-            (false, _) => present,
-            (true, false) => present / k,
-            // Column-major: row r is complete once the last column reaches it.
-            (true, true) => present.saturating_sub((k - 1) * self.n),
+        let complete = match is_logits {
+            false => present,
+            // A position is complete once its last class plane reaches it.
+            true => {
+                let (block, inner) = (k * self.layout.inner, self.layout.inner);
+                present / block * inner + (present % block).saturating_sub((k - 1) * inner)
+            }
         };
         let items = if is_logits { self.n * k } else { self.n };
         let need = array.header.data_offset + items * array.dtype.size as u64;
@@ -86,31 +88,61 @@ impl Npy {
     }
 
     /// Appends `rows` rows of logits (row-major) to `out`; returns whether
-    /// every one is finite.
+    /// every one is finite. With the class axis not last in file order, the
+    /// K planes are read in strips ([`Npy::load_strip`]) and each row
+    /// gathered from them.
     pub(super) fn read_logits(&mut self, rows: usize, out: &mut Vec<f64>) -> Result<bool, DataError> {
         let (k, dtype, r0) = (self.k, self.logits.dtype, self.next_row);
         let mut finite = true;
-        if !self.fortran {
+        if self.layout.inner == 1 {
             self.read_items(Which::Logits, r0 * k as u64, rows * k, &mut |b| finite &= dtype.floats(b, out))?;
             return Ok(finite);
         }
         let start = out.len();
         out.resize(start + rows * k, 0.0);
         let mut column = Vec::with_capacity(rows.min(CHUNK));
-        for j in 0..k {
-            let first = j as u64 * self.n + r0;
-            self.logits.seek_item(first)?;
-            let mut i = start + j;
-            self.read_items(Which::Logits, first, rows, &mut |b| {
+        let (mut p, end) = (r0, r0 + rows as u64);
+        while p < end {
+            if !self.strip_at.contains(&p) {
+                self.load_strip(p)?;
+            }
+            let len = (self.strip_at.end - self.strip_at.start) as usize;
+            let (from, run) = ((p - self.strip_at.start) as usize, (self.strip_at.end.min(end) - p) as usize);
+            let base = start + (p - r0) as usize * k;
+            for (c, plane) in self.strip.chunks_exact(len * dtype.size).enumerate() {
                 column.clear();
-                finite &= dtype.floats(b, &mut column);
-                for &v in &column {
-                    out[i] = v;
-                    i += k;
+                finite &= dtype.floats(&plane[from * dtype.size..(from + run) * dtype.size], &mut column);
+                for (o, &v) in out[base + c..].iter_mut().step_by(k).zip(&column) {
+                    *o = v;
                 }
-            })?;
+            }
+            p += run as u64;
         }
         Ok(finite)
+    }
+
+    /// Reads the K class planes of positions from `p` on, as many as fit in
+    /// [`STRIP`] bytes, within `p`'s outer block and this source's rows:
+    /// one seek and one long read per plane.
+    fn load_strip(&mut self, p: u64) -> Result<(), DataError> {
+        let (k, size, inner) = (self.k, self.logits.dtype.size, self.layout.inner);
+        let len = ((STRIP / (k * size)).max(1) as u64).min(inner - p % inner).min(self.end - p);
+        let plane = len as usize * size;
+        self.strip.resize(k * plane, 0);
+        self.strip_at = 0..0;
+        for c in 0..k {
+            let first = self.layout.item(p, c);
+            self.logits.seek_item(first)?;
+            let reader = self.logits.reader()?;
+            let got = fill(reader, &mut self.strip[c * plane..(c + 1) * plane])
+                .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
+            if got < plane {
+                let have = self.logits.header.data_offset + first * size as u64 + got as u64;
+                return Err(self.truncated(Which::Logits, first + (got / size) as u64, have));
+            }
+        }
+        self.strip_at = p..p + len;
+        Ok(())
     }
 
     /// Reads `rows` labels into `raw_labels`; returns whether every one is
@@ -168,7 +200,7 @@ impl Npy {
         let in_range = self.read_labels(rows)?;
         let (dtype, k) = (self.labels.dtype, self.k);
         // The common case, every row valid, checked while converting.
-        if finite && in_range {
+        if finite && in_range && !self.ignores_a_class() {
             labels.extend(self.raw_labels.iter().map(|&label| label as usize));
             self.next_row += rows as u64;
             return Ok(rows);
@@ -177,7 +209,11 @@ impl Npy {
         for (i, &raw) in self.raw_labels.iter().enumerate() {
             let label = dtype.label_value(raw);
             let row = &logits[start + i * k..start + (i + 1) * k];
-            let problem = if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            let problem = if self.ignore_index.is_some_and(|i| i128::from(i) == label) {
+                // Left out whatever its logits: a void pixel's may be anything.
+                self.skips.add(IGNORED, 1);
+                continue;
+            } else if let Some(j) = row.iter().position(|v| !v.is_finite()) {
                 Some((
                     NON_FINITE,
                     &self.logits.name,

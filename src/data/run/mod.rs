@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
-use crate::data::source::{Chain, DataError, Source, is_stdin, path_name};
+use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
 use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
@@ -175,6 +175,7 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         return Err(DataError::new("command line", what));
     }
     for path in &args.csv {
+        reject_npy_flags(args, path)?;
         shards.push((path_name(path), csv::open_labelled(path, args.skip_invalid)?));
     }
     if args.logits.len() != args.labels.len() {
@@ -189,7 +190,17 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         // Standard input takes the format of the file it is paired with.
         let is_npy = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
         let npy = is_npy(z) || (is_stdin(z) && is_npy(y));
-        let source = if npy { npy::open(z, y, args.skip_invalid)? } else { csv::open_logits(z, y, args.skip_invalid)? };
+        let source = if npy {
+            let options = Options {
+                skip_invalid: args.skip_invalid,
+                class_axis: args.class_axis,
+                ignore_index: args.ignore_index,
+            };
+            npy::open_with(z, y, options)?
+        } else {
+            reject_npy_flags(args, z)?;
+            csv::open_logits(z, y, args.skip_invalid)?
+        };
         shards.push((path_name(z), source));
     }
     match shards.len() {
@@ -197,4 +208,14 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         1 => Ok(shards.pop().expect("one shard").1),
         _ => Ok(Box::new(Chain::new(shards)?)),
     }
+}
+
+/// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
+fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
+    let flag = match (args.class_axis, args.ignore_index) {
+        (Some(_), _) => "--class-axis",
+        (None, Some(_)) => "--ignore-index",
+        (None, None) => return Ok(()),
+    };
+    Err(DataError::new(path_name(path), format!("{flag} applies to .npy arrays; this file is read as text")))
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::data::source::IGNORED;
 use crate::data::sweep::{Config, Report};
 use crate::format::{Table, count, pct, sig};
 use crate::loss::Alpha;
@@ -12,6 +13,8 @@ use crate::loss::Alpha;
 struct Json<'a> {
     #[serde(flatten)]
     report: &'a Report,
+    /// Positions left out by --ignore-index (not counted in `rows`).
+    ignored: u64,
     /// Rows left out by --skip-invalid, by reason.
     skipped: Vec<Skipped<'a>>,
 }
@@ -23,8 +26,13 @@ struct Skipped<'a> {
 }
 
 pub(super) fn json(report: &Report, skipped: &[(String, u64)]) -> String {
-    let skipped = skipped.iter().map(|(reason, rows)| Skipped { reason, rows: *rows }).collect();
-    serde_json::to_string(&Json { report, skipped }).expect("numbers and strings serialise") + "\n"
+    let ignored = skipped.iter().filter(|(reason, _)| reason == IGNORED).map(|(_, n)| n).sum();
+    let skipped = skipped
+        .iter()
+        .filter(|(reason, _)| reason != IGNORED)
+        .map(|(reason, rows)| Skipped { reason, rows: *rows })
+        .collect();
+    serde_json::to_string(&Json { report, ignored, skipped }).expect("numbers and strings serialise") + "\n"
 }
 
 /// The text report (also what the dataset view copies).
@@ -46,7 +54,10 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
         pct(r.easy_fraction)
     );
     for (reason, n) in skipped {
-        let _ = writeln!(out, "skipped {}: {reason}", count(*n, "row", "rows"));
+        let _ = match reason.as_str() {
+            IGNORED => writeln!(out, "ignored {} (--ignore-index)", count(*n, "position", "positions")),
+            _ => writeln!(out, "skipped {}: {reason}", count(*n, "row", "rows")),
+        };
     }
     out.push('\n');
     let mut sweep = Table::new(["γ", "mean FL", "easy share FL", "easy share CE", "90% of FL in", "90% of CE in"]);
