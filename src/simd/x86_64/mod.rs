@@ -31,30 +31,37 @@ impl Isa for Avx2 {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(());
 
-/// `kernel` compiled with AVX2 and FMA.
-pub(super) fn run_avx2<K: Kernel>(kernel: K) -> K::Output {
-    /// # Safety
-    /// The CPU must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn compiled<K: Kernel>(kernel: K) -> K::Output {
-        kernel.run(Avx2(()))
-    }
-    debug_assert!(Level::hardware() >= Level::Avx2);
-    // SAFETY: a `Simd` of this level is made only where `hardware` found
-    // AVX2 and FMA.
-    unsafe { compiled(kernel) }
+/// Emits `$name(kernel)`: `kernel` run with the token `$isa`, inside a
+/// function compiled with `$features`, which `hardware` found at `$level`.
+macro_rules! trampoline {
+    ($(#[$doc:meta])* $name:ident, $isa:ident, $features:literal, $level:expr) => {
+        $(#[$doc])*
+        pub(super) fn $name<K: Kernel>(kernel: K) -> K::Output {
+            /// # Safety
+            #[doc = concat!("The CPU must have ", $features, ".")]
+            #[target_feature(enable = $features)]
+            unsafe fn compiled<K: Kernel>(kernel: K) -> K::Output {
+                kernel.run($isa(()))
+            }
+            debug_assert!(Level::hardware() >= $level);
+            // SAFETY: a `Simd` of this level is made only where `hardware`
+            // found these features.
+            unsafe { compiled(kernel) }
+        }
+    };
 }
 
-/// `kernel` compiled with AVX-512F, AVX2 and FMA.
-pub(super) fn run_avx512<K: Kernel>(kernel: K) -> K::Output {
-    /// # Safety
-    /// The CPU must have AVX-512F, AVX2 and FMA.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn compiled<K: Kernel>(kernel: K) -> K::Output {
-        kernel.run(Avx512(()))
-    }
-    debug_assert!(Level::hardware() == Level::Avx512);
-    // SAFETY: a `Simd` of this level is made only where `hardware` found
-    // AVX-512F, AVX2 and FMA.
-    unsafe { compiled(kernel) }
-}
+trampoline!(
+    /// `kernel` compiled with AVX2 and FMA.
+    run_avx2,
+    Avx2,
+    "avx2,fma",
+    Level::Avx2
+);
+trampoline!(
+    /// `kernel` compiled with AVX-512F, AVX2 and FMA.
+    run_avx512,
+    Avx512,
+    "avx512f,avx2,fma",
+    Level::Avx512
+);
