@@ -46,7 +46,7 @@ fn explore(cli: &Cli) -> ExitCode {
             Ok(data) => App::with_data(all_texts, data, cli.look()),
             Err(message) => return fail(&message),
         },
-        None => match field::example(&cli.input.example(), cli.input.mode()) {
+        None => match field::example(&cli.input.example(&focal_tui::loss::profile::PROFILES[0]), cli.input.mode()) {
             Ok(params) => {
                 let mut app = App::new(all_texts, params, gammas, cli.look());
                 if let Some(list) = &cli.input.target_probs {

@@ -297,7 +297,7 @@ impl Profile {
         let zero_one = !matches!(p.target, Target::Probs(_));
         match self.targets {
             Targets::ZeroOne if !zero_one => {
-                Err(format!("{lib} {} takes 0/1 labels: it weighs soft labels its own way", self.mode.name()))
+                Err(format!("{lib}'s {} form takes 0/1 labels: it weighs a soft label its own way", self.mode.name()))
             }
             Targets::Index if !matches!(p.target, Target::Class(_) | Target::Background) => Err(format!(
                 "{lib} takes one class index{}",
@@ -333,12 +333,15 @@ impl Profile {
     }
 
     /// The knobs in one line: "class 0 gets 1 − α, every other class α; …".
-    pub fn summary(&self) -> String {
-        format!("{}; {}; a batch: {}", self.placement_text(), self.classes.text(), self.batch.text())
+    pub fn summary(&self, alpha: Option<&Alpha>) -> String {
+        format!("{}; {}; a batch: {}", self.placement_text(alpha), self.classes.text(), self.batch.text())
     }
 
-    pub fn placement_text(&self) -> &'static str {
+    /// Where α goes, for `alpha` as given.
+    pub fn placement_text(&self, alpha: Option<&Alpha>) -> &'static str {
         match (self.placement, self.mode) {
+            _ if alpha.is_none() => "no α",
+            (_, Mode::Softmax) if matches!(alpha, Some(Alpha::PerClass(_))) => "α[i] on class i",
             (Placement::BackgroundFirst, _) => "class 0 gets 1 − α, every other class α",
             (Placement::Target, Mode::Softmax) => "α on the target class",
             (Placement::Target, Mode::Sigmoid) => "α on positives, 1 − α on negatives",

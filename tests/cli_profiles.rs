@@ -1,0 +1,148 @@
+//! `calc --profile`: the libraries' values through the command line, the
+//! keys it adds, the defaults it brings, and every knob a library cannot
+//! express. The profiles' values against the libraries: tests/reference_profiles.rs.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_focal-tui")).args(args).env("NO_COLOR", "1").output().expect("binary runs")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = run(&[&["calc", "--json"], args].concat());
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&String::from_utf8(out.stdout).unwrap()).expect("valid JSON")
+}
+
+fn list(v: &Value) -> String {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A few single examples of each library through `calc --profile`, against
+/// the library's own value (tolerances as in tests/reference_profiles.rs).
+#[test]
+fn calc_gives_the_libraries_values() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/profiles_cases.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let mut seen = std::collections::HashMap::new();
+    for case in doc["cases"].as_array().unwrap() {
+        let (name, mode) = (case["profile"].as_str().unwrap(), case["mode"].as_str().unwrap());
+        // Single examples with a class index, three per library and mode.
+        let Some(t) = case.get("labels").and_then(|l| l[0].as_u64()) else { continue };
+        let count = seen.entry((name, mode)).or_insert(0);
+        if case["logits"].as_array().unwrap().len() != 1
+            || *count == 3
+            || case["logits"][0].as_array().unwrap().len() < 2
+        {
+            continue;
+        }
+        *count += 1;
+        let (logits, target, gamma) = (list(&case["logits"][0]), t.to_string(), case["gamma"].to_string());
+        let alpha = case["alpha"].as_f64().map_or("none".to_string(), |a| a.to_string());
+        let mut args = vec!["--profile", name, "--logits", &logits, "--target", &target, "--gamma", &gamma];
+        args.extend(["--alpha", &alpha]);
+        if mode == "sigmoid" {
+            args.push("--sigmoid");
+        }
+        let v = json(&args);
+        let (got, want) = (v["library_loss"].as_f64().unwrap(), case["value"].as_f64().unwrap());
+        let tol = if name == "monai" { 1e-4 } else { 1e-6 };
+        assert!((got - want).abs() <= tol * want.abs() + 1e-9 * f64::from(name == "monai"), "{got} ≠ {want}: {case}");
+        assert_eq!(v["profile"], name);
+        assert_eq!(v["mode"], mode);
+    }
+    assert_eq!(seen.len(), 9, "{seen:?}");
+}
+
+/// `--profile paper` is today's result, number for number, plus its keys;
+/// without `--profile` the JSON has no profile keys.
+#[test]
+fn paper_is_todays_result() {
+    for extra in [&[][..], &["--sigmoid"], &["--target", "0", "--alpha", "0.5 1 2"], &["--sigmoid", "--target", "none"]]
+    {
+        let plain = json(extra);
+        let paper = json(&[extra, &["--profile", "paper"]].concat());
+        for (key, value) in plain.as_object().unwrap() {
+            assert_eq!(&paper[key], value, "{key} with {extra:?}");
+        }
+        assert_eq!(paper["library_loss"], plain["focal_loss"]);
+        assert_eq!(paper["library_gradient"], plain["gradient"]);
+        assert!(plain.get("profile").is_none() && plain.get("library_loss").is_none());
+    }
+}
+
+/// The knobs as keys, the one line in the text, and the defaults a library
+/// brings when γ or α is not given.
+#[test]
+fn knobs_defaults_and_the_line_that_names_the_library() {
+    let v = json(&["--profile", "kornia", "--target", "0"]);
+    assert_eq!(
+        (&v["alpha_placement"], &v["class_reduction"], &v["batch_reduction"], &v["library"]),
+        (&"background_first".into(), &"sum".into(), &"mean_over_elements".into(), &"kornia 0.9".into())
+    );
+    assert!((v["library_loss"].as_f64().unwrap() - 0.017_523_88).abs() < 1e-8, "{v}");
+    let u = json(&["--profile", "ultralytics"]);
+    assert_eq!(
+        (&u["mode"], &u["sigmoid_implied"], &u["gamma"], &u["alpha"]),
+        (&"sigmoid".into(), &true.into(), &1.5.into(), &0.25.into())
+    );
+    assert_eq!(u["batch_reduction"], "sum_of_row_means");
+    assert_eq!(json(&["--profile", "ultralytics", "--gamma", "3"])["gamma"], 3.0);
+    assert_eq!(json(&["--profile", "monai"])["alpha"], "none");
+    assert_eq!(json(&["--profile", "keras", "--sigmoid"])["alpha"], "none");
+    assert_eq!(json(&["--profile", "keras"])["alpha"], 0.25);
+
+    let out = run(&["calc", "--profile", "torchvision", "--target", "0"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    assert_eq!(
+        line,
+        "as torchvision 0.29 computes it: FL = 0.2093957; α on positives, 1 − α on negatives; summed over classes; \
+         a batch: the mean over N·K elements (torchvision has only a sigmoid form: --sigmoid implied)"
+    );
+    let kornia = String::from_utf8(run(&["calc", "--profile", "kornia", "--target", "0"]).stdout).unwrap();
+    assert!(
+        kornia.contains("as kornia 0.9 computes it: FL = 0.01752388; class 0 gets 1 − α, every other class α;"),
+        "{kornia}"
+    );
+}
+
+/// Status 2, one line naming the flag and what the library cannot do,
+/// nothing on stdout.
+#[test]
+fn what_a_library_cannot_express_is_an_error() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--profile", "pytorch"],
+            "--profile: unknown profile `pytorch` (known: paper, torchvision, kornia, monai, keras, mmdet, ultralytics)",
+        ),
+        (&["--profile", "mmdet", "--alpha", "none"], "--profile mmdet: mmdet 3.3 cannot turn α off"),
+        (
+            &["--profile", "torchvision", "--alpha", "0.2 0.3 0.5"],
+            "--profile torchvision: torchvision 0.29 takes one α, not one per class",
+        ),
+        (&["--profile", "kornia", "--label-smoothing", "0.1"], "--profile kornia: kornia 0.9 has no label smoothing"),
+        (
+            &["--profile", "kornia", "--sigmoid", "--target-probs", "0.2 1 0"],
+            "--profile kornia: kornia 0.9's sigmoid form takes 0/1 labels: it weighs a soft label its own way",
+        ),
+        (
+            &["--profile", "monai", "--sigmoid", "--target", "p: 0.5 0 1"],
+            "--profile monai: MONAI 1.6's sigmoid form takes 0/1 labels: it weighs a soft label its own way",
+        ),
+        (
+            &["--profile", "kornia", "--target-probs", "0.2 0.5 0.3"],
+            "--profile kornia: kornia 0.9 takes one class index",
+        ),
+        (&["--profile", "mmdet", "--target", "0, 2"], "--profile mmdet: mmdet 3.3 takes one class index or background"),
+    ];
+    for (args, message) in cases {
+        let out = run(&[&["calc"], *args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(String::from_utf8(out.stderr).unwrap(), format!("focal-tui: {message}\n"), "{args:?}");
+    }
+}
