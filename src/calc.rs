@@ -39,10 +39,10 @@ struct Shown<'a> {
 }
 
 /// The line that says whose number this is: "as kornia 0.9 computes it: …".
-pub fn profile_line(profile: &Profile, implied: bool, alpha: Option<&Alpha>, value: &LibValue) -> String {
+fn profile_line(profile: &Profile, implied: bool, alpha: Option<&Alpha>, value: &LibValue) -> String {
     let sigmoid =
         if implied { format!(" ({} has only a sigmoid form: --sigmoid implied)", profile.name) } else { String::new() };
-    format!("as {} computes it: FL = {}; {}{sigmoid}", profile.library, num(value.loss), profile.summary(alpha))
+    format!("{}{sigmoid}", report::profile_line(profile, alpha, value))
 }
 
 /// The profile's knobs and the library's value, as JSON keys.

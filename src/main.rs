@@ -32,7 +32,11 @@ fn explore(cli: &Cli) -> ExitCode {
         return fail("the explorer needs a terminal; for scripts and pipes use `focal-tui calc` (see --help)");
     }
     // Bad prefill is a command-line error, reported like calc's.
-    let texts = cli.input.texts();
+    let (profile, _) = match cli.input.profile() {
+        Ok(found) => found,
+        Err(e) => return fail(&e),
+    };
+    let texts = cli.input.example(profile).fields;
     let gammas_text = cli.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = match parse::gammas(gammas_text) {
         Ok(g) => g,
@@ -46,9 +50,12 @@ fn explore(cli: &Cli) -> ExitCode {
             Ok(data) => App::with_data(all_texts, data, cli.look()),
             Err(message) => return fail(&message),
         },
-        None => match field::example(&cli.input.example(&focal_tui::loss::profile::PROFILES[0]), cli.input.mode()) {
+        None => match field::example(&cli.input.example(profile), profile.mode) {
             Ok(params) => {
                 let mut app = App::new(all_texts, params, gammas, cli.look());
+                if !profile.is_paper() && (!app.set_profile(profile.name) || app.stale) {
+                    return fail(&format!("--profile {}: {}", profile.name, app.status.unwrap_or_default()));
+                }
                 if let Some(list) = &cli.input.target_probs {
                     app.prefill(Field::Target, &format!("p: {list}"));
                 }

@@ -282,24 +282,25 @@ impl Profile {
         self.name == PAPER
     }
 
-    /// Why the library cannot compute `p`, if it cannot.
-    pub fn check(&self, p: &Params) -> Result<(), String> {
+    /// Why the library cannot compute an example with this target, label
+    /// smoothing and α, if it cannot.
+    pub fn check(&self, target: &Target, label_smoothing: f64, alpha: Option<&Alpha>) -> Result<(), String> {
         let lib = self.library;
-        if p.alpha.is_none() && !self.alpha_off {
+        if alpha.is_none() && !self.alpha_off {
             return Err(format!("{lib} cannot turn α off"));
         }
-        if matches!(p.alpha, Some(Alpha::PerClass(_))) && !self.per_class_alpha {
+        if matches!(alpha, Some(Alpha::PerClass(_))) && !self.per_class_alpha {
             return Err(format!("{lib} takes one α, not one per class"));
         }
-        if p.label_smoothing > 0.0 && !self.smoothing {
+        if label_smoothing > 0.0 && !self.smoothing {
             return Err(format!("{lib} has no label smoothing"));
         }
-        let zero_one = !matches!(p.target, Target::Probs(_));
+        let zero_one = !matches!(target, Target::Probs(_));
         match self.targets {
             Targets::ZeroOne if !zero_one => {
                 Err(format!("{lib}'s {} form takes 0/1 labels: it weighs a soft label its own way", self.mode.name()))
             }
-            Targets::Index if !matches!(p.target, Target::Class(_) | Target::Background) => Err(format!(
+            Targets::Index if !matches!(target, Target::Class(_) | Target::Background) => Err(format!(
                 "{lib} takes one class index{}",
                 if self.mode == Mode::Sigmoid { " or background" } else { "" }
             )),
@@ -307,15 +308,13 @@ impl Profile {
         }
     }
 
-    /// `p` with α placed as the library places it, for the exact core.
-    pub fn core_params(&self, p: &Params) -> Params {
-        let mut core = p.clone();
-        core.mode = self.mode;
+    /// Places α in `p` as the library places it, for the exact core: a
+    /// background-first α is the per-class α (1 − α, α, …, α).
+    pub fn place_alpha(&self, p: &mut Params) {
         if let (Placement::BackgroundFirst, Some(Alpha::Scalar(a))) = (self.placement, &p.alpha) {
-            let k = p.logits.len();
-            core.alpha = Some(Alpha::PerClass((0..k).map(|i| if i == 0 { 1.0 - a } else { *a }).collect()));
+            let a = *a;
+            p.alpha = Some(Alpha::PerClass((0..p.logits.len()).map(|i| if i == 0 { 1.0 - a } else { a }).collect()));
         }
-        core
     }
 
     /// The library's value from the core's result for [`Profile::core_params`].
@@ -326,8 +325,11 @@ impl Profile {
 
     /// The library's value for `p`, or why it cannot compute it.
     pub fn compute(&self, p: &Params) -> Result<(Focal, Value), String> {
-        self.check(p)?;
-        let r = self.core_params(p).compute();
+        self.check(&p.target, p.label_smoothing, p.alpha.as_ref())?;
+        let mut core = p.clone();
+        core.mode = self.mode;
+        self.place_alpha(&mut core);
+        let r = core.compute();
         let v = self.value(&r);
         Ok((r, v))
     }
