@@ -107,6 +107,9 @@ pub struct DataArgs {
     /// Skip rows with a non-finite logit or a label out of range (and report how many) instead of stopping
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -204,6 +207,7 @@ impl Cli {
             sigmoid: self.input.sigmoid,
             json: false,
             skip_invalid: self.skip_invalid,
+            profile: None,
         })
     }
 

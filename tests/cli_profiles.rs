@@ -146,3 +146,80 @@ fn what_a_library_cannot_express_is_an_error() {
         assert_eq!(String::from_utf8(out.stderr).unwrap(), format!("focal-tui: {message}\n"), "{args:?}");
     }
 }
+
+/// `data --profile`: each library's batches with class-index labels, as
+/// CSV through the sweep, against the library's own value for its default
+/// reduction (`mean` where the default is `none`).
+#[test]
+fn data_reduces_a_batch_as_the_library_does() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/profiles_cases.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let dir = std::env::temp_dir().join(format!("focal-tui-data-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = std::collections::BTreeMap::new();
+    for (n, case) in doc["cases"].as_array().unwrap().iter().enumerate() {
+        let name = case["profile"].as_str().unwrap();
+        let reduction = if matches!(name, "torchvision" | "kornia") { "mean" } else { "default" };
+        let labels: Option<Vec<u64>> =
+            case.get("labels").and_then(|l| l.as_array().unwrap().iter().map(Value::as_u64).collect());
+        let rows = case["logits"].as_array().unwrap();
+        let (Some(labels), Some(alpha)) = (labels, case["alpha"].as_f64()) else { continue };
+        if case["reduction"] != reduction || rows.len() < 2 {
+            continue;
+        }
+        let csv: String = rows.iter().zip(&labels).map(|(z, t)| format!("{t},{}\n", list(z))).collect();
+        let path = dir.join(format!("{n}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        let (gamma, alpha) = (case["gamma"].to_string(), alpha.to_string());
+        let mut args = vec!["data", "--json", "--csv", path.to_str().unwrap(), "--profile", name];
+        args.extend(["--gammas", &gamma, "--alpha", &alpha]);
+        if case["mode"] == "sigmoid" {
+            args.push("--sigmoid");
+        }
+        let out = run(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (got, want) = (v["library_loss"][0].as_f64().unwrap(), case["value"].as_f64().unwrap());
+        let tol = match name {
+            "monai" => 1e-4,
+            "keras" => 1e-6,
+            _ => 1e-9,
+        };
+        assert!((got - want).abs() <= tol * want.abs() + 1e-9 * f64::from(name == "monai"), "{got} ≠ {want}: {case}");
+        assert_eq!(v["profile"], name);
+        *checked.entry((name, case["mode"].as_str().unwrap())).or_insert(0) += 1;
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(checked.len(), 9, "{checked:?}");
+}
+
+/// `data --profile`: an unknown name, and a default α the sigmoid sweep cannot take.
+#[test]
+fn data_profile_errors() {
+    let dir = std::env::temp_dir().join(format!("focal-tui-data-profile-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d.csv");
+    std::fs::write(&path, "0,1.5,-0.8,0.2\n1,0.1,0.2,3\n").unwrap();
+    let csv = path.to_str().unwrap();
+    for (args, message) in [
+        (
+            vec!["--profile", "nope"],
+            "--profile: unknown profile `nope` (known: paper, torchvision, kornia, monai, keras, mmdet, ultralytics)",
+        ),
+        (
+            vec!["--profile", "monai", "--sigmoid"],
+            "--profile monai: MONAI 1.6 weighs nothing by default; give --alpha for the sigmoid sweep",
+        ),
+        (
+            vec!["--profile", "kornia", "--alpha", "0.1 0.2 0.3"],
+            "--profile kornia: kornia 0.9 takes one α, not one per class",
+        ),
+    ] {
+        let out = run(&[&["data", "--csv", csv][..], &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(String::from_utf8(out.stderr).unwrap(), format!("focal-tui: {message}\n"));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -311,9 +311,16 @@ impl Profile {
     /// Places α in `p` as the library places it, for the exact core: a
     /// background-first α is the per-class α (1 − α, α, …, α).
     pub fn place_alpha(&self, p: &mut Params) {
-        if let (Placement::BackgroundFirst, Some(Alpha::Scalar(a))) = (self.placement, &p.alpha) {
-            let a = *a;
-            p.alpha = Some(Alpha::PerClass((0..p.logits.len()).map(|i| if i == 0 { 1.0 - a } else { a }).collect()));
+        p.alpha = self.place(p.alpha.take(), p.logits.len());
+    }
+
+    /// `alpha` for `k` classes as the library places it.
+    pub fn place(&self, alpha: Option<Alpha>, k: usize) -> Option<Alpha> {
+        match (self.placement, alpha) {
+            (Placement::BackgroundFirst, Some(Alpha::Scalar(a))) => {
+                Some(Alpha::PerClass((0..k).map(|i| if i == 0 { 1.0 - a } else { a }).collect()))
+            }
+            (_, alpha) => alpha,
         }
     }
 
