@@ -223,3 +223,32 @@ fn data_profile_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The README's table of "Why does my number differ?" is what `calc
+/// --profile` prints, to its four digits.
+#[test]
+fn the_readme_table_is_what_calc_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section =
+        readme.split("## Why does my number differ?").nth(1).expect("the section").split("\n## ").next().unwrap();
+    let mut rows = 0;
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let flags: Vec<&str> = cells[1].split('`').nth(1).unwrap().split(' ').collect();
+        for (t, cell) in [(0, cells[6]), (1, cells[7])] {
+            let target = t.to_string();
+            let mut args = vec!["--profile", flags[0], "--logits", "1.5, -0.8, 0.2", "--gamma", "2", "--alpha", "0.25"];
+            args.extend(["--target", &target]);
+            args.extend(&flags[1..]);
+            let got = json(&args)["library_loss"].as_f64().unwrap();
+            assert_eq!(sig4(got), sig4(cell.parse().unwrap()), "{line}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 11);
+}
+
+/// `x` to four significant digits.
+fn sig4(x: f64) -> f64 {
+    format!("{x:.3e}").parse().unwrap()
+}
