@@ -42,7 +42,7 @@ struct Shown<'a> {
 fn profile_line(profile: &Profile, implied: bool, alpha: Option<&Alpha>, value: &LibValue) -> String {
     let sigmoid =
         if implied { format!(" ({} has only a sigmoid form: --sigmoid implied)", profile.name) } else { String::new() };
-    format!("{}{sigmoid}", report::profile_line(profile, alpha, value))
+    format!("{}{sigmoid}", report::profile_line(profile, alpha, value.loss))
 }
 
 /// The profile's knobs and the library's value, as JSON keys.

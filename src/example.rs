@@ -115,8 +115,8 @@ impl Example {
         self.shown.update(params, &self.gammas, change);
         self.shown.library = note.map(|alpha| {
             let r = &self.shown.result;
-            let value = lib.value(r);
-            (report::profile_line(lib, alpha.as_ref(), &value), report::profile_steps(lib, alpha.as_ref(), r, &value))
+            let loss = lib.loss(r);
+            (report::profile_line(lib, alpha.as_ref(), loss), report::profile_steps(lib, alpha.as_ref(), r, loss))
         });
         self.update_lens();
         Ok(())

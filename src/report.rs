@@ -3,7 +3,7 @@
 //! which classes to list when there are thousands.
 
 use crate::format::{list, ratio, sig, times_below};
-use crate::loss::profile::{ClassReduction, Profile, Value};
+use crate::loss::profile::{ClassReduction, Profile};
 use crate::loss::{Alpha, Focal, Mode, Params, PointLoss, Target};
 
 /// Significant digits shown to people (JSON carries all 17).
@@ -190,13 +190,13 @@ pub(crate) fn classes_from_top(top: &[usize], target: usize, k: usize, limit: us
 /// A number for people.
 /// Whose number this is, in one line: "as kornia 0.9 computes it: FL = …;
 /// class 0 gets 1 − α, …" (`alpha` as the user gave it).
-pub fn profile_line(profile: &Profile, alpha: Option<&Alpha>, value: &Value) -> String {
-    format!("as {} computes it: FL = {}; {}", profile.library, num(value.loss), profile.summary(alpha))
+pub fn profile_line(profile: &Profile, alpha: Option<&Alpha>, loss: f64) -> String {
+    format!("as {} computes it: FL = {}; {}", profile.library, num(loss), profile.summary(alpha))
 }
 
 /// The library's formula with the numbers: how its value comes from the
 /// per-class terms `r` (computed with α placed as it places it).
-pub fn profile_steps(profile: &Profile, alpha: Option<&Alpha>, r: &Focal, value: &Value) -> Vec<String> {
+pub fn profile_steps(profile: &Profile, alpha: Option<&Alpha>, r: &Focal, loss: f64) -> Vec<String> {
     let lib = profile.library;
     let weights = profile.placement_text(alpha);
     let formula = match (r.mode, r.is_class_index()) {
@@ -208,12 +208,10 @@ pub fn profile_steps(profile: &Profile, alpha: Option<&Alpha>, r: &Focal, value:
     };
     let k = r.probabilities.len();
     let returns = match profile.classes {
-        ClassReduction::Sum => format!("{lib} returns the sum over the classes: FL = {}", num(value.loss)),
-        ClassReduction::Mean => format!(
-            "{lib} returns the mean over the K = {k} classes: {} / {k} = {}",
-            num(r.focal_loss),
-            num(value.loss)
-        ),
+        ClassReduction::Sum => format!("{lib} returns the sum over the classes: FL = {}", num(loss)),
+        ClassReduction::Mean => {
+            format!("{lib} returns the mean over the K = {k} classes: {} / {k} = {}", num(r.focal_loss), num(loss))
+        }
     };
     vec![formula, returns, format!("a batch: {};  {}", profile.batch.text(), profile.source)]
 }

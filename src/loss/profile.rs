@@ -324,10 +324,15 @@ impl Profile {
         }
     }
 
-    /// The library's value from the core's result for [`Profile::core_params`].
+    /// The library's value from the core's result (α placed as it places it).
     pub fn value(&self, r: &Focal) -> Value {
         let scale = self.classes.divisor(r.gradient.len());
-        Value { loss: r.focal_loss / scale, gradient: r.gradient.iter().map(|g| g / scale).collect() }
+        Value { loss: self.loss(r), gradient: r.gradient.iter().map(|g| g / scale).collect() }
+    }
+
+    /// The library's loss alone, from the core's result.
+    pub fn loss(&self, r: &Focal) -> f64 {
+        r.focal_loss / self.classes.divisor(r.gradient.len())
     }
 
     /// The library's value for `p`, or why it cannot compute it.
