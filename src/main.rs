@@ -36,7 +36,8 @@ fn explore(cli: &Cli) -> ExitCode {
         Ok(found) => found,
         Err(e) => return fail(&e),
     };
-    let texts = cli.input.example(profile).fields;
+    // A profile's default γ and α are the example's; the dataset view keeps its own.
+    let texts = if cli.data.is_empty() { cli.input.example(profile).fields } else { cli.input.texts() };
     let gammas_text = cli.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = match parse::gammas(gammas_text) {
         Ok(g) => g,
