@@ -95,6 +95,21 @@ fn keystroke(c: &mut Criterion) {
             });
         }
     }
+    // As kornia computes it (F7 twice): α placed per class, the library's
+    // line and formula derived on every edit.
+    for k in [3usize, 1_000, 100_000] {
+        let mut app = app_with(k, 2);
+        app.handle_events([key(KeyCode::F(7)), key(KeyCode::F(7))]);
+        let mut screen = Screen::new(TestBackend::new(80, 24), Size::new(80, 24)).unwrap();
+        group.bench_with_input(BenchmarkId::new("kornia_gamma_80x24", k), &k, |b, _| {
+            b.iter(|| {
+                for event in [key(KeyCode::Char('1')), key(KeyCode::Backspace)] {
+                    app.handle_events([black_box(event)]);
+                    screen.draw(|buf| ui::view(buf, &app)).unwrap();
+                }
+            })
+        });
+    }
     // Editing the logits themselves (only the touched numbers are re-parsed).
     for k in [1_000usize, 100_000] {
         let mut app = app_with(k, 0);

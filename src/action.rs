@@ -43,6 +43,8 @@ pub enum Command {
     NextPane,
     /// Softmax ⇄ sigmoid (RetinaNet).
     ToggleMode,
+    /// The next library profile (paper, torchvision, kornia, …).
+    NextProfile,
     /// FL → FL on a log scale → the modulating factor.
     NextChart,
     NextPreset,

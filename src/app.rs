@@ -12,6 +12,7 @@ use crate::dataset::Dataset;
 use crate::example::Example;
 use crate::field::Field;
 use crate::keys;
+use crate::loss::profile;
 use crate::loss::{Mode, Params};
 use crate::nudge;
 use crate::parse::{self, FieldError, TextEdit};
@@ -283,12 +284,23 @@ impl App {
             }
             Command::ToggleMode => {
                 if let Body::Example(example) = &mut self.body {
+                    if profile::find(example.profile, Mode::Softmax).is_ok_and(|(_, implied)| implied) {
+                        self.status = Some(format!("{} has only a sigmoid form", example.profile));
+                        return true;
+                    }
                     example.mode = match example.mode {
                         Mode::Softmax => Mode::Sigmoid,
                         Mode::Sigmoid => Mode::Softmax,
                     };
                     // α's valid range and the target's forms depend on the mode.
                     self.recompute(Field::Alpha, None);
+                }
+            }
+            Command::NextProfile => {
+                if let Body::Example(example) = &mut self.body {
+                    let names = profile::names();
+                    let at = names.iter().position(|&n| n == example.profile).map_or(0, |i| i + 1);
+                    self.set_profile(names[at % names.len()]);
                 }
             }
             Command::NextChart => {
@@ -309,6 +321,29 @@ impl App {
                 self.status =
                     Some(format!("sent to the terminal clipboard (OSC 52){which} · tmux: set -g set-clipboard on"));
             }
+        }
+        true
+    }
+
+    /// Computes as the profile `name` does (a sigmoid-only library switches
+    /// to sigmoid, and says so), or says why it is unknown.
+    pub fn set_profile(&mut self, name: &str) -> bool {
+        let Body::Example(example) = &mut self.body else { return false };
+        let mode = example.implied_from.take().unwrap_or(example.mode);
+        let (lib, implied) = match profile::find(name, mode) {
+            Ok(found) => found,
+            Err(why) => {
+                self.status = Some(why);
+                return false;
+            }
+        };
+        example.profile = lib.name;
+        example.implied_from = implied.then_some(mode);
+        example.mode = lib.mode;
+        let sigmoid = if implied { " (sigmoid only: switched to sigmoid)" } else { "" };
+        self.recompute(Field::Alpha, None);
+        if self.status.is_none() {
+            self.status = Some(format!("profile {}: {}{sigmoid}", lib.name, lib.source));
         }
         true
     }
@@ -462,8 +497,11 @@ impl App {
                 }
                 if let (false, Ok(target), Ok(gamma), Ok(alpha), Ok(smoothing)) =
                     (self.stale, target, gamma, alpha, smoothing)
+                    && let Err(why) = example.show(target, smoothing, gamma, alpha)
                 {
-                    example.show(target, smoothing, gamma, alpha);
+                    // The library cannot compute it: the last result stays, and why is said.
+                    self.stale = true;
+                    self.status = Some(why);
                 }
             }
             Body::Dataset(data) => {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::cli::CalcArgs;
 use crate::field::{self, Field};
 use crate::format::{Table, count, list};
+use crate::loss::profile::{Profile, Value as LibValue};
 use crate::loss::{Alpha, Focal, Mode, Params};
 use crate::report::{self, DIGITS, num};
 
@@ -18,12 +19,45 @@ const CLASS_ROWS: usize = 20;
 /// The report for `args`, or a one-line message naming the bad field.
 pub fn run(args: &CalcArgs) -> Result<String, String> {
     let input = &args.input;
-    let params = field::example(&input.example(), input.mode()).map_err(|(f, e)| {
+    let (profile, implied) = input.profile()?;
+    let params = field::example(&input.example(profile), profile.mode).map_err(|(f, e)| {
         let flag = if f == Field::Target && input.target_probs.is_some() { "--target-probs" } else { f.flag() };
         format!("{flag}: {e}")
     })?;
-    let result = params.compute();
-    Ok(if args.json { json(&params, &result) } else { text(&params, &result) })
+    let (result, value) = profile.compute(&params).map_err(|e| format!("--profile {}: {e}", profile.name))?;
+    // Without --profile the report is today's, key for key.
+    let shown = input.profile.is_some().then_some(Shown { profile, implied, value: &value });
+    Ok(if args.json { json_as(&params, &result, shown) } else { text_as(&params, &result, shown) })
+}
+
+/// A result as a library computes it.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    profile: &'static Profile,
+    implied: bool,
+    value: &'a LibValue,
+}
+
+/// The line that says whose number this is: "as kornia 0.9 computes it: …".
+fn profile_line(profile: &Profile, implied: bool, alpha: Option<&Alpha>, value: &LibValue) -> String {
+    let sigmoid =
+        if implied { format!(" ({} has only a sigmoid form: --sigmoid implied)", profile.name) } else { String::new() };
+    format!("{}{sigmoid}", report::profile_line(profile, alpha, value.loss))
+}
+
+/// The profile's knobs and the library's value, as JSON keys.
+#[derive(Serialize)]
+struct ProfileKeys<'a> {
+    profile: &'static str,
+    library: &'static str,
+    sigmoid_implied: bool,
+    alpha_placement: &'static str,
+    class_reduction: &'static str,
+    batch_reduction: &'static str,
+    default_gamma: &'static str,
+    default_alpha: &'static str,
+    library_loss: f64,
+    library_gradient: &'a [f64],
 }
 
 /// The JSON keys of DESIGN §4, in that order, then `targets` and
@@ -48,9 +82,15 @@ struct Json<'a> {
     gradient: &'a [f64],
     targets: Vec<f64>,
     per_class_loss: Vec<f64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    profile: Option<ProfileKeys<'a>>,
 }
 
 pub fn json(p: &Params, r: &Focal) -> String {
+    json_as(p, r, None)
+}
+
+fn json_as(p: &Params, r: &Focal, shown: Option<Shown>) -> String {
     let doc = Json {
         mode: p.mode.name(),
         logits: &p.logits,
@@ -71,11 +111,27 @@ pub fn json(p: &Params, r: &Focal) -> String {
         gradient: &r.gradient,
         targets: (0..p.logits.len()).map(|i| r.target_of(i)).collect(),
         per_class_loss: (0..p.logits.len()).map(|i| r.term(i)).collect(),
+        profile: shown.map(|s| ProfileKeys {
+            profile: s.profile.name,
+            library: s.profile.library,
+            sigmoid_implied: s.implied,
+            alpha_placement: s.profile.placement.key(),
+            class_reduction: s.profile.classes.key(),
+            batch_reduction: s.profile.batch.key(),
+            default_gamma: s.profile.gamma,
+            default_alpha: s.profile.alpha,
+            library_loss: s.value.loss,
+            library_gradient: &s.value.gradient,
+        }),
     };
     serde_json::to_string(&doc).expect("plain numbers and strings always serialise") + "\n"
 }
 
 pub fn text(p: &Params, r: &Focal) -> String {
+    text_as(p, r, None)
+}
+
+fn text_as(p: &Params, r: &Focal, shown: Option<Shown>) -> String {
     let mut out = String::new();
     let k = p.logits.len();
     let alpha = match &p.alpha {
@@ -91,6 +147,9 @@ pub fn text(p: &Params, r: &Focal) -> String {
         report::target_label(p),
         num(p.gamma),
     );
+    if let Some(s) = shown {
+        let _ = writeln!(out, "{}", profile_line(s.profile, s.implied, p.alpha.as_ref(), s.value));
+    }
     let _ = writeln!(out, "logits {}\n", list(&p.logits, 12, DIGITS));
 
     let mut summary = Table::headless(3).left_aligned();

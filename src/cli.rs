@@ -7,6 +7,7 @@ use ratatui::symbols::Marker;
 
 use crate::field::Field;
 use crate::loss::Mode;
+use crate::loss::profile::{self, Profile};
 use crate::theme::Look;
 
 #[derive(Parser, Debug)]
@@ -112,6 +113,9 @@ pub struct DataArgs {
     /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
     #[arg(long, allow_hyphen_values = true, value_name = "I")]
     pub ignore_index: Option<i64>,
+    /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -148,6 +152,9 @@ pub struct InputArgs {
     /// RetinaNet / torchvision sigmoid focal loss: every class a binary problem
     #[arg(long)]
     pub sigmoid: bool,
+    /// Compute as a library does: paper, torchvision, kornia, monai, keras, mmdet, ultralytics [default: paper]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 impl InputArgs {
@@ -157,10 +164,13 @@ impl InputArgs {
         std::array::from_fn(|i| given[i].as_deref().unwrap_or(Field::PARAMS[i].default_text()))
     }
 
-    /// All the example's texts, defaults filled in.
-    pub fn example(&self) -> crate::field::Texts<'_> {
+    /// All the example's texts, defaults filled in: γ and α from `profile`.
+    pub fn example(&self, profile: &Profile) -> crate::field::Texts<'_> {
+        let mut fields = self.texts();
+        fields[2] = self.gamma.as_deref().unwrap_or(profile.gamma);
+        fields[3] = self.alpha.as_deref().unwrap_or(profile.alpha);
         crate::field::Texts {
-            fields: self.texts(),
+            fields,
             smoothing: self.label_smoothing.as_deref().unwrap_or(Field::Smoothing.default_text()),
             target_probs: self.target_probs.as_deref(),
         }
@@ -168,6 +178,13 @@ impl InputArgs {
 
     pub fn mode(&self) -> Mode {
         if self.sigmoid { Mode::Sigmoid } else { Mode::Softmax }
+    }
+
+    /// The profile asked for (`paper` by default) in the mode asked for,
+    /// and whether it implied sigmoid; an unknown name is an error.
+    pub fn profile(&self) -> Result<(&'static Profile, bool), String> {
+        profile::find(self.profile.as_deref().unwrap_or(profile::PAPER), self.mode())
+            .map_err(|e| format!("--profile: {e}"))
     }
 }
 

@@ -3,7 +3,9 @@
 //! pane, chart). No UI types: the view draws what [`Example`] holds.
 
 use crate::logits_input::LogitsInput;
+use crate::loss::profile::{self, PAPER};
 use crate::loss::{Alpha, Mode, Params, Target};
+use crate::report;
 use crate::shown::Shown;
 
 /// The pane F2 chooses: the lower pane of the standard layout, or the
@@ -69,6 +71,10 @@ pub struct Example {
     /// The last valid γ list of the chart.
     pub gammas: Vec<f64>,
     pub mode: Mode,
+    /// The library profile's name (see [`profile::PROFILES`]).
+    pub profile: &'static str,
+    /// The mode a sigmoid-only profile switched from, restored after it.
+    pub implied_from: Option<Mode>,
     pub pane: Pane,
     pub chart: ChartView,
 }
@@ -79,6 +85,8 @@ impl Example {
     pub fn new(logits: &str, params: Params, gammas: Vec<f64>) -> Self {
         Example {
             mode: params.mode,
+            profile: PAPER,
+            implied_from: None,
             shown: Shown::new(params, &gammas),
             logits: LogitsInput::new(logits),
             gammas,
@@ -88,13 +96,30 @@ impl Example {
     }
 
     /// Shows the logits field's list with `target`, its label smoothing, γ
-    /// and α (valid for it).
-    pub fn show(&mut self, target: Target, label_smoothing: f64, gamma: f64, alpha: Option<Alpha>) {
+    /// and α (valid for it), as the profile computes it; or why its library
+    /// cannot, leaving the last result shown.
+    pub fn show(
+        &mut self,
+        target: Target,
+        label_smoothing: f64,
+        gamma: f64,
+        alpha: Option<Alpha>,
+    ) -> Result<(), String> {
+        let (lib, _) = profile::find(self.profile, self.mode)?;
+        lib.check(&target, label_smoothing, alpha.as_ref())?;
         let mut logits = std::mem::take(&mut self.shown.params.logits);
         let change = self.logits.show(&mut logits);
-        let params = Params { logits, target, label_smoothing, gamma, alpha, mode: self.mode };
+        let note = (!lib.is_paper()).then(|| alpha.clone());
+        let mut params = Params { logits, target, label_smoothing, gamma, alpha, mode: lib.mode };
+        lib.place_alpha(&mut params);
         self.shown.update(params, &self.gammas, change);
+        self.shown.library = note.map(|alpha| {
+            let r = &self.shown.result;
+            let loss = lib.loss(r);
+            (report::profile_line(lib, alpha.as_ref(), loss), report::profile_steps(lib, alpha.as_ref(), r, loss))
+        });
         self.update_lens();
+        Ok(())
     }
 
     /// The next pane of the layout (`wide` or not).

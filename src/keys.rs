@@ -20,6 +20,9 @@
 //!   Terminal default (those use Ctrl+Shift+letter).
 //! - Ctrl+]: every one of them sends it as 0x1d (xterm.js does too) and none
 //!   binds it; Ctrl+digits are out (VS Code focuses editor groups).
+//! - Ctrl+/: sent as 0x1f (US), as Ctrl+_ is, by xterm and the terminals
+//!   that follow its C0 table; its neighbour Ctrl+- is out (it shrinks the
+//!   font in VS Code and Windows Terminal).
 //! - Shift+→, Shift+←: sent as xterm's `CSI 1;2 C/D` by all of them (macOS
 //!   Terminal's key list has them) and bound by none (they scroll on
 //!   Shift+PgUp/PgDn and Ctrl+Shift+arrows). Shift+↑/↓ are out: macOS
@@ -161,6 +164,18 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("F6/^X"),
         help: Help::Closed,
         in_data: true,
+    },
+    Binding {
+        // 0x1f reads as Ctrl+7 (as crossterm reads it); kitty's protocol sends `/`.
+        // Not in the footer: 80 columns are full, and F2 would leave it.
+        keys: &[(KeyCode::F(7), NONE), (KeyCode::Char('7'), CTRL), (KeyCode::Char('/'), CTRL)],
+        label: "F7 ^/",
+        does: "next library profile: torchvision, kornia, monai, keras, …",
+        hint: "profile",
+        command: Command::NextProfile,
+        footer: None,
+        help: Help::Closed,
+        in_data: false,
     },
     Binding {
         keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],

@@ -32,7 +32,12 @@ fn explore(cli: &Cli) -> ExitCode {
         return fail("the explorer needs a terminal; for scripts and pipes use `focal-tui calc` (see --help)");
     }
     // Bad prefill is a command-line error, reported like calc's.
-    let texts = cli.input.texts();
+    let (profile, _) = match cli.input.profile() {
+        Ok(found) => found,
+        Err(e) => return fail(&e),
+    };
+    // A profile's default γ and α are the example's; the dataset view keeps its own.
+    let texts = if cli.data.is_empty() { cli.input.example(profile).fields } else { cli.input.texts() };
     let gammas_text = cli.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = match parse::gammas(gammas_text) {
         Ok(g) => g,
@@ -46,9 +51,12 @@ fn explore(cli: &Cli) -> ExitCode {
             Ok(data) => App::with_data(all_texts, data, cli.look()),
             Err(message) => return fail(&message),
         },
-        None => match field::example(&cli.input.example(), cli.input.mode()) {
+        None => match field::example(&cli.input.example(profile), profile.mode) {
             Ok(params) => {
                 let mut app = App::new(all_texts, params, gammas, cli.look());
+                if !profile.is_paper() && (!app.set_profile(profile.name) || app.stale) {
+                    return fail(&format!("--profile {}: {}", profile.name, app.status.unwrap_or_default()));
+                }
                 if let Some(list) = &cli.input.target_probs {
                     app.prefill(Field::Target, &format!("p: {list}"));
                 }

@@ -3,6 +3,7 @@
 //! which classes to list when there are thousands.
 
 use crate::format::{list, ratio, sig, times_below};
+use crate::loss::profile::{ClassReduction, Profile};
 use crate::loss::{Alpha, Focal, Mode, Params, PointLoss, Target};
 
 /// Significant digits shown to people (JSON carries all 17).
@@ -189,6 +190,34 @@ pub(crate) fn classes_from_top(top: &[usize], target: usize, k: usize, limit: us
 }
 
 /// A number for people.
+/// Whose number this is, in one line: "as kornia 0.9 computes it: FL = …;
+/// class 0 gets 1 − α, …" (`alpha` as the user gave it).
+pub fn profile_line(profile: &Profile, alpha: Option<&Alpha>, loss: f64) -> String {
+    format!("as {} computes it: FL = {}; {}", profile.library, num(loss), profile.summary(alpha))
+}
+
+/// The library's formula with the numbers: how its value comes from the
+/// per-class terms `r` (computed with α placed as it places it).
+pub fn profile_steps(profile: &Profile, alpha: Option<&Alpha>, r: &Focal, loss: f64) -> Vec<String> {
+    let lib = profile.library;
+    let weights = profile.placement_text(alpha);
+    let formula = match (r.mode, r.is_class_index()) {
+        (Mode::Softmax, true) => {
+            format!("{lib}: FL = −α_t·(1 − p_t)^γ·ln p_t, {weights}: α_t = {} for class {}", num(r.alpha_t), r.target)
+        }
+        (Mode::Softmax, false) => format!("{lib}: FL = −Σ α_i·q_i·(1 − p_i)^γ·ln p_i, {weights}"),
+        (Mode::Sigmoid, _) => format!("{lib}: FL_i = α_t,i·(1 − p_t,i)^γ·BCE_i, {weights}"),
+    };
+    let k = r.probabilities.len();
+    let returns = match profile.classes {
+        ClassReduction::Sum => format!("{lib} returns the sum over the classes: FL = {}", num(loss)),
+        ClassReduction::Mean => {
+            format!("{lib} returns the mean over the K = {k} classes: {} / {k} = {}", num(r.focal_loss), num(loss))
+        }
+    };
+    vec![formula, returns, format!("a batch: {};  {}", profile.batch.text(), profile.source)]
+}
+
 pub fn num(x: f64) -> String {
     sig(x, DIGITS)
 }

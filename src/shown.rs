@@ -60,6 +60,9 @@ pub struct Shown {
     pub class_points: Vec<ClassPoint>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
+    /// A library profile's one-line note and its formula with the numbers
+    /// (none for the paper's).
+    pub library: Option<(String, Vec<String>)>,
     /// The softmax of these logits (softmax mode), kept for the next
     /// update: a γ, target or α edit then reuses the probabilities.
     softmax: SoftmaxCache,
@@ -88,6 +91,7 @@ impl Shown {
             curves: Vec::new(),
             class_points: Vec::new(),
             lens: None,
+            library: None,
             softmax: SoftmaxCache::default(),
             lens_softmax: None,
         };

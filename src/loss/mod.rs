@@ -47,6 +47,7 @@
 
 mod curve;
 mod distribution;
+pub mod profile;
 mod sigmoid;
 mod softmax;
 pub mod sum;

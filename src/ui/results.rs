@@ -19,7 +19,10 @@ pub fn title(app: &App, example: &Example) -> Line<'static> {
         Mode::Softmax => " Results · softmax focal loss ",
         Mode::Sigmoid => " Results · sigmoid focal loss, as in the paper (RetinaNet) ",
     };
-    let mut spans = vec![Span::styled(mode, theme.title)];
+    let mut spans = vec![match &example.shown.library {
+        Some((line, _)) => Span::styled(format!(" Results · {line} "), theme.title),
+        None => Span::styled(mode, theme.title),
+    }];
     if app.stale {
         spans.push(Span::styled(" STALE: last valid input shown ", theme.stale));
     }

@@ -11,7 +11,9 @@ use crate::report;
 
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let style = if app.stale { app.look.theme.stale } else { app.look.theme.text };
-    for (line, row) in report::steps(&example.shown.params, &example.shown.result).into_iter().zip(area.rows()) {
+    let library = example.shown.library.iter().flat_map(|(_, steps)| steps.iter().cloned());
+    let core = report::steps(&example.shown.params, &example.shown.result);
+    for (line, row) in library.chain(core).zip(area.rows()) {
         Line::styled(line, style).render(row, buf);
     }
 }

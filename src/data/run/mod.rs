@@ -15,7 +15,8 @@ use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name
 use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
-use crate::loss::{Alpha, Mode};
+use crate::loss::profile;
+use crate::loss::{Alpha, Mode, Target};
 use crate::parse;
 use accumulate::{Skip, accumulate};
 use report::json;
@@ -27,7 +28,15 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     let (total, skipped) = accumulate(source, &config, false).map_err(|e| e.to_string())?;
     let report = total.finish();
     check_rows(&report, &skipped)?;
-    Ok(if args.json { json(&report, &skipped) } else { text(&report, &skipped, &config) })
+    let library = match &args.profile {
+        Some(name) => Some(report::Library::new(profile::find(name, config.mode)?.0, &report)?),
+        None => None,
+    };
+    Ok(if args.json {
+        json(&report, &skipped, library.as_ref())
+    } else {
+        text(&report, &skipped, &config) + &library.map_or(String::new(), |l| l.text(&report))
+    })
 }
 
 /// A dataset read for the explorer: every row's softmax values kept, so
@@ -83,7 +92,10 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
 /// anything grows with K when it has no rows or when the per-class report
 /// would not fit in `available` bytes.
 fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config), String> {
-    let mode = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
+    let asked = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
+    let name = args.profile.as_deref().unwrap_or(profile::PAPER);
+    let (lib, _) = profile::find(name, asked).map_err(|e| format!("--profile: {e}"))?;
+    let mode = lib.mode;
     let source = open(args).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
         return Err(NO_ROWS.into());
@@ -91,7 +103,7 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     let k = source.classes();
     let gammas_text = args.gammas.as_deref().unwrap_or(Field::Gammas.default_text());
     let gammas = parse::gammas(gammas_text).map_err(|e| format!("--gammas: {e}"))?;
-    let alpha_text = args.alpha.as_deref().unwrap_or(Field::Alpha.default_text());
+    let alpha_text = args.alpha.as_deref().unwrap_or(lib.alpha);
     let per_class = class_bytes(gammas.len(), mode);
     if let Some(available) = available
         && (k as u64).saturating_mul(per_class) > available
@@ -102,7 +114,19 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
             bytes_text(available)
         ));
     }
-    let alpha: Alpha = parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
+    let alpha = match (alpha_text.trim(), mode) {
+        // No weighting: α_t = 1; the sigmoid sweep always weighs negatives 1 − α.
+        ("none", Mode::Softmax) => Alpha::Scalar(1.0),
+        ("none", Mode::Sigmoid) => {
+            return Err(format!(
+                "--profile {name}: {} weighs nothing by default; give --alpha for the sigmoid sweep",
+                lib.library
+            ));
+        }
+        _ => parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?,
+    };
+    lib.check(&Target::Class(0), 0.0, Some(&alpha)).map_err(|e| format!("--profile {name}: {e}"))?;
+    let alpha = lib.place(Some(alpha), k).unwrap_or(Alpha::Scalar(1.0));
     Ok((source, Config { gammas, alpha, mode, ..Config::default() }))
 }
 

@@ -8,6 +8,7 @@ use crate::data::source::IGNORED;
 use crate::data::sweep::{Config, Report};
 use crate::format::{Table, count, pct, sig};
 use crate::loss::Alpha;
+use crate::loss::profile::{Placement, Profile};
 
 #[derive(Serialize)]
 struct Json<'a> {
@@ -17,6 +18,55 @@ struct Json<'a> {
     ignored: u64,
     /// Rows left out by --skip-invalid, by reason.
     skipped: Vec<Skipped<'a>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    library: Option<&'a Library>,
+}
+
+/// The sweep's means as a library reduces a batch (`--profile`): the sum of
+/// every row's class sum, divided as its default reduction divides it.
+#[derive(Serialize)]
+pub(super) struct Library {
+    profile: &'static str,
+    #[serde(skip)]
+    name: &'static str,
+    alpha_placement: &'static str,
+    batch_reduction: &'static str,
+    /// One per γ, in the sweep's order.
+    library_loss: Vec<f64>,
+    #[serde(skip)]
+    text: String,
+}
+
+impl Library {
+    pub(super) fn new(profile: &'static Profile, r: &Report) -> Result<Library, String> {
+        // Every row has one label in range: one positive target a row.
+        let divisor = profile.batch.divisor(r.rows, r.classes, r.rows).ok_or("no rows")?;
+        let rows = r.rows as f64;
+        Ok(Library {
+            profile: profile.name,
+            name: profile.library,
+            alpha_placement: profile.placement.key(),
+            batch_reduction: profile.batch.key(),
+            library_loss: r.sweep.iter().map(|s| (s.mean_focal_loss * rows / divisor).min(f64::MAX)).collect(),
+            text: match profile.placement {
+                Placement::BackgroundFirst => {
+                    format!("{}; class 0 gets 1 − α, every other class α", profile.batch.text())
+                }
+                Placement::Target => profile.batch.text().to_string(),
+            },
+        })
+    }
+
+    /// The report's lines: whose reduction, and the value at each γ.
+    pub(super) fn text(&self, r: &Report) -> String {
+        let mut out = format!("\nas {} reduces a batch ({}):\n", self.name, self.text);
+        let mut table = Table::new(["γ", "loss"]);
+        for (s, v) in r.sweep.iter().zip(&self.library_loss) {
+            table.cell(sig(s.gamma, 4)).cell(sig(*v, 7));
+        }
+        table.write_to(&mut out);
+        out
+    }
 }
 
 #[derive(Serialize)]
@@ -25,14 +75,14 @@ struct Skipped<'a> {
     rows: u64,
 }
 
-pub(super) fn json(report: &Report, skipped: &[(String, u64)]) -> String {
+pub(super) fn json(report: &Report, skipped: &[(String, u64)], library: Option<&Library>) -> String {
     let ignored = skipped.iter().filter(|(reason, _)| reason == IGNORED).map(|(_, n)| n).sum();
     let skipped = skipped
         .iter()
         .filter(|(reason, _)| reason != IGNORED)
         .map(|(reason, rows)| Skipped { reason, rows: *rows })
         .collect();
-    serde_json::to_string(&Json { report, ignored, skipped }).expect("numbers and strings serialise") + "\n"
+    serde_json::to_string(&Json { report, ignored, skipped, library }).expect("numbers and strings serialise") + "\n"
 }
 
 /// The text report (also what the dataset view copies).
