@@ -113,6 +113,13 @@ impl Example {
         let mut params = Params { logits, target, label_smoothing, gamma, alpha, mode: lib.mode };
         lib.place_alpha(&mut params);
         self.shown.update(params, &self.gammas, change);
+        // α as the user typed it, not the per-class vector it was placed as.
+        if lib.placement == profile::Placement::BackgroundFirst
+            && let Some(Some(typed)) = &note
+            && let Some(line) = self.shown.summary.iter_mut().find(|l| l.label == "α_t")
+        {
+            line.note = format!("{}: {}", lib.name, lib.placement_text(Some(typed)));
+        }
         self.shown.library = note.map(|alpha| {
             let r = &self.shown.result;
             let loss = lib.loss(r);
