@@ -8,7 +8,7 @@
 
 mod common;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,9 +18,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data_limits");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("data_limits", name)
 }
 
 /// A version 1.0 `.npy` file of `shape` (Python's text, e.g. `(2, 3)`)

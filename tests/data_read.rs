@@ -29,15 +29,11 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A fresh path for a file written by a test (each test uses its own names).
 fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data_read");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("data_read", name)
 }
 
 fn write(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = tmp(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    common::scratch_file("data_read", name, bytes)
 }
 
 fn shown(path: &Path) -> String {

@@ -4,22 +4,14 @@
 
 mod common;
 use common::npy_file;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use focal_tui::data::npy;
 use focal_tui::data::source::{DataError, IGNORED, Options, Source};
 use proptest::prelude::*;
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data_tensors");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 fn write(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = tmp(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    common::scratch_file("data_tensors", name, bytes)
 }
 
 fn shape_text(shape: &[usize]) -> String {

@@ -1,5 +1,6 @@
 //! What several integration tests need: the bytes of a `.npy` file,
-//! reproducible pseudo-random numbers, and the reference files' numbers.
+//! reproducible pseudo-random numbers, the reference files' numbers and
+//! scratch files.
 
 // Each test binary compiles this module and uses a part of it.
 #![allow(dead_code)]
@@ -74,4 +75,19 @@ pub fn ref_logits(case: &serde_json::Value) -> Vec<f64> {
     let (a, b, m) = (int("a"), int("b"), int("m"));
     let (scale, offset) = (g["scale"].as_f64().unwrap(), g["offset"].as_f64().unwrap());
     (0..int("k")).map(|i| ((a * i + b) % m) as f64 / scale - offset).collect()
+}
+
+/// A path for a file a test writes: `name` in the folder `dir` (one per
+/// test binary) of cargo's scratch directory for integration tests.
+pub fn scratch(dir: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// [`scratch`] holding `bytes`.
+pub fn scratch_file(dir: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = scratch(dir, name);
+    std::fs::write(&path, bytes).unwrap();
+    path
 }
