@@ -62,39 +62,43 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     let prob = if shown.result.mode == Mode::Sigmoid { "σ(z)" } else { "p" };
     let pick = listed(example, area.height);
     let vector = !r.is_class_index();
-    let columns: Vec<Rect> =
-        if vector { rows::columns(area, WIDTHS_TARGETS).to_vec() } else { rows::columns(area, WIDTHS).to_vec() };
+    let (narrow, wide);
+    let columns: &[Rect] = if vector {
+        wide = rows::columns(area, WIDTHS_TARGETS);
+        &wide
+    } else {
+        narrow = rows::columns(area, WIDTHS);
+        &narrow
+    };
     let plain = Style::new();
     let header: &[&str] = if vector {
         &["class", "logit", prob, "target", "FL term", "dFL/dz", "dCE/dz"]
     } else {
         &["class", "logit", prob, "", "dFL/dz", "dCE/dz"]
     };
-    rows::row(buf, area, 0, &columns, theme.title, header.iter().map(|&t| (t, plain)));
+    rows::row(buf, area, 0, columns, theme.title, header.iter().map(|&t| (t, plain)));
     for (line, &i) in (1..).zip(&pick) {
         let is_target = i == target;
         let p = r.probabilities[i];
         let (row_style, bar_style) = if is_target { (theme.target, theme.target) } else { (theme.text, theme.bar) };
-        let mut cells = vec![
-            format!("{}{i}", if is_target { "→" } else { " " }),
-            sig(shown.params.logits[i], DIGITS),
-            sig(p, DIGITS),
-        ];
-        let mut styles = vec![plain, plain, plain];
-        if vector {
-            cells.extend([sig(r.target_of(i), DIGITS), sig(r.term(i), DIGITS)]);
-            styles.extend([plain, plain]);
+        let head =
+            [format!("{}{i}", if is_target { "→" } else { " " }), sig(shown.params.logits[i], DIGITS), sig(p, DIGITS)];
+        let tail = [sig(r.gradient[i], DIGITS), sig(r.grad_ce[i], DIGITS)];
+        // A class index shows the probability's bar; a target vector, each
+        // class's target and term in its place.
+        let (middle, middle_style) = if vector {
+            ([sig(r.target_of(i), DIGITS), sig(r.term(i), DIGITS)], plain)
         } else {
-            cells.push(app.look.bar(p, BAR));
-            styles.push(bar_style);
-        }
-        cells.extend([sig(r.gradient[i], DIGITS), sig(r.grad_ce[i], DIGITS)]);
-        styles.extend([plain, plain]);
-        rows::row(buf, area, line, &columns, row_style, cells.iter().map(String::as_str).zip(styles));
+            ([app.look.bar(p, BAR), String::new()], bar_style)
+        };
+        let middle = &middle[..if vector { 2 } else { 1 }];
+        let cells = head.iter().map(|c| (c.as_str(), plain));
+        let cells = cells.chain(middle.iter().map(|c| (c.as_str(), middle_style)));
+        rows::row(buf, area, line, columns, row_style, cells.chain(tail.iter().map(|c| (c.as_str(), plain))));
     }
     let more = shown.result.probabilities.len() - pick.len();
     if more > 0 {
         let line = pick.len() as u16 + 1;
-        rows::row(buf, area, line, &columns, theme.muted, [("…", plain), (&format!("{more} more"), plain)]);
+        rows::row(buf, area, line, columns, theme.muted, [("…", plain), (&format!("{more} more"), plain)]);
     }
 }
