@@ -4,6 +4,7 @@ use super::factor::Power;
 use super::histogram::{LossHistograms, MAX_VALUES};
 use super::isa::Batch;
 use super::per_class::PerClass;
+use super::planes::Input;
 use super::stage::{Scratch, Stage};
 use super::sums::WideSum;
 use super::{
@@ -256,11 +257,10 @@ impl Accumulator {
     /// One batch of rows (at most a block's remaining room).
     #[inline(always)]
     pub(super) fn batch<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize]) {
-        let columns = self.classes <= COLUMNS_UP_TO;
         match self.mode {
-            Mode::Softmax if columns => self.softmax_columns(isa, logits, labels),
+            Mode::Softmax if self.classes <= COLUMNS_UP_TO => self.softmax_columns(isa, Input::Rows(logits), labels),
             Mode::Softmax => self.softmax_rows(isa, logits, labels),
-            Mode::Sigmoid => self.sigmoid_rows(isa, logits, labels, columns),
+            Mode::Sigmoid => self.sigmoid_rows(isa, Input::Rows(logits), labels),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Class-major batches (K ≤ 16): the transposition, the argmax across
 //! rows, and the sums over each row's classes.
 
-use super::sums::sum_row;
+use super::sums::{lane_totals, sum_row};
 use super::{COLUMNS_UP_TO, Logit};
 use crate::simd::Isa;
 
@@ -62,12 +62,24 @@ pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from:
 }
 
 /// `out[r] = Σ_c x(r, c)` over each row's `k` classes: in class order across
-/// rows for a class-major batch (`columns`, K ≤ 16: ≤ 15 ε), compensated
-/// ([`sum_row`]) for a row-major one. +∞ when a sum overflows.
+/// rows for a class-major batch of K ≤ 16 (`columns`: ≤ 15 ε), compensated
+/// ([`sum_row`]) for a row-major one, and for a class-major one of more
+/// classes with the same bits, in `lanes` and `carry` ([`lane_totals`]).
+/// +∞ when a sum overflows.
 #[inline(always)]
-pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool) {
-    if columns {
-        let n = out.len();
+pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool, lanes: &mut [f64], carry: &mut [f64]) {
+    let n = out.len();
+    if columns && k > COLUMNS_UP_TO {
+        // Class c into lane c mod 8, as `sum_row` adds a row's classes.
+        let lanes = &mut lanes[..8 * n];
+        lanes.fill(0.0);
+        for (c, x) in x.chunks_exact(n).enumerate() {
+            for (l, &v) in lanes[(c % 8) * n..(c % 8 + 1) * n].iter_mut().zip(x) {
+                *l += v;
+            }
+        }
+        lane_totals(out, lanes, &mut carry[..n]);
+    } else if columns {
         out.fill(0.0);
         for c in x.chunks_exact(n) {
             for (o, &v) in out.iter_mut().zip(c) {

@@ -1,7 +1,9 @@
-//! The sweep's two entry points into the instruction sets: a batch of
-//! rows ([`Batch`]) and a full block ([`Block`]), each run by
+//! The sweep's entry points into the instruction sets: a batch of rows
+//! ([`Batch`]) or of class-plane rows ([`PlaneBatch`]) and a full block
+//! ([`Block`]), each run by
 //! [`Simd::run`](crate::simd::Simd::run) compiled for the detected set.
 
+use super::planes::Input;
 use super::{Accumulator, Logit};
 use crate::simd::{Isa, Kernel};
 
@@ -18,6 +20,22 @@ impl<T: Logit> Kernel for Batch<'_, T> {
     #[inline(always)]
     fn run<I: Isa>(self, isa: I) {
         self.acc.batch(isa, self.logits, self.labels)
+    }
+}
+
+/// [`Accumulator::planes_batch`] of these rows.
+pub(super) struct PlaneBatch<'a, T> {
+    pub(super) acc: &'a mut Accumulator,
+    pub(super) input: Input<'a, T>,
+    pub(super) labels: &'a [usize],
+}
+
+impl<T: Logit> Kernel for PlaneBatch<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<I: Isa>(self, isa: I) {
+        self.acc.planes_batch(isa, self.input, self.labels)
     }
 }
 

@@ -123,6 +123,7 @@ mod histogram;
 mod isa;
 mod limits;
 mod per_class;
+mod planes;
 mod sigmoid;
 mod softmax;
 mod stage;
@@ -157,6 +158,11 @@ const SIGMOID_BATCH: usize = 1024;
 const PARTS_PER_THREAD: usize = 2;
 /// Up to this K a batch is transposed and processed class-major.
 const COLUMNS_UP_TO: usize = 16;
+/// Up to this K, logits stored as class planes ([`Accumulator::add_planes`])
+/// are processed class-major as they are: each row's sums over its classes
+/// taken in the row path's eight lanes (K < 64 has no 64-class chunk to
+/// compensate), so that the bits are the row path's.
+pub const PLANES_UP_TO: usize = 64;
 /// Up to this many classes (p_t bins), a block's rows are counted per class
 /// (bin) by a compare-and-count pass per class in vector lanes: cheaper
 /// than an increment at a computed address per row.

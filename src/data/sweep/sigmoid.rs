@@ -1,32 +1,52 @@
 //! Sigmoid rows: every class its own binary problem, every value per logit.
 
 use super::columns::{row_sums, transpose};
+use super::planes::{Input, fill_columns};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
-use super::{Accumulator, BLOCK, Logit};
+use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
 use crate::loss::argmax;
 use crate::loss::sum::weighted_product;
 use crate::simd::Isa;
 
 impl Accumulator {
-    /// Sigmoid: everything per logit, vectorised over the batch; for small K
-    /// (`columns`) the batch is transposed (class-major) so that the sums
-    /// over each row's classes run across rows in vector lanes.
+    /// Sigmoid: everything per logit, vectorised over the batch; class-major
+    /// (rows of K ≤ 16 transposed, or class planes as they are) so that the
+    /// sums over each row's classes run across rows in vector lanes.
     #[inline(always)]
-    pub(super) fn sigmoid_rows<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize], columns: bool) {
+    pub(super) fn sigmoid_rows<I: Isa, T: Logit>(&mut self, isa: I, input: Input<'_, T>, labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
-        let len = logits.len();
+        let row_major = match input {
+            Input::Rows(logits) if k > COLUMNS_UP_TO => Some(logits),
+            _ => None,
+        };
+        let columns = row_major.is_none();
+        let len = k * nb;
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
         let (u, w, e) = (&mut sc.u[..len], &mut sc.weight[..len], &mut sc.exp[..len]);
         let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
         let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
+        let (lanes, carry) = (&mut sc.lanes, &mut sc.carry);
         // Logit (row r, class c) is at `at(r, c)`.
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // u = z for the positive, −z for the negatives; w their weights.
-        if columns {
-            transpose(isa, u, logits, k, true, None);
+        if let Some(logits) = row_major {
+            for (i, ((row, ur), wr)) in
+                logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).zip(w.chunks_exact_mut(k)).enumerate()
+            {
+                for (o, &z) in ur.iter_mut().zip(row) {
+                    *o = -z.into();
+                }
+                wr.copy_from_slice(&self.alpha_neg);
+                st.argmax[base + i] = argmax(row);
+            }
+        } else {
+            match input {
+                Input::Rows(logits) => _ = transpose(isa, u, logits, k, true, None),
+                Input::Planes { values, stride, positions } => fill_columns(u, values, stride, positions, true),
+            }
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
             }
@@ -42,20 +62,11 @@ impl Accumulator {
                     *j = if gt { i } else { *j };
                 }
             }
-        } else {
-            for (i, ((row, ur), wr)) in
-                logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).zip(w.chunks_exact_mut(k)).enumerate()
-            {
-                for (o, &z) in ur.iter_mut().zip(row) {
-                    *o = -z.into();
-                }
-                wr.copy_from_slice(&self.alpha_neg);
-                st.argmax[base + i] = argmax(row);
-            }
         }
-        for (i, (row, &t)) in logits.chunks_exact(k).zip(labels).enumerate() {
+        for (i, &t) in labels.iter().enumerate() {
             let r = base + i;
-            u[at(i, t)] = row[t].into();
+            // The positive's u is z: exactly −(−z).
+            u[at(i, t)] = -u[at(i, t)];
             w[at(i, t)] = self.alpha_pos[t];
             st.label[r] = t;
             st.correct[r] = st.argmax[r] == t;
@@ -79,7 +90,7 @@ impl Accumulator {
             *l = pos(u) + lv;
         }
         let ce = &mut st.ce[base..base + nb];
-        row_sums(ce, b, k, columns);
+        row_sums(ce, b, k, columns, lanes, carry);
         saturate(ce, &mut st.saturated[base..base + nb]);
         for (i, &t) in labels.iter().enumerate() {
             let (et, ut) = (e[at(i, t)], u[at(i, t)]);
@@ -103,7 +114,7 @@ impl Accumulator {
                 }
             }
             let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
-            row_sums(fl, x, k, columns);
+            row_sums(fl, x, k, columns, lanes, carry);
             saturate(fl, &mut st.saturated[base..base + nb]);
         }
     }

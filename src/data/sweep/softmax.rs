@@ -2,11 +2,12 @@
 //! p_t, CE, 1 − p_t and its log, and the focal losses of a block.
 
 use super::columns::{column_argmax, transpose};
+use super::planes::{Input, fill_columns};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
 use super::stage::Stage;
-use super::sums::{LaneSum, Neumaier};
-use super::{Accumulator, BLOCK, Logit};
+use super::sums::{LaneSum, Neumaier, lane_totals};
+use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, argmax, ln_mass_of_others};
 use crate::simd::Isa;
@@ -16,36 +17,62 @@ use std::mem::take;
 const TINY_S: f64 = 1e-290;
 
 impl Accumulator {
-    /// [`softmax_rows`](Self::softmax_rows) for small K: the batch transposed
-    /// (class-major) so that the argmax, the exponentials and the sums run
-    /// across rows in vector lanes; each row's `S` is summed in class order.
+    /// [`softmax_rows`](Self::softmax_rows) class-major: rows of K ≤ 16
+    /// transposed, or class planes as they are (K ≤ 64), so that the
+    /// argmax, the exponentials and the sums run across rows in vector
+    /// lanes. Each row's `S` is summed as the row path sums it: in class
+    /// order for K ≤ 16, in its eight lanes above.
     #[inline(always)]
-    pub(super) fn softmax_columns<I: Isa, T: Logit>(&mut self, isa: I, logits: &[T], labels: &[usize]) {
+    pub(super) fn softmax_columns<I: Isa, T: Logit>(&mut self, isa: I, input: Input<'_, T>, labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
         let st = &mut self.stage;
         let base = st.n;
         let sc = &mut self.scratch;
         let (col, top, zt) = (&mut sc.columns[..k * nb], &mut sc.top[..nb], &mut sc.z_t[..nb]);
         let j = &mut st.argmax[base..base + nb];
-        let done = transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j)));
+        let done = match input {
+            Input::Rows(logits) => transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j))),
+            Input::Planes { values, stride, positions } => {
+                fill_columns(col, values, stride, positions, false);
+                0
+            }
+        };
         column_argmax(top, j, col, done);
-        // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
-        // z_t and e_t picked in the same pass (selects in vector lanes
-        // rather than gathers, which are slow on many CPUs).
         let range = base..base + nb;
         let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
-        s.fill(0.0);
-        let done = isa.column_exps(col, top, j, labels, s, zt, et);
-        for (i, c) in col.chunks_exact_mut(nb).enumerate() {
-            for r in done..nb {
-                let z = c[r];
-                let e = I::exp(z - top[r]);
-                c[r] = e;
-                s[r] += if j[r] == i { 0.0 } else { e };
-                let hit = labels[r] == i;
-                zt[r] = if hit { z } else { zt[r] };
-                et[r] = if hit { e } else { et[r] };
+        if k <= COLUMNS_UP_TO {
+            // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
+            // z_t and e_t picked in the same pass (selects in vector lanes
+            // rather than gathers, which are slow on many CPUs).
+            s.fill(0.0);
+            let done = isa.column_exps(col, top, j, labels, s, zt, et);
+            for (i, c) in col.chunks_exact_mut(nb).enumerate() {
+                for r in done..nb {
+                    let z = c[r];
+                    let e = I::exp(z - top[r]);
+                    c[r] = e;
+                    s[r] += if j[r] == i { 0.0 } else { e };
+                    let hit = labels[r] == i;
+                    zt[r] = if hit { z } else { zt[r] };
+                    et[r] = if hit { e } else { et[r] };
+                }
             }
+        } else {
+            // Class i into lane i mod 8, as `LaneSum` adds a row's classes.
+            let lanes = &mut sc.lanes[..8 * nb];
+            lanes.fill(0.0);
+            for (i, c) in col.chunks_exact(nb).enumerate() {
+                let lane = &mut lanes[(i % 8) * nb..(i % 8 + 1) * nb];
+                for r in 0..nb {
+                    let z = c[r];
+                    let e = I::exp(z - top[r]);
+                    lane[r] += if j[r] == i { 0.0 } else { e };
+                    let hit = labels[r] == i;
+                    zt[r] = if hit { z } else { zt[r] };
+                    et[r] = if hit { e } else { et[r] };
+                }
+            }
+            lane_totals(s, lanes, &mut sc.carry[..nb]);
         }
         st.label[range.clone()].copy_from_slice(labels);
         for (((gap, half), &zj), &zt) in
@@ -54,13 +81,13 @@ impl Accumulator {
             *gap = zj - zt;
             *half = zj * 0.5 - zt * 0.5;
         }
-        self.row_flags(labels, logits);
+        self.row_flags(labels, input);
     }
 
     /// The staged rows' `correct`, `alpha_t` and `rare` flags (and ln S of
     /// the rare rows), from their labels and `argmax` and `s`.
     #[inline(always)]
-    fn row_flags<T: Logit>(&mut self, labels: &[usize], logits: &[T]) {
+    fn row_flags<T: Logit>(&mut self, labels: &[usize], input: Input<'_, T>) {
         let st = &mut self.stage;
         let range = st.n..st.n + labels.len();
         let mut any_rare = false;
@@ -88,7 +115,7 @@ impl Accumulator {
             for (i, &t) in labels.iter().enumerate() {
                 let r = range.start + i;
                 if st.rare[r] {
-                    st.rare_ln_s[r] = ln_mass_of_others(&logits[i * k..(i + 1) * k], t, |terms| {
+                    st.rare_ln_s[r] = ln_mass_of_others(&input.row(i, k), t, |terms| {
                         let mut acc = Neumaier::default();
                         terms.for_each(|x| acc.add(x));
                         acc.value()
@@ -121,7 +148,7 @@ impl Accumulator {
             st.half_gap[r] = zj * 0.5 - zt * 0.5;
         }
         st.label[base..base + labels.len()].copy_from_slice(labels);
-        self.row_flags(labels, logits);
+        self.row_flags(labels, Input::Rows(logits));
     }
 
     /// Softmax, second half, over the whole block: logs, modulating factors

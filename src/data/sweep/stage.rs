@@ -1,7 +1,7 @@
 //! The rows of the current block, staged: per-row values (`Stage`) and the
 //! per-logit buffers of a batch (`Scratch`).
 
-use super::{BATCH, BLOCK, COLUMNS_UP_TO, SIGMOID_BATCH, vec_bytes};
+use super::{BATCH, BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 
 /// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK),
@@ -144,6 +144,10 @@ pub(super) struct Scratch {
     pub(super) factor: Vec<f64>,
     pub(super) squares: Vec<f64>,
     pub(super) loss: Vec<f64>,
+    /// Class-major batches of K > 16: each row's eight lane sums over its
+    /// classes (lane-major), and their compensation.
+    pub(super) lanes: Vec<f64>,
+    pub(super) carry: Vec<f64>,
 }
 
 impl Scratch {
@@ -152,7 +156,11 @@ impl Scratch {
         let batch = if classes <= COLUMNS_UP_TO { BATCH } else { SIGMOID_BATCH.max(classes) };
         let v = || vec![0.0; batch];
         let per_row = || vec![0.0; BLOCK];
-        match mode {
+        let (lanes, carry) = match classes > COLUMNS_UP_TO && classes <= PLANES_UP_TO {
+            true => (vec![0.0; 8 * BLOCK], per_row()),
+            false => (Vec::new(), Vec::new()),
+        };
+        let scratch = match mode {
             // Only the class-major batches of K ≤ 16 need buffers.
             Mode::Softmax => {
                 Scratch { columns: vec![0.0; BATCH], top: per_row(), z_t: per_row(), ..Scratch::default() }
@@ -170,7 +178,8 @@ impl Scratch {
                 loss: v(),
                 ..Scratch::default()
             },
-        }
+        };
+        Scratch { lanes, carry, ..scratch }
     }
 
     /// Heap memory held, in bytes.
@@ -188,6 +197,8 @@ impl Scratch {
             &self.factor,
             &self.squares,
             &self.loss,
+            &self.lanes,
+            &self.carry,
         ]
         .iter()
         .map(|x| vec_bytes(x))

@@ -247,6 +247,29 @@ pub(super) fn sum_row(x: &[f64]) -> f64 {
     sum.value()
 }
 
+/// [`LaneSum::value`] of each row of a class-major batch whose eight lanes
+/// hold only their plain chunk sums (fewer than 64 classes, or exactly 64:
+/// the TwoSum of a lane into zero is exact): `lanes[l · n + r]` is lane `l`
+/// of row `r`, `out` its total. The same operations in the same order as
+/// the row's own [`LaneSum`], across rows; `carry` is scratch.
+#[inline(always)]
+pub(super) fn lane_totals(out: &mut [f64], lanes: &[f64], carry: &mut [f64]) {
+    let n = out.len();
+    out.fill(0.0);
+    carry.fill(0.0);
+    for lane in lanes.chunks_exact(n) {
+        for ((s, c), &x) in out.iter_mut().zip(carry.iter_mut()).zip(lane) {
+            let t = *s + x;
+            *c += if s.abs() >= x.abs() { (*s - t) + x } else { (x - t) + *s };
+            *s = t;
+        }
+    }
+    for (s, &c) in out.iter_mut().zip(carry.iter()) {
+        let v = *s + c;
+        *s = if v.is_nan() || s.is_infinite() { f64::INFINITY } else { v };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
