@@ -131,6 +131,23 @@ pub trait Source: Send {
         (&[], &[])
     }
 
+    /// Readies the next positions to be borrowed as class planes
+    /// ([`Source::lent_planes`]), float32 as stored, where the file stores the
+    /// class axis before the positions (`[B, C, H, W]`), the logits are
+    /// little-endian float32 and finite and every label is in range or the
+    /// `--ignore-index` (those positions are left out and counted). Returns
+    /// the positions consumed (0 at the end; the rows kept may be fewer), or
+    /// `None` when this batch cannot be lent, having consumed nothing: read
+    /// it with [`Source::read`].
+    fn lend_planes(&mut self, _max_rows: usize) -> Option<Result<usize, DataError>> {
+        None
+    }
+
+    /// The batch of the last [`Source::lend_planes`] that consumed positions.
+    fn lent_planes(&self) -> Planes<'_> {
+        Planes::default()
+    }
+
     /// The rows not yet read as `parts` sources of contiguous, consecutive
     /// row ranges that can be read at the same time (fewer when there are
     /// fewer rows), or `None` when the input can only be read in order
@@ -139,6 +156,17 @@ pub trait Source: Send {
     fn split(&mut self, _parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
         None
     }
+}
+
+/// Rows lent as class planes ([`Source::lend_planes`]): row `i` is class
+/// `c`'s `logits[c · stride + positions[i]]` for every class, labelled
+/// `labels[i]`; the positions increase.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Planes<'a> {
+    pub logits: &'a [f32],
+    pub stride: usize,
+    pub positions: &'a [usize],
+    pub labels: &'a [usize],
 }
 
 /// The body of [`Source::read`] for a reader that yields rows in steps:
@@ -304,6 +332,21 @@ impl Source for Chain {
 
     fn lent(&self) -> (&[f32], &[usize]) {
         self.shards.front().map_or((&[], &[]), |shard| shard.lent())
+    }
+
+    /// The front shard's planes; a shard at its end is dropped first.
+    fn lend_planes(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
+        while let Some(shard) = self.shards.front_mut() {
+            match shard.lend_planes(max_rows)? {
+                Ok(0) => self.finish_front(),
+                done => return Some(done),
+            }
+        }
+        Some(Ok(0))
+    }
+
+    fn lent_planes(&self) -> Planes<'_> {
+        self.shards.front().map_or(Planes::default(), |shard| shard.lent_planes())
     }
 
     /// Part `i` reads part `i` of every shard, when every shard splits.

@@ -40,6 +40,7 @@ mod array;
 mod decode;
 mod header;
 mod literal;
+mod planes;
 mod read;
 
 use std::ops::Range;
@@ -50,7 +51,7 @@ use decode::{Dtype, Kind};
 use header::shape_text;
 pub use header::{Header, read_header};
 
-use super::source::{DataError, Options, Skips, Source, read_steps};
+use super::source::{DataError, Options, Planes, Skips, Source, read_steps};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -215,9 +216,16 @@ struct Npy {
     lent_logits: Vec<f32>,
     lent_labels: Vec<usize>,
     /// Raw logits of the positions `strip_at` for every class plane, one
-    /// plane after another (read only when the class axis is not last).
-    strip: Vec<u8>,
+    /// plane after another (read only when the class axis is not last),
+    /// in f32 words so that float32 planes can be lent as they are; whether
+    /// those are all finite (float32 that can be lent only).
+    strip: Vec<f32>,
     strip_at: Range<u64>,
+    strip_finite: bool,
+    /// The batch of [`Source::lend_planes`]: its first position in the
+    /// strip, and its positions kept from there on (labels: `lent_labels`).
+    planes_from: usize,
+    lent_positions: Vec<usize>,
 }
 
 impl Npy {
@@ -242,11 +250,22 @@ impl Npy {
             lent_labels: Vec::new(),
             strip: Vec::new(),
             strip_at: 0..0,
+            strip_finite: false,
+            planes_from: 0,
+            lent_positions: Vec::new(),
         }
     }
 }
 
 impl Npy {
+    /// Whether the logits can be lent as stored: little-endian float32 on a
+    /// little-endian machine, and both files seekable (a batch that cannot
+    /// be lent is read again).
+    pub(super) fn lends_f32(&self) -> bool {
+        const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
+        !(self.logits.stream() || self.labels.stream() || self.logits.dtype != F32 || cfg!(target_endian = "big"))
+    }
+
     /// Whether `--ignore-index` is a label in range, which the range check does not catch.
     fn ignores_a_class(&self) -> bool {
         self.ignore_index.is_some_and(|i| (0..self.k as i128).contains(&i128::from(i)))
@@ -285,15 +304,8 @@ impl Source for Npy {
     /// Lends little-endian float32 logits in C order as they are stored:
     /// read into an f32 buffer and checked there, with no conversion pass.
     fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
-        const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
         // A batch that cannot be lent is read again: a stream cannot go back.
-        let stream = self.logits.stream() || self.labels.stream();
-        if stream
-            || self.layout.inner > 1
-            || self.ignores_a_class()
-            || self.logits.dtype != F32
-            || cfg!(target_endian = "big")
-        {
+        if !self.lends_f32() || self.layout.inner > 1 || self.ignores_a_class() {
             return None;
         }
         if let Some(e) = &self.failed {
@@ -314,6 +326,29 @@ impl Source for Npy {
     fn lent(&self) -> (&[f32], &[usize]) {
         let labels = &self.lent_labels;
         (&self.lent_logits[..labels.len() * self.k], labels)
+    }
+
+    /// Lends little-endian float32 class planes as they are stored, strip
+    /// by strip, the positions to leave out dropped from the batch's list.
+    fn lend_planes(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
+        if !self.lends_f32() || self.layout.inner == 1 {
+            return None;
+        }
+        if let Some(e) = &self.failed {
+            return Some(Err(e.clone()));
+        }
+        if self.next_row == self.end {
+            return Some(Ok(0));
+        }
+        let lent = self.lend_plane_rows(max_rows.max(1));
+        if let Err(e) = &lent {
+            self.failed = Some(e.clone());
+        }
+        lent.transpose()
+    }
+
+    fn lent_planes(&self) -> Planes<'_> {
+        self.planes()
     }
 
     /// Contiguous row ranges of what is left, each with its own file handles,

@@ -109,7 +109,8 @@ impl Npy {
             let len = (self.strip_at.end - self.strip_at.start) as usize;
             let (from, run) = ((p - self.strip_at.start) as usize, (self.strip_at.end.min(end) - p) as usize);
             let base = start + (p - r0) as usize * k;
-            for (c, plane) in self.strip.chunks_exact(len * dtype.size).enumerate() {
+            let strip = &f32_bytes_mut(&mut self.strip)[..k * len * dtype.size];
+            for (c, plane) in strip.chunks_exact(len * dtype.size).enumerate() {
                 column.clear();
                 finite &= dtype.floats(&plane[from * dtype.size..(from + run) * dtype.size], &mut column);
                 for (o, &v) in out[base + c..].iter_mut().step_by(k).zip(&column) {
@@ -124,17 +125,17 @@ impl Npy {
     /// Reads the K class planes of positions from `p` on, as many as fit in
     /// [`STRIP`] bytes, within `p`'s outer block and this source's rows:
     /// one seek and one long read per plane.
-    fn load_strip(&mut self, p: u64) -> Result<(), DataError> {
+    pub(super) fn load_strip(&mut self, p: u64) -> Result<(), DataError> {
         let (k, size, inner) = (self.k, self.logits.dtype.size, self.layout.inner);
         let len = ((STRIP / (k * size)).max(1) as u64).min(inner - p % inner).min(self.end - p);
         let plane = len as usize * size;
-        self.strip.resize(k * plane, 0);
+        self.strip.resize((k * plane).div_ceil(4), 0.0);
         self.strip_at = 0..0;
         for c in 0..k {
             let first = self.layout.item(p, c);
             self.logits.seek_item(first)?;
             let reader = self.logits.reader()?;
-            let got = fill(reader, &mut self.strip[c * plane..(c + 1) * plane])
+            let got = fill(reader, &mut f32_bytes_mut(&mut self.strip)[c * plane..(c + 1) * plane])
                 .map_err(|e| DataError::new(&self.logits.name, format!("read failed: {e}")))?;
             if got < plane {
                 let have = self.logits.header.data_offset + first * size as u64 + got as u64;
@@ -142,6 +143,7 @@ impl Npy {
             }
         }
         self.strip_at = p..p + len;
+        self.strip_finite = self.lends_f32() && all_finite(&self.strip[..k * len as usize]);
         Ok(())
     }
 

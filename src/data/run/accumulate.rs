@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::data::source::{DataError, Skips, Source};
-use crate::data::sweep::{Accumulator, Config};
+use crate::data::sweep::{Accumulator, Config, PLANES_UP_TO};
 
 /// Logits per batch of a source read in order (16 MiB of f64), split among
 /// the threads.
@@ -115,11 +115,23 @@ pub(super) fn accumulate(
 }
 
 /// Reads `source` to its end into `acc`, in batches of up to `rows` rows
-/// (at least one), each borrowed as stored where the source lends it.
+/// (at least one), each borrowed as stored where the source lends it (class
+/// planes as they are, for K ≤ [`PLANES_UP_TO`]).
 fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Result<(), DataError> {
     let rows = rows.max(1);
+    let planes = source.classes() <= PLANES_UP_TO;
     let (mut logits, mut labels) = (Vec::new(), Vec::new());
     loop {
+        match if planes { source.lend_planes(rows) } else { None } {
+            Some(Ok(0)) => return Ok(()),
+            Some(Ok(_)) => {
+                let p = source.lent_planes();
+                acc.add_planes(p.logits, p.stride, p.positions, p.labels);
+                continue;
+            }
+            Some(Err(e)) => return Err(e),
+            None => {}
+        }
         match source.lend(rows) {
             Some(Ok(0)) => return Ok(()),
             Some(Ok(_)) => {

@@ -1,0 +1,62 @@
+//! Lending a [`Npy`] source's class planes as they are stored: little-endian
+//! float32 strips, with the positions to leave out dropped from the list of
+//! positions rather than from the planes.
+
+use super::Npy;
+use crate::data::source::{DataError, IGNORED, Planes};
+
+impl Npy {
+    /// [`Source::lend_planes`](crate::data::source::Source::lend_planes) of
+    /// up to `rows` positions from the next one, within its strip: `None`
+    /// (the labels file back where it was) when the strip holds a
+    /// non-finite logit or a label is out of range.
+    pub(super) fn lend_plane_rows(&mut self, rows: usize) -> Result<Option<usize>, DataError> {
+        let p = self.next_row;
+        if !self.strip_at.contains(&p) {
+            self.load_strip(p)?;
+        }
+        if !self.strip_finite {
+            return Ok(None);
+        }
+        let run = ((self.strip_at.end - p) as usize).min(rows);
+        let in_range = self.read_labels(run)?;
+        self.lent_positions.clear();
+        self.lent_labels.clear();
+        if in_range && !self.ignores_a_class() {
+            self.lent_positions.extend(0..run);
+            self.lent_labels.extend(self.raw_labels.iter().map(|&label| label as usize));
+        } else {
+            let (dtype, k, ignore) = (self.labels.dtype, self.k as i128, self.ignore_index.map(i128::from));
+            for (i, &raw) in self.raw_labels.iter().enumerate() {
+                let label = dtype.label_value(raw);
+                if Some(label) == ignore {
+                    continue;
+                }
+                if !(0..k).contains(&label) {
+                    self.labels.seek_item(p)?;
+                    return Ok(None);
+                }
+                self.lent_positions.push(i);
+                self.lent_labels.push(label as usize);
+            }
+            let ignored = run - self.lent_labels.len();
+            if ignored > 0 {
+                self.skips.add(IGNORED, ignored as u64);
+            }
+        }
+        self.planes_from = (p - self.strip_at.start) as usize;
+        self.next_row += run as u64;
+        Ok(Some(run))
+    }
+
+    /// The positions of the last [`lend_plane_rows`](Self::lend_plane_rows).
+    pub(super) fn planes(&self) -> Planes<'_> {
+        let len = (self.strip_at.end - self.strip_at.start) as usize;
+        Planes {
+            logits: &self.strip[self.planes_from..self.k * len],
+            stride: len,
+            positions: &self.lent_positions,
+            labels: &self.lent_labels,
+        }
+    }
+}
