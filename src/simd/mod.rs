@@ -97,7 +97,8 @@ pub(crate) trait Isa: Copy + 'static {
     }
 
     /// The class-major softmax step of the sweep (`e = exp(z − top)` in
-    /// place, `s += e` off the argmax, the label's `z` and `e` picked) for
+    /// place, class `i`'s `e` added off the argmax to the row's sum in lane
+    /// `i mod lanes` of `s`, lane-major, the label's `z` and `e` picked) for
     /// the first rows; returns the rows done.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
@@ -108,6 +109,7 @@ pub(crate) trait Isa: Copy + 'static {
         _j: &[usize],
         _labels: &[usize],
         _s: &mut [f64],
+        _lanes: usize,
         _zt: &mut [f64],
         _et: &mut [f64],
     ) -> usize {

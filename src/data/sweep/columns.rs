@@ -61,6 +61,42 @@ pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from:
     }
 }
 
+/// The class-major softmax step: `e = exp(z − z_j)` in place, added off
+/// the argmax `j` to lane `i mod lanes` of each row's sums `sums` (lane
+/// `l` at `l · n ..`, zeroed here), and the label's `z_t` and `e_t` picked
+/// in the same pass (selects in vector lanes rather than gathers, which
+/// are slow on many CPUs). The instruction set's kernel takes the rows it
+/// can, this loop the rest: the same bits.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn column_exps<I: Isa>(
+    isa: I,
+    col: &mut [f64],
+    top: &[f64],
+    j: &[usize],
+    labels: &[usize],
+    sums: &mut [f64],
+    lanes: usize,
+    zt: &mut [f64],
+    et: &mut [f64],
+) {
+    let n = top.len();
+    sums.fill(0.0);
+    let done = isa.column_exps(col, top, j, labels, sums, lanes, zt, et);
+    for (i, c) in col.chunks_exact_mut(n).enumerate() {
+        let lane = &mut sums[(i % lanes) * n..(i % lanes + 1) * n];
+        for r in done..n {
+            let z = c[r];
+            let e = I::exp(z - top[r]);
+            c[r] = e;
+            lane[r] += if j[r] == i { 0.0 } else { e };
+            let hit = labels[r] == i;
+            zt[r] = if hit { z } else { zt[r] };
+            et[r] = if hit { e } else { et[r] };
+        }
+    }
+}
+
 /// `out[r] = Σ_c x(r, c)` over each row's `k` classes: in class order across
 /// rows for a class-major batch of K ≤ 16 (`columns`: ≤ 15 ε), compensated
 /// ([`sum_row`]) for a row-major one, and for a class-major one of more

@@ -1,7 +1,7 @@
 //! Softmax rows: the sum of the exponentials of the other classes, then
 //! p_t, CE, 1 − p_t and its log, and the focal losses of a block.
 
-use super::columns::{column_argmax, transpose};
+use super::columns::{column_argmax, column_exps, transpose};
 use super::planes::{Input, fill_columns};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
@@ -40,38 +40,13 @@ impl Accumulator {
         column_argmax(top, j, col, done);
         let range = base..base + nb;
         let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
+        // S = Σ_{i≠j} e_i in class order (one lane), or class i into lane
+        // i mod 8 as `LaneSum` adds a row's classes.
         if k <= COLUMNS_UP_TO {
-            // e = exp(z − z_j) in place, and S = Σ_{i≠j} e_i in class order;
-            // z_t and e_t picked in the same pass (selects in vector lanes
-            // rather than gathers, which are slow on many CPUs).
-            s.fill(0.0);
-            let done = isa.column_exps(col, top, j, labels, s, zt, et);
-            for (i, c) in col.chunks_exact_mut(nb).enumerate() {
-                for r in done..nb {
-                    let z = c[r];
-                    let e = I::exp(z - top[r]);
-                    c[r] = e;
-                    s[r] += if j[r] == i { 0.0 } else { e };
-                    let hit = labels[r] == i;
-                    zt[r] = if hit { z } else { zt[r] };
-                    et[r] = if hit { e } else { et[r] };
-                }
-            }
+            column_exps(isa, col, top, j, labels, s, 1, zt, et);
         } else {
-            // Class i into lane i mod 8, as `LaneSum` adds a row's classes.
             let lanes = &mut sc.lanes[..8 * nb];
-            lanes.fill(0.0);
-            for (i, c) in col.chunks_exact(nb).enumerate() {
-                let lane = &mut lanes[(i % 8) * nb..(i % 8 + 1) * nb];
-                for r in 0..nb {
-                    let z = c[r];
-                    let e = I::exp(z - top[r]);
-                    lane[r] += if j[r] == i { 0.0 } else { e };
-                    let hit = labels[r] == i;
-                    zt[r] = if hit { z } else { zt[r] };
-                    et[r] = if hit { e } else { et[r] };
-                }
-            }
+            column_exps(isa, col, top, j, labels, lanes, 8, zt, et);
             lane_totals(s, lanes, &mut sc.carry[..nb]);
         }
         st.label[range.clone()].copy_from_slice(labels);

@@ -77,11 +77,12 @@ impl Isa for Avx512 {
         j: &[usize],
         labels: &[usize],
         s: &mut [f64],
+        lanes: usize,
         zt: &mut [f64],
         et: &mut [f64],
     ) -> usize {
         // SAFETY: `self` exists only where the CPU has AVX-512F.
-        unsafe { column_exps(col, top, j, labels, s, zt, et) }
+        unsafe { column_exps(col, top, j, labels, s, lanes, zt, et) }
     }
 
     #[inline(always)]
@@ -313,7 +314,8 @@ unsafe fn transpose(
 
 /// The class-major softmax step of `Accumulator::softmax_columns` for the
 /// rows of whole groups of eight (`nb` rows, `col` holding class `i`'s
-/// logits at `i · nb ..`): `e = exp(z − top)` in place, `s += e` where the
+/// logits at `i · nb ..`): `e = exp(z − top)` in place, added to lane
+/// `i mod lanes` of the row's sums `s` (lane `l` at `l · nb ..`) where the
 /// class is not the row's argmax `j`, and `zt`, `et` set to the label's
 /// `z` and `e`. The same operations as the portable loop, so the same bits.
 /// Returns the rows done (the rest are the caller's).
@@ -328,14 +330,16 @@ unsafe fn column_exps(
     j: &[usize],
     labels: &[usize],
     s: &mut [f64],
+    lanes: usize,
     zt: &mut [f64],
     et: &mut [f64],
 ) -> usize {
     let nb = top.len();
     let k = col.len() / nb.max(1);
-    assert!(j.len() >= nb && labels.len() >= nb && s.len() >= nb && zt.len() >= nb && et.len() >= nb);
+    assert!(lanes > 0 && j.len() >= nb && labels.len() >= nb && s.len() >= lanes * nb);
+    assert!(zt.len() >= nb && et.len() >= nb);
     let done = nb / 8 * 8;
-    // SAFETY: the caller's; every index below `done ≤ nb` and `k · nb`.
+    // SAFETY: the caller's; every index below `done ≤ nb`, `k · nb` and `lanes · nb`.
     unsafe {
         for i in 0..k {
             let class = _mm512_set1_epi64(i as i64);
@@ -345,7 +349,7 @@ unsafe fn column_exps(
                 let e = exp8(_mm512_sub_pd(z, _mm512_loadu_pd(top.as_ptr().add(r))));
                 _mm512_storeu_pd(c.add(r), e);
                 let not_top = _mm512_cmpneq_epi64_mask(_mm512_loadu_si512(j.as_ptr().add(r).cast()), class);
-                let sp = s.as_mut_ptr().add(r);
+                let sp = s.as_mut_ptr().add((i % lanes) * nb + r);
                 _mm512_storeu_pd(sp, _mm512_mask_add_pd(_mm512_loadu_pd(sp), not_top, _mm512_loadu_pd(sp), e));
                 let hit = _mm512_cmpeq_epi64_mask(_mm512_loadu_si512(labels.as_ptr().add(r).cast()), class);
                 _mm512_mask_storeu_pd(zt.as_mut_ptr().add(r), hit, z);
