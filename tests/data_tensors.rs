@@ -106,6 +106,31 @@ fn read_all(source: &mut dyn Source, batch: usize) -> Result<(Vec<f64>, Vec<usiz
     Ok((logits, labels))
 }
 
+/// Reads `source` to its end as `data` does: positions lent as class planes
+/// where it lends them, read otherwise; returns the rows, the labels and
+/// how many batches were lent.
+fn read_lending(source: &mut dyn Source, batch: usize) -> Result<(Vec<f64>, Vec<usize>, usize), DataError> {
+    let (k, mut lent) = (source.classes(), 0);
+    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    loop {
+        match source.lend_planes(batch) {
+            Some(Ok(0)) => return Ok((logits, labels, lent)),
+            Some(Ok(_)) => {
+                let p = source.lent_planes();
+                assert_eq!(p.positions.len(), p.labels.len());
+                for (&i, &t) in p.positions.iter().zip(p.labels) {
+                    logits.extend((0..k).map(|c| f64::from(p.logits[c * p.stride + i])));
+                    labels.push(t);
+                }
+                lent += 1;
+            }
+            Some(Err(e)) => return Err(e),
+            None if source.read(batch, &mut logits, &mut labels)? > 0 => {}
+            None => return Ok((logits, labels, lent)),
+        }
+    }
+}
+
 fn open_err(r: Result<Box<dyn Source>, DataError>) -> String {
     match r {
         Ok(_) => panic!("open should fail"),
@@ -152,6 +177,84 @@ proptest! {
         }
         prop_assert_eq!(joined, whole);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Little-endian float32 class planes lent as they are (the positions to
+    /// leave out dropped from each batch's list) give the rows of a reshape
+    /// in memory, in any batch and split, and count what they leave out.
+    #[test]
+    fn lent_planes_are_a_reshape_in_memory(
+        shape in prop::collection::vec(1usize..6, 2..5),
+        axis_pick in 0usize..8,
+        fortran in any::<bool>(),
+        void_every in 0usize..5,
+        batch in 1usize..40,
+        parts in 1usize..4,
+        seed in any::<u64>(),
+    ) {
+        let axis = axis_pick % shape.len();
+        let mut d = dump(&shape, axis, fortran, seed);
+        let k = shape[axis];
+        let void: Vec<usize> = (0..d.labels.len()).filter(|p| void_every > 0 && p % (void_every + 1) == 1).collect();
+        for &p in &void {
+            d.labels[p] = 255;
+        }
+        let (z, y) = d.files("lend", "<f4", false);
+        let keep: Vec<usize> = (0..d.labels.len()).filter(|p| !void.contains(p)).collect();
+        let want: (Vec<f64>, Vec<usize>) =
+            (keep.iter().flat_map(|&p| d.rows[p * k..(p + 1) * k].to_vec()).collect(), keep.iter().map(|&p| d.labels[p]).collect());
+        let opts = Options { class_axis: Some(axis as i64), ignore_index: Some(255), ..Options::default() };
+        let mut source = npy::open_with(&z, &y, opts).unwrap();
+        let (mut got, mut lent, mut ignored) = ((Vec::new(), Vec::new()), 0, 0);
+        for mut part in source.split(parts).expect("a file splits").unwrap() {
+            let (l, y, n) = read_lending(part.as_mut(), batch).unwrap();
+            got.0.extend(l);
+            got.1.extend(y);
+            lent += n;
+            for (reason, n) in part.skipped() {
+                prop_assert_eq!(reason, IGNORED);
+                ignored += n;
+            }
+        }
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(ignored, void.len() as u64);
+        // Planes are lent exactly where the class axis is not last in file order.
+        let after: usize = if fortran { shape[..axis].iter().product() } else { shape[axis + 1..].iter().product() };
+        prop_assert_eq!(lent > 0, k > 1 && d.labels.len() > 1 && after > 1);
+    }
+}
+
+/// A strip holding a non-finite logit, or a label that is neither a class
+/// nor the ignore index, is not lent: read instead, it is skipped and
+/// counted (or the error names it) exactly as without lending.
+#[test]
+fn planes_with_a_bad_value_are_read_as_usual() {
+    let mut d = dump(&[2, 3, 4, 5], 1, false, 17);
+    d.labels[3] = 255;
+    d.labels[25] = 7;
+    let (z, y) = d.files("bad_planes", "<f4", false);
+    let mut bytes = std::fs::read(&z).unwrap();
+    // The logit of class 1 at position 30 (item 1, position 10): NaN.
+    let at = bytes.len() - 4 * 120 + 4 * ((3 + 1) * 20 + 10);
+    bytes[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let z = write("bad_planes_nan.npy", &bytes);
+    let opts = |skip_invalid| Options { ignore_index: Some(255), skip_invalid, ..Options::default() };
+    let e = read_lending(npy::open_with(&z, &y, opts(false)).unwrap().as_mut(), 8).unwrap_err();
+    assert_eq!(e.row, Some(26), "{e}");
+    let mut s = npy::open_with(&z, &y, opts(true)).unwrap();
+    let (rows, labels, _) = read_lending(s.as_mut(), 8).unwrap();
+    let keep: Vec<usize> = (0..40).filter(|&p| ![3, 25, 30].contains(&p)).collect();
+    assert_eq!(labels, keep.iter().map(|&p| d.labels[p]).collect::<Vec<_>>());
+    assert_eq!(rows, keep.iter().flat_map(|&p| d.rows[p * 3..p * 3 + 3].to_vec()).collect::<Vec<_>>());
+    let mut skipped = s.skipped();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        vec![(IGNORED.to_string(), 1), ("label out of range".into(), 1), ("non-finite logit".into(), 1)]
+    );
 }
 
 #[test]

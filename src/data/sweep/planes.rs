@@ -3,7 +3,7 @@
 //! transposition into rows and back.
 
 use super::isa::PlaneBatch;
-use super::{Accumulator, BATCH, BLOCK, Logit, PLANES_UP_TO};
+use super::{Accumulator, BLOCK, Logit, PLANES_UP_TO};
 use crate::loss::Mode;
 use crate::simd::Isa;
 
@@ -48,7 +48,7 @@ impl Accumulator {
             panic!("label {t} out of range for {k} classes");
         }
         let per_batch = match self.mode {
-            Mode::Softmax => BATCH / k,
+            Mode::Softmax => self.scratch.columns.len() / k,
             Mode::Sigmoid => self.scratch.u.len() / k,
         };
         if self.stage.cached {
@@ -59,7 +59,11 @@ impl Accumulator {
             let take = (labels.len() - done).min(per_batch).min(BLOCK - self.stage.n);
             let (p, t) = (&positions[done..done + take], &labels[done..done + take]);
             let simd = self.simd;
-            simd.run(PlaneBatch { acc: self, input: Input::Planes { values: logits, stride, positions: p }, labels: t });
+            simd.run(PlaneBatch {
+                acc: self,
+                input: Input::Planes { values: logits, stride, positions: p },
+                labels: t,
+            });
             self.stage.n += take;
             done += take;
             if self.stage.n == BLOCK {
@@ -161,7 +165,12 @@ mod tests {
                                 let run = start..(start + 301).min(inner);
                                 let positions: Vec<usize> = run.clone().filter(|&i| kept(o * inner + i)).collect();
                                 let y: Vec<usize> = positions.iter().map(|&i| labels[o * inner + i]).collect();
-                                cols.add_planes(&item[start..], inner, &positions.iter().map(|&i| i - start).collect::<Vec<_>>(), &y);
+                                cols.add_planes(
+                                    &item[start..],
+                                    inner,
+                                    &positions.iter().map(|&i| i - start).collect::<Vec<_>>(),
+                                    &y,
+                                );
                             }
                         }
                         let (a, b) = (rows.finish(), cols.finish());

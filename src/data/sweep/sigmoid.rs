@@ -1,9 +1,9 @@
 //! Sigmoid rows: every class its own binary problem, every value per logit.
 
 use super::columns::{row_sums, transpose};
-use super::planes::{Input, fill_columns};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
+use super::planes::{Input, fill_columns};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
 use crate::loss::argmax;
 use crate::loss::sum::weighted_product;

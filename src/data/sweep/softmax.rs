@@ -2,9 +2,9 @@
 //! p_t, CE, 1 − p_t and its log, and the focal losses of a block.
 
 use super::columns::{column_argmax, column_exps, transpose};
-use super::planes::{Input, fill_columns};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
+use super::planes::{Input, fill_columns};
 use super::stage::Stage;
 use super::sums::{LaneSum, Neumaier, lane_totals};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};

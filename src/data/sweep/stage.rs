@@ -1,7 +1,7 @@
 //! The rows of the current block, staged: per-row values (`Stage`) and the
 //! per-logit buffers of a batch (`Scratch`).
 
-use super::{BATCH, BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
+use super::{BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 
 /// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK),
@@ -119,14 +119,15 @@ impl Stage {
 /// sweep's mode are allocated.
 #[derive(Default)]
 pub(super) struct Scratch {
-    /// Softmax, K ≤ 16: the batch class-major (class `c`'s logits at
-    /// `c · n ..`), each replaced in place by `exp(z − z_j)`.
+    /// Softmax, class-major batches (K ≤ 16, or class planes): the batch
+    /// (class `c`'s logits at `c · n ..`), each replaced in place by
+    /// `exp(z − z_j)`.
     pub(super) columns: Vec<f64>,
     /// Class-major batches: each row's largest logit.
     pub(super) top: Vec<f64>,
-    /// Softmax, K ≤ 16: each row's label logit `z_t`.
+    /// Softmax, class-major batches: each row's label logit `z_t`.
     pub(super) z_t: Vec<f64>,
-    /// Sigmoid, per logit (class-major for K ≤ 16): `u = z` for the label,
+    /// Sigmoid, per logit (class-major for K ≤ 16 and class planes): `u = z` for the label,
     /// `−z` for the other classes, and its weight α or 1 − α.
     pub(super) u: Vec<f64>,
     pub(super) weight: Vec<f64>,
@@ -153,7 +154,10 @@ pub(super) struct Scratch {
 impl Scratch {
     /// The buffers a batch of rows of `classes` logits needs in `mode`.
     pub(super) fn new(mode: Mode, classes: usize) -> Self {
-        let batch = if classes <= COLUMNS_UP_TO { BATCH } else { SIGMOID_BATCH.max(classes) };
+        // Class-major batches hold a block of rows (a batch of rows of
+        // K ≤ 16, or of class planes), row-major sigmoid ones fewer.
+        let columns = BLOCK * classes.max(COLUMNS_UP_TO);
+        let batch = if classes <= PLANES_UP_TO { columns } else { SIGMOID_BATCH.max(classes) };
         let v = || vec![0.0; batch];
         let per_row = || vec![0.0; BLOCK];
         let (lanes, carry) = match classes > COLUMNS_UP_TO && classes <= PLANES_UP_TO {
@@ -161,10 +165,13 @@ impl Scratch {
             false => (Vec::new(), Vec::new()),
         };
         let scratch = match mode {
-            // Only the class-major batches of K ≤ 16 need buffers.
-            Mode::Softmax => {
-                Scratch { columns: vec![0.0; BATCH], top: per_row(), z_t: per_row(), ..Scratch::default() }
-            }
+            // Only the class-major batches need buffers.
+            Mode::Softmax => Scratch {
+                columns: if classes <= PLANES_UP_TO { vec![0.0; columns] } else { Vec::new() },
+                top: per_row(),
+                z_t: per_row(),
+                ..Scratch::default()
+            },
             Mode::Sigmoid => Scratch {
                 top: per_row(),
                 u: v(),
