@@ -93,7 +93,11 @@
 //! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
 //! is transposed (class-major) so that argmax, exponentials and row sums run
 //! across rows; for larger K each row's exponentials are summed as they are
-//! computed. A block's sums of each loss (over all rows and over the easy
+//! computed. Rows stored as class planes (a `[B, C, H, W]` dump,
+//! [`Accumulator::add_planes`]) are class-major already: for K ≤ 64 they
+//! take the class-major path without a transposition, each row's sums over
+//! its classes in the row path's eight lanes, so that the bits are those of
+//! the same rows row-major. A block's sums of each loss (over all rows and over the easy
 //! ones) take one pass, and saturation only reads the losses unless one is
 //! +∞. With up to 32 classes (p_t bins), a block's rows are counted per
 //! class (bin) by one compare-and-count pass each, not by an increment at a
@@ -111,8 +115,9 @@
 //! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
 //! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
 //! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
-//! the dataset view; `isa.rs` holds the two entry points that
-//! [`crate::simd::Simd::run`] compiles for each instruction set.
+//! the dataset view; `planes.rs` feeds rows stored as class planes; `isa.rs`
+//! holds the entry points that [`crate::simd::Simd::run`] compiles for each
+//! instruction set.
 
 mod accumulator;
 mod block;
