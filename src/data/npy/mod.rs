@@ -40,6 +40,7 @@ mod array;
 mod decode;
 mod header;
 mod literal;
+mod place;
 mod read;
 
 use std::ops::Range;
@@ -49,8 +50,10 @@ use array::Array;
 use decode::{Dtype, Kind};
 use header::shape_text;
 pub use header::{Header, read_header};
+pub use place::{Located, Place};
 
-use super::source::{DataError, Options, Skips, Source, read_steps};
+use super::memory::bytes_text;
+use super::source::{DataError, Options, Skips, Source, path_name, read_steps};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -58,6 +61,10 @@ const CHUNK: usize = 1 << 18;
 
 /// Bytes of a strip of class planes: long runs per seek, memory bounded whatever the shape.
 const STRIP: usize = 1 << 19;
+
+/// The most a deflated member keeps to seek back into: one item's class
+/// planes, which its strips span (a deflated member has no random access).
+const INFLATE_WINDOW: u64 = 1 << 23;
 
 /// Logits `[N, K]` from `logits` with their labels `[N]` from `labels`.
 pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
@@ -73,7 +80,14 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
 /// hold the same positions in the same order, and that neither file is
 /// shorter than its shape says.
 pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<dyn Source>, DataError> {
-    let z = Array::open(logits, Which::Logits)?;
+    let file = |path: &Path| Located { path: path.to_path_buf(), name: path_name(path), place: Place::File };
+    open_located(&file(logits), &file(labels), options)
+}
+
+/// [`open_with`] of arrays that may be parts of containers (`.npz`
+/// members, stored or deflated; safetensors tensors).
+pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Result<Box<dyn Source>, DataError> {
+    let mut z = Array::open(logits, Which::Logits)?;
     let shape = &z.header.shape;
     let rank = shape.len();
     if rank < 2 {
@@ -166,6 +180,17 @@ pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<d
             true => "Fortran-order logits are read column by column, which a pipe cannot do: save np.ascontiguousarray(logits) or write them to a file".into(),
             false => format!("logits of shape {} are read in strips of class planes, seeking, which a pipe cannot do: write them to a file", shape_text(shape)),
         }));
+    }
+    if inner > 1 && matches!(z.place, Place::Deflated(_)) {
+        let block = (k as u64).saturating_mul(inner).saturating_mul(z.dtype.size as u64);
+        if block > INFLATE_WINDOW {
+            return Err(z.error(format!(
+                "a deflated member with the class axis not last is read a whole item at a time ({}), more than the {} kept: save it with np.savez (stored), not np.savez_compressed",
+                bytes_text(block),
+                bytes_text(INFLATE_WINDOW)
+            )));
+        }
+        z.keep = block as usize;
     }
     let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
     source.check_lengths()?;
@@ -286,9 +311,9 @@ impl Source for Npy {
     /// read into an f32 buffer and checked there, with no conversion pass.
     fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
         const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
-        // A batch that cannot be lent is read again: a stream cannot go back.
-        let stream = self.logits.stream() || self.labels.stream();
-        if stream
+        // A batch that cannot be lent is read again: a stream or deflated member cannot go back so far.
+        let in_order = !self.logits.seekable() || !self.labels.seekable();
+        if in_order
             || self.layout.inner > 1
             || self.ignores_a_class()
             || self.logits.dtype != F32
@@ -321,7 +346,7 @@ impl Source for Npy {
     /// (at least one), so that threads taking them in order finish close
     /// together, the last parts being small.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
-        if self.logits.stream() || self.labels.stream() {
+        if !self.logits.seekable() || !self.labels.seekable() {
             return None;
         }
         let (start, left) = (self.next_row, self.end - self.next_row);
