@@ -49,12 +49,13 @@ impl Inflate {
     }
 
     /// Inflates the next step into the window, dropping what lies more
-    /// than `keep` behind (in large pieces, so the copy is amortised).
+    /// than `keep` behind (in pieces of half of it, so the copy is amortised).
     fn step(&mut self) -> io::Result<()> {
         if self.produced == self.member.size {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end of the member"));
         }
-        if self.window.len() >= 2 * self.keep + STEP {
+        // At most 1.5 × keep resident; each byte is moved at most twice.
+        if self.window.len() >= self.keep + self.keep / 2 + STEP {
             self.window.drain(..self.window.len() - self.keep);
         }
         let want = STEP.min((self.member.size - self.produced) as usize);
