@@ -133,6 +133,35 @@ fn deflated_members_read_the_same_rows_as_the_npy() {
     }
 }
 
+/// An item whose class planes exceed the window is read by one inflater
+/// per plane: the same rows as the same arrays written as `.npy`.
+#[test]
+fn a_deflated_item_larger_than_the_window_reads_the_same_rows() {
+    let (h, w) = (1024usize, 1024usize);
+    let mut logits = Vec::with_capacity(3 * h * w * 4);
+    for c in 0..3 {
+        for p in 0..h * w {
+            logits.extend_from_slice(&(c as f32 + (p % 7) as f32 * 0.25).to_le_bytes());
+        }
+    }
+    let labels: Vec<u8> = (0..h * w).map(|p| (p % 3) as u8).collect();
+    let z = common::scratch_file(
+        "data_containers",
+        "big_z.npy",
+        &common::npy_file("<f4", false, "(1, 3, 1024, 1024)", &logits),
+    );
+    let y = common::scratch_file(
+        "data_containers",
+        "big_y.npy",
+        &common::npy_file("|u1", false, "(1, 1024, 1024)", &labels),
+    );
+    let want = rows(z.to_str().unwrap(), Some(y.to_str().unwrap()), 100_000, Options::default());
+    assert_eq!(want.1.len(), h * w);
+    let got = rows("containers/big_item_deflated.npz", None, 100_000, Options::default());
+    assert_eq!(got.1, want.1);
+    assert!(got.0.iter().zip(&want.0).all(|(a, b)| a.to_bits() == b.to_bits()), "logits differ");
+}
+
 /// The report on a deflated member: its counts exact, its sums equal to
 /// the `.npy`'s up to the order of the additions; and bit for bit the
 /// report of the same `.npy` read in order (from standard input).
@@ -278,6 +307,10 @@ fn every_defect_is_one_line_naming_the_file() {
         (
             format!("--logits {dt}:f64 --labels {dt}:labels_void"),
             "containers/dtypes.safetensors:labels_void: row 3: label 255 is out of range: 3 classes give labels 0..2 (if it marks positions to leave out, pass --ignore-index 255)".into(),
+        ),
+        (
+            format!("--logits {c}/many_planes_deflated.npz"),
+            "containers/many_planes_deflated.npz:logits: a deflated member with the class axis not last in memory is read by one inflater per class plane when an item's planes exceed 8.39 MB (8.52 MB here), and 65 planes are more than 64: save it with np.savez (stored), not np.savez_compressed".into(),
         ),
         (
             "--logits logits_f8.npy:x --labels labels_i8.npy".into(),

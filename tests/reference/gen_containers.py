@@ -96,7 +96,22 @@ def main():
     header = good[8 : 8 + n].replace(b'"dtype"', b'"dtypo"')
     open(out("bad_header.safetensors"), "wb").write(good[:8] + header + good[8 + n :])
     open(out("not_a_zip.npz"), "wb").write(b"this is text, not a zip archive\n")
-
+    # An item of 12 MiB of class planes, deflated: more than the window a
+    # deflated member keeps, so read by one inflater per plane. Values that
+    # tell the planes and positions apart, yet compress well (the test
+    # writes the same arrays as .npy from the same formulas).
+    h, w = 1024, 1024
+    pos = np.arange(h * w).reshape(h, w)
+    planes = np.stack([c + (pos % 7) * 0.25 for c in range(3)]).astype(np.float32)
+    np.savez_compressed(
+        out("big_item_deflated.npz"), logits=planes[None], labels=(pos % 3).astype(np.uint8)[None]
+    )
+    # 65 planes over 8 MiB: more inflaters than allowed.
+    np.savez_compressed(
+        out("many_planes_deflated.npz"),
+        logits=np.zeros((1, 65, 256, 128), np.float32),
+        labels=np.zeros((1, 256, 128), np.uint8),
+    )
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ use super::Which;
 use super::decode::Dtype;
 use super::header::{Header, read_header};
 use super::place::{Located, Place, Reader};
+use crate::data::container::inflate::Reach;
 use crate::data::source::{DataError, is_regular, is_stdin, open_file};
 
 /// One array, positioned somewhere in its data.
@@ -28,9 +29,9 @@ pub(super) struct Array {
     pub(super) len: Option<u64>,
     /// Where the data starts to be read when the file is opened.
     pub(super) start: u64,
-    /// How far back a deflated member must be able to seek (a strip of
-    /// class planes spans one item).
-    pub(super) keep: usize,
+    /// How a deflated member reads back (class planes in strips go back
+    /// within an item).
+    pub(super) reach: Reach,
     pub(super) header: Header,
     pub(super) dtype: Dtype,
 }
@@ -56,8 +57,8 @@ impl Array {
                 (header, Dtype::safetensors(dtype), file_len, None)
             }
             place => {
-                let mut reader =
-                    Reader::new(file, place, 0).map_err(|e| DataError::new(&name, format!("read failed: {e}")))?;
+                let mut reader = Reader::new(path, file, place, Reach::IN_ORDER)
+                    .map_err(|e| DataError::new(&name, format!("read failed: {e}")))?;
                 let mut header = read_header(&mut reader, &name)?;
                 let len = match *place {
                     Place::Stored { offset, len } => {
@@ -72,7 +73,11 @@ impl Array {
             }
         };
         let raw = matches!(at.place, Place::Raw { .. });
-        let Some(dtype) = dtype.filter(|d| d.is_float() || role == Which::Labels) else {
+        // Float labels (whole numbers) only from safetensors, where torch's float targets end up.
+        let Some(dtype) = dtype.filter(|d| match role {
+            Which::Logits => d.is_float(),
+            Which::Labels => !d.is_float() || raw,
+        }) else {
             let message = match (role, raw) {
                 (Which::Logits, false) => format!(
                     "logits of dtype '{}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
@@ -100,7 +105,7 @@ impl Array {
             reader,
             len,
             start,
-            keep: 0,
+            reach: Reach::IN_ORDER,
             header,
             dtype,
         })
@@ -117,8 +122,8 @@ impl Array {
     pub(super) fn reader(&mut self) -> Result<&mut Reader, DataError> {
         if self.reader.is_none() {
             let file = File::open(&self.path).map_err(|e| self.error(format!("cannot open again: {e}")))?;
-            let mut reader =
-                Reader::new(file, &self.place, self.keep).map_err(|e| self.error(format!("read failed: {e}")))?;
+            let mut reader = Reader::new(&self.path, file, &self.place, self.reach)
+                .map_err(|e| self.error(format!("read failed: {e}")))?;
             reader.seek(SeekFrom::Start(self.start)).map_err(|e| self.error(format!("seek failed: {e}")))?;
             self.reader = Some(reader);
         }

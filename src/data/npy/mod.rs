@@ -52,6 +52,7 @@ use header::shape_text;
 pub use header::{Header, read_header};
 pub use place::{Located, Place};
 
+use super::container::inflate::Reach;
 use super::memory::bytes_text;
 use super::source::{DataError, Options, Skips, Source, path_name, read_steps};
 
@@ -65,6 +66,10 @@ const STRIP: usize = 1 << 19;
 /// The most a deflated member keeps to seek back into: one item's class
 /// planes, which its strips span (a deflated member has no random access).
 const INFLATE_WINDOW: u64 = 1 << 23;
+
+/// The most inflaters of one deflated member, one per class plane when an
+/// item's planes exceed [`INFLATE_WINDOW`] (about 110 KB each).
+const MAX_INFLATERS: usize = 64;
 
 /// Logits `[N, K]` from `logits` with their labels `[N]` from `labels`.
 pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
@@ -182,19 +187,28 @@ pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Res
         }));
     }
     if inner > 1 && matches!(z.place, Place::Deflated(_)) {
-        let block = (k as u64).saturating_mul(inner).saturating_mul(z.dtype.size as u64);
-        if block > INFLATE_WINDOW {
-            return Err(z.error(format!(
-                "a deflated member with the class axis not last is read a whole item at a time ({}), more than the {} kept: save it with np.savez (stored), not np.savez_compressed",
-                bytes_text(block),
-                bytes_text(INFLATE_WINDOW)
-            )));
-        }
-        z.keep = block as usize;
+        z.reach = deflated_reach(&z, k, inner)?;
     }
     let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
     source.check_lengths()?;
     Ok(Box::new(source))
+}
+
+/// How deflated logits with `k` class planes of `inner` items are read in
+/// strips: one inflater keeping an item's planes when they fit in
+/// [`INFLATE_WINDOW`], else one inflater per plane (inflating the member
+/// once per plane), up to [`MAX_INFLATERS`].
+fn deflated_reach(z: &Array, k: usize, inner: u64) -> Result<Reach, DataError> {
+    let block = (k as u64).saturating_mul(inner).saturating_mul(z.dtype.size as u64);
+    match block <= INFLATE_WINDOW {
+        true => Ok(Reach { keep: block as usize, inflaters: 1 }),
+        false if k <= MAX_INFLATERS => Ok(Reach { keep: 0, inflaters: k }),
+        false => Err(z.error(format!(
+            "a deflated member with the class axis not last in memory is read by one inflater per class plane when an item's planes exceed {} ({} here), and {k} planes are more than {MAX_INFLATERS}: save it with np.savez (stored), not np.savez_compressed",
+            bytes_text(INFLATE_WINDOW),
+            bytes_text(block)
+        ))),
+    }
 }
 
 /// Where the logits of a position are, in file order: position p = o·inner + i

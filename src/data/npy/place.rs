@@ -4,9 +4,9 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::data::container::inflate::{Deflated, Inflate};
+use crate::data::container::inflate::{Deflated, Inflate, Reach};
 
 /// An array to read: the file, its name in messages, and where in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,11 +38,12 @@ pub(super) enum Reader {
 }
 
 impl Reader {
-    /// `file` read where `place` says, from the start of its array; an
-    /// inflated one keeps `keep` bytes to seek back into.
-    pub(super) fn new(file: File, place: &Place, keep: usize) -> io::Result<Reader> {
+    /// `file` (at `path`) read where `place` says, from the start of its
+    /// array; an inflated one reaches back as `reach` says.
+    pub(super) fn new(path: &Path, file: File, place: &Place, reach: Reach) -> io::Result<Reader> {
         Ok(match place {
-            Place::Deflated(member) => Reader::Inflate(Box::new(Inflate::new(file, *member, keep)?)),
+            // Inflaters open the file themselves, as many times as they are.
+            Place::Deflated(member) => Reader::Inflate(Box::new(Inflate::new(path, *member, reach))),
             Place::File => Reader::File(BufReader::new(file)),
             Place::Stored { offset, .. } | Place::Raw { offset, .. } => {
                 let mut reader = BufReader::new(file);
