@@ -71,6 +71,11 @@ pub fn is_array(arg: &Path) -> bool {
     name.is_some() || Kind::of(&file).is_some() || file.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
+/// Whether `arg` names a container or an array in one (`FILE:NAME`).
+pub fn is_container(arg: &Path) -> bool {
+    Kind::of(&split(arg).0).is_some()
+}
+
 /// The array `arg` names: a `.npy` file as a whole, or the array `NAME`
 /// (`default` without `:NAME`) of a container.
 pub fn locate(arg: &Path, default: &str) -> Result<Located, DataError> {

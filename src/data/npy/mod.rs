@@ -26,6 +26,12 @@
 //! class plane, with a seek each: memory stays bounded (one batch), never a
 //! whole item, at the cost of a seek per class and strip.
 //!
+//! # Containers
+//! An array may be a byte range of a larger file ([`Place`]): an `.npz`
+//! member, stored (read in place, like a file) or deflated (inflated in
+//! order, not split, with what the strips need to go back: see
+//! `container/inflate.rs`), or a safetensors tensor (raw items, no header).
+//!
 //! # Pipes and standard input
 //! A file that is not a regular one (a pipe, a FIFO, a character device,
 //! or `-`, standard input) is a stream: read once, in order, by one thread,

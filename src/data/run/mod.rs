@@ -201,7 +201,7 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         return Err(DataError::new("command line", what));
     }
     // The explorer's --data without --labels lands here: a container holds its labels.
-    let (arrays, csvs): (Vec<&PathBuf>, Vec<&PathBuf>) = args.csv.iter().partition(|p| container::is_array(p));
+    let (arrays, csvs): (Vec<&PathBuf>, Vec<&PathBuf>) = args.csv.iter().partition(|p| container::is_container(p));
     for path in csvs {
         reject_npy_flags(args, path)?;
         shards.push((path_name(path), csv::open_labelled(path, args.skip_invalid)?));
