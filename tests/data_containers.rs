@@ -301,6 +301,10 @@ fn every_defect_is_one_line_naming_the_file() {
             "containers/dtypes.safetensors:complex: labels of dtype C64 are not supported: expected an integer, BOOL or float dtype (save y.to(torch.int64))".into(),
         ),
         (
+            format!("--logits {dt}:bf16_inf"),
+            "containers/dtypes.safetensors:bf16_inf: row 3: the logit of class 1 is inf, not a finite number".into(),
+        ),
+        (
             format!("--logits {dt}:f64 --labels {dt}:labels_half"),
             "containers/dtypes.safetensors:labels_half: row 6: the label is not a whole number: float labels must be class indices".into(),
         ),

@@ -80,6 +80,9 @@ def main():
         "ints": torch.from_numpy(y.reshape(6, 1).repeat(3, axis=1).astype(np.int32)),
         "complex": torch.zeros(6, 3, dtype=torch.complex64),
     }
+    # bfloat16 infinity at row 3, class 1: the finiteness check of the bf16 decode.
+    tensors["bf16_inf"] = tensors["bf16"].clone()
+    tensors["bf16_inf"][2, 1] = float("inf")
     save_torch(tensors, out("dtypes.safetensors"))
     # [6, 3] float32 as np.savez_compressed writes it (read in order, like standard input).
     np.savez_compressed(out("small_deflated.npz"), logits=z.astype(np.float32), labels=y)
