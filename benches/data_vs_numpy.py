@@ -24,6 +24,13 @@ budget (>= 10x), and checks that both agree on every mean FL to 1e-9
 (numpy's plain float64 sums are the less exact of the two). It also prints
 focal-tui's peak resident memory (getrusage of the child).
 
+`--containers` then times the same data saved as containers, read by
+focal-tui against the .npy files (same rounds, alternating): np.savez
+(stored members, read in place), np.savez_compressed (deflated members,
+inflated as a stream, in order) and safetensors (when the package is
+installed), for the 1 000 000 x 10 case and the segmentation dump; with
+numpy's own `np.load(npz)` + the same sweep on the deflated file for scale.
+
 `--big DIR` writes a float32 file of 4 GiB (107 374 182 x 10) to DIR in
 chunks, then runs focal-tui on it once and prints the time and the peak
 resident memory (the budget is 64 MiB however large the file).
@@ -147,6 +154,73 @@ def shapes(runs, tmp):
     return worst >= BUDGET
 
 
+def container_files(tmp, name, lp, yp):
+    """The arrays of `lp`/`yp` as np.savez, np.savez_compressed and safetensors."""
+    z, y = np.load(lp), np.load(yp)
+    files = {"npz stored": os.path.join(tmp, f"{name}.npz"), "npz deflated": os.path.join(tmp, f"{name}_deflated.npz")}
+    np.savez(files["npz stored"], logits=z, labels=y)
+    np.savez_compressed(files["npz deflated"], logits=z, labels=y)
+    try:
+        from safetensors.numpy import save_file
+    except ImportError:
+        return files
+    files["safetensors"] = os.path.join(tmp, f"{name}.safetensors")
+    save_file({"logits": z, "labels": y}, files["safetensors"])
+    return files
+
+
+def run_numpy_npz(path, mode, ignore=None):
+    t0 = time.perf_counter()
+    with np.load(path) as f:
+        z, y = f["logits"], f["labels"]
+    if ignore is not None:
+        z = np.moveaxis(z, 1, -1).reshape(-1, z.shape[1])
+        y = y.reshape(-1)
+        keep = y != ignore
+        z, y = z[keep], y[keep].astype(np.int64)
+    report = sweep_numpy(np, z, y, mode=mode)
+    return time.perf_counter() - t0, report
+
+
+def containers(runs, tmp):
+    print(f"\ncontainers: focal-tui on the same arrays, softmax; medians of {runs} alternating runs")
+    print(f"{'data':>16} {'file':14} {'focal-tui ms':>13} {'vs .npy':>8} {'numpy ms':>10} {'peak RSS':>9}")
+    rows, k = SHAPES[0]
+    z, y = bench_data(np, rows, k)
+    lp, yp = os.path.join(tmp, "zc.npy"), os.path.join(tmp, "yc.npy")
+    np.save(lp, z)
+    np.save(yp, y)
+    del z, y
+    cases = [(f"{rows:>9} x {k:<5}", lp, yp, None), ("segmentation", *segmentation_files(tmp), 255)]
+    prepared = [(name, lp, yp, ignore, container_files(tmp, name.split()[0], lp, yp)) for name, lp, yp, ignore in cases]
+    os.sync()
+    for name, lp, yp, ignore, files in prepared:
+        extra = ["--ignore-index", str(ignore)] if ignore is not None else []
+        runs_of = {"npy": ["--logits", lp, "--labels", yp] + extra}
+        runs_of.update({kind: ["--logits", path] + extra for kind, path in files.items()})
+        for flags in runs_of.values():
+            run_focal(flags)
+        times = {kind: [] for kind in runs_of}
+        rss = {}
+        t_np = []
+        for _ in range(runs):
+            for kind, flags in runs_of.items():
+                t, rss[kind], ours = run_focal(flags)
+                times[kind].append(t)
+                if kind == "npy":
+                    reference = ours
+                else:
+                    compare(ours, reference, f"{name} {kind}")
+            t, _ = run_numpy_npz(files["npz deflated"], "softmax", ignore)
+            t_np.append(t)
+        base = statistics.median(times["npy"])
+        for kind, ts in times.items():
+            t = statistics.median(ts)
+            numpy = f"{statistics.median(t_np) * 1e3:10.1f}" if kind == "npz deflated" else f"{'':10}"
+            peak = f"{rss[kind]:5.1f} MiB" if rss[kind] else "n/a"
+            print(f"{name:>16} {kind:14} {t * 1e3:13.1f} {t / base:7.2f}x {numpy} {peak:>9}")
+
+
 def big(directory):
     rows, k = (4 << 30) // (4 * 10), 10
     lp, yp = os.path.join(directory, "big_logits.npy"), os.path.join(directory, "big_labels.npy")
@@ -173,12 +247,15 @@ def big(directory):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--containers", action="store_true", help="also time .npz and .safetensors against .npy")
     ap.add_argument("--big", metavar="DIR", help="also run on a 4 GiB file written to DIR")
     args = ap.parse_args()
     if not os.path.exists(BINARY):
         sys.exit(f"{BINARY} missing: run `cargo build --release --locked` first")
     with tempfile.TemporaryDirectory() as tmp:
         ok = shapes(args.runs, tmp)
+        if args.containers:
+            containers(args.runs, tmp)
     if args.big:
         big(args.big)
     sys.exit(0 if ok else 1)

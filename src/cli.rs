@@ -34,7 +34,7 @@ pub struct Cli {
     /// Mouse: a click focuses a field, switches a pane or picks a class; the wheel nudges γ, α or the target (off by default: it takes over the terminal's text selection)
     #[arg(long)]
     pub mouse: bool,
-    /// Open the dataset view: logits (.npy or text, with --labels) or a CSV with the label first; repeat for shards
+    /// Open the dataset view: logits (.npy or text, with --labels; .npz/.safetensors, FILE:NAME) or a CSV with the label first; repeat for shards
     #[arg(long, value_name = "FILE")]
     pub data: Vec<PathBuf>,
     /// Labels for --data, one file per --data file
@@ -81,10 +81,10 @@ pub fn man_page() -> String {
 /// the first column. `-` is standard input.
 #[derive(Args, Clone, Debug, Default)]
 pub struct DataArgs {
-    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64) or text, K numbers per line
+    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64), .npz or .safetensors (array `logits`, or FILE:NAME), or text, K numbers per line
     #[arg(long, value_name = "FILE")]
     pub logits: Vec<PathBuf>,
-    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, or text, one per line
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line
     // The doc line is the --help text: "[N]" is a shape, not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]

@@ -1,3 +1,4 @@
+pub mod container;
 pub mod csv;
 pub mod memory;
 pub mod npy;

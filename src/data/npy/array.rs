@@ -1,74 +1,129 @@
-//! One `.npy` file of a source: its header and dtype, opened when first
-//! read, and positioned in its data.
+//! One array of a source: its header and dtype, opened when first read,
+//! and positioned in its data. The array is a whole `.npy` file or a byte
+//! range of a container ([`Place`]).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
 
 use super::Which;
-use super::decode::{Dtype, Kind};
+use super::decode::Dtype;
 use super::header::{Header, read_header};
-use crate::data::source::{DataError, is_regular, is_stdin, open_file, path_name};
+use super::place::{Located, Place, Reader};
+use crate::data::container::inflate::Reach;
+use crate::data::source::{DataError, is_regular, is_stdin, open_file};
 
-/// One `.npy` file, positioned somewhere in its data.
+/// One array, positioned somewhere in its data.
 pub(super) struct Array {
     pub(super) path: PathBuf,
     pub(super) name: String,
+    pub(super) place: Place,
     /// A regular file is opened when first read (shards and the parts of a
     /// split wait their turn without a file: thousands of them stay within
     /// the limit of open files). A stream (a pipe, FIFO or character
     /// device, or standard input) stays open from its header on, and is
     /// read once, in order.
-    pub(super) reader: Option<BufReader<File>>,
-    /// The length of a regular file; `None` for a stream.
+    pub(super) reader: Option<Reader>,
+    /// Where the array's bytes end (the length of a `.npy` file, the end of
+    /// a member; a deflated member's inflated size); `None` for a stream.
     pub(super) len: Option<u64>,
     /// Where the data starts to be read when the file is opened.
     pub(super) start: u64,
+    /// How a deflated member reads back (class planes in strips go back
+    /// within an item).
+    pub(super) reach: Reach,
     pub(super) header: Header,
     pub(super) dtype: Dtype,
 }
 
 impl Array {
-    /// Opens `path` and checks that its dtype suits its role.
-    pub(super) fn open(path: &Path, role: Which) -> Result<Array, DataError> {
-        let name = path_name(path);
+    /// Opens the array at `at` and checks that its dtype suits its role.
+    pub(super) fn open(at: &Located, role: Which) -> Result<Array, DataError> {
+        let name = at.name.clone();
+        let path = at.path.as_path();
         let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
         // Standard input is never opened again: a stream even from a file.
         let regular = !is_stdin(path) && is_regular(&file);
-        let len = if regular { file.metadata().ok().map(|m| m.len()) } else { None };
-        let mut reader = BufReader::new(file);
-        let header = read_header(&mut reader, &name)?;
-        let dtype = Dtype::parse(&header.descr).filter(|d| (d.kind == Kind::Float) == (role == Which::Logits));
-        let Some(dtype) = dtype else {
-            let message = match role {
-                Which::Logits => format!(
+        let file_len = if regular { file.metadata().ok().map(|m| m.len()) } else { None };
+        let (header, dtype, len, reader) = match &at.place {
+            Place::Raw { offset, dtype, shape } => {
+                let header = Header {
+                    version: (0, 0),
+                    descr: dtype.clone(),
+                    fortran_order: false,
+                    shape: shape.clone(),
+                    data_offset: *offset,
+                };
+                (header, Dtype::safetensors(dtype), file_len, None)
+            }
+            place => {
+                let mut reader = Reader::new(path, file, place, Reach::IN_ORDER)
+                    .map_err(|e| DataError::new(&name, format!("read failed: {e}")))?;
+                let mut header = read_header(&mut reader, &name)?;
+                let len = match *place {
+                    Place::Stored { offset, len } => {
+                        header.data_offset += offset;
+                        Some(offset + len)
+                    }
+                    Place::Deflated(member) => Some(member.size),
+                    _ => file_len,
+                };
+                let dtype = Dtype::parse(&header.descr);
+                (header, dtype, len, len.is_none().then_some(reader))
+            }
+        };
+        let raw = matches!(at.place, Place::Raw { .. });
+        // Float labels (whole numbers) only from safetensors, where torch's float targets end up.
+        let Some(dtype) = dtype.filter(|d| match role {
+            Which::Logits => d.is_float(),
+            Which::Labels => !d.is_float() || raw,
+        }) else {
+            let message = match (role, raw) {
+                (Which::Logits, false) => format!(
                     "logits of dtype '{}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
                     header.descr
                 ),
-                Which::Labels => format!(
+                (Which::Logits, true) => {
+                    format!("logits of dtype {} are not supported: expected F16, BF16, F32 or F64", header.descr)
+                }
+                (Which::Labels, false) => format!(
                     "labels of dtype '{}' are not supported: expected an integer dtype (save y.astype(np.int64))",
+                    header.descr
+                ),
+                (Which::Labels, true) => format!(
+                    "labels of dtype {} are not supported: expected an integer, BOOL or float dtype (save y.to(torch.int64))",
                     header.descr
                 ),
             };
             return Err(DataError::new(name, message));
         };
         let start = header.data_offset;
-        let reader = if len.is_some() { None } else { Some(reader) };
-        Ok(Array { path: path.to_path_buf(), name, reader, len, start, header, dtype })
+        Ok(Array {
+            path: path.to_path_buf(),
+            name,
+            place: at.place.clone(),
+            reader,
+            len,
+            start,
+            reach: Reach::IN_ORDER,
+            header,
+            dtype,
+        })
     }
 
     /// The same file, to be opened again when first read, with a position of
     /// its own.
     pub(super) fn reopen(&self) -> Array {
         let (path, name, header) = (self.path.clone(), self.name.clone(), self.header.clone());
-        Array { path, name, reader: None, header, ..*self }
+        Array { path, name, place: self.place.clone(), reader: None, header, ..*self }
     }
 
     /// The file, opened (again) if it is not.
-    pub(super) fn reader(&mut self) -> Result<&mut BufReader<File>, DataError> {
+    pub(super) fn reader(&mut self) -> Result<&mut Reader, DataError> {
         if self.reader.is_none() {
             let file = File::open(&self.path).map_err(|e| self.error(format!("cannot open again: {e}")))?;
-            let mut reader = BufReader::new(file);
+            let mut reader = Reader::new(&self.path, file, &self.place, self.reach)
+                .map_err(|e| self.error(format!("read failed: {e}")))?;
             reader.seek(SeekFrom::Start(self.start)).map_err(|e| self.error(format!("seek failed: {e}")))?;
             self.reader = Some(reader);
         }
@@ -82,6 +137,13 @@ impl Array {
     /// Whether this is a stream, read once and in order.
     pub(super) fn stream(&self) -> bool {
         self.len.is_none()
+    }
+
+    /// Whether it can be read from any offset, by several readers at once:
+    /// not a stream, nor a deflated member (inflated in order, with a
+    /// window to seek back into).
+    pub(super) fn seekable(&self) -> bool {
+        !self.stream() && !matches!(self.place, Place::Deflated(_))
     }
 
     /// Seeks to item `index` of the data (counted in file order).

@@ -11,8 +11,13 @@ use crate::simd::{Isa, Kernel, Simd};
 /// Which values a dtype holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
+    /// IEEE binary16, 32 or 64.
     Float,
-    Int { signed: bool },
+    /// bfloat16: the upper half of a float32 (safetensors `BF16`).
+    BFloat,
+    Int {
+        signed: bool,
+    },
     Bool,
 }
 
@@ -60,6 +65,38 @@ impl Dtype {
         Some(Dtype { kind, size, big_endian })
     }
 
+    /// A safetensors dtype (`F32`, `BF16`, `I64`, `BOOL`, …: little-endian).
+    pub(super) fn safetensors(name: &str) -> Option<Dtype> {
+        let (kind, size) = match name {
+            "F16" => (Kind::Float, 2),
+            "BF16" => (Kind::BFloat, 2),
+            "F32" => (Kind::Float, 4),
+            "F64" => (Kind::Float, 8),
+            "BOOL" => (Kind::Bool, 1),
+            _ => {
+                let signed = match name.as_bytes().first()? {
+                    b'I' => true,
+                    b'U' => false,
+                    _ => return None,
+                };
+                let size = match &name[1..] {
+                    "8" => 1,
+                    "16" => 2,
+                    "32" => 4,
+                    "64" => 8,
+                    _ => return None,
+                };
+                (Kind::Int { signed }, size)
+            }
+        };
+        Some(Dtype { kind, size, big_endian: false })
+    }
+
+    /// Whether it holds floating-point values (logits), not labels.
+    pub(super) fn is_float(self) -> bool {
+        matches!(self.kind, Kind::Float | Kind::BFloat)
+    }
+
     /// Appends the floats in `bytes` (whole items) to `out`; returns
     /// whether every one is finite. Conversion and check are one pass over
     /// the bytes (the check on the raw bits), compiled for AVX-512 and AVX2
@@ -82,6 +119,14 @@ impl Dtype {
     pub(super) fn floats_inline(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
         const F32_EXP: u32 = 0x7f80_0000;
         const F64_EXP: u64 = 0x7ff0_0000_0000_0000;
+        const BF16_EXP: u16 = 0x7f80;
+        if self.kind == Kind::BFloat {
+            // A bfloat16 is the upper 16 bits of the float32 of the same value: exact.
+            return append_items(bytes, out, |b| {
+                let bits = u16::from_le_bytes(b);
+                (f64::from(f32::from_bits(u32::from(bits) << 16)), bits & BF16_EXP != BF16_EXP)
+            });
+        }
         match (self.size, self.big_endian) {
             (2, big_endian) => halves(bytes, big_endian, out),
             (4, false) => append_items(bytes, out, |b| {
@@ -131,6 +176,7 @@ impl Dtype {
             };
         }
         match (self.kind, self.size, signed, self.big_endian) {
+            (Kind::Float | Kind::BFloat, _, _, _) => float_labels(self, bytes, k, out),
             (Kind::Bool, _, _, _) => widen::<1>(bytes, k, out, |b| u64::from(b[0] != 0)),
             (_, 1, false, _) => each!(1, u8, from_le_bytes),
             (_, 1, true, _) => each!(1, i8, from_le_bytes),
@@ -152,7 +198,7 @@ impl Dtype {
     /// The label a raw value of [`Dtype::labels`] stands for.
     pub(super) fn label_value(self, raw: u64) -> i128 {
         match self.kind {
-            Kind::Int { signed: true } => i128::from(raw as i64),
+            Kind::Int { signed: true } | Kind::Float | Kind::BFloat => i128::from(raw as i64),
             _ => i128::from(raw),
         }
     }
@@ -177,6 +223,27 @@ pub(super) fn halves(bytes: &[u8], big_endian: bool, out: &mut Vec<f64>) -> bool
         half[..n].convert_to_f64_slice(&mut wide[..n]);
         out.extend_from_slice(&wide[..n]);
     }
+    valid
+}
+
+/// The raw label of a float label that is not a whole number (NaN, 0.5):
+/// never a class, nor an `--ignore-index` (which is whole).
+pub(super) const NOT_WHOLE: i64 = i64::MIN;
+
+/// [`Dtype::labels`] of float labels (as `torch.save`d or safetensors'
+/// float targets): a whole number is that label, sign-extended like a
+/// signed one (so that −100.0 is −100); anything else is [`NOT_WHOLE`].
+/// Rare, so decoded to f64 first rather than in one pass.
+fn float_labels(dtype: Dtype, bytes: &[u8], k: u64, out: &mut Vec<u64>) -> bool {
+    let mut values = Vec::with_capacity(bytes.len() / dtype.size);
+    dtype.floats_inline(bytes, &mut values);
+    let mut valid = true;
+    out.extend(values.iter().map(|&v| {
+        let whole = v.trunc() == v && v.is_finite();
+        valid &= whole && v >= 0.0 && v < k as f64;
+        // `as` saturates: a whole number beyond i64 stays out of range.
+        if whole { v as i64 as u64 } else { NOT_WHOLE as u64 }
+    }));
     valid
 }
 

@@ -26,6 +26,12 @@
 //! class plane, with a seek each: memory stays bounded (one batch), never a
 //! whole item, at the cost of a seek per class and strip.
 //!
+//! # Containers
+//! An array may be a byte range of a larger file ([`Place`]): an `.npz`
+//! member, stored (read in place, like a file) or deflated (inflated in
+//! order, not split, with what the strips need to go back: see
+//! `container/inflate.rs`), or a safetensors tensor (raw items, no header).
+//!
 //! # Pipes and standard input
 //! A file that is not a regular one (a pipe, a FIFO, a character device,
 //! or `-`, standard input) is a stream: read once, in order, by one thread,
@@ -40,6 +46,7 @@ mod array;
 mod decode;
 mod header;
 mod literal;
+mod place;
 mod planes;
 mod read;
 
@@ -50,8 +57,11 @@ use array::Array;
 use decode::{Dtype, Kind};
 use header::shape_text;
 pub use header::{Header, read_header};
+pub use place::{Located, Place};
 
-use super::source::{DataError, Options, Planes, Skips, Source, read_steps};
+use super::container::inflate::Reach;
+use super::memory::bytes_text;
+use super::source::{DataError, Options, Planes, Skips, Source, path_name, read_steps};
 
 /// Bytes decoded per read: large enough to amortise the calls, small enough
 /// to stay in cache.
@@ -59,6 +69,14 @@ const CHUNK: usize = 1 << 18;
 
 /// Bytes of a strip of class planes: long runs per seek, memory bounded whatever the shape.
 const STRIP: usize = 1 << 19;
+
+/// The most a deflated member keeps to seek back into: one item's class
+/// planes, which its strips span (a deflated member has no random access).
+const INFLATE_WINDOW: u64 = 1 << 23;
+
+/// The most inflaters of one deflated member, one per class plane when an
+/// item's planes exceed [`INFLATE_WINDOW`] (about 110 KB each).
+const MAX_INFLATERS: usize = 64;
 
 /// Logits `[N, K]` from `logits` with their labels `[N]` from `labels`.
 pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
@@ -74,7 +92,14 @@ pub fn open(logits: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn 
 /// hold the same positions in the same order, and that neither file is
 /// shorter than its shape says.
 pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<dyn Source>, DataError> {
-    let z = Array::open(logits, Which::Logits)?;
+    let file = |path: &Path| Located { path: path.to_path_buf(), name: path_name(path), place: Place::File };
+    open_located(&file(logits), &file(labels), options)
+}
+
+/// [`open_with`] of arrays that may be parts of containers (`.npz`
+/// members, stored or deflated; safetensors tensors).
+pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Result<Box<dyn Source>, DataError> {
+    let mut z = Array::open(logits, Which::Logits)?;
     let shape = &z.header.shape;
     let rank = shape.len();
     if rank < 2 {
@@ -168,9 +193,29 @@ pub fn open_with(logits: &Path, labels: &Path, options: Options) -> Result<Box<d
             false => format!("logits of shape {} are read in strips of class planes, seeking, which a pipe cannot do: write them to a file", shape_text(shape)),
         }));
     }
+    if inner > 1 && matches!(z.place, Place::Deflated(_)) {
+        z.reach = deflated_reach(&z, k, inner)?;
+    }
     let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
     source.check_lengths()?;
     Ok(Box::new(source))
+}
+
+/// How deflated logits with `k` class planes of `inner` items are read in
+/// strips: one inflater keeping an item's planes when they fit in
+/// [`INFLATE_WINDOW`], else one inflater per plane (inflating the member
+/// once per plane), up to [`MAX_INFLATERS`].
+fn deflated_reach(z: &Array, k: usize, inner: u64) -> Result<Reach, DataError> {
+    let block = (k as u64).saturating_mul(inner).saturating_mul(z.dtype.size as u64);
+    match block <= INFLATE_WINDOW {
+        true => Ok(Reach { keep: block as usize, inflaters: 1 }),
+        false if k <= MAX_INFLATERS => Ok(Reach { keep: 0, inflaters: k }),
+        false => Err(z.error(format!(
+            "a deflated member with the class axis not last in memory is read by one inflater per class plane when an item's planes exceed {} ({} here), and {k} planes are more than {MAX_INFLATERS}: save it with np.savez (stored), not np.savez_compressed",
+            bytes_text(INFLATE_WINDOW),
+            bytes_text(block)
+        ))),
+    }
 }
 
 /// Where the logits of a position are, in file order: position p = o·inner + i
@@ -263,7 +308,7 @@ impl Npy {
     /// be lent is read again).
     pub(super) fn lends_f32(&self) -> bool {
         const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
-        !(self.logits.stream() || self.labels.stream() || self.logits.dtype != F32 || cfg!(target_endian = "big"))
+        !(!self.logits.seekable() || !self.labels.seekable() || self.logits.dtype != F32 || cfg!(target_endian = "big"))
     }
 
     /// Whether `--ignore-index` is a label in range, which the range check does not catch.
@@ -304,7 +349,7 @@ impl Source for Npy {
     /// Lends little-endian float32 logits in C order as they are stored:
     /// read into an f32 buffer and checked there, with no conversion pass.
     fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {
-        // A batch that cannot be lent is read again: a stream cannot go back.
+        // A batch that cannot be lent is read again: a stream or deflated member cannot go back so far.
         if !self.lends_f32() || self.layout.inner > 1 || self.ignores_a_class() {
             return None;
         }
@@ -356,7 +401,7 @@ impl Source for Npy {
     /// (at least one), so that threads taking them in order finish close
     /// together, the last parts being small.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
-        if self.logits.stream() || self.labels.stream() {
+        if !self.logits.seekable() || !self.labels.seekable() {
             return None;
         }
         let (start, left) = (self.next_row, self.end - self.next_row);

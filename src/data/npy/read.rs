@@ -2,7 +2,7 @@
 //! order) and labels, checked as decoded, or lent as stored float32.
 
 use super::array::fill;
-use super::decode::all_finite;
+use super::decode::{NOT_WHOLE, all_finite};
 use super::header::shape_text;
 use super::{CHUNK, Npy, STRIP, Which};
 use crate::data::source::{DataError, IGNORED, NON_FINITE, OUT_OF_RANGE, out_of_range};
@@ -221,6 +221,9 @@ impl Npy {
                     &self.logits.name,
                     format!("the logit of class {j} is {}, not a finite number", row[j]),
                 ))
+            } else if dtype.is_float() && label == i128::from(NOT_WHOLE) {
+                let message = "the label is not a whole number: float labels must be class indices".to_string();
+                Some((OUT_OF_RANGE, &self.labels.name, message))
             } else if !(0..k as i128).contains(&label) {
                 Some((OUT_OF_RANGE, &self.labels.name, out_of_range(label, k)))
             } else {

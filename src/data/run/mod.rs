@@ -13,7 +13,7 @@ use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
 use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
 use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
-use crate::data::{csv, npy};
+use crate::data::{container, csv, npy};
 use crate::field::Field;
 use crate::loss::profile;
 use crate::loss::{Alpha, Mode, Target};
@@ -183,7 +183,9 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 }
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
-/// (`.npy` by extension, text otherwise); several are shards of one dataset.
+/// (`.npy`, `.npz` or `.safetensors` by extension, `FILE:NAME` in a
+/// container, text otherwise; no `--labels` for containers holding
+/// `labels`); several are shards of one dataset.
 fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
@@ -198,32 +200,42 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         );
         return Err(DataError::new("command line", what));
     }
-    for path in &args.csv {
+    // The explorer's --data without --labels lands here: a container holds its labels.
+    let (arrays, csvs): (Vec<&PathBuf>, Vec<&PathBuf>) = args.csv.iter().partition(|p| container::is_container(p));
+    for path in csvs {
         reject_npy_flags(args, path)?;
         shards.push((path_name(path), csv::open_labelled(path, args.skip_invalid)?));
     }
-    if args.logits.len() != args.labels.len() {
+    if !args.labels.is_empty() && args.logits.len() != args.labels.len() {
         let what = format!(
-            "{} --logits but {} --labels: give one labels file per logits file",
+            "{} --logits but {} --labels: give one labels file per logits file (or none, for containers holding 'labels')",
             args.logits.len(),
             args.labels.len()
         );
         return Err(DataError::new("command line", what));
     }
-    for (z, y) in args.logits.iter().zip(&args.labels) {
+    let labels = args.labels.iter().map(Some).chain(std::iter::repeat(None));
+    for (z, y) in args.logits.iter().chain(arrays).zip(labels) {
         // Standard input takes the format of the file it is paired with.
-        let is_npy = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-        let npy = is_npy(z) || (is_stdin(z) && is_npy(y));
-        let source = if npy {
-            let options = Options {
-                skip_invalid: args.skip_invalid,
-                class_axis: args.class_axis,
-                ignore_index: args.ignore_index,
-            };
-            npy::open_with(z, y, options)?
-        } else {
-            reject_npy_flags(args, z)?;
-            csv::open_logits(z, y, args.skip_invalid)?
+        let npy = container::is_array(z) || (is_stdin(z) && y.is_some_and(|y| container::is_array(y)));
+        let source = match y {
+            Some(y) if !npy => {
+                reject_npy_flags(args, z)?;
+                csv::open_logits(z, y, args.skip_invalid)?
+            }
+            _ => {
+                let options = Options {
+                    skip_invalid: args.skip_invalid,
+                    class_axis: args.class_axis,
+                    ignore_index: args.ignore_index,
+                };
+                let logits = container::locate(z, container::LOGITS)?;
+                let labels = match y {
+                    Some(y) => container::locate(y, container::LABELS)?,
+                    None => container::labels_beside(z)?,
+                };
+                npy::open_located(&logits, &labels, options)?
+            }
         };
         shards.push((path_name(z), source));
     }
