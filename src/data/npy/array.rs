@@ -31,6 +31,12 @@ pub(super) struct Array {
 impl Array {
     /// Opens `path` and checks that its dtype suits its role.
     pub(super) fn open(path: &Path, role: Which) -> Result<Array, DataError> {
+        Array::open_as(path, Some(role))
+    }
+
+    /// Opens `path` with its dtype checked for `role`, or for none (labels
+    /// that may be per-class targets, float or integer, until their shape says).
+    pub(super) fn open_as(path: &Path, role: Option<Which>) -> Result<Array, DataError> {
         let name = path_name(path);
         let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
         // Standard input is never opened again: a stream even from a file.
@@ -38,23 +44,22 @@ impl Array {
         let len = if regular { file.metadata().ok().map(|m| m.len()) } else { None };
         let mut reader = BufReader::new(file);
         let header = read_header(&mut reader, &name)?;
-        let dtype = Dtype::parse(&header.descr).filter(|d| (d.kind == Kind::Float) == (role == Which::Logits));
+        let dtype = Dtype::parse(&header.descr)
+            .filter(|d| role.is_none_or(|role| (d.kind == Kind::Float) == (role == Which::Logits)));
         let Some(dtype) = dtype else {
-            let message = match role {
-                Which::Logits => format!(
-                    "logits of dtype '{}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
-                    header.descr
-                ),
-                Which::Labels => format!(
-                    "labels of dtype '{}' are not supported: expected an integer dtype (save y.astype(np.int64))",
-                    header.descr
-                ),
-            };
-            return Err(DataError::new(name, message));
+            return Err(DataError::new(name, unsupported(&header.descr, role.unwrap_or(Which::Labels))));
         };
         let start = header.data_offset;
         let reader = if len.is_some() { None } else { Some(reader) };
         Ok(Array { path: path.to_path_buf(), name, reader, len, start, header, dtype })
+    }
+
+    /// The error an `open` for `role` would have given, if any.
+    pub(super) fn check(&self, role: Which) -> Result<(), DataError> {
+        if (self.dtype.kind == Kind::Float) == (role == Which::Logits) {
+            return Ok(());
+        }
+        Err(self.error(unsupported(&self.header.descr, role)))
     }
 
     /// The same file, to be opened again when first read, with a position of
@@ -95,6 +100,18 @@ impl Array {
                 self.start = offset;
                 Ok(())
             }
+        }
+    }
+}
+
+/// The message for a dtype `descr` that does not suit `role`.
+fn unsupported(descr: &str, role: Which) -> String {
+    match role {
+        Which::Logits => format!(
+            "logits of dtype '{descr}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)"
+        ),
+        Which::Labels => {
+            format!("labels of dtype '{descr}' are not supported: expected an integer dtype (save y.astype(np.int64))")
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
 use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
-use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
+use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, PerRow, Report};
 use crate::data::{csv, npy};
 use crate::field::Field;
 use crate::loss::profile;
@@ -24,8 +24,8 @@ pub use report::text;
 
 /// The report for `args`, or one line naming the file, row or flag at fault.
 pub fn run(args: &DataArgs) -> Result<String, String> {
-    let (source, config) = prepare(args, memory::available())?;
-    let (total, skipped) = accumulate(source, &config, false).map_err(|e| e.to_string())?;
+    let (source, config, per_row) = prepare(args, memory::available())?;
+    let (total, skipped) = accumulate(source, &config, per_row, false).map_err(|e| e.to_string())?;
     let report = total.finish();
     check_rows(&report, &skipped)?;
     let library = match &args.profile {
@@ -35,7 +35,8 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     Ok(if args.json {
         json(&report, &skipped, library.as_ref())
     } else {
-        text(&report, &skipped, &config) + &library.map_or(String::new(), |l| l.text(&report))
+        report::text_weighted(&report, &skipped, &config, !per_row.unweighted)
+            + &library.map_or(String::new(), |l| l.text(&report))
     })
 }
 
@@ -61,7 +62,10 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
     if args.sigmoid {
         return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
     }
-    let (mut source, config) = prepare(args, available)?;
+    let (mut source, config, per_row) = prepare(args, available)?;
+    if per_row != PerRow::default() {
+        return Err("the dataset view reads one class index a row with α on: per-class targets, --background, --probs and --alpha none are for `focal-tui data`".into());
+    }
     let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
     if let Some(available) = available {
         // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
@@ -82,7 +86,7 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
             }
         }
     }
-    let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
+    let (total, skipped) = accumulate(source, &config, per_row, true).map_err(|e| e.to_string())?;
     let (report, examples) = total.finish_keeping();
     check_rows(&report, &skipped)?;
     Ok(Loaded { name, examples, skipped })
@@ -91,12 +95,17 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
 /// The source of `args` and the sweep its flags ask for, refused before
 /// anything grows with K when it has no rows or when the per-class report
 /// would not fit in `available` bytes.
-fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config), String> {
+fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config, PerRow), String> {
     let asked = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
     let name = args.profile.as_deref().unwrap_or(profile::PAPER);
     let (lib, _) = profile::find(name, asked).map_err(|e| format!("--profile: {e}"))?;
     let mode = lib.mode;
-    let source = open(args).map_err(|e| e.to_string())?;
+    if let (Some(b), Mode::Softmax) = (args.background, mode) {
+        return Err(format!(
+            "--background {b} needs --sigmoid: a background row has no positive class, which softmax cannot express"
+        ));
+    }
+    let source = open(args, mode).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
         return Err(NO_ROWS.into());
     }
@@ -114,20 +123,14 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
             bytes_text(available)
         ));
     }
-    let alpha = match (alpha_text.trim(), mode) {
-        // No weighting: α_t = 1; the sigmoid sweep always weighs negatives 1 − α.
-        ("none", Mode::Softmax) => Alpha::Scalar(1.0),
-        ("none", Mode::Sigmoid) => {
-            return Err(format!(
-                "--profile {name}: {} weighs nothing by default; give --alpha for the sigmoid sweep",
-                lib.library
-            ));
-        }
-        _ => parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?,
-    };
-    lib.check(&Target::Class(0), 0.0, Some(&alpha)).map_err(|e| format!("--profile {name}: {e}"))?;
-    let alpha = lib.place(Some(alpha), k).unwrap_or(Alpha::Scalar(1.0));
-    Ok((source, Config { gammas, alpha, mode, ..Config::default() }))
+    // `none` (or -1): no weighting, every term weighs 1.
+    let weights = parse::weights(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
+    // Per-class targets may be soft: a library taking 0/1 labels only is refused.
+    let target = if source.per_class() { Target::Probs(vec![1.0 / k as f64; k]) } else { Target::Class(0) };
+    lib.check(&target, 0.0, weights.as_ref()).map_err(|e| format!("--profile {name}: {e}"))?;
+    let per_row = PerRow { targets: source.per_class(), probs: args.probs, unweighted: weights.is_none() };
+    let alpha = lib.place(weights, k).unwrap_or(Alpha::Scalar(1.0));
+    Ok((source, Config { gammas, alpha, mode, ..Config::default() }, per_row))
 }
 
 /// The message for a dataset without rows.
@@ -184,7 +187,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
 /// (`.npy` by extension, text otherwise); several are shards of one dataset.
-fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
+fn open(args: &DataArgs, mode: Mode) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
         .into_iter()
@@ -219,6 +222,9 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
                 skip_invalid: args.skip_invalid,
                 class_axis: args.class_axis,
                 ignore_index: args.ignore_index,
+                background: args.background,
+                probs: args.probs,
+                mode,
             };
             npy::open_with(z, y, options)?
         } else {
@@ -236,10 +242,12 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
 
 /// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
 fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
-    let flag = match (args.class_axis, args.ignore_index) {
-        (Some(_), _) => "--class-axis",
-        (None, Some(_)) => "--ignore-index",
-        (None, None) => return Ok(()),
+    let flag = match (args.class_axis, args.ignore_index, args.background, args.probs) {
+        (Some(_), ..) => "--class-axis",
+        (_, Some(_), ..) => "--ignore-index",
+        (_, _, Some(_), _) => "--background",
+        (.., true) => "--probs",
+        _ => return Ok(()),
     };
     Err(DataError::new(path_name(path), format!("{flag} applies to .npy arrays; this file is read as text")))
 }

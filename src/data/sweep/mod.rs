@@ -127,9 +127,11 @@ mod sigmoid;
 mod softmax;
 mod stage;
 mod sums;
+mod targets;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
+pub use targets::PerRow;
 
 use crate::loss::{Alpha, Mode};
 
@@ -214,6 +216,11 @@ pub struct Report {
     pub sweep: Vec<SweepRow>,
     /// One entry per class, 0..K.
     pub per_class: Vec<ClassStats>,
+    /// Sigmoid rows of per-class targets without a positive (a background
+    /// label, or every target 0): counted here, not in a class. Absent for
+    /// class-index rows and softmax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background: Option<Background>,
     /// Rows per p_t bin: bin `i` holds `⌊p_t · bins⌋ = i` (p_t = 1 in the last).
     pub histogram: Vec<u64>,
 }
@@ -243,6 +250,17 @@ pub struct ClassStats {
     #[serde(flatten)]
     pub means: Option<ClassMeans>,
     /// This class's share of the total focal loss, one per γ.
+    pub share: Vec<f64>,
+}
+
+/// The background rows (see [`Report::background`]), as a class's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Background {
+    pub count: u64,
+    /// `None` when there are none.
+    #[serde(flatten)]
+    pub means: Option<ClassMeans>,
+    /// Their share of the total focal loss, one per γ.
     pub share: Vec<f64>,
 }
 
