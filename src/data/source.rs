@@ -206,6 +206,8 @@ pub struct Options {
     pub probs: bool,
     /// The loss the rows are for (what a row of targets or probabilities must sum to).
     pub mode: crate::loss::Mode,
+    /// Per-class targets must be 0 or 1 (a library that weighs soft labels its own way).
+    pub zero_one: bool,
 }
 
 /// Why a position was left out: its label is the `--ignore-index`.

@@ -48,6 +48,7 @@ pub struct Check {
     probs: bool,
     background: Option<i64>,
     ignore_index: Option<i64>,
+    zero_one: bool,
 }
 
 impl Check {
@@ -57,6 +58,7 @@ impl Check {
             probs: options.probs,
             background: options.background,
             ignore_index: options.ignore_index,
+            zero_one: options.zero_one,
         }
     }
 
@@ -87,6 +89,15 @@ impl Check {
         }
         if let Some(c) = y.iter().position(|v| !(0.0..=1.0).contains(v)) {
             let message = format!("the target of class {c} is {}, outside [0, 1]", y[c]);
+            return Row::Bad(Problem { reason: TARGET_RANGE, in_labels: true, message });
+        }
+        if self.zero_one
+            && let Some(c) = y.iter().position(|&v| v != 0.0 && v != 1.0)
+        {
+            let message = format!(
+                "the target of class {c} is {}: the profile takes 0/1 labels (it weighs a soft label its own way)",
+                y[c]
+            );
             return Row::Bad(Problem { reason: TARGET_RANGE, in_labels: true, message });
         }
         if self.mode == Mode::Softmax

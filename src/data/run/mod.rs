@@ -105,7 +105,8 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
             "--background {b} needs --sigmoid: a background row has no positive class, which softmax cannot express"
         ));
     }
-    let source = open(args, mode).map_err(|e| e.to_string())?;
+    let zero_one = lib.targets == profile::Targets::ZeroOne;
+    let source = open(args, mode, zero_one).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
         return Err(NO_ROWS.into());
     }
@@ -125,8 +126,13 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     }
     // `none` (or -1): no weighting, every term weighs 1.
     let weights = parse::weights(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
-    // Per-class targets may be soft: a library taking 0/1 labels only is refused.
-    let target = if source.per_class() { Target::Probs(vec![1.0 / k as f64; k]) } else { Target::Class(0) };
+    // Per-class targets: a distribution (softmax) or labels (sigmoid; a soft
+    // one refused as read when the library takes 0/1 labels only).
+    let target = match (source.per_class(), mode) {
+        (false, _) => Target::Class(0),
+        (true, Mode::Softmax) => Target::Probs(vec![1.0 / k as f64; k]),
+        (true, Mode::Sigmoid) => Target::Classes(vec![0]),
+    };
     lib.check(&target, 0.0, weights.as_ref()).map_err(|e| format!("--profile {name}: {e}"))?;
     let per_row = PerRow { targets: source.per_class(), probs: args.probs, unweighted: weights.is_none() };
     let alpha = lib.place(weights, k).unwrap_or(Alpha::Scalar(1.0));
@@ -187,7 +193,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
 /// (`.npy` by extension, text otherwise); several are shards of one dataset.
-fn open(args: &DataArgs, mode: Mode) -> Result<Box<dyn Source>, DataError> {
+fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
         .into_iter()
@@ -225,6 +231,7 @@ fn open(args: &DataArgs, mode: Mode) -> Result<Box<dyn Source>, DataError> {
                 background: args.background,
                 probs: args.probs,
                 mode,
+                zero_one,
             };
             npy::open_with(z, y, options)?
         } else {
