@@ -107,7 +107,7 @@ fn a_multi_label_batch_reduces_as_torchvision_does() {
 #[test]
 fn one_hot_targets_give_the_class_index_report() {
     let (n, k) = (300, 7);
-    let mut rng = common::XorShift(0x5eed_17);
+    let mut rng = common::XorShift(0x005e_ed17);
     let z: Vec<f64> = (0..n * k).map(|_| (rng.unit() - 0.5) * 16.0).collect();
     let t: Vec<i64> = (0..n).map(|_| (rng.unit() * k as f64) as i64).collect();
     let one_hot: Vec<f64> = t.iter().flat_map(|&t| (0..k).map(move |c| f64::from(u8::from(c as i64 == t)))).collect();
@@ -157,7 +157,7 @@ fn the_text_report_has_a_background_line_and_row() {
     assert!(text.starts_with("sigmoid focal loss · 24 rows · 5 classes · α = none\n"), "{text}");
     assert!(text.contains("\nbackground 4 rows: no positive target, every class a negative\n"), "{text}");
     let row: Vec<&str> =
-        text.lines().filter(|l| l.trim_start().starts_with("background ")).last().unwrap().split_whitespace().collect();
+        text.lines().rfind(|l| l.trim_start().starts_with("background ")).unwrap().split_whitespace().collect();
     assert_eq!(row[..4], ["background", "4", "100%", "0.92595"], "{text}");
 }
 
