@@ -59,7 +59,8 @@ pub struct PerRow {
 
 /// One class's values in a row: its weight in CE (q in softmax, 1 in
 /// sigmoid) and in FL (times α), p_t, 1 − p_t, ln(1 − p_t), its loss before
-/// weighting (BCE, or −ln p) and that loss's log.
+/// weighting (BCE, or −ln p) and that loss's log where `ln` would not do
+/// (softmax: below the normal range; taken only when a product needs it).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Term {
     q: f64,
@@ -68,7 +69,7 @@ pub(super) struct Term {
     om: f64,
     ln_om: f64,
     ce: f64,
-    ln_ce: f64,
+    ln_ce: Option<f64>,
 }
 
 /// The per-row buffers (K entries each, reused row after row).
@@ -159,7 +160,7 @@ impl Accumulator {
                     (w, y * s + yb * sb, y * sb + yb * s, ln_om, y * -ln_s + yb * -ln_sb)
                 }
             };
-            terms.push(Term { q: 1.0, w, p, om, ln_om, ce: ce + 0.0, ln_ce: ce.ln() });
+            terms.push(Term { q: 1.0, w, p, om, ln_om, ce: ce + 0.0, ln_ce: None });
         }
     }
 
@@ -179,12 +180,12 @@ impl Accumulator {
                 Some(sm) => {
                     let l = class_logs(sm, x, &row.probabilities, c);
                     let (w, p, om, ln_om) = (weight(c) * q_c, l.p, l.one_minus, l.ln_one_minus);
-                    Term { q: q_c, w, p, om, ln_om, ce: l.ce, ln_ce: l.ln_ce }
+                    Term { q: q_c, w, p, om, ln_om, ce: l.ce, ln_ce: Some(l.ln_ce) }
                 }
                 None => {
                     let ce = -x_c.ln() + 0.0;
                     let (w, om, ln_om) = (weight(c) * q_c, 1.0 - x_c, (-x_c).ln_1p());
-                    Term { q: q_c, w, p: x_c, om, ln_om, ce, ln_ce: ce.ln() }
+                    Term { q: q_c, w, p: x_c, om, ln_om, ce, ln_ce: None }
                 }
             };
             row.terms.push(term);
@@ -227,7 +228,7 @@ impl Accumulator {
                     }
                     _ => ln_m.exp(),
                 };
-                fl.add(weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce) + 0.0);
+                fl.add(weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce.unwrap_or_else(|| t.ce.ln())) + 0.0);
             }
             st.fl[gi * BLOCK + r] = clamp(fl.value(), &mut saturated);
         }
