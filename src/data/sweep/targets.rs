@@ -11,7 +11,8 @@
 //!   `α_t = α·y + (1 − α)·ȳ` (1 with α off), `term = α_t·(1 − p_t)^γ·BCE`;
 //!   a target of exactly 0 or 1 is the hard term (torchvision's
 //!   `sigmoid_focal_loss`, [`crate::loss::sigmoid_focal_labels`]). The row's CE and FL are
-//!   the compensated sums over its classes.
+//!   the sums over its classes, as the class-index path takes them (plain up to
+//!   16 terms, ≤ 15 ε; compensated lanes above, ≤ 8 ε).
 //! - **softmax**, target distribution q: `term_c = α_c·q_c·(1 − p_c)^γ·(−ln p_c)`,
 //!   `CE = −Σ q_c ln p_c` (Keras `CategoricalFocalCrossentropy`,
 //!   [`crate::loss::softmax_focal_dist`]); each class's `p`, `1 − p` and logs from the
@@ -41,8 +42,8 @@
 
 use super::factor::Power;
 use super::limits::normal;
-use super::sums::Neumaier;
-use super::{Accumulator, BLOCK};
+use super::sums::sum_row;
+use super::{Accumulator, BLOCK, COLUMNS_UP_TO};
 use crate::loss::sum::weighted_product;
 use crate::loss::{Alpha, Mode, Softmax, argmax, class_logs};
 
@@ -77,11 +78,13 @@ pub(super) struct Term {
 pub(super) struct RowScratch {
     terms: Vec<Term>,
     probabilities: Vec<f64>,
+    /// One quantity's value per term, to be summed.
+    values: Vec<f64>,
 }
 
 impl RowScratch {
     pub(super) fn heap_bytes(&self) -> usize {
-        super::vec_bytes(&self.terms) + super::vec_bytes(&self.probabilities)
+        super::vec_bytes(&self.terms) + super::vec_bytes(&self.probabilities) + super::vec_bytes(&self.values)
     }
 }
 
@@ -196,7 +199,9 @@ impl Accumulator {
     /// γ, its headline class (or the background group), p_t and whether it
     /// is right.
     fn stage_row(&mut self, x: &[f64], y: &[f64]) {
-        let (st, terms, k) = (&mut self.stage, &self.row.terms, self.classes);
+        let (st, k) = (&mut self.stage, self.classes);
+        let RowScratch { terms, values, .. } = &mut self.row;
+        let terms = &*terms;
         let r = st.n;
         let top = y.iter().copied().fold(0.0, f64::max);
         // The hardest of the classes with the largest target: the largest 1 − p_t.
@@ -212,12 +217,12 @@ impl Accumulator {
         st.correct[r] = if background { st.p[r] >= 0.5 } else { y[argmax(x)] == top };
         st.label[r] = if background { k } else { h };
         let mut saturated = false;
-        let mut ce = Neumaier::default();
         // q·CE with q = 0 is 0, whatever CE (an unread class's is 0 too).
-        terms.iter().filter(|t| t.q > 0.0).for_each(|t| ce.add(t.q * t.ce));
-        st.ce[r] = clamp(ce.value(), &mut saturated);
+        values.clear();
+        values.extend(terms.iter().filter(|t| t.q > 0.0).map(|t| t.q * t.ce));
+        st.ce[r] = clamp(row_sum(values), &mut saturated);
         for (gi, (&power, &gamma)) in self.powers.iter().zip(&self.gammas).enumerate() {
-            let mut fl = Neumaier::default();
+            values.clear();
             for t in terms.iter().filter(|t| t.q > 0.0) {
                 let ln_m = if gamma == 0.0 { 0.0 } else { gamma * t.ln_om };
                 let m = match power {
@@ -228,12 +233,18 @@ impl Accumulator {
                     }
                     _ => ln_m.exp(),
                 };
-                fl.add(weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce.unwrap_or_else(|| t.ce.ln())) + 0.0);
+                values.push(weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce.unwrap_or_else(|| t.ce.ln())) + 0.0);
             }
-            st.fl[gi * BLOCK + r] = clamp(fl.value(), &mut saturated);
+            st.fl[gi * BLOCK + r] = clamp(row_sum(values), &mut saturated);
         }
         st.saturated[r] = saturated;
     }
+}
+
+/// A row's sum of non-negative terms as the class-index path sums it:
+/// plain up to 16 terms (≤ 15 ε), in compensated lanes above (≤ 8 ε).
+fn row_sum(x: &[f64]) -> f64 {
+    if x.len() <= COLUMNS_UP_TO { x.iter().sum() } else { sum_row(x) }
 }
 
 /// `ln(e^a + e^b)`, exact where either is −∞.
