@@ -110,7 +110,9 @@
 //! (class-major batches: `columns.rs`; the factor `(1 − p)^γ` and the
 //! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
 //! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
-//! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
+//! and `histogram.rs`). Rows with a target per class (multi-label, soft,
+//! background, distributions, probabilities) take a path of their own,
+//! `targets.rs`, staged into the same block sums. `examples.rs` keeps each row's softmax values for
 //! the dataset view; `isa.rs` holds the two entry points that
 //! [`crate::simd::Simd::run`] compiles for each instruction set.
 

@@ -36,9 +36,10 @@
 //! accuracy; multi-label: precision at 1); a **background** row (sigmoid, every
 //! target 0) when no class is predicted (every σ ≤ ½, the same as easy).
 //! **Per class**, a row counts for its headline class; background rows
-//! form a group of their own ([`super::Report::background`]). A one-hot row
-//! gives the class-index values to 1e-15 (not the same bits: another order
-//! of operations).
+//! form a group of their own ([`super::Report::background`]). One-hot rows
+//! give the class-index report within 1e-14 with the same counts and
+//! histogram (not the same bits: another order of operations;
+//! tests/cli_data_targets.rs).
 
 use super::factor::Power;
 use super::limits::normal;
