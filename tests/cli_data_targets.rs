@@ -278,5 +278,13 @@ fn the_dataset_view_refuses_per_class_targets_with_a_message() {
         ..Default::default()
     };
     let e = focal_tui::data::run::load(&args).err().expect("refused");
-    assert!(e.starts_with("the dataset view reads one class index a row"), "{e}");
+    assert!(e.starts_with("the dataset view reads logits with one class index a row"), "{e}");
+    // α off in softmax is α = 1: the view takes it.
+    let args = focal_tui::cli::DataArgs {
+        logits: vec!["tests/data/targets/class_logits.npy".into()],
+        labels: vec!["tests/data/targets/class_labels.npy".into()],
+        alpha: Some("none".into()),
+        ..Default::default()
+    };
+    assert_eq!(focal_tui::data::run::load(&args).expect("α off in softmax").examples.len(), 30);
 }

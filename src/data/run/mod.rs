@@ -63,8 +63,9 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
         return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
     }
     let (mut source, config, per_row) = prepare(args, available)?;
-    if per_row != PerRow::default() {
-        return Err("the dataset view reads one class index a row with α on: per-class targets, --background, --probs and --alpha none are for `focal-tui data`".into());
+    // α off in softmax is α = 1, which the view re-sweeps as any α.
+    if per_row.targets || per_row.probs {
+        return Err("the dataset view reads logits with one class index a row: per-class targets, --background and --probs are for `focal-tui data`".into());
     }
     let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
     if let Some(available) = available {
