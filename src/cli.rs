@@ -84,7 +84,7 @@ pub struct DataArgs {
     /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64), .npz or .safetensors (array `logits`, or FILE:NAME), or text, K numbers per line
     #[arg(long, value_name = "FILE")]
     pub logits: Vec<PathBuf>,
-    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line; per-class targets shaped like the logits
     // The doc line is the --help text: "[N]" is a shape, not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]
@@ -95,7 +95,7 @@ pub struct DataArgs {
     /// γ values to sweep [default: "0, 0.5, 1, 2, 5"]
     #[arg(long, value_name = "LIST")]
     pub gammas: Option<String>,
-    /// One α (applied to the label class) or one per class [default: 0.25]
+    /// One α (applied to the label class) or one per class; `none` (or -1): no weighting [default: 0.25]
     #[arg(long, allow_hyphen_values = true, value_name = "A")]
     pub alpha: Option<String>,
     /// Sigmoid focal loss on the same logits (RetinaNet)
@@ -113,6 +113,12 @@ pub struct DataArgs {
     /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
     #[arg(long, allow_hyphen_values = true, value_name = "I")]
     pub ignore_index: Option<i64>,
+    /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
+    #[arg(long, allow_hyphen_values = true, value_name = "B")]
+    pub background: Option<i64>,
+    /// The inputs are probabilities, not logits (softmax: rows summing to 1; sigmoid: one per class)
+    #[arg(long)]
+    pub probs: bool,
     /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,

@@ -208,10 +208,6 @@ fn data_profile_errors() {
             "--profile: unknown profile `nope` (known: paper, torchvision, kornia, monai, keras, mmdet, ultralytics)",
         ),
         (
-            vec!["--profile", "monai", "--sigmoid"],
-            "--profile monai: MONAI 1.6 weighs nothing by default; give --alpha for the sigmoid sweep",
-        ),
-        (
             vec!["--profile", "kornia", "--alpha", "0.1 0.2 0.3"],
             "--profile kornia: kornia 0.9 takes one α, not one per class",
         ),

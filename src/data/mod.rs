@@ -5,3 +5,4 @@ pub mod npy;
 pub mod run;
 pub mod source;
 pub mod sweep;
+pub mod targets;

@@ -148,6 +148,24 @@ pub trait Source: Send {
         Planes::default()
     }
 
+    /// Whether rows carry K targets each ([`Source::read_targets`]) instead
+    /// of one label ([`Source::read`]).
+    fn per_class(&self) -> bool {
+        false
+    }
+
+    /// [`Source::read`] for a source of per-class targets: K targets per
+    /// row appended to `targets`, row-major, checked (see
+    /// [`crate::data::targets`]).
+    fn read_targets(
+        &mut self,
+        _max_rows: usize,
+        _logits: &mut Vec<f64>,
+        _targets: &mut Vec<f64>,
+    ) -> Result<usize, DataError> {
+        Err(DataError::new("dataset", "rows of one label each, not of per-class targets"))
+    }
+
     /// The rows not yet read as `parts` sources of contiguous, consecutive
     /// row ranges that can be read at the same time (fewer when there are
     /// fewer rows), or `None` when the input can only be read in order
@@ -210,6 +228,14 @@ pub struct Options {
     pub class_axis: Option<i64>,
     /// A label that marks a position to leave out (counted as [`IGNORED`]).
     pub ignore_index: Option<i64>,
+    /// A label meaning every class is a negative (sigmoid).
+    pub background: Option<i64>,
+    /// The logits are probabilities.
+    pub probs: bool,
+    /// The loss the rows are for (what a row of targets or probabilities must sum to).
+    pub mode: crate::loss::Mode,
+    /// Per-class targets must be 0 or 1 (a library that weighs soft labels its own way).
+    pub zero_one: bool,
 }
 
 /// Why a position was left out: its label is the `--ignore-index`.
@@ -280,8 +306,46 @@ impl Chain {
                     format!("has {kk} classes but {first} has {k}: every shard must have the same K"),
                 ));
             }
+            if shard.per_class() != source.per_class() {
+                let kind = |per_class: bool| if per_class { "per-class targets" } else { "one label a row" };
+                return Err(DataError::new(
+                    name.clone(),
+                    format!(
+                        "has {} but {first} has {}: every shard must have the same kind of labels",
+                        kind(shard.per_class()),
+                        kind(source.per_class())
+                    ),
+                ));
+            }
         }
         Ok(Chain { shards: shards.into_iter().map(|(_, s)| s).collect(), k, finished: Skips::default() })
+    }
+
+    /// A batch of up to `max_rows` rows across shard boundaries, each
+    /// shard's part read by `read` (labels or targets into `out`).
+    fn fill<T>(
+        &mut self,
+        max_rows: usize,
+        logits: &mut Vec<f64>,
+        out: &mut Vec<T>,
+        read: impl Fn(&mut dyn Source, usize, &mut Vec<f64>, &mut Vec<T>) -> Result<usize, DataError>,
+    ) -> Result<usize, DataError> {
+        let (logits_len, out_len) = (logits.len(), out.len());
+        let mut total = 0;
+        while total < max_rows
+            && let Some(shard) = self.shards.front_mut()
+        {
+            match read(&mut **shard, max_rows - total, logits, out) {
+                Ok(0) => self.finish_front(),
+                Ok(n) => total += n,
+                Err(e) => {
+                    logits.truncate(logits_len);
+                    out.truncate(out_len);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(total)
     }
 
     /// Drops the front shard, which is at its end, keeping its skip counts.
@@ -301,22 +365,20 @@ impl Source for Chain {
 
     /// Fills the batch across shard boundaries, so batches stay full-sized.
     fn read(&mut self, max_rows: usize, logits: &mut Vec<f64>, labels: &mut Vec<usize>) -> Result<usize, DataError> {
-        let (logits_len, labels_len) = (logits.len(), labels.len());
-        let mut total = 0;
-        while total < max_rows
-            && let Some(shard) = self.shards.front_mut()
-        {
-            match shard.read(max_rows - total, logits, labels) {
-                Ok(0) => self.finish_front(),
-                Ok(n) => total += n,
-                Err(e) => {
-                    logits.truncate(logits_len);
-                    labels.truncate(labels_len);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(total)
+        self.fill(max_rows, logits, labels, |shard, n, z, y| shard.read(n, z, y))
+    }
+
+    fn per_class(&self) -> bool {
+        self.shards.front().is_some_and(|shard| shard.per_class())
+    }
+
+    fn read_targets(
+        &mut self,
+        max_rows: usize,
+        logits: &mut Vec<f64>,
+        targets: &mut Vec<f64>,
+    ) -> Result<usize, DataError> {
+        self.fill(max_rows, logits, targets, |shard, n, z, y| shard.read_targets(n, z, y))
     }
 
     /// The front shard's batch; a shard at its end is dropped first.

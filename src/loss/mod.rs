@@ -58,6 +58,7 @@ pub use distribution::softmax_focal_dist;
 pub use sigmoid::{sigmoid_focal, sigmoid_focal_labels};
 pub(crate) use softmax::ln_mass_of_others;
 pub use softmax::{Change, SoftmaxCache, Splice, softmax_focal};
+pub(crate) use softmax::{Softmax, class_logs};
 pub use target::Target;
 
 /// From this many classes on, a pass over the classes runs on every core

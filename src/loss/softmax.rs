@@ -144,7 +144,7 @@ fn check_target(logits: &[f64], target: usize) {
 /// the probabilities: the argmax, the exponentials `e_i` and `S`, which
 /// [`SoftmaxCache`] keeps (and the probabilities, in the result).
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Softmax {
+pub(crate) struct Softmax {
     pub j: usize,
     /// The largest logit, `z_j`.
     zj: f64,
@@ -162,7 +162,7 @@ impl Softmax {
     ///
     /// # Panics
     /// If `logits` is empty.
-    pub(super) fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
+    pub(crate) fn new(logits: &[f64], p: &mut Vec<f64>, previous: Option<(Softmax, Splice)>) -> Self {
         let j = argmax(logits);
         let zj = logits[j];
         let (mut e, splice) = match previous {
@@ -263,7 +263,7 @@ fn focal(sm: &Softmax, logits: &[f64], target: usize, gamma: f64, alpha: &Alpha,
 }
 
 /// One class's `p`, `1 − p`, `ln(1 − p)`, `CE = −ln p` and `ln CE`.
-pub(super) struct ClassLogs {
+pub(crate) struct ClassLogs {
     pub p: f64,
     pub one_minus: f64,
     pub ln_one_minus: f64,
@@ -272,7 +272,7 @@ pub(super) struct ClassLogs {
 }
 
 /// [`ClassLogs`] of class `i`, by regime (see [`softmax_focal`]).
-pub(super) fn class_logs(sm: &Softmax, logits: &[f64], probabilities: &[f64], i: usize) -> ClassLogs {
+pub(crate) fn class_logs(sm: &Softmax, logits: &[f64], probabilities: &[f64], i: usize) -> ClassLogs {
     let Softmax { j, s, denom, ln_denom, .. } = *sm;
     let zj = logits[j];
     if i == j && s < 1.0 {

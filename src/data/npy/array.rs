@@ -39,6 +39,13 @@ pub(super) struct Array {
 impl Array {
     /// Opens the array at `at` and checks that its dtype suits its role.
     pub(super) fn open(at: &Located, role: Which) -> Result<Array, DataError> {
+        Array::open_as(at, Some(role))
+    }
+
+    /// Opens the array at `at` with its dtype checked for `role`, or for none
+    /// (labels that may be per-class targets, float or integer, until their
+    /// shape says).
+    pub(super) fn open_as(at: &Located, role: Option<Which>) -> Result<Array, DataError> {
         let name = at.name.clone();
         let path = at.path.as_path();
         let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
@@ -73,29 +80,8 @@ impl Array {
             }
         };
         let raw = matches!(at.place, Place::Raw { .. });
-        // Float labels (whole numbers) only from safetensors, where torch's float targets end up.
-        let Some(dtype) = dtype.filter(|d| match role {
-            Which::Logits => d.is_float(),
-            Which::Labels => !d.is_float() || raw,
-        }) else {
-            let message = match (role, raw) {
-                (Which::Logits, false) => format!(
-                    "logits of dtype '{}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)",
-                    header.descr
-                ),
-                (Which::Logits, true) => {
-                    format!("logits of dtype {} are not supported: expected F16, BF16, F32 or F64", header.descr)
-                }
-                (Which::Labels, false) => format!(
-                    "labels of dtype '{}' are not supported: expected an integer dtype (save y.astype(np.int64))",
-                    header.descr
-                ),
-                (Which::Labels, true) => format!(
-                    "labels of dtype {} are not supported: expected an integer, BOOL or float dtype (save y.to(torch.int64))",
-                    header.descr
-                ),
-            };
-            return Err(DataError::new(name, message));
+        let Some(dtype) = dtype.filter(|d| role.is_none_or(|role| suits(d, role, raw))) else {
+            return Err(DataError::new(name, unsupported(&header.descr, role.unwrap_or(Which::Labels), raw)));
         };
         let start = header.data_offset;
         Ok(Array {
@@ -109,6 +95,15 @@ impl Array {
             header,
             dtype,
         })
+    }
+
+    /// The error an `open` for `role` would have given, if any.
+    pub(super) fn check(&self, role: Which) -> Result<(), DataError> {
+        let raw = matches!(self.place, Place::Raw { .. });
+        if suits(&self.dtype, role, raw) {
+            return Ok(());
+        }
+        Err(self.error(unsupported(&self.header.descr, role, raw)))
     }
 
     /// The same file, to be opened again when first read, with a position of
@@ -158,6 +153,32 @@ impl Array {
                 Ok(())
             }
         }
+    }
+}
+
+/// Whether `dtype` suits `role`: float logits; integer labels, or float
+/// ones (whole numbers) from safetensors, where torch's float targets end up.
+fn suits(dtype: &Dtype, role: Which, raw: bool) -> bool {
+    match role {
+        Which::Logits => dtype.is_float(),
+        Which::Labels => !dtype.is_float() || raw,
+    }
+}
+
+/// The message for a dtype `descr` that does not suit `role` (`raw`: a
+/// safetensors tensor, whose dtypes have other names).
+fn unsupported(descr: &str, role: Which, raw: bool) -> String {
+    match (role, raw) {
+        (Which::Logits, false) => format!(
+            "logits of dtype '{descr}' are not supported: expected float16, float32 or float64 ('<f2', '<f4', '<f8', or '>' for big-endian)"
+        ),
+        (Which::Logits, true) => format!("logits of dtype {descr} are not supported: expected F16, BF16, F32 or F64"),
+        (Which::Labels, false) => {
+            format!("labels of dtype '{descr}' are not supported: expected an integer dtype (save y.astype(np.int64))")
+        }
+        (Which::Labels, true) => format!(
+            "labels of dtype {descr} are not supported: expected an integer, BOOL or float dtype (save y.to(torch.int64))"
+        ),
     }
 }
 

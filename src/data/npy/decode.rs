@@ -102,6 +102,9 @@ impl Dtype {
     /// the bytes (the check on the raw bits), compiled for AVX-512 and AVX2
     /// too and picked at run time.
     pub(super) fn floats(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+        if self.kind != Kind::Float {
+            return self.integers(bytes, out);
+        }
         struct Floats<'a>(Dtype, &'a [u8], &'a mut Vec<f64>);
         impl Kernel for Floats<'_> {
             type Output = bool;
@@ -193,6 +196,15 @@ impl Dtype {
             (_, _, true, false) => each!(8, i64, from_le_bytes),
             (_, _, true, true) => each!(8, i64, from_be_bytes),
         }
+    }
+
+    /// Integer or bool per-class targets as floats (exact up to 2^53, far
+    /// beyond the 0 and 1 they may be): always finite.
+    fn integers(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
+        let mut raw = Vec::with_capacity(bytes.len() / self.size);
+        self.labels(bytes, usize::MAX, &mut raw);
+        out.extend(raw.into_iter().map(|r| self.label_value(r) as f64));
+        true
     }
 
     /// The label a raw value of [`Dtype::labels`] stands for.

@@ -49,6 +49,7 @@ mod literal;
 mod place;
 mod planes;
 mod read;
+mod targets;
 
 use std::ops::Range;
 use std::path::Path;
@@ -136,9 +137,12 @@ pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Res
     };
     let n = outer.checked_mul(inner).ok_or_else(|| too_large(&z))?;
     let positions: Vec<u64> = shape.iter().enumerate().filter(|&(i, _)| i != a).map(|(_, &d)| d).collect();
-    let y = Array::open(labels, Which::Labels)?;
+    let y = Array::open_as(labels, None)?;
     let flat = y.header.shape.as_slice() == [n];
     let same_shape = y.header.shape == *shape;
+    if !same_shape {
+        y.check(Which::Labels)?;
+    }
     if positions.len() == 1 && !flat && !same_shape {
         if let &[m] = y.header.shape.as_slice() {
             return Err(
@@ -148,16 +152,14 @@ pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Res
         let hint = if y.header.shape.len() == 2 { " (save y.ravel())" } else { "" };
         return Err(y.error(format!("labels must be 1-D [N], got shape {}{hint}", shape_text(&y.header.shape))));
     }
-    if y.header.shape != positions && !flat {
+    if y.header.shape != positions && !flat && !same_shape {
         let expected = if positions.len() == 1 {
             shape_text(&positions)
         } else {
             format!("{} (or flat, {})", shape_text(&positions), shape_text(&[n]))
         };
-        let hint =
-            if same_shape { " (labels shaped like the logits, per-class targets, are not read yet)" } else { "" };
         return Err(y.error(format!(
-            "labels of shape {} do not match logits of shape {} with the class axis {a}: expected {expected}{hint}",
+            "labels of shape {} do not match logits of shape {} with the class axis {a}: expected {expected}",
             shape_text(&y.header.shape),
             shape_text(shape)
         )));
@@ -184,7 +186,7 @@ pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Res
             .ok_or_else(|| too_large(a))
     };
     fits(&z, n.checked_mul(k as u64))?;
-    fits(&y, Some(n))?;
+    fits(&y, if same_shape { n.checked_mul(k as u64) } else { Some(n) })?;
     // The class axis last in file order: rows are contiguous; otherwise read in strips.
     let inner = if k == 1 || n <= 1 { 1 } else { inner };
     if inner > 1 && z.stream() {
@@ -196,7 +198,11 @@ pub fn open_located(logits: &Located, labels: &Located, options: Options) -> Res
     if inner > 1 && matches!(z.place, Place::Deflated(_)) {
         z.reach = deflated_reach(&z, k, inner)?;
     }
-    let source = Npy::new(z, y, Layout { n, k, inner }, 0..n, options);
+    let layout = Layout { n, k, inner };
+    if same_shape || options.probs || options.background.is_some() {
+        return targets::open(z, y, layout, same_shape, options);
+    }
+    let source = Npy::new(z, y, layout, 0..n, options);
     source.check_lengths()?;
     Ok(Box::new(source))
 }
@@ -401,6 +407,14 @@ impl Source for Npy {
     /// (at least one), so that threads taking them in order finish close
     /// together, the last parts being small.
     fn split(&mut self, parts: usize) -> Option<Result<Vec<Box<dyn Source>>, DataError>> {
+        let parts = self.parts(parts)?;
+        Some(parts.map(|parts| parts.into_iter().map(|p| Box::new(p) as Box<dyn Source>).collect()))
+    }
+}
+
+impl Npy {
+    /// [`Source::split`], the parts unboxed.
+    fn parts(&mut self, parts: usize) -> Option<Result<Vec<Npy>, DataError>> {
         if !self.logits.seekable() || !self.labels.seekable() {
             return None;
         }
@@ -425,9 +439,8 @@ impl Source for Npy {
                 }
                 labels.seek_item(first)?;
                 let options =
-                    Options { skip_invalid: self.skip_invalid, ignore_index: self.ignore_index, class_axis: None };
-                let part = Npy::new(logits, labels, self.layout, first..end, options);
-                Ok(Box::new(part) as Box<dyn Source>)
+                    Options { skip_invalid: self.skip_invalid, ignore_index: self.ignore_index, ..Options::default() };
+                Ok(Npy::new(logits, labels, self.layout, first..end, options))
             })
             .collect();
         Some(split)

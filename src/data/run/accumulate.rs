@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::data::source::{DataError, Skips, Source};
-use crate::data::sweep::{Accumulator, Config, PLANES_UP_TO};
+use crate::data::sweep::{Accumulator, Config, PLANES_UP_TO, PerRow};
 
 /// Logits per batch of a source read in order (16 MiB of f64), split among
 /// the threads.
@@ -45,11 +45,12 @@ type Part = Result<(Accumulator, Vec<Skip>), DataError>;
 pub(super) fn accumulate(
     mut source: Box<dyn Source>,
     config: &Config,
+    per_row: PerRow,
     keep: bool,
 ) -> Result<(Accumulator, Vec<Skip>), DataError> {
     let k = source.classes();
     let new = || {
-        let acc = Accumulator::new(config, k);
+        let acc = Accumulator::new(config, k).with(per_row);
         if keep { acc.keeping_examples() } else { acc }
     };
     let threads = rayon::current_num_threads();
@@ -93,15 +94,23 @@ pub(super) fn accumulate(
         None => {
             // Made at the first rows: an empty input allocates nothing.
             let mut parts: Vec<Accumulator> = Vec::new();
-            read_all(&mut *source, BATCH_VALUES / k, |z, y| {
+            read_all(&mut *source, BATCH_VALUES / k, |batch| {
                 if parts.is_empty() {
                     parts = (0..threads).map(|_| new()).collect();
                 }
-                let rows = y.len().div_ceil(parts.len());
-                parts
-                    .par_iter_mut()
-                    .zip(y.par_chunks(rows).zip(z.par_chunks(rows * k)))
-                    .for_each(|(acc, (y, z))| acc.add(z, y));
+                let (z, y, t) = (&batch.logits, &batch.labels, &batch.targets);
+                let rows = (z.len() / k).div_ceil(parts.len());
+                if t.is_empty() {
+                    parts
+                        .par_iter_mut()
+                        .zip(y.par_chunks(rows).zip(z.par_chunks(rows * k)))
+                        .for_each(|(acc, (y, z))| acc.add(z, y));
+                } else {
+                    parts
+                        .par_iter_mut()
+                        .zip(t.par_chunks(rows * k).zip(z.par_chunks(rows * k)))
+                        .for_each(|(acc, (t, z))| acc.add_targets(z, t));
+                }
             })?;
             source.skipped().iter().for_each(|(reason, n)| skips.add(reason, *n));
             parts
@@ -120,7 +129,7 @@ pub(super) fn accumulate(
 fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Result<(), DataError> {
     let rows = rows.max(1);
     let planes = source.classes() <= PLANES_UP_TO;
-    let (mut logits, mut labels) = (Vec::new(), Vec::new());
+    let mut batch = Batch::default();
     loop {
         match if planes { source.lend_planes(rows) } else { None } {
             Some(Ok(0)) => return Ok(()),
@@ -139,7 +148,7 @@ fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Res
                 acc.add(z, y);
             }
             Some(Err(e)) => return Err(e),
-            None if read_batch(source, rows, &mut logits, &mut labels)? => acc.add(&logits, &labels),
+            None if batch.read(source, rows)? => batch.add_to(acc),
             None => return Ok(()),
         }
     }
@@ -147,25 +156,41 @@ fn read_part(source: &mut dyn Source, rows: usize, acc: &mut Accumulator) -> Res
 
 /// Reads `source` to its end in batches of up to `rows` rows (at least one),
 /// handing each to `sweep`.
-fn read_all(source: &mut dyn Source, rows: usize, mut sweep: impl FnMut(&[f64], &[usize])) -> Result<(), DataError> {
+fn read_all(source: &mut dyn Source, rows: usize, mut sweep: impl FnMut(&Batch)) -> Result<(), DataError> {
     let rows = rows.max(1);
-    let k = source.classes();
-    let (mut logits, mut labels) = (Vec::with_capacity(rows * k), Vec::with_capacity(rows));
-    while read_batch(source, rows, &mut logits, &mut labels)? {
-        sweep(&logits, &labels);
+    let mut batch = Batch::default();
+    while batch.read(source, rows)? {
+        sweep(&batch);
     }
     Ok(())
 }
 
-/// The next batch of up to `rows` rows, converted, in place of the last;
-/// false at the end.
-fn read_batch(
-    source: &mut dyn Source,
-    rows: usize,
-    logits: &mut Vec<f64>,
-    labels: &mut Vec<usize>,
-) -> Result<bool, DataError> {
-    logits.clear();
-    labels.clear();
-    Ok(source.read(rows, logits, labels)? > 0)
+/// A batch of rows: logits, and a label or (per-class targets) K targets a row.
+#[derive(Default)]
+struct Batch {
+    logits: Vec<f64>,
+    labels: Vec<usize>,
+    targets: Vec<f64>,
+}
+
+impl Batch {
+    /// The next batch of up to `rows` rows, converted, in place of the
+    /// last; false at the end.
+    fn read(&mut self, source: &mut dyn Source, rows: usize) -> Result<bool, DataError> {
+        self.logits.clear();
+        self.labels.clear();
+        self.targets.clear();
+        let n = match source.per_class() {
+            true => source.read_targets(rows, &mut self.logits, &mut self.targets)?,
+            false => source.read(rows, &mut self.logits, &mut self.labels)?,
+        };
+        Ok(n > 0)
+    }
+
+    fn add_to(&self, acc: &mut Accumulator) {
+        match self.targets.is_empty() {
+            true => acc.add(&self.logits, &self.labels),
+            false => acc.add_targets(&self.logits, &self.targets),
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
 use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
-use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
+use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, PerRow, Report};
 use crate::data::{container, csv, npy};
 use crate::field::Field;
 use crate::loss::profile;
@@ -24,8 +24,8 @@ pub use report::text;
 
 /// The report for `args`, or one line naming the file, row or flag at fault.
 pub fn run(args: &DataArgs) -> Result<String, String> {
-    let (source, config) = prepare(args, memory::available())?;
-    let (total, skipped) = accumulate(source, &config, false).map_err(|e| e.to_string())?;
+    let (source, config, per_row) = prepare(args, memory::available())?;
+    let (total, skipped) = accumulate(source, &config, per_row, false).map_err(|e| e.to_string())?;
     let report = total.finish();
     check_rows(&report, &skipped)?;
     let library = match &args.profile {
@@ -35,7 +35,8 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     Ok(if args.json {
         json(&report, &skipped, library.as_ref())
     } else {
-        text(&report, &skipped, &config) + &library.map_or(String::new(), |l| l.text(&report))
+        report::text_weighted(&report, &skipped, &config, !per_row.unweighted)
+            + &library.map_or(String::new(), |l| l.text(&report))
     })
 }
 
@@ -61,7 +62,11 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
     if args.sigmoid {
         return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
     }
-    let (mut source, config) = prepare(args, available)?;
+    let (mut source, config, per_row) = prepare(args, available)?;
+    // α off in softmax is α = 1, which the view re-sweeps as any α.
+    if per_row.targets || per_row.probs {
+        return Err("the dataset view reads logits with one class index a row: per-class targets, --background and --probs are for `focal-tui data`".into());
+    }
     let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
     if let Some(available) = available {
         // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
@@ -82,7 +87,7 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
             }
         }
     }
-    let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
+    let (total, skipped) = accumulate(source, &config, per_row, true).map_err(|e| e.to_string())?;
     let (report, examples) = total.finish_keeping();
     check_rows(&report, &skipped)?;
     Ok(Loaded { name, examples, skipped })
@@ -91,12 +96,18 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
 /// The source of `args` and the sweep its flags ask for, refused before
 /// anything grows with K when it has no rows or when the per-class report
 /// would not fit in `available` bytes.
-fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config), String> {
+fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, Config, PerRow), String> {
     let asked = if args.sigmoid { Mode::Sigmoid } else { Mode::Softmax };
     let name = args.profile.as_deref().unwrap_or(profile::PAPER);
     let (lib, _) = profile::find(name, asked).map_err(|e| format!("--profile: {e}"))?;
     let mode = lib.mode;
-    let source = open(args).map_err(|e| e.to_string())?;
+    if let (Some(b), Mode::Softmax) = (args.background, mode) {
+        return Err(format!(
+            "--background {b} needs --sigmoid: a background row has no positive class, which softmax cannot express"
+        ));
+    }
+    let zero_one = lib.targets == profile::Targets::ZeroOne;
+    let source = open(args, mode, zero_one).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
         return Err(NO_ROWS.into());
     }
@@ -114,20 +125,19 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
             bytes_text(available)
         ));
     }
-    let alpha = match (alpha_text.trim(), mode) {
-        // No weighting: α_t = 1; the sigmoid sweep always weighs negatives 1 − α.
-        ("none", Mode::Softmax) => Alpha::Scalar(1.0),
-        ("none", Mode::Sigmoid) => {
-            return Err(format!(
-                "--profile {name}: {} weighs nothing by default; give --alpha for the sigmoid sweep",
-                lib.library
-            ));
-        }
-        _ => parse::alpha(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?,
+    // `none` (or -1): no weighting, every term weighs 1.
+    let weights = parse::weights(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
+    // Per-class targets: a distribution (softmax) or labels (sigmoid; a soft
+    // one refused as read when the library takes 0/1 labels only).
+    let target = match (source.per_class(), mode) {
+        (false, _) => Target::Class(0),
+        (true, Mode::Softmax) => Target::Probs(vec![1.0 / k as f64; k]),
+        (true, Mode::Sigmoid) => Target::Classes(vec![0]),
     };
-    lib.check(&Target::Class(0), 0.0, Some(&alpha)).map_err(|e| format!("--profile {name}: {e}"))?;
-    let alpha = lib.place(Some(alpha), k).unwrap_or(Alpha::Scalar(1.0));
-    Ok((source, Config { gammas, alpha, mode, ..Config::default() }))
+    lib.check(&target, 0.0, weights.as_ref()).map_err(|e| format!("--profile {name}: {e}"))?;
+    let per_row = PerRow { targets: source.per_class(), probs: args.probs, unweighted: weights.is_none() };
+    let alpha = lib.place(weights, k).unwrap_or(Alpha::Scalar(1.0));
+    Ok((source, Config { gammas, alpha, mode, ..Config::default() }, per_row))
 }
 
 /// The message for a dataset without rows.
@@ -186,7 +196,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 /// (`.npy`, `.npz` or `.safetensors` by extension, `FILE:NAME` in a
 /// container, text otherwise; no `--labels` for containers holding
 /// `labels`); several are shards of one dataset.
-fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
+fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
         .into_iter()
@@ -228,6 +238,10 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
                     skip_invalid: args.skip_invalid,
                     class_axis: args.class_axis,
                     ignore_index: args.ignore_index,
+                    background: args.background,
+                    probs: args.probs,
+                    mode,
+                    zero_one,
                 };
                 let logits = container::locate(z, container::LOGITS)?;
                 let labels = match y {
@@ -248,10 +262,12 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
 
 /// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
 fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
-    let flag = match (args.class_axis, args.ignore_index) {
-        (Some(_), _) => "--class-axis",
-        (None, Some(_)) => "--ignore-index",
-        (None, None) => return Ok(()),
+    let flag = match (args.class_axis, args.ignore_index, args.background, args.probs) {
+        (Some(_), ..) => "--class-axis",
+        (_, Some(_), ..) => "--ignore-index",
+        (_, _, Some(_), _) => "--background",
+        (.., true) => "--probs",
+        _ => return Ok(()),
     };
     Err(DataError::new(path_name(path), format!("{flag} applies to .npy arrays; this file is read as text")))
 }

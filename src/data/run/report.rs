@@ -39,8 +39,9 @@ pub(super) struct Library {
 
 impl Library {
     pub(super) fn new(profile: &'static Profile, r: &Report) -> Result<Library, String> {
-        // Every row has one label in range: one positive target a row.
-        let divisor = profile.batch.divisor(r.rows, r.classes, r.rows).ok_or("no rows")?;
+        // A positive target a row, but in background rows.
+        let positives = r.rows - r.background.as_ref().map_or(0, |b| b.count);
+        let divisor = profile.batch.divisor(r.rows, r.classes, positives).ok_or("no positive targets")?;
         let rows = r.rows as f64;
         Ok(Library {
             profile: profile.name,
@@ -87,6 +88,11 @@ pub(super) fn json(report: &Report, skipped: &[(String, u64)], library: Option<&
 
 /// The text report (also what the dataset view copies).
 pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
+    text_weighted(r, skipped, config, true)
+}
+
+/// [`text`], with α off (`weighted` false) said as `α = none`.
+pub(super) fn text_weighted(r: &Report, skipped: &[(String, u64)], config: &Config, weighted: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -94,7 +100,7 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
         r.mode,
         count(r.rows, "row", "rows"),
         count(r.classes as u64, "class", "classes"),
-        alpha_text(&config.alpha)
+        if weighted { alpha_text(&config.alpha) } else { "none".into() }
     );
     let _ = writeln!(
         out,
@@ -103,6 +109,10 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
         sig(r.mean_cross_entropy, 7),
         pct(r.easy_fraction)
     );
+    if let Some(b) = &r.background {
+        let _ =
+            writeln!(out, "background {}: no positive target, every class a negative", count(b.count, "row", "rows"));
+    }
     for (reason, n) in skipped {
         let _ = match reason.as_str() {
             IGNORED => writeln!(out, "ignored {} (--ignore-index)", count(*n, "position", "positions")),
@@ -132,6 +142,16 @@ pub fn text(r: &Report, skipped: &[(String, u64)], config: &Config) -> String {
             None => classes.cell("–").cell("–"),
         };
         for &s in &c.share {
+            classes.cell(pct(s));
+        }
+    }
+    if let Some(b) = &r.background {
+        classes.cell("background").cell(b.count);
+        match &b.means {
+            Some(m) => classes.cell(pct(m.accuracy)).cell(sig(m.mean_cross_entropy, 5)),
+            None => classes.cell("–").cell("–"),
+        };
+        for &s in &b.share {
             classes.cell(pct(s));
         }
     }

@@ -7,9 +7,10 @@ use super::per_class::PerClass;
 use super::planes::Input;
 use super::stage::{Scratch, Stage};
 use super::sums::WideSum;
+use super::targets::{PerRow, RowScratch};
 use super::{
-    BATCH, BLOCK, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH, SweepRow,
-    TOP_MASS, vec_bytes,
+    BATCH, BLOCK, Background, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH,
+    SweepRow, TOP_MASS, vec_bytes,
 };
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Simd};
@@ -58,6 +59,10 @@ pub struct Accumulator {
     pub(super) scratch: Scratch,
     /// Every row's per-example values, when kept ([`Accumulator::keeping_examples`]).
     pub(super) kept: Option<Examples>,
+    /// What the rows hold beyond a label ([`Accumulator::with`]), and the
+    /// buffers of a row of per-class targets.
+    pub(super) per_row: PerRow,
+    pub(super) row: RowScratch,
 }
 
 impl Accumulator {
@@ -110,6 +115,8 @@ impl Accumulator {
             stage,
             scratch,
             kept: None,
+            per_row: PerRow::default(),
+            row: RowScratch::default(),
         }
     }
 
@@ -157,7 +164,8 @@ impl Accumulator {
                 && self.gammas == other.gammas
                 && self.mode == other.mode
                 && self.bins == other.bins
-                && self.alpha == other.alpha,
+                && self.alpha == other.alpha
+                && self.per_row == other.per_row,
             "merging accumulators of different sweeps"
         );
         self.flush();
@@ -206,22 +214,26 @@ impl Accumulator {
                 top_share_90_ce,
             })
             .collect();
-        let per_class = (0..self.classes)
-            .map(|c| {
-                let (n, correct, sums) = self.per_class.of(c);
-                let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
-                    accuracy: fraction(correct, n),
-                    mean_cross_entropy,
-                    mean_focal_loss: sums[1..].iter().filter_map(|s| s.mean(n)).collect(),
-                });
-                ClassStats {
-                    class: c,
-                    count: n,
-                    means,
-                    share: sums[1..].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
-                }
-            })
-            .collect();
+        let class_stats = |c: usize| {
+            let (n, correct, sums) = self.per_class.of(c);
+            let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
+                accuracy: fraction(correct, n),
+                mean_cross_entropy,
+                mean_focal_loss: sums[1..].iter().filter_map(|s| s.mean(n)).collect(),
+            });
+            ClassStats {
+                class: c,
+                count: n,
+                means,
+                share: sums[1..].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
+            }
+        };
+        let per_class = (0..self.classes).map(class_stats).collect();
+        // Sigmoid rows of per-class targets: the background group follows the classes.
+        let background = (self.per_row.targets && self.mode == Mode::Sigmoid).then(|| {
+            let ClassStats { count, means, share, .. } = class_stats(self.classes);
+            Background { count, means, share }
+        });
         Report {
             rows,
             classes: self.classes,
@@ -232,6 +244,7 @@ impl Accumulator {
             saturated: self.saturated,
             sweep,
             per_class,
+            background,
             histogram: self.pt_hist,
         }
     }
@@ -252,6 +265,7 @@ impl Accumulator {
             + self.loss_hist.heap_bytes()
             + self.stage.heap_bytes()
             + self.scratch.heap_bytes()
+            + self.row.heap_bytes()
     }
 
     /// One batch of rows (at most a block's remaining room).

@@ -23,7 +23,8 @@ impl Accumulator {
     #[inline(always)]
     pub(super) fn block<I: Isa>(&mut self, isa: I) {
         let n = self.stage.n;
-        if self.mode == Mode::Softmax {
+        // Rows of per-class targets are staged complete (targets.rs).
+        if self.mode == Mode::Softmax && !self.per_row.targets {
             self.softmax_block::<I>();
         }
         let st = &mut self.stage;

@@ -114,10 +114,12 @@
 //! (class-major batches: `columns.rs`; the factor `(1 − p)^γ` and the
 //! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
 //! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
-//! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
-//! the dataset view; `planes.rs` feeds rows stored as class planes; `isa.rs`
-//! holds the entry points that [`crate::simd::Simd::run`] compiles for each
-//! instruction set.
+//! and `histogram.rs`). Rows with a target per class (multi-label, soft,
+//! background, distributions, probabilities) take a path of their own,
+//! `targets.rs`, staged into the same block sums. `examples.rs` keeps each
+//! row's softmax values for the dataset view; `planes.rs` feeds rows stored
+//! as class planes; `isa.rs` holds the entry points that
+//! [`crate::simd::Simd::run`] compiles for each instruction set.
 
 mod accumulator;
 mod block;
@@ -133,9 +135,11 @@ mod sigmoid;
 mod softmax;
 mod stage;
 mod sums;
+mod targets;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
+pub use targets::PerRow;
 
 use crate::loss::{Alpha, Mode};
 
@@ -225,6 +229,11 @@ pub struct Report {
     pub sweep: Vec<SweepRow>,
     /// One entry per class, 0..K.
     pub per_class: Vec<ClassStats>,
+    /// Sigmoid rows of per-class targets without a positive (a background
+    /// label, or every target 0): counted here, not in a class. Absent for
+    /// class-index rows and softmax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background: Option<Background>,
     /// Rows per p_t bin: bin `i` holds `⌊p_t · bins⌋ = i` (p_t = 1 in the last).
     pub histogram: Vec<u64>,
 }
@@ -254,6 +263,17 @@ pub struct ClassStats {
     #[serde(flatten)]
     pub means: Option<ClassMeans>,
     /// This class's share of the total focal loss, one per γ.
+    pub share: Vec<f64>,
+}
+
+/// The background rows (see [`Report::background`]), as a class's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Background {
+    pub count: u64,
+    /// `None` when there are none.
+    #[serde(flatten)]
+    pub means: Option<ClassMeans>,
+    /// Their share of the total focal loss, one per γ.
     pub share: Vec<f64>,
 }
 
