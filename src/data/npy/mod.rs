@@ -41,14 +41,15 @@ mod decode;
 mod header;
 mod literal;
 mod read;
+mod whole;
 
 use std::ops::Range;
 use std::path::Path;
 
 use array::Array;
 use decode::{Dtype, Kind};
-use header::shape_text;
-pub use header::{Header, read_header};
+pub use header::{Header, read_header, shape_text};
+pub use whole::{Floats, read_floats, read_labels};
 
 use super::source::{DataError, Options, Skips, Source, read_steps};
 

@@ -184,7 +184,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 
 /// The sources of `args`: `--csv` files, or `--logits`/`--labels` pairs
 /// (`.npy` by extension, text otherwise); several are shards of one dataset.
-fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
+pub(crate) fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
         .into_iter()
