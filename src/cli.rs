@@ -159,7 +159,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY")]
     pub batch_reduction: Option<String>,
     /// Relative tolerance [default: √ε of each dump's precision: float64 1.5e-8, float32 3.5e-4, float16 0.031, bfloat16 0.088]
-    #[arg(long, value_name = "R")]
+    #[arg(long, allow_hyphen_values = true, value_name = "R")]
     pub rtol: Option<f64>,
     /// One JSON object instead of the text report
     #[arg(long)]

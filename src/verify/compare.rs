@@ -52,6 +52,9 @@ const FLOAT64: Precision = Precision { name: "float64", eps: f64::EPSILON, bits:
 /// than its dtype: a chance of 2^−16 of a wrong call.
 pub(super) const CHANCE_BITS: u32 = 16;
 
+/// A value rounded to a precision.
+type Round = fn(f64) -> f64;
+
 /// The precision `f`'s values were computed in (see the module's doc).
 pub(super) fn precision(f: &Floats) -> Precision {
     let stored = match f.dtype {
@@ -61,7 +64,7 @@ pub(super) fn precision(f: &Floats) -> Precision {
     };
     let values = || f.values.iter().copied().filter(|v| v.is_finite() && *v != 0.0);
     let count = values().count() as u32;
-    let fits: [(Precision, fn(f64) -> f64); 3] = [
+    let fits: [(Precision, Round); 3] = [
         (BFLOAT16, |v| bf16::from_f64(v).to_f64()),
         (FLOAT16, |v| f16::from_f64(v).to_f64()),
         (FLOAT32, |v| f64::from(v as f32)),

@@ -212,7 +212,9 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
         let off = |d: f64| (ratio * d).ln().abs();
         let best =
             (0..candidates.len()).min_by(|&a, &b| off(candidates[a].1).total_cmp(&off(candidates[b].1))).unwrap_or(0);
-        let unexplained = ((ratio * candidates[best].1 - 1.0).abs() > SCALE_SLACK || !(ratio > 0.0)).then_some(ratio);
+        // A NaN or a negative ratio fits nothing.
+        let fits = (ratio * candidates[best].1 - 1.0).abs() <= SCALE_SLACK;
+        let unexplained = (!fits).then_some(ratio);
         let mut c = checked("gradient", g, Kind::PerElement, grad_trackers.swap_remove(best));
         (c.of, c.unexplained_scale) = (Some(candidates[best].0), unexplained);
         checks.push(c);
