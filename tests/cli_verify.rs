@@ -258,6 +258,32 @@ fn text_and_fortran_order_logits_are_read_as_data_reads_them() {
     assert_eq!((status, &v["losses"]["worst"]["row"]), (1, &expected()["gamma_ignored_row"]));
 }
 
+/// Detection-style [B, A, K] logits with `--class-axis -1`: the same rows,
+/// located by their multi-index.
+#[test]
+fn the_class_axis_last_gives_multi_indices() {
+    let reshaped = |file: &str, descr: &str, shape: &str| {
+        let bytes = std::fs::read(format!("{DATA}{file}")).unwrap();
+        let data = &bytes[npy_data_offset(&bytes)..];
+        let name = format!("ba_{file}");
+        common::scratch_file("verify", &name, &common::npy_file(descr, false, shape, data))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let z = reshaped("z.npy", "<f4", "(2, 48, 5)");
+    let y = reshaped("y.npy", "<i8", "(2, 48)");
+    let good = reshaped("tv_f64_none.npy", "<f8", "(2, 48, 5)");
+    let bad = reshaped("bug_gamma_ignored.npy", "<f8", "(2, 48)");
+    let base = ["--logits", &z, "--labels", &y, "--class-axis", "-1"];
+    let (v, status) = verify(&[&base[..], &["--loss", &good, "--profile", "torchvision"]].concat());
+    assert_eq!((status, v["losses"]["layout"].as_str()), (0, Some("per_element")), "{v}");
+    let (v, status) = verify(&[&base[..], &["--loss", &bad]].concat());
+    let row = expected()["gamma_ignored_row"].as_u64().unwrap();
+    assert_eq!(status, 1);
+    assert_eq!(v["losses"]["worst"]["position"], serde_json::json!([row / 48, row % 48]));
+}
+
 #[test]
 fn bad_input_is_one_line_and_status_2() {
     let base = ["--logits", "z.npy", "--labels", "y.npy"];

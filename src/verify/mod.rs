@@ -21,6 +21,7 @@
 mod compare;
 mod exact;
 mod geometry;
+mod gradient;
 mod report;
 
 use std::path::Path;
@@ -36,10 +37,9 @@ use crate::report::num;
 use compare::{At, Tolerance, Tracker, precision};
 use exact::Setup;
 use geometry::{Geometry, Kind, Layout};
+use gradient::Gradient;
+pub use gradient::SCALE_SLACK;
 use report::{Checked, Run};
-
-/// How far (relative) a gradient's fitted scale may be from a candidate's.
-pub const SCALE_SLACK: f64 = 0.05;
 
 /// Logits read per batch (at least one row).
 const BATCH_VALUES: usize = 1 << 18;
@@ -77,6 +77,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     if let Some(r) = args.rtol.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(format!("--rtol: {r} is not a positive number"));
     }
+    let reduction = batch_reduction(args.batch_reduction.as_deref(), lib)?;
     let npy = args.logits.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if npy && is_stdin(&args.logits) {
         return Err("--logits: verify reads the shape of .npy logits first: give a file, not standard input".into());
@@ -86,42 +87,33 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     let alpha = parse::weights(args.alpha.as_deref().unwrap_or(lib.alpha), Some(k), lib.mode)
         .map_err(|e| format!("--alpha: {e}"))?;
     lib.check(&Target::Class(0), 0.0, alpha.as_ref()).map_err(|e| format!("--profile {}: {e}", lib.name))?;
-    let placed = lib.place(alpha.clone(), k);
     let loss = read_floats(&args.loss, "losses").map_err(|e| e.to_string())?;
     let grad = args.grad.as_deref().map(|g| read_floats(g, "gradients")).transpose().map_err(|e| e.to_string())?;
     let geometry = geometry(args, npy, k, &loss, grad.as_ref())?;
     let loss_layout = Layout::of_loss(&loss, &geometry)?;
     let grad_layout = grad.as_ref().map(|g| Layout::of_grad(g, &geometry)).transpose()?;
-    let labels = args.ignore_index.map(|_| read_labels(&args.labels)).transpose().map_err(|e| e.to_string())?;
-    let ignored = match (&labels, args.ignore_index) {
-        (Some(l), Some(i)) => l.iter().filter(|&&v| v == i128::from(i)).count() as u64,
-        _ => 0,
+    // The positions left out, to keep each row's position in step with the reader's.
+    let ignored_at = match args.ignore_index {
+        Some(i) => {
+            read_labels(&args.labels).map_err(|e| e.to_string())?.into_iter().map(|l| l == i128::from(i)).collect()
+        }
+        None => Vec::new(),
     };
+    let ignored = ignored_at.iter().filter(|&&i| i).count() as u64;
     let n = geometry.n();
     let mut rows = n - ignored;
 
     let setup = Setup {
         profile: lib,
         gamma,
-        alpha: placed,
+        alpha: lib.place(alpha.clone(), k),
         terms: loss_layout.kind == Kind::PerElement,
         gradient: grad.is_some(),
     };
     let tolerance = |f: &Floats| Tolerance::new(precision(f), args.rtol);
-    let mut loss_tracker = Tracker::new(tolerance(&loss));
-    // The gradient's candidates: of the summed terms, of the summed row losses, of the reduced loss.
-    let class_div = lib.classes.divisor(k);
-    let reduction = batch_reduction(args.batch_reduction.as_deref(), lib)?;
+    let mut losses = Tracker::new(tolerance(&loss));
     let batch_div = reduction.divisor(rows, k, rows).unwrap_or(1.0);
-    let mut note = None;
-    let mut candidates: Vec<(&'static str, f64)> = vec![("the summed losses", 1.0)];
-    if class_div != 1.0 {
-        candidates.push(("the summed per-row losses", class_div));
-    }
-    candidates.push(("the reduced loss", batch_div));
-    let mut grad_trackers: Vec<Tracker> =
-        grad.as_ref().map_or(Vec::new(), |g| candidates.iter().map(|_| Tracker::new(tolerance(g))).collect());
-    let (mut fit_num, mut fit_den) = (0.0, 0.0);
+    let mut gradient = grad.as_ref().map(|g| Gradient::new(tolerance(g), lib.classes.divisor(k), batch_div));
     let (mut sum, mut carry) = (0.0, 0.0);
 
     let dims = geometry.positions();
@@ -135,12 +127,9 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
         if source.read(batch, &mut z, &mut y).map_err(|e| e.to_string())? == 0 {
             break;
         }
-        let exact = exact::rows(&setup, &z, &y);
-        for (i, e) in exact.iter().enumerate() {
-            if let (Some(labels), Some(ignore)) = (&labels, args.ignore_index) {
-                while labels.get(position as usize).is_some_and(|&l| l == i128::from(ignore)) {
-                    position += 1;
-                }
+        for (i, e) in exact::rows(&setup, &z, &y).iter().enumerate() {
+            while ignored_at.get(position as usize) == Some(&true) {
+                position += 1;
             }
             if position >= n {
                 return Err(format!("{}: has more rows than the dumps' {n}", path_name(&args.logits)));
@@ -149,28 +138,18 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
             (sum, carry) = (s, carry + c);
             geometry.multi(&dims, position, &mut multi);
             let at = |class| At { row, position, class, logits: &z[i * k..(i + 1) * k], label: y[i] };
+            let value = |c| loss.values[loss_layout.index(&multi, c)];
             match loss_layout.kind {
-                Kind::PerRow => {
-                    loss_tracker.check(loss.values[loss_layout.index(&multi, 0)], e.loss, e.loss.abs(), 1.0, &at(None));
-                }
+                Kind::PerRow => losses.check(value(0), e.loss, e.loss.abs(), 1.0, &at(None)),
                 Kind::PerElement => {
                     for (c, &x) in e.terms.iter().enumerate() {
-                        loss_tracker.check(loss.values[loss_layout.index(&multi, c)], x, x.abs(), 1.0, &at(Some(c)));
+                        losses.check(value(c), x, x.abs(), 1.0, &at(Some(c)));
                     }
                 }
                 Kind::Reduced => {}
             }
-            if let (Some(g), Some(layout)) = (&grad, &grad_layout) {
-                for (c, (&x, &scale)) in e.gradient.iter().zip(&e.scale).enumerate() {
-                    let theirs = g.values[layout.index(&multi, c)];
-                    if theirs.is_finite() {
-                        fit_num += theirs * x;
-                        fit_den += x * x;
-                    }
-                    for (tracker, &(_, d)) in grad_trackers.iter_mut().zip(&candidates) {
-                        tracker.check(theirs, x, scale, d, &at(Some(c)));
-                    }
-                }
+            if let (Some(gradient), Some(g), Some(layout)) = (&mut gradient, &grad, &grad_layout) {
+                gradient.check_row(e, |c| g.values[layout.index(&multi, c)], |c| at(Some(c)));
             }
             row += 1;
             position += 1;
@@ -181,50 +160,56 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     } else if row != rows {
         return Err(format!("{}: has {row} rows but the dumps' shape says {rows}", path_name(&args.logits)));
     }
+    let mut checks = vec![checked("losses", &loss, loss_layout.kind, losses)];
     if loss_layout.kind == Kind::Reduced {
-        let total = sum + carry;
-        let exact = |r: BatchReduction| r.divisor(rows, k, rows).map(|d| total / d);
-        let exact_here = exact(reduction).ok_or("no rows: the data is empty")?;
-        let spot = At { row: 0, position: 0, class: None, logits: &[], label: 0 };
-        let theirs = loss.values[0];
-        loss_tracker.check(theirs, exact_here, exact_here.abs(), 1.0, &spot);
-        // A scalar reduced another way is the commonest mismatch: say which way it matches.
-        if !loss_tracker.within() {
-            let tol = loss_tracker.tolerance;
-            note = REDUCTIONS.iter().filter(|&&r| r != reduction).find_map(|&r| {
-                let x = exact(r)?;
-                ((theirs - x).abs() <= tol.rtol * x.abs().max(tol.floor)).then(|| {
-                    format!(
-                        "yours is {} ({}): if that is what you meant, pass --batch-reduction {}",
-                        r.text(),
-                        num(x),
-                        r.key()
-                    )
-                })
-            });
-        }
+        let exact = |r: BatchReduction| r.divisor(rows, k, rows).map(|d| (sum + carry) / d);
+        reduced(&mut checks[0], loss.values[0], reduction, exact)?;
     }
-    let mut checks = vec![checked("losses", &loss, loss_layout.kind, loss_tracker)];
-    checks[0].note = note;
-    if let Some(g) = &grad {
-        // Theirs ≈ exact / d: the ratio fitted is 1/d for the right candidate.
-        let ratio = if fit_den > 0.0 { fit_num / fit_den } else { 1.0 };
-        let off = |d: f64| (ratio * d).ln().abs();
-        let best =
-            (0..candidates.len()).min_by(|&a, &b| off(candidates[a].1).total_cmp(&off(candidates[b].1))).unwrap_or(0);
-        // A NaN or a negative ratio fits nothing.
-        let fits = (ratio * candidates[best].1 - 1.0).abs() <= SCALE_SLACK;
-        let unexplained = (!fits).then_some(ratio);
-        let mut c = checked("gradient", g, Kind::PerElement, grad_trackers.swap_remove(best));
-        (c.of, c.unexplained_scale) = (Some(candidates[best].0), unexplained);
+    if let (Some(gradient), Some(g)) = (gradient, &grad) {
+        let verdict = gradient.finish();
+        let mut c = checked("gradient", g, Kind::PerElement, verdict.tracker);
+        (c.of, c.unexplained_scale) = (Some(verdict.of), verdict.unexplained);
         checks.push(c);
     }
-    let alpha_shown = alpha.as_ref();
-    let run =
-        Run { profile: lib, implied, gamma, alpha: alpha_shown, reduction, rows, ignored, geometry: &geometry, checks };
-    let within = run.within();
+    let run = Run {
+        profile: lib,
+        implied,
+        gamma,
+        alpha: alpha.as_ref(),
+        reduction,
+        rows,
+        ignored,
+        geometry: &geometry,
+        checks,
+    };
     let report = if args.json { run.json() } else { run.text() };
-    Ok(Outcome { report, within })
+    Ok(Outcome { report, within: run.within() })
+}
+
+/// Checks their reduced loss `theirs` against `exact(reduction)`; when it
+/// is off but matches another reduction (the commonest mismatch), the
+/// check's note says which and how to ask for it.
+fn reduced(
+    check: &mut Checked,
+    theirs: f64,
+    reduction: BatchReduction,
+    exact: impl Fn(BatchReduction) -> Option<f64>,
+) -> Result<(), String> {
+    let x = exact(reduction).ok_or("no rows: the data is empty")?;
+    let spot = At { row: 0, position: 0, class: None, logits: &[], label: 0 };
+    let t = &mut check.tracker;
+    t.check(theirs, x, x.abs(), 1.0, &spot);
+    if t.within() {
+        return Ok(());
+    }
+    let tol = t.tolerance;
+    check.note = REDUCTIONS.iter().filter(|&&r| r != reduction).find_map(|&r| {
+        let x = exact(r)?;
+        ((theirs - x).abs() <= tol.rtol * x.abs().max(tol.floor)).then(|| {
+            format!("yours is {} ({}): if that is what you meant, pass --batch-reduction {}", r.text(), num(x), r.key())
+        })
+    });
+    Ok(())
 }
 
 fn checked(what: &'static str, f: &Floats, kind: Kind, tracker: Tracker) -> Checked {
