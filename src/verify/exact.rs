@@ -97,3 +97,37 @@ fn scales(setup: &Setup, r: &Focal) -> Vec<f64> {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::profile::{PAPER, find};
+
+    /// A float32 `p − y` on a confident row is far off relative to the
+    /// difference, yet within a few ε32 of its terms' magnitudes: what the
+    /// scale must absorb, in both modes.
+    #[test]
+    fn naive_float32_p_minus_y_is_within_eps_of_the_scale() {
+        let z = [14.0, -1.0, 0.5];
+        for mode in [Mode::Softmax, Mode::Sigmoid] {
+            let setup =
+                Setup { profile: find(PAPER, mode).unwrap().0, gamma: 0.0, alpha: None, terms: false, gradient: true };
+            let e = &rows(&setup, &z, &[0])[0];
+            let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+            let p32: Vec<f32> = match mode {
+                Mode::Softmax => {
+                    let total: f32 = z32.iter().map(|v| v.exp()).sum();
+                    z32.iter().map(|v| v.exp() / total).collect()
+                }
+                Mode::Sigmoid => z32.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
+            };
+            let naive: Vec<f64> = p32.iter().enumerate().map(|(j, &p)| f64::from(p - f32::from(j == 0))).collect();
+            let relative = ((naive[0] - e.gradient[0]) / e.gradient[0]).abs();
+            assert!(relative > 1e-4, "{mode:?}: the naive difference lost digits ({relative})");
+            for j in 0..3 {
+                let of_scale = (naive[j] - e.gradient[j]).abs() / e.scale[j];
+                assert!(of_scale < 4.0 * f64::from(f32::EPSILON), "{mode:?} class {j}: {of_scale}");
+            }
+        }
+    }
+}
