@@ -124,8 +124,8 @@ mod tests {
             let naive: Vec<f64> = p32.iter().enumerate().map(|(j, &p)| f64::from(p - f32::from(j == 0))).collect();
             let relative = ((naive[0] - e.gradient[0]) / e.gradient[0]).abs();
             assert!(relative > 1e-4, "{mode:?}: the naive difference lost digits ({relative})");
-            for j in 0..3 {
-                let of_scale = (naive[j] - e.gradient[j]).abs() / e.scale[j];
+            for (j, (&n, (&g, &scale))) in naive.iter().zip(e.gradient.iter().zip(&e.scale)).enumerate() {
+                let of_scale = (n - g).abs() / scale;
                 assert!(of_scale < 4.0 * f64::from(f32::EPSILON), "{mode:?} class {j}: {of_scale}");
             }
         }
