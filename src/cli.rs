@@ -51,6 +51,8 @@ pub enum Command {
     Calc(CalcArgs),
     /// Sweep γ over a dataset of model outputs (.npy, CSV/TSV, or stdin)
     Data(DataArgs),
+    /// Check your own focal loss (a .npy dump of its losses, and gradient) against the exact values
+    Verify(VerifyArgs),
     /// Print a shell completion script (e.g. `focal-tui completions bash > ~/.local/share/bash-completion/completions/focal-tui`)
     Completions {
         #[arg(value_enum)]
@@ -122,6 +124,67 @@ pub struct DataArgs {
     /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+}
+
+/// `focal-tui verify`: a user's dumped losses (and gradient) against the
+/// exact values on the same logits and labels, read as `data` reads them.
+#[derive(Args, Clone, Debug, Default)]
+pub struct VerifyArgs {
+    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64) or text, K numbers per line
+    #[arg(long, value_name = "FILE", required = true)]
+    pub logits: PathBuf,
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, or text, one per line
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(long, value_name = "FILE", required = true)]
+    pub labels: PathBuf,
+    /// Your losses (.npy): per row [N, d1, …], per element (shape of the logits), or reduced ([] or [1])
+    #[arg(long, value_name = "FILE", required = true)]
+    pub loss: PathBuf,
+    /// Your dLoss/dlogits (.npy, shape of the logits): of the summed losses or of the reduced loss (detected)
+    #[arg(long, value_name = "FILE")]
+    pub grad: Option<PathBuf>,
+    /// Focusing parameter γ ≥ 0 [default: the profile's, 2 for paper]
+    #[arg(long, allow_hyphen_values = true, value_name = "G")]
+    pub gamma: Option<String>,
+    /// One α, one per class, or `none` [default: the profile's, 0.25 for paper]
+    #[arg(long, allow_hyphen_values = true, value_name = "A")]
+    pub alpha: Option<String>,
+    /// Sigmoid focal loss (RetinaNet): every class a binary problem
+    #[arg(long)]
+    pub sigmoid: bool,
+    /// Compute as a library does: paper, torchvision, kornia, monai, keras, mmdet, ultralytics [default: paper]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The class axis of .npy logits, negative from the end [default: 1]
+    #[arg(long, allow_hyphen_values = true, value_name = "A")]
+    pub class_axis: Option<i64>,
+    /// Leave out (and count) positions with this label, e.g. 255 or -100
+    #[arg(long, allow_hyphen_values = true, value_name = "I")]
+    pub ignore_index: Option<i64>,
+    /// How your reduced loss divides the sum: mean_over_rows, mean_over_elements, sum, per_positive, sum_of_row_means [default: the profile's]
+    #[arg(long, value_name = "KEY")]
+    pub batch_reduction: Option<String>,
+    /// Relative tolerance [default: √ε of each dump's precision: float64 1.5e-8, float32 3.5e-4, float16 0.031, bfloat16 0.088]
+    #[arg(long, allow_hyphen_values = true, value_name = "R")]
+    pub rtol: Option<f64>,
+    /// One JSON object instead of the text report
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl VerifyArgs {
+    /// The dataset flags as `data` takes them, so that both read the same
+    /// rows with the same checks and messages.
+    pub fn data_args(&self) -> DataArgs {
+        DataArgs {
+            logits: vec![self.logits.clone()],
+            labels: vec![self.labels.clone()],
+            sigmoid: self.sigmoid,
+            class_axis: self.class_axis,
+            ignore_index: self.ignore_index,
+            ..DataArgs::default()
+        }
+    }
 }
 
 #[derive(Args, Debug)]

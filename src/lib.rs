@@ -32,3 +32,4 @@ pub mod text;
 pub mod theme;
 pub mod tui;
 pub mod ui;
+pub mod verify;

@@ -9,7 +9,7 @@ use focal_tui::cli::{self, Cli, Command, DataArgs};
 use focal_tui::dataset::Dataset;
 use focal_tui::field::{self, Field};
 use focal_tui::loss::Mode;
-use focal_tui::{calc, data, parse, tui};
+use focal_tui::{calc, data, parse, tui, verify};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,6 +21,15 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Calc(args)) => calc::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
         Some(Command::Data(args)) => data::run::run(args).map_or_else(|message| fail(&message), |report| emit(&report)),
+        // Off: the report still goes to stdout, and the status is 1.
+        Some(Command::Verify(args)) => match verify::run(args) {
+            Ok(outcome) if outcome.within => emit(&outcome.report),
+            Ok(outcome) => {
+                emit(&outcome.report);
+                ExitCode::FAILURE
+            }
+            Err(message) => fail(&message),
+        },
         Some(Command::Completions { shell }) => emit(&cli::completions(*shell)),
         Some(Command::Man) => emit(&cli::man_page()),
         None => explore(&cli),

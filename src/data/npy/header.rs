@@ -112,7 +112,7 @@ pub fn read_header(reader: &mut impl Read, file: &str) -> Result<Header, DataErr
 }
 
 /// A shape as Python prints it: `(10,)`, `(10, 4)`, `()`.
-pub(super) fn shape_text(shape: &[u64]) -> String {
+pub fn shape_text(shape: &[u64]) -> String {
     match shape {
         [n] => format!("({n},)"),
         _ => format!("({})", shape.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),

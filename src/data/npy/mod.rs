@@ -50,15 +50,16 @@ mod place;
 mod planes;
 mod read;
 mod targets;
+mod whole;
 
 use std::ops::Range;
 use std::path::Path;
 
 use array::Array;
 use decode::{Dtype, Kind};
-use header::shape_text;
-pub use header::{Header, read_header};
+pub use header::{Header, read_header, shape_text};
 pub use place::{Located, Place};
+pub use whole::{Floats, read_floats, read_labels};
 
 use super::container::inflate::Reach;
 use super::memory::bytes_text;

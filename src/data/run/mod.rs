@@ -196,7 +196,7 @@ fn check_rows(report: &Report, skipped: &[Skip]) -> Result<(), String> {
 /// (`.npy`, `.npz` or `.safetensors` by extension, `FILE:NAME` in a
 /// container, text otherwise; no `--labels` for containers holding
 /// `labels`); several are shards of one dataset.
-fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dyn Source>, DataError> {
+pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dyn Source>, DataError> {
     let mut shards: Vec<(String, Box<dyn Source>)> = Vec::new();
     let stdin: Vec<&str> = [("--csv", &args.csv), ("--logits", &args.logits), ("--labels", &args.labels)]
         .into_iter()
