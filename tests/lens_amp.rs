@@ -131,6 +131,8 @@ fn reasons_name_the_cause() {
         let r = run(Formula::Kornia, &confident, 0.5, p);
         assert!(!r.flags.contains(&"NaN gradient"));
         assert!(r.reason.unwrap().contains("detached copy"));
+        let r = run(Formula::MonaiSoftmax, &[40.0, 0.0, -1.0], 0.5, p);
+        assert!(r.reason.unwrap().contains("p_t rounds to 1 in float32"));
         let r = run(Formula::PaperSoftmax, &confident, 2.0, p);
         assert_eq!(r.flags, ["loss 0", "zero gradient"]);
         assert!(r.reason.unwrap().contains("→ loss 0"));

@@ -37,8 +37,8 @@ mod sigmoid;
 mod softmax;
 
 use super::{Precision, classify};
-use crate::loss::Mode;
 use crate::loss::profile::Profile;
+use crate::loss::{Alpha, Mode, Params};
 use ops::Dt;
 
 /// Which library code runs.
@@ -104,14 +104,23 @@ struct Run {
     gradient: Vec<f32>,
     /// Elements whose `1 − p_t`, as the code forms it, rounded to 0.
     saturated: usize,
+    /// The dtype `p_t` is formed in.
+    p_t_dtype: Precision,
     /// `log p_t` as the code holds it (softmax forms).
     log_p_t: Option<f32>,
 }
 
 impl Run {
-    fn new(loss: f32, loss_dtype: Dt, gradient: Vec<f32>, one_minus: &[f32], log_p_t: Option<f32>) -> Run {
+    fn new(
+        loss: f32,
+        loss_dtype: Dt,
+        gradient: Vec<f32>,
+        p_t_dtype: Dt,
+        one_minus: &[f32],
+        log_p_t: Option<f32>,
+    ) -> Run {
         let saturated = one_minus.iter().filter(|&&x| x == 0.0).count();
-        Run { loss, loss_dtype: loss_dtype.0, gradient, saturated, log_p_t }
+        Run { loss, loss_dtype: loss_dtype.0, gradient, saturated, p_t_dtype: p_t_dtype.0, log_p_t }
     }
 }
 
@@ -145,6 +154,24 @@ pub fn amp(
     let flags = flags(f64::from(run.loss), &gradient);
     let reason = reason::why(formula, &run, &z, gamma, precision);
     Amp { precision, loss: f64::from(run.loss), loss_dtype: run.loss_dtype, gradient, flags, reason }
+}
+
+/// The autocast dtypes, in display order.
+pub const DTYPES: [Precision; 2] = [Precision::F16, Precision::Bf16];
+
+/// Both AMP runs of an example as `profile`'s library computes it, or why
+/// the lens cannot show it (no PyTorch code to emulate, or a target form,
+/// label smoothing or per-class α the emulated calls do not take).
+pub fn example(profile: &Profile, p: &Params) -> Result<(Formula, [Amp; 2]), String> {
+    let formula = Formula::of(profile)?;
+    let target = p.target.class().filter(|_| p.label_smoothing == 0.0);
+    let target = target.ok_or("the AMP lens takes one class index as the target, unsmoothed")?;
+    let alpha = match &p.alpha {
+        None => None,
+        Some(Alpha::Scalar(a)) => Some(*a),
+        Some(Alpha::PerClass(_)) => return Err("the AMP lens takes one α, not one per class".into()),
+    };
+    Ok((formula, DTYPES.map(|f| amp(formula, &p.logits, target, p.gamma, alpha, f))))
 }
 
 /// The loss's flag, then the gradient's: NaN, inf, or every entry 0.

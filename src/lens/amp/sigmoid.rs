@@ -41,7 +41,7 @@ pub(super) fn torchvision(z: &[f32], t: usize, gamma: f64, alpha: Option<f64>, l
         grad.push(l.add(g_sigmoid, g_ce_z));
     }
     let loss = F32.sum(&out);
-    Run::new(loss, F32, grad, &om, None)
+    Run::new(loss, F32, grad, l, &om, None)
 }
 
 /// MONAI's `FocalLoss()` (sigmoid): the logits cast to float32 first, then
@@ -80,5 +80,5 @@ pub(super) fn monai(z: &[f32], t: usize, gamma: f64, alpha: Option<f64>, l: Dt) 
         grad.push(l.r(((from_b + from_ls) + g_loss0) + from_a1));
     }
     let loss = F32.sum(&out) / k as f32;
-    Run::new(loss, F32, grad, &[], None)
+    Run::new(loss, F32, grad, F32, &[], None)
 }

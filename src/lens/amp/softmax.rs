@@ -24,7 +24,7 @@ pub(super) fn paper(z: &[f32], t: usize, gamma: f64, alpha: Option<f64>, l: Dt) 
     let mut g = vec![0.0; z.len()];
     g[t] = g_lt;
     let grad = l.log_softmax_backward(&g, &ls);
-    Run::new(loss, l, grad, &[om], Some(lt))
+    Run::new(loss, l, grad, l, &[om], Some(lt))
 }
 
 /// kornia's `focal_loss` (reduction `none`, summed over the classes), every
@@ -63,7 +63,7 @@ pub(super) fn kornia(z: &[f32], t: usize, gamma: f64, alpha: Option<f64>, l: Dt)
         })
         .collect();
     let grad = l.log_softmax_backward(&g_ls, &ls);
-    Run::new(loss, l, grad, &base[t..=t], Some(ls[t]))
+    Run::new(loss, l, grad, l, &base[t..=t], Some(ls[t]))
 }
 
 /// MONAI's `FocalLoss(use_softmax=True)`: the logits cast to float32
@@ -91,5 +91,5 @@ pub(super) fn monai(z: &[f32], t: usize, gamma: f64, alpha: Option<f64>, l: Dt) 
         })
         .collect();
     let grad = f.log_softmax_backward(&g_ls, &ls).into_iter().map(|x| l.r(x)).collect();
-    Run::new(loss, f, grad, &om[t..=t], Some(ls[t]))
+    Run::new(loss, f, grad, f, &om[t..=t], Some(ls[t]))
 }
