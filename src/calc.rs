@@ -30,7 +30,14 @@ pub fn run(args: &CalcArgs) -> Result<String, String> {
     // Without --profile the report is today's, key for key.
     let shown = input.profile.is_some().then_some(Shown { profile, implied, value: &value });
     let amp = if args.amp {
-        let (formula, runs) = crate::lens::amp::example(profile, &params).map_err(|e| format!("--amp: {e}"))?;
+        let example = crate::lens::amp::Example {
+            logits: &params.logits,
+            target: &params.target,
+            label_smoothing: params.label_smoothing,
+            gamma: params.gamma,
+            alpha: params.alpha.as_ref(),
+        };
+        let (formula, runs) = crate::lens::amp::example(profile, &example).map_err(|e| format!("--amp: {e}"))?;
         Some(amp::Shown { formula, runs, target: result.target })
     } else {
         None

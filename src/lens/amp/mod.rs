@@ -38,7 +38,7 @@ mod softmax;
 
 use super::{Precision, classify};
 use crate::loss::profile::Profile;
-use crate::loss::{Alpha, Mode, Params};
+use crate::loss::{Alpha, Mode, Target};
 use ops::Dt;
 
 /// Which library code runs.
@@ -159,19 +159,32 @@ pub fn amp(
 /// The autocast dtypes, in display order.
 pub const DTYPES: [Precision; 2] = [Precision::F16, Precision::Bf16];
 
-/// Both AMP runs of an example as `profile`'s library computes it, or why
-/// the lens cannot show it (no PyTorch code to emulate, or a target form,
-/// label smoothing or per-class α the emulated calls do not take).
-pub fn example(profile: &Profile, p: &Params) -> Result<(Formula, [Amp; 2]), String> {
+/// One example as the user gave it: α as typed, before a profile places it.
+pub struct Example<'a> {
+    pub logits: &'a [f64],
+    pub target: &'a Target,
+    pub label_smoothing: f64,
+    pub gamma: f64,
+    pub alpha: Option<&'a Alpha>,
+}
+
+/// The AMP lens of one example: the code and both runs, or why it cannot
+/// be shown.
+pub type Shown = Result<(Formula, [Amp; 2]), String>;
+
+/// Both AMP runs of `e` as `profile`'s library computes it, or why the lens
+/// cannot show it (no PyTorch code to emulate, or a target form, label
+/// smoothing or per-class α the emulated calls do not take).
+pub fn example(profile: &Profile, e: &Example) -> Shown {
     let formula = Formula::of(profile)?;
-    let target = p.target.class().filter(|_| p.label_smoothing == 0.0);
+    let target = e.target.class().filter(|_| e.label_smoothing == 0.0);
     let target = target.ok_or("the AMP lens takes one class index as the target, unsmoothed")?;
-    let alpha = match &p.alpha {
+    let alpha = match e.alpha {
         None => None,
         Some(Alpha::Scalar(a)) => Some(*a),
         Some(Alpha::PerClass(_)) => return Err("the AMP lens takes one α, not one per class".into()),
     };
-    Ok((formula, DTYPES.map(|f| amp(formula, &p.logits, target, p.gamma, alpha, f))))
+    Ok((formula, DTYPES.map(|f| amp(formula, e.logits, target, e.gamma, alpha, f))))
 }
 
 /// The loss's flag, then the gradient's: NaN, inf, or every entry 0.
