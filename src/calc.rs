@@ -13,6 +13,8 @@ use crate::loss::profile::{Profile, Value as LibValue};
 use crate::loss::{Alpha, Focal, Mode, Params};
 use crate::report::{self, DIGITS, num};
 
+mod amp;
+
 /// Classes listed in the text report before "… N more".
 const CLASS_ROWS: usize = 20;
 
@@ -27,7 +29,28 @@ pub fn run(args: &CalcArgs) -> Result<String, String> {
     let (result, value) = profile.compute(&params).map_err(|e| format!("--profile {}: {e}", profile.name))?;
     // Without --profile the report is today's, key for key.
     let shown = input.profile.is_some().then_some(Shown { profile, implied, value: &value });
-    Ok(if args.json { json_as(&params, &result, shown) } else { text_as(&params, &result, shown) })
+    let amp = if args.amp {
+        let example = crate::lens::amp::Example {
+            logits: &params.logits,
+            target: &params.target,
+            label_smoothing: params.label_smoothing,
+            gamma: params.gamma,
+            alpha: params.alpha.as_ref(),
+        };
+        let (formula, runs) = crate::lens::amp::example(profile, &example).map_err(|e| format!("--amp: {e}"))?;
+        Some(amp::Shown { formula, runs, target: result.target })
+    } else {
+        None
+    };
+    Ok(if args.json {
+        json_as(&params, &result, shown, amp.as_ref())
+    } else {
+        let mut out = text_as(&params, &result, shown);
+        if let Some(a) = &amp {
+            out += &amp::text(a);
+        }
+        out
+    })
 }
 
 /// A result as a library computes it.
@@ -84,13 +107,15 @@ struct Json<'a> {
     per_class_loss: Vec<f64>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     profile: Option<ProfileKeys<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amp: Option<amp::Keys<'a>>,
 }
 
 pub fn json(p: &Params, r: &Focal) -> String {
-    json_as(p, r, None)
+    json_as(p, r, None, None)
 }
 
-fn json_as(p: &Params, r: &Focal, shown: Option<Shown>) -> String {
+fn json_as(p: &Params, r: &Focal, shown: Option<Shown>, amp: Option<&amp::Shown>) -> String {
     let doc = Json {
         mode: p.mode.name(),
         logits: &p.logits,
@@ -123,6 +148,7 @@ fn json_as(p: &Params, r: &Focal, shown: Option<Shown>) -> String {
             library_loss: s.value.loss,
             library_gradient: &s.value.gradient,
         }),
+        amp: amp.map(amp::keys),
     };
     serde_json::to_string(&doc).expect("plain numbers and strings always serialise") + "\n"
 }

@@ -194,6 +194,9 @@ pub struct CalcArgs {
     /// One JSON object instead of the text report
     #[arg(long)]
     pub json: bool,
+    /// Also the loss and gradient as the profile's PyTorch code computes them under torch.autocast (float16, bfloat16) on the CPU
+    #[arg(long)]
+    pub amp: bool,
 }
 
 /// The example: every value is parsed by `parse`, so the command line and

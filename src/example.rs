@@ -2,6 +2,7 @@
 //! result shown for its last valid input, and the view's choices (mode,
 //! pane, chart). No UI types: the view draws what [`Example`] holds.
 
+use crate::lens::amp;
 use crate::logits_input::LogitsInput;
 use crate::loss::profile::{self, PAPER};
 use crate::loss::{Alpha, Mode, Params, Target};
@@ -75,6 +76,8 @@ pub struct Example {
     pub profile: &'static str,
     /// The mode a sigmoid-only profile switched from, restored after it.
     pub implied_from: Option<Mode>,
+    /// α as typed: the AMP lens's libraries place it themselves.
+    alpha: Option<Alpha>,
     pub pane: Pane,
     pub chart: ChartView,
 }
@@ -87,6 +90,7 @@ impl Example {
             mode: params.mode,
             profile: PAPER,
             implied_from: None,
+            alpha: params.alpha.clone(),
             shown: Shown::new(params, &gammas),
             logits: LogitsInput::new(logits),
             gammas,
@@ -110,6 +114,7 @@ impl Example {
         let mut logits = std::mem::take(&mut self.shown.params.logits);
         let change = self.logits.show(&mut logits);
         let note = (!lib.is_paper()).then(|| alpha.clone());
+        self.alpha.clone_from(&alpha);
         let mut params = Params { logits, target, label_smoothing, gamma, alpha, mode: lib.mode };
         lib.place_alpha(&mut params);
         self.shown.update(params, &self.gammas, change);
@@ -141,11 +146,24 @@ impl Example {
         self.update_lens();
     }
 
-    /// The precision lens costs three naive passes over the classes: it is
-    /// computed only while its pane is shown.
+    /// The precision lens costs three naive passes over the classes and the
+    /// AMP lens two runs of the library's code: they are computed only while
+    /// their pane is shown.
     fn update_lens(&mut self) {
         if self.pane == Pane::Lens && self.shown.lens.is_none() {
             self.shown.compute_lens();
+        }
+        if self.pane == Pane::Lens && self.shown.amp.is_none() {
+            let p = &self.shown.params;
+            let example = amp::Example {
+                logits: &p.logits,
+                target: &p.target,
+                label_smoothing: p.label_smoothing,
+                gamma: p.gamma,
+                alpha: self.alpha.as_ref(),
+            };
+            self.shown.amp =
+                Some(profile::find(self.profile, self.mode).and_then(|(lib, _)| amp::example(lib, &example)));
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::lens::{Naive, NaiveSoftmax, Precision};
+use crate::lens::{Naive, NaiveSoftmax, Precision, amp};
 use crate::loss::{Change, Focal, PARALLEL_FROM, Params, SoftmaxCache, at_probability};
 use crate::report::{self, SummaryLine};
 
@@ -60,6 +60,8 @@ pub struct Shown {
     pub class_points: Vec<ClassPoint>,
     /// The precision lens (softmax mode), when its pane asked for it.
     pub lens: Option<Vec<Naive>>,
+    /// The AMP lens for the profile, when the lens pane asked for it.
+    pub amp: Option<amp::Shown>,
     /// A library profile's one-line note and its formula with the numbers
     /// (none for the paper's).
     pub library: Option<(String, Vec<String>)>,
@@ -91,6 +93,7 @@ impl Shown {
             curves: Vec::new(),
             class_points: Vec::new(),
             lens: None,
+            amp: None,
             library: None,
             softmax: SoftmaxCache::default(),
             lens_softmax: None,
@@ -114,6 +117,7 @@ impl Shown {
         }
         self.params = params;
         self.lens = None;
+        self.amp = None;
         self.derive(gammas);
     }
 

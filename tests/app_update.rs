@@ -229,11 +229,27 @@ fn f2_cycles_the_panes_of_the_layout_in_use() {
 #[test]
 fn the_lens_is_computed_only_while_shown() {
     let mut app = app();
-    assert!(example(&app).shown.lens.is_none());
-    app.handle_events((0..4).map(|_| key(KeyCode::F(2))));
+    assert!(example(&app).shown.lens.is_none() && example(&app).shown.amp.is_none());
+    app.handle_events([key(KeyCode::F(2))]);
+    app.handle_events(typed("0"));
+    assert!(example(&app).shown.amp.is_none(), "an edit elsewhere computes no AMP lens");
+    app.handle_events((0..3).map(|_| key(KeyCode::F(2))));
     assert_eq!(example(&app).pane, Pane::Lens);
     let lens = example(&app).shown.lens.as_ref().expect("the lens pane computes it");
     assert_eq!(lens.len(), 3);
+    let (_, runs) = example(&app).shown.amp.as_ref().expect("and the AMP lens").as_ref().unwrap();
+    assert_eq!(runs.len(), 2);
+    // F7 to kornia: the AMP lens is the library's, computed again.
+    app.handle_events([key(KeyCode::F(7)), key(KeyCode::F(7))]);
+    assert_eq!(example(&app).profile, "kornia");
+    let (formula, _) = example(&app).shown.amp.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(*formula, focal_tui::lens::amp::Formula::Kornia);
+    app.handle_events((0..2).map(|_| key(KeyCode::F(7))));
+    assert_eq!(example(&app).profile, "keras");
+    let why = example(&app).shown.amp.as_ref().unwrap().as_ref().unwrap_err();
+    assert_eq!(why, "Keras is not PyTorch: torch.autocast does not apply");
+    app.handle_events((0..3).map(|_| key(KeyCode::F(7))));
+    assert_eq!(example(&app).profile, "paper");
     // Still there after an edit, for the new input.
     app.handle_events(typed(", 12"));
     let f16 = &example(&app).shown.lens.as_ref().unwrap()[1];

@@ -151,7 +151,7 @@ fn draw_example(buf: &mut Buffer, area: Rect, app: &App, example: &Example, wide
         show(buf, chart_area, chart::title(app, example), chart::draw);
         let (name, draw): (&str, ExampleDraw) = match example.pane {
             Pane::Steps => ("Steps", steps::draw),
-            Pane::Lens => ("Precision lens: naive softmax → log → pow", lens::draw),
+            Pane::Lens => ("Precision lens: naive softmax → log → pow · torch AMP", lens::draw),
             _ => ("Modulating factor (1 − p_t)^γ", table::draw),
         };
         let mut heading = pane_tabs(&app.look, example.pane, &Pane::WIDE);
