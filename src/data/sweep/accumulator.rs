@@ -7,8 +7,8 @@ use super::per_class::PerClass;
 use super::stage::{Scratch, Stage};
 use super::sums::WideSum;
 use super::{
-    BATCH, BLOCK, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH, SweepRow,
-    TOP_MASS, vec_bytes,
+    BATCH, BLOCK, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH,
+    SigmoidExamples, SweepRow, TOP_MASS, vec_bytes,
 };
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Simd};
@@ -57,6 +57,8 @@ pub struct Accumulator {
     pub(super) scratch: Scratch,
     /// Every row's per-example values, when kept ([`Accumulator::keeping_examples`]).
     pub(super) kept: Option<Examples>,
+    /// Every row's sigmoid values, when kept.
+    pub(super) kept_sigmoid: Option<SigmoidExamples>,
 }
 
 impl Accumulator {
@@ -109,6 +111,7 @@ impl Accumulator {
             stage,
             scratch,
             kept: None,
+            kept_sigmoid: None,
         }
     }
 
@@ -180,6 +183,9 @@ impl Accumulator {
         }
         self.loss_hist.merge(&other.loss_hist);
         if let (Some(a), Some(b)) = (&mut self.kept, other.kept.take()) {
+            a.append(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.kept_sigmoid, other.kept_sigmoid.take()) {
             a.append(b);
         }
     }

@@ -111,7 +111,8 @@
 //! weighted loss: `factor.rs`; the normal range: `limits.rs`); a full block
 //! goes into the running sums (`block.rs`, with `sums.rs`, `per_class.rs`
 //! and `histogram.rs`). `examples.rs` keeps each row's softmax values for
-//! the dataset view; `isa.rs` holds the two entry points that
+//! the dataset view, `sigmoid_examples.rs` each row's sigmoid values per
+//! class and the positives'/negatives' split; `isa.rs` holds the two entry points that
 //! [`crate::simd::Simd::run`] compiles for each instruction set.
 
 mod accumulator;
@@ -124,12 +125,14 @@ mod isa;
 mod limits;
 mod per_class;
 mod sigmoid;
+mod sigmoid_examples;
 mod softmax;
 mod stage;
 mod sums;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
+pub use sigmoid_examples::{SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES, Shares, SigmoidExamples, Split};
 
 use crate::loss::{Alpha, Mode};
 
