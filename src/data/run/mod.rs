@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
 use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
-use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, Report};
+use crate::data::sweep::{
+    ClassStats, Config, EXAMPLE_BYTES, Examples, Report, SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES, SigmoidExamples,
+};
 use crate::data::{csv, npy};
 use crate::field::Field;
 use crate::loss::profile;
@@ -39,37 +41,59 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     })
 }
 
-/// A dataset read for the explorer: every row's softmax values kept, so
-/// that the sweep at another γ or α needs no second pass over the files.
+/// A dataset read for the explorer: every row's values kept in the mode
+/// asked for (softmax: [`Examples`]; sigmoid: [`SigmoidExamples`], per
+/// class), so that the sweep at another γ or α needs no second pass over
+/// the files.
 pub struct Loaded {
     /// The files, as the user named them.
     pub name: String,
+    /// The mode the rows were kept for (`--sigmoid`).
+    pub mode: Mode,
+    /// Softmax rows (empty when loaded for sigmoid).
     pub examples: Examples,
-    /// Rows skipped (--skip-invalid), and why.
+    /// Sigmoid rows (when loaded for sigmoid).
+    pub sigmoid: Option<SigmoidExamples>,
+    /// Rows skipped (--skip-invalid) and positions ignored (--ignore-index), and why.
     pub skipped: Vec<Skip>,
+    /// The logits' shape, when the reader knows it (one `.npy` file).
+    pub shape: Option<Vec<u64>>,
 }
 
-/// Reads `args`' dataset for the explorer (softmax only).
+impl Loaded {
+    /// K, the number of classes.
+    pub fn classes(&self) -> usize {
+        self.sigmoid.as_ref().map_or(self.examples.classes(), SigmoidExamples::classes)
+    }
+}
+
+/// Reads `args`' dataset for the explorer, in the mode `args.sigmoid` asks for.
 pub fn load(args: &DataArgs) -> Result<Loaded, String> {
     load_within(args, memory::available())
+}
+
+/// Bytes the dataset view keeps per row of `classes` logits in `mode`.
+pub fn kept_row_bytes(mode: Mode, classes: usize) -> u64 {
+    match mode {
+        Mode::Softmax => EXAMPLE_BYTES,
+        Mode::Sigmoid => SIGMOID_ROW_BYTES + classes as u64 * SIGMOID_ELEMENT_BYTES,
+    }
 }
 
 /// [`load`], refusing a dataset whose kept rows would not fit in `available`
 /// bytes (unknown: no limit): before reading when its rows are known, else
 /// as soon as they are too many.
 pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, String> {
-    if args.sigmoid {
-        return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
-    }
     let (mut source, config) = prepare(args, available)?;
     let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
+    let shape = source.shape();
     if let Some(available) = available {
         // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
-        let row = 2 * EXAMPLE_BYTES;
-        let max = available / row;
+        let bytes = kept_row_bytes(config.mode, source.classes());
+        let max = available / (2 * bytes);
         let too_many = |rows: String| {
             format!(
-                "the dataset view keeps {EXAMPLE_BYTES} bytes per row (twice that while loading) and {} of memory is available, enough for {max} rows: {rows}; `focal-tui data` with the same flags streams any number of rows",
+                "the dataset view keeps {bytes} bytes per row (twice that while loading) and {} of memory is available, enough for {max} rows: {rows}; `focal-tui data` with the same flags streams any number of rows",
                 bytes_text(available)
             )
         };
@@ -83,9 +107,18 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
         }
     }
     let (total, skipped) = accumulate(source, &config, true).map_err(|e| e.to_string())?;
-    let (report, examples) = total.finish_keeping();
+    let (report, examples, sigmoid) = match config.mode {
+        Mode::Softmax => {
+            let (report, examples) = total.finish_keeping();
+            (report, examples, None)
+        }
+        Mode::Sigmoid => {
+            let (report, kept) = total.finish_keeping_sigmoid();
+            (report, Examples::default(), Some(kept))
+        }
+    };
     check_rows(&report, &skipped)?;
-    Ok(Loaded { name, examples, skipped })
+    Ok(Loaded { name, mode: config.mode, examples, sigmoid, skipped, shape })
 }
 
 /// The source of `args` and the sweep its flags ask for, refused before
@@ -217,8 +250,8 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
         let source = if npy {
             let options = Options {
                 skip_invalid: args.skip_invalid,
-                class_axis: args.class_axis,
-                ignore_index: args.ignore_index,
+                class_axis: args.tensor.class_axis,
+                ignore_index: args.tensor.ignore_index,
             };
             npy::open_with(z, y, options)?
         } else {
@@ -236,7 +269,7 @@ fn open(args: &DataArgs) -> Result<Box<dyn Source>, DataError> {
 
 /// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
 fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
-    let flag = match (args.class_axis, args.ignore_index) {
+    let flag = match (args.tensor.class_axis, args.tensor.ignore_index) {
         (Some(_), _) => "--class-axis",
         (None, Some(_)) => "--ignore-index",
         (None, None) => return Ok(()),
