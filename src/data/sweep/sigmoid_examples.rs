@@ -249,38 +249,56 @@ impl SplitSums {
         }
     }
 
-    /// Quantity `q`'s per-row sums of a batch of rows `r0..` (`real` of
-    /// them) from its per-logit values `x`: the positive's, the negatives'
-    /// and the easy negatives' (`x` times the 0/1 masks `neg` and `easy`,
-    /// summed in class order as the row's loss is; `masked` is scratch).
+    /// A batch's row sums of `x` into `all` (as [`row_sums`] sums them),
+    /// and quantity `q`'s per-row sums of rows `r0..` (`real` of them): the
+    /// positive's, the negatives' and the easy negatives' (`x` times the 0/1
+    /// masks `neg` and `easy`, summed in class order as the row's loss is).
+    /// Class-major batches take every sum in one pass; row-major ones take
+    /// `row_sums`' compensated sums through `masked` (scratch).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn rows(
         &mut self,
         q: usize,
         (r0, real): (usize, usize),
-        at: impl Fn(usize, usize) -> usize,
         labels: &[usize],
         x: &[f64],
+        all: &mut [f64],
         [neg, easy]: [&[f64]; 2],
         masked: &mut [f64],
         (k, columns): (usize, bool),
     ) {
         let nb = x.len() / k;
         let from = q * BLOCK + r0;
+        let (row_neg, row_easy) = (&mut self.row_neg[from..from + nb], &mut self.row_neg_easy[from..from + nb]);
+        if columns {
+            all.fill(0.0);
+            row_neg.fill(0.0);
+            row_easy.fill(0.0);
+            for ((c, nc), ec) in x.chunks_exact(nb).zip(neg.chunks_exact(nb)).zip(easy.chunks_exact(nb)) {
+                for r in 0..nb {
+                    let v = c[r];
+                    all[r] += v;
+                    row_neg[r] += v * nc[r];
+                    row_easy[r] += v * ec[r];
+                }
+            }
+        } else {
+            row_sums(all, x, k, false);
+            for (mask, out) in [(neg, &mut *row_neg), (easy, &mut *row_easy)] {
+                for ((m, &v), &f) in masked.iter_mut().zip(x).zip(mask) {
+                    *m = v * f;
+                }
+                row_sums(out, masked, k, false);
+            }
+        }
+        // As the sweep clamps a row's loss.
+        for v in row_neg[..real].iter_mut().chain(&mut row_easy[..real]) {
+            *v = v.min(f64::MAX);
+        }
+        let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         for (o, (i, &t)) in self.row_pos[from..from + real].iter_mut().zip(labels.iter().enumerate()) {
             *o = x[at(i, t)];
-        }
-        for (mask, out) in [(neg, &mut self.row_neg), (easy, &mut self.row_neg_easy)] {
-            for ((m, &v), &f) in masked.iter_mut().zip(x).zip(mask) {
-                *m = v * f;
-            }
-            let out = &mut out[from..from + nb];
-            row_sums(out, masked, k, columns);
-            // As the sweep clamps a row's loss.
-            for v in &mut out[..real] {
-                *v = v.min(f64::MAX);
-            }
         }
     }
 
@@ -419,11 +437,9 @@ impl Accumulator {
             *e = if o <= 0.5 { n } else { 0.0 };
         }
         let ce = &mut st.ce[r0..r0 + nb];
-        row_sums(ce, b, k, columns);
-        saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
-        let g = self.gammas.len();
         let (neg, easy) = (&*neg, &*easy);
-        sums.rows(g, (r0, real), at, labels, b, [neg, easy], masked, (k, columns));
+        sums.rows(self.gammas.len(), (r0, real), labels, b, ce, [neg, easy], masked, (k, columns));
+        saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
             let bad = inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0);
@@ -443,9 +459,8 @@ impl Accumulator {
                 }
             }
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
-            row_sums(fl, x, k, columns);
+            sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
-            sums.rows(gi, (r0, real), at, labels, x, [neg, easy], masked, (k, columns));
         }
     }
 }
