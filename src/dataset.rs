@@ -117,10 +117,56 @@ impl Dataset {
     pub fn set(&mut self, gamma: f64, gammas: &[f64], alpha: Alpha) {
         let (config, current) = config(gamma, gammas, alpha, self.mode);
         if config != self.config {
+            let listed = gammas.len();
+            let same_list = Config { gammas: config.gammas[..listed].to_vec(), ..config.clone() }
+                == Config {
+                    gammas: self.config.gammas[..listed.min(self.config.gammas.len())].to_vec(),
+                    ..self.config.clone()
+                };
             self.config = config;
-            self.sweep();
+            if same_list && self.report.saturated == 0 {
+                self.sweep_current(listed);
+            } else {
+                self.sweep();
+            }
         }
         self.current = current;
+    }
+
+    /// Only the current γ past the list's `listed` changed (a γ typed or
+    /// nudged): the list's rows stay, that γ alone is swept and its row
+    /// added — the report a whole sweep gives, bit for bit, as every γ's
+    /// values are computed alike and the rest does not depend on γ (but
+    /// for `saturated`, a count over every γ: a report with any goes the
+    /// whole way).
+    fn sweep_current(&mut self, listed: usize) {
+        let r = &mut self.report;
+        r.sweep.truncate(listed);
+        for c in &mut r.per_class {
+            c.share.truncate(listed);
+            if let Some(m) = &mut c.means {
+                m.mean_focal_loss.truncate(listed);
+            }
+        }
+        if let Some(split) = &mut self.split {
+            split.focal.truncate(listed);
+        }
+        let Some(&gamma) = self.config.gammas.get(listed) else { return };
+        let one = Config { gammas: vec![gamma], ..self.config.clone() };
+        let (new, split) = swept(&one, &self.examples, self.sigmoid.as_ref());
+        if new.saturated > 0 {
+            return self.sweep();
+        }
+        r.sweep.extend(new.sweep);
+        for (c, n) in r.per_class.iter_mut().zip(new.per_class) {
+            c.share.extend(n.share);
+            if let (Some(m), Some(n)) = (&mut c.means, n.means) {
+                m.mean_focal_loss.extend(n.mean_focal_loss);
+            }
+        }
+        if let (Some(all), Some(split)) = (&mut self.split, split) {
+            all.focal.extend(split.focal);
+        }
     }
 
     /// Softmax ⇄ sigmoid: the mode asked for, the other's rows read when

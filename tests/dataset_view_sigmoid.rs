@@ -265,3 +265,27 @@ fn snapshots() {
         screen(&app, w, h);
     }
 }
+
+/// A γ typed or nudged sweeps that γ alone and keeps the list's rows: the
+/// report of a whole sweep, bit for bit, in both modes.
+#[test]
+fn a_new_gamma_alone_gives_the_whole_sweep() {
+    let args = &datasets()[1];
+    for sigmoid in [false, true] {
+        let mut app = if sigmoid { app_sigmoid(args) } else { app(args) };
+        // 2 → 2.5 (past the list) → 0.5 (in it) → 0.75 (past it again).
+        for (keys, gamma) in [(".5", 2.5), ("", 0.5), ("", 0.75)] {
+            if keys.is_empty() {
+                app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+                app.handle_events(gamma.to_string().chars().map(|c| key(KeyCode::Char(c))));
+            } else {
+                app.handle_events(keys.chars().map(|c| key(KeyCode::Char(c))));
+            }
+            let d = data(&app);
+            let loaded = run::load(&DataArgs { sigmoid, ..args.clone() }).unwrap();
+            let fresh = Dataset::new(loaded, gamma, &GAMMAS, Alpha::Scalar(0.25));
+            assert_eq!(d.report.sweep[d.current].gamma, gamma);
+            assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split), "γ = {gamma}, sigmoid {sigmoid}");
+        }
+    }
+}
