@@ -58,7 +58,7 @@ fn data_sweep(c: &mut Criterion) {
 }
 
 /// The explorer's dataset view: the sweep again from kept examples at a new
-/// γ list and α (budget: 50 ms for 1 000 000 rows).
+/// γ list and α, softmax and sigmoid (budget: 50 ms for 1 000 000 rows).
 fn resweep(c: &mut Criterion) {
     let mut group = c.benchmark_group("data_resweep");
     group.sample_size(10);
@@ -69,6 +69,17 @@ fn resweep(c: &mut Criterion) {
     let examples = acc.finish_keeping().1;
     let config = Config { gammas: vec![0.0, 0.5, 1.0, 2.0, 5.0, 3.0], alpha: Alpha::Scalar(0.5), ..Config::default() };
     group.bench_function(format!("softmax/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&config)));
+    drop(examples);
+    // Sigmoid: K values a row (the split of the loss included).
+    let sigmoid = Config { mode: Mode::Sigmoid, ..Config::default() };
+    let mut acc = Accumulator::new(&sigmoid, k).keeping_examples();
+    acc.add(&logits, &labels);
+    let examples = acc.finish_keeping_sigmoid().1;
+    let config = Config { mode: Mode::Sigmoid, ..config };
+    group.bench_function(format!("sigmoid/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&config)));
+    // A γ typed or nudged: the dataset view sweeps that γ alone.
+    let one = Config { gammas: vec![3.0], ..config.clone() };
+    group.bench_function(format!("sigmoid_new_gamma/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&one)));
     group.finish();
 }
 

@@ -283,6 +283,13 @@ impl App {
                 self.recompute(self.focus, None);
             }
             Command::ToggleMode => {
+                if let Body::Dataset(data) = &mut self.body {
+                    // The other mode's rows may be read now, once; α is parsed for the mode.
+                    match data.switch_mode() {
+                        Ok(()) => self.recompute(Field::Alpha, None),
+                        Err(why) => self.status = Some(why),
+                    }
+                }
                 if let Body::Example(example) = &mut self.body {
                     if profile::find(example.profile, Mode::Softmax).is_ok_and(|(_, implied)| implied) {
                         self.status = Some(format!("{} has only a sigmoid form", example.profile));
@@ -376,7 +383,7 @@ impl App {
     fn nudge(&mut self, steps: i32) -> bool {
         let (classes, mode) = match &self.body {
             Body::Example(e) => (self.errors[Field::Logits.index()].is_none().then(|| e.logits.classes()), e.mode),
-            Body::Dataset(d) => (Some(d.classes()), Mode::Softmax),
+            Body::Dataset(d) => (Some(d.classes()), d.mode),
         };
         let input = &mut self.inputs[self.focus.index()];
         let Some(n) = nudge::nudge(self.focus, input.value(), input.cursor(), steps, classes, mode) else {
@@ -505,7 +512,7 @@ impl App {
                 }
             }
             Body::Dataset(data) => {
-                let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), Mode::Softmax);
+                let alpha = parse::alpha(text(Field::Alpha), Some(data.classes()), data.mode);
                 self.errors = [None, None, error(&gamma), error(&alpha), None, error(&gammas)];
                 self.stale = self.errors.iter().any(Option::is_some);
                 if let (Ok(gamma), Ok(alpha), Ok(gammas)) = (gamma, alpha, gammas) {

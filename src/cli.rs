@@ -12,6 +12,9 @@ use crate::theme::Look;
 
 #[derive(Parser, Debug)]
 #[command(
+    // The array flags are `data`'s (`TensorArgs`); at the top they need --data.
+    mut_arg("class_axis", |a| a.requires("data")),
+    mut_arg("ignore_index", |a| a.requires("data")),
     name = "focal-tui",
     // The commit comes from build.rs ("unknown" outside a git checkout).
     version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("FOCAL_TUI_COMMIT"), ")"),
@@ -34,7 +37,7 @@ pub struct Cli {
     /// Mouse: a click focuses a field, switches a pane or picks a class; the wheel nudges γ, α or the target (off by default: it takes over the terminal's text selection)
     #[arg(long)]
     pub mouse: bool,
-    /// Open the dataset view: logits (.npy or text, with --labels; .npz/.safetensors, FILE:NAME) or a CSV with the label first; repeat for shards
+    /// Open the dataset view: logits (.npy or text, with --labels; .npz/.safetensors, FILE:NAME) or a CSV with the label first; repeat for shards (--sigmoid opens it in sigmoid mode)
     #[arg(long, value_name = "FILE")]
     pub data: Vec<PathBuf>,
     /// Labels for --data, one file per --data file
@@ -43,6 +46,9 @@ pub struct Cli {
     /// With --data: skip rows with a non-finite logit or a label out of range
     #[arg(long, requires = "data")]
     pub skip_invalid: bool,
+    /// With --data: the class axis and the label to leave out, as `data` takes them
+    #[command(flatten)]
+    pub tensor: TensorArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -109,12 +115,8 @@ pub struct DataArgs {
     /// Skip rows with a non-finite logit or a label out of range (and report how many) instead of stopping
     #[arg(long)]
     pub skip_invalid: bool,
-    /// The class axis of .npy logits, negative from the end (-1 for [B, A, K]) [default: 1, as [N, C, d1, …]]
-    #[arg(long, allow_hyphen_values = true, value_name = "A")]
-    pub class_axis: Option<i64>,
-    /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
-    #[arg(long, allow_hyphen_values = true, value_name = "I")]
-    pub ignore_index: Option<i64>,
+    #[command(flatten)]
+    pub tensor: TensorArgs,
     /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
     #[arg(long, allow_hyphen_values = true, value_name = "B")]
     pub background: Option<i64>,
@@ -124,6 +126,18 @@ pub struct DataArgs {
     /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+}
+
+/// How `.npy` logits of any rank are read: `data`'s flags, and the
+/// explorer's with `--data`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct TensorArgs {
+    /// The class axis of .npy logits, negative from the end (-1 for [B, A, K]) [default: 1, as [N, C, d1, …]]
+    #[arg(long, allow_hyphen_values = true, value_name = "A")]
+    pub class_axis: Option<i64>,
+    /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
+    #[arg(long, allow_hyphen_values = true, value_name = "I")]
+    pub ignore_index: Option<i64>,
 }
 
 /// `focal-tui verify`: a user's dumped losses (and gradient) against the
@@ -180,8 +194,7 @@ impl VerifyArgs {
             logits: vec![self.logits.clone()],
             labels: vec![self.labels.clone()],
             sigmoid: self.sigmoid,
-            class_axis: self.class_axis,
-            ignore_index: self.ignore_index,
+            tensor: TensorArgs { class_axis: self.class_axis, ignore_index: self.ignore_index },
             ..DataArgs::default()
         }
     }
@@ -285,6 +298,7 @@ impl Cli {
             sigmoid: self.input.sigmoid,
             json: false,
             skip_invalid: self.skip_invalid,
+            tensor: self.tensor.clone(),
             ..DataArgs::default()
         })
     }

@@ -1,9 +1,12 @@
 //! The explorer's dataset view: the kept examples of a dataset and the sweep
-//! shown for the γ, γ list and α being edited. No UI types: the view draws
-//! what [`Dataset`] holds.
+//! shown for the γ, γ list and α being edited, in softmax or sigmoid mode
+//! (F3; the other mode's rows are read when first asked for, so only the
+//! modes shown are kept). No UI types: the view draws what [`Dataset`] holds.
 
-use crate::data::run::Loaded;
-use crate::data::sweep::{Config, Examples, Report};
+use crate::cli::DataArgs;
+use crate::data::run::{Loaded, load};
+use crate::data::source::{IGNORED, is_stdin};
+use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, Split};
 use crate::loss::{Alpha, Mode};
 
 /// The lower pane of the standard layout (the wide one shows both).
@@ -36,61 +39,191 @@ impl DataPane {
 pub struct Dataset {
     /// The files, as the user named them.
     pub name: String,
+    /// Softmax rows (empty until softmax is first shown).
     pub examples: Examples,
-    /// Rows skipped (--skip-invalid), and why.
+    /// Sigmoid rows, per class (until sigmoid is first shown: none).
+    pub sigmoid: Option<SigmoidExamples>,
+    /// The mode asked for (F3); `config.mode` is the mode of the report shown.
+    pub mode: Mode,
+    /// Rows skipped (--skip-invalid) and positions ignored (--ignore-index), and why.
     pub skipped: Vec<(String, u64)>,
+    /// The logits' shape, when the reader knows it, and the class axis asked for.
+    pub shape: Option<(Vec<u64>, Option<i64>)>,
     pub config: Config,
     /// The sweep over the γ list, with the current γ among its rows.
     pub report: Report,
+    /// Sigmoid: the positives' and negatives' shares of each loss.
+    pub split: Option<Split>,
     /// The row of `report.sweep` of the current γ.
     pub current: usize,
     /// Each class's share of the total cross entropy.
     pub ce_share: Vec<f64>,
     pub pane: DataPane,
+    /// How to read the files again for the other mode's rows (none: they
+    /// cannot be, e.g. standard input).
+    reload: Option<DataArgs>,
 }
 
 impl Dataset {
     pub fn new(loaded: Loaded, gamma: f64, gammas: &[f64], alpha: Alpha) -> Self {
-        let (config, current) = config(gamma, gammas, alpha);
-        let report = loaded.examples.sweep(&config);
+        let (config, current) = config(gamma, gammas, alpha, loaded.mode);
+        let (report, split) = swept(&config, &loaded.examples, loaded.sigmoid.as_ref());
         Dataset {
             name: loaded.name,
-            ce_share: ce_share(&report),
             examples: loaded.examples,
+            sigmoid: loaded.sigmoid,
+            mode: loaded.mode,
             skipped: loaded.skipped,
-            config,
+            shape: loaded.shape.map(|s| (s, None)),
+            ce_share: ce_share(&report),
             report,
+            split,
+            config,
             current,
             pane: DataPane::Classes,
+            reload: None,
         }
+    }
+
+    /// This dataset, reading `args`' files again when the other mode is
+    /// first asked for (not standard input: it was read once).
+    pub fn reloading(mut self, args: DataArgs) -> Self {
+        if let Some(shape) = &mut self.shape {
+            shape.1 = args.tensor.class_axis;
+        }
+        let stdin = args.csv.iter().chain(&args.logits).chain(&args.labels).any(|p| is_stdin(p));
+        self.reload = (!stdin).then_some(args);
+        self
     }
 
     /// K, the number of classes.
     pub fn classes(&self) -> usize {
-        self.examples.classes()
+        self.report.classes
+    }
+
+    /// Positions left out by `--ignore-index`.
+    pub fn ignored(&self) -> u64 {
+        self.skipped.iter().filter(|(why, _)| why == IGNORED).map(|(_, n)| n).sum()
+    }
+
+    /// Rows skipped by `--skip-invalid`.
+    pub fn skipped_rows(&self) -> u64 {
+        self.skipped.iter().filter(|(why, _)| why != IGNORED).map(|(_, n)| n).sum()
     }
 
     /// Sweeps again for a new γ, γ list or α (no exponentials: the examples
-    /// keep each row's p_t, CE and ln(1 − p_t)).
+    /// keep each row's p_t, CE and ln(1 − p_t), or each logit's values in
+    /// sigmoid mode).
     pub fn set(&mut self, gamma: f64, gammas: &[f64], alpha: Alpha) {
-        let (config, current) = config(gamma, gammas, alpha);
+        let (config, current) = config(gamma, gammas, alpha, self.mode);
         if config != self.config {
-            self.report = self.examples.sweep(&config);
+            let listed = gammas.len();
+            let same_list = Config { gammas: config.gammas[..listed].to_vec(), ..config.clone() }
+                == Config {
+                    gammas: self.config.gammas[..listed.min(self.config.gammas.len())].to_vec(),
+                    ..self.config.clone()
+                };
             self.config = config;
+            if same_list && self.report.saturated == 0 {
+                self.sweep_current(listed);
+            } else {
+                self.sweep();
+            }
         }
         self.current = current;
+    }
+
+    /// Only the current γ past the list's `listed` changed (a γ typed or
+    /// nudged): the list's rows stay, that γ alone is swept and its row
+    /// added — the report a whole sweep gives, bit for bit, as every γ's
+    /// values are computed alike and the rest does not depend on γ (but
+    /// for `saturated`, a count over every γ: a report with any goes the
+    /// whole way).
+    fn sweep_current(&mut self, listed: usize) {
+        let r = &mut self.report;
+        r.sweep.truncate(listed);
+        for c in &mut r.per_class {
+            c.share.truncate(listed);
+            if let Some(m) = &mut c.means {
+                m.mean_focal_loss.truncate(listed);
+            }
+        }
+        if let Some(split) = &mut self.split {
+            split.focal.truncate(listed);
+        }
+        let Some(&gamma) = self.config.gammas.get(listed) else { return };
+        let one = Config { gammas: vec![gamma], ..self.config.clone() };
+        let (new, split) = swept(&one, &self.examples, self.sigmoid.as_ref());
+        if new.saturated > 0 {
+            return self.sweep();
+        }
+        r.sweep.extend(new.sweep);
+        for (c, n) in r.per_class.iter_mut().zip(new.per_class) {
+            c.share.extend(n.share);
+            if let (Some(m), Some(n)) = (&mut c.means, n.means) {
+                m.mean_focal_loss.extend(n.mean_focal_loss);
+            }
+        }
+        if let (Some(all), Some(split)) = (&mut self.split, split) {
+            all.focal.extend(split.focal);
+        }
+    }
+
+    /// Softmax ⇄ sigmoid: the mode asked for, the other's rows read when
+    /// first needed (the caller re-sweeps with α parsed for the mode). An
+    /// error says why the mode cannot change; nothing changes then.
+    pub fn switch_mode(&mut self) -> Result<(), String> {
+        let mode = match self.mode {
+            Mode::Softmax => Mode::Sigmoid,
+            Mode::Sigmoid => Mode::Softmax,
+        };
+        let missing = match mode {
+            Mode::Softmax => self.examples.is_empty(),
+            Mode::Sigmoid => self.sigmoid.is_none(),
+        };
+        if missing {
+            let Some(args) = &self.reload else {
+                let flag = if mode == Mode::Sigmoid { "with" } else { "without" };
+                return Err(format!(
+                    "{} rows are not kept and the data cannot be read again: open the view {flag} --sigmoid",
+                    mode.name()
+                ));
+            };
+            let args = DataArgs { sigmoid: mode == Mode::Sigmoid, ..args.clone() };
+            let loaded = load(&args)?;
+            self.examples = loaded.examples;
+            self.sigmoid = self.sigmoid.take().or(loaded.sigmoid);
+        }
+        self.mode = mode;
+        Ok(())
+    }
+
+    fn sweep(&mut self) {
+        (self.report, self.split) = swept(&self.config, &self.examples, self.sigmoid.as_ref());
+        self.ce_share = ce_share(&self.report);
+    }
+}
+
+/// The report (and split) of `config` from the kept rows of its mode.
+fn swept(config: &Config, examples: &Examples, sigmoid: Option<&SigmoidExamples>) -> (Report, Option<Split>) {
+    match (config.mode, sigmoid) {
+        (Mode::Sigmoid, Some(kept)) => {
+            let (report, split) = kept.sweep(config);
+            (report, Some(split))
+        }
+        _ => (examples.sweep(config), None),
     }
 }
 
 /// The sweep's configuration: the γ list, with the current γ appended when
 /// it is not in it, and the row of the current γ.
-fn config(gamma: f64, gammas: &[f64], alpha: Alpha) -> (Config, usize) {
+fn config(gamma: f64, gammas: &[f64], alpha: Alpha, mode: Mode) -> (Config, usize) {
     let mut list = gammas.to_vec();
     let current = list.iter().position(|&g| g == gamma).unwrap_or_else(|| {
         list.push(gamma);
         list.len() - 1
     });
-    (Config { gammas: list, alpha, mode: Mode::Softmax, ..Config::default() }, current)
+    (Config { gammas: list, alpha, mode, ..Config::default() }, current)
 }
 
 /// Each class's share of the total CE: its rows' summed CE over everyone's,

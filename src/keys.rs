@@ -133,7 +133,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ToggleMode,
         footer: Some("F3/^]"),
         help: Help::Closed,
-        in_data: false,
+        in_data: true,
     },
     Binding {
         keys: &[(KeyCode::F(4), NONE), (KeyCode::Char('l'), CTRL)],

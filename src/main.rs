@@ -8,7 +8,6 @@ use focal_tui::app::App;
 use focal_tui::cli::{self, Cli, Command, DataArgs};
 use focal_tui::dataset::Dataset;
 use focal_tui::field::{self, Field};
-use focal_tui::loss::Mode;
 use focal_tui::{calc, data, parse, tui, verify};
 
 fn main() -> ExitCode {
@@ -97,9 +96,8 @@ fn explore(cli: &Cli) -> ExitCode {
 fn dataset(args: &DataArgs, texts: [&str; 4], gammas: &[f64]) -> Result<Dataset, String> {
     let loaded = data::run::load(args)?;
     let gamma = parse::gamma(texts[2]).map_err(|e| format!("--gamma: {e}"))?;
-    let alpha =
-        parse::alpha(texts[3], Some(loaded.examples.classes()), Mode::Softmax).map_err(|e| format!("--alpha: {e}"))?;
-    Ok(Dataset::new(loaded, gamma, gammas, alpha))
+    let alpha = parse::alpha(texts[3], Some(loaded.classes()), loaded.mode).map_err(|e| format!("--alpha: {e}"))?;
+    Ok(Dataset::new(loaded, gamma, gammas, alpha).reloading(args.clone()))
 }
 
 /// Writes a report to stdout. A reader that closed the pipe early (`| head`)

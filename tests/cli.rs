@@ -172,6 +172,8 @@ fn bad_input_is_one_line_and_status_2() {
         // Clap's error names what is missing, on the same line.
         (&["--labels", "y.npy"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
         (&["--skip-invalid"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
+        (&["--class-axis", "-1"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
+        (&["--ignore-index", "255"], "focal-tui: the following required arguments were not provided: --data <FILE>"),
     ];
     for (args, want) in cases {
         let out = run(args);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use clap::Parser;
-use focal_tui::cli::{Cli, DataArgs};
+use focal_tui::cli::{Cli, DataArgs, TensorArgs};
 use focal_tui::data::container::{LABELS, LOGITS, labels_beside, locate};
 use focal_tui::data::npy;
 use focal_tui::data::run;
@@ -371,7 +371,7 @@ proptest! {
         deflated in mutate(fixture_bytes("seg_deflated.npz")),
         skip in any::<bool>(),
     ) {
-        let args = DataArgs { ignore_index: Some(255), skip_invalid: skip, ..DataArgs::default() };
+        let args = DataArgs { tensor: TensorArgs { ignore_index: Some(255), class_axis: None }, skip_invalid: skip, ..DataArgs::default() };
         report_or_one_line(common::scratch_file("data_containers", "fuzz.npz", &stored), args.clone());
         report_or_one_line(common::scratch_file("data_containers", "fuzz_deflated.npz", &deflated), args);
     }
@@ -381,7 +381,7 @@ proptest! {
         bytes in mutate(fixture_bytes("det.safetensors")),
         skip in any::<bool>(),
     ) {
-        let args = DataArgs { class_axis: Some(-1), ignore_index: Some(-100), skip_invalid: skip, ..DataArgs::default() };
+        let args = DataArgs { tensor: TensorArgs { class_axis: Some(-1), ignore_index: Some(-100) }, skip_invalid: skip, ..DataArgs::default() };
         report_or_one_line(common::scratch_file("data_containers", "fuzz.safetensors", &bytes), args);
     }
 }

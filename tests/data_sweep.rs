@@ -6,7 +6,10 @@
 
 mod common;
 use common::XorShift;
-use focal_tui::data::sweep::{Accumulator, Config, DEFAULT_GAMMAS, Examples, LOSS_BIN_WIDTH, Report, TOP_MASS, sweep};
+use focal_tui::data::sweep::{
+    Accumulator, Config, DEFAULT_GAMMAS, Examples, LOSS_BIN_WIDTH, Report, SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES,
+    SigmoidExamples, TOP_MASS, sweep,
+};
 use focal_tui::loss::{Alpha, Mode, sigmoid_focal, softmax_focal};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -894,7 +897,7 @@ fn kept_examples_resweep_like_the_logits_at_any_gamma_and_alpha() {
 }
 
 #[test]
-fn finishing_keeps_the_report_and_sigmoid_keeps_nothing() {
+fn finishing_keeps_the_report_in_either_mode() {
     let (logits, labels) = dataset(700, 5, 29);
     let config = Config::default();
     let mut acc = Accumulator::new(&config, 5).keeping_examples();
@@ -907,6 +910,118 @@ fn finishing_keeps_the_report_and_sigmoid_keeps_nothing() {
     let mut plain = Accumulator::new(&config, 5);
     plain.add(&logits, &labels);
     assert!(plain.finish_keeping().1.is_empty());
+    // Sigmoid keeps its own values, not softmax rows.
     let sigmoid = Config { mode: Mode::Sigmoid, ..Config::default() };
-    assert!(std::panic::catch_unwind(|| Accumulator::new(&sigmoid, 5).keeping_examples()).is_err());
+    let mut acc = Accumulator::new(&sigmoid, 5).keeping_examples();
+    acc.add(&logits, &labels);
+    let (report, examples) = acc.finish_keeping_sigmoid();
+    assert_eq!(json(&report), json(&sweep(&sigmoid, 5, &logits, &labels)));
+    assert_eq!(json(&examples.sweep(&sigmoid).0), json(&report));
+    // 24 bytes a logit and 13 a row, as documented, and one block's filler.
+    let bytes = 700 * (5 * SIGMOID_ELEMENT_BYTES + SIGMOID_ROW_BYTES) as usize;
+    assert!(
+        examples.heap_bytes() >= bytes && examples.heap_bytes() < 2 * bytes + 256 * 5 * 24,
+        "{}",
+        examples.heap_bytes()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// kept sigmoid rows and the positives' / negatives' split
+// ---------------------------------------------------------------------------
+
+/// The rows' kept sigmoid values, read in `parts` accumulators merged in order.
+fn kept_sigmoid(k: usize, logits: &[f64], labels: &[usize], parts: usize) -> SigmoidExamples {
+    let config = Config { mode: Mode::Sigmoid, ..Config::default() };
+    let rows = labels.len().div_ceil(parts).max(1);
+    labels
+        .chunks(rows)
+        .zip(logits.chunks(rows * k))
+        .map(|(t, z)| {
+            let mut acc = Accumulator::new(&config, k).keeping_examples();
+            // Uneven batches: blocks filled by several of them.
+            for (t, z) in t.chunks(100).zip(z.chunks(100 * k)) {
+                acc.add(z, t);
+            }
+            acc
+        })
+        .reduce(|mut a, b| {
+            a.merge(b);
+            a
+        })
+        .expect("rows")
+        .finish_keeping_sigmoid()
+        .1
+}
+
+#[test]
+fn kept_sigmoid_rows_resweep_like_the_logits_at_any_gamma_and_alpha() {
+    // K = 40: row-major blocks; K ≤ 16 class-major.
+    for k in [2, 10, 16, 40] {
+        let (logits, labels) = dataset(3000, k, 23);
+        let examples = kept_sigmoid(k, &logits, &labels, 3);
+        assert_eq!((examples.len(), examples.classes()), (3000, k));
+        for config in configs(k) {
+            let config = Config { mode: Mode::Sigmoid, ..config };
+            let fresh = sweep(&config, k, &logits, &labels);
+            assert_same(&examples.sweep(&config).0, &fresh, 1e-13, &format!("K={k} {config:?}"));
+        }
+    }
+    // The 60-digit references, extremes included, through kept rows.
+    let mut worst = (0.0, String::new());
+    for case in cases().iter().filter(|c| c.config.mode == Mode::Sigmoid) {
+        let examples = kept_sigmoid(case.classes, &case.logits, &case.labels, 2);
+        compare(case, &examples.sweep(&case.config).0, &mut worst);
+    }
+    assert!(worst.0 <= 1e-12, "{worst:?}");
+}
+
+/// The split against `sigmoid_focal`'s per-class terms (the single-example
+/// core, which shares no code with the sweep), summed exactly: positives
+/// the label's term, easy where z_t ≥ 0; negatives the others, easy where
+/// z ≤ 0.
+#[test]
+fn the_split_sums_sigmoid_focals_positive_and_negative_terms() {
+    for k in [3, 40] {
+        let (mut logits, labels) = dataset(1500, k, 31);
+        // Extremes: terms far below the normal range, and huge ones.
+        logits[..4].copy_from_slice(&[800.0, -800.0, 0.0, -0.0]);
+        let examples = kept_sigmoid(k, &logits, &labels, 2);
+        for alpha in [Alpha::Scalar(0.25), Alpha::PerClass((0..k).map(|c| (c + 1) as f64 / (k + 1) as f64).collect())] {
+            let config =
+                Config { gammas: vec![0.0, 2.0, 2.3], mode: Mode::Sigmoid, alpha: alpha.clone(), ..Config::default() };
+            let (report, split) = examples.sweep(&config);
+            assert_eq!(split.focal.len(), 3);
+            // γ = 0 with α = ½ is half the BCE in every term: the CE split.
+            let cases = config.gammas.iter().map(|&g| (g, alpha.clone())).chain([(0.0, Alpha::Scalar(0.5))]);
+            for (i, (gamma, alpha)) in cases.enumerate() {
+                let mut parts: [Vec<f64>; 4] = Default::default();
+                for (row, &t) in logits.chunks(k).zip(&labels) {
+                    let f = sigmoid_focal(row, t, gamma, &alpha);
+                    for (c, &x) in f.per_class_loss.iter().enumerate() {
+                        let (all, easy) = if c == t { (0, row[c] >= 0.0) } else { (2, row[c] <= 0.0) };
+                        parts[all].push(x);
+                        if easy {
+                            parts[all + 1].push(x);
+                        }
+                    }
+                }
+                let sums = parts.map(|p| exact_sum(&p));
+                let total = sums[0] + sums[2];
+                let want = sums.map(|s| s / total);
+                let got = split.focal.get(i).unwrap_or(&split.cross_entropy);
+                let got = [got.positives, got.easy_positives, got.negatives, got.easy_negatives];
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (g - w).abs() <= 1e-13 * w.max(1e-300) + 1e-300,
+                        "K={k} γ={gamma} {alpha:?}: {got:?} vs {want:?}"
+                    );
+                }
+                if i < 3 {
+                    let mean = report.sweep[i].mean_focal_loss;
+                    assert!((total / 1500.0 - mean).abs() <= 1e-12 * mean, "{total} vs {mean}");
+                }
+            }
+        }
+    }
 }

@@ -53,7 +53,14 @@ fn dataset() -> Dataset {
     let mut acc = Accumulator::new(&Config::default(), K).keeping_examples();
     acc.add(&z, &y);
     let examples = acc.finish_keeping().1;
-    let loaded = Loaded { name: "val.npy".into(), examples, skipped: vec![("non-finite logit".into(), 3)] };
+    let loaded = Loaded {
+        name: "val.npy".into(),
+        mode: focal_tui::loss::Mode::Softmax,
+        examples,
+        sigmoid: None,
+        skipped: vec![("non-finite logit".into(), 3)],
+        shape: None,
+    };
     Dataset::new(loaded, 2.0, &[0.0, 0.5, 1.0, 2.0, 5.0], Alpha::Scalar(0.25))
 }
 
@@ -158,9 +165,17 @@ fn invalid_input_keeps_the_last_sweep_and_names_the_token() {
 fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
     let mut app = app();
     let before = current(&app);
-    app.handle_events([key(KeyCode::F(3)), key(KeyCode::F(4)), key(KeyCode::F(5))]);
+    app.handle_events([key(KeyCode::F(4)), key(KeyCode::F(5))]);
     assert_eq!(current(&app), before);
     assert!(app.status.is_none());
+    // F3 switches to sigmoid (tests/dataset_view_sigmoid.rs); rows kept
+    // in memory only, of softmax alone, cannot: it says why.
+    app.handle_events([key(KeyCode::F(3))]);
+    assert_eq!(current(&app), before);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("sigmoid rows are not kept and the data cannot be read again: open the view with --sigmoid")
+    );
     assert_eq!(data(&app).pane, DataPane::Classes);
     app.handle_events([key(KeyCode::F(2))]);
     assert_eq!(data(&app).pane, DataPane::Histogram);
@@ -248,6 +263,12 @@ fn a_dataset_too_large_for_memory_is_refused_before_reading() {
     );
     assert_eq!(run::load_within(&args, Some(20 * 2 * 45)).unwrap().examples.len(), 20);
     assert_eq!(run::load_within(&args, None).unwrap().examples.len(), 20);
+    // Sigmoid keeps every logit's values: 13 bytes a row and 24 a logit (K = 2).
+    let sigmoid = focal_tui::cli::DataArgs { sigmoid: true, ..args };
+    let e = run::load_within(&sigmoid, Some(1000)).err().expect("refused");
+    assert!(e.contains(": the dataset view keeps 61 bytes per row (twice that while loading) and 1 KB"), "{e}");
+    assert!(e.contains("enough for 8 rows"), "{e}");
+    assert_eq!(run::load_within(&sigmoid, None).unwrap().sigmoid.map(|s| s.len()), Some(20));
 }
 
 /// γ and α nudge as in the example view and re-sweep every row; a held

@@ -146,13 +146,34 @@ proptest! {
         assert_finite(&serde_json::to_value(&report).unwrap(), "data");
         prop_assert!(text(&report, &[], &config).contains("p_t histogram"));
 
-        let loaded = Loaded { name: "fuzz.npy".into(), examples, skipped: vec![("non-finite logit".into(), 1)] };
+        // Sigmoid rows too (they do not depend on α), for F3.
+        let sigmoid = Config { mode: focal_tui::loss::Mode::Sigmoid, gammas: gammas.clone(), ..Config::default() };
+        let mut acc = Accumulator::new(&sigmoid, k).keeping_examples();
+        acc.add(&logits, &labels);
+        let (report, sigmoid) = acc.finish_keeping_sigmoid();
+        assert_finite(&serde_json::to_value(&report).unwrap(), "data --sigmoid");
+        let loaded = Loaded {
+            name: "fuzz.npy".into(),
+            mode: focal_tui::loss::Mode::Softmax,
+            examples,
+            sigmoid: Some(sigmoid),
+            skipped: vec![("non-finite logit".into(), 1)],
+            shape: None,
+        };
         let data = Dataset::new(loaded, gammas[0], &gammas, alpha);
         assert_finite(&serde_json::to_value(&data.report).unwrap(), "dataset view");
         let list = gammas.iter().map(|&g| typed(g)).collect::<Vec<_>>().join(", ");
         let texts = [String::new(), String::new(), typed(gammas[0]), String::new(), list];
         let mut app = App::with_data(texts, data, Look::default());
         draw_everything(&mut app);
+        press(&mut app, KeyCode::F(3));
+        draw_everything(&mut app);
+        if let focal_tui::app::Body::Dataset(data) = &app.body {
+            assert_finite(&serde_json::to_value(&data.report).unwrap(), "dataset view, sigmoid");
+            for s in data.split.iter().flat_map(|s| s.focal.iter().chain([&s.cross_entropy])) {
+                prop_assert!([s.positives, s.easy_positives, s.negatives, s.easy_negatives].iter().all(|x| (0.0..=1.0).contains(x)));
+            }
+        }
     }
 }
 

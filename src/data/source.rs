@@ -115,6 +115,12 @@ pub trait Source: Send {
         None
     }
 
+    /// The logits' shape as stored, when the reader knows it (a `.npy`
+    /// header); for the dataset view's title.
+    fn shape(&self) -> Option<Vec<u64>> {
+        None
+    }
+
     /// Readies the next batch of up to `max_rows` rows to be borrowed from
     /// the source's own buffer ([`Source::lent`]) as float32 logits, with no
     /// conversion: where the file stores them so and every row of the batch

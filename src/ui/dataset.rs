@@ -1,7 +1,10 @@
 //! The dataset view (`focal-tui --data`): the dataset's summary, the sweep
 //! table (the current γ highlighted), per-class shares of CE and FL as bars,
 //! and the p_t histogram. Wide screens show the classes and the histogram
-//! side by side; smaller ones one at a time (F2).
+//! side by side; smaller ones one at a time (F2). In sigmoid mode (F3) the
+//! sweep shows the positives' and the negatives' shares of the loss, a
+//! class's rows are those labelled with it (each row's loss the sum of its K
+//! binary problems), and p_t is the label's σ(z).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -43,6 +46,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
     let classes_title = format!("Classes: share of the loss, CE → FL at γ = {}", sig(gamma, 4));
     let heading = |pane: DataPane| match pane {
         DataPane::Classes => classes_title.clone(),
+        // Sigmoid: each row's p_t is its label's σ(z); its loss sums all K binary problems.
+        DataPane::Histogram if data.split.is_some() => "p_t = σ(z_label) histogram (rows per bin)".to_string(),
         DataPane::Histogram => "p_t histogram (rows per bin)".to_string(),
     };
     if wide {
@@ -62,9 +67,25 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
     }
 }
 
+/// The files, the logits' shape (and the class axis asked for), and the
+/// mode of the sweep shown.
 fn title(app: &App, data: &Dataset) -> Line<'static> {
     let theme = &app.look.theme;
-    let mut spans = vec![Span::styled(format!(" Dataset · {} · softmax focal loss ", data.name), theme.title)];
+    let shape = match &data.shape {
+        Some((dims, axis)) => {
+            let dims: Vec<String> = dims.iter().map(u64::to_string).collect();
+            let axis = match axis {
+                Some(a) => format!(", class axis {a}"),
+                None if dims.len() > 2 => ", class axis 1".to_string(),
+                None => String::new(),
+            };
+            format!(" ({}){axis}", dims.join(", "))
+        }
+        None => String::new(),
+    };
+    let mode = data.config.mode.name();
+    // The mode first: a long path is what the width cuts.
+    let mut spans = vec![Span::styled(format!(" Dataset · {mode} focal loss · {}{shape} ", data.name), theme.title)];
     if app.stale {
         spans.push(Span::styled(" STALE: last valid γ and α shown ", theme.stale));
     }
@@ -74,28 +95,39 @@ fn title(app: &App, data: &Dataset) -> Line<'static> {
 fn summary(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
     let theme = &app.look.theme;
     let r = &data.report;
-    let skipped: u64 = data.skipped.iter().map(|(_, n)| n).sum();
-    let skipped = if skipped > 0 { format!(" · {} skipped", count(skipped, "row", "rows")) } else { String::new() };
-    let lines = [
-        Line::from(vec![
-            Span::styled(
-                format!(
-                    "{} · {}{skipped} · ",
-                    count(r.rows, "row", "rows"),
-                    count(r.classes as u64, "class", "classes")
-                ),
-                theme.text,
-            ),
-            Span::styled("accuracy ", theme.muted),
-            Span::styled(pct(r.accuracy), theme.text),
-        ]),
-        Line::from(vec![
+    let mut counts = vec![count(r.rows, "row", "rows"), count(r.classes as u64, "class", "classes")];
+    if data.ignored() > 0 {
+        counts.push(format!("{} ignored", count(data.ignored(), "position", "positions")));
+    }
+    if data.skipped_rows() > 0 {
+        counts.push(format!("{} skipped", count(data.skipped_rows(), "row", "rows")));
+    }
+    let second = match &data.split {
+        // The paper's point: under cross entropy the easy negatives carry most of the loss.
+        Some(split) => vec![
+            Span::styled("mean CE (Σ BCE) ", theme.muted),
+            Span::styled(sig(r.mean_cross_entropy, 6), theme.headline),
+            Span::styled("   CE: negatives ", theme.muted),
+            Span::styled(pct(split.cross_entropy.negatives), theme.text),
+            Span::styled(", easy ones ", theme.muted),
+            Span::styled(pct(split.cross_entropy.easy_negatives), theme.text),
+            Span::styled(format!("   α {}", alpha_text(data)), theme.muted),
+        ],
+        None => vec![
             Span::styled("mean CE ", theme.muted),
             Span::styled(sig(r.mean_cross_entropy, 6), theme.headline),
             Span::styled("   easy rows (p_t ≥ 0.5) ", theme.muted),
             Span::styled(pct(r.easy_fraction), theme.text),
             Span::styled(format!("   α {}", alpha_text(data)), theme.muted),
+        ],
+    };
+    let lines = [
+        Line::from(vec![
+            Span::styled(format!("{} · ", counts.join(" · ")), theme.text),
+            Span::styled("accuracy ", theme.muted),
+            Span::styled(pct(r.accuracy), theme.text),
         ]),
+        Line::from(second),
     ];
     for (line, row) in lines.into_iter().zip(area.rows()) {
         line.render(row, buf);
@@ -109,13 +141,23 @@ fn alpha_text(data: &Dataset) -> String {
     }
 }
 
-/// One row per γ: mean FL, FL/CE, the easy rows' share of FL and of CE,
-/// and the fewest rows that carry 90 % of FL and of CE.
+/// One row per γ: mean FL, FL/CE, then the easy rows' share of FL and of
+/// CE (softmax) or the positives' and negatives' shares of FL and their
+/// easy ones' (sigmoid), and the fewest rows that carry 90 % of FL and of
+/// CE.
 fn sweep(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
     let theme = &app.look.theme;
     let r = &data.report;
-    let header = Row::new(["", "γ", "mean FL", "FL / CE", "easy share FL", "· of CE", "90% of FL in", "· of CE"])
-        .style(theme.title);
+    let (header, widths): (&[&str], &[u16]) = match data.split {
+        Some(_) => (
+            &["", "γ", "mean FL", "FL / CE", "positives", "· easy", "negatives", "· easy", "90% of FL in"],
+            &[1, 6, 11, 9, 9, 7, 9, 7, 12],
+        ),
+        None => (
+            &["", "γ", "mean FL", "FL / CE", "easy share FL", "· of CE", "90% of FL in", "· of CE"],
+            &[1, 6, 12, 9, 13, 8, 13, 11],
+        ),
+    };
     let rows = r.sweep.iter().enumerate().map(|(i, s)| {
         let now = i == data.current;
         let style = match (now, app.stale) {
@@ -123,29 +165,24 @@ fn sweep(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
             (true, false) => theme.target,
             (true, true) => theme.stale,
         };
-        Row::new([
+        let mut cells = vec![
             if now { "▶".to_string() } else { String::new() },
             sig(s.gamma, 4),
             sig(s.mean_focal_loss, 6),
             ratio(s.mean_focal_loss, r.mean_cross_entropy, 4).unwrap_or_else(|| "–".into()),
-            pct(s.easy_share),
-            pct(s.easy_share_ce),
-            format!("{} rows", pct(s.top_share_90)),
-            format!("{} rows", pct(s.top_share_90_ce)),
-        ])
-        .style(style)
+        ];
+        match data.split.as_ref().and_then(|split| split.focal.get(i)) {
+            Some(sh) => cells.extend([sh.positives, sh.easy_positives, sh.negatives, sh.easy_negatives].map(pct)),
+            None => cells.extend([pct(s.easy_share), pct(s.easy_share_ce)]),
+        }
+        cells.push(format!("{} rows", pct(s.top_share_90)));
+        if data.split.is_none() {
+            cells.push(format!("{} rows", pct(s.top_share_90_ce)));
+        }
+        Row::new(cells).style(style)
     });
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(13),
-        Constraint::Length(8),
-        Constraint::Length(13),
-        Constraint::Length(11),
-    ];
-    Table::new(rows, widths).header(header).column_spacing(1).render(area, buf);
+    let widths = widths.iter().map(|&w| Constraint::Length(w));
+    Table::new(rows, widths).header(Row::new(header.to_vec()).style(theme.title)).column_spacing(1).render(area, buf);
 }
 
 /// Per class: rows, accuracy, share of CE → share of FL at the current γ,

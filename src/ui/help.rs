@@ -29,6 +29,10 @@ const ABOUT_DATA: &[&str] = &[
     "easy share = the part of the total loss carried by rows with p_t ≥ 0.5;",
     "  90% of FL in = the fewest rows that carry 90 % of the loss (the paper's Fig. 4).",
     "▲ marks a class whose share of the loss grows from CE to FL at the current γ.",
+    "F3 sigmoid: every class a binary problem; positives (the label) and negatives",
+    "  (the other classes) as shares of the total loss, easy ones with σ(±z) ≥ 0.5:",
+    "  under CE the easy negatives dominate, γ shrinks them. A row's loss sums its K",
+    "  problems; its p_t is the label's σ(z). The other mode's rows are read once.",
 ];
 
 /// Every line of the help: the key table, the editing keys, then the text.

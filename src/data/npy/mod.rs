@@ -353,6 +353,10 @@ impl Source for Npy {
         Some(self.end - self.next_row)
     }
 
+    fn shape(&self) -> Option<Vec<u64>> {
+        Some(self.logits.header.shape.clone())
+    }
+
     /// Lends little-endian float32 logits in C order as they are stored:
     /// read into an f32 buffer and checked there, with no conversion pass.
     fn lend(&mut self, max_rows: usize) -> Option<Result<usize, DataError>> {

@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use crate::cli::DataArgs;
 use crate::data::memory::{self, bytes_text};
 use crate::data::source::{Chain, DataError, Options, Source, is_stdin, path_name};
-use crate::data::sweep::{ClassStats, Config, EXAMPLE_BYTES, Examples, PerRow, Report};
+use crate::data::sweep::{
+    ClassStats, Config, EXAMPLE_BYTES, Examples, PerRow, Report, SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES,
+    SigmoidExamples,
+};
 use crate::data::{container, csv, npy};
 use crate::field::Field;
 use crate::loss::profile;
@@ -40,41 +43,63 @@ pub fn run(args: &DataArgs) -> Result<String, String> {
     })
 }
 
-/// A dataset read for the explorer: every row's softmax values kept, so
-/// that the sweep at another γ or α needs no second pass over the files.
+/// A dataset read for the explorer: every row's values kept in the mode
+/// asked for (softmax: [`Examples`]; sigmoid: [`SigmoidExamples`], per
+/// class), so that the sweep at another γ or α needs no second pass over
+/// the files.
 pub struct Loaded {
     /// The files, as the user named them.
     pub name: String,
+    /// The mode the rows were kept for (`--sigmoid`).
+    pub mode: Mode,
+    /// Softmax rows (empty when loaded for sigmoid).
     pub examples: Examples,
-    /// Rows skipped (--skip-invalid), and why.
+    /// Sigmoid rows (when loaded for sigmoid).
+    pub sigmoid: Option<SigmoidExamples>,
+    /// Rows skipped (--skip-invalid) and positions ignored (--ignore-index), and why.
     pub skipped: Vec<Skip>,
+    /// The logits' shape, when the reader knows it (one `.npy` file).
+    pub shape: Option<Vec<u64>>,
 }
 
-/// Reads `args`' dataset for the explorer (softmax only).
+impl Loaded {
+    /// K, the number of classes.
+    pub fn classes(&self) -> usize {
+        self.sigmoid.as_ref().map_or(self.examples.classes(), SigmoidExamples::classes)
+    }
+}
+
+/// Reads `args`' dataset for the explorer, in the mode `args.sigmoid` asks for.
 pub fn load(args: &DataArgs) -> Result<Loaded, String> {
     load_within(args, memory::available())
+}
+
+/// Bytes the dataset view keeps per row of `classes` logits in `mode`.
+pub fn kept_row_bytes(mode: Mode, classes: usize) -> u64 {
+    match mode {
+        Mode::Softmax => EXAMPLE_BYTES,
+        Mode::Sigmoid => SIGMOID_ROW_BYTES + classes as u64 * SIGMOID_ELEMENT_BYTES,
+    }
 }
 
 /// [`load`], refusing a dataset whose kept rows would not fit in `available`
 /// bytes (unknown: no limit): before reading when its rows are known, else
 /// as soon as they are too many.
 pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, String> {
-    if args.sigmoid {
-        return Err("the dataset view is softmax only: for sigmoid focal loss use `focal-tui data --sigmoid`".into());
-    }
     let (mut source, config, per_row) = prepare(args, available)?;
     // α off in softmax is α = 1, which the view re-sweeps as any α.
-    if per_row.targets || per_row.probs {
-        return Err("the dataset view reads logits with one class index a row: per-class targets, --background and --probs are for `focal-tui data`".into());
+    if per_row.targets || per_row.probs || (per_row.unweighted && config.mode == Mode::Sigmoid) {
+        return Err("the dataset view reads logits with one class index a row, weighed by α: per-class targets, --background, --probs and sigmoid α none are for `focal-tui data`".into());
     }
     let name = args.csv.iter().chain(&args.logits).map(|p| path_name(p)).collect::<Vec<_>>().join(", ");
+    let shape = source.shape();
     if let Some(available) = available {
         // The kept rows' vectors grow by doubling: twice the rows' bytes at worst.
-        let row = 2 * EXAMPLE_BYTES;
-        let max = available / row;
+        let bytes = kept_row_bytes(config.mode, source.classes());
+        let max = available / (2 * bytes);
         let too_many = |rows: String| {
             format!(
-                "the dataset view keeps {EXAMPLE_BYTES} bytes per row (twice that while loading) and {} of memory is available, enough for {max} rows: {rows}; `focal-tui data` with the same flags streams any number of rows",
+                "the dataset view keeps {bytes} bytes per row (twice that while loading) and {} of memory is available, enough for {max} rows: {rows}; `focal-tui data` with the same flags streams any number of rows",
                 bytes_text(available)
             )
         };
@@ -88,9 +113,18 @@ pub fn load_within(args: &DataArgs, available: Option<u64>) -> Result<Loaded, St
         }
     }
     let (total, skipped) = accumulate(source, &config, per_row, true).map_err(|e| e.to_string())?;
-    let (report, examples) = total.finish_keeping();
+    let (report, examples, sigmoid) = match config.mode {
+        Mode::Softmax => {
+            let (report, examples) = total.finish_keeping();
+            (report, examples, None)
+        }
+        Mode::Sigmoid => {
+            let (report, kept) = total.finish_keeping_sigmoid();
+            (report, Examples::default(), Some(kept))
+        }
+    };
     check_rows(&report, &skipped)?;
-    Ok(Loaded { name, examples, skipped })
+    Ok(Loaded { name, mode: config.mode, examples, sigmoid, skipped, shape })
 }
 
 /// The source of `args` and the sweep its flags ask for, refused before
@@ -236,8 +270,8 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
             _ => {
                 let options = Options {
                     skip_invalid: args.skip_invalid,
-                    class_axis: args.class_axis,
-                    ignore_index: args.ignore_index,
+                    class_axis: args.tensor.class_axis,
+                    ignore_index: args.tensor.ignore_index,
                     background: args.background,
                     probs: args.probs,
                     mode,
@@ -262,7 +296,7 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
 
 /// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
 fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
-    let flag = match (args.class_axis, args.ignore_index, args.background, args.probs) {
+    let flag = match (args.tensor.class_axis, args.tensor.ignore_index, args.background, args.probs) {
         (Some(_), ..) => "--class-axis",
         (_, Some(_), ..) => "--ignore-index",
         (_, _, Some(_), _) => "--background",

@@ -10,7 +10,7 @@ use super::sums::WideSum;
 use super::targets::{PerRow, RowScratch};
 use super::{
     BATCH, BLOCK, Background, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH,
-    SweepRow, TOP_MASS, vec_bytes,
+    SigmoidExamples, SweepRow, TOP_MASS, vec_bytes,
 };
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Simd};
@@ -63,6 +63,8 @@ pub struct Accumulator {
     /// buffers of a row of per-class targets.
     pub(super) per_row: PerRow,
     pub(super) row: RowScratch,
+    /// Every row's sigmoid values, when kept.
+    pub(super) kept_sigmoid: Option<SigmoidExamples>,
 }
 
 impl Accumulator {
@@ -117,6 +119,7 @@ impl Accumulator {
             kept: None,
             per_row: PerRow::default(),
             row: RowScratch::default(),
+            kept_sigmoid: None,
         }
     }
 
@@ -189,6 +192,9 @@ impl Accumulator {
         }
         self.loss_hist.merge(&other.loss_hist);
         if let (Some(a), Some(b)) = (&mut self.kept, other.kept.take()) {
+            a.append(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.kept_sigmoid, other.kept_sigmoid.take()) {
             a.append(b);
         }
     }

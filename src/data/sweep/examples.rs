@@ -105,13 +105,14 @@ impl Examples {
 
 impl Accumulator {
     /// This accumulator, also keeping each row's per-example values for
-    /// [`Examples::sweep`] ([`Accumulator::finish_keeping`] hands them out).
-    ///
-    /// # Panics
-    /// In sigmoid mode, whose per-example loss is a sum over the classes
-    /// that no per-example value determines.
+    /// [`Examples::sweep`] ([`Accumulator::finish_keeping`] hands them out),
+    /// or in sigmoid mode each row's values per class for
+    /// [`SigmoidExamples::sweep`](super::SigmoidExamples::sweep)
+    /// ([`Accumulator::finish_keeping_sigmoid`]).
     pub fn keeping_examples(mut self) -> Self {
-        assert_eq!(self.mode, Mode::Softmax, "only softmax rows have per-example values");
+        if self.mode == Mode::Sigmoid {
+            return self.keeping_sigmoid();
+        }
         self.kept = Some(Examples { classes: self.classes, ..Examples::default() });
         self
     }

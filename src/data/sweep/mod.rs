@@ -117,8 +117,9 @@
 //! and `histogram.rs`). Rows with a target per class (multi-label, soft,
 //! background, distributions, probabilities) take a path of their own,
 //! `targets.rs`, staged into the same block sums. `examples.rs` keeps each
-//! row's softmax values for the dataset view; `planes.rs` feeds rows stored
-//! as class planes; `isa.rs` holds the entry points that
+//! row's softmax values for the dataset view, `sigmoid_examples.rs` each
+//! row's sigmoid values per class and the positives'/negatives' split;
+//! `planes.rs` feeds rows stored as class planes; `isa.rs` holds the entry points that
 //! [`crate::simd::Simd::run`] compiles for each instruction set.
 
 mod accumulator;
@@ -132,6 +133,7 @@ mod limits;
 mod per_class;
 mod planes;
 mod sigmoid;
+mod sigmoid_examples;
 mod softmax;
 mod stage;
 mod sums;
@@ -139,6 +141,7 @@ mod targets;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
+pub use sigmoid_examples::{SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES, Shares, SigmoidExamples, Split};
 pub use targets::PerRow;
 
 use crate::loss::{Alpha, Mode};

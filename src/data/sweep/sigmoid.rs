@@ -96,6 +96,10 @@ impl Accumulator {
             let (et, ut) = (e[at(i, t)], u[at(i, t)]);
             st.p[base + i] = if ut >= 0.0 { 1.0 / (1.0 + et) } else { et / (1.0 + et) };
         }
+        if let Some(kept) = &mut self.kept_sigmoid {
+            let rows = base..base + nb;
+            kept.record(base, labels, &st.correct[rows.clone()], &st.p[rows], [om, l, b], columns);
+        }
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
             let bad = inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0);

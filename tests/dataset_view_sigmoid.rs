@@ -1,0 +1,291 @@
+//! The dataset view in sigmoid mode (F3) and on tensors (`--class-axis`,
+//! `--ignore-index`): the numbers `focal-tui data --sigmoid --json` gives
+//! on the same files (itself checked against mpmath in tests/cli_tensors.rs
+//! and tests/data_sweep.rs), the positives' and negatives' split against
+//! `sigmoid_focal`'s per-class terms summed exactly, the other mode's rows
+//! read when first asked for, and snapshots.
+
+mod common;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use focal_tui::app::{App, Body};
+use focal_tui::cli::{DataArgs, TensorArgs};
+use focal_tui::data::run;
+use focal_tui::dataset::Dataset;
+use focal_tui::loss::{Alpha, Mode, sigmoid_focal};
+use focal_tui::screen::Screen;
+use focal_tui::theme::Look;
+use focal_tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Size;
+use serde_json::Value;
+use std::path::PathBuf;
+
+const GAMMAS: [f64; 5] = [0.0, 0.5, 1.0, 2.0, 5.0];
+
+fn file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// The validation files, the segmentation dump (void 255) and the
+/// detection dump (class axis last, void −100).
+fn datasets() -> Vec<DataArgs> {
+    let args = |z: &str, y: &str, class_axis, ignore_index| DataArgs {
+        logits: vec![file(z)],
+        labels: vec![file(y)],
+        tensor: TensorArgs { class_axis, ignore_index },
+        ..DataArgs::default()
+    };
+    vec![
+        args("val_logits.npy", "val_labels.npy", None, None),
+        args("tensors/seg_logits.npy", "tensors/seg_labels.npy", None, Some(255)),
+        args("tensors/det_logits.npy", "tensors/det_labels.npy", Some(-1), Some(-100)),
+    ]
+}
+
+/// The explorer on `args`' dataset as `focal-tui --data` opens it: γ = 2,
+/// α = 0.25, the default γ list.
+fn app(args: &DataArgs) -> App {
+    let loaded = run::load(args).expect("loads");
+    let alpha = Alpha::Scalar(0.25);
+    let data = Dataset::new(loaded, 2.0, &GAMMAS, alpha).reloading(args.clone());
+    let texts = ["", "", "2", "0.25", "0, 0.5, 1, 2, 5"].map(String::from);
+    App::with_data(texts, data, Look::new(false, ratatui::symbols::Marker::Braille, true))
+}
+
+fn data(app: &App) -> &Dataset {
+    let Body::Dataset(data) = &app.body else { panic!("the dataset view") };
+    data
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// `focal-tui data --json` on `args` (with `--sigmoid` when asked).
+fn cli_json(args: &DataArgs, sigmoid: bool) -> Value {
+    let args = DataArgs { json: true, sigmoid, ..args.clone() };
+    serde_json::from_str(&run::run(&args).expect("data runs")).expect("JSON")
+}
+
+/// Every number of the view's report equals `data`'s (within 1e-13
+/// relative: the view sums blocks in other groups), every other value
+/// exactly; `data`'s extra keys (ignored, skipped) aside.
+fn same(view: &Value, cli: &Value, at: &str) {
+    match (view, cli) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                same(v, b.get(k).unwrap_or_else(|| panic!("{at}.{k}: not in data's JSON")), &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{at}");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                same(x, y, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(x == y || (x - y).abs() <= 1e-13 * y.abs(), "{at}: {x} vs {y}");
+        }
+        _ => assert_eq!(view, cli, "{at}"),
+    }
+}
+
+#[test]
+fn sigmoid_mode_gives_the_numbers_of_data_sigmoid_json() {
+    for args in datasets() {
+        // Opened in softmax: F3 reads the files again, for sigmoid rows.
+        let mut app = app(&args);
+        let softmax = serde_json::to_value(&data(&app).report).unwrap();
+        same(&softmax, &cli_json(&args, false), "softmax");
+        app.handle_events([key(KeyCode::F(3))]);
+        assert_eq!(app.status, None);
+        let d = data(&app);
+        assert_eq!((d.mode, d.config.mode), (Mode::Sigmoid, Mode::Sigmoid));
+        assert_eq!(d.report.sweep.len(), 5);
+        let want = cli_json(&args, true);
+        same(&serde_json::to_value(&d.report).unwrap(), &want, "sigmoid");
+        assert_eq!(d.ignored(), want["ignored"].as_u64().unwrap());
+        // Opened in sigmoid (--sigmoid): the same numbers.
+        let opened = app_sigmoid(&args);
+        same(&serde_json::to_value(&data(&opened).report).unwrap(), &want, "--sigmoid");
+        // And back: the softmax rows are still kept.
+        app.handle_events([key(KeyCode::F(3))]);
+        same(&serde_json::to_value(&data(&app).report).unwrap(), &softmax, "softmax again");
+        assert!(data(&app).split.is_none());
+    }
+}
+
+fn app_sigmoid(args: &DataArgs) -> App {
+    app(&DataArgs { sigmoid: true, ..args.clone() })
+}
+
+/// The exact sums of `sigmoid_focal`'s per-class terms over `args`' rows:
+/// positives, easy positives (z ≥ 0), negatives, easy negatives (z ≤ 0).
+fn exact_split(args: &DataArgs, gamma: f64, alpha: &Alpha) -> [f64; 4] {
+    let rows = rows_of(args);
+    let mut parts: [Vec<f64>; 4] = Default::default();
+    for (z, t) in &rows {
+        let f = sigmoid_focal(z, *t, gamma, alpha);
+        for (c, &x) in f.per_class_loss.iter().enumerate() {
+            let (all, easy) = if c == *t { (0, z[c] >= 0.0) } else { (2, z[c] <= 0.0) };
+            parts[all].push(x);
+            if easy {
+                parts[all + 1].push(x);
+            }
+        }
+    }
+    parts.map(|p| {
+        let (mut sum, mut carry) = (0.0f64, 0.0f64);
+        for v in p {
+            let t = sum + v;
+            carry += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+            sum = t;
+        }
+        sum + carry
+    })
+}
+
+/// Every row of `args`' dataset, read by `data`'s own reader in batches.
+fn rows_of(args: &DataArgs) -> Vec<(Vec<f64>, usize)> {
+    use focal_tui::data::npy;
+    use focal_tui::data::source::Options;
+    let options =
+        Options { class_axis: args.tensor.class_axis, ignore_index: args.tensor.ignore_index, ..Options::default() };
+    let mut source = npy::open_with(&args.logits[0], &args.labels[0], options).expect("opens");
+    let k = source.classes();
+    let (mut z, mut y) = (Vec::new(), Vec::new());
+    while source.read(64, &mut z, &mut y).expect("reads") > 0 {}
+    z.chunks(k).map(<[f64]>::to_vec).zip(y).collect()
+}
+
+#[test]
+fn the_split_is_the_positives_and_negatives_of_sigmoid_focal() {
+    for args in datasets() {
+        let mut app = app_sigmoid(&args);
+        for alpha_text in ["0.25", "0.5"] {
+            app.handle_events([key(KeyCode::Tab)]);
+            app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+            app.handle_events(alpha_text.chars().map(|c| key(KeyCode::Char(c))));
+            app.handle_events([key(KeyCode::Tab), key(KeyCode::Tab)]);
+            let alpha = Alpha::Scalar(alpha_text.parse().unwrap());
+            let d = data(&app);
+            assert_eq!(d.config.alpha, alpha);
+            let split = d.split.as_ref().expect("sigmoid has a split");
+            for (i, &gamma) in GAMMAS.iter().enumerate() {
+                let sums = exact_split(&args, gamma, &alpha);
+                let total = sums[0] + sums[2];
+                let s = &split.focal[i];
+                let got = [s.positives, s.easy_positives, s.negatives, s.easy_negatives];
+                for (g, want) in got.iter().zip(sums.map(|x| x / total)) {
+                    assert!((g - want).abs() <= 1e-13 * want + 1e-300, "γ={gamma}: {got:?} vs {sums:?}");
+                }
+                let mean = d.report.sweep[i].mean_focal_loss;
+                assert!((total / d.report.rows as f64 - mean).abs() <= 1e-13 * mean);
+            }
+            // The CE's split: α = ½ weighs every BCE by ½.
+            let sums = exact_split(&args, 0.0, &Alpha::Scalar(0.5));
+            let ce = &split.cross_entropy;
+            let total = sums[0] + sums[2];
+            assert!((ce.negatives - sums[2] / total).abs() <= 1e-13);
+            assert!((ce.easy_negatives - sums[3] / total).abs() <= 1e-13);
+        }
+    }
+}
+
+#[test]
+fn an_alpha_that_sigmoid_refuses_keeps_the_last_result() {
+    let args = &datasets()[0];
+    let mut app = app(args);
+    app.handle_events([key(KeyCode::Tab)]);
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    app.handle_events("2".chars().map(|c| key(KeyCode::Char(c))));
+    assert!(!app.stale, "softmax takes α = 2");
+    let before = data(&app).report.clone();
+    app.handle_events([key(KeyCode::F(3))]);
+    // Asked for, but α = 2 is no sigmoid weight: the softmax sweep stays, marked stale.
+    assert!(app.stale);
+    assert_eq!(data(&app).mode, Mode::Sigmoid);
+    assert_eq!((data(&app).config.mode, &data(&app).report), (Mode::Softmax, &before));
+    assert!(screen(&app, 80, 24).contains("softmax focal loss"));
+    app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+    app.handle_events("0.5".chars().map(|c| key(KeyCode::Char(c))));
+    assert!(!app.stale);
+    assert_eq!(data(&app).config.mode, Mode::Sigmoid);
+}
+
+#[test]
+fn standard_input_cannot_be_read_again() {
+    let args = DataArgs { logits: vec!["-".into()], ..datasets()[0].clone() };
+    let loaded = run::load(&datasets()[0]).unwrap();
+    let data = Dataset::new(loaded, 2.0, &GAMMAS, Alpha::Scalar(0.25)).reloading(args);
+    let texts = ["", "", "2", "0.25", "0, 0.5, 1, 2, 5"].map(String::from);
+    let mut app = App::with_data(texts, data, Look::new(false, ratatui::symbols::Marker::Braille, true));
+    app.handle_events([key(KeyCode::F(3))]);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("sigmoid rows are not kept and the data cannot be read again: open the view with --sigmoid")
+    );
+    assert_eq!(data_mode(&app), Mode::Softmax);
+}
+
+fn data_mode(app: &App) -> Mode {
+    data(app).config.mode
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut screen = Screen::new(TestBackend::new(width, height), Size::new(width, height)).unwrap();
+    screen.draw(|buf| ui::view(buf, app)).unwrap();
+    screen.backend().to_string()
+}
+
+/// The shape and the class axis in the title, the ignored positions in the
+/// summary; sigmoid's sweep columns and pane titles.
+#[test]
+fn snapshots() {
+    let datasets = datasets();
+    let mut app = app_sigmoid(&datasets[1]);
+    // The path as the user would type it (the snapshot must not hold this checkout's).
+    let Body::Dataset(d) = &mut app.body else { unreachable!() };
+    d.name = "seg_logits.npy".into();
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Dataset · sigmoid focal loss · seg_logits.npy (2, 4, 5, 6), class axis 1"), "{text}");
+    assert!(text.contains("4 positions ignored"), "{text}");
+    insta::assert_snapshot!("data_sigmoid_80x24", text);
+    insta::assert_snapshot!("data_sigmoid_120x40", screen(&app, 120, 40));
+    let mut app = app_sigmoid(&datasets[2]);
+    let Body::Dataset(d) = &mut app.body else { unreachable!() };
+    d.name = "det_logits.npy".into();
+    app.handle_events([key(KeyCode::F(2))]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("(3, 7, 5), class axis -1"), "{text}");
+    assert!(text.contains("p_t = σ(z_label) histogram"), "{text}");
+    insta::assert_snapshot!("data_sigmoid_histogram_80x24", text);
+    for (w, h) in [(1, 1), (40, 10), (59, 15), (70, 18)] {
+        screen(&app, w, h);
+    }
+}
+
+/// A γ typed or nudged sweeps that γ alone and keeps the list's rows: the
+/// report of a whole sweep, bit for bit, in both modes.
+#[test]
+fn a_new_gamma_alone_gives_the_whole_sweep() {
+    let args = &datasets()[1];
+    for sigmoid in [false, true] {
+        let mut app = if sigmoid { app_sigmoid(args) } else { app(args) };
+        // 2 → 2.5 (past the list) → 0.5 (in it) → 0.75 (past it again).
+        for (keys, gamma) in [(".5", 2.5), ("", 0.5), ("", 0.75)] {
+            if keys.is_empty() {
+                app.handle_events([Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))]);
+                app.handle_events(gamma.to_string().chars().map(|c| key(KeyCode::Char(c))));
+            } else {
+                app.handle_events(keys.chars().map(|c| key(KeyCode::Char(c))));
+            }
+            let d = data(&app);
+            let loaded = run::load(&DataArgs { sigmoid, ..args.clone() }).unwrap();
+            let fresh = Dataset::new(loaded, gamma, &GAMMAS, Alpha::Scalar(0.25));
+            assert_eq!(d.report.sweep[d.current].gamma, gamma);
+            assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split), "γ = {gamma}, sigmoid {sigmoid}");
+        }
+    }
+}
