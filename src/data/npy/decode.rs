@@ -102,7 +102,7 @@ impl Dtype {
     /// the bytes (the check on the raw bits), compiled for AVX-512 and AVX2
     /// too and picked at run time.
     pub(super) fn floats(self, bytes: &[u8], out: &mut Vec<f64>) -> bool {
-        if self.kind != Kind::Float {
+        if !self.is_float() {
             return self.integers(bytes, out);
         }
         struct Floats<'a>(Dtype, &'a [u8], &'a mut Vec<f64>);
