@@ -315,7 +315,7 @@ impl Npy {
     /// be lent is read again).
     pub(super) fn lends_f32(&self) -> bool {
         const F32: Dtype = Dtype { kind: Kind::Float, size: 4, big_endian: false };
-        !(!self.logits.seekable() || !self.labels.seekable() || self.logits.dtype != F32 || cfg!(target_endian = "big"))
+        self.logits.seekable() && self.labels.seekable() && self.logits.dtype == F32 && !cfg!(target_endian = "big")
     }
 
     /// Whether `--ignore-index` is a label in range, which the range check does not catch.
