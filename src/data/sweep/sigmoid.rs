@@ -102,21 +102,7 @@ impl Accumulator {
         }
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let bad = inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0);
-            if bad {
-                let gamma = self.gammas[gi];
-                for i in 0..len {
-                    let (mv, bv) = (m[i], b[i]);
-                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om[i]);
-                    if normal(mv) && normal(bv) && power_ok {
-                        continue;
-                    }
-                    let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * l[i] };
-                    let uv = u[i];
-                    x[i] =
-                        weighted_product(w[i], ln_m.exp(), ln_m, bv, || if normal(bv) { bv.ln() } else { -uv }) + 0.0;
-                }
-            }
+            focal_terms::<I>([x, m, sq], [om, l, w, b], power, self.gammas[gi], inputs_bad);
             let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
             row_sums(fl, x, k, columns, lanes, carry);
             saturate(fl, &mut st.saturated[base..base + nb]);
@@ -128,4 +114,33 @@ impl Accumulator {
 #[inline(always)]
 fn pos(x: f64) -> f64 {
     if x > 0.0 { x } else { 0.0 }
+}
+
+/// Each logit's focal term `w · (1 − p)^γ · BCE` into `x` ([`weigh`], with
+/// `m` and `sq` its scratch), from `om` = 1 − p, `l` = −ln(1 − p) and `b` =
+/// BCE; where an input (`inputs_bad`) or the factor leaves the normal range,
+/// the product in log space as [`weighted_product`] takes it. A BCE below
+/// the normal range has u > 708, where ln BCE = −u = −l. Shared by the sweep
+/// and the kept rows' re-sweep, so that both give the same bits.
+#[inline(always)]
+pub(super) fn focal_terms<I: Isa>(
+    [x, m, sq]: [&mut [f64]; 3],
+    [om, l, w, b]: [&[f64]; 4],
+    power: Power,
+    gamma: f64,
+    inputs_bad: bool,
+) {
+    if !(inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0)) {
+        return;
+    }
+    for i in 0..x.len() {
+        let (mv, bv) = (m[i], b[i]);
+        let power_ok = !matches!(power, Power::Halves(_)) || normal(om[i]);
+        if normal(mv) && normal(bv) && power_ok {
+            continue;
+        }
+        let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * l[i] };
+        let lv = l[i];
+        x[i] = weighted_product(w[i], ln_m.exp(), ln_m, bv, || if normal(bv) { bv.ln() } else { -lv }) + 0.0;
+    }
 }

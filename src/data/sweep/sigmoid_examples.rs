@@ -30,12 +30,11 @@
 //! rows as the sweep sums them.
 
 use super::columns::row_sums;
-use super::factor::{Power, weigh};
-use super::limits::{abnormal, normal, saturate};
+use super::limits::{abnormal, saturate};
+use super::sigmoid::focal_terms;
 use super::sums::{WideSum, add_block};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
-use crate::loss::sum::weighted_product;
 use crate::simd::{Isa, Kernel};
 use rayon::prelude::*;
 
@@ -442,22 +441,7 @@ impl Accumulator {
         saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let bad = inputs_bad | weigh::<I>(x, m, om, l, sq, w, b, power, -1.0);
-            if bad {
-                let gamma = self.gammas[gi];
-                for i in 0..len {
-                    let (mv, bv) = (m[i], b[i]);
-                    let power_ok = !matches!(power, Power::Halves(_)) || normal(om[i]);
-                    if normal(mv) && normal(bv) && power_ok {
-                        continue;
-                    }
-                    let ln_m = if gamma == 0.0 { 0.0 } else { -gamma * l[i] };
-                    // BCE below the normal range: u > 708, where softplus(u) = u.
-                    let lv = l[i];
-                    x[i] =
-                        weighted_product(w[i], ln_m.exp(), ln_m, bv, || if normal(bv) { bv.ln() } else { -lv }) + 0.0;
-                }
-            }
+            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, self.gammas[gi], inputs_bad);
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
