@@ -9,7 +9,7 @@
 //! - [`Portable`]: the compilation target's baseline (SSE2 on x86-64, any
 //!   other architecture), no fused multiply-adds.
 //! - `Avx2` (x86-64): the same loops with AVX2 and FMA.
-//! - `Avx512` (x86-64): AVX-512F, AVX2 and FMA, and four kernels written with
+//! - `Avx512` (x86-64): AVX-512F, AVX2 and FMA, and five kernels written with
 //!   intrinsics (`x86_64/avx512/`; the same bits as the portable loops with
 //!   FMA).
 //!
@@ -96,15 +96,34 @@ pub(crate) trait Isa: Copy + 'static {
         0
     }
 
-    /// The class-major softmax step of the sweep (`e = exp(z − top)` in
-    /// place, class `i`'s `e` added off the argmax to the row's sum in lane
-    /// `i mod lanes` of `s`, lane-major, the label's `z` and `e` picked) for
-    /// the first rows; returns the rows done.
+    /// `col[c · n + r] = ±values[c · stride + positions[r]]` (`k` float32
+    /// class planes, `n` positions) for the first rows, with each row's
+    /// first argmax when asked; returns the rows done.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn gather_planes<T: Copy + Into<f64> + 'static>(
+        self,
+        _col: &mut [f64],
+        _values: &[T],
+        _stride: usize,
+        _positions: &[usize],
+        _k: usize,
+        _negate: bool,
+        _argmax: Option<(&mut [f64], &mut [usize])>,
+    ) -> usize {
+        0
+    }
+
+    /// The class-major softmax step of the sweep (`e = exp(z − top)`,
+    /// class `i`'s `e` added off the argmax to the row's sum in lane
+    /// `i mod lanes` of `s`, lane-major, which the first `lanes` classes
+    /// set; the label's `z` and `e` picked) for the first rows; returns the
+    /// rows done.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn column_exps(
         self,
-        _col: &mut [f64],
+        _col: &[f64],
         _top: &[f64],
         _j: &[usize],
         _labels: &[usize],

@@ -27,19 +27,27 @@ impl Npy {
             self.lent_labels.extend(self.raw_labels.iter().map(|&label| label as usize));
         } else {
             let (dtype, k, ignore) = (self.labels.dtype, self.k as i128, self.ignore_index.map(i128::from));
-            for (i, &raw) in self.raw_labels.iter().enumerate() {
-                let label = dtype.label_value(raw);
-                if Some(label) == ignore {
-                    continue;
-                }
-                if !(0..k).contains(&label) {
-                    self.labels.seek_item(p)?;
-                    return Ok(None);
-                }
-                self.lent_positions.push(i);
-                self.lent_labels.push(label as usize);
+            let raw = &self.raw_labels;
+            let valid = |label: i128| Some(label) == ignore || (0..k).contains(&label);
+            if !raw.iter().all(|&raw| valid(dtype.label_value(raw))) {
+                self.labels.seek_item(p)?;
+                return Ok(None);
             }
-            let ignored = run - self.lent_labels.len();
+            // The kept positions written without a branch: each slot is
+            // overwritten until a kept label moves past it.
+            let (positions, labels) = (&mut self.lent_positions, &mut self.lent_labels);
+            positions.resize(run, 0);
+            labels.resize(run, 0);
+            let mut kept = 0;
+            for (i, &raw) in raw.iter().enumerate() {
+                let label = dtype.label_value(raw);
+                positions[kept] = i;
+                labels[kept] = label as usize;
+                kept += usize::from(Some(label) != ignore);
+            }
+            positions.truncate(kept);
+            labels.truncate(kept);
+            let ignored = run - kept;
             if ignored > 0 {
                 self.skips.add(IGNORED, ignored as u64);
             }

@@ -46,14 +46,19 @@ fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: 
 }
 
 /// Per row of a class-major batch from row `from` on, the largest value
-/// and its first index.
+/// and its first index (of the values negated back when `negate`: the
+/// largest logit of a sigmoid batch of `−z`).
 #[inline(always)]
-pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from: usize) {
+pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from: usize, negate: bool) {
     let n = top.len();
-    top[from..].copy_from_slice(&col[from..n]);
+    let sign = |v: f64| if negate { -v } else { v };
+    for (t, &v) in top[from..].iter_mut().zip(&col[from..n]) {
+        *t = sign(v);
+    }
     j[from..].fill(0);
     for (i, c) in col.chunks_exact(n).enumerate().skip(1) {
         for ((t, j), &v) in top[from..].iter_mut().zip(&mut j[from..]).zip(&c[from..]) {
+            let v = sign(v);
             let gt = v > *t;
             *t = if gt { v } else { *t };
             *j = if gt { i } else { *j };
@@ -61,17 +66,19 @@ pub(super) fn column_argmax(top: &mut [f64], j: &mut [usize], col: &[f64], from:
     }
 }
 
-/// The class-major softmax step: `e = exp(z − z_j)` in place, added off
-/// the argmax `j` to lane `i mod lanes` of each row's sums `sums` (lane
-/// `l` at `l · n ..`, zeroed here), and the label's `z_t` and `e_t` picked
-/// in the same pass (selects in vector lanes rather than gathers, which
-/// are slow on many CPUs). The instruction set's kernel takes the rows it
-/// can, this loop the rest: the same bits.
+/// The class-major softmax step: `e = exp(z − z_j)`, added off the argmax
+/// `j` to lane `i mod lanes` of each row's sums `sums` (lane `l` at
+/// `l · n ..`), and the label's `z_t` and `e_t` picked in the same pass
+/// (selects in vector lanes rather than gathers, which are slow on many
+/// CPUs). The first `lanes` classes set their lane (`0 + e` is `e`: e ≥ 0),
+/// so that the lanes need no zeroing pass; `e` itself is not kept. The
+/// instruction set's kernel takes the rows it can, this loop the rest: the
+/// same bits.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn column_exps<I: Isa>(
     isa: I,
-    col: &mut [f64],
+    col: &[f64],
     top: &[f64],
     j: &[usize],
     labels: &[usize],
@@ -81,15 +88,14 @@ pub(super) fn column_exps<I: Isa>(
     et: &mut [f64],
 ) {
     let n = top.len();
-    sums.fill(0.0);
     let done = isa.column_exps(col, top, j, labels, sums, lanes, zt, et);
-    for (i, c) in col.chunks_exact_mut(n).enumerate() {
+    for (i, c) in col.chunks_exact(n).enumerate() {
         let lane = &mut sums[(i % lanes) * n..(i % lanes + 1) * n];
         for r in done..n {
             let z = c[r];
             let e = I::exp(z - top[r]);
-            c[r] = e;
-            lane[r] += if j[r] == i { 0.0 } else { e };
+            let add = if j[r] == i { 0.0 } else { e };
+            lane[r] = if i < lanes { add } else { lane[r] + add };
             let hit = labels[r] == i;
             zt[r] = if hit { z } else { zt[r] };
             et[r] = if hit { e } else { et[r] };
@@ -106,12 +112,18 @@ pub(super) fn column_exps<I: Isa>(
 pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool, lanes: &mut [f64], carry: &mut [f64]) {
     let n = out.len();
     if columns && k > COLUMNS_UP_TO {
-        // Class c into lane c mod 8, as `sum_row` adds a row's classes.
+        // Class c into lane c mod 8, as `sum_row` adds a row's classes; the
+        // first eight set their lanes (`0 + v` is `v`, up to the sign of a
+        // zero, which `lane_totals` adds to +0 either way).
         let lanes = &mut lanes[..8 * n];
-        lanes.fill(0.0);
         for (c, x) in x.chunks_exact(n).enumerate() {
-            for (l, &v) in lanes[(c % 8) * n..(c % 8 + 1) * n].iter_mut().zip(x) {
-                *l += v;
+            let lane = &mut lanes[(c % 8) * n..(c % 8 + 1) * n];
+            if c < 8 {
+                lane.copy_from_slice(x);
+            } else {
+                for (l, &v) in lane.iter_mut().zip(x) {
+                    *l += v;
+                }
             }
         }
         lane_totals(out, lanes, &mut carry[..n]);

@@ -2,6 +2,7 @@
 //! in strips): fed to the class-major path as they are, with no
 //! transposition into rows and back.
 
+use super::columns::column_argmax;
 use super::isa::PlaneBatch;
 use super::{Accumulator, BLOCK, Logit, PLANES_UP_TO};
 use crate::loss::Mode;
@@ -83,25 +84,43 @@ impl Accumulator {
 }
 
 /// `col[c · n + i] = ±values[c · stride + positions[i]]` for the `n`
-/// positions: a straight conversion of each plane where the positions are
-/// consecutive, a gather where some were left out.
+/// positions, and each row's largest value (unnegated) and its first index
+/// in `top` and `j`: the instruction set's kernel takes the rows it can;
+/// the rest are a straight conversion of each plane where their positions
+/// are consecutive, a gather where some were left out, and
+/// [`column_argmax`]'s comparisons.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn fill_columns<T: Logit>(col: &mut [f64], values: &[T], stride: usize, positions: &[usize], negate: bool) {
+pub(super) fn fill_columns<I: Isa, T: Logit>(
+    isa: I,
+    col: &mut [f64],
+    values: &[T],
+    stride: usize,
+    positions: &[usize],
+    negate: bool,
+    top: &mut [f64],
+    j: &mut [usize],
+) {
     let n = positions.len();
-    let (first, last) = (positions[0], positions[n - 1]);
-    let sign = if negate { -1.0 } else { 1.0 };
-    for (c, out) in col.chunks_exact_mut(n).enumerate() {
-        let plane = &values[c * stride..];
-        if last - first + 1 == n {
-            for (o, &v) in out.iter_mut().zip(&plane[first..=last]) {
-                *o = sign * v.into();
-            }
-        } else {
-            for (o, &p) in out.iter_mut().zip(positions) {
-                *o = sign * plane[p].into();
+    let k = col.len() / n.max(1);
+    let done = isa.gather_planes(col, values, stride, positions, k, negate, Some((&mut *top, &mut *j)));
+    if done < n {
+        let (first, last) = (positions[done], positions[n - 1]);
+        let sign = if negate { -1.0 } else { 1.0 };
+        for (c, out) in col.chunks_exact_mut(n).enumerate() {
+            let (plane, out) = (&values[c * stride..], &mut out[done..]);
+            if last - first + 1 == n - done {
+                for (o, &v) in out.iter_mut().zip(&plane[first..=last]) {
+                    *o = sign * v.into();
+                }
+            } else {
+                for (o, &p) in out.iter_mut().zip(&positions[done..]) {
+                    *o = sign * plane[p].into();
+                }
             }
         }
     }
+    column_argmax(top, j, col, done, negate);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Sigmoid rows: every class its own binary problem, every value per logit.
 
-use super::columns::{row_sums, transpose};
+use super::columns::{column_argmax, row_sums, transpose};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
 use super::planes::{Input, fill_columns};
@@ -43,24 +43,18 @@ impl Accumulator {
                 st.argmax[base + i] = argmax(row);
             }
         } else {
-            match input {
-                Input::Rows(logits) => _ = transpose(isa, u, logits, k, true, None),
-                Input::Planes { values, stride, positions } => fill_columns(u, values, stride, positions, true),
-            }
+            // Each row's argmax, of z (u negated back).
+            let (top, j) = (&mut sc.top[..nb], &mut st.argmax[base..base + nb]);
+            let done = match input {
+                Input::Rows(logits) => transpose(isa, u, logits, k, true, Some((&mut *top, &mut *j))),
+                Input::Planes { values, stride, positions } => {
+                    fill_columns(isa, u, values, stride, positions, true, top, j);
+                    nb
+                }
+            };
+            column_argmax(top, j, u, done, true);
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
                 wc.fill(a);
-            }
-            let (top, j) = (&mut sc.top[..nb], &mut st.argmax[base..base + nb]);
-            for (t, v) in top.iter_mut().zip(&u[..nb]) {
-                *t = -*v;
-            }
-            j.fill(0);
-            for (i, c) in u.chunks_exact(nb).enumerate().skip(1) {
-                for ((t, j), &v) in top.iter_mut().zip(j.iter_mut()).zip(c) {
-                    let gt = -v > *t;
-                    *t = if gt { -v } else { *t };
-                    *j = if gt { i } else { *j };
-                }
             }
         }
         for (i, &t) in labels.iter().enumerate() {

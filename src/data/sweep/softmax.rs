@@ -33,11 +33,11 @@ impl Accumulator {
         let done = match input {
             Input::Rows(logits) => transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j))),
             Input::Planes { values, stride, positions } => {
-                fill_columns(col, values, stride, positions, false);
-                0
+                fill_columns(isa, col, values, stride, positions, false, top, j);
+                nb
             }
         };
-        column_argmax(top, j, col, done);
+        column_argmax(top, j, col, done, false);
         let range = base..base + nb;
         let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
         // S = Σ_{i≠j} e_i in class order (one lane), or class i into lane

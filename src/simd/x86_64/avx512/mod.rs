@@ -1,4 +1,4 @@
-//! Four loops of the dataset sweep written with AVX-512 intrinsics, for
+//! Five loops of the dataset sweep written with AVX-512 intrinsics, for
 //! instructions that LLVM does not generate from the portable code:
 //!
 //! - [`exp8`], [`add_exps`] (a row's sum of exponentials, K > 16) and
@@ -13,6 +13,9 @@
 //!   row loads and a 16 × 16 shuffle transpose in registers, where the
 //!   compiled loop moves one value at a time, and each row's argmax from
 //!   the registers.
+//! - [`planes::gather_planes`] (float32 class planes to a class-major batch,
+//!   its own file): eight rows per load or gather, and their argmax from the
+//!   registers.
 //! - [`class_sums`] (per-class sums of a block, K ≤ 16): masked adds into
 //!   the lanes of registers, where the compiled loop does a
 //!   read-modify-write at a computed address per row and quantity.
@@ -70,9 +73,27 @@ impl Isa for Avx512 {
     }
 
     #[inline(always)]
-    fn column_exps(
+    fn gather_planes<T: Copy + Into<f64> + 'static>(
         self,
         col: &mut [f64],
+        values: &[T],
+        stride: usize,
+        positions: &[usize],
+        k: usize,
+        negate: bool,
+        argmax: Option<(&mut [f64], &mut [usize])>,
+    ) -> usize {
+        match same_type::<T, f32>(values) {
+            // SAFETY: `self` exists only where the CPU has AVX-512F.
+            Some(values) => unsafe { planes::gather_planes(col, values, stride, positions, k, negate, argmax) },
+            None => 0,
+        }
+    }
+
+    #[inline(always)]
+    fn column_exps(
+        self,
+        col: &[f64],
         top: &[f64],
         j: &[usize],
         labels: &[usize],
@@ -314,18 +335,19 @@ unsafe fn transpose(
 
 /// The class-major softmax step of `Accumulator::softmax_columns` for the
 /// rows of whole groups of eight (`nb` rows, `col` holding class `i`'s
-/// logits at `i · nb ..`): `e = exp(z − top)` in place, added to lane
-/// `i mod lanes` of the row's sums `s` (lane `l` at `l · nb ..`) where the
-/// class is not the row's argmax `j`, and `zt`, `et` set to the label's
-/// `z` and `e`. The same operations as the portable loop, so the same bits.
-/// Returns the rows done (the rest are the caller's).
+/// logits at `i · nb ..`): `e = exp(z − top)` added to lane `i mod lanes`
+/// of the row's sums `s` (lane `l` at `l · nb ..`; set by the first
+/// `lanes` classes, `0 + e` being `e`) where the class is not the row's
+/// argmax `j`, and `zt`, `et` set to the label's `z` and `e`. The same
+/// operations as the portable loop, so the same bits. Returns the rows
+/// done (the rest are the caller's).
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn column_exps(
-    col: &mut [f64],
+    col: &[f64],
     top: &[f64],
     j: &[usize],
     labels: &[usize],
@@ -343,14 +365,18 @@ unsafe fn column_exps(
     unsafe {
         for i in 0..k {
             let class = _mm512_set1_epi64(i as i64);
-            let c = col.as_mut_ptr().add(i * nb);
+            let c = col.as_ptr().add(i * nb);
             for r in (0..done).step_by(8) {
                 let z = _mm512_loadu_pd(c.add(r));
                 let e = exp8(_mm512_sub_pd(z, _mm512_loadu_pd(top.as_ptr().add(r))));
-                _mm512_storeu_pd(c.add(r), e);
                 let not_top = _mm512_cmpneq_epi64_mask(_mm512_loadu_si512(j.as_ptr().add(r).cast()), class);
                 let sp = s.as_mut_ptr().add((i % lanes) * nb + r);
-                _mm512_storeu_pd(sp, _mm512_mask_add_pd(_mm512_loadu_pd(sp), not_top, _mm512_loadu_pd(sp), e));
+                let sum = if i < lanes {
+                    _mm512_maskz_mov_pd(not_top, e)
+                } else {
+                    _mm512_mask_add_pd(_mm512_loadu_pd(sp), not_top, _mm512_loadu_pd(sp), e)
+                };
+                _mm512_storeu_pd(sp, sum);
                 let hit = _mm512_cmpeq_epi64_mask(_mm512_loadu_si512(labels.as_ptr().add(r).cast()), class);
                 _mm512_mask_storeu_pd(zt.as_mut_ptr().add(r), hit, z);
                 _mm512_mask_storeu_pd(et.as_mut_ptr().add(r), hit, e);
@@ -435,6 +461,8 @@ unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[us
         }
     }
 }
+
+mod planes;
 
 #[cfg(test)]
 mod tests;

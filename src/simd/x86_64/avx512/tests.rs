@@ -55,7 +55,7 @@ fn exp8_is_exp_fast_bit_for_bit() {
 #[inline(always)]
 fn column_step(
     isa: Avx512,
-    col: &mut [f64],
+    col: &[f64],
     top: &[f64],
     j: &[usize],
     labels: &[usize],
@@ -84,28 +84,28 @@ fn column_exps_are_the_portable_loops_bits() {
                     }
                 }
             }
-            let fresh = || [vec![0.0; lanes * nb], vec![-1.0; nb], vec![-2.0; nb]];
-            // The portable loop of `softmax_columns`, with FMA.
-            let (mut col, mut want) = (col0.clone(), fresh());
-            for (i, c) in col.chunks_exact_mut(nb.max(1)).enumerate().take(k) {
+            // The lanes start as garbage: the kernel sets them, no zeroing.
+            let fresh = || [vec![f64::NAN; lanes * nb], vec![-1.0; nb], vec![-2.0; nb]];
+            // The portable loop of `softmax_columns` on zeroed lanes, with FMA.
+            let mut want = fresh();
+            want[0].fill(0.0);
+            for (i, c) in col0.chunks_exact(nb.max(1)).enumerate().take(k) {
                 for r in 0..nb {
                     let z = c[r];
                     let e = exp_fast::<Fused>(z - top[r]);
-                    c[r] = e;
                     want[0][(i % lanes) * nb + r] += if j[r] == i { 0.0 } else { e };
                     if labels[r] == i {
                         (want[1][r], want[2][r]) = (z, e);
                     }
                 }
             }
-            let (mut ours_col, mut ours) = (col0.clone(), fresh());
-            let done = on_avx512(|isa| column_step(isa, &mut ours_col, &top, &j, &labels, lanes, &mut ours));
+            let mut ours = fresh();
+            let done = on_avx512(|isa| column_step(isa, &col0, &top, &j, &labels, lanes, &mut ours));
             assert_eq!(done, nb / 8 * 8);
             let bits = |v: &[f64], rows: &dyn Fn(usize) -> bool| {
                 v.iter().enumerate().filter(|&(i, _)| rows(i)).map(|(_, x)| x.to_bits()).collect::<Vec<_>>()
             };
             let mine = |i: usize| i % nb.max(1) < done;
-            assert_eq!(bits(&ours_col, &mine), bits(&col, &mine), "k={k} nb={nb}: e");
             for (o, w) in ours.iter().zip(&want) {
                 assert_eq!(bits(o, &mine), bits(w, &mine), "k={k} nb={nb}");
             }
@@ -215,6 +215,58 @@ fn transpose_moves_every_value_of_whole_groups() {
                         // NaNs convert quietened either way; compare them as NaN.
                         let same = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
                         assert!(same, "k={k} n={n} negate={negate}: ({r}, {c}) {got:e} vs {want:e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn gathered(isa: Avx512, values: &[f32], stride: usize, positions: &[usize], k: usize, negate: bool) -> PlaneRows {
+    let n = positions.len();
+    let (mut col, mut top, mut j) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![usize::MAX; n]);
+    let done = isa.gather_planes(&mut col, values, stride, positions, k, negate, Some((&mut top, &mut j)));
+    (col, top, j, done)
+}
+
+/// A class-major batch, each row's largest value and its index, and the rows done.
+type PlaneRows = (Vec<f64>, Vec<f64>, Vec<usize>, usize);
+
+/// Class planes gathered eight rows at a time are the plain loop's values
+/// and first argmax (runs of positions and runs with some left out; ties
+/// and ±0, so that "first" matters; negated for sigmoid), and rows past
+/// the whole groups are left to the caller.
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn gather_planes_are_the_plain_loops_values() {
+    assert_avx512();
+    let mut next = xorshift(41);
+    let pool = [0.0f32, -0.0, 1.5, -2.0, 1.5, f32::MAX, -f32::MAX, 7.0, 1e-30, -3.25];
+    for k in [1, 2, 3, 16, 19, 33, 64] {
+        for stride in [0, 7, 8, 9, 64, 301] {
+            // Every position, or about one in ten left out.
+            for left_out in [false, true] {
+                let positions: Vec<usize> = (0..stride).filter(|_| !left_out || next() % 10 != 0).collect();
+                let n = positions.len();
+                let values: Vec<f32> = (0..k * stride).map(|_| pool[(next() % 10) as usize]).collect();
+                for negate in [false, true] {
+                    let (col, top, j, done) = on_avx512(|isa| gathered(isa, &values, stride, &positions, k, negate));
+                    assert_eq!(done, n / 8 * 8);
+                    for (r, &p) in positions.iter().enumerate() {
+                        let z = |c: usize| f64::from(values[c * stride + p]);
+                        let first = (1..k).fold(0, |b, c| if z(c) > z(b) { c } else { b });
+                        let what = format!("k={k} stride={stride} left_out={left_out} negate={negate} row {r}");
+                        if r >= done {
+                            assert!(top[r].is_nan() && j[r] == usize::MAX, "{what}: written");
+                            assert!((0..k).all(|c| col[c * n + r].is_nan()), "{what}: written");
+                            continue;
+                        }
+                        assert_eq!((top[r].to_bits(), j[r]), (z(first).to_bits(), first), "{what}");
+                        for c in 0..k {
+                            let want = if negate { -z(c) } else { z(c) };
+                            assert_eq!(col[c * n + r].to_bits(), want.to_bits(), "{what} class {c}");
+                        }
                     }
                 }
             }
