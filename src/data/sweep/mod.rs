@@ -41,8 +41,9 @@
 //! set ([`crate::simd`]): on x86-64 they are compiled three times (AVX-512,
 //! AVX2 — both with FMA — and the SSE2 baseline) and the widest the CPU
 //! supports runs; with AVX-512, the sums of exponentials, the
-//! transposition of float32 batches and the per-class sums (K ≤ 16, see
-//! Speed) are kernels written with intrinsics (the same bits, faster).
+//! transposition of float32 batches, the gathering of float32 class planes
+//! and the per-class sums (K ≤ 16, see Speed) are kernels written with
+//! intrinsics (the same bits, faster).
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
 //! check 1e-14 between them). A row's sum over its K classes is plain for

@@ -247,7 +247,7 @@ fn gather_planes_are_the_plain_loops_values() {
         for stride in [0, 7, 8, 9, 64, 301] {
             // Every position, or about one in ten left out.
             for left_out in [false, true] {
-                let positions: Vec<usize> = (0..stride).filter(|_| !left_out || next() % 10 != 0).collect();
+                let positions: Vec<usize> = (0..stride).filter(|_| !left_out || !next().is_multiple_of(10)).collect();
                 let n = positions.len();
                 let values: Vec<f32> = (0..k * stride).map(|_| pool[(next() % 10) as usize]).collect();
                 for negate in [false, true] {
