@@ -1,10 +1,13 @@
 //! The full result (probabilities, loss, both gradients) for K = 3, 1 000 and
 //! 100 000 classes. Budgets on the 2-core dev machine: K = 1 000 ≤ 20 µs,
-//! K = 100 000 ≤ 2 ms.
+//! K = 100 000 ≤ 2 ms. And the AMP lens (both dtypes of one profile, as the
+//! lens pane computes them) for K = 3 and 100.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use focal_tui::lens::Precision;
+use focal_tui::lens::amp::{Formula, amp};
 use focal_tui::loss::{Alpha, sigmoid_focal, softmax_focal};
 
 /// Deterministic logits in [-15, 16.3] on a 1/64 grid.
@@ -27,5 +30,20 @@ fn compute(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compute);
+fn amp_lens(c: &mut Criterion) {
+    let mut group = c.benchmark_group("amp");
+    let formulas =
+        [Formula::PaperSoftmax, Formula::Torchvision, Formula::Kornia, Formula::MonaiSoftmax, Formula::MonaiSigmoid];
+    for k in [3usize, 100] {
+        let z: Vec<f64> = logits(k).iter().map(|x| x / 4.0).collect();
+        for f in formulas {
+            group.bench_with_input(BenchmarkId::new(format!("{f:?}"), k), &z, |b, z| {
+                b.iter(|| [Precision::F16, Precision::Bf16].map(|p| amp(f, black_box(z), k / 2, 2.0, Some(0.25), p)))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, compute, amp_lens);
 criterion_main!(benches);

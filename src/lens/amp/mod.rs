@@ -24,16 +24,22 @@
 //! (in the low dtype).
 //!
 //! # Accuracy
-//! `tests/lens_amp.rs` compares with torch itself (`gen_amp.py`): losses,
-//! gradients and flags bit for bit where torch's scalar loops run, which
-//! call the C library's `f32` functions as this module does. Long rows run
-//! torch's vectorised loops, whose float32 `exp`, `log` and `pow` are
-//! Sleef's (not always correctly rounded): there a float32 result may
-//! differ by an ulp, which the test counts and bounds.
+//! `tests/lens_amp.rs` compares with torch itself (`gen_amp.py`): losses
+//! (float32 ones included), gradients and flags bit for bit, under the CPU
+//! capability the reference was made with ([`reduce::CAPABILITY`]). That
+//! takes Sleef's `exp`/`log`/`log1p` where torch's vectorised kernels call
+//! them ([`sleef`]) and torch's grouping of a row's sum by the kernel's
+//! vector width ([`reduce`]); [`ops`] says which function each op calls.
+//! Not emulated, and not met by the reference cases: MKL's float32
+//! `torch.exp` (the C library's `expf` stands in; they differ in about 1
+//! input in 100) and Sleef's `powf` on the vectorised part of rows of 32
+//! or more.
 
 mod ops;
 mod reason;
+pub mod reduce;
 mod sigmoid;
+pub mod sleef;
 mod softmax;
 
 use super::{Precision, classify};

@@ -4,11 +4,30 @@
 //! For float16 and bfloat16 torch converts the operands to float32,
 //! computes, and rounds the result once to the dtype; a Python number
 //! operand stays a float32 (the kernels' "opmath" type). For float32 the
-//! rounding is the identity. The elementary functions are the C library's
-//! `f32` ones, which torch's scalar loops call; its vectorised loops (long
-//! rows) call Sleef's instead, which can differ by an ulp of float32.
+//! rounding is the identity.
+//!
+//! # Which elementary functions (torch 2.15, CPU capability AVX-512)
+//! - Kernels written with `Vectorized<float>` (`log_sigmoid`, `log_softmax`)
+//!   call Sleef's `exp`/`log`/`log1p` on every element, the row's tail
+//!   included: [`sleef`](super::sleef), bit for bit.
+//! - The unary ops `torch.exp` / `torch.log` on float32 call MKL's VML
+//!   (`vsExp`, high accuracy), closed source: emulated with the C library's
+//!   `expf`, which agrees except where MKL's result is off by an ulp (about
+//!   1 input in 80; measured in `tests/lens_sleef.rs`).
+//! - `pow` and `sigmoid` (`cpu_kernel_vec`) call the C library (`pow` in
+//!   double for a float32 base, `expf`) on a row shorter than 32 and on the
+//!   tail past the last multiple of 32, Sleef's on the rest; the emulation
+//!   calls the C library's. A float32 loss sees only the target's term of
+//!   `pow` (MONAI softmax), so this differs only when the target lies in
+//!   the vectorised part and Sleef's `powf` is off by an ulp there.
+//!
+//! # Reductions
+//! `log_softmax`'s sum and float32 `sum()`/`mean()` group their terms by
+//! the vector width: [`reduce`](super::reduce).
 
 use super::super::Precision;
+use super::reduce::{cascade_sum, lane_sum};
+use super::sleef;
 
 /// One dtype's arithmetic as torch's CPU kernels do it, values carried as
 /// `f32` holding a value of the dtype.
@@ -48,7 +67,10 @@ impl Dt {
     /// rounds the exponent to float16 and calls `powf`; float32 and bfloat16
     /// special-case the exponents ±½, ±1, 2, −2 and 3 with `sqrt`,
     /// reciprocals and products, bfloat16 rounding after each op (measured
-    /// against torch), and call `powf` otherwise.
+    /// against torch); otherwise bfloat16 calls `powf`, and float32's scalar
+    /// loop `std::pow(float, double)`: the power in `f64`, rounded to `f32`.
+    /// (float32's vectorised loop, the first 32·⌊n/32⌋ elements of a row,
+    /// calls Sleef's `powf`, not emulated.)
     pub fn pow(self, x: f32, e: f64) -> f32 {
         if e == 0.0 {
             return 1.0;
@@ -65,6 +87,7 @@ impl Dt {
             -0.5 => r(1.0 / r(x.sqrt())),
             -1.0 => r(1.0 / x),
             -2.0 => r(1.0 / r(x * x)),
+            _ if self.0 == Precision::F32 => f64::from(x).powf(e) as f32,
             _ => r(x.powf(self.0.round_f64(e))),
         }
     }
@@ -89,13 +112,14 @@ impl Dt {
         if self.0 == Precision::F16 { self.mul(self.mul(g, self.sub(1.0, y)), y) } else { self.r(g * (1.0 - y) * y) }
     }
 
-    /// `log_softmax` over one row: the sum of `exp(z − max)` in float32 is
-    /// rounded to the dtype, so is its `log`, then `(z − max) − log` once more.
+    /// `log_softmax` over one row: the sum of Sleef's `exp(z − max)` in
+    /// float32 is rounded to the dtype, so is its Sleef `log`, then
+    /// `(z − max) − log` once more.
     pub fn log_softmax(self, z: &[f32]) -> Vec<f32> {
         let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let e: Vec<f32> = z.iter().map(|&x| (x - m).exp()).collect();
+        let e: Vec<f32> = z.iter().map(|&x| sleef::expf(x - m)).collect();
         let s = lane_sum(&e);
-        let l = self.r(self.r(s).ln());
+        let l = self.r(sleef::logf(self.r(s)));
         z.iter().map(|&x| self.r((x - m) - l)).collect()
     }
 
@@ -106,38 +130,18 @@ impl Dt {
         g.iter().zip(out).map(|(&g, &o)| self.r((-o.exp()).mul_add(s, g))).collect()
     }
 
-    /// A sum over one row: accumulated in float32, rounded once.
+    /// `sum()` over one row: float32 as torch's [`cascade_sum`] groups it;
+    /// float16 and bfloat16 accumulated in float32 left to right, rounded
+    /// once (the forms that sum them have one nonzero term).
     pub fn sum(self, x: &[f32]) -> f32 {
-        self.r(x.iter().sum())
+        if self.0 == Precision::F32 { cascade_sum(x) } else { self.r(x.iter().sum()) }
     }
 }
 
-/// Float lanes of torch's vectorised loops on the reference CPU (AVX-512).
-const LANES: usize = 16;
-
-/// A row's sum as torch's `vec::map_reduce_all` takes it: a row shorter
-/// than a vector left to right; a longer one in `LANES` running sums, the
-/// tail into the first lanes, then the lanes halved pairwise (a tree).
-fn lane_sum(x: &[f32]) -> f32 {
-    if x.len() < LANES {
-        return x.iter().sum();
-    }
-    let mut acc = [0f32; LANES];
-    acc.copy_from_slice(&x[..LANES]);
-    for chunk in x[LANES..].chunks(LANES) {
-        acc.iter_mut().zip(chunk).for_each(|(a, v)| *a += v);
-    }
-    let mut half = LANES / 2;
-    while half > 0 {
-        (0..half).for_each(|i| acc[i] += acc[i + half]);
-        half /= 2;
-    }
-    acc[0]
-}
-
-/// `log_sigmoid` in float32: `min(x, 0) − log1p(exp(−|x|))`.
+/// `log_sigmoid` in float32 as torch's vectorised kernel computes it:
+/// `min(x, 0) − log1p(exp(−|x|))` with Sleef's `exp` and `log1p`.
 pub(super) fn log_sigmoid(x: f32) -> f32 {
-    x.min(0.0) - (-x.abs()).exp().ln_1p()
+    x.min(0.0) - sleef::log1pf(sleef::expf(-x.abs()))
 }
 
 /// `log_sigmoid`'s backward in float32: `g · (d − s · z / (1 + z))` with
