@@ -193,17 +193,18 @@ pub struct Planes<'a> {
     pub labels: &'a [usize],
 }
 
-/// The body of [`Source::read`] for a reader that yields rows in steps:
+/// The body of [`Source::read`] (or [`Source::read_targets`], `labels`
+/// then K targets a row) for a reader that yields rows in steps:
 /// `step(room, logits, labels)` appends up to `room` rows and returns how
 /// many it kept, or `None` at the end. Steps are taken until `max_rows` rows
 /// are kept; on an error the vectors are cut back to where they were, and
 /// `failed` keeps the error for every later call.
-pub(crate) fn read_steps(
+pub(crate) fn read_steps<T>(
     failed: &mut Option<DataError>,
     max_rows: usize,
     logits: &mut Vec<f64>,
-    labels: &mut Vec<usize>,
-    mut step: impl FnMut(usize, &mut Vec<f64>, &mut Vec<usize>) -> Result<Option<usize>, DataError>,
+    labels: &mut Vec<T>,
+    mut step: impl FnMut(usize, &mut Vec<f64>, &mut Vec<T>) -> Result<Option<usize>, DataError>,
 ) -> Result<usize, DataError> {
     if let Some(e) = failed {
         return Err(e.clone());
