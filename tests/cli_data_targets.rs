@@ -7,23 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{npy_file, scratch_file};
+use common::{json, npy_file, refusal, run, scratch_file};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(DATA).output().expect("binary runs")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 fn num(v: &Value) -> f64 {
     v.as_str().map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
@@ -257,10 +243,7 @@ fn bad_targets_probabilities_and_flags_are_one_line_and_status_2() {
     ];
     for (rest, want) in cases {
         let args: Vec<&str> = ["data"].into_iter().chain(rest.iter().copied()).collect();
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("focal-tui: {want}\n"), "{args:?}");
+        assert_eq!(refusal(&run(&args), &args), want, "{args:?}");
     }
 }
 
@@ -344,10 +327,7 @@ fn bad_text_targets_and_probabilities_are_one_line_and_status_2() {
     ];
     for (rest, want) in cases {
         let args: Vec<&str> = ["data"].into_iter().chain(rest.iter().copied()).collect();
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("focal-tui: {want}\n"), "{args:?}");
+        assert_eq!(refusal(&run(&args), &args), want, "{args:?}");
     }
     // --skip-invalid leaves the row of an infinite loss out and counts it.
     let v = json(&["data", "--json", "--csv", &p0, "--probs", "--skip-invalid", "--gammas", "0"]);

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 
 /// What is wrong with the data, and where: the file and, when known, the 1-based row.
@@ -91,6 +91,20 @@ pub fn open_file(path: &Path) -> io::Result<File> {
 /// once, in order.
 pub fn is_regular(file: &File) -> bool {
     file.metadata().is_ok_and(|m| m.is_file())
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub(crate) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// Rows of model outputs: K logits and one integer label per example, read in batches so that memory stays bounded however large the file.

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::DeflateDecoder;
 
+use crate::data::source::fill;
+
 /// Bytes inflated per step.
 const STEP: usize = 1 << 14;
 
@@ -165,16 +167,7 @@ impl Inflater {
 
 /// Inflates into `buf` until it is full or the data ends; the bytes inflated.
 fn inflate_into(decoder: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match decoder.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io::Error::new(e.kind(), format!("corrupt deflated data: {e}"))),
-        }
-    }
-    Ok(got)
+    fill(decoder, buf).map_err(|e| io::Error::new(e.kind(), format!("corrupt deflated data: {e}")))
 }
 
 impl Read for Inflate {
