@@ -92,7 +92,7 @@ pub struct DataArgs {
     /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64), .npz or .safetensors (array `logits`, or FILE:NAME), or text, K numbers per line
     #[arg(long, value_name = "FILE")]
     pub logits: Vec<PathBuf>,
-    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line; per-class targets shaped like the logits
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line; per-class targets shaped like the logits (text: K a line)
     // The doc line is the --help text: "[N]" is a shape, not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "FILE")]

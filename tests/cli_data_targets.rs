@@ -7,23 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{npy_file, scratch_file};
+use common::{json, npy_file, refusal, run, scratch_file};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(DATA).output().expect("binary runs")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 fn num(v: &Value) -> f64 {
     v.as_str().map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
@@ -211,7 +197,6 @@ fn bad_targets_probabilities_and_flags_are_one_line_and_status_2() {
     let z23 = f8("z23.npy", 2, 3, &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0]);
     let not_summing = f8("p_sum.npy", 2, 3, &[0.5, 0.25, 0.25, 0.5, 0.25, 0.5]);
     let labels2 = i8_labels("labels2.npy", &[0, 1]);
-    let csv = path(&scratch_file("cli_data_targets", "d.csv", b"0,1.5,-0.8,0.2\n1,0.1,0.2,3\n"));
     let labels40 = i8_labels("labels40.npy", &[0; 40]);
     let ml = ["--logits", "targets/ml_logits.npy", "--labels", "targets/ml_targets.npy"];
     let cases: Vec<(Vec<&str>, String)> = vec![
@@ -247,11 +232,6 @@ fn bad_targets_probabilities_and_flags_are_one_line_and_status_2() {
             [&ml[..], &["--sigmoid", "--background", "6"]].concat(),
             "targets/ml_targets.npy: --background applies to class-index labels; with per-class targets a background row is all zeros".into(),
         ),
-        (vec!["--csv", &csv, "--probs"], format!("{csv}: --probs applies to .npy arrays; this file is read as text")),
-        (
-            vec!["--csv", &csv, "--background", "3", "--sigmoid"],
-            format!("{csv}: --background applies to .npy arrays; this file is read as text"),
-        ),
         (
             [&ml[..], &["--logits", "targets/ml_logits.npy", "--labels", &labels40, "--sigmoid"]].concat(),
             "targets/ml_logits.npy: has one label a row but targets/ml_logits.npy has per-class targets: every shard must have the same kind of labels".into(),
@@ -263,11 +243,97 @@ fn bad_targets_probabilities_and_flags_are_one_line_and_status_2() {
     ];
     for (rest, want) in cases {
         let args: Vec<&str> = ["data"].into_iter().chain(rest.iter().copied()).collect();
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("focal-tui: {want}\n"), "{args:?}");
+        assert_eq!(refusal(&run(&args), &args), want, "{args:?}");
     }
+}
+
+/// A text file in the scratch folder.
+fn text(name: &str, content: &str) -> String {
+    path(&scratch_file("cli_data_targets", name, content.as_bytes()))
+}
+
+/// Text takes the `.npy` path's checks and messages, at the line of the
+/// file at fault (a header line counts).
+#[test]
+fn bad_text_targets_and_probabilities_are_one_line_and_status_2() {
+    let z = text("z.txt", "1 2 3\n-1 0 1\n");
+    let soft_bad = text("soft_bad.txt", "# targets\n0 1 0.5\n0.25 1.5 0\n");
+    let short = text("short.csv", "0,1,0.5\n1\n");
+    let not_summing = text("p_sum.csv", "0.5,0.25,0.25\n0.5,0.25,0.5\n");
+    let labels = text("labels.txt", "0\n1\n");
+    let p_range = text("p_range.csv", "label,a,b\n1,0.5,1.5\n");
+    let p0 = text("p0.csv", "1,0.25,0.75,0\n0,0,0.5,0.5\n");
+    let background = text("bg.csv", "5,1,2,3,4,5\n7,1,2,3,4,5\n");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--logits", &z, "--labels", &soft_bad, "--sigmoid"],
+            format!("{soft_bad}: row 3: the target of class 1 is 1.5, outside [0, 1]"),
+        ),
+        (
+            vec!["--logits", &z, "--labels", &soft_bad],
+            format!(
+                "{soft_bad}: row 2: the targets sum to 1.5, not 1 (within 1e-6): softmax takes a distribution per row (--sigmoid for multi-label targets)"
+            ),
+        ),
+        (
+            vec!["--logits", &z, "--labels", &short, "--sigmoid"],
+            format!("{short}: row 2: has 1 value, expected 3 targets (one per class) as in row 1"),
+        ),
+        (
+            vec!["--logits", &not_summing, "--labels", &labels, "--probs"],
+            format!(
+                "{not_summing}: row 2: the probabilities sum to 1.25, not 1 (within 1e-6): softmax --probs takes each row's softmax (--sigmoid for per-class probabilities)"
+            ),
+        ),
+        (
+            vec!["--csv", &p_range, "--probs", "--sigmoid"],
+            format!("{p_range}: row 2: the probability of class 1 is 1.5, outside [0, 1] (--probs)"),
+        ),
+        (
+            vec!["--csv", &p0, "--probs"],
+            format!(
+                "{p0}: row 2: class 0 has target 1 at probability 0: an infinite loss (--skip-invalid leaves such rows out)"
+            ),
+        ),
+        (
+            vec!["--csv", &background, "--background", "5"],
+            "--background 5 needs --sigmoid: a background row has no positive class, which softmax cannot express"
+                .into(),
+        ),
+        (
+            vec!["--csv", &background, "--background", "5", "--sigmoid"],
+            format!("{background}: row 2: label 7 is out of range: 5 classes give labels 0..4"),
+        ),
+        (
+            vec![
+                "--logits",
+                &z,
+                "--labels",
+                &soft_bad,
+                "--sigmoid",
+                "--logits",
+                "targets/ml_logits.npy",
+                "--labels",
+                "targets/ml_targets.npy",
+            ],
+            format!("targets/ml_logits.npy: has 6 classes but {z} has 3: every shard must have the same K"),
+        ),
+        (
+            vec!["--logits", &z, "--labels", &labels, "--sigmoid", "--logits", &z, "--labels", &soft_bad],
+            format!(
+                "{z}: has per-class targets but {z} has one label a row: every shard must have the same kind of labels"
+            ),
+        ),
+    ];
+    for (rest, want) in cases {
+        let args: Vec<&str> = ["data"].into_iter().chain(rest.iter().copied()).collect();
+        assert_eq!(refusal(&run(&args), &args), want, "{args:?}");
+    }
+    // --skip-invalid leaves the row of an infinite loss out and counts it.
+    let v = json(&["data", "--json", "--csv", &p0, "--probs", "--skip-invalid", "--gammas", "0"]);
+    assert_eq!(v["rows"], 1);
+    assert_eq!(v["skipped"], serde_json::json!([{"reason": "infinite loss", "rows": 1}]));
+    close("CE", num(&v["mean_cross_entropy"]), -0.75f64.ln(), 1e-15);
 }
 
 #[test]

@@ -3,22 +3,12 @@
 //! Fortran order, flat labels; against mpmath at 60 digits
 //! (tests/reference/gen_tensors.py writes the dumps and the expected means).
 
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::{BIN, DATA, json, refusal, run};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(DATA).output().expect("binary runs")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 fn num(v: &Value) -> f64 {
     v.as_str().map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
@@ -86,10 +76,7 @@ fn bad_shapes_and_labels_are_one_line_and_status_2() {
     ];
     for (rest, want) in cases {
         let args: Vec<&str> = seg.iter().chain(rest.iter()).copied().collect();
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{want}\n"), "{args:?}");
+        assert_eq!(format!("focal-tui: {}", refusal(&run(&args), &args)), *want, "{args:?}");
     }
     // Standard input is read once, in order: class planes need a file.
     let piped = Command::new(BIN)

@@ -8,15 +8,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/verify/");
 
+/// `verify` with `args`, run in the dumps' folder.
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).arg("verify").args(args).current_dir(DATA).output().expect("binary runs")
+    common::run_in(DATA, &[&["verify"], args].concat())
 }
 
 /// The JSON report and the exit status (0 within, 1 off).
@@ -36,11 +36,7 @@ fn expected() -> Value {
 
 /// Status 2, nothing on stdout, one line on stderr, containing `what`.
 fn refused(args: &[&str], what: &[&str]) {
-    let out = run(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}: stdout {}", String::from_utf8_lossy(&out.stdout));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    let err = common::refusal(&run(args), args);
     for w in what {
         assert!(err.contains(w), "{args:?}: `{w}` not in {err}");
     }

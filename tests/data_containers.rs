@@ -12,9 +12,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use clap::Parser;
+use common::{BIN, DATA};
 use focal_tui::cli::{Cli, DataArgs, TensorArgs};
 use focal_tui::data::container::{LABELS, LOGITS, labels_beside, locate};
 use focal_tui::data::npy;
@@ -23,33 +24,20 @@ use focal_tui::data::source::Options;
 use proptest::prelude::*;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
-
-fn run_bin(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(DATA).output().expect("binary runs")
-}
-
 /// `data --json` with `args` (split at spaces); its standard output.
 fn report(args: &str) -> String {
     let mut all = vec!["data", "--json"];
     all.extend(args.split_whitespace());
-    let out = run_bin(&all);
+    let out = common::run(&all);
     assert!(out.status.success(), "{args}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `data` with `args` must fail: exit 2, nothing on standard output, and
-/// exactly one line on standard error, returned without `focal-tui: `.
+/// `data` with `args` (split at spaces) must fail: [`common::refusal`].
 fn failure(args: &str) -> String {
     let mut all = vec!["data"];
     all.extend(args.split_whitespace());
-    let out = run_bin(&all);
-    assert_eq!(out.status.code(), Some(2), "{args}");
-    assert!(out.stdout.is_empty(), "{args}: stdout {:?}", String::from_utf8_lossy(&out.stdout));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "{args}: {err}");
-    err.trim_end().strip_prefix("focal-tui: ").unwrap_or(&err).to_string()
+    common::refusal(&common::run(&all), &all)
 }
 
 /// Stored `.npz` members and safetensors tensors are read in place, split

@@ -966,7 +966,8 @@ fn csv_malformed_text_names_the_file_row_and_column() {
     );
     check(pair("1,2\n3\n", "0\n1\n", false), "z.csv: row 2: has 1 value, expected 2 as in row 1");
     check(pair("1,2\n3,4\n", "0\n1 1\n", false), "y.csv: row 2: has 2 values, expected 1 label");
-    check(pair("1,2\n3,4\n", "0,1\n1\n", false), "y.csv: row 1: has 2 values, expected 1 label");
+    // K values on the labels' first line are per-class targets (tests/cli_data_targets.rs); 3 are neither.
+    check(pair("1,2\n3,4\n", "0,1,1\n1\n", false), "y.csv: row 1: has 3 values, expected 1 label");
     check(labelled("0,1,2\n1,1,two\n", false), "in.csv: row 2: column 3: `two` is not a number");
     check(labelled("0,1,,2\n", false), "in.csv: row 1: column 3: empty value");
     check(labelled("0\t1\t2\t\n", false), "in.csv: row 1: column 4: empty value");

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 
 /// What is wrong with the data, and where: the file and, when known, the 1-based row.
@@ -91,6 +91,20 @@ pub fn open_file(path: &Path) -> io::Result<File> {
 /// once, in order.
 pub fn is_regular(file: &File) -> bool {
     file.metadata().is_ok_and(|m| m.is_file())
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub(crate) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// Rows of model outputs: K logits and one integer label per example, read in batches so that memory stays bounded however large the file.
@@ -193,17 +207,18 @@ pub struct Planes<'a> {
     pub labels: &'a [usize],
 }
 
-/// The body of [`Source::read`] for a reader that yields rows in steps:
+/// The body of [`Source::read`] (or [`Source::read_targets`], `labels`
+/// then K targets a row) for a reader that yields rows in steps:
 /// `step(room, logits, labels)` appends up to `room` rows and returns how
 /// many it kept, or `None` at the end. Steps are taken until `max_rows` rows
 /// are kept; on an error the vectors are cut back to where they were, and
 /// `failed` keeps the error for every later call.
-pub(crate) fn read_steps(
+pub(crate) fn read_steps<T>(
     failed: &mut Option<DataError>,
     max_rows: usize,
     logits: &mut Vec<f64>,
-    labels: &mut Vec<usize>,
-    mut step: impl FnMut(usize, &mut Vec<f64>, &mut Vec<usize>) -> Result<Option<usize>, DataError>,
+    labels: &mut Vec<T>,
+    mut step: impl FnMut(usize, &mut Vec<f64>, &mut Vec<T>) -> Result<Option<usize>, DataError>,
 ) -> Result<usize, DataError> {
     if let Some(e) = failed {
         return Err(e.clone());

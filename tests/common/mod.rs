@@ -91,3 +91,37 @@ pub fn scratch_file(dir: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_focal-tui");
+
+/// The tests' data folder, where [`run`] runs the binary.
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+
+/// The binary run with `args` in [`DATA`].
+pub fn run(args: &[&str]) -> std::process::Output {
+    run_in(DATA, args)
+}
+
+/// The binary run with `args` in the folder `dir`.
+pub fn run_in(dir: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN).args(args).current_dir(dir).output().expect("binary runs")
+}
+
+/// The JSON object a successful [`run`] prints.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// What a refused run says: status 2, nothing on stdout, one line on
+/// stderr, returned without its `focal-tui: `.
+pub fn refusal(out: &std::process::Output, args: &[&str]) -> String {
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "{args:?}: stdout {:?}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    let line = err.strip_suffix('\n').unwrap_or(&err);
+    line.strip_prefix("focal-tui: ").unwrap_or(line).to_string()
+}

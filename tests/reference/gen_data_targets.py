@@ -22,6 +22,11 @@ headline  the first class with the largest target, among those the one
 right     the logits' first argmax has the largest target; a sigmoid row
           whose targets are all 0 (background) is right when it is easy.
 
+The text cases write the same arrays as text (tests/data/targets/*.txt, .csv,
+.tsv: float64 repr, which parses back to the same values; the labels as
+whole numbers, or K targets a line): the same numbers, read by the text
+reader with --probs, --background and per-class targets.
+
 Also: torchvision.ops.sigmoid_focal_loss in float64 (reduction "mean" and
 "sum") on the multi-label batch, for `data --profile torchvision`.
 
@@ -251,6 +256,37 @@ def main():
     z, y = save("class_logits.npy", cz), save("class_labels.npy", cy)
     cases.append(case("class index sigmoid alpha none", "sigmoid", cz, one_hot(cy, 4),
                       ["--logits", z, "--labels", y, "--sigmoid", "--alpha", "none"], alpha=None, labels=True))
+
+    # Text (CSV, tab or space separated) of the same arrays: the numbers of the .npy cases.
+    def text(name, values, sep=" ", labels=None, header=None):
+        """`values` a row a line (float64 repr: the same values once parsed), the label first when given."""
+        with open(os.path.join(DATA, name), "w") as f:
+            if header:
+                f.write(header + "\n")
+            for i, row in enumerate(np.atleast_2d(values) if values.ndim > 1 else values[:, None]):
+                fields = ([str(int(labels[i]))] if labels is not None else []) + [repr(float(v)) for v in row]
+                f.write(sep.join(fields) + "\n")
+        return "targets/" + name
+
+    cases.append(case("text probabilities softmax", "softmax", pp, one_hot(py, 4),
+                      ["--logits", text("probs_softmax.txt", pp), "--labels", text("probs_labels.txt", py.astype(float)),
+                       "--probs"], probs=True))
+    cases.append(case("text labelled probabilities softmax", "softmax", pp, one_hot(py, 4),
+                      ["--csv", text("probs_softmax.csv", pp, ",", py, "label,p0,p1,p2,p3"), "--probs"], probs=True))
+    cases.append(case("text probabilities sigmoid targets", "sigmoid", sp, spy,
+                      ["--logits", text("probs_sigmoid.tsv", sp, "\t"), "--labels",
+                       text("probs_sigmoid_targets.tsv", spy, "\t"), "--probs", "--sigmoid"], probs=True))
+    cases.append(case("text multi-label sigmoid", "sigmoid", ml, mly,
+                      ["--logits", text("ml_logits.txt", ml), "--labels", text("ml_targets.txt", mly), "--sigmoid"]))
+    cases.append(case("text softmax distributions", "softmax", dz, dq,
+                      ["--logits", text("dist_logits.csv", dz, ","), "--labels", text("dist_targets.csv", dq, ",")]))
+    det_rows = np.moveaxis(det, -1, -1).reshape(-1, 5)
+    cases.append(case("text background label K", "sigmoid", det_rows, one_hot(dety.reshape(-1), 5, background=5),
+                      ["--logits", text("det_logits.txt", det_rows), "--labels",
+                       text("det_labels.txt", dety.reshape(-1).astype(float)), "--background", "5", "--sigmoid"]))
+    cases.append(case("text labelled background -1", "sigmoid", bz[keep], one_hot(by[keep], 3, background=-1),
+                      ["--csv", text("bg_labelled.csv", bz[keep], ",", by[keep]), "--background", "-1", "--sigmoid",
+                       "--alpha", "none"], alpha=None))
 
     with open(os.path.join(HERE, "data_targets_cases.json"), "w") as f:
         json.dump({"gammas": GAMMAS, "cases": cases}, f, indent=1)

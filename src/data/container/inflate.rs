@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::DeflateDecoder;
 
+use crate::data::source::fill;
+
 /// Bytes inflated per step.
-const STEP: usize = 1 << 16;
+const STEP: usize = 1 << 14;
 
 /// Where a deflated member is, and what it must inflate to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +64,12 @@ pub struct Inflate {
 struct Inflater {
     decoder: DeflateDecoder<Take<BufReader<File>>>,
     crc: crc32fast::Hasher,
-    /// Inflated bytes `produced - window.len() .. produced`.
-    window: Vec<u8>,
+    /// The last bytes inflated, in a ring: inflated byte `i` is at
+    /// `ring[i % ring.len()]`, so that nothing is moved to make room and
+    /// the memory is the window itself (`keep` and one step).
+    ring: Vec<u8>,
+    /// Bytes `produced - held .. produced` are in the ring.
+    held: usize,
     produced: u64,
 }
 
@@ -81,7 +87,7 @@ impl Inflate {
             return Ok(at);
         }
         if self.inflaters.len() < self.reach.inflaters {
-            self.inflaters.push(Inflater::new(File::open(&self.path)?, self.member)?);
+            self.inflaters.push(Inflater::new(File::open(&self.path)?, self.member, self.reach.keep)?);
             return Ok(self.inflaters.len() - 1);
         }
         let behind = self.inflaters.iter().enumerate().filter(|(_, i)| i.base() <= pos);
@@ -92,45 +98,43 @@ impl Inflate {
 }
 
 impl Inflater {
-    fn new(mut file: File, member: Deflated) -> io::Result<Inflater> {
+    /// An inflater of `member` from `file`, keeping `keep` bytes behind the
+    /// last step (no more than the member holds).
+    fn new(mut file: File, member: Deflated, keep: usize) -> io::Result<Inflater> {
         file.seek(SeekFrom::Start(member.offset))?;
         let decoder = DeflateDecoder::new(BufReader::new(file).take(member.compressed));
-        Ok(Inflater { decoder, crc: crc32fast::Hasher::new(), window: Vec::new(), produced: 0 })
+        // Zeroed pages are mapped as they are first written: a small member costs what it inflates to.
+        let ring = vec![0; (keep as u64 + STEP as u64).min(member.size).max(1) as usize];
+        Ok(Inflater { decoder, crc: crc32fast::Hasher::new(), ring, held: 0, produced: 0 })
     }
 
-    /// The first inflated byte still in the window.
+    /// The first inflated byte still in the ring.
     fn base(&self) -> u64 {
-        self.produced - self.window.len() as u64
+        self.produced - self.held as u64
     }
 
-    /// Inflates the next step into the window, dropping what lies more
-    /// than `keep` behind (in pieces of half of it, so the copy is amortised).
-    fn step(&mut self, member: Deflated, keep: usize) -> io::Result<()> {
+    /// Inflates the next step into the ring, over its oldest bytes.
+    fn step(&mut self, member: Deflated) -> io::Result<()> {
         if self.produced == member.size {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end of the member"));
         }
-        // At most 1.5 × keep resident; each byte is moved at most twice.
-        if self.window.len() >= keep + keep / 2 + STEP {
-            self.window.drain(..self.window.len() - keep);
-        }
-        let want = STEP.min((member.size - self.produced) as usize);
-        let start = self.window.len();
-        self.window.resize(start + want, 0);
+        let cap = self.ring.len();
+        let want = STEP.min(cap).min((member.size - self.produced) as usize);
+        // The bytes about to be written over leave the window first.
+        self.held = self.held.min(cap - want);
+        let at = (self.produced % cap as u64) as usize;
+        let (tail, head) = (at..cap.min(at + want), 0..(at + want).saturating_sub(cap));
         let mut got = 0;
-        while got < want {
-            match self.decoder.read(&mut self.window[start + got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.window.truncate(start);
-                    return Err(io::Error::new(e.kind(), format!("corrupt deflated data: {e}")));
-                }
+        for piece in [tail, head] {
+            let n = inflate_into(&mut self.decoder, &mut self.ring[piece.clone()])?;
+            self.crc.update(&self.ring[piece.start..piece.start + n]);
+            got += n;
+            if n < piece.len() {
+                break;
             }
         }
-        self.window.truncate(start + got);
-        self.crc.update(&self.window[start..]);
         self.produced += got as u64;
+        self.held += got;
         if got < want {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -151,6 +155,19 @@ impl Inflater {
         }
         Ok(())
     }
+
+    /// The held bytes from `pos` on, up to the end of the ring's storage.
+    fn from(&self, pos: u64) -> &[u8] {
+        let cap = self.ring.len() as u64;
+        let at = (pos % cap) as usize;
+        let end = at + (self.produced - pos).min(cap - at as u64) as usize;
+        &self.ring[at..end]
+    }
+}
+
+/// Inflates into `buf` until it is full or the data ends; the bytes inflated.
+fn inflate_into(decoder: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    fill(decoder, buf).map_err(|e| io::Error::new(e.kind(), format!("corrupt deflated data: {e}")))
 }
 
 impl Read for Inflate {
@@ -159,12 +176,12 @@ impl Read for Inflate {
             return Ok(0);
         }
         let at = self.serving(self.pos)?;
-        let (member, keep, pos) = (self.member, self.reach.keep, self.pos);
+        let (member, pos) = (self.member, self.pos);
         let inflater = &mut self.inflaters[at];
         while pos >= inflater.produced {
-            inflater.step(member, keep)?;
+            inflater.step(member)?;
         }
-        let from = &inflater.window[(pos - inflater.base()) as usize..];
+        let from = inflater.from(pos);
         let n = from.len().min(buf.len());
         buf[..n].copy_from_slice(&from[..n]);
         self.pos += n as u64;
@@ -182,5 +199,76 @@ impl Seek for Inflate {
         };
         self.pos = pos.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::Compression;
+    use flate2::write::DeflateEncoder;
+
+    use super::*;
+
+    /// `data` deflated into a file of its own, after `offset` bytes of padding.
+    fn deflated(name: &str, data: &[u8], offset: usize) -> (PathBuf, Deflated) {
+        let mut encoder = DeflateEncoder::new(vec![7u8; offset], Compression::fast());
+        encoder.write_all(data).unwrap();
+        let bytes = encoder.finish().unwrap();
+        let path = std::env::temp_dir().join(format!("focal-tui-inflate-{}-{name}", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(data);
+        let member = Deflated {
+            offset: offset as u64,
+            compressed: (bytes.len() - offset) as u64,
+            size: data.len() as u64,
+            crc: crc.finalize(),
+        };
+        (path, member)
+    }
+
+    /// Reads going back within the window and forward again, across the
+    /// ring's wrap at every offset, give the member's bytes; one further
+    /// back than the window is refused.
+    #[test]
+    fn reads_back_within_the_window_give_the_bytes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let data: Vec<u8> = (0..300_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Runs of repeated bytes too, so that deflate finds matches.
+                if i % 1000 < 300 { (i / 1000) as u8 } else { x as u8 }
+            })
+            .collect();
+        let keep = 40_000;
+        let (path, member) = deflated("window", &data, 13);
+        let mut inflate = Inflate::new(&path, member, Reach { keep, inflaters: 1 });
+        let (mut at, mut buf) = (0u64, vec![0; 7_001]);
+        for i in 0u64.. {
+            inflate.seek(SeekFrom::Start(at)).unwrap();
+            let n = inflate.read(&mut buf).unwrap();
+            assert!(n > 0);
+            assert_eq!(&buf[..n], &data[at as usize..at as usize + n], "at {at}");
+            // Forward, and every third read back by up to the window (as strips of class planes go).
+            at = (at + 30_011).saturating_sub((i % 3) * (keep as u64 / 2));
+            if at >= data.len() as u64 {
+                break;
+            }
+        }
+        // The end was produced: a read far behind it is refused.
+        inflate.seek(SeekFrom::Start(data.len() as u64 - 1)).unwrap();
+        assert_eq!(inflate.read(&mut buf).unwrap(), 1);
+        inflate.seek(SeekFrom::Start(data.len() as u64 - (keep + 2 * STEP) as u64)).unwrap();
+        assert_eq!(inflate.read(&mut buf).unwrap_err().kind(), io::ErrorKind::Unsupported);
+        // In order, with no window: every byte once, then the end.
+        let mut inflate = Inflate::new(&path, member, Reach::IN_ORDER);
+        let mut all = Vec::new();
+        inflate.read_to_end(&mut all).unwrap();
+        assert!(all == data);
+        std::fs::remove_file(&path).unwrap();
     }
 }

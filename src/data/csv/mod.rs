@@ -7,6 +7,17 @@
 //! ([`open_labelled`], the `--csv` form). The path `-` is standard input, so
 //! a producer can pipe straight in.
 //!
+//! # Per-class targets, `--probs`, `--background`
+//! A labels file whose first data line has K values (K > 1) holds per-class
+//! targets, K a line (multi-label 0/1, soft labels, distributions), as a
+//! `.npy` of the logits' shape does; one value a line is a class index
+//! (with K = 1 there is no telling the two apart: a class index). With
+//! `--probs` the K values of a row are probabilities, and `--background B`
+//! makes label B a row with every class a negative. Such rows are read as K
+//! targets each and checked as the `.npy` reader checks them
+//! ([`crate::data::targets::Check`]), with the same messages, at the line
+//! of the file at fault.
+//!
 //! # What a line may be
 //! - Blank lines, and lines starting with `#` (the comments of
 //!   `np.savetxt(..., header=...)`), are ignored.
@@ -41,22 +52,34 @@ use std::io::Read;
 use std::path::Path;
 
 pub use super::source::STDIN;
-use super::source::{DataError, Source, is_regular, is_stdin, open_file, path_name};
+use super::source::{DataError, Options, Source, is_regular, is_stdin, open_file, path_name};
 use lines::Lines;
 use rows::Csv;
 use table::Table;
 
-/// K logits per line of `path`, one label per line of `labels` (either may be `-`, standard input).
+/// K logits per line of `path`, one label (or K targets) per line of
+/// `labels` (either may be `-`, standard input).
 pub fn open_logits(path: &Path, labels: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+    open_logits_with(path, labels, &Options { skip_invalid, ..Options::default() })
+}
+
+/// [`open_logits`], the rows read as `options` say (`--probs`,
+/// `--background`, the mode their targets are checked for).
+pub fn open_logits_with(path: &Path, labels: &Path, options: &Options) -> Result<Box<dyn Source>, DataError> {
     if is_stdin(path) && is_stdin(labels) {
         return Err(DataError::new(STDIN, "logits and labels cannot both come from standard input"));
     }
-    logits_from_lines(input(path)?, input(labels)?, skip_invalid)
+    logits_from_lines(input(path)?, input(labels)?, options)
 }
 
 /// The `--csv` form: each line of `path` (`-` is standard input) is a label, then K logits.
 pub fn open_labelled(path: &Path, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
-    labelled_from_lines(input(path)?, skip_invalid)
+    open_labelled_with(path, &Options { skip_invalid, ..Options::default() })
+}
+
+/// [`open_labelled`], the rows read as `options` say.
+pub fn open_labelled_with(path: &Path, options: &Options) -> Result<Box<dyn Source>, DataError> {
+    labelled_from_lines(input(path)?, options)
 }
 
 /// [`open_logits`] on any readers; the names are what errors call them.
@@ -67,16 +90,19 @@ pub fn logits_from_readers(
     labels_name: &str,
     skip_invalid: bool,
 ) -> Result<Box<dyn Source>, DataError> {
-    logits_from_lines(Lines::new(logits, logits_name, None), Lines::new(labels, labels_name, None), skip_invalid)
+    let options = Options { skip_invalid, ..Options::default() };
+    logits_from_lines(Lines::new(logits, logits_name, None), Lines::new(labels, labels_name, None), &options)
 }
 
-fn logits_from_lines(logits: Lines, labels: Lines, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+fn logits_from_lines(logits: Lines, labels: Lines, options: &Options) -> Result<Box<dyn Source>, DataError> {
     let table = Table::open(logits)?;
     if table.width == 0 {
         return Err(table.empty("rows of logits"));
     }
     let labels = Table::open(labels)?;
-    Ok(Box::new(Csv::new(table, Some(labels), skip_invalid)))
+    // K values on the labels' first line: a target per class.
+    let per_class = table.width > 1 && labels.width == table.width;
+    Ok(Box::new(Csv::new(table, Some(labels), per_class, options)))
 }
 
 /// [`open_labelled`] on any reader; `name` is what errors call it.
@@ -85,10 +111,10 @@ pub fn labelled_from_reader(
     name: &str,
     skip_invalid: bool,
 ) -> Result<Box<dyn Source>, DataError> {
-    labelled_from_lines(Lines::new(reader, name, None), skip_invalid)
+    labelled_from_lines(Lines::new(reader, name, None), &Options { skip_invalid, ..Options::default() })
 }
 
-fn labelled_from_lines(lines: Lines, skip_invalid: bool) -> Result<Box<dyn Source>, DataError> {
+fn labelled_from_lines(lines: Lines, options: &Options) -> Result<Box<dyn Source>, DataError> {
     let name = lines.name.clone();
     let table = Table::open(lines)?;
     if table.width == 0 {
@@ -101,7 +127,7 @@ fn labelled_from_lines(lines: Lines, skip_invalid: bool) -> Result<Box<dyn Sourc
             "has 1 value: expected the label, then one logit per class",
         ));
     }
-    Ok(Box::new(Csv::new(table, None, skip_invalid)))
+    Ok(Box::new(Csv::new(table, None, false, options)))
 }
 
 /// The lines of `path` (`-`: standard input), to be opened again when

@@ -3,7 +3,7 @@
 //! range of a container ([`Place`]).
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 use super::Which;
@@ -180,18 +180,4 @@ fn unsupported(descr: &str, role: Which, raw: bool) -> String {
             "labels of dtype {descr} are not supported: expected an integer, BOOL or float dtype (save y.to(torch.int64))"
         ),
     }
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-pub(super) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }

@@ -3,9 +3,9 @@
 
 use std::io::Read;
 
-use super::array::fill;
 use super::literal::Literal;
 use crate::data::source::DataError;
+use crate::data::source::fill;
 
 /// NumPy refuses headers over 10 000 bytes by default; a length beyond this
 /// is a corrupt file, not a header to allocate.

@@ -1,10 +1,10 @@
 //! Reading a [`Npy`] source's rows: a batch of logits (C or Fortran
 //! order) and labels, checked as decoded, or lent as stored float32.
 
-use super::array::fill;
 use super::decode::{NOT_WHOLE, all_finite};
 use super::header::shape_text;
 use super::{CHUNK, Npy, STRIP, Which};
+use crate::data::source::fill;
 use crate::data::source::{DataError, IGNORED, NON_FINITE, OUT_OF_RANGE, out_of_range};
 use crate::simd::bytes::f32_bytes_mut;
 

@@ -7,9 +7,9 @@ use std::io::BufReader;
 use std::path::Path;
 
 use super::CHUNK;
-use super::array::fill;
 use super::decode::{Dtype, Kind};
 use super::header::{Header, read_header, shape_text};
+use crate::data::source::fill;
 use crate::data::source::{DataError, open_file, path_name};
 
 /// A float array: its header, its dtype's name and its values as f64.

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use crate::data::source::{DataError, Skips, Source};
 use crate::data::sweep::{Accumulator, Config, PLANES_UP_TO, PerRow};
 
-/// Logits per batch of a source read in order (16 MiB of f64), split among
+/// Logits per batch of a source read in order (1 MiB of f64), split among
 /// the threads.
-const BATCH_VALUES: usize = 1 << 21;
+const BATCH_VALUES: usize = 1 << 17;
 /// Logits per batch of a thread reading its own rows (256 KiB of f64): small
 /// enough that the values stay in cache from the read to the sweep.
 const CACHED_VALUES: usize = 1 << 15;

@@ -244,11 +244,20 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
         );
         return Err(DataError::new("command line", what));
     }
+    let options = Options {
+        skip_invalid: args.skip_invalid,
+        class_axis: args.tensor.class_axis,
+        ignore_index: args.tensor.ignore_index,
+        background: args.background,
+        probs: args.probs,
+        mode,
+        zero_one,
+    };
     // The explorer's --data without --labels lands here: a container holds its labels.
     let (arrays, csvs): (Vec<&PathBuf>, Vec<&PathBuf>) = args.csv.iter().partition(|p| container::is_container(p));
     for path in csvs {
         reject_npy_flags(args, path)?;
-        shards.push((path_name(path), csv::open_labelled(path, args.skip_invalid)?));
+        shards.push((path_name(path), csv::open_labelled_with(path, &options)?));
     }
     if !args.labels.is_empty() && args.logits.len() != args.labels.len() {
         let what = format!(
@@ -265,18 +274,9 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
         let source = match y {
             Some(y) if !npy => {
                 reject_npy_flags(args, z)?;
-                csv::open_logits(z, y, args.skip_invalid)?
+                csv::open_logits_with(z, y, &options)?
             }
             _ => {
-                let options = Options {
-                    skip_invalid: args.skip_invalid,
-                    class_axis: args.tensor.class_axis,
-                    ignore_index: args.tensor.ignore_index,
-                    background: args.background,
-                    probs: args.probs,
-                    mode,
-                    zero_one,
-                };
                 let logits = container::locate(z, container::LOGITS)?;
                 let labels = match y {
                     Some(y) => container::locate(y, container::LABELS)?,
@@ -294,13 +294,11 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
     }
 }
 
-/// Text rows are [N, K] with plain labels: the array flags would be silently ignored.
+/// Text rows are [N, K]: the tensor flags would be silently ignored.
 fn reject_npy_flags(args: &DataArgs, path: &std::path::Path) -> Result<(), DataError> {
-    let flag = match (args.tensor.class_axis, args.tensor.ignore_index, args.background, args.probs) {
-        (Some(_), ..) => "--class-axis",
-        (_, Some(_), ..) => "--ignore-index",
-        (_, _, Some(_), _) => "--background",
-        (.., true) => "--probs",
+    let flag = match (args.tensor.class_axis, args.tensor.ignore_index) {
+        (Some(_), _) => "--class-axis",
+        (_, Some(_)) => "--ignore-index",
         _ => return Ok(()),
     };
     Err(DataError::new(path_name(path), format!("{flag} applies to .npy arrays; this file is read as text")))
