@@ -289,3 +289,21 @@ fn a_new_gamma_alone_gives_the_whole_sweep() {
         }
     }
 }
+
+/// A held α nudge in sigmoid mode costs one recompute (from the kept per-γ
+/// sums, no pass over the logits), and shows what a view opened at that α
+/// shows, bit for bit.
+#[test]
+fn a_held_alpha_nudge_recomputes_once() {
+    let args = &datasets()[0];
+    let mut app = app_sigmoid(args);
+    app.handle_events([key(KeyCode::Tab)]);
+    let before = app.recomputes;
+    app.handle_events((0..5).map(|_| Event::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::ALT))));
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(app.input(focal_tui::field::Field::Alpha).value(), "0.5");
+    let loaded = run::load(&DataArgs { sigmoid: true, ..args.clone() }).unwrap();
+    let fresh = Dataset::new(loaded, 2.0, &GAMMAS, Alpha::Scalar(0.5));
+    let d = data(&app);
+    assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split));
+}

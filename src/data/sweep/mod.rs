@@ -134,6 +134,7 @@ mod per_class;
 mod planes;
 mod sigmoid;
 mod sigmoid_examples;
+mod sigmoid_terms;
 mod softmax;
 mod stage;
 mod sums;
@@ -142,6 +143,7 @@ mod targets;
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
 pub use sigmoid_examples::{SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES, Shares, SigmoidExamples, Split};
+pub use sigmoid_terms::SigmoidTerms;
 pub use targets::PerRow;
 
 use crate::loss::{Alpha, Mode};
