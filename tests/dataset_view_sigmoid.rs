@@ -85,7 +85,11 @@ fn same(view: &Value, cli: &Value, at: &str) {
         }
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            assert!(x == y || (x - y).abs() <= 1e-13 * y.abs(), "{at}: {x} vs {y}");
+            // The loss CDF's bound width is a difference of fractions: the
+            // rows' ulp-level differences (α·P + (1 − α)·N against the sum of
+            // weighted terms) grow by its cancellation.
+            let tol = if at.ends_with("max_gap") { 1e-11 } else { 1e-13 };
+            assert!(x == y || (x - y).abs() <= tol * y.abs(), "{at}: {x} vs {y}");
         }
         _ => assert_eq!(view, cli, "{at}"),
     }

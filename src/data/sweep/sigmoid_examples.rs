@@ -30,8 +30,9 @@
 //! rows as the sweep sums them.
 
 use super::columns::row_sums;
+use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
-use super::sigmoid::focal_terms;
+use super::sigmoid::{focal_terms, unweighted};
 use super::stage::Stage;
 use super::sums::{WideSum, add_block};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
@@ -433,6 +434,13 @@ impl Accumulator {
         let sc = &mut self.scratch;
         let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
         let (neg, easy, masked) = (&mut sc.u[..len], &mut sc.exp[..len], &mut sc.bce[..len]);
+        // p = σ(u): 1 − (1 − p) is exact to an ulp where 1 − p ≤ ½, and
+        // −expm1(−softplus(u)) keeps its relative accuracy below.
+        let pl = &mut sc.p[..len];
+        for ((p, &o), &l) in pl.iter_mut().zip(om).zip(l) {
+            *p = if o <= 0.5 { 1.0 - o } else { -(-l).exp_m1() };
+        }
+        let pl = &*pl;
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // The weights as the sweep sets them; the masks of the negatives
         // and of the easy negatives (exact 0/1 factors).
@@ -461,7 +469,16 @@ impl Accumulator {
         saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, self.gammas[gi], inputs_bad);
+            let gamma = self.gammas[gi];
+            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
+            let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
+            let grads = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
+            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), grads.map(|v| &mut v[rows.clone()]));
+            let pos = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
+            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
+                let j = at(i, t);
+                *o = unweighted(x[j], w[j], m[j], b[j]);
+            }
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);

@@ -20,6 +20,12 @@
 //! totals of `P`, of the easy rows' `P`, of `N` and of the easy negatives'
 //! terms, kept per γ, weighed by α and 1 − α.
 //!
+//! The guidance (issue 18) follows: the gradient's magnitude is linear in
+//! each logit's weight, so its unit-weight sums per γ give the easy share at
+//! any α; the balancing α reads each row's `P` (the positive at α = 1); the
+//! loss CDF comes from the rows' losses as the sweep's does (its bound width
+//! `max_gap`, a difference, agrees to 1e-11 rather than 1e-13).
+//!
 //! # What an edit costs
 //! One pass over the rows (the block sums, per-class sums and histograms of
 //! every γ); the γs not kept yet are computed from the kept logit values in
@@ -28,6 +34,8 @@
 //! row per γ kept, and 8 for its CE; only the γs of the last sweep (and
 //! those the caller asks to keep) are kept.
 
+use super::gradient::GradientSums;
+use super::guidance::share;
 use super::limits::normal;
 use super::sigmoid_examples::{Block, Shares, Split, SplitSums};
 use super::sums::WideSum;
@@ -51,6 +59,8 @@ struct GammaTerms {
     totals: [WideSum; 4],
     /// Every `pos` and `neg` is 0 or normal and below [`TOO_BIG`].
     combinable: bool,
+    /// The gradient's sums at unit weights (linear in the weights too).
+    grad: GradientSums,
 }
 
 /// Each row's per-γ focal sums at unit weights, for the γs of the last
@@ -94,7 +104,7 @@ impl SigmoidTerms {
         let mut missing: Vec<f64> = config.gammas.iter().copied().filter(|&g| kept(g).is_none()).collect();
         missing.dedup();
         let weights = (alpha, 1.0 - alpha);
-        let report = self.pass(ex, config, &missing, weights);
+        let mut report = self.pass(ex, config, &missing, weights);
         let terms: Vec<&GammaTerms> =
             config.gammas.iter().map(|&g| self.gammas.iter().find(|t| t.gamma == g).expect("computed")).collect();
         if !self.ce_fits || terms.iter().any(|t| !t.combinable) {
@@ -102,6 +112,12 @@ impl SigmoidTerms {
         }
         let split =
             Split { focal: terms.iter().map(|t| shares(&t.totals, weights)).collect(), cross_entropy: self.ce_split };
+        for (row, t) in report.sweep.iter_mut().zip(&terms) {
+            let (all, positives, negatives) = gradient_shares(&t.grad, weights);
+            row.easy_gradient_share = all;
+            row.easy_gradient_share_positive = Some(positives);
+            row.easy_gradient_share_negative = Some(negatives);
+        }
         (report, split)
     }
 
@@ -151,7 +167,7 @@ impl SigmoidTerms {
         let unit = Config { gammas: missing.to_vec(), alpha: Alpha::Scalar(1.0), mode: Mode::Sigmoid, bins: 1 };
         let g = missing.len();
         let kept_ce = (!new_ce).then_some(self.ce.as_slice());
-        let (acc, sums, fits) = outs
+        let (acc, sums, grad, fits) = outs
             .into_par_iter()
             .map(|out| {
                 let mut acc = Accumulator::new(config, ex.classes());
@@ -164,14 +180,24 @@ impl SigmoidTerms {
                 let simd = acc.simd;
                 let pass = Pass { acc: &mut acc, unit: unit.as_mut(), ex, out, sums: &mut sums, sources: &sources };
                 let fits = simd.run(Combined { pass, ce: kept_ce, weights });
-                (acc, sums, fits)
+                (acc, sums, unit.map_or_else(Vec::new, |u| u.grad), fits)
             })
-            .reduce_with(|(mut a, mut s, fa), (b, t, fb)| {
+            .reduce_with(|(mut a, mut s, mut ga, fa), (b, t, gb, fb)| {
                 a.merge(b);
                 s.merge(&t);
-                (a, s, fa & fb)
+                for (x, y) in ga.iter_mut().zip(&gb) {
+                    x.merge(y);
+                }
+                (a, s, ga, fa & fb)
             })
-            .unwrap_or_else(|| (Accumulator::new(config, ex.classes().max(1)), SplitSums::new(g), true));
+            .unwrap_or_else(|| {
+                (
+                    Accumulator::new(config, ex.classes().max(1)),
+                    SplitSums::new(g),
+                    vec![GradientSums::default(); g],
+                    true,
+                )
+            });
         if new_ce {
             let fits_ce = fits && ce.iter().all(|&c| c < f64::MAX);
             (self.ce, self.ce_split, self.ce_fits) = (ce, sums.split().cross_entropy, fits_ce);
@@ -180,7 +206,7 @@ impl SigmoidTerms {
         for (i, (pos, neg)) in pos.into_iter().zip(neg).enumerate() {
             let totals = [sums.pos[i], sums.pos_easy[i], sums.neg[i], sums.neg_easy[i]];
             let combinable = usable(&pos) && usable(&neg);
-            self.gammas.push(GammaTerms { gamma: missing[i], pos, neg, totals, combinable });
+            self.gammas.push(GammaTerms { gamma: missing[i], pos, neg, totals, combinable, grad: grad[i] });
         }
         acc.finish()
     }
@@ -246,6 +272,14 @@ impl Kernel for Combined<'_, '_> {
             let (n, rows) = (block.n, block.row..block.row + block.n);
             if let Some(unit) = unit.as_deref_mut() {
                 unit.restage_block::<I>(ex, block, sums);
+                // The gradient's per-row sums, as a completed block adds them.
+                let (grad, st) = (&mut unit.grad, &unit.stage);
+                for (gi, g) in grad.iter_mut().enumerate() {
+                    let rows = gi * BLOCK..gi * BLOCK + n;
+                    let v =
+                        [&st.grad_pos, &st.grad_pos_easy, &st.grad_neg, &st.grad_neg_easy].map(|v| &v[rows.clone()]);
+                    g.add_block(true, v, &st.p[..n]);
+                }
                 for (gi, (pos, neg)) in out.pos.iter_mut().zip(out.neg.iter_mut()).enumerate() {
                     pos[r..r + n].copy_from_slice(&sums.row_pos[gi * BLOCK..gi * BLOCK + n]);
                     neg[r..r + n].copy_from_slice(&sums.row_neg[gi * BLOCK..gi * BLOCK + n]);
@@ -263,7 +297,8 @@ impl Kernel for Combined<'_, '_> {
                 (None, Some(unit)) => st.ce[..n].copy_from_slice(&unit.stage.ce[..n]),
                 (None, None) => unreachable!("a CE kept or computed"),
             }
-            for (fl, source) in st.fl.chunks_exact_mut(BLOCK).zip(sources) {
+            // Each row's loss per γ, and its positive's term at α = 1 (the balancing α's).
+            for ((fl, pos), source) in st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sources) {
                 let (p, q) = match source {
                     Source::Kept(t) => (&t.pos[rows.clone()], &t.neg[rows.clone()]),
                     Source::New(gi) => {
@@ -273,6 +308,7 @@ impl Kernel for Combined<'_, '_> {
                 for ((f, &p), &q) in fl[..n].iter_mut().zip(p).zip(q) {
                     *f = a * p + b * q;
                 }
+                pos[..n].copy_from_slice(p);
             }
             st.n = n;
             acc.flush();
@@ -287,11 +323,20 @@ fn shares(totals: &[WideSum; 4], (a, b): (f64, f64)) -> Shares {
     let wide = totals.iter().any(WideSum::is_wide);
     let [p, pe, n, ne] = totals.map(|t| t.scaled(wide));
     let total = a * p + b * n;
-    let share = |x: f64| if total > 0.0 { (x / total).clamp(0.0, 1.0) } else { 0.0 };
     Shares {
-        positives: share(a * p),
-        easy_positives: share(a * pe),
-        negatives: share(b * n),
-        easy_negatives: share(b * ne),
+        positives: share(a * p, total),
+        easy_positives: share(a * pe, total),
+        negatives: share(b * n, total),
+        easy_negatives: share(b * ne, total),
     }
+}
+
+/// The easy logits' shares of the gradient (all, among the positives,
+/// among the negatives) from unit-weight sums: the magnitude is linear in
+/// the weight (`super::gradient`).
+fn gradient_shares(g: &GradientSums, (a, b): (f64, f64)) -> (f64, f64, f64) {
+    let sums = [g.pos, g.pos_easy, g.neg, g.neg_easy];
+    let wide = sums.iter().any(WideSum::is_wide);
+    let [p, pe, n, ne] = sums.map(|s| s.scaled(wide));
+    (share(a * pe + b * ne, a * p + b * n), g.pos_easy.share_of(&g.pos), g.neg_easy.share_of(&g.neg))
 }

@@ -29,7 +29,7 @@ impl Neumaier {
         self.sum + self.carry
     }
 
-    fn merge(&mut self, other: Neumaier) {
+    pub(super) fn merge(&mut self, other: Neumaier) {
         self.add(other.sum);
         self.add(other.carry);
     }
