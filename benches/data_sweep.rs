@@ -8,8 +8,8 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use focal_tui::data::sweep::{Accumulator, Config, sweep};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use focal_tui::data::sweep::{Accumulator, Config, SigmoidTerms, sweep};
 use focal_tui::loss::{Alpha, Mode};
 
 /// splitmix64: a counter-based hash, so that numpy can make the same data
@@ -80,6 +80,42 @@ fn resweep(c: &mut Criterion) {
     // A γ typed or nudged: the dataset view sweeps that γ alone.
     let one = Config { gammas: vec![3.0], ..config.clone() };
     group.bench_function(format!("sigmoid_new_gamma/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&one)));
+    // The same edits through the kept per-γ sums (`SigmoidTerms`, what the
+    // view does now; the whole re-sweeps above are what it did before).
+    let mut terms = SigmoidTerms::default();
+    terms.sweep(&examples, &config, &[]);
+    // An α edit: every γ kept, no pass over the logits.
+    let alpha = Config { alpha: Alpha::Scalar(0.3), ..config.clone() };
+    group.bench_function(format!("sigmoid_terms_alpha/{rows}"), |b| b.iter(|| terms.sweep(&examples, &alpha, &[])));
+    // A γ-list edit: γ = 4 added to the list, the six others kept.
+    let mut gammas = config.gammas.clone();
+    gammas.insert(5, 4.0);
+    let list = Config { gammas, ..config.clone() };
+    group.bench_function(format!("sigmoid_terms_list/{rows}"), |b| {
+        b.iter_batched(
+            || terms.clone(),
+            |mut t| {
+                let out = t.sweep(&examples, &list, &[]);
+                (t, out)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(format!("sigmoid_list/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&list)));
+    // A γ keystroke: the new γ (3.5) alone, computed and kept beside the
+    // list's in place of the last one typed (3.4).
+    terms.sweep(&examples, &Config { gammas: vec![3.4], ..config.clone() }, &config.gammas);
+    let one = Config { gammas: vec![3.5], ..config.clone() };
+    group.bench_function(format!("sigmoid_terms_new_gamma/{rows}"), |b| {
+        b.iter_batched(
+            || terms.clone(),
+            |mut t| {
+                let out = t.sweep(&examples, &one, &config.gammas);
+                (t, out)
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 

@@ -6,7 +6,7 @@
 use crate::cli::DataArgs;
 use crate::data::run::{Loaded, load};
 use crate::data::source::{IGNORED, is_stdin};
-use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, Split};
+use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, SigmoidTerms, Split};
 use crate::loss::{Alpha, Mode};
 
 /// The lower pane of the standard layout (the wide one shows both).
@@ -43,6 +43,9 @@ pub struct Dataset {
     pub examples: Examples,
     /// Sigmoid rows, per class (until sigmoid is first shown: none).
     pub sigmoid: Option<SigmoidExamples>,
+    /// Sigmoid: each row's per-γ sums of the last sweep's γs, so that an α
+    /// or γ-list edit needs no pass over the logits for the γs kept.
+    terms: SigmoidTerms,
     /// The mode asked for (F3); `config.mode` is the mode of the report shown.
     pub mode: Mode,
     /// Rows skipped (--skip-invalid) and positions ignored (--ignore-index), and why.
@@ -67,11 +70,13 @@ pub struct Dataset {
 impl Dataset {
     pub fn new(loaded: Loaded, gamma: f64, gammas: &[f64], alpha: Alpha) -> Self {
         let (config, current) = config(gamma, gammas, alpha, loaded.mode);
-        let (report, split) = swept(&config, &loaded.examples, loaded.sigmoid.as_ref());
+        let mut terms = SigmoidTerms::default();
+        let (report, split) = swept(&config, &loaded.examples, loaded.sigmoid.as_ref(), &mut terms, &config.gammas);
         Dataset {
             name: loaded.name,
             examples: loaded.examples,
             sigmoid: loaded.sigmoid,
+            terms,
             mode: loaded.mode,
             skipped: loaded.skipped,
             shape: loaded.shape.map(|s| (s, None)),
@@ -153,7 +158,7 @@ impl Dataset {
         }
         let Some(&gamma) = self.config.gammas.get(listed) else { return };
         let one = Config { gammas: vec![gamma], ..self.config.clone() };
-        let (new, split) = swept(&one, &self.examples, self.sigmoid.as_ref());
+        let (new, split) = swept(&one, &self.examples, self.sigmoid.as_ref(), &mut self.terms, &self.config.gammas);
         if new.saturated > 0 {
             return self.sweep();
         }
@@ -199,16 +204,24 @@ impl Dataset {
     }
 
     fn sweep(&mut self) {
-        (self.report, self.split) = swept(&self.config, &self.examples, self.sigmoid.as_ref());
+        let keep = &self.config.gammas;
+        (self.report, self.split) = swept(&self.config, &self.examples, self.sigmoid.as_ref(), &mut self.terms, keep);
         self.ce_share = ce_share(&self.report);
     }
 }
 
-/// The report (and split) of `config` from the kept rows of its mode.
-fn swept(config: &Config, examples: &Examples, sigmoid: Option<&SigmoidExamples>) -> (Report, Option<Split>) {
+/// The report (and split) of `config` from the kept rows of its mode (in
+/// sigmoid mode through `terms`, which keep the sums of `keep`'s γs).
+fn swept(
+    config: &Config,
+    examples: &Examples,
+    sigmoid: Option<&SigmoidExamples>,
+    terms: &mut SigmoidTerms,
+    keep: &[f64],
+) -> (Report, Option<Split>) {
     match (config.mode, sigmoid) {
         (Mode::Sigmoid, Some(kept)) => {
-            let (report, split) = kept.sweep(config);
+            let (report, split) = terms.sweep(kept, config, keep);
             (report, Some(split))
         }
         _ => (examples.sweep(config), None),

@@ -8,7 +8,7 @@ mod common;
 use common::XorShift;
 use focal_tui::data::sweep::{
     Accumulator, Config, DEFAULT_GAMMAS, Examples, LOSS_BIN_WIDTH, Report, SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES,
-    SigmoidExamples, TOP_MASS, sweep,
+    Shares, SigmoidExamples, SigmoidTerms, TOP_MASS, sweep,
 };
 use focal_tui::loss::{Alpha, Mode, sigmoid_focal, softmax_focal};
 use proptest::prelude::*;
@@ -972,6 +972,72 @@ fn kept_sigmoid_rows_resweep_like_the_logits_at_any_gamma_and_alpha() {
     for case in cases().iter().filter(|c| c.config.mode == Mode::Sigmoid) {
         let examples = kept_sigmoid(case.classes, &case.logits, &case.labels, 2);
         compare(case, &examples.sweep(&case.config).0, &mut worst);
+    }
+    assert!(worst.0 <= 1e-12, "{worst:?}");
+}
+
+/// The kept per-γ sums (`SigmoidTerms`, what the dataset view re-sweeps an
+/// α or γ-list edit with): the sweep of the logits to 1e-13 at any α and γ
+/// list, the split the kept rows' own sweep gives to 1e-13, whether the γs
+/// were computed now or kept from an earlier list (then bit for bit a fresh
+/// computation's); extremes (terms below the normal range, huge ones) and a
+/// per-class α go the whole way, so equal the kept rows' sweep bit for bit;
+/// and the 60-digit references through it.
+#[test]
+fn kept_sigmoid_sums_resweep_like_the_logits_at_any_alpha_and_gamma_list() {
+    let lists: [&[f64]; 4] =
+        [&[0.0, 0.5, 1.0, 2.0, 5.0], &[0.0, 0.5, 1.0, 2.0, 5.0, 3.0], &[2.0, 0.25, 7.3], &[5.0, 1.0]];
+    for k in [2, 10, 16, 40] {
+        let (logits, labels) = dataset(3000, k, 29);
+        let examples = kept_sigmoid(k, &logits, &labels, 3);
+        let mut terms = SigmoidTerms::default();
+        for (i, gammas) in lists.iter().enumerate() {
+            for alpha in [0.25, 0.0, 1.0, 0.7] {
+                let config =
+                    Config { gammas: gammas.to_vec(), alpha: Alpha::Scalar(alpha), mode: Mode::Sigmoid, bins: 7 };
+                let what = format!("K={k} {config:?}");
+                let (report, split) = terms.sweep(&examples, &config, &[]);
+                assert_same(&report, &sweep(&config, k, &logits, &labels), 1e-13, &what);
+                let (whole, whole_split) = examples.sweep(&config);
+                assert_same(&report, &whole, 1e-13, &what);
+                let shares = |s: &Shares| [s.positives, s.easy_positives, s.negatives, s.easy_negatives];
+                for (a, b) in split
+                    .focal
+                    .iter()
+                    .chain([&split.cross_entropy])
+                    .zip(whole_split.focal.iter().chain([&whole_split.cross_entropy]))
+                {
+                    for (x, y) in shares(a).into_iter().zip(shares(b)) {
+                        assert!((x - y).abs() <= 1e-13 * y + 1e-300, "{what}: {a:?} vs {b:?}");
+                    }
+                }
+                // Reused γs give what fresh ones give.
+                if i > 0 {
+                    let fresh = SigmoidTerms::default().sweep(&examples, &config, &[]);
+                    assert_eq!((&report, &split), (&fresh.0, &fresh.1), "{what}");
+                }
+            }
+        }
+        let per_class = Config {
+            alpha: Alpha::PerClass((0..k).map(|c| c as f64 / k as f64).collect()),
+            mode: Mode::Sigmoid,
+            ..Config::default()
+        };
+        assert_eq!(terms.sweep(&examples, &per_class, &[]), examples.sweep(&per_class), "K={k}");
+    }
+    for k in [3, 40] {
+        let (mut logits, labels) = dataset(1500, k, 31);
+        // BCE e^-720, below the normal range.
+        logits[..4].copy_from_slice(&[720.0, -720.0, 0.0, -0.0]);
+        let examples = kept_sigmoid(k, &logits, &labels, 2);
+        let config = Config { gammas: vec![0.0, 2.0, 2.3], mode: Mode::Sigmoid, ..Config::default() };
+        let (report, split) = SigmoidTerms::default().sweep(&examples, &config, &[]);
+        assert_eq!((report, split), examples.sweep(&config), "K={k}: extremes go the whole way");
+    }
+    let mut worst = (0.0, String::new());
+    for case in cases().iter().filter(|c| c.config.mode == Mode::Sigmoid) {
+        let examples = kept_sigmoid(case.classes, &case.logits, &case.labels, 2);
+        compare(case, &SigmoidTerms::default().sweep(&examples, &case.config, &[]).0, &mut worst);
     }
     assert!(worst.0 <= 1e-12, "{worst:?}");
 }

@@ -85,7 +85,11 @@ fn same(view: &Value, cli: &Value, at: &str) {
         }
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            assert!(x == y || (x - y).abs() <= 1e-13 * y.abs(), "{at}: {x} vs {y}");
+            // The loss CDF's bound width is a difference of fractions: the
+            // rows' ulp-level differences (α·P + (1 − α)·N against the sum of
+            // weighted terms) grow by its cancellation.
+            let tol = if at.ends_with("max_gap") { 1e-11 } else { 1e-13 };
+            assert!(x == y || (x - y).abs() <= tol * y.abs(), "{at}: {x} vs {y}");
         }
         _ => assert_eq!(view, cli, "{at}"),
     }
@@ -288,4 +292,22 @@ fn a_new_gamma_alone_gives_the_whole_sweep() {
             assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split), "γ = {gamma}, sigmoid {sigmoid}");
         }
     }
+}
+
+/// A held α nudge in sigmoid mode costs one recompute (from the kept per-γ
+/// sums, no pass over the logits), and shows what a view opened at that α
+/// shows, bit for bit.
+#[test]
+fn a_held_alpha_nudge_recomputes_once() {
+    let args = &datasets()[0];
+    let mut app = app_sigmoid(args);
+    app.handle_events([key(KeyCode::Tab)]);
+    let before = app.recomputes;
+    app.handle_events((0..5).map(|_| Event::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::ALT))));
+    assert_eq!(app.recomputes - before, 1);
+    assert_eq!(app.input(focal_tui::field::Field::Alpha).value(), "0.5");
+    let loaded = run::load(&DataArgs { sigmoid: true, ..args.clone() }).unwrap();
+    let fresh = Dataset::new(loaded, 2.0, &GAMMAS, Alpha::Scalar(0.5));
+    let d = data(&app);
+    assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split));
 }

@@ -5,6 +5,7 @@
 //! class, with the classes seen); what grows with K, the per-class report,
 //! is checked against the memory available before anything is read.
 mod accumulate;
+mod guidance;
 mod report;
 
 use std::path::PathBuf;

@@ -169,6 +169,7 @@ pub(super) fn text_weighted(r: &Report, skipped: &[(String, u64)], config: &Conf
             sig((i + 1) as f64 / bins as f64, 2)
         );
     }
+    out.push_str(&super::guidance::text(r));
     out
 }
 

@@ -1,6 +1,8 @@
 //! The running sums of a sweep: rows in, a [`Report`] out, in bounded memory.
 
 use super::factor::Power;
+use super::gradient::GradientSums;
+use super::guidance::{alpha_suggestions, balancing_alpha};
 use super::histogram::{LossHistograms, MAX_VALUES};
 use super::isa::Batch;
 use super::per_class::PerClass;
@@ -48,6 +50,8 @@ pub struct Accumulator {
     pub(super) ce_easy: WideSum,
     pub(super) fl: Vec<WideSum>,
     pub(super) fl_easy: Vec<WideSum>,
+    /// Per γ, the sums of |dFL/dz| ([`super::gradient`]).
+    pub(super) grad: Vec<GradientSums>,
     /// Count, correct count and sums of each class.
     pub(super) per_class: PerClass,
     /// Rows per p_t bin.
@@ -111,7 +115,8 @@ impl Accumulator {
             ce_easy: WideSum::default(),
             fl: vec![WideSum::default(); g],
             fl_easy: vec![WideSum::default(); g],
-            per_class: PerClass::new(classes, g + 1),
+            grad: vec![GradientSums::default(); g],
+            per_class: PerClass::new(classes, per_class_sums(config.mode, g)),
             pt_hist: vec![0; config.bins],
             loss_hist: LossHistograms::new(g + 1),
             stage,
@@ -186,6 +191,9 @@ impl Accumulator {
         for (a, b) in self.fl_easy.iter_mut().zip(&other.fl_easy) {
             a.merge(b);
         }
+        for (a, b) in self.grad.iter_mut().zip(&other.grad) {
+            a.merge(b);
+        }
         self.per_class.merge(&other.per_class);
         for (a, b) in self.pt_hist.iter_mut().zip(&other.pt_hist) {
             *a += b;
@@ -207,34 +215,49 @@ impl Accumulator {
         let fraction = |part: u64, all: u64| if all == 0 { 0.0 } else { part as f64 / all as f64 };
         let easy_share_ce = self.ce_easy.share_of(&self.ce);
         let top_share_90_ce = self.loss_hist.get(g).top_share(TOP_MASS, rows);
-        let sweep = self
-            .gammas
-            .iter()
-            .enumerate()
-            .map(|(i, &gamma)| SweepRow {
-                gamma,
-                mean_focal_loss: self.fl[i].mean(rows).unwrap_or(0.0),
-                easy_share: self.fl_easy[i].share_of(&self.fl[i]),
-                easy_share_ce,
-                top_share_90: self.loss_hist.get(i).top_share(TOP_MASS, rows),
-                top_share_90_ce,
-            })
-            .collect();
         let class_stats = |c: usize| {
             let (n, correct, sums) = self.per_class.of(c);
             let means = sums[0].mean(n).map(|mean_cross_entropy| ClassMeans {
                 accuracy: fraction(correct, n),
                 mean_cross_entropy,
-                mean_focal_loss: sums[1..].iter().filter_map(|s| s.mean(n)).collect(),
+                mean_focal_loss: sums[1..=g].iter().filter_map(|s| s.mean(n)).collect(),
             });
             ClassStats {
                 class: c,
                 count: n,
                 means,
-                share: sums[1..].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
+                share: sums[1..=g].iter().zip(&self.fl).map(|(s, total)| s.share_of(total)).collect(),
             }
         };
-        let per_class = (0..self.classes).map(class_stats).collect();
+        let per_class: Vec<ClassStats> = (0..self.classes).map(class_stats).collect();
+        let mut guidance_notes = Vec::new();
+        let counts: Vec<u64> = per_class.iter().map(|c| c.count).collect();
+        let (alpha_suggestions, notes) = alpha_suggestions(&counts);
+        guidance_notes.extend(notes);
+        let sweep = self
+            .gammas
+            .iter()
+            .enumerate()
+            .map(|(i, &gamma)| {
+                let (balancing_alpha, notes) = balancing_alpha(&self.class_losses(i), &format!("at γ = {gamma}"));
+                guidance_notes.extend(notes);
+                let shares = self.grad[i].shares();
+                let sigmoid = self.mode == Mode::Sigmoid;
+                SweepRow {
+                    gamma,
+                    mean_focal_loss: self.fl[i].mean(rows).unwrap_or(0.0),
+                    easy_share: self.fl_easy[i].share_of(&self.fl[i]),
+                    easy_share_ce,
+                    top_share_90: self.loss_hist.get(i).top_share(TOP_MASS, rows),
+                    top_share_90_ce,
+                    balancing_alpha,
+                    easy_gradient_share: shares.all,
+                    easy_gradient_share_positive: sigmoid.then_some(shares.positives),
+                    easy_gradient_share_negative: sigmoid.then_some(shares.negatives),
+                    loss_cdf: self.loss_hist.get(i).cdf(rows),
+                }
+            })
+            .collect();
         // Sigmoid rows of per-class targets: the background group follows the classes.
         let background = (self.per_row.targets && self.mode == Mode::Sigmoid).then(|| {
             let ClassStats { count, means, share, .. } = class_stats(self.classes);
@@ -252,7 +275,30 @@ impl Accumulator {
             per_class,
             background,
             histogram: self.pt_hist,
+            alpha_suggestions,
+            guidance_notes,
         }
+    }
+
+    /// Each class's focal loss at γ number `gi` with α = 1 (any common
+    /// scale; `None` for a class without rows), for the balancing α.
+    /// Softmax: the class's share of the total over its α (every row of a
+    /// class has the same α); sigmoid: its rows' positives' terms with α =
+    /// 1 (the negatives weigh 1 − α = 0), summed per class.
+    fn class_losses(&self, gi: usize) -> Vec<Option<f64>> {
+        let g = self.gammas.len();
+        (0..self.classes)
+            .map(|c| {
+                let (n, _, sums) = self.per_class.of(c);
+                (n > 0).then(|| match self.mode {
+                    Mode::Softmax => {
+                        let a = self.alpha.of(c);
+                        if a > 0.0 { (sums[1 + gi].share_of(&self.fl[gi]) / a).min(f64::MAX) } else { 0.0 }
+                    }
+                    Mode::Sigmoid => sums[1 + g + gi].mean(n).map_or(0.0, |m| m * (n as f64 / self.rows as f64)),
+                })
+            })
+            .collect()
     }
 
     /// Heap memory held, in bytes. It does not grow with the rows added:
@@ -266,6 +312,7 @@ impl Accumulator {
             + vec_bytes(&self.alpha_neg)
             + vec_bytes(&self.fl)
             + vec_bytes(&self.fl_easy)
+            + vec_bytes(&self.grad)
             + self.per_class.heap_bytes()
             + vec_bytes(&self.pt_hist)
             + self.loss_hist.heap_bytes()
@@ -283,4 +330,10 @@ impl Accumulator {
             Mode::Sigmoid => self.sigmoid_rows(isa, Input::Rows(logits), labels),
         }
     }
+}
+
+/// Sums per class: CE, the focal loss per γ, and in sigmoid mode the
+/// positives' focal terms with α = 1 per γ (the balancing α's).
+pub(super) fn per_class_sums(mode: Mode, gammas: usize) -> usize {
+    1 + gammas + if mode == Mode::Sigmoid { gammas } else { 0 }
 }

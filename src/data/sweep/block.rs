@@ -38,11 +38,26 @@ impl Accumulator {
         for ((all, easy), fl) in self.fl.iter_mut().zip(&mut self.fl_easy).zip(st.fl.chunks_exact(BLOCK)) {
             add_block(all, easy, &fl[..n], p);
         }
+        let g = self.gammas.len();
+        let sigmoid = self.mode == Mode::Sigmoid;
+        for (gi, sums) in self.grad.iter_mut().enumerate() {
+            let rows = gi * BLOCK..gi * BLOCK + n;
+            let [a, b, c, d] =
+                [&st.grad_pos, &st.grad_pos_easy, &st.grad_neg, &st.grad_neg_easy].map(|v| &v[rows.clone()]);
+            sums.add_block(sigmoid, [a, b, c, d], p);
+        }
         let top = self.loss_hist.add_block(&st.fl, ce);
         // Values of 2^960 and above (only after saturation) need the wide
-        // sums; the histograms tell whether the block has any.
-        let plain = top < LossHistograms::bin(BIG);
-        let quantity = |q: usize| if q == 0 { ce } else { &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n] };
+        // sums; the histograms tell whether the block has any (and a pass
+        // whether the positives' unweighted terms have).
+        let pos_plain =
+            !sigmoid || st.pos.chunks_exact(BLOCK).all(|x| x[..n].iter().fold(true, |ok, &x| ok & (x < BIG)));
+        let plain = top < LossHistograms::bin(BIG) && pos_plain;
+        let quantity = |q: usize| match q {
+            0 => ce,
+            _ if q <= g => &st.fl[(q - 1) * BLOCK..(q - 1) * BLOCK + n],
+            _ => &st.pos[(q - 1 - g) * BLOCK..(q - 1 - g) * BLOCK + n],
+        };
         self.per_class.add_block(isa, &st.label[..n], &st.correct[..n], &mut st.slot[..n], quantity, plain);
         self.pt_histogram(n);
     }

@@ -6,7 +6,7 @@ use super::sums::Neumaier;
 use crate::simd::math::pow2;
 
 /// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
-const HIST_SHIFT: u32 = 48;
+pub(super) const HIST_SHIFT: u32 = 48;
 const HIST_BINS: usize = 1 << 15;
 /// The mantissa bits below a bin's (the same top 4 for all its values).
 const LOW: u64 = (1 << HIST_SHIFT) - 1;
@@ -37,8 +37,9 @@ pub(super) struct LossHistograms {
 /// One of [`LossHistograms`], to read.
 pub(super) struct LossHistogram<'a> {
     bins: &'a [u128],
-    lo: usize,
-    hi: usize,
+    /// The range of bins that may be non-empty (lo > hi when empty).
+    pub(super) lo: usize,
+    pub(super) hi: usize,
 }
 
 impl LossHistograms {
@@ -117,12 +118,12 @@ impl LossHistograms {
 
 impl LossHistogram<'_> {
     /// The number of values in bin `b`.
-    fn count(&self, b: usize) -> u64 {
+    pub(super) fn count(&self, b: usize) -> u64 {
         (self.bins[b] >> COUNT_SHIFT) as u64
     }
 
     /// The exact sum of the significands of bin `b`'s values.
-    fn significands(&self, b: usize) -> u128 {
+    pub(super) fn significands(&self, b: usize) -> u128 {
         let fixed = (b as u128 & 15) << HIST_SHIFT | if b >= 16 { 1 << 52 } else { 0 };
         u128::from(self.count(b)) * fixed + (self.bins[b] & ((1 << COUNT_SHIFT) - 1))
     }

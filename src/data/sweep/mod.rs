@@ -128,13 +128,17 @@ mod block;
 mod columns;
 mod examples;
 mod factor;
+mod gradient;
+pub mod guidance;
 mod histogram;
 mod isa;
 mod limits;
+mod loss_cdf;
 mod per_class;
 mod planes;
 mod sigmoid;
 mod sigmoid_examples;
+mod sigmoid_terms;
 mod softmax;
 mod stage;
 mod sums;
@@ -142,7 +146,10 @@ mod targets;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
+pub use guidance::AlphaSuggestion;
+pub use loss_cdf::{CDF_POINTS, LossCdf};
 pub use sigmoid_examples::{SIGMOID_ELEMENT_BYTES, SIGMOID_ROW_BYTES, Shares, SigmoidExamples, Split};
+pub use sigmoid_terms::SigmoidTerms;
 pub use targets::PerRow;
 
 use crate::loss::{Alpha, Mode};
@@ -240,6 +247,12 @@ pub struct Report {
     pub background: Option<Background>,
     /// Rows per p_t bin: bin `i` holds `⌊p_t · bins⌋ = i` (p_t = 1 in the last).
     pub histogram: Vec<u64>,
+    /// Class weights from the class counts ([`guidance`]): `balanced`,
+    /// `inverse_sqrt`, `effective_number` per β.
+    pub alpha_suggestions: Vec<AlphaSuggestion>,
+    /// What the guidance could not do, or where it is degenerate (classes
+    /// without rows, one class, flat weights, classes with no loss).
+    pub guidance_notes: Vec<String>,
 }
 
 /// The sweep at one γ.
@@ -256,6 +269,21 @@ pub struct SweepRow {
     pub top_share_90: f64,
     /// The same for the cross entropy (independent of γ).
     pub top_share_90_ce: f64,
+    /// The α per class that gives every class the same share of the total
+    /// focal loss at this γ, mean 1 over the classes with rows ([`guidance`]).
+    pub balancing_alpha: Vec<f64>,
+    /// Share of Σ |dFL/dz| carried by easy examples (softmax: the target
+    /// logit of rows with p_t ≥ ½; sigmoid: every logit with its own p ≥ ½).
+    pub easy_gradient_share: f64,
+    /// Sigmoid: the same share among the positives' logits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub easy_gradient_share_positive: Option<f64>,
+    /// Sigmoid: the same share among the negatives' logits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub easy_gradient_share_negative: Option<f64>,
+    /// The paper's Figure 4: the share of the total focal loss carried by
+    /// the lowest-loss rows, at 101 row fractions, with its bound.
+    pub loss_cdf: LossCdf,
 }
 
 /// One class's rows (the rows whose label it is).

@@ -2,6 +2,7 @@
 
 use super::columns::{column_argmax, row_sums, transpose};
 use super::factor::{Power, weigh};
+use super::gradient::row_gradients;
 use super::limits::{abnormal, normal, saturate};
 use super::planes::{Input, fill_columns};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
@@ -28,6 +29,8 @@ impl Accumulator {
         let (u, w, e) = (&mut sc.u[..len], &mut sc.weight[..len], &mut sc.exp[..len]);
         let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
         let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
+        let (pl, neg) = (&mut sc.p[..len], &mut sc.neg[..len]);
+        neg.fill(1.0);
         let (lanes, carry) = (&mut sc.lanes, &mut sc.carry);
         // Logit (row r, class c) is at `at(r, c)`.
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
@@ -62,13 +65,16 @@ impl Accumulator {
             // The positive's u is z: exactly −(−z).
             u[at(i, t)] = -u[at(i, t)];
             w[at(i, t)] = self.alpha_pos[t];
+            neg[at(i, t)] = 0.0;
             st.label[r] = t;
             st.correct[r] = st.argmax[r] == t;
             st.saturated[r] = false;
         }
         // softplus(x) = max(x, 0) + ln_1p(e^-|x|): BCE = softplus(−u) in b,
         // −ln(1 − p) = softplus(u) in l, 1 − p = σ(−u) in om.
-        for (((e, l), om), &u) in e.iter_mut().zip(l.iter_mut()).zip(om.iter_mut()).zip(u.iter()) {
+        for ((((e, l), om), p), &u) in
+            e.iter_mut().zip(l.iter_mut()).zip(om.iter_mut()).zip(pl.iter_mut()).zip(u.iter())
+        {
             let v = I::exp(-u.abs());
             // 1 + v = hi + lo exactly (v ≤ 1); one reciprocal serves ln_1p's
             // correction lo/hi and 1 − p = σ(−u).
@@ -77,6 +83,7 @@ impl Accumulator {
             *e = v;
             *l = I::ln_sum(hi, ((1.0 - hi) + v) * inv);
             *om = if u >= 0.0 { v * inv } else { inv };
+            *p = if u >= 0.0 { inv } else { v * inv };
         }
         for ((b, l), &u) in b.iter_mut().zip(l.iter_mut()).zip(u.iter()) {
             let lv = *l;
@@ -96,12 +103,29 @@ impl Accumulator {
         }
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            focal_terms::<I>([x, m, sq], [om, l, w, b], power, self.gammas[gi], inputs_bad);
+            let gamma = self.gammas[gi];
+            focal_terms::<I>([x, m, sq], [om, l, w, b], power, gamma, inputs_bad);
+            let rows = gi * BLOCK + base..gi * BLOCK + base + nb;
+            let sums = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
+            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), sums.map(|v| &mut v[rows.clone()]));
+            let pos = &mut st.pos[gi * BLOCK + base..gi * BLOCK + base + nb];
+            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
+                let j = at(i, t);
+                *o = unweighted(x[j], w[j], m[j], b[j]);
+            }
             let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
             row_sums(fl, x, k, columns, lanes, carry);
             saturate(fl, &mut st.saturated[base..base + nb]);
         }
     }
+}
+
+/// A focal term `x = w · m · BCE` with α = 1: `x / w` (x taken in log
+/// space where it left the normal range), `m · BCE` for `w = 0`; at most
+/// `f64::MAX`.
+#[inline(always)]
+pub(super) fn unweighted(x: f64, w: f64, m: f64, b: f64) -> f64 {
+    (if w > 0.0 { x / w } else { m * b }).min(f64::MAX)
 }
 
 /// `max(x, 0)`.

@@ -30,8 +30,10 @@
 //! rows as the sweep sums them.
 
 use super::columns::row_sums;
+use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
-use super::sigmoid::focal_terms;
+use super::sigmoid::{focal_terms, unweighted};
+use super::stage::Stage;
 use super::sums::{WideSum, add_block};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
@@ -51,9 +53,9 @@ const FILLER: [f64; 3] = [0.5, std::f64::consts::LN_2, std::f64::consts::LN_2];
 /// `at` — class-major with a stride of [`BLOCK`] for K ≤ 16 (as the sweep's
 /// batches), row-major above.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Block {
-    row: usize,
-    n: usize,
+pub(super) struct Block {
+    pub(super) row: usize,
+    pub(super) n: usize,
     at: usize,
 }
 
@@ -63,7 +65,7 @@ struct Block {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SigmoidExamples {
     classes: usize,
-    blocks: Vec<Block>,
+    pub(super) blocks: Vec<Block>,
     label: Vec<u32>,
     correct: Vec<bool>,
     p: Vec<f64>,
@@ -128,11 +130,9 @@ impl SigmoidExamples {
     /// If `config` is in softmax mode, or as [`Accumulator::new`].
     pub fn sweep(&self, config: &Config) -> (Report, Split) {
         assert_eq!(config.mode, Mode::Sigmoid, "these examples hold sigmoid rows");
-        let parts = PARTS_PER_THREAD * rayon::current_num_threads();
-        let per_part = self.blocks.len().div_ceil(parts).max(1);
         let (acc, sums) = self
-            .blocks
-            .par_chunks(per_part)
+            .parts()
+            .into_par_iter()
             .map(|blocks| {
                 let mut acc = Accumulator::new(config, self.classes);
                 let mut sums = SplitSums::new(config.gammas.len());
@@ -149,6 +149,24 @@ impl SigmoidExamples {
             })
             .unwrap_or_else(|| (Accumulator::new(config, self.classes.max(1)), SplitSums::new(config.gammas.len())));
         (acc.finish(), sums.split())
+    }
+
+    /// The blocks in a few runs per thread, each swept by one accumulator.
+    pub(super) fn parts(&self) -> Vec<&[Block]> {
+        let parts = PARTS_PER_THREAD * rayon::current_num_threads();
+        self.blocks.chunks(self.blocks.len().div_ceil(parts).max(1)).collect()
+    }
+
+    /// Stages `block`'s labels, rightness and p_t (none saturated yet).
+    #[inline(always)]
+    pub(super) fn stage_rows(&self, st: &mut Stage, block: &Block) {
+        let (n, rows) = (block.n, block.row..block.row + block.n);
+        for (l, &t) in st.label[..n].iter_mut().zip(&self.label[rows.clone()]) {
+            *l = t as usize;
+        }
+        st.correct[..n].copy_from_slice(&self.correct[rows.clone()]);
+        st.p[..n].copy_from_slice(&self.p[rows]);
+        st.saturated[..n].fill(false);
     }
 
     /// Appends a batch of rows the sweep just computed (rows `base..` of its
@@ -212,18 +230,18 @@ impl SigmoidExamples {
 /// The split's running sums: per γ (then BCE), over the positives, the
 /// easy positives, the negatives and the easy negatives; and a block's
 /// per-row sums of each quantity (`q · BLOCK + r`).
-struct SplitSums {
-    pos: Vec<WideSum>,
-    pos_easy: Vec<WideSum>,
-    neg: Vec<WideSum>,
-    neg_easy: Vec<WideSum>,
-    row_pos: Vec<f64>,
-    row_neg: Vec<f64>,
+pub(super) struct SplitSums {
+    pub(super) pos: Vec<WideSum>,
+    pub(super) pos_easy: Vec<WideSum>,
+    pub(super) neg: Vec<WideSum>,
+    pub(super) neg_easy: Vec<WideSum>,
+    pub(super) row_pos: Vec<f64>,
+    pub(super) row_neg: Vec<f64>,
     row_neg_easy: Vec<f64>,
 }
 
 impl SplitSums {
-    fn new(gammas: usize) -> Self {
+    pub(super) fn new(gammas: usize) -> Self {
         let sums = || vec![WideSum::default(); gammas + 1];
         let rows = || vec![0.0; BLOCK * (gammas + 1)];
         SplitSums {
@@ -237,7 +255,7 @@ impl SplitSums {
         }
     }
 
-    fn merge(&mut self, other: &SplitSums) {
+    pub(super) fn merge(&mut self, other: &SplitSums) {
         for (a, b) in [(&mut self.pos, &other.pos), (&mut self.pos_easy, &other.pos_easy)]
             .into_iter()
             .chain([(&mut self.neg, &other.neg), (&mut self.neg_easy, &other.neg_easy)])
@@ -312,7 +330,7 @@ impl SplitSums {
         }
     }
 
-    fn split(&self) -> Split {
+    pub(super) fn split(&self) -> Split {
         let shares = |q: usize| {
             let mut total = self.pos[q];
             total.merge(&self.neg[q]);
@@ -368,18 +386,23 @@ impl Accumulator {
     /// completes the block.
     #[inline(always)]
     fn resweep_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
-        assert_eq!((ex.classes, self.mode), (self.classes, Mode::Sigmoid), "examples of another sweep");
         self.flush();
+        self.restage_block::<I>(ex, block, sums);
+        self.stage.n = block.n;
+        self.flush();
+    }
+
+    /// Stages a kept block's rows (the stage empty) and computes their CE
+    /// and losses at this sweep's γs and weights from the kept values, and
+    /// the split's per-row sums (added to `sums`); the block is not
+    /// completed ([`SigmoidTerms`](super::SigmoidTerms) keeps the per-row
+    /// sums instead).
+    #[inline(always)]
+    pub(super) fn restage_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
+        assert_eq!((ex.classes, self.mode), (self.classes, Mode::Sigmoid), "examples of another sweep");
         let (k, n) = (self.classes, block.n);
         let columns = k <= COLUMNS_UP_TO;
-        let rows = block.row..block.row + n;
-        let st = &mut self.stage;
-        for (l, &t) in st.label[..n].iter_mut().zip(&ex.label[rows.clone()]) {
-            *l = t as usize;
-        }
-        st.correct[..n].copy_from_slice(&ex.correct[rows.clone()]);
-        st.p[..n].copy_from_slice(&ex.p[rows]);
-        st.saturated[..n].fill(false);
+        ex.stage_rows(&mut self.stage, block);
         // The whole block class-major (its unused rows filled), or as many
         // rows as the scratch holds row-major.
         let per_batch = if columns { BLOCK } else { (SIGMOID_BATCH / k).max(1) };
@@ -392,8 +415,6 @@ impl Accumulator {
             r0 += nb;
         }
         sums.add_block(n, &self.stage.p[..n]);
-        self.stage.n = n;
-        self.flush();
     }
 
     /// Rows `r0..` of the staged block (`real` of the batch's rows; the
@@ -413,6 +434,13 @@ impl Accumulator {
         let sc = &mut self.scratch;
         let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
         let (neg, easy, masked) = (&mut sc.u[..len], &mut sc.exp[..len], &mut sc.bce[..len]);
+        // p = σ(u): 1 − (1 − p) is exact to an ulp where 1 − p ≤ ½, and
+        // −expm1(−softplus(u)) keeps its relative accuracy below.
+        let pl = &mut sc.p[..len];
+        for ((p, &o), &l) in pl.iter_mut().zip(om).zip(l) {
+            *p = if o <= 0.5 { 1.0 - o } else { -(-l).exp_m1() };
+        }
+        let pl = &*pl;
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // The weights as the sweep sets them; the masks of the negatives
         // and of the easy negatives (exact 0/1 factors).
@@ -441,7 +469,16 @@ impl Accumulator {
         saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
         let inputs_bad = abnormal(b) | abnormal(om);
         for (gi, &power) in self.powers.iter().enumerate() {
-            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, self.gammas[gi], inputs_bad);
+            let gamma = self.gammas[gi];
+            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
+            let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
+            let grads = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
+            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), grads.map(|v| &mut v[rows.clone()]));
+            let pos = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
+            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
+                let j = at(i, t);
+                *o = unweighted(x[j], w[j], m[j], b[j]);
+            }
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);

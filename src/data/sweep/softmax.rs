@@ -3,6 +3,7 @@
 
 use super::columns::{column_argmax, column_exps, transpose};
 use super::factor::{Power, weigh};
+use super::gradient::magnitude;
 use super::limits::{abnormal, normal, saturate};
 use super::planes::{Input, fill_columns};
 use super::stage::Stage;
@@ -213,6 +214,14 @@ impl Accumulator {
                 }
             }
             saturate(fl, &mut st.saturated[..n]);
+            // |dFL/dz_t| of each row, from the same factor and loss.
+            let gamma = self.gammas[gi];
+            let grad = &mut st.grad_pos[gi * BLOCK..gi * BLOCK + n];
+            for (((g, (&a, &m)), (&om, &p)), &x) in
+                grad.iter_mut().zip(alpha_t.iter().zip(m.iter())).zip(om.iter().zip(&st.p[..n])).zip(fl.iter())
+            {
+                *g = magnitude(a, m, om, p, x, gamma);
+            }
         }
         (st.fl, st.factor, st.squares) = (fl_all, m, sq);
         saturate(&mut st.ce[..n], &mut st.saturated[..n]);

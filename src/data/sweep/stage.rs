@@ -31,6 +31,16 @@ pub(super) struct Stage {
     pub(super) p: Vec<f64>,
     pub(super) ce: Vec<f64>,
     pub(super) fl: Vec<f64>,
+    /// Per γ as `fl`, the per-row gradient sums ([`super::gradient`]):
+    /// the positive's (softmax: the target's) |dFL/dz|, it where easy, the
+    /// negatives' and the easy negatives' (sigmoid).
+    pub(super) grad_pos: Vec<f64>,
+    pub(super) grad_pos_easy: Vec<f64>,
+    pub(super) grad_neg: Vec<f64>,
+    pub(super) grad_neg_easy: Vec<f64>,
+    /// Sigmoid, per γ as `fl`: the positive's focal term with α = 1 (the
+    /// balancing α's sums).
+    pub(super) pos: Vec<f64>,
     /// Whether CE or a focal loss was clamped to `f64::MAX`.
     pub(super) saturated: Vec<bool>,
     /// Softmax: ln(1 + S), 1 − p_t and ln(1 − p_t).
@@ -73,6 +83,11 @@ impl Stage {
             p: f(),
             ce: f(),
             fl: vec![0.0; BLOCK * gammas],
+            grad_pos: vec![0.0; BLOCK * gammas],
+            grad_pos_easy: vec![0.0; BLOCK * gammas],
+            grad_neg: vec![0.0; BLOCK * gammas],
+            grad_neg_easy: vec![0.0; BLOCK * gammas],
+            pos: vec![0.0; BLOCK * gammas],
             saturated: vec![false; BLOCK],
             ln_den: f(),
             om: f(),
@@ -98,6 +113,11 @@ impl Stage {
             &self.p,
             &self.ce,
             &self.fl,
+            &self.grad_pos,
+            &self.grad_pos_easy,
+            &self.grad_neg,
+            &self.grad_neg_easy,
+            &self.pos,
             &self.ln_den,
             &self.om,
             &self.ln_om,
@@ -145,6 +165,10 @@ pub(super) struct Scratch {
     pub(super) factor: Vec<f64>,
     pub(super) squares: Vec<f64>,
     pub(super) loss: Vec<f64>,
+    /// Sigmoid, per logit: `p = σ(u)` (from the reciprocal `1 − p` takes),
+    /// and 1 for a negative, 0 for the positive (gradient sums).
+    pub(super) p: Vec<f64>,
+    pub(super) neg: Vec<f64>,
     /// Class-major batches of K > 16: each row's eight lane sums over its
     /// classes (lane-major), and their compensation.
     pub(super) lanes: Vec<f64>,
@@ -183,6 +207,8 @@ impl Scratch {
                 factor: v(),
                 squares: v(),
                 loss: v(),
+                p: v(),
+                neg: v(),
                 ..Scratch::default()
             },
         };
@@ -204,6 +230,8 @@ impl Scratch {
             &self.factor,
             &self.squares,
             &self.loss,
+            &self.p,
+            &self.neg,
             &self.lanes,
             &self.carry,
         ]

@@ -29,7 +29,7 @@ impl Neumaier {
         self.sum + self.carry
     }
 
-    fn merge(&mut self, other: Neumaier) {
+    pub(super) fn merge(&mut self, other: Neumaier) {
         self.add(other.sum);
         self.add(other.carry);
     }
@@ -69,14 +69,19 @@ impl WideSum {
         Some(m.min(f64::MAX))
     }
 
+    /// Whether some term reached 2^960 (see [`scaled`](Self::scaled)).
+    pub(super) fn is_wide(&self) -> bool {
+        self.big.sum != 0.0
+    }
+
     /// The sum, scaled by 2^-960 when `wide`.
-    fn scaled(&self, wide: bool) -> f64 {
+    pub(super) fn scaled(&self, wide: bool) -> f64 {
         if wide { self.small.value() * INV_BIG + self.big.value() } else { self.small.value() }
     }
 
     /// `self / total` in [0, 1] (`self` a part of `total`); 0 when the total is 0.
     pub(super) fn share_of(&self, total: &WideSum) -> f64 {
-        let wide = self.big.sum != 0.0 || total.big.sum != 0.0;
+        let wide = self.is_wide() || total.is_wide();
         let (part, all) = (self.scaled(wide), total.scaled(wide));
         if all > 0.0 { (part / all).clamp(0.0, 1.0) } else { 0.0 }
     }

@@ -42,7 +42,9 @@
 //! tests/cli_data_targets.rs).
 
 use super::factor::Power;
+use super::gradient::magnitude;
 use super::limits::normal;
+use super::sigmoid::unweighted;
 use super::sums::sum_row;
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO};
 use crate::loss::sum::weighted_product;
@@ -102,7 +104,8 @@ impl Accumulator {
             };
         }
         if per_row.targets && self.mode == Mode::Sigmoid {
-            self.per_class = super::per_class::PerClass::new(self.classes + 1, self.gammas.len() + 1);
+            let sums = super::accumulator::per_class_sums(self.mode, self.gammas.len());
+            self.per_class = super::per_class::PerClass::new(self.classes + 1, sums);
         }
         self.per_row = per_row;
         self
@@ -198,9 +201,13 @@ impl Accumulator {
 
     /// Stages the row whose terms were just taken: CE, the focal loss per
     /// γ, its headline class (or the background group), p_t and whether it
-    /// is right.
+    /// is right; and the gradient's sums ([`super::gradient`], each term as
+    /// its own logit's: softmax the row's sum over its targets, staged;
+    /// sigmoid each term, a positive where its target is ≥ ½) and, sigmoid,
+    /// the unweighted terms of its positive targets (y > 0).
     fn stage_row(&mut self, x: &[f64], y: &[f64]) {
         let (st, k) = (&mut self.stage, self.classes);
+        let sigmoid = self.mode == Mode::Sigmoid;
         let RowScratch { terms, values, .. } = &mut self.row;
         let terms = &*terms;
         let r = st.n;
@@ -224,7 +231,9 @@ impl Accumulator {
         st.ce[r] = clamp(row_sum(values), &mut saturated);
         for (gi, (&power, &gamma)) in self.powers.iter().zip(&self.gammas).enumerate() {
             values.clear();
-            for t in terms.iter().filter(|t| t.q > 0.0) {
+            // pos, pos easy, neg, neg easy (softmax: the target's, in pos).
+            let (mut grad, mut pos) = ([0.0; 4], 0.0);
+            for (t, &y) in terms.iter().zip(y).filter(|(t, _)| t.q > 0.0) {
                 let ln_m = if gamma == 0.0 { 0.0 } else { gamma * t.ln_om };
                 let m = match power {
                     Power::One => 1.0,
@@ -234,8 +243,21 @@ impl Accumulator {
                     }
                     _ => ln_m.exp(),
                 };
-                values.push(weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce.unwrap_or_else(|| t.ce.ln())) + 0.0);
+                let v = weighted_product(t.w, m, ln_m, t.ce, || t.ln_ce.unwrap_or_else(|| t.ce.ln())) + 0.0;
+                values.push(v);
+                let g = magnitude(t.w, m, t.om, t.p, v, gamma);
+                let q = if !sigmoid || y >= 0.5 { 0 } else { 2 };
+                grad[q] += g;
+                grad[q + 1] += if sigmoid && t.p >= 0.5 { g } else { 0.0 };
+                if sigmoid && y > 0.0 {
+                    pos += unweighted(v, t.w, m, t.ce);
+                }
             }
+            let sums = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
+            for (v, g) in sums.into_iter().zip(grad) {
+                v[gi * BLOCK + r] = g.min(f64::MAX);
+            }
+            st.pos[gi * BLOCK + r] = pos.min(f64::MAX);
             st.fl[gi * BLOCK + r] = clamp(row_sum(values), &mut saturated);
         }
         st.saturated[r] = saturated;
