@@ -8,9 +8,11 @@ Writes, once, 1 000 000 x 10 float32 logits (N(0, 3)) and int64 labels, the
 paper's softmax focal loss per row (torch, log_softmax) and torchvision's
 sigmoid_focal_loss per element with its autograd gradient (torch is needed
 only for that), then times the process three ways -- per-row losses;
-per-element losses; per-element losses and the gradient -- and prints the
+per-element losses; per-element losses and the gradient; and the last with
+multi-label targets shaped like the logits -- and prints the
 median wall and CPU (user + sys of the child) times and the peak resident
-memory of each. Every run must report "within" (status 0).
+memory of each. Every run must report "within" (status 0). FOCAL_TUI names another binary
+(a paired before/after); VERIFY_CASES=0,1 runs only those cases.
 """
 
 import argparse
@@ -22,7 +24,7 @@ import time
 
 import numpy as np
 
-BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "focal-tui")
+BIN = os.environ.get("FOCAL_TUI", os.path.join(os.path.dirname(__file__), "..", "target", "release", "focal-tui"))
 
 
 def write(d):
@@ -43,6 +45,23 @@ def write(d):
     loss.sum().backward()
     np.save(os.path.join(d, "tv.npy"), loss.detach().numpy())
     np.save(os.path.join(d, "tv_grad.npy"), zz.grad.numpy())
+    write_targets(d)
+
+
+def write_targets(d):
+    """Multi-label targets shaped like the logits and torchvision's loss of them."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(2)
+    z = torch.from_numpy(np.load(os.path.join(d, "z.npy")))
+    t = (torch.rand(z.shape) < 0.2).float()
+    np.save(os.path.join(d, "t.npy"), t.numpy())
+    zz = z.clone().requires_grad_()
+    loss = torchvision.ops.sigmoid_focal_loss(zz, t, reduction="none")
+    loss.sum().backward()
+    np.save(os.path.join(d, "tv_multi.npy"), loss.detach().numpy())
+    np.save(os.path.join(d, "tv_multi_grad.npy"), zz.grad.numpy())
 
 
 def main():
@@ -53,12 +72,21 @@ def main():
     os.makedirs(a.dir, exist_ok=True)
     if not os.path.exists(os.path.join(a.dir, "tv_grad.npy")):
         write(a.dir)
-    base = ["verify", "--logits", "z.npy", "--labels", "y.npy"]
+    if not os.path.exists(os.path.join(a.dir, "tv_multi_grad.npy")):
+        write_targets(a.dir)
+    base = ["verify", "--logits", "z.npy"]
+    y = ["--labels", "y.npy"]
     cases = {
-        "paper softmax, per row": ["--loss", "paper.npy"],
-        "torchvision, per element": ["--loss", "tv.npy", "--profile", "torchvision"],
-        "torchvision, per element + gradient": ["--loss", "tv.npy", "--grad", "tv_grad.npy", "--profile", "torchvision"],
+        "paper softmax, per row": [*y, "--loss", "paper.npy"],
+        "torchvision, per element": [*y, "--loss", "tv.npy", "--profile", "torchvision"],
+        "torchvision, per element + gradient": [*y, "--loss", "tv.npy", "--grad", "tv_grad.npy", "--profile", "torchvision"],
+        "torchvision, multi-label targets, per element + gradient": [
+            "--labels", "t.npy", "--loss", "tv_multi.npy", "--grad", "tv_multi_grad.npy", "--profile", "torchvision"
+        ],
     }
+    only = os.environ.get("VERIFY_CASES")
+    if only:
+        cases = {k: v for i, (k, v) in enumerate(cases.items()) if str(i) in only.split(",")}
     for name, extra in cases.items():
         walls, cpus, peak = [], [], 0
         for _ in range(a.runs):

@@ -144,13 +144,13 @@ pub struct TensorArgs {
 /// exact values on the same logits and labels, read as `data` reads them.
 #[derive(Args, Clone, Debug, Default)]
 pub struct VerifyArgs {
-    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64) or text, K numbers per line
+    /// Logits [N, K] or [N, C, d1, …]: .npy (float16/32/64), .npz or .safetensors (array `logits`, or FILE:NAME), or text, K numbers per line
     #[arg(long, value_name = "FILE", required = true)]
     pub logits: PathBuf,
-    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, or text, one per line
+    /// Labels [N] or [N, d1, …]: .npy of any integer dtype, a container's array (`labels` by default, none needed beside the logits), or text, one per line; per-class targets shaped like the logits
     #[allow(rustdoc::broken_intra_doc_links)]
-    #[arg(long, value_name = "FILE", required = true)]
-    pub labels: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
     /// Your losses (.npy): per row [N, d1, …], per element (shape of the logits), or reduced ([] or [1])
     #[arg(long, value_name = "FILE", required = true)]
     pub loss: PathBuf,
@@ -175,6 +175,12 @@ pub struct VerifyArgs {
     /// Leave out (and count) positions with this label, e.g. 255 or -100
     #[arg(long, allow_hyphen_values = true, value_name = "I")]
     pub ignore_index: Option<i64>,
+    /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
+    #[arg(long, allow_hyphen_values = true, value_name = "B")]
+    pub background: Option<i64>,
+    /// The inputs are probabilities, not logits (softmax: rows summing to 1; sigmoid: one per class); losses only
+    #[arg(long)]
+    pub probs: bool,
     /// How your reduced loss divides the sum: mean_over_rows, mean_over_elements, sum, per_positive, sum_of_row_means [default: the profile's]
     #[arg(long, value_name = "KEY")]
     pub batch_reduction: Option<String>,
@@ -192,9 +198,11 @@ impl VerifyArgs {
     pub fn data_args(&self) -> DataArgs {
         DataArgs {
             logits: vec![self.logits.clone()],
-            labels: vec![self.labels.clone()],
+            labels: self.labels.iter().cloned().collect(),
             sigmoid: self.sigmoid,
             tensor: TensorArgs { class_axis: self.class_axis, ignore_index: self.ignore_index },
+            background: self.background,
+            probs: self.probs,
             ..DataArgs::default()
         }
     }

@@ -167,13 +167,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         // 0x1f reads as Ctrl+7 (as crossterm reads it); kitty's protocol sends `/`.
-        // Not in the footer: 80 columns are full, and F2 would leave it.
+        // In the footer only where it fits (FOOTER_IF_ROOM): 80 columns are full, and F2 would leave it.
         keys: &[(KeyCode::F(7), NONE), (KeyCode::Char('7'), CTRL), (KeyCode::Char('/'), CTRL)],
         label: "F7 ^/",
         does: "next library profile: torchvision, kornia, monai, keras, …",
         hint: "profile",
         command: Command::NextProfile,
-        footer: None,
+        footer: Some("F7/^/"),
         help: Help::Closed,
         in_data: false,
     },
@@ -236,6 +236,10 @@ pub const BINDINGS: &[Binding] = &[
         in_data: true,
     },
 ];
+
+/// Commands the footer shows only when every entry fits with them (about
+/// 100 columns): before any other entry is dropped, these go.
+pub const FOOTER_IF_ROOM: &[Command] = &[Command::NextProfile];
 
 /// The editing keys tui-input handles in every field, for the help.
 pub const EDITING: &[(&str, &str)] = &[

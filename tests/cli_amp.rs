@@ -1,5 +1,5 @@
 //! `calc --amp`: the AMP lens through the command line, against torch's own
-//! values (`tests/reference/amp_cases.json`), the JSON key `amp`, the text
+//! values (`tests/reference/amp_cases.json`, `amp_libs_cases.json`), the JSON key `amp`, the text
 //! lines, and what it refuses. The emulation itself: tests/lens_amp.rs.
 
 use std::process::{Command, Output};
@@ -37,10 +37,15 @@ fn same(a: f64, b: f64) -> bool {
 /// its low-precision losses bit for bit, float32 losses within a few ulp.
 #[test]
 fn calc_gives_torchs_values() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/amp_cases.json")).unwrap();
-    let doc: Value = serde_json::from_str(&text).unwrap();
+    let docs: Vec<Value> = ["amp_cases.json", "amp_libs_cases.json"]
+        .iter()
+        .map(|f| {
+            let path = format!("{}/tests/reference/{f}", env!("CARGO_MANIFEST_DIR"));
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .collect();
     let mut checked = 0;
-    for case in doc["cases"].as_array().unwrap() {
+    for case in docs.iter().flat_map(|doc| doc["cases"].as_array().unwrap()) {
         let name = case["name"].as_str().unwrap();
         if name != "issue example" && name != "confident by 12.0, gamma 0.5" {
             continue;
@@ -67,7 +72,7 @@ fn calc_gives_torchs_values() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 2 * 2 * 6);
+    assert_eq!(checked, 2 * 2 * (6 + 3));
 }
 
 #[test]
@@ -107,7 +112,6 @@ fn json_keys_text_lines_and_flags() {
 fn what_the_lens_cannot_show_is_an_error() {
     for (args, message) in [
         (&["--profile", "keras"][..], "--amp: Keras is not PyTorch: torch.autocast does not apply"),
-        (&["--profile", "mmdet"], "--amp: this library's code under autocast is not emulated"),
         (&["--target", "0,2", "--sigmoid"], "--amp: the AMP lens takes one class index as the target, unsmoothed"),
         (&["--label-smoothing", "0.1"], "--amp: the AMP lens takes one class index as the target, unsmoothed"),
         (&["--alpha", "0.1,0.2,0.7"], "--amp: the AMP lens takes one α, not one per class"),

@@ -4,7 +4,9 @@
 //! reduction and its autograd gradients, kornia's focal_loss and the
 //! paper's softmax in torch on a segmentation tensor with void pixels must
 //! pass; the common bugs must give status 1 and point where the generator
-//! located them; bad input gives status 2 and one line.
+//! located them; bad input gives status 2 and one line. Per-class
+//! targets, a background label, probabilities and containers are read as
+//! `data` reads them.
 
 mod common;
 
@@ -304,6 +306,171 @@ fn bad_input_is_one_line_and_status_2() {
         &["--logits", z.to_str().unwrap(), "--labels", y.to_str().unwrap(), "--loss", four.to_str().unwrap()],
         &["three.txt", "3 rows", "4"],
     );
+}
+
+/// torchvision with multi-label and soft targets shaped like the logits,
+/// in float32 and float64, per element and reduced, with the gradients.
+#[test]
+fn per_class_targets_pass_as_torchvision_computes_them() {
+    for (targets, name) in [("t_multi.npy", "multi"), ("t_soft.npy", "soft")] {
+        for (dump, layout) in [("f32_none", "per_element"), ("f64_none", "per_element"), ("f64_mean", "reduced")] {
+            let (loss, grad) = (format!("tv_{name}_{dump}.npy"), format!("tv_{name}_{dump}_grad.npy"));
+            let args = ["--logits", "z.npy", "--labels", targets, "--loss", &loss, "--grad", &grad];
+            let (v, status) = verify(&[&args[..], &["--profile", "torchvision"]].concat());
+            let case = format!("{name} {dump}");
+            assert_eq!(status, 0, "{case}: {v}");
+            assert_eq!((v["rows"].as_u64(), v["losses"]["layout"].as_str()), (Some(96), Some(layout)), "{case}");
+            assert_eq!(v["gradient"]["values"], 480, "{case}");
+        }
+    }
+    // The paper's softmax of a target distribution, per row, with its gradient.
+    let (v, status) = verify(&[
+        "--logits",
+        "z.npy",
+        "--labels",
+        "t_dist.npy",
+        "--loss",
+        "dist_paper.npy",
+        "--grad",
+        "dist_paper_grad.npy",
+    ]);
+    assert_eq!((status, v["losses"]["layout"].as_str()), (0, Some("per_row")), "{v}");
+    assert_eq!(v["gradient"]["of"], "the summed losses");
+}
+
+/// A background label: its rows are all negatives, and a per-positive mean
+/// divides by the rows that have a positive (its gradient too).
+#[test]
+fn a_background_label_passes_and_divides_by_the_positives() {
+    let base = ["--logits", "z.npy", "--labels", "y_bg.npy", "--background", "5", "--profile", "torchvision"];
+    let (v, status) = verify(&[&base[..], &["--loss", "bg_none.npy"]].concat());
+    assert_eq!((status, v["rows"].as_u64()), (0, Some(96)), "{v}");
+    let reduced = ["--loss", "bg_per_positive.npy", "--grad", "bg_per_positive_grad.npy"];
+    let (v, status) = verify(&[&base[..], &reduced, &["--batch-reduction", "per_positive"]].concat());
+    assert_eq!(status, 0, "{v}");
+    assert_eq!(v["gradient"]["of"], "the reduced loss");
+    // Without the flag the background label is out of range.
+    refused(&["--logits", "z.npy", "--labels", "y_bg.npy", "--loss", "bg_none.npy", "--sigmoid"], &["y_bg.npy", "5"]);
+}
+
+/// Probabilities as inputs: torch's binary_cross_entropy on sigmoid outputs
+/// and the softmax focal loss of softmax outputs pass; losses only.
+#[test]
+fn probabilities_pass_as_given() {
+    let (v, status) = verify(&[
+        "--logits",
+        "p_sigmoid.npy",
+        "--labels",
+        "t_multi.npy",
+        "--probs",
+        "--loss",
+        "p_sigmoid_loss.npy",
+        "--profile",
+        "torchvision",
+    ]);
+    assert_eq!((status, v["losses"]["layout"].as_str()), (0, Some("per_element")), "{v}");
+    let worst = v["losses"]["worst_error"].as_f64().unwrap();
+    assert!(worst < 1e-12, "float64 probabilities agree to a few ulp: {worst}");
+    let (v, status) =
+        verify(&["--logits", "p_softmax.npy", "--labels", "y.npy", "--probs", "--loss", "p_softmax_loss.npy"]);
+    assert_eq!(status, 0, "{v}");
+    // The same probabilities read as logits are far off.
+    let (_, status) = verify(&["--logits", "p_softmax.npy", "--labels", "y.npy", "--loss", "p_softmax_loss.npy"]);
+    assert_eq!(status, 1);
+}
+
+/// Containers: the logits and labels of an .npz by their default names
+/// (no --labels), a dump in it by FILE:NAME, and safetensors tensors by name.
+#[test]
+fn containers_are_read_as_data_reads_them() {
+    let (v, status) = verify(&["--logits", "multi.npz", "--loss", "multi.npz:loss", "--profile", "torchvision"]);
+    assert_eq!((status, v["rows"].as_u64()), (0, Some(96)), "{v}");
+    let (v, status) = verify(&[
+        "--logits",
+        "soft.safetensors:z",
+        "--labels",
+        "soft.safetensors:soft",
+        "--loss",
+        "tv_soft_f64_none.npy",
+        "--grad",
+        "tv_soft_f64_none_grad.npy",
+        "--profile",
+        "torchvision",
+    ]);
+    assert_eq!(status, 0, "{v}");
+    let (_, status) =
+        verify(&["--logits", "multi.npz", "--loss", "bug_multi_alpha_swapped.npy", "--profile", "torchvision"]);
+    assert_eq!(status, 1);
+    refused(&["--logits", "multi.npz", "--loss", "multi.npz:lose"], &["multi.npz", "no array named 'lose'", "loss"]);
+}
+
+#[test]
+fn bugs_with_per_class_targets_are_caught_where_the_generator_locates_them() {
+    let e = expected();
+    let tv = ["--profile", "torchvision"];
+    let (v, status) = verify(
+        &[&["--logits", "z.npy", "--labels", "t_multi.npy", "--loss", "bug_multi_alpha_swapped.npy"], &tv[..]].concat(),
+    );
+    assert_eq!(status, 1);
+    let worst = &v["losses"]["worst"];
+    let class = worst["class"].as_u64().unwrap() as usize;
+    assert_eq!(worst["targets"][class], 1.0, "a positive's term is 3× too large: {worst}");
+    assert!((worst["error"].as_f64().unwrap() - 2.0).abs() < 1e-9, "{worst}");
+    let (v, status) = verify(
+        &[&["--logits", "z.npy", "--labels", "t_soft.npy", "--loss", "bug_soft_gamma_ignored.npy"], &tv[..]].concat(),
+    );
+    assert_eq!(status, 1);
+    let worst = &v["losses"]["worst"];
+    assert_eq!(serde_json::json!([worst["row"], worst["class"]]), e["soft_gamma_ignored_at"], "{worst}");
+    let (v, status) = verify(
+        &[&["--logits", "z_multi_naive.npy", "--labels", "t_multi.npy", "--loss", "bug_multi_naive.npy"], &tv[..]]
+            .concat(),
+    );
+    assert_eq!(status, 1);
+    assert_eq!(v["losses"]["non_finite"], e["multi_naive_non_finite"]);
+    let first = &v["losses"]["first_non_finite"];
+    assert_eq!(serde_json::json!([first["row"], first["class"]]), e["multi_naive_first"], "{first}");
+    assert_eq!(first["yours"], "inf");
+}
+
+#[test]
+fn bad_target_options_are_one_line_and_status_2() {
+    let base = ["--logits", "z.npy", "--labels", "y.npy", "--loss", "bg_none.npy"];
+    refused(&[&base[..], &["--background", "5"]].concat(), &["--background 5", "--sigmoid"]);
+    refused(
+        &[
+            "--logits",
+            "p_sigmoid.npy",
+            "--labels",
+            "t_multi.npy",
+            "--probs",
+            "--sigmoid",
+            "--loss",
+            "p_sigmoid_loss.npy",
+            "--grad",
+            "tv_multi_f64_none_grad.npy",
+        ],
+        &["--grad", "--probs"],
+    );
+    refused(
+        &[
+            "--logits",
+            "z.npy",
+            "--labels",
+            "t_soft.npy",
+            "--loss",
+            "tv_soft_f64_none.npy",
+            "--profile",
+            "kornia",
+            "--sigmoid",
+        ],
+        &["t_soft.npy", "0/1 labels"],
+    );
+    refused(
+        &["--logits", "z.npy", "--labels", "t_multi.npy", "--loss", "tv_multi_f64_none.npy"],
+        &["t_multi.npy", "not 1", "--sigmoid"],
+    );
+    refused(&["--logits", "z.npy", "--loss", "bg_none.npy", "--sigmoid"], &["z.npy", "no --labels"]);
 }
 
 fn npy_f32(path: &str) -> Vec<f32> {

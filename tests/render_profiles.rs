@@ -125,3 +125,20 @@ fn what_a_library_cannot_compute_keeps_the_last_result() {
     set(&mut app, Field::Smoothing, "0");
     assert!(!app.stale);
 }
+
+/// The footer shows F7 where the whole footer fits with it (about 100
+/// columns); at 80 it leaves F7 out before any other key.
+#[test]
+fn the_footer_shows_the_profile_key_where_it_fits() {
+    let app = target_zero();
+    let footer = |width: u16| {
+        let screen = format!("{}", draw(&app, width, 30).backend());
+        screen.lines().rev().find(|l| l.contains("Esc")).unwrap_or_default().to_string()
+    };
+    for width in [100, 120] {
+        let line = footer(width);
+        assert!(line.contains("F7/^/ profile") && line.contains("Tab field"), "{width}: {line}");
+    }
+    let line = footer(80);
+    assert!(!line.contains("F7") && line.contains("F2/⇧→ pane"), "{line}");
+}

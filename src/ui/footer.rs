@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::action::Command;
 use crate::app::App;
-use crate::keys::BINDINGS;
+use crate::keys::{BINDINGS, FOOTER_IF_ROOM};
 use crate::ui::rows;
 
 pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
@@ -18,18 +18,24 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     let shown = BINDINGS.iter().filter(|b| b.active(app.key_context()) && (app.help || b.footer.is_some()));
-    let entries: Vec<(&str, &str)> = shown
+    let entries: Vec<(&str, &str, bool)> = shown
         .map(|b| {
             let key = b.footer.unwrap_or_else(|| b.label.split(' ').next().unwrap_or(b.label));
             let hint = if app.help && b.command == Command::Back { "close" } else { b.hint };
-            (key, hint)
+            (key, hint, FOOTER_IF_ROOM.contains(&b.command))
         })
         .collect();
     // Both keys of every command take room: narrower gaps first, then the
-    // first entries go (Tab: the focus mark shows where it moves).
+    // entries shown only if there is room, then the first entries go (Tab:
+    // the focus mark shows where it moves).
     let width = |entries: &[(&str, &str)], gap: usize| -> usize {
         let words: usize = entries.iter().map(|(k, h)| k.width() + 1 + h.width()).sum();
         1 + words + gap * entries.len().saturating_sub(1)
+    };
+    let all: Vec<(&str, &str)> = entries.iter().map(|&(k, h, _)| (k, h)).collect();
+    let entries = match width(&all, 1) <= area.width as usize {
+        true => all,
+        false => entries.iter().filter(|e| !e.2).map(|&(k, h, _)| (k, h)).collect(),
     };
     let (skip, gap) = (0..entries.len())
         .flat_map(|skip| [(skip, 2), (skip, 1)])

@@ -105,9 +105,10 @@ pub(super) struct Spot {
     pub(super) theirs: f64,
     pub(super) exact: f64,
     pub(super) error: f64,
-    /// The row's logits and label.
+    /// The row's logits and label, or its targets (empty for a label).
     pub(super) logits: Vec<f64>,
     pub(super) label: usize,
+    pub(super) targets: Vec<f64>,
 }
 
 /// One dump's comparison so far.
@@ -130,6 +131,8 @@ pub(super) struct At<'a> {
     pub(super) class: Option<usize>,
     pub(super) logits: &'a [f64],
     pub(super) label: usize,
+    /// Per-class targets (empty for a label).
+    pub(super) targets: &'a [f64],
 }
 
 impl Tracker {
@@ -151,6 +154,7 @@ impl Tracker {
             error,
             logits: at.logits.to_vec(),
             label: at.label,
+            targets: at.targets.to_vec(),
         };
         if !theirs.is_finite() {
             self.non_finite += 1;

@@ -29,6 +29,8 @@ pub(super) struct Setup {
     /// Whether the per-class terms and the gradient are needed.
     pub(super) terms: bool,
     pub(super) gradient: bool,
+    /// The inputs are probabilities (`--probs`): losses only.
+    pub(super) probs: bool,
 }
 
 /// One row's exact values.
@@ -44,17 +46,49 @@ pub(super) struct Exact {
     pub(super) scale: Vec<f64>,
 }
 
-/// The exact values of every row of `logits` (K a row) with `labels`, on
-/// every core.
-pub(super) fn rows(setup: &Setup, logits: &[f64], labels: &[usize]) -> Vec<Exact> {
-    let k = logits.len() / labels.len().max(1);
-    logits.par_chunks(k).zip(labels.par_iter()).map(|(z, &t)| row(setup, z, t)).collect()
+/// What a batch of rows is labelled with, as the reader hands it out.
+#[derive(Clone, Copy)]
+pub(super) enum Labels<'a> {
+    /// One class index a row.
+    Classes(&'a [usize]),
+    /// K targets a row (a one-hot, background, multi-label or soft row, or a
+    /// distribution).
+    Targets(&'a [f64]),
 }
 
-fn row(setup: &Setup, z: &[f64], t: usize) -> Exact {
+impl Labels<'_> {
+    /// Row `i`'s class index (0 for targets), and its targets (empty for a class index).
+    pub(super) fn row(&self, i: usize, k: usize) -> (usize, &[f64]) {
+        match self {
+            Labels::Classes(y) => (y[i], &[]),
+            Labels::Targets(y) => (0, &y[i * k..(i + 1) * k]),
+        }
+    }
+}
+
+/// The exact values of every row of `logits` (K a row; probabilities with
+/// `probs`) with `labels`, on every core.
+pub(super) fn rows(setup: &Setup, k: usize, logits: &[f64], labels: Labels) -> Vec<Exact> {
+    logits
+        .par_chunks(k)
+        .enumerate()
+        .map(|(i, z)| {
+            let target = match labels.row(i, k) {
+                (t, []) => Target::Class(t),
+                (_, y) => Target::Probs(y.to_vec()),
+            };
+            match setup.probs {
+                true => super::probs::row(setup, z, &target),
+                false => row(setup, z, target),
+            }
+        })
+        .collect()
+}
+
+fn row(setup: &Setup, z: &[f64], target: Target) -> Exact {
     let p = Params {
         logits: z.to_vec(),
-        target: Target::Class(t),
+        target,
         label_smoothing: 0.0,
         gamma: setup.gamma,
         alpha: setup.alpha.clone(),
@@ -74,25 +108,54 @@ fn row(setup: &Setup, z: &[f64], t: usize) -> Exact {
 }
 
 /// The sum of the magnitudes of each gradient component's terms (see the
-/// module's doc).
+/// module's doc). A scale needs its size, not its last digits: where a
+/// target is not one class, each class's weight and factor are formed
+/// from the probabilities directly.
 fn scales(setup: &Setup, r: &Focal) -> Vec<f64> {
     let t = r.target;
     let g = &r.gradient;
+    let alpha = |j: usize| setup.alpha.as_ref().map_or(1.0, |a| a.of(j));
     match r.mode {
-        Mode::Softmax => {
+        Mode::Softmax if r.is_class_index() => {
             // g_t = w·(1 − p_t), both exact; w = 0 where 1 − p_t underflowed (g_t is then 0).
             let w = if r.one_minus_p_t > 0.0 { (g[t] / r.one_minus_p_t).abs() } else { 0.0 };
             let w = if w.is_finite() { w } else { f64::MAX };
             (0..g.len()).map(|j| g[j].abs() + w * (f64::from(u8::from(j == t)) + r.probabilities[j])).collect()
         }
+        Mode::Softmax => {
+            // g_k = p_k·S − w_k·h_k with S = Σ w_i·h_i (distribution.rs).
+            let gamma = setup.gamma;
+            let wh: Vec<f64> = (0..g.len())
+                .map(|i| {
+                    let (p, q) = (r.probabilities[i], r.target_of(i));
+                    if q == 0.0 {
+                        return 0.0;
+                    }
+                    let om = 1.0 - p;
+                    // p·(−ln p)/(1 − p) → 1 as p → 1.
+                    let pulled = if om > 0.0 { p * -p.ln() / om } else { 1.0 };
+                    (alpha(i) * q * om.powf(gamma) * (1.0 + gamma * pulled)).min(f64::MAX)
+                })
+                .collect();
+            let s = wh.iter().sum::<f64>().min(f64::MAX);
+            (0..g.len()).map(|k| g[k].abs() + r.probabilities[k] * s + wh[k]).collect()
+        }
         Mode::Sigmoid => (0..g.len())
             .map(|j| {
                 let s = r.probabilities[j];
-                let positive = j == t;
-                let a = setup.alpha.as_ref().map_or(1.0, |a| if positive { a.of(j) } else { 1.0 - a.of(j) });
-                // 1 − p_t is σ(−z) for the positive (kept exact by the core), σ(z) for a negative.
-                let m = if positive { r.modulating_factor } else { s.powf(setup.gamma) };
-                g[j].abs() + a.abs() * m * (s + f64::from(u8::from(positive)))
+                let y = r.target_of(j);
+                let positive = r.is_class_index() && j == t;
+                let a = match setup.alpha {
+                    Some(_) => alpha(j) * y + (1.0 - alpha(j)) * (1.0 - y),
+                    None => 1.0,
+                };
+                // 1 − p_t is σ(−z) for a class-index positive (kept exact by the core), σ(z) for a negative.
+                let m = match (positive, y) {
+                    (true, _) => r.modulating_factor,
+                    (false, 0.0) => s.powf(setup.gamma),
+                    (false, y) => (y * (1.0 - s) + (1.0 - y) * s).powf(setup.gamma),
+                };
+                g[j].abs() + a.abs() * m * (s + y)
             })
             .collect(),
     }
@@ -110,9 +173,15 @@ mod tests {
     fn naive_float32_p_minus_y_is_within_eps_of_the_scale() {
         let z = [14.0, -1.0, 0.5];
         for mode in [Mode::Softmax, Mode::Sigmoid] {
-            let setup =
-                Setup { profile: find(PAPER, mode).unwrap().0, gamma: 0.0, alpha: None, terms: false, gradient: true };
-            let e = &rows(&setup, &z, &[0])[0];
+            let setup = Setup {
+                profile: find(PAPER, mode).unwrap().0,
+                gamma: 0.0,
+                alpha: None,
+                terms: false,
+                gradient: true,
+                probs: false,
+            };
+            let e = &rows(&setup, 3, &z, Labels::Classes(&[0]))[0];
             let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
             let p32: Vec<f32> = match mode {
                 Mode::Softmax => {

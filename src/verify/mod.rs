@@ -2,8 +2,13 @@
 //! against the exact values.
 //!
 //! The logits and labels are read as `data` reads them (the same readers,
-//! flags and messages); every row's exact values come from the exact core
-//! with α placed and the classes reduced as the profile says. The user's
+//! flags and messages: `.npy`, `.npz` and `.safetensors` arrays with
+//! `FILE:NAME`, text; labels as class indices or per-class targets shaped
+//! like the logits, `--background`, `--probs`); every row's exact values
+//! come from the exact core with α placed and the classes reduced as the
+//! profile says (a row of targets is the core's `Target::Probs`: sigmoid
+//! labels, a softmax distribution; probabilities: `probs.rs`). A
+//! per-positive mean divides by the rows with a positive target. The user's
 //! dump is one loss per position, one value per logit (per-class terms, as
 //! `reduction="none"` gives for sigmoid and per-class libraries), or one
 //! reduced number, compared with the sum of the rows' class sums divided as
@@ -22,22 +27,23 @@ mod compare;
 mod exact;
 mod geometry;
 mod gradient;
+mod probs;
 mod report;
 
 use std::path::Path;
 
-use crate::cli::VerifyArgs;
+use crate::cli::{DataArgs, VerifyArgs};
 use crate::data::container;
-use crate::data::npy::{Floats, read_floats, read_header, read_labels, shape_text};
+use crate::data::npy::{Floats, Located, read_floats, read_header_at, read_labels, shape_text};
 use crate::data::run;
-use crate::data::source::{is_stdin, open_file, path_name};
+use crate::data::source::{is_stdin, path_name};
+use crate::loss::Mode;
 use crate::loss::profile::{self, BatchReduction, Profile};
 use crate::loss::sum::two_sum;
-use crate::loss::{Mode, Target};
 use crate::parse;
 use crate::report::num;
 use compare::{At, Tolerance, Tracker, precision};
-use exact::Setup;
+use exact::{Labels, Setup};
 use geometry::{Geometry, Kind, Layout};
 use gradient::Gradient;
 pub use gradient::SCALE_SLACK;
@@ -80,29 +86,39 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
         return Err(format!("--rtol: {r} is not a positive number"));
     }
     let reduction = batch_reduction(args.batch_reduction.as_deref(), lib)?;
-    let npy = args.logits.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    // .npy, a container's array or text, by the same test `data` makes.
+    let npy = container::is_array(&args.logits);
     if npy && is_stdin(&args.logits) {
         return Err("--logits: verify reads the shape of .npy logits first: give a file, not standard input".into());
     }
-    // The dumps' positions are read from .npy headers or text lines, not from containers' members.
-    if [&args.logits, &args.labels].into_iter().any(|p| container::is_container(p)) {
-        return Err("--logits/--labels: verify reads .npy or text; save the arrays with np.save".into());
+    if args.probs && args.grad.is_some() {
+        return Err("--grad with --probs: a gradient is of the logits, which probabilities do not give; check the losses alone, or give the logits".into());
     }
+    run::check_background(args.background, lib.mode)?;
     let zero_one = lib.targets == profile::Targets::ZeroOne;
-    let mut source = run::open(&args.data_args(), lib.mode, zero_one).map_err(|e| e.to_string())?;
+    let data = args.data_args();
+    let mut source = run::open(&data, lib.mode, zero_one).map_err(|e| e.to_string())?;
     let k = source.classes();
+    let per_class = source.per_class();
     let alpha = parse::weights(args.alpha.as_deref().unwrap_or(lib.alpha), Some(k), lib.mode)
         .map_err(|e| format!("--alpha: {e}"))?;
-    lib.check(&Target::Class(0), 0.0, alpha.as_ref()).map_err(|e| format!("--profile {}: {e}", lib.name))?;
-    let loss = read_floats(&args.loss, "losses").map_err(|e| e.to_string())?;
-    let grad = args.grad.as_deref().map(|g| read_floats(g, "gradients")).transpose().map_err(|e| e.to_string())?;
+    let target = run::sample_target(per_class, args.background.is_some(), lib.mode, k);
+    lib.check(&target, 0.0, alpha.as_ref()).map_err(|e| format!("--profile {}: {e}", lib.name))?;
+    let loss = read_floats(&dump(&args.loss, "loss")?, "losses").map_err(|e| e.to_string())?;
+    let grad = args.grad.as_deref().map(|g| dump(g, "grad")).transpose()?;
+    let grad = grad.map(|g| read_floats(&g, "gradients")).transpose().map_err(|e| e.to_string())?;
     let geometry = geometry(args, npy, k, &loss, grad.as_ref())?;
     let loss_layout = Layout::of_loss(&loss, &geometry)?;
     let grad_layout = grad.as_ref().map(|g| Layout::of_grad(g, &geometry)).transpose()?;
     // The positions left out, to keep each row's position in step with the reader's.
     let ignored_at = match args.ignore_index {
         Some(i) => {
-            read_labels(&args.labels).map_err(|e| e.to_string())?.into_iter().map(|l| l == i128::from(i)).collect()
+            let labels = match &args.labels {
+                Some(y) => container::locate(y, container::LABELS),
+                None => container::labels_beside(&args.logits),
+            };
+            let labels = labels.and_then(|y| read_labels(&y)).map_err(|e| e.to_string())?;
+            labels.into_iter().map(|l| l == i128::from(i)).collect()
         }
         None => Vec::new(),
     };
@@ -116,25 +132,35 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
         alpha: lib.place(alpha.clone(), k),
         terms: loss_layout.kind == Kind::PerElement,
         gradient: grad.is_some(),
+        probs: args.probs,
     };
     let tolerance = |f: &Floats| Tolerance::new(precision(f), args.rtol);
     let mut losses = Tracker::new(tolerance(&loss));
-    let batch_div = reduction.divisor(rows, k, rows).unwrap_or(1.0);
+    // A gradient of a per-positive mean needs the positives before the rows are compared.
+    let positives_first = per_class && reduction == BatchReduction::Positives && grad.is_some();
+    let known = if positives_first { positives(&data, lib.mode, zero_one)? } else { rows };
+    let batch_div = reduction.divisor(rows, k, known).unwrap_or(1.0);
     let mut gradient = grad.as_ref().map(|g| Gradient::new(tolerance(g), lib.classes.divisor(k), batch_div));
     let (mut sum, mut carry) = (0.0, 0.0);
 
     let dims = geometry.positions();
     let mut multi = Vec::new();
-    let (mut z, mut y) = (Vec::new(), Vec::new());
-    let (mut row, mut position) = (0u64, 0u64);
+    let (mut z, mut y, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut row, mut position, mut positive_rows) = (0u64, 0u64, 0u64);
     let batch = (BATCH_VALUES / k.max(1)).max(1);
     loop {
         z.clear();
         y.clear();
-        if source.read(batch, &mut z, &mut y).map_err(|e| e.to_string())? == 0 {
+        targets.clear();
+        let read = match per_class {
+            true => source.read_targets(batch, &mut z, &mut targets),
+            false => source.read(batch, &mut z, &mut y),
+        };
+        if read.map_err(|e| e.to_string())? == 0 {
             break;
         }
-        for (i, e) in exact::rows(&setup, &z, &y).iter().enumerate() {
+        let labels = if per_class { Labels::Targets(&targets) } else { Labels::Classes(&y) };
+        for (i, e) in exact::rows(&setup, k, &z, labels).iter().enumerate() {
             while ignored_at.get(position as usize) == Some(&true) {
                 position += 1;
             }
@@ -144,7 +170,9 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
             let (s, c) = two_sum(sum, e.class_sum);
             (sum, carry) = (s, carry + c);
             geometry.multi(&dims, position, &mut multi);
-            let at = |class| At { row, position, class, logits: &z[i * k..(i + 1) * k], label: y[i] };
+            let (label, targets) = labels.row(i, k);
+            positive_rows += u64::from(targets.is_empty() || targets.iter().any(|&t| t > 0.0));
+            let at = |class| At { row, position, class, logits: &z[i * k..(i + 1) * k], label, targets };
             let value = |c| loss.values[loss_layout.index(&multi, c)];
             match loss_layout.kind {
                 Kind::PerRow => losses.check(value(0), e.loss, e.loss.abs(), 1.0, &at(None)),
@@ -169,7 +197,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     }
     let mut checks = vec![checked("losses", &loss, loss_layout.kind, losses)];
     if loss_layout.kind == Kind::Reduced {
-        let exact = |r: BatchReduction| r.divisor(rows, k, rows).map(|d| (sum + carry) / d);
+        let exact = |r: BatchReduction| r.divisor(rows, k, positive_rows).map(|d| (sum + carry) / d);
         reduced(&mut checks[0], loss.values[0], reduction, exact)?;
     }
     if let (Some(gradient), Some(g)) = (gradient, &grad) {
@@ -203,7 +231,7 @@ fn reduced(
     exact: impl Fn(BatchReduction) -> Option<f64>,
 ) -> Result<(), String> {
     let x = exact(reduction).ok_or("no rows: the data is empty")?;
-    let spot = At { row: 0, position: 0, class: None, logits: &[], label: 0 };
+    let spot = At { row: 0, position: 0, class: None, logits: &[], label: 0, targets: &[] };
     let t = &mut check.tracker;
     t.check(theirs, x, x.abs(), 1.0, &spot);
     if t.within() {
@@ -233,6 +261,27 @@ fn checked(what: &'static str, f: &Floats, kind: Kind, tracker: Tracker) -> Chec
     }
 }
 
+/// A dump: a `.npy` file, or an array of a container (`default` without `:NAME`).
+fn dump(path: &Path, default: &str) -> Result<Located, String> {
+    container::locate(path, default).map_err(|e| e.to_string())
+}
+
+/// The rows with a positive target (background rows have none), read
+/// once before the comparison: the divisor of a per-positive mean.
+fn positives(data: &DataArgs, mode: Mode, zero_one: bool) -> Result<u64, String> {
+    let mut source = run::open(data, mode, zero_one).map_err(|e| e.to_string())?;
+    let k = source.classes();
+    let (mut z, mut y, mut count) = (Vec::new(), Vec::new(), 0);
+    loop {
+        z.clear();
+        y.clear();
+        if source.read_targets((BATCH_VALUES / k.max(1)).max(1), &mut z, &mut y).map_err(|e| e.to_string())? == 0 {
+            return Ok(count);
+        }
+        count += y.chunks(k).filter(|row| row.iter().any(|&t| t > 0.0)).count() as u64;
+    }
+}
+
 /// The logits' shape: from the `.npy` header, or for text `[N, K]` with N
 /// from a dump that has rows (`u64::MAX` when none has: a reduced loss alone).
 fn geometry(args: &VerifyArgs, npy: bool, k: usize, loss: &Floats, grad: Option<&Floats>) -> Result<Geometry, String> {
@@ -253,9 +302,8 @@ fn geometry(args: &VerifyArgs, npy: bool, k: usize, loss: &Floats, grad: Option<
 const UNKNOWN: u64 = u64::MAX;
 
 fn npy_geometry(path: &Path, class_axis: Option<i64>) -> Result<Geometry, String> {
-    let name = path_name(path);
-    let file = open_file(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
-    let header = read_header(&mut std::io::BufReader::new(file), &name).map_err(|e| e.to_string())?;
+    let header =
+        container::locate(path, container::LOGITS).and_then(|z| read_header_at(&z)).map_err(|e| e.to_string())?;
     let rank = header.shape.len() as i64;
     // The reader has checked the axis already.
     let axis = class_axis.unwrap_or(1);

@@ -73,7 +73,11 @@ impl Run<'_> {
         }
         let pos = self.position(spot).iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
         let class = spot.class.map_or(String::new(), |c| format!(", class {c}"));
-        format!("position [{pos}]{class} (label {})", spot.label)
+        let label = match spot.targets.as_slice() {
+            [] => format!("label {}", spot.label),
+            y => format!("targets {}", list(y, 8, 6)),
+        };
+        format!("position [{pos}]{class} ({label})")
     }
 
     pub(super) fn text(&self) -> String {
@@ -189,7 +193,8 @@ impl Run<'_> {
             row: (c.kind != Kind::Reduced).then_some(s.row),
             position: (c.kind != Kind::Reduced).then(|| self.position(s)),
             class: s.class,
-            label: (c.kind != Kind::Reduced).then_some(s.label),
+            label: (c.kind != Kind::Reduced && s.targets.is_empty()).then_some(s.label),
+            targets: (c.kind != Kind::Reduced && !s.targets.is_empty()).then(|| s.targets.clone()),
             logits: (c.kind != Kind::Reduced).then(|| s.logits.clone()),
             yours: number(s.theirs),
             exact: s.exact,
@@ -272,6 +277,8 @@ struct Location {
     class: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logits: Option<Vec<f64>>,
     yours: Value,

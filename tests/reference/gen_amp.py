@@ -29,6 +29,21 @@ The profiles and their calls:
 * ``monai`` (both forms): ``monai.losses.FocalLoss(gamma, alpha,
   use_softmax)(z, one_hot)``, reduction ``mean`` (it casts to float32 first).
 
+Into ``amp_libs_cases.json`` (same format, same cases; a file of its own):
+
+* ``kornia`` sigmoid: ``kornia.losses.binary_focal_loss_with_logits(z, y,
+  alpha, gamma, "none")`` with the one-hot ``y`` in the logits' dtype;
+* ``mmdet``: ``FocalLoss(gamma=γ, alpha=α)(z, labels)`` of mmdet 3.3.0
+  ``mmdet/models/losses/focal_loss.py`` (its CPU path,
+  ``py_sigmoid_focal_loss``; default reduction ``mean``), the module file
+  loaded as gen_profiles.py loads it (``lib_sources.py``);
+* ``ultralytics``: ``FocalLoss(gamma, alpha)(z, y)`` of ultralytics 8.4.190
+  ``ultralytics/utils/loss.py`` (``loss.mean(1).sum()``; α = 0 is its
+  "off"), the class source run with torch, ``y`` one-hot in the logits' dtype.
+
+Both need the sources: ``pip install --no-deps mmdet==3.3.0
+ultralytics==8.4.190`` (or a ``PYTHONPATH`` holding them).
+
 Autocast on CPU runs ``log_softmax``, ``softmax``, ``exp``, ``log``,
 ``pow`` and ``sigmoid`` in the low precision and
 ``binary_cross_entropy_with_logits`` in float32; the script records each
@@ -60,9 +75,15 @@ import monai
 from monai.losses import FocalLoss as MonaiFocalLoss
 from torchvision.ops import sigmoid_focal_loss
 
+from lib_sources import load_mmdet_focal_loss, load_ultralytics_focal_loss
+
 SEED = 20261202
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "amp_cases.json")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "amp_cases.json")
+OUT_LIBS = os.path.join(HERE, "amp_libs_cases.json")
+MMDET, MMDET_VERSION = load_mmdet_focal_loss()
+UltralyticsFocalLoss, ULTRALYTICS_VERSION = load_ultralytics_focal_loss()
 
 
 def paper_softmax(z, t, gamma, alpha):
@@ -94,6 +115,33 @@ def monai_call(use_softmax):
         return MonaiFocalLoss(gamma=gamma, alpha=alpha, use_softmax=use_softmax)(z, y)
 
     return call
+
+
+def one_hot_like(z, t):
+    y = torch.zeros_like(z)
+    y[0, t] = 1
+    return y
+
+
+def kornia_sigmoid(z, t, gamma, alpha):
+    y = one_hot_like(z, t)
+    return kornia.losses.binary_focal_loss_with_logits(z, y, alpha, gamma, reduction="none").sum()
+
+
+def mmdet_sigmoid(z, t, gamma, alpha):
+    # Labels as mmdet encodes them (class indices); alpha is never None here (see write).
+    return MMDET.FocalLoss(gamma=gamma, alpha=alpha)(z, t)
+
+
+def ultralytics_sigmoid(z, t, gamma, alpha):
+    return UltralyticsFocalLoss(gamma=gamma, alpha=0.0 if alpha is None else alpha)(z, one_hot_like(z, t))
+
+
+LIB_PROFILES = [
+    ("kornia", "sigmoid", kornia_sigmoid),
+    ("mmdet", "sigmoid", mmdet_sigmoid),
+    ("ultralytics", "sigmoid", ultralytics_sigmoid),
+]
 
 
 PROFILES = [
@@ -150,13 +198,15 @@ def make_cases(rng):
     return out
 
 
-def main():
+def write(path, profiles, versions):
     rng = random.Random(SEED)
     cases = []
     for name, logits, target, gamma, alpha in make_cases(rng):
         logits = [f32(x) for x in logits]
-        for profile, mode, call in PROFILES:
-            expect = {dt: run(call, logits, target, gamma, alpha, DTYPES[dt]) for dt in DTYPES}
+        for profile, mode, call in profiles:
+            # mmdet cannot turn alpha off (its profile refuses None): its default 0.25 instead.
+            a = 0.25 if profile == "mmdet" and alpha is None else alpha
+            expect = {dt: run(call, logits, target, gamma, a, DTYPES[dt]) for dt in DTYPES}
             cases.append(
                 {
                     "name": name,
@@ -165,23 +215,34 @@ def main():
                     "logits": [repr(x) for x in logits],
                     "target": target,
                     "gamma": repr(gamma),
-                    "alpha": None if alpha is None else repr(alpha),
+                    "alpha": None if a is None else repr(a),
                     "expect": expect,
                 }
             )
     doc = {
         "generated_by": "tests/reference/gen_amp.py",
         "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "kornia": kornia.__version__,
-        "monai": monai.__version__,
+        **versions,
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cases": cases,
     }
-    with open(OUT, "w") as f:
+    with open(path, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    print(f"{len(cases)} cases -> {OUT}", file=sys.stderr)
+    print(f"{len(cases)} cases -> {path}", file=sys.stderr)
+
+
+def main():
+    write(
+        OUT,
+        PROFILES,
+        {"torchvision": torchvision.__version__, "kornia": kornia.__version__, "monai": monai.__version__},
+    )
+    write(
+        OUT_LIBS,
+        LIB_PROFILES,
+        {"kornia": kornia.__version__, "mmdet": MMDET_VERSION, "ultralytics": ULTRALYTICS_VERSION},
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,22 @@ Broken (must give exit 1 at a sensible place):
 - gamma ignored (alpha * CE);
 - a gradient of the mean over rows, which is neither the sum nor
   torchvision's mean over N*K elements.
+
+Per-class targets, background, probabilities and containers
+(`targets_dumps`), each read as `data` reads them:
+- torchvision.ops.sigmoid_focal_loss with multi-label (0/1) and soft
+  targets shaped like the logits, float32 and float64, with gradients;
+  the paper's softmax of a target distribution, written in torch;
+- a background label (K, as mmdet encodes it): its rows all negatives,
+  and the sum divided by the positive rows (RetinaNet's normaliser);
+- probabilities: torch's binary_cross_entropy on sigmoid outputs
+  (torchvision's formula with p given), and the softmax focal loss of
+  softmax outputs;
+- the same arrays in an .npz (logits and labels by their default names)
+  and a .safetensors file (FILE:NAME);
+- broken: alpha swapped on multi-label targets, gamma ignored on soft
+  targets (float64), and log(1 - p) formed naively in float32 with rows
+  of large logits (a negative's 1 - p rounds to 0: inf).
 """
 
 import json
@@ -38,6 +54,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 import kornia
+from safetensors.numpy import save_file
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "data", "verify")
 ALPHA, GAMMA = 0.25, 2.0
@@ -70,6 +87,111 @@ def paper_softmax(z, y, ignore=None):
     one_minus = -torch.expm1(logp)
     loss = -ALPHA * one_minus**GAMMA * logp
     return torch.where(valid, loss, torch.zeros_like(loss))
+
+
+def err64(theirs, exact):
+    """The documented error measure of a loss, float64."""
+    return (theirs - exact).abs() / torch.clamp(exact.abs(), min=FLOOR64)
+
+
+def worst(err):
+    """The multi-index of the largest error."""
+    return [int(i) for i in np.unravel_index(int(torch.argmax(err)), err.shape)]
+
+
+def tv(z, t, reduction="none", alpha=ALPHA):
+    """torchvision's loss of z against t, and the gradient of its sum (or of itself, reduced)."""
+    zz = z.clone().requires_grad_()
+    loss = torchvision.ops.sigmoid_focal_loss(zz, t, alpha=alpha, gamma=GAMMA, reduction=reduction)
+    (loss.sum() if reduction == "none" else loss).backward()
+    return loss.detach(), zz.grad
+
+
+def targets_dumps(g, z32, y, expected):
+    n, k = z32.shape
+    z64 = z32.double()
+    # Multi-label: each class positive with probability 0.3 (some rows without any).
+    multi = (torch.rand(n, k, generator=g) < 0.3).float()
+    save("t_multi.npy", multi.numpy())
+    # Soft targets in [0, 1], stored float32 (the values the Rust reader reads).
+    soft = torch.rand(n, k, generator=g).float()
+    soft[::7, 0] = 1.0
+    soft[::5, 1] = 0.0
+    save("t_soft.npy", soft.numpy())
+    for t, name in [(multi, "multi"), (soft, "soft")]:
+        for dtype, tag in [(torch.float32, "f32"), (torch.float64, "f64")]:
+            loss, grad = tv(z32.to(dtype), t.to(dtype))
+            save(f"tv_{name}_{tag}_none.npy", loss.numpy())
+            save(f"tv_{name}_{tag}_none_grad.npy", grad.numpy())
+        loss, grad = tv(z64, t.double(), "mean")
+        save(f"tv_{name}_f64_mean.npy", loss.numpy())
+        save(f"tv_{name}_f64_mean_grad.npy", grad.numpy())
+
+    # A target distribution (softmax, the paper's form with q): per row, float64, with its gradient.
+    q = torch.softmax(torch.randn(n, k, generator=g, dtype=torch.float64), dim=1).float()
+    save("t_dist.npy", q.numpy())
+    zz = z64.clone().requires_grad_()
+    logp = F.log_softmax(zz, dim=1)
+    dist = (-ALPHA * q.double() * (-torch.expm1(logp)) ** GAMMA * logp).sum(1)
+    dist.sum().backward()
+    save("dist_paper.npy", dist.detach().numpy())
+    save("dist_paper_grad.npy", zz.grad.numpy())
+
+    # Background: label K on some rows (all negatives); RetinaNet's sum over the positive rows.
+    yb = y.clone()
+    yb[::4] = k
+    save("y_bg.npy", yb.numpy())
+    tb = F.one_hot(yb, k + 1)[:, :k].double()
+    loss, grad = tv(z64, tb)
+    save("bg_none.npy", loss.numpy())
+    positives = int((yb != k).sum())
+    zz = z64.clone().requires_grad_()
+    red = torchvision.ops.sigmoid_focal_loss(zz, tb, alpha=ALPHA, gamma=GAMMA, reduction="sum") / positives
+    red.backward()
+    save("bg_per_positive.npy", red.detach().reshape(()).numpy())
+    save("bg_per_positive_grad.npy", zz.grad.numpy())
+    expected["bg_positives"] = positives
+
+    # Probabilities: torchvision's formula with p given (binary_cross_entropy), float64.
+    p = torch.sigmoid(z64)
+    save("p_sigmoid.npy", p.numpy())
+    t = multi.double()
+    ce = F.binary_cross_entropy(p, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    save("p_sigmoid_loss.npy", ((ALPHA * t + (1 - ALPHA) * (1 - t)) * ce * (1 - p_t) ** GAMMA).numpy())
+    ps = torch.softmax(z64, dim=1)
+    save("p_softmax.npy", ps.numpy())
+    pt = ps.gather(1, y.unsqueeze(1)).squeeze(1)
+    save("p_softmax_loss.npy", (-ALPHA * (1 - pt) ** GAMMA * torch.log(pt)).numpy())
+
+    # Containers: logits and labels by their default names; safetensors tensors picked by name.
+    np.savez(os.path.join(OUT, "multi.npz"), logits=z32.numpy(), labels=multi.numpy(), loss=np.load(os.path.join(OUT, "tv_multi_f64_none.npy")))
+    save_file({"z": z32.numpy(), "soft": soft.numpy()}, os.path.join(OUT, "soft.safetensors"))
+
+    # Broken: alpha swapped on multi-label targets (float64).
+    loss, _ = tv(z64, t, alpha=1 - ALPHA)
+    save("bug_multi_alpha_swapped.npy", loss.numpy())
+    # gamma ignored on soft targets (float64): where the measure is worst.
+    ts = soft.double()
+    ce = F.binary_cross_entropy_with_logits(z64, ts, reduction="none")
+    alpha_t = ALPHA * ts + (1 - ALPHA) * (1 - ts)
+    save("bug_soft_gamma_ignored.npy", (alpha_t * ce).numpy())
+    exact, _ = tv(z64, ts)
+    expected["soft_gamma_ignored_at"] = worst(err64(alpha_t * ce, exact))
+    # log(1 - p) formed naively in float32: a negative class at logit 20 has 1 - p = 0.
+    zn = z32.clone()
+    planted = [(3, None), (50, None)]
+    for i, (r, _) in enumerate(planted):
+        c = int(torch.nonzero(multi[r] == 0)[0])
+        zn[r, c] = 20.0
+        planted[i] = (r, c)
+    save("z_multi_naive.npy", zn.numpy())
+    pn = torch.sigmoid(zn)
+    naive = -(multi * torch.log(pn) + (1 - multi) * torch.log(1 - pn))
+    p_t = pn * multi + (1 - pn) * (1 - multi)
+    save("bug_multi_naive.npy", ((ALPHA * multi + (1 - ALPHA) * (1 - multi)) * naive * (1 - p_t) ** GAMMA).numpy())
+    expected["multi_naive_first"] = list(planted[0])
+    expected["multi_naive_non_finite"] = len(planted)
 
 
 def main():
@@ -161,6 +283,8 @@ def main():
     yk[yk == 255] = -100
     save("seg_y_kornia.npy", yk.numpy().astype(np.int64))
     save("seg_kornia.npy", kornia.losses.focal_loss(zs, yk, ALPHA, GAMMA, reduction="none").numpy())
+
+    targets_dumps(g, z32, y, expected)
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)

@@ -46,6 +46,21 @@ impl Array {
     /// (labels that may be per-class targets, float or integer, until their
     /// shape says).
     pub(super) fn open_as(at: &Located, role: Option<Which>) -> Result<Array, DataError> {
+        let raw = matches!(at.place, Place::Raw { .. });
+        match Array::open_any(at)? {
+            Ok(array) if role.is_none_or(|role| suits(&array.dtype, role, raw)) => Ok(array),
+            Ok(array) => {
+                Err(DataError::new(&at.name, unsupported(&array.header.descr, role.unwrap_or(Which::Labels), raw)))
+            }
+            Err(header) => {
+                Err(DataError::new(&at.name, unsupported(&header.descr, role.unwrap_or(Which::Labels), raw)))
+            }
+        }
+    }
+
+    /// Opens the array at `at`, whatever its dtype: the array, or only its
+    /// header when the readers do not know its dtype.
+    pub(super) fn open_any(at: &Located) -> Result<Result<Array, Header>, DataError> {
         let name = at.name.clone();
         let path = at.path.as_path();
         let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
@@ -79,12 +94,9 @@ impl Array {
                 (header, dtype, len, len.is_none().then_some(reader))
             }
         };
-        let raw = matches!(at.place, Place::Raw { .. });
-        let Some(dtype) = dtype.filter(|d| role.is_none_or(|role| suits(d, role, raw))) else {
-            return Err(DataError::new(name, unsupported(&header.descr, role.unwrap_or(Which::Labels), raw)));
-        };
+        let Some(dtype) = dtype else { return Ok(Err(header)) };
         let start = header.data_offset;
-        Ok(Array {
+        Ok(Ok(Array {
             path: path.to_path_buf(),
             name,
             place: at.place.clone(),
@@ -94,7 +106,7 @@ impl Array {
             reach: Reach::IN_ORDER,
             header,
             dtype,
-        })
+        }))
     }
 
     /// The error an `open` for `role` would have given, if any.

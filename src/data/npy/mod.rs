@@ -59,7 +59,7 @@ use array::Array;
 use decode::{Dtype, Kind};
 pub use header::{Header, read_header, shape_text};
 pub use place::{Located, Place};
-pub use whole::{Floats, read_floats, read_labels};
+pub use whole::{Floats, read_floats, read_header_at, read_labels};
 
 use super::container::inflate::Reach;
 use super::memory::bytes_text;

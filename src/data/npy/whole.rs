@@ -1,16 +1,17 @@
-//! Whole `.npy` arrays read into memory, in file order: what `verify` holds
+//! Whole arrays read into memory, in file order: what `verify` holds
 //! against the exact values (a user's loss or gradient dump, floats of any
-//! shape) and the labels it needs position by position. Streaming is the
-//! sources' business; these arrays are the size of one output of a model.
-
-use std::io::BufReader;
-use std::path::Path;
+//! shape), the labels it needs position by position and the logits'
+//! header. Each is a `.npy` file or a container's array ([`Located`]),
+//! opened as the sources open it. Streaming is the sources' business;
+//! these arrays are the size of one output of a model.
 
 use super::CHUNK;
-use super::decode::{Dtype, Kind};
-use super::header::{Header, read_header, shape_text};
+use super::array::Array;
 use crate::data::source::fill;
-use crate::data::source::{DataError, open_file, path_name};
+use super::decode::{Dtype, Kind};
+use super::header::{Header, shape_text};
+use super::place::Located;
+use crate::data::source::DataError;
 
 /// A float array: its header, its dtype's name and its values as f64.
 pub struct Floats {
@@ -23,10 +24,10 @@ pub struct Floats {
     pub values: Vec<f64>,
 }
 
-/// Reads the float array in `path`; `what` says what it should hold, for
+/// Reads the float array at `at`; `what` says what it should hold, for
 /// the message when its dtype is not a float.
-pub fn read_floats(path: &Path, what: &str) -> Result<Floats, DataError> {
-    let (name, header, dtype, bytes) = read_all(path)?;
+pub fn read_floats(at: &Located, what: &str) -> Result<Floats, DataError> {
+    let (name, header, dtype, bytes) = read_all(at)?;
     if dtype.map(|d| d.kind) != Some(Kind::Float) {
         return Err(DataError::new(
             name,
@@ -49,9 +50,9 @@ pub fn read_floats(path: &Path, what: &str) -> Result<Floats, DataError> {
     Ok(Floats { name, header, dtype, values })
 }
 
-/// The labels in `path` (any integer dtype or bool), in file order.
-pub fn read_labels(path: &Path) -> Result<Vec<i128>, DataError> {
-    let (name, header, dtype, bytes) = read_all(path)?;
+/// The labels at `at` (any integer dtype or bool), in file order.
+pub fn read_labels(at: &Located) -> Result<Vec<i128>, DataError> {
+    let (name, header, dtype, bytes) = read_all(at)?;
     let Some(dtype) = dtype.filter(|d| d.kind != Kind::Float) else {
         return Err(DataError::new(
             name,
@@ -63,20 +64,28 @@ pub fn read_labels(path: &Path) -> Result<Vec<i128>, DataError> {
     Ok(raw.into_iter().map(|r| dtype.label_value(r)).collect())
 }
 
-/// The name, header, dtype (if supported) and data bytes of `path`; a file
-/// shorter than its shape says is an error.
-fn read_all(path: &Path) -> Result<(String, Header, Option<Dtype>, Vec<u8>), DataError> {
-    let name = path_name(path);
-    let file = open_file(path).map_err(|e| DataError::new(&name, format!("cannot open: {e}")))?;
-    let mut reader = BufReader::new(file);
-    let header = read_header(&mut reader, &name)?;
-    let dtype = Dtype::parse(&header.descr);
+/// The header of the array at `at`, its data not read.
+pub fn read_header_at(at: &Located) -> Result<Header, DataError> {
+    Ok(Array::open_any(at)?.map_or_else(|header| header, |array| array.header))
+}
+
+/// The name, header, dtype (if supported) and data bytes of the array at
+/// `at`; an array shorter than its shape says is an error.
+fn read_all(at: &Located) -> Result<(String, Header, Option<Dtype>, Vec<u8>), DataError> {
+    let name = at.name.clone();
+    let mut array = match Array::open_any(at)? {
+        Ok(array) => array,
+        Err(header) => return Ok((name, header, None, Vec::new())),
+    };
+    let header = array.header.clone();
+    let dtype = Some(array.dtype);
     let too_large = || DataError::new(&name, format!("shape {} is too large", shape_text(&header.shape)));
     let items = header.shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d)).ok_or_else(too_large)?;
-    let size = dtype.map_or(1, |d| d.size) as u64;
+    let size = array.dtype.size as u64;
     let len = items.checked_mul(size).and_then(|b| usize::try_from(b).ok()).ok_or_else(too_large)?;
-    let mut bytes = vec![0; if dtype.is_some() { len } else { 0 }];
-    let got = fill(&mut reader, &mut bytes).map_err(|e| DataError::new(&name, format!("read failed: {e}")))?;
+    let mut bytes = vec![0; len];
+    let reader = array.reader()?;
+    let got = fill(reader, &mut bytes).map_err(|e| DataError::new(&name, format!("read failed: {e}")))?;
     if got < bytes.len() {
         return Err(DataError::new(
             &name,

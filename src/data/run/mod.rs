@@ -136,11 +136,7 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     let name = args.profile.as_deref().unwrap_or(profile::PAPER);
     let (lib, _) = profile::find(name, asked).map_err(|e| format!("--profile: {e}"))?;
     let mode = lib.mode;
-    if let (Some(b), Mode::Softmax) = (args.background, mode) {
-        return Err(format!(
-            "--background {b} needs --sigmoid: a background row has no positive class, which softmax cannot express"
-        ));
-    }
+    check_background(args.background, mode)?;
     let zero_one = lib.targets == profile::Targets::ZeroOne;
     let source = open(args, mode, zero_one).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
@@ -162,17 +158,36 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     }
     // `none` (or -1): no weighting, every term weighs 1.
     let weights = parse::weights(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
-    // Per-class targets: a distribution (softmax) or labels (sigmoid; a soft
-    // one refused as read when the library takes 0/1 labels only).
-    let target = match (source.per_class(), mode) {
-        (false, _) => Target::Class(0),
-        (true, Mode::Softmax) => Target::Probs(vec![1.0 / k as f64; k]),
-        (true, Mode::Sigmoid) => Target::Classes(vec![0]),
-    };
-    lib.check(&target, 0.0, weights.as_ref()).map_err(|e| format!("--profile {name}: {e}"))?;
+    lib.check(&sample_target(source.per_class(), args.background.is_some(), mode, k), 0.0, weights.as_ref())
+        .map_err(|e| format!("--profile {name}: {e}"))?;
     let per_row = PerRow { targets: source.per_class(), probs: args.probs, unweighted: weights.is_none() };
     let alpha = lib.place(weights, k).unwrap_or(Alpha::Scalar(1.0));
     Ok((source, Config { gammas, alpha, mode, ..Config::default() }, per_row))
+}
+
+/// `--background` is for sigmoid rows only.
+pub(crate) fn check_background(background: Option<i64>, mode: Mode) -> Result<(), String> {
+    match (background, mode) {
+        (Some(b), Mode::Softmax) => Err(format!(
+            "--background {b} needs --sigmoid: a background row has no positive class, which softmax cannot express"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A target of the rows' kind, for a profile's check: class indices with a
+/// background label (which the reader hands out as targets, all zeros for
+/// the background) are a class or background; per-class targets are a
+/// distribution (softmax) or labels (sigmoid; a soft one refused as read
+/// when the library takes 0/1 labels only).
+pub(crate) fn sample_target(per_class: bool, background: bool, mode: Mode, k: usize) -> Target {
+    match (per_class, mode) {
+        (false, _) => Target::Class(0),
+        // The reader refuses --background with targets shaped like the logits.
+        (true, _) if background => Target::Background,
+        (true, Mode::Softmax) => Target::Probs(vec![1.0 / k as f64; k]),
+        (true, Mode::Sigmoid) => Target::Classes(vec![0]),
+    }
 }
 
 /// The message for a dataset without rows.

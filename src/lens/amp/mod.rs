@@ -13,7 +13,8 @@
 //! dtype, so a float32 loss times a low-dtype factor is float32.
 //!
 //! # Method
-//! Each library's code ([`softmax`], [`sigmoid`]) is written out forward
+//! Each library's code ([`softmax`], [`sigmoid`], [`kornia_sigmoid`],
+//! [`detection`]: mmdet and ultralytics) is written out forward
 //! and then backward as autograd runs it (the derivative formulas of
 //! torch's `derivatives.yaml`, their intermediates in the dtypes the
 //! forward ops had, gradients cast to each input's dtype, a tensor's
@@ -35,6 +36,8 @@
 //! input in 100) and Sleef's `powf` on the vectorised part of rows of 32
 //! or more.
 
+mod detection;
+mod kornia_sigmoid;
 mod ops;
 mod reason;
 pub mod reduce;
@@ -59,6 +62,12 @@ pub enum Formula {
     Kornia,
     MonaiSoftmax,
     MonaiSigmoid,
+    /// kornia's `binary_focal_loss_with_logits`.
+    KorniaSigmoid,
+    /// mmdet's `FocalLoss` (its CPU path, `py_sigmoid_focal_loss`).
+    Mmdet,
+    /// ultralytics' `FocalLoss`.
+    Ultralytics,
 }
 
 impl Formula {
@@ -70,6 +79,9 @@ impl Formula {
             ("kornia", Mode::Softmax) => Ok(Formula::Kornia),
             ("monai", Mode::Softmax) => Ok(Formula::MonaiSoftmax),
             ("monai", Mode::Sigmoid) => Ok(Formula::MonaiSigmoid),
+            ("kornia", Mode::Sigmoid) => Ok(Formula::KorniaSigmoid),
+            ("mmdet", _) => Ok(Formula::Mmdet),
+            ("ultralytics", _) => Ok(Formula::Ultralytics),
             ("keras", _) => Err("Keras is not PyTorch: torch.autocast does not apply"),
             _ => Err("this library's code under autocast is not emulated"),
         }
@@ -83,6 +95,11 @@ impl Formula {
             Formula::Kornia => "kornia focal_loss: log_softmax → exp → (1 − p)^γ, detached where 1 − p = 0",
             Formula::MonaiSoftmax => "MONAI FocalLoss(use_softmax=True): cast to float32 first",
             Formula::MonaiSigmoid => "MONAI FocalLoss(): cast to float32 first",
+            Formula::KorniaSigmoid => "kornia binary_focal_loss_with_logits: logsigmoid → exp(γ·log σ(∓z)), no 1 − p",
+            Formula::Mmdet => "mmdet py_sigmoid_focal_loss: pt = (1 − σ)·y + σ·(1 − y), α·pt^γ in low, BCE in float32",
+            Formula::Ultralytics => {
+                "ultralytics FocalLoss: BCE in float32 × (1 − p_t)^γ × α_t (α cast to low), mean(1)"
+            }
         }
     }
 }
@@ -155,6 +172,9 @@ pub fn amp(
         Formula::MonaiSoftmax => softmax::monai(&z, target, gamma, alpha, l),
         Formula::Torchvision => sigmoid::torchvision(&z, target, gamma, alpha, l),
         Formula::MonaiSigmoid => sigmoid::monai(&z, target, gamma, alpha, l),
+        Formula::KorniaSigmoid => kornia_sigmoid::kornia(&z, target, gamma, alpha, l),
+        Formula::Mmdet => detection::mmdet(&z, target, gamma, alpha, l),
+        Formula::Ultralytics => detection::ultralytics(&z, target, gamma, alpha, l),
     };
     let gradient: Vec<f64> = run.gradient.iter().map(|&g| f64::from(g)).collect();
     let flags = flags(f64::from(run.loss), &gradient);
