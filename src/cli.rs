@@ -117,12 +117,8 @@ pub struct DataArgs {
     pub skip_invalid: bool,
     #[command(flatten)]
     pub tensor: TensorArgs,
-    /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
-    #[arg(long, allow_hyphen_values = true, value_name = "B")]
-    pub background: Option<i64>,
-    /// The inputs are probabilities, not logits (softmax: rows summing to 1; sigmoid: one per class)
-    #[arg(long)]
-    pub probs: bool,
+    #[command(flatten)]
+    pub meaning: MeaningArgs,
     /// Also the means as a library reduces a batch: paper, torchvision, kornia, monai, keras, mmdet, ultralytics
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -138,6 +134,18 @@ pub struct TensorArgs {
     /// Leave out (and count) positions with this label, e.g. 255 or -100 for void pixels
     #[arg(long, allow_hyphen_values = true, value_name = "I")]
     pub ignore_index: Option<i64>,
+}
+
+/// What the labels and logits mean beyond class indices and logits:
+/// `data`'s and `verify`'s flags (the explorer's view refuses both).
+#[derive(Args, Clone, Debug, Default)]
+pub struct MeaningArgs {
+    /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
+    #[arg(long, allow_hyphen_values = true, value_name = "B")]
+    pub background: Option<i64>,
+    /// The inputs are probabilities, not logits (softmax: rows summing to 1; sigmoid: one per class)
+    #[arg(long)]
+    pub probs: bool,
 }
 
 /// `focal-tui verify`: a user's dumped losses (and gradient) against the
@@ -169,18 +177,10 @@ pub struct VerifyArgs {
     /// Compute as a library does: paper, torchvision, kornia, monai, keras, mmdet, ultralytics [default: paper]
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// The class axis of .npy logits, negative from the end [default: 1]
-    #[arg(long, allow_hyphen_values = true, value_name = "A")]
-    pub class_axis: Option<i64>,
-    /// Leave out (and count) positions with this label, e.g. 255 or -100
-    #[arg(long, allow_hyphen_values = true, value_name = "I")]
-    pub ignore_index: Option<i64>,
-    /// Sigmoid: a label meaning every class is a negative (a background anchor), e.g. K as mmdet
-    #[arg(long, allow_hyphen_values = true, value_name = "B")]
-    pub background: Option<i64>,
-    /// The inputs are probabilities, not logits (softmax: rows summing to 1; sigmoid: one per class); losses only
-    #[arg(long)]
-    pub probs: bool,
+    #[command(flatten)]
+    pub tensor: TensorArgs,
+    #[command(flatten)]
+    pub meaning: MeaningArgs,
     /// How your reduced loss divides the sum: mean_over_rows, mean_over_elements, sum, per_positive, sum_of_row_means [default: the profile's]
     #[arg(long, value_name = "KEY")]
     pub batch_reduction: Option<String>,
@@ -200,9 +200,8 @@ impl VerifyArgs {
             logits: vec![self.logits.clone()],
             labels: self.labels.iter().cloned().collect(),
             sigmoid: self.sigmoid,
-            tensor: TensorArgs { class_axis: self.class_axis, ignore_index: self.ignore_index },
-            background: self.background,
-            probs: self.probs,
+            tensor: self.tensor.clone(),
+            meaning: self.meaning.clone(),
             ..DataArgs::default()
         }
     }

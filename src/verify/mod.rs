@@ -91,10 +91,10 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     if npy && is_stdin(&args.logits) {
         return Err("--logits: verify reads the shape of .npy logits first: give a file, not standard input".into());
     }
-    if args.probs && args.grad.is_some() {
+    if args.meaning.probs && args.grad.is_some() {
         return Err("--grad with --probs: a gradient is of the logits, which probabilities do not give; check the losses alone, or give the logits".into());
     }
-    run::check_background(args.background, lib.mode)?;
+    run::check_background(args.meaning.background, lib.mode)?;
     let zero_one = lib.targets == profile::Targets::ZeroOne;
     let data = args.data_args();
     let mut source = run::open(&data, lib.mode, zero_one).map_err(|e| e.to_string())?;
@@ -102,7 +102,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     let per_class = source.per_class();
     let alpha = parse::weights(args.alpha.as_deref().unwrap_or(lib.alpha), Some(k), lib.mode)
         .map_err(|e| format!("--alpha: {e}"))?;
-    let target = run::sample_target(per_class, args.background.is_some(), lib.mode, k);
+    let target = run::sample_target(per_class, args.meaning.background.is_some(), lib.mode, k);
     lib.check(&target, 0.0, alpha.as_ref()).map_err(|e| format!("--profile {}: {e}", lib.name))?;
     let loss = read_floats(&dump(&args.loss, "loss")?, "losses").map_err(|e| e.to_string())?;
     let grad = args.grad.as_deref().map(|g| dump(g, "grad")).transpose()?;
@@ -111,7 +111,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
     let loss_layout = Layout::of_loss(&loss, &geometry)?;
     let grad_layout = grad.as_ref().map(|g| Layout::of_grad(g, &geometry)).transpose()?;
     // The positions left out, to keep each row's position in step with the reader's.
-    let ignored_at = match args.ignore_index {
+    let ignored_at = match args.tensor.ignore_index {
         Some(i) => {
             let labels = match &args.labels {
                 Some(y) => container::locate(y, container::LABELS),
@@ -132,7 +132,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, String> {
         alpha: lib.place(alpha.clone(), k),
         terms: loss_layout.kind == Kind::PerElement,
         gradient: grad.is_some(),
-        probs: args.probs,
+        probs: args.meaning.probs,
     };
     let tolerance = |f: &Floats| Tolerance::new(precision(f), args.rtol);
     let mut losses = Tracker::new(tolerance(&loss));
@@ -286,7 +286,7 @@ fn positives(data: &DataArgs, mode: Mode, zero_one: bool) -> Result<u64, String>
 /// from a dump that has rows (`u64::MAX` when none has: a reduced loss alone).
 fn geometry(args: &VerifyArgs, npy: bool, k: usize, loss: &Floats, grad: Option<&Floats>) -> Result<Geometry, String> {
     if npy {
-        return npy_geometry(&args.logits, args.class_axis);
+        return npy_geometry(&args.logits, args.tensor.class_axis);
     }
     let rows_of = |f: &Floats| match f.header.shape.as_slice() {
         // (1,) alone is a reduced loss.

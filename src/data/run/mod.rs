@@ -136,7 +136,7 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     let name = args.profile.as_deref().unwrap_or(profile::PAPER);
     let (lib, _) = profile::find(name, asked).map_err(|e| format!("--profile: {e}"))?;
     let mode = lib.mode;
-    check_background(args.background, mode)?;
+    check_background(args.meaning.background, mode)?;
     let zero_one = lib.targets == profile::Targets::ZeroOne;
     let source = open(args, mode, zero_one).map_err(|e| e.to_string())?;
     if source.rows_left() == Some(0) {
@@ -158,9 +158,9 @@ fn prepare(args: &DataArgs, available: Option<u64>) -> Result<(Box<dyn Source>, 
     }
     // `none` (or -1): no weighting, every term weighs 1.
     let weights = parse::weights(alpha_text, Some(k), mode).map_err(|e| format!("--alpha: {e}"))?;
-    lib.check(&sample_target(source.per_class(), args.background.is_some(), mode, k), 0.0, weights.as_ref())
+    lib.check(&sample_target(source.per_class(), args.meaning.background.is_some(), mode, k), 0.0, weights.as_ref())
         .map_err(|e| format!("--profile {name}: {e}"))?;
-    let per_row = PerRow { targets: source.per_class(), probs: args.probs, unweighted: weights.is_none() };
+    let per_row = PerRow { targets: source.per_class(), probs: args.meaning.probs, unweighted: weights.is_none() };
     let alpha = lib.place(weights, k).unwrap_or(Alpha::Scalar(1.0));
     Ok((source, Config { gammas, alpha, mode, ..Config::default() }, per_row))
 }
@@ -264,8 +264,8 @@ pub(crate) fn open(args: &DataArgs, mode: Mode, zero_one: bool) -> Result<Box<dy
         skip_invalid: args.skip_invalid,
         class_axis: args.tensor.class_axis,
         ignore_index: args.tensor.ignore_index,
-        background: args.background,
-        probs: args.probs,
+        background: args.meaning.background,
+        probs: args.meaning.probs,
         mode,
         zero_one,
     };
