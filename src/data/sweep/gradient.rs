@@ -108,22 +108,33 @@ pub(super) fn row_gradients(
 ) {
     neg.fill(0.0);
     neg_easy.fill(0.0);
-    let mut add = |r: usize, j: usize| {
-        let gn = magnitude(w[j], m[j], om[j], p[j], x[j], gamma) * negative[j];
-        neg[r] += gn;
-        neg_easy[r] += if om[j] <= 0.5 { gn } else { 0.0 };
-    };
     if columns {
+        // Class by class across the rows, in vector lanes.
         for c in 0..k {
-            for r in 0..nb {
-                add(r, c * nb + r);
+            let s = c * nb..(c + 1) * nb;
+            let ins = w[s.clone()].iter().zip(&m[s.clone()]).zip(&om[s.clone()]);
+            let more = p[s.clone()].iter().zip(&x[s.clone()]).zip(&negative[s]);
+            for ((n, e), (((&w, &m), &om), ((&p, &x), &ng))) in
+                neg.iter_mut().zip(neg_easy.iter_mut()).zip(ins.zip(more))
+            {
+                let gn = magnitude(w, m, om, p, x, gamma) * ng;
+                *n += gn;
+                *e += if om <= 0.5 { gn } else { 0.0 };
             }
         }
     } else {
         for r in 0..nb {
-            for c in 0..k {
-                add(r, r * k + c);
+            let s = r * k..(r + 1) * k;
+            let (mut n, mut e) = (0.0, 0.0);
+            let ins = w[s.clone()].iter().zip(&m[s.clone()]).zip(&om[s.clone()]);
+            let more = p[s.clone()].iter().zip(&x[s.clone()]).zip(&negative[s]);
+            for (((&w, &m), &om), ((&p, &x), &ng)) in ins.zip(more) {
+                let gn = magnitude(w, m, om, p, x, gamma) * ng;
+                n += gn;
+                e += if om <= 0.5 { gn } else { 0.0 };
             }
+            neg[r] = n;
+            neg_easy[r] = e;
         }
     }
     for v in neg.iter_mut().chain(neg_easy.iter_mut()) {
