@@ -33,7 +33,7 @@
 //! factors: no difference of sums is formed), each all and easy. Each
 //! share is within 1e-12 relative.
 
-use super::sums::{WideSum, add_block};
+use super::sums::{WideSum, add_block, add_block_all};
 
 /// The sums of one γ: over the positives (softmax: the target logits) and
 /// the negatives (sigmoid only), all of them and the easy ones.
@@ -75,16 +75,17 @@ impl GradientSums {
     /// Adds a block's per-row sums (`n` rows, `p` their p_t): softmax, the
     /// target's magnitude, easy by the row's p_t; sigmoid, each of the four
     /// sums of [`row_gradients`].
+    #[inline(always)]
     pub(super) fn add_block(&mut self, sigmoid: bool, [pos, pos_easy, neg, neg_easy]: [&[f64]; 4], p: &[f64]) {
         if !sigmoid {
             add_block(&mut self.pos, &mut self.pos_easy, pos, p);
             return;
         }
-        let mut unused = WideSum::default();
-        for (sum, x) in [(&mut self.pos, pos), (&mut self.pos_easy, pos_easy), (&mut self.neg, neg)] {
-            add_block(sum, &mut unused, x, p);
+        for (sum, x) in
+            [(&mut self.pos, pos), (&mut self.pos_easy, pos_easy), (&mut self.neg, neg), (&mut self.neg_easy, neg_easy)]
+        {
+            add_block_all(sum, x);
         }
-        add_block(&mut self.neg_easy, &mut unused, neg_easy, p);
     }
 }
 

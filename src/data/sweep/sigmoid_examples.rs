@@ -34,7 +34,7 @@ use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
 use super::sigmoid::{focal_terms, unweighted};
 use super::stage::Stage;
-use super::sums::{WideSum, add_block};
+use super::sums::{WideSum, add_block, add_block_all};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 use crate::simd::{Isa, Kernel};
@@ -321,12 +321,11 @@ impl SplitSums {
 
     /// Adds a block's `n` rows of every quantity (`p` their p_t).
     fn add_block(&mut self, n: usize, p: &[f64]) {
-        let mut unused = WideSum::default();
         for q in 0..self.pos.len() {
             let rows = q * BLOCK..q * BLOCK + n;
             add_block(&mut self.pos[q], &mut self.pos_easy[q], &self.row_pos[rows.clone()], p);
-            add_block(&mut self.neg[q], &mut unused, &self.row_neg[rows.clone()], p);
-            add_block(&mut self.neg_easy[q], &mut unused, &self.row_neg_easy[rows], p);
+            add_block_all(&mut self.neg[q], &self.row_neg[rows.clone()]);
+            add_block_all(&mut self.neg_easy[q], &self.row_neg_easy[rows]);
         }
     }
 
