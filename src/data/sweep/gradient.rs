@@ -33,6 +33,7 @@
 //! factors: no difference of sums is formed), each all and easy. Each
 //! share is within 1e-12 relative.
 
+use super::sigmoid::unweighted;
 use super::sums::{WideSum, add_block, add_block_all};
 
 /// The sums of one γ: over the positives (softmax: the target logits) and
@@ -95,17 +96,20 @@ impl GradientSums {
 /// the sum over its negatives (`neg`, `neg_easy`), in class order whatever
 /// the layout (the same bits row-major and class-major, as the row's loss).
 /// Inputs per logit: weights `w`, factors `m`, `1 − p` in `om`, `p`, focal
-/// terms `x`, and `negative` 1 for a negative, 0 for the positive.
-/// `labels` are the batch's real rows (the rest of a class-major block is
-/// filler).
+/// terms `x`, BCE `b`, and `negative` 1 for a negative, 0 for the
+/// positive. `labels` are the batch's real rows (the rest of a class-major
+/// block is filler). In the same pass over the positives, each row's
+/// positive term with α = 1 ([`unweighted`], the balancing α's) goes to
+/// `unit` (as many rows as it holds).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn row_gradients(
     gamma: f64,
-    [w, m, om, p, x, negative]: [&[f64]; 6],
+    [w, m, om, p, x, b, negative]: [&[f64]; 7],
     labels: &[usize],
     (k, nb, columns): (usize, usize, bool),
     [pos, pos_easy, neg, neg_easy]: [&mut [f64]; 4],
+    unit: &mut [f64],
 ) {
     neg.fill(0.0);
     neg_easy.fill(0.0);
@@ -138,14 +142,21 @@ pub(super) fn row_gradients(
             neg_easy[r] = e;
         }
     }
-    for v in neg.iter_mut().chain(neg_easy.iter_mut()) {
+    for v in neg.iter_mut() {
+        *v = v.min(f64::MAX);
+    }
+    for v in neg_easy.iter_mut() {
         *v = v.min(f64::MAX);
     }
     for (i, &t) in labels.iter().enumerate() {
         let j = if columns { t * nb + i } else { i * k + t };
-        let g = magnitude(w[j], m[j], om[j], p[j], x[j], gamma);
+        let (wj, mj, omj, xj) = (w[j], m[j], om[j], x[j]);
+        let g = magnitude(wj, mj, omj, p[j], xj, gamma);
         pos[i] = g;
-        pos_easy[i] = if om[j] <= 0.5 { g } else { 0.0 };
+        pos_easy[i] = if omj <= 0.5 { g } else { 0.0 };
+        if let Some(o) = unit.get_mut(i) {
+            *o = unweighted(xj, wj, mj, b[j]);
+        }
     }
 }
 

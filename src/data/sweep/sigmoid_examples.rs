@@ -32,7 +32,7 @@
 use super::columns::row_sums;
 use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
-use super::sigmoid::{focal_terms, unweighted};
+use super::sigmoid::focal_terms;
 use super::stage::Stage;
 use super::sums::{WideSum, add_block, add_block_all};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
@@ -472,12 +472,9 @@ impl Accumulator {
             focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
             let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
             let grads = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
-            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), grads.map(|v| &mut v[rows.clone()]));
-            let pos = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
-            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
-                let j = at(i, t);
-                *o = unweighted(x[j], w[j], m[j], b[j]);
-            }
+            let unit = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
+            let grads = grads.map(|v| &mut v[rows.clone()]);
+            row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), grads, unit);
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
