@@ -33,7 +33,8 @@
 //! factors: no difference of sums is formed), each all and easy. Each
 //! share is within 1e-12 relative.
 
-use super::sums::{WideSum, add_block};
+use super::sigmoid::unweighted;
+use super::sums::{WideSum, add_block, add_block_all};
 
 /// The sums of one γ: over the positives (softmax: the target logits) and
 /// the negatives (sigmoid only), all of them and the easy ones.
@@ -75,16 +76,17 @@ impl GradientSums {
     /// Adds a block's per-row sums (`n` rows, `p` their p_t): softmax, the
     /// target's magnitude, easy by the row's p_t; sigmoid, each of the four
     /// sums of [`row_gradients`].
+    #[inline(always)]
     pub(super) fn add_block(&mut self, sigmoid: bool, [pos, pos_easy, neg, neg_easy]: [&[f64]; 4], p: &[f64]) {
         if !sigmoid {
             add_block(&mut self.pos, &mut self.pos_easy, pos, p);
             return;
         }
-        let mut unused = WideSum::default();
-        for (sum, x) in [(&mut self.pos, pos), (&mut self.pos_easy, pos_easy), (&mut self.neg, neg)] {
-            add_block(sum, &mut unused, x, p);
+        for (sum, x) in
+            [(&mut self.pos, pos), (&mut self.pos_easy, pos_easy), (&mut self.neg, neg), (&mut self.neg_easy, neg_easy)]
+        {
+            add_block_all(sum, x);
         }
-        add_block(&mut self.neg_easy, &mut unused, neg_easy, p);
     }
 }
 
@@ -94,46 +96,67 @@ impl GradientSums {
 /// the sum over its negatives (`neg`, `neg_easy`), in class order whatever
 /// the layout (the same bits row-major and class-major, as the row's loss).
 /// Inputs per logit: weights `w`, factors `m`, `1 − p` in `om`, `p`, focal
-/// terms `x`, and `negative` 1 for a negative, 0 for the positive.
-/// `labels` are the batch's real rows (the rest of a class-major block is
-/// filler).
+/// terms `x`, BCE `b`, and `negative` 1 for a negative, 0 for the
+/// positive. `labels` are the batch's real rows (the rest of a class-major
+/// block is filler). In the same pass over the positives, each row's
+/// positive term with α = 1 ([`unweighted`], the balancing α's) goes to
+/// `unit` (as many rows as it holds).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn row_gradients(
     gamma: f64,
-    [w, m, om, p, x, negative]: [&[f64]; 6],
+    [w, m, om, p, x, b, negative]: [&[f64]; 7],
     labels: &[usize],
     (k, nb, columns): (usize, usize, bool),
     [pos, pos_easy, neg, neg_easy]: [&mut [f64]; 4],
+    unit: &mut [f64],
 ) {
     neg.fill(0.0);
     neg_easy.fill(0.0);
-    let mut add = |r: usize, j: usize| {
-        let gn = magnitude(w[j], m[j], om[j], p[j], x[j], gamma) * negative[j];
-        neg[r] += gn;
-        neg_easy[r] += if om[j] <= 0.5 { gn } else { 0.0 };
-    };
     if columns {
+        // Class by class across the rows, in vector lanes.
         for c in 0..k {
-            for r in 0..nb {
-                add(r, c * nb + r);
+            let s = c * nb..(c + 1) * nb;
+            let ins = w[s.clone()].iter().zip(&m[s.clone()]).zip(&om[s.clone()]);
+            let more = p[s.clone()].iter().zip(&x[s.clone()]).zip(&negative[s]);
+            for ((n, e), (((&w, &m), &om), ((&p, &x), &ng))) in
+                neg.iter_mut().zip(neg_easy.iter_mut()).zip(ins.zip(more))
+            {
+                let gn = magnitude(w, m, om, p, x, gamma) * ng;
+                *n += gn;
+                *e += if om <= 0.5 { gn } else { 0.0 };
             }
         }
     } else {
         for r in 0..nb {
-            for c in 0..k {
-                add(r, r * k + c);
+            let s = r * k..(r + 1) * k;
+            let (mut n, mut e) = (0.0, 0.0);
+            let ins = w[s.clone()].iter().zip(&m[s.clone()]).zip(&om[s.clone()]);
+            let more = p[s.clone()].iter().zip(&x[s.clone()]).zip(&negative[s]);
+            for (((&w, &m), &om), ((&p, &x), &ng)) in ins.zip(more) {
+                let gn = magnitude(w, m, om, p, x, gamma) * ng;
+                n += gn;
+                e += if om <= 0.5 { gn } else { 0.0 };
             }
+            neg[r] = n;
+            neg_easy[r] = e;
         }
     }
-    for v in neg.iter_mut().chain(neg_easy.iter_mut()) {
+    for v in neg.iter_mut() {
+        *v = v.min(f64::MAX);
+    }
+    for v in neg_easy.iter_mut() {
         *v = v.min(f64::MAX);
     }
     for (i, &t) in labels.iter().enumerate() {
         let j = if columns { t * nb + i } else { i * k + t };
-        let g = magnitude(w[j], m[j], om[j], p[j], x[j], gamma);
+        let (wj, mj, omj, xj) = (w[j], m[j], om[j], x[j]);
+        let g = magnitude(wj, mj, omj, p[j], xj, gamma);
         pos[i] = g;
-        pos_easy[i] = if om[j] <= 0.5 { g } else { 0.0 };
+        pos_easy[i] = if omj <= 0.5 { g } else { 0.0 };
+        if let Some(o) = unit.get_mut(i) {
+            *o = unweighted(xj, wj, mj, b[j]);
+        }
     }
 }
 

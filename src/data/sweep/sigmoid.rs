@@ -107,12 +107,9 @@ impl Accumulator {
             focal_terms::<I>([x, m, sq], [om, l, w, b], power, gamma, inputs_bad);
             let rows = gi * BLOCK + base..gi * BLOCK + base + nb;
             let sums = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
-            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), sums.map(|v| &mut v[rows.clone()]));
-            let pos = &mut st.pos[gi * BLOCK + base..gi * BLOCK + base + nb];
-            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
-                let j = at(i, t);
-                *o = unweighted(x[j], w[j], m[j], b[j]);
-            }
+            let unit = &mut st.pos[gi * BLOCK + base..gi * BLOCK + base + nb];
+            let sums = sums.map(|v| &mut v[rows.clone()]);
+            row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), sums, unit);
             let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
             row_sums(fl, x, k, columns, lanes, carry);
             saturate(fl, &mut st.saturated[base..base + nb]);

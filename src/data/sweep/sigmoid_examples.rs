@@ -32,9 +32,9 @@
 use super::columns::row_sums;
 use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
-use super::sigmoid::{focal_terms, unweighted};
+use super::sigmoid::focal_terms;
 use super::stage::Stage;
-use super::sums::{WideSum, add_block};
+use super::sums::{WideSum, add_block, add_block_all};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 use crate::simd::{Isa, Kernel};
@@ -321,12 +321,11 @@ impl SplitSums {
 
     /// Adds a block's `n` rows of every quantity (`p` their p_t).
     fn add_block(&mut self, n: usize, p: &[f64]) {
-        let mut unused = WideSum::default();
         for q in 0..self.pos.len() {
             let rows = q * BLOCK..q * BLOCK + n;
             add_block(&mut self.pos[q], &mut self.pos_easy[q], &self.row_pos[rows.clone()], p);
-            add_block(&mut self.neg[q], &mut unused, &self.row_neg[rows.clone()], p);
-            add_block(&mut self.neg_easy[q], &mut unused, &self.row_neg_easy[rows], p);
+            add_block_all(&mut self.neg[q], &self.row_neg[rows.clone()]);
+            add_block_all(&mut self.neg_easy[q], &self.row_neg_easy[rows]);
         }
     }
 
@@ -473,12 +472,9 @@ impl Accumulator {
             focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
             let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
             let grads = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
-            row_gradients(gamma, [w, m, om, pl, x, neg], labels, (k, nb, columns), grads.map(|v| &mut v[rows.clone()]));
-            let pos = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
-            for (i, (o, &t)) in pos.iter_mut().zip(labels).enumerate() {
-                let j = at(i, t);
-                *o = unweighted(x[j], w[j], m[j], b[j]);
-            }
+            let unit = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
+            let grads = grads.map(|v| &mut v[rows.clone()]);
+            row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), grads, unit);
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);

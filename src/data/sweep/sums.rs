@@ -119,6 +119,30 @@ pub(super) fn add_block(all: &mut WideSum, easy: &mut WideSum, x: &[f64], p: &[f
     }
 }
 
+/// Adds a block's sum of `x` to `all`: the bits of [`add_block`]'s `all`,
+/// without the easy sum.
+#[inline(always)]
+pub(super) fn add_block_all(all: &mut WideSum, x: &[f64]) {
+    let mut lanes = [0.0f64; 32];
+    let mut xs = x.chunks_exact(32);
+    for c in &mut xs {
+        for i in 0..32 {
+            lanes[i] += c[i];
+        }
+    }
+    for (a, &v) in lanes.iter_mut().zip(xs.remainder()) {
+        *a += v;
+    }
+    let s = pairwise(lanes);
+    if s.is_finite() {
+        all.add(s);
+    } else {
+        for &v in x {
+            all.add(v);
+        }
+    }
+}
+
 /// Sums of up to [`BLOCK`](super::BLOCK) terms (all of them, and those
 /// where `p ≥ 0.5`), in one pass: each in 32 lanes (8 terms each), then
 /// pairwise: relative error ≤ 12 ε for non-negative terms.
