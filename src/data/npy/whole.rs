@@ -7,11 +7,11 @@
 
 use super::CHUNK;
 use super::array::Array;
-use crate::data::source::fill;
 use super::decode::{Dtype, Kind};
 use super::header::{Header, shape_text};
 use super::place::Located;
 use crate::data::source::DataError;
+use crate::data::source::fill;
 
 /// A float array: its header, its dtype's name and its values as f64.
 pub struct Floats {
