@@ -69,6 +69,10 @@ fn resweep(c: &mut Criterion) {
     let examples = acc.finish_keeping().1;
     let config = Config { gammas: vec![0.0, 0.5, 1.0, 2.0, 5.0, 3.0], alpha: Alpha::Scalar(0.5), ..Config::default() };
     group.bench_function(format!("softmax/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&config)));
+    // F5 in the dataset view: a suggested per-class α (the balanced weights) applied.
+    let balanced = examples.sweep(&config).alpha_suggestions[0].alpha.clone();
+    let picked = Config { alpha: Alpha::PerClass(balanced.clone()), ..config.clone() };
+    group.bench_function(format!("softmax_apply_alpha/{rows}"), |b| b.iter(|| black_box(&examples).sweep(&picked)));
     drop(examples);
     // Sigmoid: K values a row (the split of the loss included).
     let sigmoid = Config { mode: Mode::Sigmoid, ..Config::default() };
@@ -87,6 +91,12 @@ fn resweep(c: &mut Criterion) {
     // An α edit: every γ kept, no pass over the logits.
     let alpha = Config { alpha: Alpha::Scalar(0.3), ..config.clone() };
     group.bench_function(format!("sigmoid_terms_alpha/{rows}"), |b| b.iter(|| terms.sweep(&examples, &alpha, &[])));
+    // F5 in sigmoid: the balanced weights divided by their largest, per class.
+    let top = balanced.iter().copied().fold(0.0, f64::max);
+    let per_class = Config { alpha: Alpha::PerClass(balanced.iter().map(|a| a / top).collect()), ..config.clone() };
+    group.bench_function(format!("sigmoid_terms_apply_alpha/{rows}"), |b| {
+        b.iter(|| terms.sweep(&examples, &per_class, &[]))
+    });
     // A γ-list edit: γ = 4 added to the list, the six others kept.
     let mut gammas = config.gammas.clone();
     gammas.insert(5, 4.0);

@@ -48,6 +48,10 @@ pub enum Command {
     /// FL → FL on a log scale → the modulating factor.
     NextChart,
     NextPreset,
+    /// The dataset view: pick the next α suggestion.
+    NextSuggestion,
+    /// The dataset view: the picked α suggestion into the α field.
+    ApplyAlpha,
     /// Send the report to the terminal's clipboard (OSC 52).
     Copy,
     /// Step the focused number; the key says how far (see [`crate::keys`]).

@@ -8,9 +8,10 @@ use tui_input::StateChanged;
 
 use crate::action::{Action, Command, Spot};
 use crate::calc;
-use crate::dataset::Dataset;
+use crate::dataset::{DataPane, Dataset};
 use crate::example::Example;
 use crate::field::Field;
+use crate::format::sig;
 use crate::keys;
 use crate::loss::profile;
 use crate::loss::{Mode, Params};
@@ -275,7 +276,7 @@ impl App {
             }
             Command::NextPane => match &mut self.body {
                 Body::Example(example) => example.next_pane(self.wide),
-                Body::Dataset(data) => data.pane = data.pane.next(),
+                Body::Dataset(data) => data.pane = data.pane.next(self.wide),
             },
             Command::Reset => {
                 self.inputs = Field::ALL.map(|f| FieldText::new(f.default_text().to_string()));
@@ -316,6 +317,17 @@ impl App {
                 }
             }
             Command::NextPreset => self.next_preset(),
+            Command::NextSuggestion => {
+                let Body::Dataset(data) = &mut self.body else { return false };
+                let Some(s) = data.next_suggestion() else {
+                    self.status = Some("no α to suggest: no class has rows".into());
+                    return true;
+                };
+                // Shown where the pane is not: the standard layout's tab moves to it.
+                data.pane = DataPane::Suggestions;
+                self.status = Some(format!("picked α: {} (from {}) · F5 applies it", s.name, s.source));
+            }
+            Command::ApplyAlpha => return self.apply_alpha(),
             // The keys give the steps (`Action::Nudge`); alone it is one up.
             Command::Nudge => return self.nudge(1),
             Command::ScrollHelp => return self.scroll_help(1),
@@ -376,6 +388,29 @@ impl App {
         self.preset = Some(i);
         self.recompute(Field::Logits, None);
         self.status = Some(format!("preset {}/{}: {} · {}", i + 1, PRESETS.len(), p.name, p.source));
+    }
+
+    /// Writes the picked α suggestion into the α field (in sigmoid mode,
+    /// where α ≤ 1, scaled so that the largest is 1) and sweeps again;
+    /// the status line says what and from where.
+    fn apply_alpha(&mut self) -> bool {
+        // An edit not yet parsed first: the suggestions are of the γ it gives.
+        self.settle();
+        let Body::Dataset(data) = &self.body else { return false };
+        let Some(s) = data.picked() else {
+            self.status = Some("no α to suggest: no class has rows".into());
+            return true;
+        };
+        let (alpha, scaled) = crate::dataset::for_mode(&s.alpha, data.mode);
+        let text: Vec<String> = alpha.iter().map(f64::to_string).collect();
+        self.inputs[Field::Alpha.index()] = FieldText::new(text.join(" "));
+        self.recompute(Field::Alpha, None);
+        let scaled = match scaled {
+            Some(top) => format!(", divided by its largest {} (sigmoid α ≤ 1)", sig(top, 4)),
+            None => String::new(),
+        };
+        self.status = Some(format!("α ← {} (from {}){scaled}", s.name, s.source));
+        true
     }
 
     /// Moves the focused number `steps` steps (see [`nudge`]): an edit of

@@ -16,24 +16,47 @@ pub enum DataPane {
     Classes,
     /// The p_t histogram.
     Histogram,
+    /// The α suggestions (issue 18), the picked one marked.
+    Suggestions,
+    /// The paper's Figure 4: the loss's cumulative distribution, per γ.
+    LossCdf,
 }
 
 impl DataPane {
-    pub const ALL: [DataPane; 2] = [DataPane::Classes, DataPane::Histogram];
+    pub const ALL: [DataPane; 4] = [DataPane::Classes, DataPane::Histogram, DataPane::Suggestions, DataPane::LossCdf];
+    /// The wide layout's right-hand panes (the classes are always on the left).
+    pub const WIDE: [DataPane; 3] = [DataPane::Histogram, DataPane::Suggestions, DataPane::LossCdf];
 
     pub fn name(self) -> &'static str {
         match self {
             DataPane::Classes => "classes",
             DataPane::Histogram => "p_t histogram",
+            DataPane::Suggestions => "α",
+            DataPane::LossCdf => "loss CDF",
         }
     }
 
-    pub fn next(self) -> DataPane {
-        match self {
-            DataPane::Classes => DataPane::Histogram,
-            DataPane::Histogram => DataPane::Classes,
-        }
+    /// The next pane of the layout's tabs (wide: of [`DataPane::WIDE`]).
+    pub fn next(self, wide: bool) -> DataPane {
+        let panes: &[DataPane] = if wide { &DataPane::WIDE } else { &DataPane::ALL };
+        let at = panes.iter().position(|&p| p == self.right(wide)).unwrap_or(0);
+        panes[(at + 1) % panes.len()]
     }
+
+    /// The pane shown where this one is asked for (wide: on the right,
+    /// where the classes mean the histogram).
+    pub fn right(self, wide: bool) -> DataPane {
+        if wide && self == DataPane::Classes { DataPane::Histogram } else { self }
+    }
+}
+
+/// An α the view offers (issue 18): what it is, where it comes from, and
+/// one weight per class.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub name: String,
+    pub source: &'static str,
+    pub alpha: Vec<f64>,
 }
 
 pub struct Dataset {
@@ -62,6 +85,8 @@ pub struct Dataset {
     /// Each class's share of the total cross entropy.
     pub ce_share: Vec<f64>,
     pub pane: DataPane,
+    /// The α suggestion picked (F4), an index into [`Dataset::suggestions`].
+    pub picked: usize,
     /// How to read the files again for the other mode's rows (none: they
     /// cannot be, e.g. standard input).
     reload: Option<DataArgs>,
@@ -86,6 +111,7 @@ impl Dataset {
             config,
             current,
             pane: DataPane::Classes,
+            picked: 0,
             reload: None,
         }
     }
@@ -114,6 +140,51 @@ impl Dataset {
     /// Rows skipped by `--skip-invalid`.
     pub fn skipped_rows(&self) -> u64 {
         self.skipped.iter().filter(|(why, _)| why != IGNORED).map(|(_, n)| n).sum()
+    }
+
+    /// The report's α suggestions from the class counts, then the current
+    /// γ's balancing α (none for an empty report).
+    pub fn suggestions(&self) -> Vec<Suggestion> {
+        let r = &self.report;
+        let mut out: Vec<Suggestion> = r
+            .alpha_suggestions
+            .iter()
+            .map(|s| Suggestion {
+                name: match (s.method, s.beta) {
+                    ("balanced", _) => "balanced n/(K·n_c)".to_string(),
+                    ("inverse_sqrt", _) => "1/√n_c".to_string(),
+                    (_, Some(beta)) => format!("effective number β={beta}"),
+                    (method, None) => method.to_string(),
+                },
+                source: match s.method {
+                    "effective_number" => "class counts, Cui et al. 2019",
+                    _ => "class counts",
+                },
+                alpha: s.alpha.clone(),
+            })
+            .collect();
+        if let Some(row) = r.sweep.get(self.current)
+            && !out.is_empty()
+        {
+            out.push(Suggestion {
+                name: format!("balancing at γ={}", crate::format::sig(row.gamma, 4)),
+                source: "each class's focal loss at the current γ",
+                alpha: row.balancing_alpha.clone(),
+            });
+        }
+        out
+    }
+
+    /// Picks the next suggestion (after the last, the first).
+    pub fn next_suggestion(&mut self) -> Option<Suggestion> {
+        let all = self.suggestions();
+        self.picked = if all.is_empty() { 0 } else { (self.picked + 1) % all.len() };
+        all.into_iter().nth(self.picked)
+    }
+
+    /// The suggestion picked.
+    pub fn picked(&self) -> Option<Suggestion> {
+        self.suggestions().into_iter().nth(self.picked)
     }
 
     /// Sweeps again for a new γ, γ list or α (no exponentials: the examples
@@ -207,6 +278,17 @@ impl Dataset {
         let keep = &self.config.gammas;
         (self.report, self.split) = swept(&self.config, &self.examples, self.sigmoid.as_ref(), &mut self.terms, keep);
         self.ce_share = ce_share(&self.report);
+    }
+}
+
+/// The weights `alpha` as the α field of `mode` takes them: as they are,
+/// or in sigmoid mode (α ≤ 1) divided by the largest when it is above 1,
+/// with that largest.
+pub fn for_mode(alpha: &[f64], mode: Mode) -> (Vec<f64>, Option<f64>) {
+    let top = alpha.iter().copied().fold(0.0, f64::max);
+    match mode {
+        Mode::Sigmoid if top > 1.0 => (alpha.iter().map(|a| (a / top).min(1.0)).collect(), Some(top)),
+        _ => (alpha.to_vec(), None),
     }
 }
 

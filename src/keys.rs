@@ -54,8 +54,18 @@ pub struct Binding {
     pub footer: Option<&'static str>,
     /// Whether it is active with the help overlay closed, open, or both.
     pub help: Help,
-    /// Active in the dataset view (`--data`).
-    pub in_data: bool,
+    /// The views it works in.
+    pub view: View,
+}
+
+/// The views a binding works in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Both,
+    /// The example view only.
+    Example,
+    /// The dataset view (`--data`) only.
+    Data,
 }
 
 /// When a binding is active, as to the help overlay.
@@ -92,7 +102,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextField,
         footer: Some("Tab"),
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE), (KeyCode::Up, NONE)],
@@ -102,7 +112,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::PrevField,
         footer: None,
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: NUDGE_KEYS,
@@ -112,7 +122,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Nudge,
         footer: None,
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::F(2), NONE), (KeyCode::Right, SHIFT)],
@@ -122,7 +132,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextPane,
         footer: Some("F2/⇧→"),
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         // 0x1d reads as Ctrl+5 (as crossterm reads it); kitty's protocol sends `]`.
@@ -133,7 +143,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ToggleMode,
         footer: Some("F3/^]"),
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::F(4), NONE), (KeyCode::Char('l'), CTRL)],
@@ -143,7 +153,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextChart,
         footer: Some("F4/^L"),
         help: Help::Closed,
-        in_data: false,
+        view: View::Example,
     },
     Binding {
         keys: &[(KeyCode::F(5), NONE), (KeyCode::Left, SHIFT)],
@@ -153,7 +163,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextPreset,
         footer: Some("F5/⇧←"),
         help: Help::Closed,
-        in_data: false,
+        view: View::Example,
     },
     Binding {
         keys: &[(KeyCode::F(6), NONE), (KeyCode::Char('x'), CTRL)],
@@ -163,7 +173,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Copy,
         footer: Some("F6/^X"),
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         // 0x1f reads as Ctrl+7 (as crossterm reads it); kitty's protocol sends `/`.
@@ -175,7 +185,29 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::NextProfile,
         footer: Some("F7/^/"),
         help: Help::Closed,
-        in_data: false,
+        view: View::Example,
+    },
+    // The dataset view's F4 and F5: the α suggestions (the example's chart
+    // and presets have no meaning there), with the same second keys.
+    Binding {
+        keys: &[(KeyCode::F(4), NONE), (KeyCode::Char('l'), CTRL)],
+        label: "F4 ^L",
+        does: "next α suggestion (α pane): weights from the class counts, the current γ's balancing α",
+        hint: "pick α",
+        command: Command::NextSuggestion,
+        footer: Some("F4/^L"),
+        help: Help::Closed,
+        view: View::Data,
+    },
+    Binding {
+        keys: &[(KeyCode::F(5), NONE), (KeyCode::Left, SHIFT)],
+        label: "F5 ⇧←",
+        does: "apply the picked α suggestion to the α field",
+        hint: "apply α",
+        command: Command::ApplyAlpha,
+        footer: Some("F5/⇧←"),
+        help: Help::Closed,
+        view: View::Data,
     },
     Binding {
         keys: &[(KeyCode::Char('?'), NONE), (KeyCode::F(1), NONE)],
@@ -185,7 +217,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ToggleHelp,
         footer: Some("?"),
         help: Help::Both,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         // The help is longer than an 80 × 24 screen; the field keys are idle under it.
@@ -203,7 +235,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::ScrollHelp,
         footer: None,
         help: Help::Open,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::Char('r'), CTRL)],
@@ -213,7 +245,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Reset,
         footer: None,
         help: Help::Closed,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::Esc, NONE)],
@@ -223,7 +255,7 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Back,
         footer: Some("Esc"),
         help: Help::Both,
-        in_data: true,
+        view: View::Both,
     },
     Binding {
         keys: &[(KeyCode::Char('c'), CTRL)],
@@ -233,13 +265,13 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Quit,
         footer: None,
         help: Help::Both,
-        in_data: true,
+        view: View::Both,
     },
 ];
 
 /// Commands the footer shows only when every entry fits with them (about
 /// 100 columns): before any other entry is dropped, these go.
-pub const FOOTER_IF_ROOM: &[Command] = &[Command::NextProfile];
+pub const FOOTER_IF_ROOM: &[Command] = &[Command::NextProfile, Command::NextSuggestion, Command::ApplyAlpha];
 
 /// The editing keys tui-input handles in every field, for the help.
 pub const EDITING: &[(&str, &str)] = &[
@@ -265,7 +297,16 @@ impl Binding {
             Help::Open => context.help,
             Help::Both => true,
         };
-        help && (self.in_data || !context.data)
+        help && self.in_view(context.data)
+    }
+
+    /// Works in the dataset view (`data`) or the example view.
+    pub fn in_view(&self, data: bool) -> bool {
+        match self.view {
+            View::Both => true,
+            View::Example => !data,
+            View::Data => data,
+        }
     }
 }
 

@@ -165,7 +165,9 @@ fn invalid_input_keeps_the_last_sweep_and_names_the_token() {
 fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
     let mut app = app();
     let before = current(&app);
-    app.handle_events([key(KeyCode::F(4)), key(KeyCode::F(5))]);
+    // F7 (the example's profiles) does nothing here; F4 and F5 pick and
+    // apply α (tests/dataset_view_sigmoid.rs).
+    app.handle_events([key(KeyCode::F(7))]);
     assert_eq!(current(&app), before);
     assert!(app.status.is_none());
     // F3 switches to sigmoid (tests/dataset_view_sigmoid.rs); rows kept
@@ -178,6 +180,13 @@ fn keys_of_the_example_do_nothing_and_f2_switches_the_pane() {
     );
     assert_eq!(data(&app).pane, DataPane::Classes);
     app.handle_events([key(KeyCode::F(2))]);
+    assert_eq!(data(&app).pane, DataPane::Histogram);
+    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2)), key(KeyCode::F(2))]);
+    assert_eq!(data(&app).pane, DataPane::Classes);
+    // Wide: the classes stay on the left, F2 switches the right-hand pane.
+    app.handle_events([Event::Resize(120, 40), key(KeyCode::F(2))]);
+    assert_eq!(data(&app).pane, DataPane::Suggestions);
+    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2))]);
     assert_eq!(data(&app).pane, DataPane::Histogram);
     // Copy sends the dataset's report.
     app.handle_events([key(KeyCode::F(6))]);
@@ -198,6 +207,14 @@ fn snapshots() {
     insta::assert_snapshot!("data_120x40", screen(&app, 120, 40));
     app.handle_events([key(KeyCode::F(2))]);
     insta::assert_snapshot!("data_histogram_80x24", screen(&app, 80, 24));
+    // The α suggestions (F4 picks the second) and the loss CDF (issue 18).
+    app.handle_events([key(KeyCode::F(4))]);
+    insta::assert_snapshot!("data_alpha_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("data_alpha_120x40", screen(&app, 120, 40));
+    app.handle_events([key(KeyCode::F(2))]);
+    insta::assert_snapshot!("data_loss_cdf_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("data_loss_cdf_120x40", screen(&app, 120, 40));
+    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2))]);
     app.handle_events([key(KeyCode::Tab)]);
     app.handle_events(typed("x"));
     insta::assert_snapshot!("data_invalid_80x24", screen(&app, 80, 24));

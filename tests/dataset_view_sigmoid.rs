@@ -311,3 +311,76 @@ fn a_held_alpha_nudge_recomputes_once() {
     let d = data(&app);
     assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split));
 }
+
+// ------------------------------------------------------------ α suggestions (issue 18)
+
+/// The α field's numbers, as typed.
+fn alpha_field(app: &App) -> Vec<f64> {
+    focal_tui::parse::numbers(app.input(focal_tui::field::Field::Alpha).value()).expect("numbers")
+}
+
+/// `focal-tui data --alpha TEXT --json` on `args` with the α field's text.
+fn cli_json_alpha(args: &DataArgs, sigmoid: bool, app: &App) -> Value {
+    let alpha = app.input(focal_tui::field::Field::Alpha).value().to_string();
+    cli_json(&DataArgs { alpha: Some(alpha), ..args.clone() }, sigmoid)
+}
+
+/// F5 writes exactly the picked suggestion's numbers into α (the report
+/// then that of `data --alpha <those> --json`), F4 cycles the pick through
+/// the count-based weights and the current γ's balancing α, and the status
+/// line says what was applied and where it comes from.
+#[test]
+fn f5_applies_the_picked_alpha_suggestion() {
+    let args = &datasets()[0];
+    let mut app = app(args);
+    let all = data(&app).suggestions();
+    assert_eq!(all.len(), 7, "balanced, 1/√n, 4 effective numbers, balancing");
+    app.handle_events([key(KeyCode::F(5))]);
+    assert_eq!(alpha_field(&app), all[0].alpha, "exactly the balanced weights");
+    assert_eq!(data(&app).config.alpha, Alpha::PerClass(all[0].alpha.clone()));
+    assert_eq!(app.status.as_deref(), Some("α ← balanced n/(K·n_c) (from class counts)"));
+    same(&serde_json::to_value(&data(&app).report).unwrap(), &cli_json_alpha(args, false, &app), "balanced");
+    // F4 picks the next and shows the α pane; after the last, the first.
+    app.handle_events([key(KeyCode::F(4))]);
+    assert_eq!(data(&app).pane, focal_tui::dataset::DataPane::Suggestions);
+    assert_eq!(app.status.as_deref(), Some("picked α: 1/√n_c (from class counts) · F5 applies it"));
+    for _ in 0..5 {
+        app.handle_events([key(KeyCode::F(4))]);
+    }
+    assert_eq!(data(&app).picked, 6);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("picked α: balancing at γ=2 (from each class's focal loss at the current γ) · F5 applies it")
+    );
+    let balancing = data(&app).report.sweep[data(&app).current].balancing_alpha.clone();
+    assert_eq!(data(&app).picked().unwrap().alpha, balancing);
+    app.handle_events([key(KeyCode::F(5))]);
+    assert_eq!(alpha_field(&app), balancing);
+    assert!(balancing.iter().any(|&a| a > 1.0), "some weights above 1: {balancing:?}");
+    same(&serde_json::to_value(&data(&app).report).unwrap(), &cli_json_alpha(args, false, &app), "balancing");
+    app.handle_events([key(KeyCode::F(4))]);
+    assert_eq!(data(&app).picked, 0);
+}
+
+/// Sigmoid α lies in [0, 1]: F5 divides the weights by the largest and
+/// says so; the report is `data --sigmoid --alpha <those> --json`'s.
+#[test]
+fn sigmoid_applies_the_alpha_suggestion_scaled_to_one() {
+    let args = &datasets()[0];
+    let mut app = app_sigmoid(args);
+    let s = data(&app).suggestions()[0].clone();
+    let top = s.alpha.iter().copied().fold(0.0, f64::max);
+    assert!(top > 1.0);
+    app.handle_events([key(KeyCode::F(5))]);
+    let want: Vec<f64> = s.alpha.iter().map(|a| a / top).collect();
+    assert_eq!(alpha_field(&app), want);
+    assert!(want.iter().all(|&a| (0.0..=1.0).contains(&a)) && want.contains(&1.0));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.starts_with("α ← balanced n/(K·n_c) (from class counts), divided by its largest ")
+            && status.ends_with(" (sigmoid α ≤ 1)"),
+        "{status}"
+    );
+    assert!(!app.stale);
+    same(&serde_json::to_value(&data(&app).report).unwrap(), &cli_json_alpha(args, true, &app), "sigmoid balanced");
+}

@@ -5,11 +5,11 @@
 
 use clap::Parser;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use focal_tui::app::App;
+use focal_tui::app::{App, Body};
 use focal_tui::cli::{Cli, Command};
 use focal_tui::data::run::{Loaded, text};
 use focal_tui::data::sweep::{Accumulator, Config};
-use focal_tui::dataset::Dataset;
+use focal_tui::dataset::{DataPane, Dataset};
 use focal_tui::field::{self, Field};
 use focal_tui::loss::{Alpha, Mode};
 use focal_tui::screen::Screen;
@@ -68,6 +68,15 @@ fn draw_everything(app: &mut App) {
             }
             press(app, KeyCode::F(2));
         }
+        // The dataset's panes one by one (its F4 jumps to the α pane), then α applied.
+        for pane in DataPane::ALL {
+            if let Body::Dataset(data) = &mut app.body {
+                data.pane = pane;
+                screen.draw(|buf| ui::view(buf, app)).unwrap();
+            }
+        }
+        press(app, KeyCode::F(5));
+        screen.draw(|buf| ui::view(buf, app)).unwrap();
         press(app, KeyCode::F(1));
         screen.draw(|buf| ui::view(buf, app)).unwrap();
         press(app, KeyCode::Esc);

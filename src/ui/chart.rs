@@ -94,10 +94,45 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
         Line::from(legend_spans(app, shown, off_scale, true)).render(legend, buf);
         rest
     };
-    if area.height < 4 || area.width < 12 {
-        return;
-    }
+    let Some(plot) = axes(buf, area, app, &scale) else { return };
 
+    // Curves, then the current example's point on top.
+    let mut grid = DotGrid::new(plot, app.look.marker);
+    let order = shown
+        .curves
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.current)
+        .chain(shown.curves.iter().enumerate().filter(|(_, c)| c.current));
+    for (i, curve) in order {
+        let points = if example.chart == ChartView::Factor { &curve.factor } else { &curve.points };
+        grid.polyline(points, &scale, curve_style(app, i, curve.current));
+    }
+    grid.render(buf);
+    // A target vector: each class's term at its own p_t, negatives under positives.
+    let negatives = shown.class_points.iter().filter(|c| !c.positive);
+    for c in negatives.chain(shown.class_points.iter().filter(|c| c.positive)) {
+        let y = if example.chart == ChartView::Factor { c.factor } else { c.term };
+        let (px, py) = grid.cell_of(c.p_t, scale.fraction(y).min(1.0));
+        let (mark, style) =
+            if c.positive { (point_char(app), theme.target) } else { (negative_char(app), theme.muted) };
+        buf[(px, py)].set_char(mark).set_style(style);
+    }
+    let (px, py) = grid.cell_of(row.p_t, scale.fraction(now_y).min(1.0));
+    buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
+
+    if boxed {
+        draw_legend_box(buf, plot, app, shown, off_scale);
+    }
+}
+
+/// Axes in `area`: y labels of `scale`, a vertical rule, a horizontal
+/// rule, x labels 0, 0.5 and 1; the plot inside them (none when too small).
+fn axes(buf: &mut Buffer, area: Rect, app: &App, scale: &Scale) -> Option<Rect> {
+    let theme = &app.look.theme;
+    if area.height < 4 || area.width < 12 {
+        return None;
+    }
     // Axes: y labels, a vertical rule, a horizontal rule, x labels.
     let fractions: &[f64] = if area.height >= 10 { &[0.0, 0.5, 1.0] } else { &[0.0, 1.0] };
     let y_labels: Vec<(f64, String)> = fractions.iter().map(|&f| (f, sig(scale.value_at(f), 3))).collect();
@@ -119,40 +154,36 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, example: &Example) {
     buf.set_string(plot.x, bottom, "0", theme.muted);
     buf.set_string(plot.x + plot.width / 2 - 1, bottom, "0.5", theme.muted);
     buf.set_string(plot.right() - 1, bottom, "1", theme.muted);
-
-    // Curves, then the current example's point on top.
-    let mut grid = DotGrid::new(plot, app.look.marker);
-    let order = shown
-        .curves
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.current)
-        .chain(shown.curves.iter().enumerate().filter(|(_, c)| c.current));
-    for (i, curve) in order {
-        let points = if example.chart == ChartView::Factor { &curve.factor } else { &curve.points };
-        grid.polyline(points, &scale, curve_style(app, i, curve));
-    }
-    grid.render(buf);
-    // A target vector: each class's term at its own p_t, negatives under positives.
-    let negatives = shown.class_points.iter().filter(|c| !c.positive);
-    for c in negatives.chain(shown.class_points.iter().filter(|c| c.positive)) {
-        let y = if example.chart == ChartView::Factor { c.factor } else { c.term };
-        let (px, py) = grid.cell_of(c.p_t, scale.fraction(y).min(1.0));
-        let (mark, style) =
-            if c.positive { (point_char(app), theme.target) } else { (negative_char(app), theme.muted) };
-        buf[(px, py)].set_char(mark).set_style(style);
-    }
-    let (px, py) = grid.cell_of(row.p_t, scale.fraction(now_y).min(1.0));
-    buf[(px, py)].set_char(point_char(app)).set_style(theme.current);
-
-    if boxed {
-        draw_legend_box(buf, plot, app, shown, off_scale);
-    }
+    Some(plot)
 }
 
-fn curve_style(app: &App, i: usize, c: &Curve) -> Style {
+/// The paper's Figure 4 on the data: one curve per γ of (fraction of the
+/// rows, fraction of the total loss), the current γ's drawn last in its
+/// style, a legend line above.
+pub fn cdf(buf: &mut Buffer, area: Rect, app: &App, curves: &[(f64, &[f64])], current: usize) {
+    let [legend, area] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let style = |i: usize| curve_style(app, i, i == current);
+    let names = curves.iter().enumerate().map(|(i, (gamma, _))| {
+        Span::styled(format!(" γ={}{} ", sig(*gamma, 3), if i == current { " ◀" } else { "" }), style(i))
+    });
+    Line::from(names.collect::<Vec<_>>()).render(legend, buf);
+    let scale = Scale::Linear { max: 1.0 };
+    let Some(plot) = axes(buf, area, app, &scale) else { return };
+    let mut grid = DotGrid::new(plot, app.look.marker);
+    let order = (0..curves.len()).filter(|&i| i != current).chain((current < curves.len()).then_some(current));
+    for i in order {
+        let y = curves[i].1;
+        let last = y.len().saturating_sub(1).max(1) as f64;
+        let points: Vec<(f64, f64)> = y.iter().enumerate().map(|(k, &v)| (k as f64 / last, v)).collect();
+        grid.polyline(&points, &scale, style(i));
+    }
+    grid.render(buf);
+}
+
+/// The i-th curve's style; the current γ's stands out.
+fn curve_style(app: &App, i: usize, current: bool) -> Style {
     let theme = &app.look.theme;
-    if c.current { theme.current } else { theme.series[i % theme.series.len()] }
+    if current { theme.current } else { theme.series[i % theme.series.len()] }
 }
 
 fn curve_name(c: &Curve) -> String {
@@ -174,7 +205,7 @@ fn legend_spans(app: &App, shown: &Shown, off_scale: &str, inline: bool) -> Vec<
         .curves
         .iter()
         .enumerate()
-        .map(|(i, c)| Span::styled(format!(" {} ", curve_name(c)), curve_style(app, i, c)))
+        .map(|(i, c)| Span::styled(format!(" {} ", curve_name(c)), curve_style(app, i, c.current)))
         .collect();
     spans.push(Span::styled(format!(" {} now{off_scale} ", point_char(app)), theme.current));
     if shown.class_points.iter().any(|c| c.positive) {

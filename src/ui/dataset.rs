@@ -49,21 +49,31 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
         // Sigmoid: each row's p_t is its label's σ(z); its loss sums all K binary problems.
         DataPane::Histogram if data.split.is_some() => "p_t = σ(z_label) histogram (rows per bin)".to_string(),
         DataPane::Histogram => "p_t histogram (rows per bin)".to_string(),
+        DataPane::Suggestions => "α suggestions · F4 pick · F5 apply".to_string(),
+        DataPane::LossCdf => "Loss CDF: share of FL (y) in the lowest-loss rows (x)".to_string(),
+    };
+    let drawer = |pane: DataPane| -> DatasetDraw {
+        match pane {
+            DataPane::Classes => classes,
+            DataPane::Histogram => histogram,
+            DataPane::Suggestions => suggestions,
+            DataPane::LossCdf => loss_cdf,
+        }
     };
     if wide {
         let [left, right] = Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(lower);
         let theme = &app.look.theme;
         let named = |pane| Line::styled(format!(" {} ", heading(pane)), theme.title);
         show(buf, left, named(DataPane::Classes), classes);
-        show(buf, right, named(DataPane::Histogram), histogram);
+        // The right-hand pane switches (F2); the classes stay on the left.
+        let right_pane = data.pane.right(true);
+        let mut tabs = super::tabs(&app.look, DataPane::WIDE.map(|p| (p.name(), p == right_pane)));
+        tabs.spans.push(Span::styled(format!(" {} ", heading(right_pane)), theme.title));
+        show(buf, right, tabs, drawer(right_pane));
     } else {
         let mut tabs = super::tabs(&app.look, DataPane::ALL.map(|p| (p.name(), p == data.pane)));
         tabs.spans.push(Span::styled(format!(" {} ", heading(data.pane)), app.look.theme.title));
-        let draw: DatasetDraw = match data.pane {
-            DataPane::Classes => classes,
-            DataPane::Histogram => histogram,
-        };
-        show(buf, lower, tabs, draw);
+        show(buf, lower, tabs, drawer(data.pane));
     }
 }
 
@@ -259,4 +269,35 @@ fn histogram(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
         ]);
         line.render(row, buf);
     }
+}
+
+/// The α suggestions, one line each: the picked one marked, its name, and
+/// its weights per class (as many as fit); then the report's notes on them.
+fn suggestions(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let theme = &app.look.theme;
+    let all = data.suggestions();
+    let name_w = all.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    let mut lines: Vec<Line> = all
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let picked = i == data.picked;
+            let weights: Vec<String> = s.alpha.iter().map(|&a| sig(a, 3)).collect();
+            Line::from(vec![
+                Span::styled(if picked { "▶ " } else { "  " }, theme.target),
+                Span::styled(format!("{:<name_w$}  ", s.name), if picked { theme.target } else { theme.muted }),
+                Span::styled(weights.join(" "), if picked { theme.target } else { theme.text }),
+            ])
+        })
+        .collect();
+    lines.extend(data.report.guidance_notes.iter().map(|n| Line::styled(format!("note: {n}"), theme.muted)));
+    for (line, row) in lines.into_iter().zip(area.rows()) {
+        line.render(row, buf);
+    }
+}
+
+/// The paper's Figure 4: each γ's cumulative distribution of the loss.
+fn loss_cdf(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
+    let curves: Vec<(f64, &[f64])> = data.report.sweep.iter().map(|s| (s.gamma, s.loss_cdf.loss.as_slice())).collect();
+    super::chart::cdf(buf, area, app, &curves, data.current);
 }

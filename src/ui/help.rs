@@ -41,7 +41,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
     let key_w = 15;
     let data = matches!(app.body, Body::Dataset(_));
     let mut lines = vec![];
-    for b in BINDINGS.iter().filter(|b| b.in_data || !data) {
+    for b in BINDINGS.iter().filter(|b| b.in_view(data)) {
         lines.push(Line::from(vec![Span::styled(format!("  {:<key_w$}", b.label), theme.key), Span::raw(b.does)]));
     }
     for (keys, does) in EDITING {
