@@ -30,14 +30,109 @@ impl Power {
     }
 }
 
+/// Runs `$body` with `$factor(om, m)` bound to `power`'s factor `(1 − p)^γ`
+/// of `om = 1 − p` and `$check` to whether the factor can leave the normal
+/// range. For γ ≤ 6 a multiple of ½ it is taken inline (the operations of
+/// [`modulating`]'s binary powering, so the same bits); otherwise
+/// [`modulating`] first fills `m` from the given `(m, om, ln_om, sq, sign,
+/// Isa)` and the factor is that `m`.
+macro_rules! with_factor {
+    ($power:expr, ($m:expr, $om:expr, $ln_om:expr, $sq:expr, $sign:expr, $isa:ty), |$factor:ident, $check:ident| $body:expr) => {{
+        use $crate::data::sweep::factor::{Power, modulating};
+        // √o for odd h, then o^⌊h/2⌋ by squaring: o², o⁴, ... as in `modulating`.
+        let sqrt = |o: f64| o.sqrt();
+        match $power {
+            Power::One => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |_: f64, _: f64| 1.0, false),
+            Power::Halves(1) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o), true)
+            }
+            Power::Halves(2) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o, true)
+            }
+            Power::Halves(3) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o) * o, true)
+            }
+            Power::Halves(4) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * o, true)
+            }
+            Power::Halves(5) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| sqrt(o) * (o * o),
+                true
+            ),
+            Power::Halves(6) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * (o * o), true)
+            }
+            Power::Halves(7) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| (sqrt(o) * o) * (o * o),
+                true
+            ),
+            Power::Halves(8) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| (o * o) * (o * o),
+                true
+            ),
+            Power::Halves(9) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| sqrt(o) * ((o * o) * (o * o)),
+                true
+            ),
+            Power::Halves(10) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| o * ((o * o) * (o * o)),
+                true
+            ),
+            Power::Halves(11) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| (sqrt(o) * o) * ((o * o) * (o * o)),
+                true
+            ),
+            Power::Halves(12) => $crate::data::sweep::factor::factor_arm!(
+                $factor,
+                $check,
+                $body,
+                |o: f64, _: f64| (o * o) * ((o * o) * (o * o)),
+                true
+            ),
+            power => {
+                modulating::<$isa>($m, $om, $ln_om, $sq, power, $sign);
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |_: f64, m: f64| m, true)
+            }
+        }
+    }};
+}
+pub(super) use with_factor;
+
+/// One arm of [`with_factor`]: `$body` with the factor and check bound.
+macro_rules! factor_arm {
+    ($factor:ident, $check:ident, $body:expr, $f:expr, $c:expr) => {{
+        let $factor = $f;
+        let $check: bool = $c;
+        $body
+    }};
+}
+pub(super) use factor_arm;
+
 /// `x = w · m · c` with `m = (1 − p)^γ` from `om = 1 − p` (or from `ln_om`,
 /// see [`modulating`]), `m` kept for the fallback; true when some `m` is
 /// outside the normal range, so that its product needs
 /// [`weighted_product`](crate::loss::sum::weighted_product)'s log space. The other cause, `c` or a powered `om`
 /// outside it, does not depend on γ: the callers check it once for all γs
-/// ([`abnormal`](super::limits::abnormal)). For γ ≤ 6 a multiple of ½ the factor is taken inline
-/// (the operations of [`modulating`]'s binary powering, so the same bits),
-/// in one pass.
+/// ([`abnormal`](super::limits::abnormal)). The factor as [`with_factor`]
+/// takes it, in one pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn weigh<I: Isa>(
@@ -51,50 +146,22 @@ pub(super) fn weigh<I: Isa>(
     power: Power,
     sign: f64,
 ) -> bool {
-    macro_rules! fused {
-        ($pow:expr, $check:expr) => {{
-            let mut bad = false;
-            for ((((x, m), &o), &w), &c) in x.iter_mut().zip(m.iter_mut()).zip(om).zip(w).zip(c) {
-                let f: f64 = $pow(o);
-                *m = f;
-                *x = w * f * c;
-                bad |= $check & !normal(f);
-            }
-            bad
-        }};
-    }
-    // √o for odd h, then o^⌊h/2⌋ by squaring: o², o⁴, ... as in `modulating`.
-    let sqrt = |o: f64| o.sqrt();
-    match power {
-        Power::One => fused!(|_| 1.0, false),
-        Power::Halves(1) => fused!(sqrt, true),
-        Power::Halves(2) => fused!(|o| o, true),
-        Power::Halves(3) => fused!(|o: f64| sqrt(o) * o, true),
-        Power::Halves(4) => fused!(|o: f64| o * o, true),
-        Power::Halves(5) => fused!(|o: f64| sqrt(o) * (o * o), true),
-        Power::Halves(6) => fused!(|o: f64| o * (o * o), true),
-        Power::Halves(7) => fused!(|o: f64| (sqrt(o) * o) * (o * o), true),
-        Power::Halves(8) => fused!(|o: f64| (o * o) * (o * o), true),
-        Power::Halves(9) => fused!(|o: f64| sqrt(o) * ((o * o) * (o * o)), true),
-        Power::Halves(10) => fused!(|o: f64| o * ((o * o) * (o * o)), true),
-        Power::Halves(11) => fused!(|o: f64| (sqrt(o) * o) * ((o * o) * (o * o)), true),
-        Power::Halves(12) => fused!(|o: f64| (o * o) * ((o * o) * (o * o)), true),
-        _ => {
-            modulating::<I>(m, om, ln_om, sq, power, sign);
-            let mut bad = false;
-            for (((x, &m), &w), &c) in x.iter_mut().zip(m.iter()).zip(w).zip(c) {
-                *x = w * m * c;
-                bad |= !normal(m);
-            }
-            bad
+    with_factor!(power, (m, om, ln_om, sq, sign, I), |factor, check| {
+        let mut bad = false;
+        for ((((x, m), &o), &w), &c) in x.iter_mut().zip(m.iter_mut()).zip(om).zip(w).zip(c) {
+            let f: f64 = factor(o, *m);
+            *m = f;
+            *x = w * f * c;
+            bad |= check & !normal(f);
         }
-    }
+        bad
+    })
 }
 
 /// Modulating factors `(1 − p)^γ` from `om = 1 − p` (powers) or from
 /// `ln_om = sign · ln(1 − p)` (exponential); `sq` is scratch.
 #[inline(always)]
-fn modulating<I: Isa>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut [f64], power: Power, sign: f64) {
+pub(super) fn modulating<I: Isa>(m: &mut [f64], om: &[f64], ln_om: &[f64], sq: &mut [f64], power: Power, sign: f64) {
     match power {
         Power::One => m.fill(1.0),
         Power::Halves(h) => {

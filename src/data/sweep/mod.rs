@@ -138,6 +138,7 @@ mod per_class;
 mod planes;
 mod sigmoid;
 mod sigmoid_examples;
+mod sigmoid_gamma;
 mod sigmoid_terms;
 mod softmax;
 mod stage;

@@ -2,9 +2,9 @@
 
 use super::columns::{column_argmax, row_sums, transpose};
 use super::factor::{Power, weigh};
-use super::gradient::row_gradients;
 use super::limits::{abnormal, normal, saturate};
 use super::planes::{Input, fill_columns};
+use super::sigmoid_gamma::{Batch, Buffers, Layout, Logits, RowSums};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
 use crate::loss::argmax;
 use crate::loss::sum::weighted_product;
@@ -29,7 +29,7 @@ impl Accumulator {
         let (u, w, e) = (&mut sc.u[..len], &mut sc.weight[..len], &mut sc.exp[..len]);
         let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
         let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
-        let (pl, neg) = (&mut sc.p[..len], &mut sc.neg[..len]);
+        let (pl, neg, masked) = (&mut sc.p[..len], &mut sc.neg[..len], &mut sc.masked[..4 * len]);
         neg.fill(1.0);
         let (lanes, carry) = (&mut sc.lanes, &mut sc.carry);
         // Logit (row r, class c) is at `at(r, c)`.
@@ -102,17 +102,30 @@ impl Accumulator {
             kept.record(base, labels, &st.correct[rows.clone()], &st.p[rows], [om, l, b], columns);
         }
         let inputs_bad = abnormal(b) | abnormal(om);
+        let (om, l, w, b, pl, neg) = (&*om, &*l, &*w, &*b, &*pl, &*neg);
+        let values = Logits { om, l, w, b, p: pl, neg };
+        let shape = Layout { k, nb, columns };
+        let mut batch = Batch::new(values, labels, shape, inputs_bad, &mut sc.pos_at, &mut sc.pos_in);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let gamma = self.gammas[gi];
-            focal_terms::<I>([x, m, sq], [om, l, w, b], power, gamma, inputs_bad);
             let rows = gi * BLOCK + base..gi * BLOCK + base + nb;
-            let sums = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
-            let unit = &mut st.pos[gi * BLOCK + base..gi * BLOCK + base + nb];
-            let sums = sums.map(|v| &mut v[rows.clone()]);
-            row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), sums, unit);
-            let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
-            row_sums(fl, x, k, columns, lanes, carry);
-            saturate(fl, &mut st.saturated[base..base + nb]);
+            let [fl, fl_neg, gn, gne, fl_pos, gp, gpe, unit] = [
+                &mut st.fl,
+                &mut st.fl_neg,
+                &mut st.grad_neg,
+                &mut st.grad_neg_easy,
+                &mut st.fl_pos,
+                &mut st.grad_pos,
+                &mut st.grad_pos_easy,
+                &mut st.pos,
+            ]
+            .map(|v| &mut v[rows.clone()]);
+            let (x, m, sq, masked) = (&mut *x, &mut *m, &mut *sq, &mut *masked);
+            let buf = Buffers { x, m, sq, masked, lanes: &mut lanes[..], carry: &mut carry[..] };
+            // The easy negatives' terms are the dataset view's alone.
+            let out =
+                RowSums { fl, fl_neg, fl_neg_easy: &mut [], grad_neg: [gn, gne], fl_pos, grad_pos: [gp, gpe], unit };
+            batch.gamma_terms::<I>(power, self.gammas[gi], buf, out);
+            saturate(&mut st.fl[rows], &mut st.saturated[base..base + nb]);
         }
     }
 }

@@ -30,9 +30,8 @@
 //! rows as the sweep sums them.
 
 use super::columns::row_sums;
-use super::gradient::row_gradients;
 use super::limits::{abnormal, saturate};
-use super::sigmoid::focal_terms;
+use super::sigmoid_gamma::{Batch, Buffers, Layout, Logits, RowSums};
 use super::stage::Stage;
 use super::sums::{WideSum, add_block, add_block_all};
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Config, PARTS_PER_THREAD, Report, SIGMOID_BATCH, vec_bytes};
@@ -319,6 +318,18 @@ impl SplitSums {
         }
     }
 
+    /// Quantity `q`'s per-row sums of the negatives and the easy negatives
+    /// (`nb` rows from row `r0`) and its positives (`real` rows), to be
+    /// written.
+    fn parts(&mut self, q: usize, r0: usize, (nb, real): (usize, usize)) -> [&mut [f64]; 3] {
+        let from = q * BLOCK + r0;
+        [
+            &mut self.row_neg[from..from + nb],
+            &mut self.row_neg_easy[from..from + nb],
+            &mut self.row_pos[from..from + real],
+        ]
+    }
+
     /// Adds a block's `n` rows of every quantity (`p` their p_t).
     fn add_block(&mut self, n: usize, p: &[f64]) {
         for q in 0..self.pos.len() {
@@ -433,6 +444,7 @@ impl Accumulator {
         let sc = &mut self.scratch;
         let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
         let (neg, easy, masked) = (&mut sc.u[..len], &mut sc.exp[..len], &mut sc.bce[..len]);
+        let masked4 = &mut sc.masked[..4 * len];
         // p = σ(u): 1 − (1 − p) is exact to an ulp where 1 − p ≤ ½, and
         // −expm1(−softplus(u)) keeps its relative accuracy below.
         let pl = &mut sc.p[..len];
@@ -467,17 +479,21 @@ impl Accumulator {
         sums.rows(self.gammas.len(), (r0, real), labels, b, ce, [neg, easy], masked, (k, columns));
         saturate(&mut ce[..real], &mut st.saturated[r0..r0 + real]);
         let inputs_bad = abnormal(b) | abnormal(om);
+        let values = Logits { om, l, w: &*w, b, p: pl, neg };
+        let mut batch =
+            Batch::new(values, labels, Layout { k, nb, columns }, inputs_bad, &mut sc.pos_at, &mut sc.pos_in);
         for (gi, &power) in self.powers.iter().enumerate() {
-            let gamma = self.gammas[gi];
-            focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
             let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
-            let grads = [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.grad_neg, &mut st.grad_neg_easy];
-            let unit = &mut st.pos[gi * BLOCK + r0..gi * BLOCK + r0 + real];
-            let grads = grads.map(|v| &mut v[rows.clone()]);
-            row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), grads, unit);
-            let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
-            sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
-            saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
+            let [fl, gn, gne] = [&mut st.fl, &mut st.grad_neg, &mut st.grad_neg_easy].map(|v| &mut v[rows.clone()]);
+            let real_rows = gi * BLOCK + r0..gi * BLOCK + r0 + real;
+            let [gp, gpe, unit] =
+                [&mut st.grad_pos, &mut st.grad_pos_easy, &mut st.pos].map(|v| &mut v[real_rows.clone()]);
+            let [fl_neg, fl_neg_easy, fl_pos] = sums.parts(gi, r0, (nb, real));
+            let (x, m, sq, masked) = (&mut *x, &mut *m, &mut *sq, &mut *masked4);
+            let buf = Buffers { x, m, sq, masked, lanes: &mut [], carry: &mut [] };
+            let out = RowSums { fl, fl_neg, fl_neg_easy, grad_neg: [gn, gne], fl_pos, grad_pos: [gp, gpe], unit };
+            batch.gamma_terms::<I>(power, self.gammas[gi], buf, out);
+            saturate(&mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + real], &mut st.saturated[r0..r0 + real]);
         }
     }
 }

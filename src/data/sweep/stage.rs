@@ -41,6 +41,10 @@ pub(super) struct Stage {
     /// Sigmoid, per γ as `fl`: the positive's focal term with α = 1 (the
     /// balancing α's sums).
     pub(super) pos: Vec<f64>,
+    /// Sigmoid, per γ as `fl`: the positive's focal term and the
+    /// negatives' summed ([`super::sigmoid_gamma`]).
+    pub(super) fl_pos: Vec<f64>,
+    pub(super) fl_neg: Vec<f64>,
     /// Whether CE or a focal loss was clamped to `f64::MAX`.
     pub(super) saturated: Vec<bool>,
     /// Softmax: ln(1 + S), 1 − p_t and ln(1 − p_t).
@@ -88,6 +92,8 @@ impl Stage {
             grad_neg: vec![0.0; BLOCK * gammas],
             grad_neg_easy: vec![0.0; BLOCK * gammas],
             pos: vec![0.0; BLOCK * gammas],
+            fl_pos: vec![0.0; BLOCK * gammas],
+            fl_neg: vec![0.0; BLOCK * gammas],
             saturated: vec![false; BLOCK],
             ln_den: f(),
             om: f(),
@@ -118,6 +124,8 @@ impl Stage {
             &self.grad_neg,
             &self.grad_neg_easy,
             &self.pos,
+            &self.fl_pos,
+            &self.fl_neg,
             &self.ln_den,
             &self.om,
             &self.ln_om,
@@ -169,6 +177,13 @@ pub(super) struct Scratch {
     /// and 1 for a negative, 0 for the positive (gradient sums).
     pub(super) p: Vec<f64>,
     pub(super) neg: Vec<f64>,
+    /// Sigmoid, four batches: the masked terms and gradients summed by rows
+    /// ([`super::sigmoid_gamma`]).
+    pub(super) masked: Vec<f64>,
+    /// Sigmoid, per row: where its positive is in the batch, its inputs and
+    /// scratch ([`super::sigmoid_gamma::Batch`]).
+    pub(super) pos_at: Vec<usize>,
+    pub(super) pos_in: Vec<f64>,
     /// Class-major batches of K > 16: each row's eight lane sums over its
     /// classes (lane-major), and their compensation.
     pub(super) lanes: Vec<f64>,
@@ -209,6 +224,9 @@ impl Scratch {
                 loss: v(),
                 p: v(),
                 neg: v(),
+                masked: vec![0.0; 4 * batch],
+                pos_at: vec![0; BLOCK],
+                pos_in: vec![0.0; 7 * BLOCK],
                 ..Scratch::default()
             },
         };
@@ -232,11 +250,14 @@ impl Scratch {
             &self.loss,
             &self.p,
             &self.neg,
+            &self.masked,
+            &self.pos_in,
             &self.lanes,
             &self.carry,
         ]
         .iter()
         .map(|x| vec_bytes(x))
-        .sum()
+        .sum::<usize>()
+            + vec_bytes(&self.pos_at)
     }
 }
