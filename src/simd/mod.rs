@@ -135,8 +135,33 @@ pub(crate) trait Isa: Copy + 'static {
         0
     }
 
+    /// [`gather_planes`](Isa::gather_planes) and [`column_exps`](Isa::column_exps)
+    /// in one pass, for `k ≤ 64` float32 class planes, with nothing stored
+    /// between them: each row's first argmax (`top`, `j`), its sums in
+    /// `lanes` (1 or 8) lanes, lane `l` at `l · done + r` of `s` (`done`
+    /// the rows done), and the label's `z` and `e`; for the first rows
+    /// (whole groups); returns the rows done.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn planes_softmax<T: Copy + Into<f64> + 'static>(
+        self,
+        _values: &[T],
+        _stride: usize,
+        _positions: &[usize],
+        _labels: &[usize],
+        _k: usize,
+        _top: &mut [f64],
+        _j: &mut [usize],
+        _s: &mut [f64],
+        _lanes: usize,
+        _zt: &mut [f64],
+        _et: &mut [f64],
+    ) -> usize {
+        0
+    }
+
     /// `local[q · k + c] += xs(q)[r]` for each row's class `c = labels[r]`
-    /// and each of the `quantities` (`k ≤ 16`, every label `< k`), in row
+    /// and each of the `quantities` (`k ≤ 32`, every label `< k`), in row
     /// order; true when done.
     #[inline(always)]
     fn class_sums<'a>(

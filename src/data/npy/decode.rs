@@ -214,6 +214,16 @@ impl Dtype {
             _ => i128::from(raw),
         }
     }
+
+    /// The raw label whose [`label_value`](Self::label_value) is `label`,
+    /// if there is one (none for a negative label of an unsigned dtype):
+    /// so that a batch's labels are compared with it as they are.
+    pub(super) fn raw_label(self, label: i64) -> Option<u64> {
+        match self.kind {
+            Kind::Int { signed: true } | Kind::Float | Kind::BFloat => Some(label as u64),
+            _ => u64::try_from(label).ok(),
+        }
+    }
 }
 
 /// [`append_items`] for float16: the bits checked while gathered, then converted

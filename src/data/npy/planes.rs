@@ -26,10 +26,12 @@ impl Npy {
             self.lent_positions.extend(0..run);
             self.lent_labels.extend(self.raw_labels.iter().map(|&label| label as usize));
         } else {
-            let (dtype, k, ignore) = (self.labels.dtype, self.k as i128, self.ignore_index.map(i128::from));
+            // In the raw labels' own terms (`Dtype::raw_label`): a label
+            // is valid below K or where it is the ignored one.
+            let (k, ignore) = (self.k as u64, self.ignore_index.and_then(|i| self.labels.dtype.raw_label(i)));
+            let (void, ignoring) = (ignore.unwrap_or(0), ignore.is_some());
             let raw = &self.raw_labels;
-            let valid = |label: i128| Some(label) == ignore || (0..k).contains(&label);
-            if !raw.iter().all(|&raw| valid(dtype.label_value(raw))) {
+            if !raw.iter().fold(true, |ok, &raw| ok & ((raw < k) | (ignoring & (raw == void)))) {
                 self.labels.seek_item(p)?;
                 return Ok(None);
             }
@@ -40,10 +42,9 @@ impl Npy {
             labels.resize(run, 0);
             let mut kept = 0;
             for (i, &raw) in raw.iter().enumerate() {
-                let label = dtype.label_value(raw);
                 positions[kept] = i;
-                labels[kept] = label as usize;
-                kept += usize::from(Some(label) != ignore);
+                labels[kept] = raw as usize;
+                kept += usize::from(!(ignoring & (raw == void)));
             }
             positions.truncate(kept);
             labels.truncate(kept);

@@ -42,7 +42,7 @@
 //! AVX2 — both with FMA — and the SSE2 baseline) and the widest the CPU
 //! supports runs; with AVX-512, the sums of exponentials, the
 //! transposition of float32 batches, the gathering of float32 class planes
-//! and the per-class sums (K ≤ 16, see Speed) are kernels written with
+//! and the per-class sums (K ≤ 32, see Speed) are kernels written with
 //! intrinsics (the same bits, faster).
 //! FMA changes the last bit of some per-example values,
 //! so CPUs with and without FMA differ by an ulp or two (the unit tests
@@ -98,11 +98,12 @@
 //! [`Accumulator::add_planes`]) are class-major already: for K ≤ 64 they
 //! take the class-major path without a transposition, each row's sums over
 //! its classes in the row path's eight lanes, so that the bits are those of
-//! the same rows row-major. A block's sums of each loss (over all rows and over the easy
-//! ones) take one pass, and saturation only reads the losses unless one is
-//! +∞. With up to 32 classes (p_t bins), a block's rows are counted per
+//! the same rows row-major; with AVX-512 the softmax step runs straight
+//! from the planes, eight rows at a time, with no class-major batch. A
+//! block's sums of each loss (over all rows and over the easy ones) take
+//! one pass, and saturation only reads the losses unless one is +∞. With up to 32 classes (p_t bins), a block's rows are counted per
 //! class (bin) by one compare-and-count pass each, not by an increment at a
-//! computed address per row; with AVX-512 and up to 16 classes, the
+//! computed address per row; with AVX-512 and up to 32 classes, the
 //! per-class sums are masked adds into the lanes of registers (the same
 //! additions in the same order). What dominates `benches/data_sweep.rs` is
 //! the per-γ bookkeeping of each row (its loss-histogram bin: a

@@ -134,7 +134,7 @@ impl PerClass {
             }
         }
         // With few classes, the instruction set may sum in register lanes.
-        let in_lanes = plain && k <= 16 && isa.class_sums(&mut self.block, k, labels, w, quantity);
+        let in_lanes = plain && k <= COUNT_BY_PASSES_UP_TO && isa.class_sums(&mut self.block, k, labels, w, quantity);
         for q in (0..w).filter(|_| !in_lanes) {
             let xs = quantity(q);
             if dense {

@@ -28,27 +28,36 @@ impl Accumulator {
         let (k, nb) = (self.classes, labels.len());
         let st = &mut self.stage;
         let base = st.n;
+        let range = base..base + nb;
         let sc = &mut self.scratch;
         let (col, top, zt) = (&mut sc.columns[..k * nb], &mut sc.top[..nb], &mut sc.z_t[..nb]);
-        let j = &mut st.argmax[base..base + nb];
-        let done = match input {
-            Input::Rows(logits) => transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j))),
-            Input::Planes { values, stride, positions } => {
-                fill_columns(isa, col, values, stride, positions, false, top, j);
-                nb
-            }
-        };
-        column_argmax(top, j, col, done, false);
-        let range = base..base + nb;
-        let (s, et) = (&mut st.s[range.clone()], &mut st.e_t[range.clone()]);
+        let (j, s, et) = (&mut st.argmax[range.clone()], &mut st.s[range.clone()], &mut st.e_t[range.clone()]);
         // S = Σ_{i≠j} e_i in class order (one lane), or class i into lane
         // i mod 8 as `LaneSum` adds a row's classes.
-        if k <= COLUMNS_UP_TO {
-            column_exps(isa, col, top, j, labels, s, 1, zt, et);
-        } else {
-            let lanes = &mut sc.lanes[..8 * nb];
-            column_exps(isa, col, top, j, labels, lanes, 8, zt, et);
-            lane_totals(s, lanes, &mut sc.carry[..nb]);
+        let lanes = if k <= COLUMNS_UP_TO { 1 } else { 8 };
+        let (sums, carry) = (&mut sc.lanes, &mut sc.carry);
+        match input {
+            Input::Rows(logits) => {
+                let done = transpose(isa, col, logits, k, false, Some((&mut *top, &mut *j)));
+                column_argmax(top, j, col, done, false);
+                column_step(isa, col, top, j, labels, s, lanes, sums, carry, zt, et);
+            }
+            Input::Planes { values, stride, positions } => {
+                // The instruction set's kernel takes the whole groups from
+                // the planes to the sums; the rest go through a batch.
+                let lane_sums = if lanes == 1 { &mut s[..] } else { &mut sums[..] };
+                let done = isa.planes_softmax(values, stride, positions, labels, k, top, j, lane_sums, lanes, zt, et);
+                if lanes > 1 && done > 0 {
+                    lane_totals(&mut s[..done], &sums[..lanes * done], &mut carry[..done]);
+                }
+                if done < nb {
+                    let col = &mut col[..k * (nb - done)];
+                    let (top, j) = (&mut top[done..], &mut j[done..]);
+                    fill_columns(isa, col, values, stride, &positions[done..], false, top, j);
+                    let (labels, s, zt, et) = (&labels[done..], &mut s[done..], &mut zt[done..], &mut et[done..]);
+                    column_step(isa, col, top, j, labels, s, lanes, sums, carry, zt, et);
+                }
+            }
         }
         st.label[range.clone()].copy_from_slice(labels);
         for (((gap, half), &zj), &zt) in
@@ -225,6 +234,34 @@ impl Accumulator {
         }
         (st.fl, st.factor, st.squares) = (fl_all, m, sq);
         saturate(&mut st.ce[..n], &mut st.saturated[..n]);
+    }
+}
+
+/// The class-major softmax step of a batch (`col`, with each row's argmax
+/// in `top` and `j`): [`column_exps`] into `s` (one lane), or into eight
+/// lanes in `sums` and then their totals.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn column_step<I: Isa>(
+    isa: I,
+    col: &[f64],
+    top: &[f64],
+    j: &[usize],
+    labels: &[usize],
+    s: &mut [f64],
+    lanes: usize,
+    sums: &mut [f64],
+    carry: &mut [f64],
+    zt: &mut [f64],
+    et: &mut [f64],
+) {
+    let n = top.len();
+    if lanes == 1 {
+        column_exps(isa, col, top, j, labels, s, 1, zt, et);
+    } else {
+        let sums = &mut sums[..lanes * n];
+        column_exps(isa, col, top, j, labels, sums, lanes, zt, et);
+        lane_totals(s, sums, &mut carry[..n]);
     }
 }
 

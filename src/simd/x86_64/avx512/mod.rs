@@ -16,7 +16,7 @@
 //! - [`planes::gather_planes`] (float32 class planes to a class-major batch,
 //!   its own file): eight rows per load or gather, and their argmax from the
 //!   registers.
-//! - [`class_sums`] (per-class sums of a block, K ≤ 16): masked adds into
+//! - [`class_sums`] (per-class sums of a block, K ≤ 32): masked adds into
 //!   the lanes of registers, where the compiled loop does a
 //!   read-modify-write at a computed address per row and quantity.
 //!
@@ -87,6 +87,30 @@ impl Isa for Avx512 {
             // SAFETY: `self` exists only where the CPU has AVX-512F.
             Some(values) => unsafe { planes::gather_planes(col, values, stride, positions, k, negate, argmax) },
             None => 0,
+        }
+    }
+
+    #[inline(always)]
+    fn planes_softmax<T: Copy + Into<f64> + 'static>(
+        self,
+        values: &[T],
+        stride: usize,
+        positions: &[usize],
+        labels: &[usize],
+        k: usize,
+        top: &mut [f64],
+        j: &mut [usize],
+        s: &mut [f64],
+        lanes: usize,
+        zt: &mut [f64],
+        et: &mut [f64],
+    ) -> usize {
+        let Some(values) = same_type::<T, f32>(values) else { return 0 };
+        // SAFETY (both): `self` exists only where the CPU has AVX-512F.
+        match lanes {
+            1 => unsafe { planes::planes_softmax::<1>(values, stride, positions, labels, k, top, j, s, zt, et) },
+            8 => unsafe { planes::planes_softmax::<8>(values, stride, positions, labels, k, top, j, s, zt, et) },
+            _ => 0,
         }
     }
 
@@ -387,10 +411,11 @@ unsafe fn column_exps(
 }
 
 /// `local[q · k + c] += x` for each row's class `c = labels[r]` and, for
-/// each of the `quantities`, its value `x = xs(q)[r]` (`k ≤ 16`): the
-/// classes in the lanes of two registers per quantity, so that a row costs
-/// a masked add per register instead of a read-modify-write at a computed
-/// address. Each class's sum takes its values in row order with the same
+/// each of the `quantities`, its value `x = xs(q)[r]` (`k ≤ 32`): the
+/// classes in the lanes of `⌈k / 8⌉` registers per quantity, so that a row
+/// costs a masked add per register instead of a read-modify-write at a
+/// computed address (which waits on an earlier row's store whenever a class
+/// repeats). Each class's sum takes its values in row order with the same
 /// additions as the plain loop: the same bits. Every label must be `< k`.
 ///
 /// # Safety
@@ -403,9 +428,10 @@ unsafe fn class_sums<'a>(
     quantities: usize,
     xs: impl Fn(usize) -> &'a [f64],
 ) {
-    assert!(k <= 16 && local.len() >= k * quantities);
+    assert!(k <= 32 && local.len() >= k * quantities);
     let mut q = 0;
-    // Six quantities at a time (the default five γs and CE): 12 registers.
+    // Six quantities at a time (the default five γs and CE): up to 24
+    // registers of sums.
     while q < quantities {
         let n = (quantities - q).min(6);
         let local = &mut local[q * k..];
@@ -414,50 +440,60 @@ unsafe fn class_sums<'a>(
             assert!(x.len() >= labels.len());
             x
         };
-        // SAFETY (all): the caller's; lengths checked above.
-        unsafe {
-            match n {
-                6 => class_sums_n::<6>(local, k, labels, std::array::from_fn(xs)),
-                5 => class_sums_n::<5>(local, k, labels, std::array::from_fn(xs)),
-                4 => class_sums_n::<4>(local, k, labels, std::array::from_fn(xs)),
-                3 => class_sums_n::<3>(local, k, labels, std::array::from_fn(xs)),
-                2 => class_sums_n::<2>(local, k, labels, std::array::from_fn(xs)),
-                _ => class_sums_n::<1>(local, k, labels, std::array::from_fn(xs)),
-            }
+        macro_rules! by_n {
+            ($r:literal) => {
+                // SAFETY (all): the caller's; lengths checked above.
+                unsafe {
+                    match n {
+                        6 => class_sums_n::<6, $r>(local, k, labels, std::array::from_fn(xs)),
+                        5 => class_sums_n::<5, $r>(local, k, labels, std::array::from_fn(xs)),
+                        4 => class_sums_n::<4, $r>(local, k, labels, std::array::from_fn(xs)),
+                        3 => class_sums_n::<3, $r>(local, k, labels, std::array::from_fn(xs)),
+                        2 => class_sums_n::<2, $r>(local, k, labels, std::array::from_fn(xs)),
+                        _ => class_sums_n::<1, $r>(local, k, labels, std::array::from_fn(xs)),
+                    }
+                }
+            };
+        }
+        match k.div_ceil(8) {
+            0..=2 => by_n!(2),
+            3 => by_n!(3),
+            _ => by_n!(4),
         }
         q += n;
     }
 }
 
-/// [`class_sums`] for `N` quantities.
+/// [`class_sums`] for `N` quantities in `R` registers each (`k ≤ 8 · R`).
 ///
 /// # Safety
-/// The CPU must have AVX-512F; `local` must hold `k · N` sums (`k ≤ 16`)
+/// The CPU must have AVX-512F; `local` must hold `k · N` sums (`k ≤ 8 · R`)
 /// and every `xs[q]` at least `labels.len()` values.
 #[inline(always)]
-unsafe fn class_sums_n<const N: usize>(local: &mut [f64], k: usize, labels: &[usize], xs: [&[f64]; N]) {
+unsafe fn class_sums_n<const N: usize, const R: usize>(local: &mut [f64], k: usize, labels: &[usize], xs: [&[f64]; N]) {
     // SAFETY: the caller's (AVX-512F, `local` holding `k · N` sums and
     // every `xs[q]` at least `labels.len()` values); the masked loads and
     // stores touch the first `k` of each quantity's sums only.
     unsafe {
-        // Lanes 0..8 of a quantity's sums, and 8..16.
-        let (lo_mask, hi_mask) = ((((1u32 << k) - 1) & 0xff) as __mmask8, (((1u32 << k) - 1) >> 8) as __mmask8);
-        let at = |q: usize| local.as_ptr().add(q * k);
-        let mut lo: [__m512d; N] = std::array::from_fn(|q| _mm512_maskz_loadu_pd(lo_mask, at(q)));
-        let mut hi: [__m512d; N] = std::array::from_fn(|q| _mm512_maskz_loadu_pd(hi_mask, at(q).add(8)));
+        // Register `i` holds lanes 8i .. 8i + 8 of a quantity's sums.
+        let used = ((1u64 << k) - 1) as u32;
+        let mask = |bits: u32, i: usize| (bits >> (8 * i)) as __mmask8;
+        let at = |q: usize, i: usize| local.as_ptr().add(q * k + 8 * i);
+        let mut sums: [[__m512d; R]; N] =
+            std::array::from_fn(|q| std::array::from_fn(|i| _mm512_maskz_loadu_pd(mask(used, i), at(q, i))));
         for (r, &c) in labels.iter().enumerate() {
             let bit = 1u32 << c;
-            let (m_lo, m_hi) = (bit as __mmask8, (bit >> 8) as __mmask8);
             for q in 0..N {
                 let x = _mm512_set1_pd(*xs[q].get_unchecked(r));
-                lo[q] = _mm512_mask_add_pd(lo[q], m_lo, lo[q], x);
-                hi[q] = _mm512_mask_add_pd(hi[q], m_hi, hi[q], x);
+                for (i, s) in sums[q].iter_mut().enumerate() {
+                    *s = _mm512_mask_add_pd(*s, mask(bit, i), *s, x);
+                }
             }
         }
-        for q in 0..N {
-            let out = local.as_mut_ptr().add(q * k);
-            _mm512_mask_storeu_pd(out, lo_mask, lo[q]);
-            _mm512_mask_storeu_pd(out.add(8), hi_mask, hi[q]);
+        for (q, sums) in sums.iter().enumerate() {
+            for (i, &s) in sums.iter().enumerate() {
+                _mm512_mask_storeu_pd(local.as_mut_ptr().add(q * k + 8 * i), mask(used, i), s);
+            }
         }
     }
 }

@@ -123,7 +123,8 @@ fn summed(isa: Avx512, local: &mut [f64], k: usize, labels: &[usize], xs: &[Vec<
 fn class_sums_are_the_plain_loops_bits() {
     assert_avx512();
     let mut next = xorshift(9);
-    for k in 1..=16 {
+    // Two, three and four registers a quantity.
+    for k in 1..=32 {
         for quantities in [1, 2, 5, 6, 7, 13] {
             let n = 300;
             let labels: Vec<usize> = (0..n).map(|_| (next() % k as u64) as usize).collect();
@@ -269,6 +270,83 @@ fn gather_planes_are_the_plain_loops_values() {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The fused plane kernel's outputs: top, j, lane sums (`lanes · done`), z_t, e_t, done.
+type Fused8 = (Vec<f64>, Vec<usize>, Vec<f64>, Vec<f64>, Vec<f64>, usize);
+
+#[inline(always)]
+fn planes_fused(isa: Avx512, values: &[f32], stride: usize, positions: &[usize], labels: &[usize], k: usize) -> Fused8 {
+    let (n, lanes) = (positions.len(), if k <= 16 { 1 } else { 8 });
+    let (mut top, mut j, mut s) = (vec![f64::NAN; n], vec![usize::MAX; n], vec![f64::NAN; lanes * n]);
+    let (mut zt, mut et) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+    let done =
+        isa.planes_softmax(values, stride, positions, labels, k, &mut top, &mut j, &mut s, lanes, &mut zt, &mut et);
+    (top, j, s, zt, et, done)
+}
+
+/// The same rows by the two kernels it fuses: `gather_planes` (with the
+/// argmax) then `column_exps`, lane `l` of row `r` at `l · n + r`.
+#[inline(always)]
+fn planes_unfused(
+    isa: Avx512,
+    values: &[f32],
+    stride: usize,
+    positions: &[usize],
+    labels: &[usize],
+    k: usize,
+) -> Fused8 {
+    let (n, lanes) = (positions.len(), if k <= 16 { 1 } else { 8 });
+    let (mut col, mut top, mut j) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![usize::MAX; n]);
+    isa.gather_planes(&mut col, values, stride, positions, k, false, Some((&mut top, &mut j)));
+    let (mut s, mut zt, mut et) = (vec![f64::NAN; lanes * n], vec![f64::NAN; n], vec![f64::NAN; n]);
+    let done = isa.column_exps(&col, &top, &j, labels, &mut s, lanes, &mut zt, &mut et);
+    (top, j, s, zt, et, done)
+}
+
+/// The fused plane kernel gives the bits of the gathered batch's softmax
+/// step (itself the portable loop's, above) for the whole groups of eight,
+/// and writes nothing past them: one lane and eight, runs of positions and
+/// runs with some left out, ties and extremes (S = 0, e_t = 0).
+#[test]
+#[cfg_attr(no_avx512, ignore = "needs an AVX-512 CPU")]
+fn planes_softmax_is_the_gathered_batchs_step() {
+    assert_avx512();
+    let mut next = xorshift(43);
+    let pool = [0.0f32, -0.0, 1.5, -2.0, 1.5, 800.0, -800.0, 7.0, 1e-30, -3.25, 30.0, -0.5];
+    for k in [1, 2, 3, 16, 17, 19, 33, 64] {
+        let lanes = if k <= 16 { 1 } else { 8 };
+        for stride in [0, 7, 8, 9, 64, 301] {
+            for left_out in [false, true] {
+                let positions: Vec<usize> = (0..stride).filter(|_| !left_out || !next().is_multiple_of(10)).collect();
+                let n = positions.len();
+                let values: Vec<f32> = (0..k * stride).map(|_| pool[(next() % 12) as usize]).collect();
+                let labels: Vec<usize> = (0..n).map(|_| (next() % k as u64) as usize).collect();
+                let ours = on_avx512(|isa| planes_fused(isa, &values, stride, &positions, &labels, k));
+                let want = on_avx512(|isa| planes_unfused(isa, &values, stride, &positions, &labels, k));
+                let done = ours.5;
+                assert_eq!(done, n / 8 * 8);
+                let what = format!("k={k} stride={stride} left_out={left_out}");
+                for r in 0..n {
+                    let row = [ours.0[r], ours.3[r], ours.4[r]].map(f64::to_bits);
+                    if r >= done {
+                        assert!(row.iter().all(|&b| f64::from_bits(b).is_nan()) && ours.1[r] == usize::MAX, "{what}");
+                        continue;
+                    }
+                    assert_eq!(row, [want.0[r], want.3[r], want.4[r]].map(f64::to_bits), "{what} row {r}");
+                    assert_eq!(ours.1[r], want.1[r], "{what} row {r}");
+                    for l in 0..lanes {
+                        assert_eq!(
+                            ours.2[l * done + r].to_bits(),
+                            want.2[l * n + r].to_bits(),
+                            "{what} row {r} lane {l}"
+                        );
+                    }
+                }
+                assert!(ours.2[lanes * done..].iter().all(|x| x.is_nan()), "{what}: lanes written past the rows done");
             }
         }
     }
