@@ -288,15 +288,6 @@ fn accumulate<const GRAD: bool>(
     [m, p]: [&[f64]; 2],
     gamma: f64,
 ) {
-    // The eight quantities of logit j: terms, then magnitudes, each of the
-    // positive, the easy positive, the negative and the easy negative.
-    let terms = |j: usize| -> [f64; 8] {
-        let (v, ng, e) = (x[j], negative[j], easy[j]);
-        let ps = 1.0 - ng;
-        let g = if GRAD { magnitude(1.0, m[j], om[j], p[j], v, gamma) } else { 0.0 };
-        let eg = if om[j] <= 0.5 { 1.0 } else { 0.0 };
-        [v * ps, v * ps * e, v * ng, v * ng * e, g * ps, g * ps * eg, g * ng, g * ng * eg]
-    };
     let quantities = if GRAD { 8 } else { 4 };
     let mut put = |lanes: &[f64], c: usize| {
         for q in 0..quantities {
@@ -310,21 +301,23 @@ fn accumulate<const GRAD: bool>(
     if columns {
         // Class by class across the rows: eight rows at a time in the lanes.
         for c in 0..k {
+            let s = c * nb..c * nb + real;
+            let ins = [x, om, negative, easy, m, p].map(|v| &v[s.clone()]);
             let mut acc = [[0.0f64; 8]; 8];
-            let base = c * nb;
             let full = real / 8 * 8;
-            for j0 in (0..full).step_by(8) {
-                for (l, j) in (base + j0..base + j0 + 8).enumerate() {
-                    let v = terms(j);
+            for i in (0..full).step_by(8) {
+                let [x, om, ng, e, m, p] = ins.map(|v| -> &[f64; 8] { v[i..i + 8].try_into().expect("eight") });
+                for l in 0..8 {
+                    let v = quantities_of::<GRAD>([x[l], om[l], ng[l], e[l], m[l], p[l]], gamma);
                     for q in 0..8 {
                         acc[q][l] += v[q];
                     }
                 }
             }
-            for j in full..real {
-                let v = terms(base + j);
+            for i in full..real {
+                let v = quantities_of::<GRAD>(ins.map(|v| v[i]), gamma);
                 for q in 0..8 {
-                    acc[q][j % 8] += v[q];
+                    acc[q][i % 8] += v[q];
                 }
             }
             for (q, a) in acc.iter().enumerate().take(quantities) {
@@ -335,7 +328,8 @@ fn accumulate<const GRAD: bool>(
     } else {
         for i in 0..real {
             for c in 0..k {
-                let v = terms(i * k + c);
+                let j = i * k + c;
+                let v = quantities_of::<GRAD>([x[j], om[j], negative[j], easy[j], m[j], p[j]], gamma);
                 for (q, &v) in v.iter().enumerate().take(quantities) {
                     lanes[(q * k + c) * 8 + i % 8] += v;
                 }
@@ -345,4 +339,17 @@ fn accumulate<const GRAD: bool>(
             put(lanes, c);
         }
     }
+}
+
+/// The eight quantities of a logit (its term `x`, `om` = 1 − p, the masks
+/// `negative` and `easy`, its factor `m` and `p`): the term, then (if
+/// `GRAD`) the magnitude, each as the positive's, the easy positive's, the
+/// negative's and the easy negative's (the others 0, by exact 0/1 factors).
+#[inline(always)]
+fn quantities_of<const GRAD: bool>([x, om, negative, easy, m, p]: [f64; 6], gamma: f64) -> [f64; 8] {
+    let positive = 1.0 - negative;
+    let g = if GRAD { magnitude(1.0, m, om, p, x, gamma) } else { 0.0 };
+    let eg = if om <= 0.5 { 1.0 } else { 0.0 };
+    let (xp, xn, gp, gn) = (x * positive, x * negative, g * positive, g * negative);
+    [xp, xp * easy, xn, xn * easy, gp, gp * eg, gn, gn * eg]
 }
