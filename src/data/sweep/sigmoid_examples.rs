@@ -414,10 +414,9 @@ impl Accumulator {
     /// Stages a kept block's rows (the stage empty) and computes their CE
     /// and losses at this sweep's γs and weights from the kept values, and
     /// the split's per-row sums (added to `sums`); the block is not
-    /// completed ([`SigmoidTerms`](super::SigmoidTerms) keeps the per-row
-    /// sums instead).
+    /// completed.
     #[inline(always)]
-    pub(super) fn restage_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
+    fn restage_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
         assert_eq!((ex.classes, self.mode), (self.classes, Mode::Sigmoid), "examples of another sweep");
         let n = block.n;
         let columns = self.classes <= COLUMNS_UP_TO;

@@ -5,34 +5,49 @@
 //! With a scalar α a row's sigmoid focal loss is
 //! `FL = α · P + (1 − α) · N`, `P` the positive's `(1 − p)^γ · BCE` and `N`
 //! the sum of the negatives' (each weighed 1: [`SigmoidTerms`] keeps both
-//! per row and γ, computed by the kept rows' own code with unit weights).
-//! The sweep weighs each logit's term before summing the row; here the row's
-//! two sums are weighed: two products and a sum more, so a row's loss
-//! is within 3 ulp of the sweep's (the sweep's own is within 15 ε of the
-//! exact sum), and every report number within 1e-13 of `data`'s
+//! per row and γ, computed by the sweep's own [`focal_terms`] with unit
+//! weights, `unit`). The sweep weighs each logit's term before summing the
+//! row; here the row's two sums are weighed: two products and a sum more, so
+//! a row's loss is within 3 ulp of the sweep's (the sweep's own is within
+//! 15 ε of the exact sum), and every report number within 1e-13 of `data`'s
 //! (tests/dataset_view_sigmoid.rs). This holds while `P` and `N` are 0 or
 //! normal and far from overflow (below 2^1000) and no CE saturates: a γ
-//! whose terms are not is swept the whole way ([`SigmoidExamples::sweep`]),
-//! as is a per-class α (the negatives' weights differ by class, so `N`
-//! does not factor).
+//! whose terms are not is swept the whole way ([`SigmoidExamples::sweep`]).
 //!
-//! The split (the positives' and negatives' shares) is linear too: the
-//! totals of `P`, of the easy rows' `P`, of `N` and of the easy negatives'
-//! terms, kept per γ, weighed by α and 1 − α.
+//! With one α per class (what F5 applies) `FL = α_t · P + Σ_{c≠t} (1 − α_c)
+//! · n_c` does not factor into `P` and `N`. Everything but the row losses
+//! is still linear in the weights, per class: the split (the positives'
+//! and negatives' shares, and of their easy ones) and the gradient's sums
+//! (its magnitude `w · m · (1 − p) + γ · p · FL` is linear in the logit's
+//! weight `w`) are `Σ_c α_c · T⁺_c + (1 − α_c) · T⁻_c` of unit-weight totals
+//! per class and γ ([`unit::ClassTotals`]: the positives by their label,
+//! the negatives by their class; within 1e-14 each, so every share within
+//! 1e-13). The row losses (the loss histograms behind `top_share_90` and
+//! the loss CDF, the easy rows' and each class's share, the class means)
+//! come from one lean pass over the kept logit values, per logit only its
+//! weight and `w · m · BCE` by `weigh`'s own operations, summed in class
+//! order as the sweep sums a row ([`per_class::losses`]): the sweep's bits,
+//! so the loss CDF is the sweep's exactly. The balancing α reads each
+//! row's `P` (the positive at α = 1), kept.
 //!
-//! The guidance (issue 18) follows: the gradient's magnitude is linear in
-//! each logit's weight, so its unit-weight sums per γ give the easy share at
-//! any α; the balancing α reads each row's `P` (the positive at α = 1); the
-//! loss CDF comes from the rows' losses as the sweep's does (its bound width
-//! `max_gap`, a difference, agrees to 1e-11 rather than 1e-13).
+//! The guidance (issue 18) follows: the easy share of the gradient at any
+//! α from the per-class totals; the loss CDF of a scalar α from the rows'
+//! losses as the sweep's (its bound width `max_gap`, a difference, agrees
+//! to 1e-11 rather than 1e-13).
 //!
 //! # What an edit costs
-//! One pass over the rows (the block sums, per-class sums and histograms of
-//! every γ); the γs not kept yet are computed from the kept logit values in
-//! the same pass, block by block, and kept. An α edit passes over no logit;
-//! a γ-list edit over the logits only for its new γs. Memory: 16 bytes a
-//! row per γ kept, and 8 for its CE; only the γs of the last sweep (and
-//! those the caller asks to keep) are kept.
+//! The γs not kept yet first, in one lean pass over the kept logit values
+//! (`unit`: per logit the term, the gradient's magnitude with `p = e^(−BCE)`
+//! and the per-class totals; no `expm1`, no block bookkeeping), and kept.
+//! Then one pass over the rows: the block sums, per-class sums and
+//! histograms of every γ, from `α · P + (1 − α) · N` (a scalar α: no
+//! logit read) or from the lean pass over the logits (a per-class α). Memory:
+//! 16 bytes a row per γ kept, and 8 for its CE, plus 8 · K wide sums
+//! (256 · K bytes) per γ for the per-class totals; a per-class α needs
+//! nothing more (the accumulators' batch buffers). Only the γs of the last
+//! sweep (and those the caller asks to keep) are kept.
+//!
+//! [`focal_terms`]: super::sigmoid::focal_terms
 
 mod per_class;
 mod unit;
