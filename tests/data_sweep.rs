@@ -980,9 +980,10 @@ fn kept_sigmoid_rows_resweep_like_the_logits_at_any_gamma_and_alpha() {
 /// α or γ-list edit with): the sweep of the logits to 1e-13 at any α and γ
 /// list, the split the kept rows' own sweep gives to 1e-13, whether the γs
 /// were computed now or kept from an earlier list (then bit for bit a fresh
-/// computation's); extremes (terms below the normal range, huge ones) and a
-/// per-class α go the whole way, so equal the kept rows' sweep bit for bit;
-/// and the 60-digit references through it.
+/// computation's), a per-class α (its row losses from the kept logit
+/// values, its shares from per-class totals) likewise; extremes (terms below
+/// the normal range, huge ones) go the whole way, so equal the kept rows'
+/// sweep bit for bit; and the 60-digit references through it.
 #[test]
 fn kept_sigmoid_sums_resweep_like_the_logits_at_any_alpha_and_gamma_list() {
     let lists: [&[f64]; 4] =
@@ -992,14 +993,35 @@ fn kept_sigmoid_sums_resweep_like_the_logits_at_any_alpha_and_gamma_list() {
         let examples = kept_sigmoid(k, &logits, &labels, 3);
         let mut terms = SigmoidTerms::default();
         for (i, gammas) in lists.iter().enumerate() {
-            for alpha in [0.25, 0.0, 1.0, 0.7] {
-                let config =
-                    Config { gammas: gammas.to_vec(), alpha: Alpha::Scalar(alpha), mode: Mode::Sigmoid, bins: 7 };
+            // Scalar, and per class (the negatives' weights differ by class).
+            let per_class = Alpha::PerClass((0..k).map(|c| (c + 1) as f64 / k as f64).collect());
+            for alpha in [0.25, 0.0, 1.0, 0.7].map(Alpha::Scalar).into_iter().chain([per_class]) {
+                let config = Config { gammas: gammas.to_vec(), alpha, mode: Mode::Sigmoid, bins: 7 };
                 let what = format!("K={k} {config:?}");
                 let (report, split) = terms.sweep(&examples, &config, &[]);
                 assert_same(&report, &sweep(&config, k, &logits, &labels), 1e-13, &what);
                 let (whole, whole_split) = examples.sweep(&config);
                 assert_same(&report, &whole, 1e-13, &what);
+                // The guidance: the gradient's shares (linear in the weights)
+                // and the balancing α to 1e-13; a per-class α's row losses are
+                // the sweep's bits, so its loss CDF is the same.
+                for (x, y) in report.sweep.iter().zip(&whole.sweep) {
+                    let shares = |r: &focal_tui::data::sweep::SweepRow| {
+                        [
+                            r.easy_gradient_share,
+                            r.easy_gradient_share_positive.unwrap(),
+                            r.easy_gradient_share_negative.unwrap(),
+                        ]
+                    };
+                    let pairs = shares(x).into_iter().zip(shares(y));
+                    for (a, b) in pairs.chain(x.balancing_alpha.iter().copied().zip(y.balancing_alpha.iter().copied()))
+                    {
+                        assert!((a - b).abs() <= 1e-13 * b.abs(), "{what}: γ = {}: {a} vs {b}", x.gamma);
+                    }
+                    if matches!(config.alpha, Alpha::PerClass(_)) {
+                        assert_eq!(x.loss_cdf, y.loss_cdf, "{what}");
+                    }
+                }
                 let shares = |s: &Shares| [s.positives, s.easy_positives, s.negatives, s.easy_negatives];
                 for (a, b) in split
                     .focal
@@ -1018,12 +1040,6 @@ fn kept_sigmoid_sums_resweep_like_the_logits_at_any_alpha_and_gamma_list() {
                 }
             }
         }
-        let per_class = Config {
-            alpha: Alpha::PerClass((0..k).map(|c| c as f64 / k as f64).collect()),
-            mode: Mode::Sigmoid,
-            ..Config::default()
-        };
-        assert_eq!(terms.sweep(&examples, &per_class, &[]), examples.sweep(&per_class), "K={k}");
     }
     for k in [3, 40] {
         let (mut logits, labels) = dataset(1500, k, 31);

@@ -384,3 +384,45 @@ fn sigmoid_applies_the_alpha_suggestion_scaled_to_one() {
     assert!(!app.stale);
     same(&serde_json::to_value(&data(&app).report).unwrap(), &cli_json_alpha(args, true, &app), "sigmoid balanced");
 }
+
+/// A per-class α (what F5 applies) and γ-list edits under it go through the
+/// kept per-γ sums (the row losses from the kept logit values, the shares
+/// from per-class totals, a γ added computed alone): every number is
+/// `data --sigmoid --alpha a1,... --gammas ... --json`'s to 1e-13, on every
+/// dataset; back to a scalar α likewise. The comparison catches one weight
+/// off by 1e-9 relative.
+#[test]
+fn per_class_alpha_and_gamma_list_edits_give_data_sigmoid_json() {
+    for args in datasets() {
+        let loaded = run::load(&DataArgs { sigmoid: true, ..args.clone() }).expect("loads");
+        let mut d = Dataset::new(loaded, 2.0, &GAMMAS, Alpha::Scalar(0.25));
+        let k = d.classes();
+        let text = |a: &[f64]| a.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(",");
+        let cli = |gammas: &[f64], alpha: &str| {
+            let args = DataArgs { alpha: Some(alpha.to_string()), gammas: Some(text(gammas)), ..args.clone() };
+            cli_json(&args, true)
+        };
+        let view = |d: &Dataset| serde_json::to_value(&d.report).unwrap();
+        let alpha: Vec<f64> = (0..k).map(|c| (c as f64 + 1.0) / (k as f64 + 0.5)).collect();
+        d.set(2.0, &GAMMAS, Alpha::PerClass(alpha.clone()));
+        same(&view(&d), &cli(&GAMMAS, &text(&alpha)), "per-class α");
+        let split = d.split.clone().expect("sigmoid");
+        assert_eq!(split.focal.len(), GAMMAS.len());
+        // γ = 4 added to the list, under the per-class α, then the scalar.
+        let list = [0.0, 0.5, 1.0, 2.0, 4.0, 5.0];
+        d.set(2.0, &list, Alpha::PerClass(alpha.clone()));
+        let want = cli(&list, &text(&alpha));
+        same(&view(&d), &want, "γ added, per-class α");
+        d.set(2.0, &[0.0, 0.5, 1.0, 2.0, 4.0, 5.0, 3.0], Alpha::Scalar(0.25));
+        same(&view(&d), &cli(&[0.0, 0.5, 1.0, 2.0, 4.0, 5.0, 3.0], "0.25"), "γ added, scalar α");
+        // Able to fail: one weight off by 1e-9.
+        d.set(2.0, &list, Alpha::PerClass(alpha.clone()));
+        let mut off = alpha.clone();
+        off[k - 1] *= 1.0 + 1e-9;
+        let wrong = cli(&list, &text(&off));
+        let got = view(&d);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| same(&got, &wrong, "off"))).is_err();
+        assert!(caught, "a weight off by 1e-9 must be caught");
+        same(&got, &want, "per-class α again");
+    }
+}

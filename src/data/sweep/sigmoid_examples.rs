@@ -168,6 +168,26 @@ impl SigmoidExamples {
         st.saturated[..n].fill(false);
     }
 
+    /// `block`'s batches: rows `r0..`, the batch's rows `nb` (class-major:
+    /// the whole block, its unused rows filler; row-major: as many as the
+    /// scratch holds) and their kept values (1 − p, softplus(u), BCE).
+    pub(super) fn batches<'a>(&'a self, block: &Block) -> impl Iterator<Item = (usize, usize, [&'a [f64]; 3])> + 'a {
+        let (k, &Block { n, at, .. }) = (self.classes, block);
+        let columns = k <= COLUMNS_UP_TO;
+        let per_batch = if columns { BLOCK } else { (SIGMOID_BATCH / k).max(1) };
+        (0..n).step_by(per_batch).map(move |r0| {
+            let nb = if columns { BLOCK } else { per_batch.min(n - r0) };
+            let (from, len) = (at + r0 * k, nb * k);
+            (r0, nb, [&self.om, &self.softplus, &self.bce].map(|v| &v[from..from + len]))
+        })
+    }
+
+    /// `block`'s labels and p_t.
+    pub(super) fn rows(&self, block: &Block) -> (&[u32], &[f64]) {
+        let rows = block.row..block.row + block.n;
+        (&self.label[rows.clone()], &self.p[rows])
+    }
+
     /// Appends a batch of rows the sweep just computed (rows `base..` of its
     /// block): per logit `om`, `softplus`, `bce` laid out as the batch
     /// (class-major when `columns`), per row from the stage.
@@ -405,24 +425,15 @@ impl Accumulator {
     /// Stages a kept block's rows (the stage empty) and computes their CE
     /// and losses at this sweep's γs and weights from the kept values, and
     /// the split's per-row sums (added to `sums`); the block is not
-    /// completed ([`SigmoidTerms`](super::SigmoidTerms) keeps the per-row
-    /// sums instead).
+    /// completed.
     #[inline(always)]
-    pub(super) fn restage_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
+    fn restage_block<I: Isa>(&mut self, ex: &SigmoidExamples, block: &Block, sums: &mut SplitSums) {
         assert_eq!((ex.classes, self.mode), (self.classes, Mode::Sigmoid), "examples of another sweep");
-        let (k, n) = (self.classes, block.n);
-        let columns = k <= COLUMNS_UP_TO;
+        let n = block.n;
+        let columns = self.classes <= COLUMNS_UP_TO;
         ex.stage_rows(&mut self.stage, block);
-        // The whole block class-major (its unused rows filled), or as many
-        // rows as the scratch holds row-major.
-        let per_batch = if columns { BLOCK } else { (SIGMOID_BATCH / k).max(1) };
-        let mut r0 = 0;
-        while r0 < n {
-            let nb = per_batch.min(if columns { BLOCK } else { n - r0 });
-            let (from, len) = (block.at + r0 * k, nb * k);
-            let kept = [&ex.om, &ex.softplus, &ex.bce].map(|v| &v[from..from + len]);
+        for (r0, nb, kept) in ex.batches(block) {
             self.resweep_batch::<I>((r0, nb.min(n - r0)), kept, columns, sums);
-            r0 += nb;
         }
         sums.add_block(n, &self.stage.p[..n]);
     }

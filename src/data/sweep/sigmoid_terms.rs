@@ -5,47 +5,59 @@
 //! With a scalar α a row's sigmoid focal loss is
 //! `FL = α · P + (1 − α) · N`, `P` the positive's `(1 − p)^γ · BCE` and `N`
 //! the sum of the negatives' (each weighed 1: [`SigmoidTerms`] keeps both
-//! per row and γ, computed by the kept rows' own code with unit weights).
-//! The sweep weighs each logit's term before summing the row; here the row's
-//! two sums are weighed: two products and a sum more, so a row's loss
-//! is within 3 ulp of the sweep's (the sweep's own is within 15 ε of the
-//! exact sum), and every report number within 1e-13 of `data`'s
+//! per row and γ, computed by the sweep's own [`focal_terms`] with unit
+//! weights, `unit`). The sweep weighs each logit's term before summing the
+//! row; here the row's two sums are weighed: two products and a sum more, so
+//! a row's loss is within 3 ulp of the sweep's (the sweep's own is within
+//! 15 ε of the exact sum), and every report number within 1e-13 of `data`'s
 //! (tests/dataset_view_sigmoid.rs). This holds while `P` and `N` are 0 or
 //! normal and far from overflow (below 2^1000) and no CE saturates: a γ
-//! whose terms are not is swept the whole way ([`SigmoidExamples::sweep`]),
-//! as is a per-class α (the negatives' weights differ by class, so `N`
-//! does not factor).
+//! whose terms are not is swept the whole way ([`SigmoidExamples::sweep`]).
 //!
-//! The split (the positives' and negatives' shares) is linear too: the
-//! totals of `P`, of the easy rows' `P`, of `N` and of the easy negatives'
-//! terms, kept per γ, weighed by α and 1 − α.
+//! With one α per class (what F5 applies) `FL = α_t · P + Σ_{c≠t} (1 − α_c)
+//! · n_c` does not factor into `P` and `N`. Everything but the row losses
+//! is still linear in the weights, per class: the split (the positives'
+//! and negatives' shares, and of their easy ones) and the gradient's sums
+//! (its magnitude `w · m · (1 − p) + γ · p · FL` is linear in the logit's
+//! weight `w`) are `Σ_c α_c · T⁺_c + (1 − α_c) · T⁻_c` of unit-weight totals
+//! per class and γ ([`unit::ClassTotals`]: the positives by their label,
+//! the negatives by their class; within 1e-14 each, so every share within
+//! 1e-13). The row losses (the loss histograms behind `top_share_90` and
+//! the loss CDF, the easy rows' and each class's share, the class means)
+//! come from one lean pass over the kept logit values, per logit only its
+//! weight and `w · m · BCE` by `weigh`'s own operations, summed in class
+//! order as the sweep sums a row ([`per_class::losses`]): the sweep's bits,
+//! so the loss CDF is the sweep's exactly. The balancing α reads each
+//! row's `P` (the positive at α = 1), kept.
 //!
-//! The guidance (issue 18) follows: the gradient's magnitude is linear in
-//! each logit's weight, so its unit-weight sums per γ give the easy share at
-//! any α; the balancing α reads each row's `P` (the positive at α = 1); the
-//! loss CDF comes from the rows' losses as the sweep's does (its bound width
-//! `max_gap`, a difference, agrees to 1e-11 rather than 1e-13).
+//! The guidance (issue 18) follows: the easy share of the gradient at any
+//! α from the per-class totals; the loss CDF of a scalar α from the rows'
+//! losses as the sweep's (its bound width `max_gap`, a difference, agrees
+//! to 1e-11 rather than 1e-13).
 //!
 //! # What an edit costs
-//! One pass over the rows (the block sums, per-class sums and histograms of
-//! every γ); the γs not kept yet are computed from the kept logit values in
-//! the same pass, block by block, and kept. An α edit passes over no logit;
-//! a γ-list edit over the logits only for its new γs. Memory: 16 bytes a
-//! row per γ kept, and 8 for its CE; only the γs of the last sweep (and
-//! those the caller asks to keep) are kept.
+//! The γs not kept yet first, in one lean pass over the kept logit values
+//! (`unit`: per logit the term, the gradient's magnitude with `p = e^(−BCE)`
+//! and the per-class totals; no `expm1`, no block bookkeeping), and kept.
+//! Then one pass over the rows: the block sums, per-class sums and
+//! histograms of every γ, from `α · P + (1 − α) · N` (a scalar α: no
+//! logit read) or from the lean pass over the logits (a per-class α). Memory:
+//! 16 bytes a row per γ kept, and 8 for its CE, plus 8 · K wide sums
+//! (256 · K bytes) per γ for the per-class totals; a per-class α needs
+//! nothing more (the accumulators' batch buffers). Only the γs of the last
+//! sweep (and those the caller asks to keep) are kept.
+//!
+//! [`focal_terms`]: super::sigmoid::focal_terms
 
-use super::gradient::GradientSums;
-use super::guidance::share;
-use super::limits::normal;
-use super::sigmoid_examples::{Block, Shares, Split, SplitSums};
-use super::sums::WideSum;
+mod per_class;
+mod unit;
+
+use super::sigmoid_examples::{Block, Shares, Split};
 use super::{Accumulator, BLOCK, Config, Report, SigmoidExamples, vec_bytes};
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Kernel};
 use rayon::prelude::*;
-
-/// Above this `P` or `N` a weighted sum might round past `f64::MAX`.
-const TOO_BIG: f64 = 1.0715086071862673e301; // 2^1000
+use unit::ClassTotals;
 
 /// One γ's sums at unit weights.
 #[derive(Clone, Debug)]
@@ -54,13 +66,10 @@ struct GammaTerms {
     /// Per row: the positive's `(1 − p)^γ · BCE`, the negatives' sum.
     pos: Vec<f64>,
     neg: Vec<f64>,
-    /// Over every row: the positives, the easy positives, the negatives,
-    /// the easy negatives (module docs).
-    totals: [WideSum; 4],
-    /// Every `pos` and `neg` is 0 or normal and below [`TOO_BIG`].
+    /// Per class, the split's and the gradient's totals (`unit`).
+    classes: ClassTotals,
+    /// Every `pos` and `neg` is 0 or normal and below 2^1000.
     combinable: bool,
-    /// The gradient's sums at unit weights (linear in the weights too).
-    grad: GradientSums,
 }
 
 /// Each row's per-γ focal sums at unit weights, for the γs of the last
@@ -83,15 +92,14 @@ pub struct SigmoidTerms {
 impl SigmoidTerms {
     /// The report and split of `config` over `ex`'s rows, the report
     /// [`SigmoidExamples::sweep`] gives to 1e-13: from the kept sums where
-    /// they serve (the γs missing computed in the same pass, and kept),
-    /// else the whole way. Keeps the sums of `keep`'s γs and `config`'s,
-    /// drops the others.
+    /// they serve (the γs missing computed first, and kept), else the
+    /// whole way. Keeps the sums of `keep`'s γs and `config`'s, drops the
+    /// others.
     ///
     /// # Panics
     /// As [`SigmoidExamples::sweep`].
     pub fn sweep(&mut self, ex: &SigmoidExamples, config: &Config, keep: &[f64]) -> (Report, Split) {
         assert_eq!(config.mode, Mode::Sigmoid, "these terms are of sigmoid rows");
-        let Alpha::Scalar(alpha) = config.alpha else { return ex.sweep(config) };
         let (gammas, dropped) = std::mem::take(&mut self.gammas)
             .into_iter()
             .partition(|t| keep.contains(&t.gamma) || config.gammas.contains(&t.gamma));
@@ -103,17 +111,20 @@ impl SigmoidTerms {
         }
         let mut missing: Vec<f64> = config.gammas.iter().copied().filter(|&g| kept(g).is_none()).collect();
         missing.dedup();
-        let weights = (alpha, 1.0 - alpha);
-        let mut report = self.pass(ex, config, &missing, weights);
+        self.compute(ex, &missing);
         let terms: Vec<&GammaTerms> =
             config.gammas.iter().map(|&g| self.gammas.iter().find(|t| t.gamma == g).expect("computed")).collect();
         if !self.ce_fits || terms.iter().any(|t| !t.combinable) {
             return ex.sweep(config);
         }
+        let mut report = self.pass(ex, config, &terms);
+        // The shares linear in the weights, from the per-class totals.
+        let (pos, neg): (Vec<f64>, Vec<f64>) =
+            (0..ex.classes()).map(|c| (config.alpha.of(c), 1.0 - config.alpha.of(c))).unzip();
         let split =
-            Split { focal: terms.iter().map(|t| shares(&t.totals, weights)).collect(), cross_entropy: self.ce_split };
+            Split { focal: terms.iter().map(|t| t.classes.shares(&pos, &neg)).collect(), cross_entropy: self.ce_split };
         for (row, t) in report.sweep.iter_mut().zip(&terms) {
-            let (all, positives, negatives) = gradient_shares(&t.grad, weights);
+            let (all, positives, negatives) = t.classes.gradient_shares(&pos, &neg);
             row.easy_gradient_share = all;
             row.easy_gradient_share_positive = Some(positives);
             row.easy_gradient_share_negative = Some(negatives);
@@ -124,108 +135,45 @@ impl SigmoidTerms {
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         let spare: usize = self.spare.iter().map(vec_bytes).sum();
-        vec_bytes(&self.ce) + spare + self.gammas.iter().map(|t| vec_bytes(&t.pos) + vec_bytes(&t.neg)).sum::<usize>()
+        let gammas = self.gammas.iter().map(|t| vec_bytes(&t.pos) + vec_bytes(&t.neg) + t.classes.heap_bytes());
+        vec_bytes(&self.ce) + spare + gammas.sum::<usize>()
     }
 
-    /// The report of `config` with `weights` in one pass over the rows,
-    /// block by block: the `missing` γs' sums computed from `ex`'s kept
-    /// values (and kept), the others read.
-    fn pass(&mut self, ex: &SigmoidExamples, config: &Config, missing: &[f64], weights: (f64, f64)) -> Report {
-        let rows = ex.len();
-        let mut buffer = || {
-            let mut v = self.spare.pop().unwrap_or_default();
-            v.resize(rows, 0.0);
-            v
+    /// The report of `config` in one pass over the rows, block by block,
+    /// from the kept sums of its γs (`terms`, in its order): a scalar α's
+    /// losses `α · P + (1 − α) · N`, a per-class α's from the kept logit
+    /// values ([`per_class::losses`]). Its gradient shares are left to the
+    /// caller.
+    fn pass(&self, ex: &SigmoidExamples, config: &Config, terms: &[&GammaTerms]) -> Report {
+        let weights = match config.alpha {
+            Alpha::Scalar(a) => Some((a, 1.0 - a)),
+            Alpha::PerClass(_) => None,
         };
-        let mut pos: Vec<Vec<f64>> = missing.iter().map(|_| buffer()).collect();
-        let mut neg: Vec<Vec<f64>> = missing.iter().map(|_| buffer()).collect();
-        self.spare.clear();
-        let new_ce = !missing.is_empty() && self.ce.len() != rows;
-        let mut ce = if new_ce { vec![0.0; rows] } else { Vec::new() };
-        let parts = ex.parts();
-        let mut outs: Vec<Out> = parts.iter().map(|&blocks| Out { blocks, ..Out::default() }).collect();
-        for (v, pos) in pos.iter_mut().map(|v| (v, true)).chain(neg.iter_mut().map(|v| (v, false))) {
-            for (out, cut) in outs.iter_mut().zip(cut(v, &parts)) {
-                if pos { out.pos.push(cut) } else { out.neg.push(cut) }
-            }
-        }
-        if new_ce {
-            for (out, cut) in outs.iter_mut().zip(cut(&mut ce, &parts)) {
-                out.ce = cut;
-            }
-        }
-        // Where each γ's sums come from: kept, or the `missing` one computed now.
-        let sources: Vec<Source> = config
-            .gammas
-            .iter()
-            .map(|&g| match self.gammas.iter().find(|t| t.gamma == g) {
-                Some(t) => Source::Kept(t),
-                None => Source::New(missing.iter().position(|&m| m == g).expect("missing")),
+        let mut rows = 0;
+        let parts: Vec<(&[Block], usize)> = ex
+            .parts()
+            .into_iter()
+            .map(|blocks| {
+                let from = rows;
+                rows += blocks.iter().map(|b| b.n).sum::<usize>();
+                (blocks, from)
             })
             .collect();
-        // Unit weights for the γs computed: α = 1 for the positives, and 1 for the negatives.
-        let unit = Config { gammas: missing.to_vec(), alpha: Alpha::Scalar(1.0), mode: Mode::Sigmoid, bins: 1 };
-        let g = missing.len();
-        let kept_ce = (!new_ce).then_some(self.ce.as_slice());
-        let (acc, sums, grad, fits) = outs
+        parts
             .into_par_iter()
-            .map(|out| {
+            .map(|(blocks, from)| {
                 let mut acc = Accumulator::new(config, ex.classes());
-                let mut sums = SplitSums::new(g);
-                let mut unit = (g > 0).then(|| {
-                    let mut acc = Accumulator::new(&unit, ex.classes());
-                    acc.alpha_neg.fill(1.0);
-                    acc
-                });
                 let simd = acc.simd;
-                let pass = Pass { acc: &mut acc, unit: unit.as_mut(), ex, out, sums: &mut sums, sources: &sources };
-                let fits = simd.run(Combined { pass, ce: kept_ce, weights });
-                (acc, sums, unit.map_or_else(Vec::new, |u| u.grad), fits)
+                simd.run(Combined { acc: &mut acc, ex, blocks, from, ce: &self.ce, terms, weights });
+                acc
             })
-            .reduce_with(|(mut a, mut s, mut ga, fa), (b, t, gb, fb)| {
+            .reduce_with(|mut a, b| {
                 a.merge(b);
-                s.merge(&t);
-                for (x, y) in ga.iter_mut().zip(&gb) {
-                    x.merge(y);
-                }
-                (a, s, ga, fa & fb)
+                a
             })
-            .unwrap_or_else(|| {
-                (
-                    Accumulator::new(config, ex.classes().max(1)),
-                    SplitSums::new(g),
-                    vec![GradientSums::default(); g],
-                    true,
-                )
-            });
-        if new_ce {
-            let fits_ce = fits && ce.iter().all(|&c| c < f64::MAX);
-            (self.ce, self.ce_split, self.ce_fits) = (ce, sums.split().cross_entropy, fits_ce);
-        }
-        let usable = |v: &[f64]| v.iter().all(|&x| x == 0.0 || (normal(x) && x < TOO_BIG));
-        for (i, (pos, neg)) in pos.into_iter().zip(neg).enumerate() {
-            let totals = [sums.pos[i], sums.pos_easy[i], sums.neg[i], sums.neg_easy[i]];
-            let combinable = usable(&pos) && usable(&neg);
-            self.gammas.push(GammaTerms { gamma: missing[i], pos, neg, totals, combinable, grad: grad[i] });
-        }
-        acc.finish()
+            .unwrap_or_else(|| Accumulator::new(config, ex.classes().max(1)))
+            .finish()
     }
-}
-
-/// Where a γ's per-row sums come from in a pass.
-enum Source<'a> {
-    Kept(&'a GammaTerms),
-    /// The i-th γ computed in the pass.
-    New(usize),
-}
-
-/// A part of the blocks and where its rows' new sums go.
-#[derive(Default)]
-struct Out<'a> {
-    blocks: &'a [Block],
-    pos: Vec<&'a mut [f64]>,
-    neg: Vec<&'a mut [f64]>,
-    ce: &'a mut [f64],
 }
 
 /// `v` cut into the rows of each part.
@@ -240,73 +188,43 @@ fn cut<'a>(mut v: &'a mut [f64], parts: &[&[Block]]) -> Vec<&'a mut [f64]> {
         .collect()
 }
 
-/// One part's pass: `acc` sweeps the config; `unit` (unit weights, the
-/// missing γs) computes the new sums through
-/// [`Accumulator::restage_block`].
-struct Pass<'a, 'b> {
+/// One part's pass (its `blocks`, from row `from`): `acc` sweeps the
+/// config from the kept CE and sums (`terms`); `weights` the scalar α's,
+/// none for a per-class α; compiled for the instruction set.
+struct Combined<'a> {
     acc: &'a mut Accumulator,
-    unit: Option<&'a mut Accumulator>,
     ex: &'a SigmoidExamples,
-    out: Out<'b>,
-    sums: &'a mut SplitSums,
-    sources: &'a [Source<'a>],
+    blocks: &'a [Block],
+    from: usize,
+    ce: &'a [f64],
+    terms: &'a [&'a GammaTerms],
+    weights: Option<(f64, f64)>,
 }
 
-/// A [`Pass`] with the kept CE (none: computed) and the weights, compiled
-/// for the instruction set; false if a CE saturated.
-struct Combined<'a, 'b> {
-    pass: Pass<'a, 'b>,
-    ce: Option<&'a [f64]>,
-    weights: (f64, f64),
-}
-
-impl Kernel for Combined<'_, '_> {
-    type Output = bool;
+impl Kernel for Combined<'_> {
+    type Output = ();
 
     #[inline(always)]
-    fn run<I: Isa>(self, _isa: I) -> bool {
-        let Combined { pass: Pass { acc, mut unit, ex, mut out, sums, sources }, ce, weights: (a, b) } = self;
-        let mut fits = true;
-        let mut r = 0;
-        for block in out.blocks {
-            let (n, rows) = (block.n, block.row..block.row + block.n);
-            if let Some(unit) = unit.as_deref_mut() {
-                unit.restage_block::<I>(ex, block, sums);
-                // The gradient's per-row sums, as a completed block adds them.
-                let (grad, st) = (&mut unit.grad, &unit.stage);
-                for (gi, g) in grad.iter_mut().enumerate() {
-                    let rows = gi * BLOCK..gi * BLOCK + n;
-                    let v =
-                        [&st.grad_pos, &st.grad_pos_easy, &st.grad_neg, &st.grad_neg_easy].map(|v| &v[rows.clone()]);
-                    g.add_block(true, v, &st.p[..n]);
-                }
-                for (gi, (pos, neg)) in out.pos.iter_mut().zip(out.neg.iter_mut()).enumerate() {
-                    pos[r..r + n].copy_from_slice(&sums.row_pos[gi * BLOCK..gi * BLOCK + n]);
-                    neg[r..r + n].copy_from_slice(&sums.row_neg[gi * BLOCK..gi * BLOCK + n]);
-                }
-                let st = &unit.stage;
-                if !out.ce.is_empty() {
-                    out.ce[r..r + n].copy_from_slice(&st.ce[..n]);
-                }
-                fits &= !st.saturated[..n].iter().zip(&st.ce[..n]).any(|(&s, &c)| s && c == f64::MAX);
+    fn run<I: Isa>(self, _isa: I) {
+        let Combined { acc, ex, blocks, from, ce, terms, weights } = self;
+        let mut r = from;
+        for block in blocks {
+            let n = block.n;
+            let rows = r..r + n;
+            ex.stage_rows(&mut acc.stage, block);
+            acc.stage.ce[..n].copy_from_slice(&ce[rows.clone()]);
+            if weights.is_none() {
+                per_class::losses::<I>(acc, ex, block);
             }
+            // Each row's loss per γ (scalar α), and its positive's term at
+            // α = 1 (the balancing α's).
             let st = &mut acc.stage;
-            ex.stage_rows(st, block);
-            match (ce, unit.as_deref()) {
-                (Some(kept), _) => st.ce[..n].copy_from_slice(&kept[rows.clone()]),
-                (None, Some(unit)) => st.ce[..n].copy_from_slice(&unit.stage.ce[..n]),
-                (None, None) => unreachable!("a CE kept or computed"),
-            }
-            // Each row's loss per γ, and its positive's term at α = 1 (the balancing α's).
-            for ((fl, pos), source) in st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sources) {
-                let (p, q) = match source {
-                    Source::Kept(t) => (&t.pos[rows.clone()], &t.neg[rows.clone()]),
-                    Source::New(gi) => {
-                        (&sums.row_pos[gi * BLOCK..gi * BLOCK + n], &sums.row_neg[gi * BLOCK..gi * BLOCK + n])
+            for ((fl, pos), t) in st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(terms) {
+                let (p, q) = (&t.pos[rows.clone()], &t.neg[rows.clone()]);
+                if let Some((a, b)) = weights {
+                    for ((f, &p), &q) in fl[..n].iter_mut().zip(p).zip(q) {
+                        *f = a * p + b * q;
                     }
-                };
-                for ((f, &p), &q) in fl[..n].iter_mut().zip(p).zip(q) {
-                    *f = a * p + b * q;
                 }
                 pos[..n].copy_from_slice(p);
             }
@@ -314,29 +232,5 @@ impl Kernel for Combined<'_, '_> {
             acc.flush();
             r += n;
         }
-        fits
     }
-}
-
-/// The split's shares from unit-weight totals `[P, easy P, N, easy N]`.
-fn shares(totals: &[WideSum; 4], (a, b): (f64, f64)) -> Shares {
-    let wide = totals.iter().any(WideSum::is_wide);
-    let [p, pe, n, ne] = totals.map(|t| t.scaled(wide));
-    let total = a * p + b * n;
-    Shares {
-        positives: share(a * p, total),
-        easy_positives: share(a * pe, total),
-        negatives: share(b * n, total),
-        easy_negatives: share(b * ne, total),
-    }
-}
-
-/// The easy logits' shares of the gradient (all, among the positives,
-/// among the negatives) from unit-weight sums: the magnitude is linear in
-/// the weight (`super::gradient`).
-fn gradient_shares(g: &GradientSums, (a, b): (f64, f64)) -> (f64, f64, f64) {
-    let sums = [g.pos, g.pos_easy, g.neg, g.neg_easy];
-    let wide = sums.iter().any(WideSum::is_wide);
-    let [p, pe, n, ne] = sums.map(|s| s.scaled(wide));
-    (share(a * pe + b * ne, a * p + b * n), g.pos_easy.share_of(&g.pos), g.neg_easy.share_of(&g.neg))
 }
