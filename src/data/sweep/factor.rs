@@ -35,82 +35,38 @@ impl Power {
 /// range. For γ ≤ 6 a multiple of ½ it is taken inline (the operations of
 /// [`modulating`]'s binary powering, so the same bits); otherwise
 /// [`modulating`] first fills `m` from the given `(m, om, ln_om, sq, sign,
-/// Isa)` and the factor is that `m`.
+/// Isa)` and the factor is that `m` — or, given `else $other`, the value is
+/// `$other`.
 macro_rules! with_factor {
-    ($power:expr, ($m:expr, $om:expr, $ln_om:expr, $sq:expr, $sign:expr, $isa:ty), |$factor:ident, $check:ident| $body:expr) => {{
-        use $crate::data::sweep::factor::{Power, modulating};
+    ($power:expr, ($m:expr, $om:expr, $ln_om:expr, $sq:expr, $sign:expr, $isa:ty), |$factor:ident, $check:ident| $body:expr) => {
+        $crate::data::sweep::factor::with_factor!($power, else {
+            $crate::data::sweep::factor::modulating::<$isa>($m, $om, $ln_om, $sq, $power, $sign);
+            $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |_: f64, m: f64| m, true)
+        }, |$factor, $check| $body)
+    };
+    ($power:expr, else $other:expr, |$factor:ident, $check:ident| $body:expr) => {{
+        use $crate::data::sweep::factor::Power;
         // √o for odd h, then o^⌊h/2⌋ by squaring: o², o⁴, ... as in `modulating`.
         let sqrt = |o: f64| o.sqrt();
         match $power {
             Power::One => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |_: f64, _: f64| 1.0, false),
-            Power::Halves(1) => {
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o), true)
+            Power::Halves(1) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o), true),
+            Power::Halves(2) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o, true),
+            Power::Halves(3) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o) * o, true),
+            Power::Halves(4) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * o, true),
+            Power::Halves(5) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o) * (o * o), true),
+            Power::Halves(6) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * (o * o), true),
+            Power::Halves(7) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| (sqrt(o) * o) * (o * o), true),
+            Power::Halves(8) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| (o * o) * (o * o), true),
+            Power::Halves(9) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o) * ((o * o) * (o * o)), true),
+            Power::Halves(10) => $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * ((o * o) * (o * o)), true),
+            Power::Halves(11) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| (sqrt(o) * o) * ((o * o) * (o * o)), true)
             }
-            Power::Halves(2) => {
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o, true)
+            Power::Halves(12) => {
+                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| (o * o) * ((o * o) * (o * o)), true)
             }
-            Power::Halves(3) => {
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| sqrt(o) * o, true)
-            }
-            Power::Halves(4) => {
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * o, true)
-            }
-            Power::Halves(5) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| sqrt(o) * (o * o),
-                true
-            ),
-            Power::Halves(6) => {
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |o: f64, _: f64| o * (o * o), true)
-            }
-            Power::Halves(7) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| (sqrt(o) * o) * (o * o),
-                true
-            ),
-            Power::Halves(8) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| (o * o) * (o * o),
-                true
-            ),
-            Power::Halves(9) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| sqrt(o) * ((o * o) * (o * o)),
-                true
-            ),
-            Power::Halves(10) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| o * ((o * o) * (o * o)),
-                true
-            ),
-            Power::Halves(11) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| (sqrt(o) * o) * ((o * o) * (o * o)),
-                true
-            ),
-            Power::Halves(12) => $crate::data::sweep::factor::factor_arm!(
-                $factor,
-                $check,
-                $body,
-                |o: f64, _: f64| (o * o) * ((o * o) * (o * o)),
-                true
-            ),
-            power => {
-                modulating::<$isa>($m, $om, $ln_om, $sq, power, $sign);
-                $crate::data::sweep::factor::factor_arm!($factor, $check, $body, |_: f64, m: f64| m, true)
-            }
+            _ => $other,
         }
     }};
 }

@@ -13,7 +13,7 @@
 //! the accumulator's batch buffers.
 
 use crate::data::sweep::columns::row_sums;
-use crate::data::sweep::factor::Power;
+use crate::data::sweep::factor::{Power, with_factor};
 use crate::data::sweep::limits::{abnormal, normal, saturate};
 use crate::data::sweep::sigmoid::focal_terms;
 use crate::data::sweep::sigmoid_examples::Block;
@@ -89,34 +89,15 @@ fn fusable(power: Power) -> bool {
 /// fallback's cases).
 #[inline(always)]
 fn class_terms(fl: &mut [f64], [om, w, b]: [&[f64]; 3], power: Power) -> bool {
-    macro_rules! terms {
-        ($pow:expr) => {{
-            let mut bad = false;
-            for ((s, (&o, &w)), &c) in fl.iter_mut().zip(om.iter().zip(w)).zip(b) {
-                let f: f64 = $pow(o);
-                *s += w * f * c;
-                bad |= !normal(f);
-            }
-            !bad
-        }};
-    }
-    let sqrt = |o: f64| o.sqrt();
-    match power {
-        Power::One => terms!(|_| 1.0),
-        Power::Halves(1) => terms!(sqrt),
-        Power::Halves(2) => terms!(|o| o),
-        Power::Halves(3) => terms!(|o: f64| sqrt(o) * o),
-        Power::Halves(4) => terms!(|o: f64| o * o),
-        Power::Halves(5) => terms!(|o: f64| sqrt(o) * (o * o)),
-        Power::Halves(6) => terms!(|o: f64| o * (o * o)),
-        Power::Halves(7) => terms!(|o: f64| (sqrt(o) * o) * (o * o)),
-        Power::Halves(8) => terms!(|o: f64| (o * o) * (o * o)),
-        Power::Halves(9) => terms!(|o: f64| sqrt(o) * ((o * o) * (o * o))),
-        Power::Halves(10) => terms!(|o: f64| o * ((o * o) * (o * o))),
-        Power::Halves(11) => terms!(|o: f64| (sqrt(o) * o) * ((o * o) * (o * o))),
-        Power::Halves(12) => terms!(|o: f64| (o * o) * ((o * o) * (o * o))),
-        _ => false,
-    }
+    with_factor!(power, else false, |factor, check| {
+        let mut bad = false;
+        for ((s, (&o, &w)), &c) in fl.iter_mut().zip(om.iter().zip(w)).zip(b) {
+            let f: f64 = factor(o, 0.0);
+            *s += w * f * c;
+            bad |= check & !normal(f);
+        }
+        !bad
+    })
 }
 
 #[cfg(test)]
