@@ -47,6 +47,18 @@ impl Accumulator {
             sums.add_block(sigmoid, [a, b, c, d], p);
         }
         let top = self.loss_hist.add_block(&st.fl, ce);
+        if sigmoid {
+            // The per-side CDFs' histograms follow: per γ the positives', the
+            // negatives' (class-index rows of one class have none).
+            let negatives = self.classes > 1 || self.per_row.targets;
+            for gi in 0..g {
+                let rows = gi * BLOCK..gi * BLOCK + n;
+                self.loss_hist.add_samples(g + 1 + 2 * gi, &st.fl_pos[rows.clone()]);
+                if negatives {
+                    self.loss_hist.add_samples(g + 2 + 2 * gi, &st.fl_neg[rows]);
+                }
+            }
+        }
         // Values of 2^960 and above (only after saturation) need the wide
         // sums; the histograms tell whether the block has any (and a pass
         // whether the positives' unweighted terms have).

@@ -67,13 +67,15 @@ impl LossHistograms {
         (x.to_bits() >> HIST_SHIFT) as usize & (HIST_BINS - 1)
     }
 
-    /// Adds a block: histogram `g` gets `fl[g · BLOCK ..][..n]`, the last
-    /// one `ce` (n values). Returns the highest bin of any value (0 for none).
+    /// Adds a block: histogram `g` gets `fl[g · BLOCK ..][..n]` for each of
+    /// the G γs `fl` holds, histogram G `ce` (n values). Returns the highest
+    /// bin of any value (0 for none).
     #[inline(always)]
     pub(super) fn add_block(&mut self, fl: &[f64], ce: &[f64]) -> usize {
-        let g = self.range.len() - 1;
+        let g = fl.len() / BLOCK;
         let mut top = 0;
-        for (gi, (bins, range)) in self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).enumerate() {
+        let histograms = self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).take(g + 1);
+        for (gi, (bins, range)) in histograms.enumerate() {
             let xs = if gi < g { &fl[gi * BLOCK..gi * BLOCK + ce.len()] } else { ce };
             if xs.is_empty() {
                 continue;
@@ -93,6 +95,20 @@ impl LossHistograms {
             top = top.max(hi);
         }
         top
+    }
+
+    /// Adds the values ≥ 0 of `xs` to histogram `h` (a negative one is no
+    /// sample: [`NO_SAMPLE`](super::stage::NO_SAMPLE)).
+    #[inline(always)]
+    pub(super) fn add_samples(&mut self, h: usize, xs: &[f64]) {
+        let bins = &mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS];
+        let (mut lo, mut hi) = self.range[h];
+        for &x in xs.iter().filter(|&&x| x >= 0.0) {
+            let b = Self::bin(x);
+            (lo, hi) = (lo.min(b), hi.max(b));
+            Self::add(bins, x);
+        }
+        self.range[h] = (lo, hi);
     }
 
     /// Adds a non-negative value to `bins` (one histogram's).
@@ -117,6 +133,11 @@ impl LossHistograms {
 }
 
 impl LossHistogram<'_> {
+    /// The number of values held.
+    pub(super) fn values(&self) -> u64 {
+        (self.lo..=self.hi).map(|b| self.count(b)).sum()
+    }
+
     /// The number of values in bin `b`.
     pub(super) fn count(&self, b: usize) -> u64 {
         (self.bins[b] >> COUNT_SHIFT) as u64

@@ -110,10 +110,38 @@ impl Accumulator {
             let unit = &mut st.pos[gi * BLOCK + base..gi * BLOCK + base + nb];
             let sums = sums.map(|v| &mut v[rows.clone()]);
             row_gradients(gamma, [w, m, om, pl, x, b, neg], labels, (k, nb, columns), sums, unit);
+            // The per-side loss CDFs' samples: the positive's term, the negatives' sum.
+            for (o, (i, &t)) in st.fl_pos[rows.clone()].iter_mut().zip(labels.iter().enumerate()) {
+                *o = x[at(i, t)];
+            }
+            negatives_sums(&mut st.fl_neg[rows], x, neg, sq, (k, columns), lanes, carry);
             let fl = &mut st.fl[gi * BLOCK + base..gi * BLOCK + base + nb];
             row_sums(fl, x, k, columns, lanes, carry);
             saturate(fl, &mut st.saturated[base..base + nb]);
         }
+    }
+}
+
+/// Each row's negatives' focal terms `x` (masked by the exact 0/1 factors
+/// `neg`, in `masked`) summed in class order as [`row_sums`] sums the
+/// row's loss; at most `f64::MAX`.
+// Stand-in for the fused per-γ loop's own sums (`st.fl_neg`).
+#[inline(always)]
+fn negatives_sums(
+    out: &mut [f64],
+    x: &[f64],
+    neg: &[f64],
+    masked: &mut [f64],
+    (k, columns): (usize, bool),
+    lanes: &mut [f64],
+    carry: &mut [f64],
+) {
+    for ((m, &v), &f) in masked.iter_mut().zip(x).zip(neg) {
+        *m = v * f;
+    }
+    row_sums(out, masked, k, columns, lanes, carry);
+    for v in out.iter_mut() {
+        *v = v.min(f64::MAX);
     }
 }
 

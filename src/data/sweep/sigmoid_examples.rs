@@ -478,6 +478,10 @@ impl Accumulator {
             let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
             sums.rows(gi, (r0, real), labels, x, fl, [neg, easy], masked, (k, columns));
             saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
+            // The per-side loss CDFs' samples, as the sweep's.
+            let side = gi * BLOCK + r0..gi * BLOCK + r0 + real;
+            st.fl_pos[side.clone()].copy_from_slice(&sums.row_pos[side.clone()]);
+            st.fl_neg[side.clone()].copy_from_slice(&sums.row_neg[side]);
         }
     }
 }

@@ -297,8 +297,11 @@ impl Kernel for Combined<'_, '_> {
                 (None, Some(unit)) => st.ce[..n].copy_from_slice(&unit.stage.ce[..n]),
                 (None, None) => unreachable!("a CE kept or computed"),
             }
-            // Each row's loss per γ, and its positive's term at α = 1 (the balancing α's).
-            for ((fl, pos), source) in st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sources) {
+            // Each row's loss per γ, its positive's term at α = 1 (the
+            // balancing α's), and its weighted sides (the per-side loss CDFs').
+            let sides = st.fl_pos.chunks_exact_mut(BLOCK).zip(st.fl_neg.chunks_exact_mut(BLOCK));
+            let per_gamma = st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sides);
+            for (((fl, pos), (fl_pos, fl_neg)), source) in per_gamma.zip(sources) {
                 let (p, q) = match source {
                     Source::Kept(t) => (&t.pos[rows.clone()], &t.neg[rows.clone()]),
                     Source::New(gi) => {
@@ -307,6 +310,9 @@ impl Kernel for Combined<'_, '_> {
                 };
                 for ((f, &p), &q) in fl[..n].iter_mut().zip(p).zip(q) {
                     *f = a * p + b * q;
+                }
+                for ((op, &p), (on, &q)) in fl_pos.iter_mut().zip(p).zip(fl_neg.iter_mut().zip(q)) {
+                    (*op, *on) = (a * p, b * q);
                 }
                 pos[..n].copy_from_slice(p);
             }

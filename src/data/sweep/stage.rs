@@ -4,6 +4,10 @@
 use super::{BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 
+/// A row's side of the loss CDF it has no logit of ([`Stage::fl_pos`]):
+/// the histograms take only values ≥ 0.
+pub(super) const NO_SAMPLE: f64 = -1.0;
+
 /// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK),
 /// one field per quantity.
 #[derive(Default)]
@@ -41,6 +45,12 @@ pub(super) struct Stage {
     /// Sigmoid, per γ as `fl`: the positive's focal term with α = 1 (the
     /// balancing α's sums).
     pub(super) pos: Vec<f64>,
+    /// Sigmoid, per γ as `fl`: each row's weighted focal loss of its
+    /// positives and of its negatives, the samples of the per-side loss
+    /// CDFs ([`super::loss_cdf`]); [`NO_SAMPLE`] for a side the row has
+    /// no logit of.
+    pub(super) fl_pos: Vec<f64>,
+    pub(super) fl_neg: Vec<f64>,
     /// Whether CE or a focal loss was clamped to `f64::MAX`.
     pub(super) saturated: Vec<bool>,
     /// Softmax: ln(1 + S), 1 − p_t and ln(1 − p_t).
@@ -88,6 +98,8 @@ impl Stage {
             grad_neg: vec![0.0; BLOCK * gammas],
             grad_neg_easy: vec![0.0; BLOCK * gammas],
             pos: vec![0.0; BLOCK * gammas],
+            fl_pos: vec![0.0; BLOCK * gammas],
+            fl_neg: vec![0.0; BLOCK * gammas],
             saturated: vec![false; BLOCK],
             ln_den: f(),
             om: f(),
@@ -118,6 +130,8 @@ impl Stage {
             &self.grad_neg,
             &self.grad_neg_easy,
             &self.pos,
+            &self.fl_pos,
+            &self.fl_neg,
             &self.ln_den,
             &self.om,
             &self.ln_om,
