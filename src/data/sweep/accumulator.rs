@@ -313,10 +313,11 @@ impl Accumulator {
     }
 
     /// Heap memory held, in bytes. It does not grow with the rows added:
-    /// about (γs + 1) · 512 KiB (sigmoid: (3 · γs + 1) · 512 KiB, the
-    /// per-side loss CDFs' histograms; untouched pages cost no memory), plus (γs + 1) · 40 + 20 bytes for each
-    /// class seen (every class up to 64), 4 per class above 64 classes, and
-    /// in sigmoid mode 88 per class (72 · max(K, 1024) at least).
+    /// about (γs + 1) · 512 KiB (sigmoid: (3 · γs + 1) · 512 KiB, with the
+    /// per-side loss CDFs' histograms; untouched pages cost no memory),
+    /// plus (γs + 1) · 40 + 20 bytes for each class seen (every class up to
+    /// 64), 4 per class above 64 classes, and in sigmoid mode 88 per class
+    /// (72 · max(K, 1024) at least).
     pub fn heap_bytes(&self) -> usize {
         vec_bytes(&self.gammas)
             + vec_bytes(&self.powers)
