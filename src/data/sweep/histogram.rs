@@ -77,24 +77,37 @@ impl LossHistograms {
         let histograms = self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).take(g + 1);
         for (gi, (bins, range)) in histograms.enumerate() {
             let xs = if gi < g { &fl[gi * BLOCK..gi * BLOCK + ce.len()] } else { ce };
-            if xs.is_empty() {
-                continue;
-            }
-            // The bins' range from the extreme bit patterns (non-negative
-            // values order as their bits), in vector lanes.
-            let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for &x in xs {
-                lo = lo.min(x.to_bits());
-                hi = hi.max(x.to_bits());
-            }
-            for &x in xs {
-                Self::add(bins, x);
-            }
-            let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
-            *range = (range.0.min(lo), range.1.max(hi));
-            top = top.max(hi);
+            top = top.max(Self::add_values(bins, range, xs));
         }
         top
+    }
+
+    /// Adds non-negative values (never −0) to histogram `h`.
+    #[inline(always)]
+    pub(super) fn add_all(&mut self, h: usize, xs: &[f64]) {
+        Self::add_values(&mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], &mut self.range[h], xs);
+    }
+
+    /// Adds `xs` to one histogram's `bins` and `range`; returns the highest
+    /// bin of any (0 for none).
+    #[inline(always)]
+    fn add_values(bins: &mut [u128], range: &mut (usize, usize), xs: &[f64]) -> usize {
+        if xs.is_empty() {
+            return 0;
+        }
+        // The bins' range from the extreme bit patterns (non-negative
+        // values order as their bits), in vector lanes.
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for &x in xs {
+            lo = lo.min(x.to_bits());
+            hi = hi.max(x.to_bits());
+        }
+        for &x in xs {
+            Self::add(bins, x);
+        }
+        let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
+        *range = (range.0.min(lo), range.1.max(hi));
+        hi
     }
 
     /// Adds the values ≥ 0 of `xs` to histogram `h` (a negative one is no
