@@ -157,12 +157,15 @@ fn axes(buf: &mut Buffer, area: Rect, app: &App, scale: &Scale) -> Option<Rect> 
     Some(plot)
 }
 
+/// A plot's curves: each γ and its loss fractions at the row fractions.
+pub type CdfCurves<'a> = Vec<(f64, &'a [f64])>;
+
 /// The paper's Figure 4 on the data: one curve per γ of (fraction of the
 /// rows, fraction of the total loss), the current γ's drawn last in its
 /// style, a legend line above. Several `plots` (sigmoid: the positives'
 /// and the negatives', each named in its empty top-left corner) share the
 /// legend: side by side where the area is wide, else stacked.
-pub fn cdf(buf: &mut Buffer, area: Rect, app: &App, plots: &[(&str, Vec<(f64, &[f64])>)], current: usize) {
+pub fn cdf(buf: &mut Buffer, area: Rect, app: &App, plots: &[(&str, CdfCurves)], current: usize) {
     let [legend, area] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let style = |i: usize| curve_style(app, i, i == current);
     let Some((_, first)) = plots.first() else { return };

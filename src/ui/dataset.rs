@@ -304,7 +304,7 @@ fn suggestions(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
 /// sigmoid mode, as in the paper, the positives' and the negatives' apart.
 fn loss_cdf(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
     let sweep = &data.report.sweep;
-    let curves = |side: fn(&SweepRow) -> Option<&LossCdf>| -> Vec<(f64, &[f64])> {
+    let curves = |side: fn(&SweepRow) -> Option<&LossCdf>| -> super::chart::CdfCurves {
         sweep.iter().filter_map(|s| side(s).map(|c| (s.gamma, c.loss.as_slice()))).collect()
     };
     let (positives, negatives) = (curves(|s| s.loss_cdf_positives.as_ref()), curves(|s| s.loss_cdf_negatives.as_ref()));
