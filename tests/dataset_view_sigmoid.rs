@@ -268,6 +268,20 @@ fn snapshots() {
     for (w, h) in [(1, 1), (40, 10), (59, 15), (70, 18)] {
         screen(&app, w, h);
     }
+    // The loss CDF as the paper draws it: the positives' and the negatives'
+    // curves apart (side by side at 80 × 24, stacked in the wide layout).
+    let mut app = app_sigmoid(&datasets[0]);
+    let Body::Dataset(d) = &mut app.body else { unreachable!() };
+    d.name = "val_logits.npy".into();
+    app.handle_events([key(KeyCode::F(2)), key(KeyCode::F(2)), key(KeyCode::F(2))]);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = screen(&app, w, h);
+        assert!(text.contains("│ positives") && text.contains("│ negatives"), "{text}");
+        insta::assert_snapshot!(format!("data_sigmoid_loss_cdf_{w}x{h}"), text);
+    }
+    for (w, h) in [(1, 1), (30, 8), (40, 10), (59, 15), (70, 18)] {
+        screen(&app, w, h);
+    }
 }
 
 /// A γ typed or nudged sweeps that γ alone and keeps the list's rows: the

@@ -157,27 +157,40 @@ fn axes(buf: &mut Buffer, area: Rect, app: &App, scale: &Scale) -> Option<Rect> 
     Some(plot)
 }
 
+/// A plot's curves: each γ and its loss fractions at the row fractions.
+pub type CdfCurves<'a> = Vec<(f64, &'a [f64])>;
+
 /// The paper's Figure 4 on the data: one curve per γ of (fraction of the
 /// rows, fraction of the total loss), the current γ's drawn last in its
-/// style, a legend line above.
-pub fn cdf(buf: &mut Buffer, area: Rect, app: &App, curves: &[(f64, &[f64])], current: usize) {
+/// style, a legend line above. Several `plots` (sigmoid: the positives'
+/// and the negatives', each named in its empty top-left corner) share the
+/// legend: side by side where the area is wide, else stacked.
+pub fn cdf(buf: &mut Buffer, area: Rect, app: &App, plots: &[(&str, CdfCurves)], current: usize) {
     let [legend, area] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let style = |i: usize| curve_style(app, i, i == current);
-    let names = curves.iter().enumerate().map(|(i, (gamma, _))| {
+    let Some((_, first)) = plots.first() else { return };
+    let names = first.iter().enumerate().map(|(i, (gamma, _))| {
         Span::styled(format!(" γ={}{} ", sig(*gamma, 3), if i == current { " ◀" } else { "" }), style(i))
     });
     Line::from(names.collect::<Vec<_>>()).render(legend, buf);
-    let scale = Scale::Linear { max: 1.0 };
-    let Some(plot) = axes(buf, area, app, &scale) else { return };
-    let mut grid = DotGrid::new(plot, app.look.marker);
-    let order = (0..curves.len()).filter(|&i| i != current).chain((current < curves.len()).then_some(current));
-    for i in order {
-        let y = curves[i].1;
-        let last = y.len().saturating_sub(1).max(1) as f64;
-        let points: Vec<(f64, f64)> = y.iter().enumerate().map(|(k, &v)| (k as f64 / last, v)).collect();
-        grid.polyline(&points, &scale, style(i));
+    // A cell is about twice as tall as wide: side by side from 3 : 1.
+    let parts = vec![Constraint::Fill(1); plots.len()];
+    let split =
+        if area.width >= 3 * area.height { Layout::horizontal(parts).spacing(1) } else { Layout::vertical(parts) };
+    for (&(name, ref curves), area) in plots.iter().zip(split.split(area).iter()) {
+        let scale = Scale::Linear { max: 1.0 };
+        let Some(plot) = axes(buf, *area, app, &scale) else { continue };
+        let mut grid = DotGrid::new(plot, app.look.marker);
+        let order = (0..curves.len()).filter(|&i| i != current).chain((current < curves.len()).then_some(current));
+        for i in order {
+            let y = curves[i].1;
+            let last = y.len().saturating_sub(1).max(1) as f64;
+            let points: Vec<(f64, f64)> = y.iter().enumerate().map(|(k, &v)| (k as f64 / last, v)).collect();
+            grid.polyline(&points, &scale, style(i));
+        }
+        grid.render(buf);
+        buf.set_stringn(plot.x + 1, plot.y, name, plot.width.saturating_sub(1) as usize, app.look.theme.title);
     }
-    grid.render(buf);
 }
 
 /// The i-th curve's style; the current γ's stands out.

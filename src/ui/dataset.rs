@@ -13,6 +13,7 @@ use ratatui::widgets::Widget;
 use ratatui::widgets::{Row, Table};
 
 use crate::app::App;
+use crate::data::sweep::{LossCdf, SweepRow};
 use crate::dataset::{DataPane, Dataset};
 use crate::format::{count, pct, ratio, sig};
 
@@ -50,6 +51,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset, wide: bool)
         DataPane::Histogram if data.split.is_some() => "p_t = σ(z_label) histogram (rows per bin)".to_string(),
         DataPane::Histogram => "p_t histogram (rows per bin)".to_string(),
         DataPane::Suggestions => "α suggestions · F4 pick · F5 apply".to_string(),
+        DataPane::LossCdf if data.split.is_some() => {
+            "Loss CDF: each side's share of its FL (y) in its lowest-loss rows (x)".to_string()
+        }
         DataPane::LossCdf => "Loss CDF: share of FL (y) in the lowest-loss rows (x)".to_string(),
     };
     let drawer = |pane: DataPane| -> DatasetDraw {
@@ -296,8 +300,18 @@ fn suggestions(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
     }
 }
 
-/// The paper's Figure 4: each γ's cumulative distribution of the loss.
+/// The paper's Figure 4: each γ's cumulative distribution of the loss; in
+/// sigmoid mode, as in the paper, the positives' and the negatives' apart.
 fn loss_cdf(buf: &mut Buffer, area: Rect, app: &App, data: &Dataset) {
-    let curves: Vec<(f64, &[f64])> = data.report.sweep.iter().map(|s| (s.gamma, s.loss_cdf.loss.as_slice())).collect();
-    super::chart::cdf(buf, area, app, &curves, data.current);
+    let sweep = &data.report.sweep;
+    let curves = |side: fn(&SweepRow) -> Option<&LossCdf>| -> super::chart::CdfCurves {
+        sweep.iter().filter_map(|s| side(s).map(|c| (s.gamma, c.loss.as_slice()))).collect()
+    };
+    let (positives, negatives) = (curves(|s| s.loss_cdf_positives.as_ref()), curves(|s| s.loss_cdf_negatives.as_ref()));
+    let plots = if positives.is_empty() {
+        vec![("", curves(|s| Some(&s.loss_cdf)))]
+    } else {
+        vec![("positives", positives), ("negatives", negatives)]
+    };
+    super::chart::cdf(buf, area, app, &plots, data.current);
 }

@@ -31,8 +31,23 @@ The per-example formulas are gen_sweep.py's (imported): exact logit
 differences, 1 - p never formed by subtraction. The derivative is checked
 against a numerical derivative of the 60-digit loss on a few rows.
 
-Output: tests/reference/guidance_cases.json. Regenerate:
-``/work/venv-ref/bin/python tests/reference/gen_guidance.py`` (~1 min).
+loss_cdf_positives[g], loss_cdf_negatives[g]   (sigmoid, guidance_sides_cases.json)
+                    the same exact CDF over each side's samples: a row's
+                    positive sample the focal loss of its positive logits
+                    (the label's; per-class targets: target >= 1/2, summed),
+                    its negative sample the sum of the others' (a row
+                    without such logits has no sample: a background row no
+                    positive, a row of one class or of all targets >= 1/2
+                    no negative); each term w (1-p)^g BCE with the row's
+                    weights, soft targets as src/data/sweep/targets.rs
+                    (BCE = -y ln s - (1-y) ln s', 1-p_t = y s' + (1-y) s,
+                    w = alpha y + (1-alpha)(1-y)); each sample clamped to
+                    f64's largest. Rows of class indices and of per-class
+                    targets (background, multi-label, soft, all positive).
+
+Output: tests/reference/guidance_cases.json and guidance_sides_cases.json. Regenerate:
+``/work/venv-ref/bin/python tests/reference/gen_guidance.py`` (~1 min; ``--sides``:
+only guidance_sides_cases.json).
 """
 
 import json
@@ -47,6 +62,7 @@ import gen_sweep as sw  # noqa: E402
 DPS = 60
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_PATH = os.path.join(HERE, "guidance_cases.json")
+SIDES_PATH = os.path.join(HERE, "guidance_sides_cases.json")
 BETAS = ["0.9", "0.99", "0.999", "0.9999"]
 
 
@@ -230,11 +246,101 @@ def cases():
     return out
 
 
+def side_term(z, y, g, a):
+    """One logit's focal term with target y (0/1 or soft), exact."""
+    z, y = mpf(z), mpf(y)
+    s, sb = sw.sigmoid(z), sw.sigmoid(-z)
+    ln_s, ln_sb = -sw.softplus(-z), -sw.softplus(z)
+    bce = (-y * ln_s if y > 0 else 0) + (-(1 - y) * ln_sb if y < 1 else 0)
+    om = y * sb + (1 - y) * s
+    w = a * y + (1 - a) * (1 - y)
+    return w * sw.powg(om, g) * bce
+
+
+def sides_evaluate(c):
+    """A case of per-side CDFs: rows of (logits, targets)."""
+    k, gammas, alpha = c["classes"], c["gammas"], c["alpha"]
+    a = [mpf(alpha[i]) if isinstance(alpha, list) else mpf(alpha) for i in range(k)]
+    sweep = []
+    for g in gammas:
+        pos, neg = [], []
+        for z, y in c["rows"]:
+            terms = [side_term(z[i], y[i], mpf(g), a[i]) for i in range(k)]
+            p = [x for x, yi in zip(terms, y) if yi >= 0.5]
+            n = [x for x, yi in zip(terms, y) if yi < 0.5]
+            if p:
+                pos.append(clamp(mp.fsum(p)))
+            if n:
+                neg.append(clamp(mp.fsum(n)))
+        sweep.append({"gamma": g, "loss_cdf_positives": cdf(pos), "loss_cdf_negatives": cdf(neg)})
+    out = {"name": c["name"], "classes": k, "targets": c["targets"], "gammas": [repr(x) for x in gammas],
+           "alpha": [repr(x) for x in alpha] if isinstance(alpha, list) else repr(alpha),
+           "rows": [{"logits": [repr(float(v)) for v in z]} for z, _ in c["rows"]],
+           "expect": sw.format_tree({"sweep": sweep})}
+    for r, (_, y) in zip(out["rows"], c["rows"]):
+        if c["targets"]:
+            r["targets"] = [repr(float(v)) for v in y]
+        else:
+            r["label"] = y.index(1.0)
+    return out
+
+
+def sides_cases():
+    gammas = [0.0, 2.0, 5.0]
+    seeds = iter(range(4000, 5000))
+
+    def indices(name, k, rows, gen=None, explicit=(), alpha=0.25):
+        rows = list(explicit) + (sw.generate(rows, k, gen) if gen else [])
+        one_hot = [(z, [1.0 if i == t else 0.0 for i in range(k)]) for z, t in rows]
+        return {"name": name, "classes": k, "targets": False, "gammas": gammas, "alpha": alpha, "rows": one_hot}
+
+    out = [
+        indices("sigmoid-10", 10, 150, sw.g(next(seeds))),
+        indices("sigmoid-20-rowpath", 20, 70, sw.g(next(seeds), 16, 13, 90, 4.0)),
+        indices("sigmoid-perclass", 6, 160, sw.g(next(seeds), 16, 11, 70, 3.0), alpha=sw.per_class_alpha(6, 9)),
+        indices("sigmoid-one-class", 1, 90, sw.g(next(seeds))),
+    ]
+    ext = [(z + [0.0] * (3 - len(z)), t) for z, t in sw.EXTREME_SIGMOID
+           if len(z) <= 3 and max(abs(v) for v in z) < 1e4]
+    out.append(indices("sigmoid-extremes-mixed", 3, 100, sw.g(next(seeds)), ext))
+    # Per-class targets: one-hot, background (every target 0), multi-label,
+    # soft (on both sides of 1/2, and 1/2 itself: a positive), all positive.
+    k = 5
+    rows = []
+    for i, (z, t) in enumerate(sw.generate(200, k, sw.g(next(seeds), 16, 11, 60, 2.0))):
+        y = [0.0] * k
+        kind = i % 6
+        if kind == 0 or kind == 1:
+            y[t] = 1.0
+        elif kind == 2:
+            pass  # background
+        elif kind == 3:
+            y[t], y[(t + 2) % k] = 1.0, 1.0
+        elif kind == 4:
+            y[t], y[(t + 1) % k], y[(t + 3) % k] = 0.75, 0.5, 0.25
+        elif i % 12 == 5:
+            y = [1.0] * k
+        else:
+            y[t], y[(t + 4) % k] = 0.875, 0.125
+        rows.append((z, y))
+    for alpha in (0.25, sw.per_class_alpha(k, 11)):
+        name = "targets-background-multilabel-soft" + ("-perclass" if isinstance(alpha, list) else "")
+        out.append({"name": name, "classes": k, "targets": True, "gammas": gammas, "alpha": alpha, "rows": rows})
+    return out
+
+
 def main():
     mp.dps = DPS
     for z, t, g, a in [([-1.0, 3.0, -0.5], 1, 2, 0.25), ([0.5, -2.0, 1.0, 0.0], 3, 0.5, 0.75),
                        ([4.0, -4.0], 1, 5, 1.0)]:
         check_derivative(z, t, g, a)
+    sides = [sides_evaluate(c) for c in sides_cases()]
+    with open(SIDES_PATH, "w") as f:
+        json.dump({"generated_by": "tests/reference/gen_guidance.py", "mp_dps": DPS, "cases": sides}, f)
+        f.write("\n")
+    print(f"{len(sides)} cases -> {SIDES_PATH}")
+    if "--sides" in sys.argv:
+        return
     out = [evaluate(c) for c in cases()]
     with open(OUT_PATH, "w") as f:
         json.dump({"generated_by": "tests/reference/gen_guidance.py", "mp_dps": DPS, "cases": out}, f, indent=0)

@@ -1,6 +1,7 @@
 //! The `data` report's guidance on α and γ (issue 18), as text: the
 //! suggested α per class, the easy rows' share of the gradient and the
-//! loss's concentration per γ, and the notes. The numbers are the
+//! loss's concentration per γ (sigmoid: also within the positives and
+//! within the negatives), and the notes. The numbers are the
 //! [`Report`]'s (JSON: the same keys).
 
 use std::fmt::Write as _;
@@ -34,7 +35,16 @@ pub(super) fn text(r: &Report) -> String {
     table.write_to(&mut out);
     let sigmoid = r.sweep.iter().any(|s| s.easy_gradient_share_positive.is_some());
     let header: &[&str] = if sigmoid {
-        &["γ", "easy share of |∂FL/∂z|", "positives", "negatives", "lowest 50% of rows carry", "90%"]
+        &[
+            "γ",
+            "easy share of |∂FL/∂z|",
+            "positives",
+            "negatives",
+            "lowest 50% of rows carry",
+            "90%",
+            "50% of positives",
+            "of negatives",
+        ]
     } else {
         &["γ", "easy share of |∂FL/∂z_t|", "lowest 50% of rows carry", "90%"]
     };
@@ -47,6 +57,10 @@ pub(super) fn text(r: &Report) -> String {
         }
         let at = |i: usize| format!("{} of FL (±{})", pct(s.loss_cdf.loss[i]), pct(s.loss_cdf.max_gap));
         table.cell(at(50)).cell(at(90));
+        // Sigmoid: each side's own curve, of its own total.
+        for cdf in [&s.loss_cdf_positives, &s.loss_cdf_negatives].into_iter().flatten() {
+            table.cell(format!("{} (±{})", pct(cdf.loss[50]), pct(cdf.max_gap)));
+        }
     }
     table.write_to(&mut out);
     for note in &r.guidance_notes {

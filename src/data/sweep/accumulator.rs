@@ -5,6 +5,7 @@ use super::gradient::GradientSums;
 use super::guidance::{alpha_suggestions, balancing_alpha};
 use super::histogram::{LossHistograms, MAX_VALUES};
 use super::isa::Batch;
+use super::loss_cdf::LossCdf;
 use super::per_class::PerClass;
 use super::planes::Input;
 use super::stage::{Scratch, Stage};
@@ -56,7 +57,8 @@ pub struct Accumulator {
     pub(super) per_class: PerClass,
     /// Rows per p_t bin.
     pub(super) pt_hist: Vec<u64>,
-    /// One per γ, then CE.
+    /// One per γ, then CE; sigmoid: then per γ the positives' and the
+    /// negatives' ([`Accumulator::side_cdf`]).
     pub(super) loss_hist: LossHistograms,
     /// The current block's rows, and the buffers of a batch.
     pub(super) stage: Stage,
@@ -118,7 +120,7 @@ impl Accumulator {
             grad: vec![GradientSums::default(); g],
             per_class: PerClass::new(classes, per_class_sums(config.mode, g)),
             pt_hist: vec![0; config.bins],
-            loss_hist: LossHistograms::new(g + 1),
+            loss_hist: LossHistograms::new(g + 1 + if config.mode == Mode::Sigmoid { 2 * g } else { 0 }),
             stage,
             scratch,
             kept: None,
@@ -255,6 +257,8 @@ impl Accumulator {
                     easy_gradient_share_positive: sigmoid.then_some(shares.positives),
                     easy_gradient_share_negative: sigmoid.then_some(shares.negatives),
                     loss_cdf: self.loss_hist.get(i).cdf(rows),
+                    loss_cdf_positives: sigmoid.then(|| self.side_cdf(g + 1 + 2 * i)),
+                    loss_cdf_negatives: sigmoid.then(|| self.side_cdf(g + 2 + 2 * i)),
                 }
             })
             .collect();
@@ -280,6 +284,13 @@ impl Accumulator {
         }
     }
 
+    /// The loss CDF of loss histogram `h` over the samples it holds
+    /// (sigmoid: one side's, module docs of [`super::loss_cdf`]).
+    fn side_cdf(&self, h: usize) -> LossCdf {
+        let hist = self.loss_hist.get(h);
+        hist.cdf(hist.values())
+    }
+
     /// Each class's focal loss at γ number `gi` with α = 1 (any common
     /// scale; `None` for a class without rows), for the balancing α.
     /// Softmax: the class's share of the total over its α (every row of a
@@ -302,9 +313,11 @@ impl Accumulator {
     }
 
     /// Heap memory held, in bytes. It does not grow with the rows added:
-    /// about (γs + 1) · 512 KiB, plus (γs + 1) · 40 + 20 bytes for each
-    /// class seen (every class up to 64), 4 per class above 64 classes, and
-    /// in sigmoid mode 88 per class (72 · max(K, 1024) at least).
+    /// about (γs + 1) · 512 KiB (sigmoid: (3 · γs + 1) · 512 KiB, with the
+    /// per-side loss CDFs' histograms; untouched pages cost no memory),
+    /// plus (γs + 1) · 40 + 20 bytes for each class seen (every class up to
+    /// 64), 4 per class above 64 classes, and in sigmoid mode 88 per class
+    /// (72 · max(K, 1024) at least).
     pub fn heap_bytes(&self) -> usize {
         vec_bytes(&self.gammas)
             + vec_bytes(&self.powers)

@@ -47,6 +47,22 @@ impl Accumulator {
             sums.add_block(sigmoid, [a, b, c, d], p);
         }
         let top = self.loss_hist.add_block(&st.fl, ce);
+        if sigmoid {
+            // The per-side CDFs' histograms follow: per γ the positives', the
+            // negatives' (class-index rows of one class have none; every other
+            // class-index row has both, per-class targets' rows may not).
+            let negatives = self.classes > 1 || self.per_row.targets;
+            for gi in 0..g {
+                let rows = gi * BLOCK..gi * BLOCK + n;
+                let sides = [(g + 1 + 2 * gi, &st.fl_pos[rows.clone()]), (g + 2 + 2 * gi, &st.fl_neg[rows])];
+                for (h, xs) in sides.into_iter().take(if negatives { 2 } else { 1 }) {
+                    match self.per_row.targets {
+                        true => self.loss_hist.add_samples(h, xs),
+                        false => self.loss_hist.add_all(h, xs),
+                    }
+                }
+            }
+        }
         // Values of 2^960 and above (only after saturation) need the wide
         // sums; the histograms tell whether the block has any (and a pass
         // whether the positives' unweighted terms have).

@@ -67,32 +67,61 @@ impl LossHistograms {
         (x.to_bits() >> HIST_SHIFT) as usize & (HIST_BINS - 1)
     }
 
-    /// Adds a block: histogram `g` gets `fl[g · BLOCK ..][..n]`, the last
-    /// one `ce` (n values). Returns the highest bin of any value (0 for none).
+    /// Adds a block: histogram `g` gets `fl[g · BLOCK ..][..n]` for each of
+    /// the G γs `fl` holds, histogram G `ce` (n values). Returns the highest
+    /// bin of any value (0 for none).
     #[inline(always)]
     pub(super) fn add_block(&mut self, fl: &[f64], ce: &[f64]) -> usize {
-        let g = self.range.len() - 1;
+        let g = fl.len() / BLOCK;
         let mut top = 0;
-        for (gi, (bins, range)) in self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).enumerate() {
+        let histograms = self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range).take(g + 1);
+        for (gi, (bins, range)) in histograms.enumerate() {
             let xs = if gi < g { &fl[gi * BLOCK..gi * BLOCK + ce.len()] } else { ce };
-            if xs.is_empty() {
-                continue;
-            }
-            // The bins' range from the extreme bit patterns (non-negative
-            // values order as their bits), in vector lanes.
-            let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for &x in xs {
-                lo = lo.min(x.to_bits());
-                hi = hi.max(x.to_bits());
-            }
-            for &x in xs {
-                Self::add(bins, x);
-            }
-            let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
-            *range = (range.0.min(lo), range.1.max(hi));
-            top = top.max(hi);
+            top = top.max(Self::add_values(bins, range, xs));
         }
         top
+    }
+
+    /// Adds non-negative values (never −0) to histogram `h`.
+    #[inline(always)]
+    pub(super) fn add_all(&mut self, h: usize, xs: &[f64]) {
+        Self::add_values(&mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], &mut self.range[h], xs);
+    }
+
+    /// Adds `xs` to one histogram's `bins` and `range`; returns the highest
+    /// bin of any (0 for none).
+    #[inline(always)]
+    fn add_values(bins: &mut [u128], range: &mut (usize, usize), xs: &[f64]) -> usize {
+        if xs.is_empty() {
+            return 0;
+        }
+        // The bins' range from the extreme bit patterns (non-negative
+        // values order as their bits), in vector lanes.
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for &x in xs {
+            lo = lo.min(x.to_bits());
+            hi = hi.max(x.to_bits());
+        }
+        for &x in xs {
+            Self::add(bins, x);
+        }
+        let (lo, hi) = (Self::bin(f64::from_bits(lo)), Self::bin(f64::from_bits(hi)));
+        *range = (range.0.min(lo), range.1.max(hi));
+        hi
+    }
+
+    /// Adds the values ≥ 0 of `xs` to histogram `h` (a negative one is no
+    /// sample: [`NO_SAMPLE`](super::stage::NO_SAMPLE)).
+    #[inline(always)]
+    pub(super) fn add_samples(&mut self, h: usize, xs: &[f64]) {
+        let bins = &mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS];
+        let (mut lo, mut hi) = self.range[h];
+        for &x in xs.iter().filter(|&&x| x >= 0.0) {
+            let b = Self::bin(x);
+            (lo, hi) = (lo.min(b), hi.max(b));
+            Self::add(bins, x);
+        }
+        self.range[h] = (lo, hi);
     }
 
     /// Adds a non-negative value to `bins` (one histogram's).
@@ -117,6 +146,11 @@ impl LossHistograms {
 }
 
 impl LossHistogram<'_> {
+    /// The number of values held.
+    pub(super) fn values(&self) -> u64 {
+        (self.lo..=self.hi).map(|b| self.count(b)).sum()
+    }
+
     /// The number of values in bin `b`.
     pub(super) fn count(&self, b: usize) -> u64 {
         (self.bins[b] >> COUNT_SHIFT) as u64

@@ -20,6 +20,21 @@
 //! (to the rounding of a few additions, ≤ 1e-14) and `max_gap` is their
 //! largest difference. A bin of normal losses spans a factor 17/16, so the
 //! gap at a point is at most 1/16 of the loss in one bin over the total.
+//!
+//! # Positives and negatives (sigmoid)
+//! The paper draws Figure 4 separately for positive and negative samples.
+//! Here a row is a window: its **positive sample** is the focal loss of its
+//! positive logits (class indices: the label's logit; per-class targets:
+//! the logits whose target is ≥ ½, summed in class order — the rule the
+//! gradient's split uses; a background row has none), its **negative
+//! sample** the sum of its negative logits' focal losses in class order (a
+//! background row's whole loss; none for a row of one class, or whose every
+//! target is ≥ ½). Each weighted as in the row's loss (α, 1 − α), each side
+//! a curve of its own over the rows that have it, normalised by its own
+//! total: `loss_cdf_positives`, `loss_cdf_negatives`. Both come from a
+//! loss histogram per side and γ with the same exact counts and significand
+//! sums, so the same bound holds, with N the side's samples. The negatives'
+//! sum is formed by masking (exact 0/1 factors), never as FL − P.
 
 use super::histogram::{HIST_SHIFT, LossHistogram};
 use super::sums::Neumaier;

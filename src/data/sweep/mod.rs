@@ -87,8 +87,10 @@
 //! (for a crossing bin of losses ≥ 2.2e-308; below that bins are wider; an
 //! exact tie, such as equal losses, is resolved downwards).
 //! Memory: 512 KiB per histogram, γs + 1 histograms per accumulator —
-//! 3 MiB for the default five γs, whatever the number of rows; [`sweep`]
-//! keeps two accumulators per thread.
+//! 3 MiB for the default five γs, whatever the number of rows (sigmoid
+//! adds two per γ for the positives' and negatives' loss CDFs: 8 MiB;
+//! zeroed pages, so only the bins used are touched); [`sweep`] keeps two
+//! accumulators per thread.
 //!
 //! # Speed
 //! Per block of rows, everything runs in vector lanes: for K ≤ 16 the batch
@@ -286,6 +288,14 @@ pub struct SweepRow {
     /// The paper's Figure 4: the share of the total focal loss carried by
     /// the lowest-loss rows, at 101 row fractions, with its bound.
     pub loss_cdf: LossCdf,
+    /// Sigmoid: the same over the rows' positive samples, each the focal
+    /// loss of the row's positive logits ([`loss_cdf`] module docs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_cdf_positives: Option<LossCdf>,
+    /// Sigmoid: the same over the rows' negative samples, each the sum of
+    /// the focal losses of the row's negative logits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_cdf_negatives: Option<LossCdf>,
 }
 
 /// One class's rows (the rows whose label it is).

@@ -505,6 +505,10 @@ impl Accumulator {
             let out = RowSums { fl, fl_neg, fl_neg_easy, grad_neg: [gn, gne], fl_pos, grad_pos: [gp, gpe], unit };
             batch.gamma_terms::<I>(power, self.gammas[gi], buf, out);
             saturate(&mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + real], &mut st.saturated[r0..r0 + real]);
+            // The per-side loss CDFs' samples, as the sweep's.
+            let side = gi * BLOCK + r0..gi * BLOCK + r0 + real;
+            st.fl_pos[side.clone()].copy_from_slice(&sums.row_pos[side.clone()]);
+            st.fl_neg[side.clone()].copy_from_slice(&sums.row_neg[side]);
         }
     }
 }

@@ -216,14 +216,25 @@ impl Kernel for Combined<'_> {
             if weights.is_none() {
                 per_class::losses::<I>(acc, ex, block);
             }
-            // Each row's loss per γ (scalar α), and its positive's term at
-            // α = 1 (the balancing α's).
+            // Each row's loss per γ (scalar α; a per-class one's are staged),
+            // its positive's term at α = 1 (the balancing α's), and its
+            // weighted sides (the per-side loss CDFs').
+            let alpha_pos = &acc.alpha_pos;
             let st = &mut acc.stage;
-            for ((fl, pos), t) in st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(terms) {
+            let sides = st.fl_pos.chunks_exact_mut(BLOCK).zip(st.fl_neg.chunks_exact_mut(BLOCK));
+            let per_gamma = st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sides);
+            for (((fl, pos), (fl_pos, fl_neg)), t) in per_gamma.zip(terms) {
                 let (p, q) = (&t.pos[rows.clone()], &t.neg[rows.clone()]);
                 if let Some((a, b)) = weights {
                     for ((f, &p), &q) in fl[..n].iter_mut().zip(p).zip(q) {
                         *f = a * p + b * q;
+                    }
+                    for ((op, &p), (on, &q)) in fl_pos.iter_mut().zip(p).zip(fl_neg.iter_mut().zip(q)) {
+                        (*op, *on) = (a * p, b * q);
+                    }
+                } else {
+                    for ((op, &p), &c) in fl_pos[..n].iter_mut().zip(p).zip(&st.label[..n]) {
+                        *op = alpha_pos[c] * p;
                     }
                 }
                 pos[..n].copy_from_slice(p);

@@ -4,6 +4,10 @@
 use super::{BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
 use crate::loss::Mode;
 
+/// A row's side of the loss CDF it has no logit of ([`Stage::fl_pos`]):
+/// the histograms take only values ≥ 0.
+pub(super) const NO_SAMPLE: f64 = -1.0;
+
 /// Per-row values of the current block (BLOCK rows; `fl` is G × BLOCK),
 /// one field per quantity.
 #[derive(Default)]
@@ -41,8 +45,10 @@ pub(super) struct Stage {
     /// Sigmoid, per γ as `fl`: the positive's focal term with α = 1 (the
     /// balancing α's sums).
     pub(super) pos: Vec<f64>,
-    /// Sigmoid, per γ as `fl`: the positive's focal term and the
-    /// negatives' summed ([`super::sigmoid_gamma`]).
+    /// Sigmoid, per γ as `fl`: each row's weighted focal loss of its
+    /// positives and of its negatives, the samples of the per-side loss
+    /// CDFs ([`super::loss_cdf`], from [`super::sigmoid_gamma`]); [`NO_SAMPLE`]
+    /// for a side the row has no logit of.
     pub(super) fl_pos: Vec<f64>,
     pub(super) fl_neg: Vec<f64>,
     /// Whether CE or a focal loss was clamped to `f64::MAX`.

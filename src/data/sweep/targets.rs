@@ -45,6 +45,7 @@ use super::factor::Power;
 use super::gradient::magnitude;
 use super::limits::normal;
 use super::sigmoid::unweighted;
+use super::stage::NO_SAMPLE;
 use super::sums::sum_row;
 use super::{Accumulator, BLOCK, COLUMNS_UP_TO};
 use crate::loss::sum::weighted_product;
@@ -233,6 +234,9 @@ impl Accumulator {
             values.clear();
             // pos, pos easy, neg, neg easy (softmax: the target's, in pos).
             let (mut grad, mut pos) = ([0.0; 4], 0.0);
+            // The per-side loss CDFs' samples (sigmoid): the positives' and
+            // the negatives' terms, each in class order.
+            let mut sides = [NO_SAMPLE; 2];
             for (t, &y) in terms.iter().zip(y).filter(|(t, _)| t.q > 0.0) {
                 let ln_m = if gamma == 0.0 { 0.0 } else { gamma * t.ln_om };
                 let m = match power {
@@ -247,6 +251,8 @@ impl Accumulator {
                 values.push(v);
                 let g = magnitude(t.w, m, t.om, t.p, v, gamma);
                 let q = if !sigmoid || y >= 0.5 { 0 } else { 2 };
+                let side = &mut sides[q / 2];
+                *side = side.max(0.0) + v;
                 grad[q] += g;
                 grad[q + 1] += if sigmoid && t.p >= 0.5 { g } else { 0.0 };
                 if sigmoid && y > 0.0 {
@@ -258,6 +264,8 @@ impl Accumulator {
                 v[gi * BLOCK + r] = g.min(f64::MAX);
             }
             st.pos[gi * BLOCK + r] = pos.min(f64::MAX);
+            st.fl_pos[gi * BLOCK + r] = sides[0].min(f64::MAX);
+            st.fl_neg[gi * BLOCK + r] = sides[1].min(f64::MAX);
             st.fl[gi * BLOCK + r] = clamp(row_sum(values), &mut saturated);
         }
         st.saturated[r] = saturated;

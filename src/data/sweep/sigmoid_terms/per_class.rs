@@ -14,6 +14,7 @@
 
 use crate::data::sweep::columns::row_sums;
 use crate::data::sweep::factor::{Power, with_factor};
+use crate::data::sweep::gradient::at_most_max;
 use crate::data::sweep::limits::{abnormal, normal, saturate};
 use crate::data::sweep::sigmoid::focal_terms;
 use crate::data::sweep::sigmoid_examples::Block;
@@ -32,7 +33,8 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
     for (r0, nb, [om, l, b]) in ex.batches(block) {
         let (len, real) = (om.len(), nb.min(n - r0));
         let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
-        // The weights as the sweep sets them.
+        let (neg, masked) = (&mut sc.neg[..len], &mut sc.masked[..len]);
+        // The weights as the sweep sets them, and the negatives' 0/1 mask.
         if columns {
             for (wc, &a) in w.chunks_exact_mut(nb).zip(&acc.alpha_neg) {
                 wc.fill(a);
@@ -42,10 +44,14 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
                 wr.copy_from_slice(&acc.alpha_neg);
             }
         }
+        neg.fill(1.0);
         for (i, &t) in labels[r0..r0 + real].iter().enumerate() {
             let t = t as usize;
-            w[if columns { t * nb + i } else { i * k + t }] = acc.alpha_pos[t];
+            let j = if columns { t * nb + i } else { i * k + t };
+            w[j] = acc.alpha_pos[t];
+            neg[j] = 0.0;
         }
+        let neg = &*neg;
         let inputs_bad = abnormal(b) | abnormal(om);
         // Class-major: every γ's rows fused, a class at a time (its values
         // stay in L1 across the γs); the γs that cannot be, term by term.
@@ -53,23 +59,32 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
         if fused.contains(&true) {
             for (gi, _) in fused.iter().enumerate().filter(|(_, f)| **f) {
                 st.fl[gi * BLOCK..gi * BLOCK + nb].fill(0.0);
+                st.fl_neg[gi * BLOCK..gi * BLOCK + nb].fill(0.0);
             }
             for c in 0..k {
-                let class = [om, &*w, b].map(|v| &v[c * nb..(c + 1) * nb]);
+                let class = [om, &*w, b, neg].map(|v| &v[c * nb..(c + 1) * nb]);
                 for (gi, (ok, &power)) in fused.iter_mut().zip(&acc.powers).enumerate() {
                     if *ok {
-                        *ok = class_terms(&mut st.fl[gi * BLOCK..gi * BLOCK + nb], class, power);
+                        let rows = gi * BLOCK..gi * BLOCK + nb;
+                        *ok = class_terms([&mut st.fl[rows.clone()], &mut st.fl_neg[rows]], class, power);
                     }
                 }
             }
         }
         for (gi, (&gamma, &power)) in acc.gammas.iter().zip(&acc.powers).enumerate() {
-            let fl = &mut st.fl[gi * BLOCK + r0..gi * BLOCK + r0 + nb];
+            let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
             if !fused[gi] {
                 focal_terms::<I>([&mut *x, &mut *m, &mut *sq], [om, l, w, b], power, gamma, inputs_bad);
-                row_sums(fl, x, k, columns, &mut sc.lanes, &mut sc.carry);
+                row_sums(&mut st.fl[rows.clone()], x, k, columns, &mut sc.lanes, &mut sc.carry);
+                for ((o, &v), &f) in masked.iter_mut().zip(x.iter()).zip(neg) {
+                    *o = v * f;
+                }
+                row_sums(&mut st.fl_neg[rows.clone()], masked, k, columns, &mut sc.lanes, &mut sc.carry);
             }
-            saturate(&mut fl[..real], &mut st.saturated[r0..r0 + real]);
+            for v in &mut st.fl_neg[rows.clone()] {
+                *v = at_most_max(*v);
+            }
+            saturate(&mut st.fl[rows][..real], &mut st.saturated[r0..r0 + real]);
         }
     }
 }
@@ -88,12 +103,14 @@ fn fusable(power: Power) -> bool {
 /// computed that way) where a factor leaves the normal range (the log-space
 /// fallback's cases).
 #[inline(always)]
-fn class_terms(fl: &mut [f64], [om, w, b]: [&[f64]; 3], power: Power) -> bool {
+fn class_terms([fl, fl_neg]: [&mut [f64]; 2], [om, w, b, neg]: [&[f64]; 4], power: Power) -> bool {
     with_factor!(power, else false, |factor, check| {
         let mut bad = false;
-        for ((s, (&o, &w)), &c) in fl.iter_mut().zip(om.iter().zip(w)).zip(b) {
+        for ((s, sn), ((&o, &w), (&c, &ng))) in fl.iter_mut().zip(fl_neg.iter_mut()).zip(om.iter().zip(w).zip(b.iter().zip(neg))) {
             let f: f64 = factor(o, 0.0);
-            *s += w * f * c;
+            let t = w * f * c;
+            *s += t;
+            *sn += t * ng;
             bad |= check & !normal(f);
         }
         !bad
@@ -106,14 +123,18 @@ mod tests {
     use crate::simd::Portable;
     use crate::test_rng::uniform;
 
-    /// `class_terms` class by class from 0, for every γ it takes.
+    /// `class_terms` class by class from 0, for every γ it takes; every
+    /// logit a negative, so that the negatives' sums are the losses.
     fn fused(fl: &mut [f64], [om, w, b]: [&[f64]; 3], power: Power) -> bool {
         let nb = fl.len();
+        let (ones, mut fl_neg) = (vec![1.0; om.len()], vec![0.0; nb]);
         fl.fill(0.0);
         let mut ok = fusable(power);
         for c in 0..om.len() / nb {
-            ok &= class_terms(fl, [om, w, b].map(|v| &v[c * nb..(c + 1) * nb]), power);
+            let class = [om, w, b, &ones].map(|v| &v[c * nb..(c + 1) * nb]);
+            ok &= class_terms([&mut *fl, &mut fl_neg], class, power);
         }
+        assert_eq!(fl, &fl_neg[..]);
         ok
     }
 
