@@ -3,19 +3,22 @@
 //! the sweep of the logits and the re-sweep of kept rows (the same bits).
 //!
 //! # One pass where it can
-//! Class-major batches of K ≤ 16 with every input normal take the factor,
-//! the term and the magnitude of a logit in one loop and add them to the
-//! row's sums as they are made: a register block of [`LANES`] rows walks
-//! the classes in order, so the sums stay in registers and no per-logit
-//! value is written. Each row's positive is recomputed from its inputs,
-//! gathered once per batch (the same operations: the same bits). Where a
-//! factor leaves the normal range the batch is redone the other way.
+//! Class-major batches with every input normal take the factor, the term
+//! and the magnitude of a logit in one loop and add them to the row's sums
+//! as they are made: a register block of [`LANES`] rows walks the classes
+//! in order, so the sums stay in registers. Only for K > 16 is each term
+//! written out, for the loss's eight-lane sum. Each row's positive is
+//! recomputed from its inputs, gathered once per batch (the same
+//! operations: the same bits). Where a factor leaves the normal range the
+//! batch is redone the other way.
 //!
-//! The other batches (K > 16, or a term in log space: [`focal_terms`])
-//! write the terms and the masked magnitudes out and sum each row as its
-//! loss is summed ([`row_sums`]). Either way every row sum is the row's
-//! loss's own kind of sum: in class order for K ≤ 16 (≤ K ε), in eight
-//! lanes above (about 8 ε, [`sum_row`](super::sums::sum_row)).
+//! The other batches (row-major, or a term in log space: [`focal_terms`])
+//! write the terms and the masked magnitudes out and sum them by rows.
+//! Either way a row's loss is summed as [`row_sums`] sums it (in class
+//! order for K ≤ 16, ≤ K ε; in eight lanes above, about 8 ε,
+//! [`sum_row`](super::sums::sum_row)), and its other sums in class order
+//! from 0 (≤ K ε): the bits of the sweep before this pass, whatever the
+//! layout, so the kept rows' re-sweep (row-major above K = 16) agrees.
 //!
 //! # What a row gets
 //! Its loss (the terms summed), its negatives' terms summed and those of its
@@ -141,16 +144,22 @@ impl<'a> Batch<'a> {
             (fl_pos[i], pos[i], pos_easy[i], unit[i]) = (x, g, e, u);
         };
         let (v, Layout { k, columns, .. }) = (self.v, self.shape);
-        let one_pass = columns && k <= COLUMNS_UP_TO && !self.inputs_bad;
-        let easy = !fl_neg_easy.is_empty();
+        let one_pass = columns && !self.inputs_bad;
+        let split = !fl_neg_easy.is_empty();
         let sums = [&mut *fl, &mut *fl_neg, &mut *fl_neg_easy, &mut *neg, &mut *neg_easy];
+        let scratch = (&mut *x, &mut *m, &mut *sq);
         // (No closure here: all of it must inline into the instruction set's function.)
         let done = one_pass
-            && !match easy {
-                true => class_by_class::<I, true>(power, gamma, v, (&mut *m, &mut *sq), sums),
-                false => class_by_class::<I, false>(power, gamma, v, (&mut *m, &mut *sq), sums),
+            && !match (split, k <= COLUMNS_UP_TO) {
+                (true, true) => class_by_class::<I, true, false>(power, gamma, v, scratch, sums),
+                (false, true) => class_by_class::<I, false, false>(power, gamma, v, scratch, sums),
+                (true, false) => class_by_class::<I, true, true>(power, gamma, v, scratch, sums),
+                (false, false) => class_by_class::<I, false, true>(power, gamma, v, scratch, sums),
             };
         if done {
+            if k > COLUMNS_UP_TO {
+                row_sums(fl, x, k, columns, lanes, carry);
+            }
             let [w, om, l, b, p] = self.pos;
             let (pm, psq) = (&mut *self.pos_m, &mut *self.pos_sq);
             with_factor!(power, (pm, om, l, psq, -1.0, I), |factor, _check| {
@@ -176,9 +185,10 @@ impl<'a> Batch<'a> {
                 gn[i] = g * ng;
                 ge[i] = g * easy;
             }
-            let outs = [&mut *fl, &mut *fl_neg, &mut *fl_neg_easy, &mut *neg, &mut *neg_easy];
-            for (o, values) in outs.into_iter().zip([x, xn, xe, gn, ge]).filter(|(o, _)| !o.is_empty()) {
-                row_sums(o, values, k, columns, lanes, carry);
+            row_sums(fl, x, k, columns, lanes, carry);
+            let outs = [&mut *fl_neg, &mut *fl_neg_easy, &mut *neg, &mut *neg_easy];
+            for (o, values) in outs.into_iter().zip([&*xn, xe, gn, ge]).filter(|(o, _)| !o.is_empty()) {
+                class_order(o, values, k, columns);
             }
             let [w, om, _, b, p] = self.pos;
             for (i, &j) in self.at.iter().enumerate() {
@@ -207,11 +217,11 @@ fn positive([w, m, o, p, x, b]: [f64; 6], gamma: f64) -> [f64; 4] {
 /// redone through [`focal_terms`]' log-space fallback. Without `EASY`, the
 /// easy negatives' terms are not summed (nor `fl_neg_easy` written).
 #[inline(always)]
-fn class_by_class<I: Isa, const EASY: bool>(
+fn class_by_class<I: Isa, const EASY: bool, const STORE: bool>(
     power: Power,
     gamma: f64,
     v: Logits<'_>,
-    (m, sq): (&mut [f64], &mut [f64]),
+    (x, m, sq): (&mut [f64], &mut [f64], &mut [f64]),
     sums: [&mut [f64]; 5],
 ) -> bool {
     let nb = sums[0].len();
@@ -219,6 +229,8 @@ fn class_by_class<I: Isa, const EASY: bool>(
     let [fl, fl_neg, fl_neg_easy, gn, ge] = sums;
     with_factor!(power, (&mut *m, v.om, v.l, sq, -1.0, I), |factor, check| {
         let m = &*m;
+        // With `STORE` (K > 16) the terms are written out for the loss's
+        // lane sums instead of summed here.
         // The factor is at most 1: below the normal range is all to check.
         let mut least = f64::INFINITY;
         let mut r0 = 0;
@@ -229,12 +241,15 @@ fn class_by_class<I: Isa, const EASY: bool>(
             for c in 0..k {
                 let s = c * nb + r0..c * nb + r0 + LANES;
                 let (om, w, b) = (&v.om[s.clone()], &v.w[s.clone()], &v.b[s.clone()]);
-                let (p, ng, m) = (&v.p[s.clone()], &v.neg[s.clone()], &m[s]);
+                let (p, ng, m, x) = (&v.p[s.clone()], &v.neg[s.clone()], &m[s.clone()], &mut x[s]);
                 for j in 0..LANES {
                     let f = factor(om[j], m[j]);
                     let add = terms(f, [om[j], w[j], b[j], p[j], ng[j]], gamma);
+                    if STORE {
+                        x[j] = add[0];
+                    }
                     for (q, (a, x)) in acc.iter_mut().zip(add).enumerate() {
-                        if EASY || q != 2 {
+                        if (EASY || q != 2) && !(STORE && q == 0) {
                             a[j] += x;
                         }
                     }
@@ -256,6 +271,9 @@ fn class_by_class<I: Isa, const EASY: bool>(
                 let s = c * nb + r;
                 let f = factor(v.om[s], m[s]);
                 let add = terms(f, [v.om[s], v.w[s], v.b[s], v.p[s], v.neg[s]], gamma);
+                if STORE {
+                    x[s] = add[0];
+                }
                 for (a, x) in acc.iter_mut().zip(add) {
                     *a += x;
                 }
@@ -280,4 +298,24 @@ fn terms(f: f64, [o, w, b, p, neg]: [f64; 5], gamma: f64) -> [f64; 5] {
     let easy = if o <= 0.5 { neg } else { 0.0 };
     let g = magnitude(w, f, o, p, t, gamma);
     [t, t * neg, t * easy, g * neg, g * easy]
+}
+
+/// Each row's sum of `values` in class order from 0 (the rows of a
+/// class-major batch across in vector lanes), as the negatives' sums are
+/// taken whatever K: the one pass's order.
+#[inline(always)]
+fn class_order(out: &mut [f64], values: &[f64], k: usize, columns: bool) {
+    let nb = out.len();
+    if columns {
+        out.fill(0.0);
+        for class in values.chunks_exact(nb) {
+            for (o, &v) in out.iter_mut().zip(class) {
+                *o += v;
+            }
+        }
+    } else {
+        for (o, row) in out.iter_mut().zip(values.chunks_exact(k)) {
+            *o = row.iter().fold(0.0, |s, &v| s + v);
+        }
+    }
 }
