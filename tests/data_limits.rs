@@ -48,6 +48,10 @@ fn run_limited(limits: &str, args: &[&str]) -> Output {
         .arg("-c")
         .arg(format!("{limits}; exec '{BIN}' {}", quoted.join(" ")))
         .env("MALLOC_ARENA_MAX", "1")
+        // Each thread's parts hold their own loss histograms (sigmoid, 20 γs:
+        // about 30 MiB of address space a part, mostly never touched): a
+        // fixed count keeps the address-space bound the same on any machine.
+        .env("RAYON_NUM_THREADS", "2")
         .current_dir(DATA)
         .stdin(Stdio::null())
         .output()
