@@ -958,8 +958,9 @@ fn kept_sigmoid(k: usize, logits: &[f64], labels: &[usize], parts: usize) -> Sig
 
 #[test]
 fn kept_sigmoid_rows_resweep_like_the_logits_at_any_gamma_and_alpha() {
-    // K = 40: row-major blocks; K ≤ 16 class-major.
-    for k in [2, 10, 16, 40] {
+    // K ≤ 16 class-major blocks, kept so; K = 40 and 100 class-major
+    // batches (a block, eight rows), kept row-major.
+    for k in [2, 10, 16, 40, 100] {
         let (logits, labels) = dataset(3000, k, 23);
         let examples = kept_sigmoid(k, &logits, &labels, 3);
         assert_eq!((examples.len(), examples.classes()), (3000, k));
@@ -990,7 +991,7 @@ fn kept_sigmoid_rows_resweep_like_the_logits_at_any_gamma_and_alpha() {
 fn kept_sigmoid_sums_resweep_like_the_logits_at_any_alpha_and_gamma_list() {
     let lists: [&[f64]; 4] =
         [&[0.0, 0.5, 1.0, 2.0, 5.0], &[0.0, 0.5, 1.0, 2.0, 5.0, 3.0], &[2.0, 0.25, 7.3], &[5.0, 1.0]];
-    for k in [2, 10, 16, 40] {
+    for k in [2, 10, 16, 40, 100] {
         let (logits, labels) = dataset(3000, k, 29);
         let examples = kept_sigmoid(k, &logits, &labels, 3);
         let mut terms = SigmoidTerms::default();

@@ -26,8 +26,8 @@ fn file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
-/// The validation files, the segmentation dump (void 255) and the
-/// detection dump (class axis last, void −100).
+/// The validation files, the segmentation dumps (void 255; 4 and 19
+/// classes) and the detection dump (class axis last, void −100).
 fn datasets() -> Vec<DataArgs> {
     let args = |z: &str, y: &str, class_axis, ignore_index| DataArgs {
         logits: vec![file(z)],
@@ -39,6 +39,8 @@ fn datasets() -> Vec<DataArgs> {
         args("val_logits.npy", "val_labels.npy", None, None),
         args("tensors/seg_logits.npy", "tensors/seg_labels.npy", None, Some(255)),
         args("tensors/det_logits.npy", "tensors/det_labels.npy", Some(-1), Some(-100)),
+        // 19 class planes: swept class-major as they are, kept row-major.
+        args("tensors/seg19_logits.npy", "tensors/seg19_labels.npy", None, Some(255)),
     ]
 }
 

@@ -118,6 +118,17 @@ def main():
     z, y = save("seq_logits.npy", seq), save("seq_labels_flat.npy", seqy.ravel())
     cases.append(case("sequence flat labels", seq, seqy, 1, None, "softmax", ["--logits", z, "--labels", y]))
 
+    # Cityscapes' 19 classes: class planes of more than 16 classes (swept
+    # class-major as they are; the dataset view keeps them row-major).
+    city = (rng.normal(size=(2, 19, 6, 7)) * 3).astype(np.float32)
+    cityy = rng.integers(0, 19, size=(2, 6, 7)).astype(np.uint8)
+    cityy[rng.random(cityy.shape) < 0.1] = 255
+    z, y = save("seg19_logits.npy", city), save("seg19_labels.npy", cityy)
+    for mode in ["softmax", "sigmoid"]:
+        extra = ["--sigmoid"] if mode == "sigmoid" else []
+        cases.append(case(f"segmentation 19 classes {mode}", city, cityy, 1, 255, mode,
+                          ["--logits", z, "--labels", y, "--ignore-index", "255"] + extra))
+
     with open(os.path.join(HERE, "tensors_cases.json"), "w") as f:
         json.dump({"gammas": GAMMAS, "alpha": "0.25", "cases": cases}, f, indent=1)
         f.write("\n")

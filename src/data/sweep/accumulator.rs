@@ -12,8 +12,8 @@ use super::stage::{Scratch, Stage};
 use super::sums::WideSum;
 use super::targets::{PerRow, RowScratch};
 use super::{
-    BATCH, BLOCK, Background, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SIGMOID_BATCH,
-    SigmoidExamples, SweepRow, TOP_MASS, vec_bytes,
+    BATCH, BLOCK, Background, COLUMNS_UP_TO, ClassMeans, ClassStats, Config, Examples, Logit, Report, SigmoidExamples,
+    SweepRow, TOP_MASS, sigmoid_batch_rows, vec_bytes,
 };
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Simd};
@@ -144,8 +144,8 @@ impl Accumulator {
             panic!("label {t} out of range for {k} classes");
         }
         let per_batch = match self.mode {
-            Mode::Sigmoid if k > COLUMNS_UP_TO => (SIGMOID_BATCH / k).max(1),
-            _ => (BATCH / k).max(1),
+            Mode::Sigmoid => sigmoid_batch_rows(k),
+            Mode::Softmax => (BATCH / k).max(1),
         };
         if self.stage.cached {
             self.flush();

@@ -1,8 +1,9 @@
-//! Class-major batches (K ≤ 16): the transposition, the argmax across
-//! rows, and the sums over each row's classes.
+//! Class-major batches: the transposition, the argmax across rows, and
+//! the sums over each row's classes.
 
 use super::sums::{lane_totals, sum_row};
 use super::{COLUMNS_UP_TO, Logit};
+use crate::loss::sum::two_sum;
 use crate::simd::Isa;
 
 /// `col[c · n + r] = ±logits[r · k + c]`: rows of `k` ≤ 16 logits to
@@ -41,6 +42,22 @@ fn transpose_k<const K: usize, T: Logit>(col: &mut [f64], logits: &[T], negate: 
         for (x, row) in col[from..].iter_mut().zip(logits[from * K..].chunks_exact(K)) {
             let z: f64 = row[c].into();
             *x = if negate { -z } else { z };
+        }
+    }
+}
+
+/// `col[c · n + r] = −logits[r · k + c]` for rows of any K, a class at a
+/// time (strided loads, sequential stores), and each row's first argmax
+/// as the row-major path takes it.
+pub(super) fn transpose_wide<T: Logit>(col: &mut [f64], logits: &[T], k: usize, argmax: &mut [usize]) {
+    let n = logits.len() / k;
+    for (j, row) in argmax.iter_mut().zip(logits.chunks_exact(k)) {
+        *j = crate::loss::argmax(row);
+    }
+    for (c, col) in col.chunks_exact_mut(n).take(k).enumerate() {
+        for (x, row) in col.iter_mut().zip(logits.chunks_exact(k)) {
+            let z: f64 = row[c].into();
+            *x = -z;
         }
     }
 }
@@ -106,27 +123,37 @@ pub(super) fn column_exps<I: Isa>(
 /// `out[r] = Σ_c x(r, c)` over each row's `k` classes: in class order across
 /// rows for a class-major batch of K ≤ 16 (`columns`: ≤ 15 ε), compensated
 /// ([`sum_row`]) for a row-major one, and for a class-major one of more
-/// classes with the same bits, in `lanes` and `carry` ([`lane_totals`]).
-/// +∞ when a sum overflows.
+/// classes with the same bits, in `lanes` (8 · n; 24 · n above 64 classes)
+/// and `carry` ([`lane_totals`]). +∞ when a sum overflows.
 #[inline(always)]
 pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool, lanes: &mut [f64], carry: &mut [f64]) {
     let n = out.len();
     if columns && k > COLUMNS_UP_TO {
-        // Class c into lane c mod 8, as `sum_row` adds a row's classes; the
-        // first eight set their lanes (`0 + v` is `v`, up to the sign of a
-        // zero, which `lane_totals` adds to +0 either way).
-        let lanes = &mut lanes[..8 * n];
-        for (c, x) in x.chunks_exact(n).enumerate() {
-            let lane = &mut lanes[(c % 8) * n..(c % 8 + 1) * n];
-            if c < 8 {
-                lane.copy_from_slice(x);
+        // Per 64-class chunk, class c into lane c mod 8, as `sum_row` adds a
+        // row's classes; the chunks' lanes then as its `LaneSum` adds them.
+        let (part, rest) = lanes.split_at_mut(8 * n);
+        let (sum, err) = rest.split_at_mut((8 * n).min(rest.len()));
+        for (i, chunk) in x.chunks(64 * n).enumerate() {
+            chunk_lanes(part, chunk, n);
+            if k <= 64 {
+                break;
+            }
+            if i == 0 {
+                // TwoSum into zero: the lane itself, no error.
+                sum.copy_from_slice(part);
+                err.fill(0.0);
             } else {
-                for (l, &v) in lane.iter_mut().zip(x) {
-                    *l += v;
+                for ((s, e), &x) in sum.iter_mut().zip(err.iter_mut()).zip(&*part) {
+                    let (t, d) = two_sum(*s, x);
+                    *s = t;
+                    *e += d;
                 }
             }
         }
-        lane_totals(out, lanes, &mut carry[..n]);
+        match k <= 64 {
+            true => lane_totals(out, part, &mut carry[..n], None),
+            false => lane_totals(out, sum, &mut carry[..n], Some(&err[..8 * n])),
+        }
     } else if columns {
         out.fill(0.0);
         for c in x.chunks_exact(n) {
@@ -137,6 +164,53 @@ pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool, lane
     } else {
         for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
             *o = sum_row(row);
+        }
+    }
+}
+
+/// A chunk of ≤ 64 classes of `n` rows (class-major) into eight lanes,
+/// class c into lane c mod 8 (lane `l` at `l · n`): the first eight set
+/// their lanes (`0 + v` is `v`, up to the sign of a zero, which the totals
+/// add to +0 either way), lanes without a class are zero.
+#[inline(always)]
+fn chunk_lanes(part: &mut [f64], chunk: &[f64], n: usize) {
+    let classes = chunk.len() / n;
+    for (c, x) in chunk.chunks_exact(n).enumerate() {
+        let lane = &mut part[(c % 8) * n..(c % 8 + 1) * n];
+        if c < 8 {
+            lane.copy_from_slice(x);
+        } else {
+            for (l, &v) in lane.iter_mut().zip(x) {
+                *l += v;
+            }
+        }
+    }
+    part[classes.min(8) * n..].fill(0.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rng::uniform;
+
+    /// A class-major batch's row sums are `sum_row`'s of each row, bit for
+    /// bit, for every K above 16 (one chunk, exactly 64, several and a
+    /// short last one).
+    #[test]
+    fn class_major_row_sums_are_the_row_paths_bits() {
+        for (k, n) in [(17, 256), (40, 13), (64, 8), (65, 8), (71, 5), (128, 8), (130, 3), (1000, 8)] {
+            let rows = uniform(k * n, 0.0, 1.0, k as u64);
+            let mut col = vec![0.0; k * n];
+            for (r, row) in rows.chunks_exact(k).enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    col[c * n + r] = v * v * v;
+                }
+            }
+            let want: Vec<u64> =
+                (0..n).map(|r| sum_row(&(0..k).map(|c| col[c * n + r]).collect::<Vec<_>>()).to_bits()).collect();
+            let (mut out, mut lanes, mut carry) = (vec![0.0; n], vec![0.0; 24 * n], vec![0.0; n]);
+            row_sums(&mut out, &col, k, true, &mut lanes, &mut carry);
+            assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want, "K = {k}");
         }
     }
 }

@@ -178,6 +178,25 @@ const BLOCK: usize = 256;
 const BATCH: usize = 4096;
 /// Logits per row-major sigmoid batch (its nine buffers stay in L1/L2).
 const SIGMOID_BATCH: usize = 1024;
+/// Up to this K, sigmoid rows are transposed and swept class-major, so that
+/// the one pass of `sigmoid_gamma` holds a register block of rows' sums
+/// while it walks their classes (a row-major row's sums in class order are
+/// one chain of additions each); above, row-major.
+const SIGMOID_COLUMNS_UP_TO: usize = 2048;
+
+/// Rows per sigmoid batch of K classes: class-major, a block's worth up to
+/// K = 64 (as the class planes' scratch holds) and one register block of
+/// the one pass above; row-major past [`SIGMOID_COLUMNS_UP_TO`], as many
+/// as [`SIGMOID_BATCH`] logits hold. The scratch never exceeds the class
+/// planes' (a block of 64 classes).
+fn sigmoid_batch_rows(k: usize) -> usize {
+    match k {
+        _ if k <= COLUMNS_UP_TO => (BATCH / k).max(1),
+        _ if k <= PLANES_UP_TO => BLOCK,
+        _ if k <= SIGMOID_COLUMNS_UP_TO => sigmoid_gamma::LANES,
+        _ => (SIGMOID_BATCH / k).max(1),
+    }
+}
 /// Parts per rayon thread in [`sweep`] (whole blocks of rows each).
 const PARTS_PER_THREAD: usize = 2;
 /// Up to this K a batch is transposed and processed class-major.

@@ -1,24 +1,25 @@
 //! Sigmoid rows: every class its own binary problem, every value per logit.
 
-use super::columns::{column_argmax, row_sums, transpose};
+use super::columns::{column_argmax, row_sums, transpose, transpose_wide};
 use super::factor::{Power, weigh};
 use super::limits::{abnormal, normal, saturate};
 use super::planes::{Input, fill_columns};
 use super::sigmoid_gamma::{Batch, Buffers, Layout, Logits, RowSums};
-use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit};
+use super::{Accumulator, BLOCK, COLUMNS_UP_TO, Logit, SIGMOID_COLUMNS_UP_TO};
 use crate::loss::argmax;
 use crate::loss::sum::weighted_product;
 use crate::simd::Isa;
 
 impl Accumulator {
     /// Sigmoid: everything per logit, vectorised over the batch; class-major
-    /// (rows of K ≤ 16 transposed, or class planes as they are) so that the
-    /// sums over each row's classes run across rows in vector lanes.
+    /// (rows of K ≤ [`SIGMOID_COLUMNS_UP_TO`] transposed, or class planes as
+    /// they are) so that the sums over each row's classes run across rows in
+    /// vector lanes.
     #[inline(always)]
     pub(super) fn sigmoid_rows<I: Isa, T: Logit>(&mut self, isa: I, input: Input<'_, T>, labels: &[usize]) {
         let (k, nb) = (self.classes, labels.len());
         let row_major = match input {
-            Input::Rows(logits) if k > COLUMNS_UP_TO => Some(logits),
+            Input::Rows(logits) if k > SIGMOID_COLUMNS_UP_TO => Some(logits),
             _ => None,
         };
         let columns = row_major.is_none();
@@ -49,6 +50,10 @@ impl Accumulator {
             // Each row's argmax, of z (u negated back).
             let (top, j) = (&mut sc.top[..nb], &mut st.argmax[base..base + nb]);
             let done = match input {
+                Input::Rows(logits) if k > COLUMNS_UP_TO => {
+                    transpose_wide(u, logits, k, j);
+                    nb
+                }
                 Input::Rows(logits) => transpose(isa, u, logits, k, true, Some((&mut *top, &mut *j))),
                 Input::Planes { values, stride, positions } => {
                     fill_columns(isa, u, values, stride, positions, true, top, j);

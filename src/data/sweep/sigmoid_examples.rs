@@ -190,7 +190,9 @@ impl SigmoidExamples {
 
     /// Appends a batch of rows the sweep just computed (rows `base..` of its
     /// block): per logit `om`, `softplus`, `bce` laid out as the batch
-    /// (class-major when `columns`), per row from the stage.
+    /// (class-major when `columns`), per row from the stage. They are kept
+    /// class-major for K ≤ 16, else row-major (a class-major batch of more
+    /// classes transposed): the layout of [`Self::batches`].
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record(
         &mut self,
@@ -202,10 +204,11 @@ impl SigmoidExamples {
         columns: bool,
     ) {
         let (k, nb) = (self.classes, labels.len());
+        let kept_columns = k <= COLUMNS_UP_TO;
         if base == 0 {
             let at = self.om.len();
             self.blocks.push(Block { row: self.label.len(), n: 0, at });
-            if columns {
+            if kept_columns {
                 for (kept, filler) in [&mut self.om, &mut self.softplus, &mut self.bce].into_iter().zip(FILLER) {
                     kept.resize(at + BLOCK * k, filler);
                 }
@@ -213,13 +216,15 @@ impl SigmoidExamples {
         }
         let block = self.blocks.last_mut().expect("a block was started");
         for (kept, batch) in [&mut self.om, &mut self.softplus, &mut self.bce].into_iter().zip([om, softplus, bce]) {
-            if columns {
-                for (c, values) in batch.chunks_exact(nb).enumerate() {
-                    let to = block.at + c * BLOCK + base;
-                    kept[to..to + nb].copy_from_slice(values);
+            match (columns, kept_columns) {
+                (true, true) => {
+                    for (c, values) in batch.chunks_exact(nb).enumerate() {
+                        let to = block.at + c * BLOCK + base;
+                        kept[to..to + nb].copy_from_slice(values);
+                    }
                 }
-            } else {
-                kept.extend_from_slice(&batch[..nb * k]);
+                (true, false) => kept.extend((0..nb * k).map(|i| batch[(i % k) * nb + i / k])),
+                _ => kept.extend_from_slice(&batch[..nb * k]),
             }
         }
         block.n += nb;

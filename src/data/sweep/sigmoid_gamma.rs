@@ -35,7 +35,7 @@ use super::sigmoid::{focal_terms, unweighted};
 use crate::simd::Isa;
 
 /// Rows summed in registers at once by the one pass.
-const LANES: usize = 8;
+pub(super) const LANES: usize = 8;
 
 /// A sigmoid batch's per-logit inputs (class-major when `columns`, else
 /// row-major): `1 − p`, `−ln(1 − p)`, the weight, BCE, `p`, and 1 for a
@@ -241,19 +241,23 @@ fn class_by_class<I: Isa, const EASY: bool, const STORE: bool>(
             for c in 0..k {
                 let s = c * nb + r0..c * nb + r0 + LANES;
                 let (om, w, b) = (&v.om[s.clone()], &v.w[s.clone()], &v.b[s.clone()]);
-                let (p, ng, m, x) = (&v.p[s.clone()], &v.neg[s.clone()], &m[s.clone()], &mut x[s]);
+                let (p, ng, m) = (&v.p[s.clone()], &v.neg[s.clone()], &m[s.clone()]);
+                // The terms stored after the lanes' loads, not between them
+                // (interleaved, the loads were not vectorised).
+                let mut terms_out = [0.0f64; LANES];
                 for j in 0..LANES {
                     let f = factor(om[j], m[j]);
                     let add = terms(f, [om[j], w[j], b[j], p[j], ng[j]], gamma);
-                    if STORE {
-                        x[j] = add[0];
-                    }
+                    terms_out[j] = add[0];
                     for (q, (a, x)) in acc.iter_mut().zip(add).enumerate() {
                         if (EASY || q != 2) && !(STORE && q == 0) {
                             a[j] += x;
                         }
                     }
                     low[j] = if f < low[j] { f } else { low[j] };
+                }
+                if STORE {
+                    x[s].copy_from_slice(&terms_out);
                 }
             }
             for (s, a) in [&mut *fl, &mut *fl_neg, &mut *fl_neg_easy, &mut *gn, &mut *ge].into_iter().zip(&acc) {
@@ -302,9 +306,9 @@ fn terms(f: f64, [o, w, b, p, neg]: [f64; 5], gamma: f64) -> [f64; 5] {
 
 /// Each row's sum of `values` in class order from 0 (the rows of a
 /// class-major batch across in vector lanes), as the negatives' sums are
-/// taken whatever K: the one pass's order.
+/// taken whatever K and layout: the one pass's order.
 #[inline(always)]
-fn class_order(out: &mut [f64], values: &[f64], k: usize, columns: bool) {
+pub(super) fn class_order(out: &mut [f64], values: &[f64], k: usize, columns: bool) {
     let nb = out.len();
     if columns {
         out.fill(0.0);

@@ -48,7 +48,7 @@ impl Accumulator {
                 let lane_sums = if lanes == 1 { &mut s[..] } else { &mut sums[..] };
                 let done = isa.planes_softmax(values, stride, positions, labels, k, top, j, lane_sums, lanes, zt, et);
                 if lanes > 1 && done > 0 {
-                    lane_totals(&mut s[..done], &sums[..lanes * done], &mut carry[..done]);
+                    lane_totals(&mut s[..done], &sums[..lanes * done], &mut carry[..done], None);
                 }
                 if done < nb {
                     let col = &mut col[..k * (nb - done)];
@@ -261,7 +261,7 @@ fn column_step<I: Isa>(
     } else {
         let sums = &mut sums[..lanes * n];
         column_exps(isa, col, top, j, labels, sums, lanes, zt, et);
-        lane_totals(s, sums, &mut carry[..n]);
+        lane_totals(s, sums, &mut carry[..n], None);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The rows of the current block, staged: per-row values (`Stage`) and the
 //! per-logit buffers of a batch (`Scratch`).
 
-use super::{BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, vec_bytes};
+use super::{BLOCK, COLUMNS_UP_TO, PLANES_UP_TO, SIGMOID_BATCH, SIGMOID_COLUMNS_UP_TO, sigmoid_batch_rows, vec_bytes};
 use crate::loss::Mode;
 
 /// A row's side of the loss CDF it has no logit of ([`Stage::fl_pos`]):
@@ -200,14 +200,24 @@ impl Scratch {
     /// The buffers a batch of rows of `classes` logits needs in `mode`.
     pub(super) fn new(mode: Mode, classes: usize) -> Self {
         // Class-major batches hold a block of rows (a batch of rows of
-        // K ≤ 16, or of class planes), row-major sigmoid ones fewer.
+        // K ≤ 16, or of class planes), sigmoid ones of more classes fewer
+        // ([`sigmoid_batch_rows`]).
         let columns = BLOCK * classes.max(COLUMNS_UP_TO);
-        let batch = if classes <= PLANES_UP_TO { columns } else { SIGMOID_BATCH.max(classes) };
+        let wide = classes > PLANES_UP_TO;
+        // (Row-major, the kept rows' re-sweep takes up to `SIGMOID_BATCH`.)
+        let batch = if wide { (sigmoid_batch_rows(classes) * classes).max(SIGMOID_BATCH) } else { columns };
         let v = || vec![0.0; batch];
         let per_row = || vec![0.0; BLOCK];
-        let (lanes, carry) = match classes > COLUMNS_UP_TO && classes <= PLANES_UP_TO {
-            true => (vec![0.0; 8 * BLOCK], per_row()),
-            false => (Vec::new(), Vec::new()),
+        // The lanes of a class-major batch's row sums (`row_sums`), with
+        // their chunks' sums and errors above 64 classes.
+        let lanes = match classes > COLUMNS_UP_TO {
+            true if !wide => 8 * BLOCK,
+            true if mode == Mode::Sigmoid && classes <= SIGMOID_COLUMNS_UP_TO => 24 * sigmoid_batch_rows(classes),
+            _ => 0,
+        };
+        let (lanes, carry) = match lanes {
+            0 => (Vec::new(), Vec::new()),
+            _ => (vec![0.0; lanes], per_row()),
         };
         let scratch = match mode {
             // Only the class-major batches need buffers.

@@ -276,13 +276,13 @@ pub(super) fn sum_row(x: &[f64]) -> f64 {
     sum.value()
 }
 
-/// [`LaneSum::value`] of each row of a class-major batch whose eight lanes
-/// hold only their plain chunk sums (fewer than 64 classes, or exactly 64:
-/// the TwoSum of a lane into zero is exact): `lanes[l · n + r]` is lane `l`
-/// of row `r`, `out` its total. The same operations in the same order as
-/// the row's own [`LaneSum`], across rows; `carry` is scratch.
+/// [`LaneSum::value`] of each row of a class-major batch: `lanes[l · n + r]`
+/// is lane `l` of row `r`, `err` the lanes' TwoSum errors where there were
+/// several 64-class chunks (none: a single chunk, whose TwoSum into zero
+/// is exact), `out` the total. The same operations in the same order as the
+/// row's own [`LaneSum`], across rows; `carry` is scratch.
 #[inline(always)]
-pub(super) fn lane_totals(out: &mut [f64], lanes: &[f64], carry: &mut [f64]) {
+pub(super) fn lane_totals(out: &mut [f64], lanes: &[f64], carry: &mut [f64], err: Option<&[f64]>) {
     let n = out.len();
     out.fill(0.0);
     carry.fill(0.0);
@@ -293,7 +293,11 @@ pub(super) fn lane_totals(out: &mut [f64], lanes: &[f64], carry: &mut [f64]) {
             *s = t;
         }
     }
-    for (s, &c) in out.iter_mut().zip(carry.iter()) {
+    for (r, (s, &c)) in out.iter_mut().zip(carry.iter()).enumerate() {
+        let c = match err {
+            Some(err) => c + (0..8).map(|l| err[l * n + r]).sum::<f64>(),
+            None => c,
+        };
         let v = *s + c;
         *s = if v.is_nan() || s.is_infinite() { f64::INFINITY } else { v };
     }

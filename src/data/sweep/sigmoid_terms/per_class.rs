@@ -7,7 +7,8 @@
 //! rows' and each class's share, `saturated`) takes it from the kept values
 //! by the sweep's own operations: per logit its weight, [`focal_terms`]
 //! (the factor by `weigh`'s same operations, the log-space fallback
-//! included) and each row's sum in class order ([`row_sums`]) — the bits of
+//! included) and each row's sums as the sweep takes them ([`row_sums`],
+//! the negatives' in [`class_order`]) — the bits of
 //! the sweep of the logits, with nothing else per logit (no gradient, no
 //! split: those are linear, [`super::unit::ClassTotals`]). No memory beyond
 //! the accumulator's batch buffers.
@@ -18,6 +19,7 @@ use crate::data::sweep::gradient::at_most_max;
 use crate::data::sweep::limits::{abnormal, normal, saturate};
 use crate::data::sweep::sigmoid::focal_terms;
 use crate::data::sweep::sigmoid_examples::Block;
+use crate::data::sweep::sigmoid_gamma::class_order;
 use crate::data::sweep::{Accumulator, BLOCK, COLUMNS_UP_TO, SigmoidExamples};
 use crate::simd::Isa;
 
@@ -79,7 +81,7 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
                 for ((o, &v), &f) in masked.iter_mut().zip(x.iter()).zip(neg) {
                     *o = v * f;
                 }
-                row_sums(&mut st.fl_neg[rows.clone()], masked, k, columns, &mut sc.lanes, &mut sc.carry);
+                class_order(&mut st.fl_neg[rows.clone()], masked, k, columns);
             }
             for v in &mut st.fl_neg[rows.clone()] {
                 *v = at_most_max(*v);

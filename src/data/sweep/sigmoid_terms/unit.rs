@@ -34,6 +34,7 @@ use crate::data::sweep::guidance::share;
 use crate::data::sweep::limits::{abnormal, normal, saturate};
 use crate::data::sweep::sigmoid::focal_terms;
 use crate::data::sweep::sigmoid_examples::{Block, Shares};
+use crate::data::sweep::sigmoid_gamma::class_order;
 use crate::data::sweep::sums::{Neumaier, WideSum};
 use crate::data::sweep::{BLOCK, COLUMNS_UP_TO, SIGMOID_BATCH, SigmoidExamples, vec_bytes};
 use crate::simd::{Isa, Kernel, Simd};
@@ -260,7 +261,7 @@ impl Kernel for Part<'_> {
                     for ((o, &v), &f) in masked.iter_mut().zip(x.iter()).zip(negative.iter()) {
                         *o = v * f;
                     }
-                    row_sums(&mut row[..nb], masked, k, columns, &mut [], &mut []);
+                    class_order(&mut row[..nb], masked, k, columns);
                     // As the sweep clamps a row's loss.
                     for (o, &v) in neg[gi][rows.clone()].iter_mut().zip(&row[..real]) {
                         *o = v.min(f64::MAX);
