@@ -72,7 +72,10 @@ pub(super) fn accumulate(
                     let taken = sources[i].lock().unwrap_or_else(|e| e.into_inner()).take();
                     let mut part = taken.expect("each part is taken once");
                     let mut acc = new();
-                    let read = read_part(&mut *part, CACHED_VALUES / k, &mut acc).map(|()| (acc, part.skipped()));
+                    let read = read_part(&mut *part, CACHED_VALUES / k, &mut acc).map(|()| {
+                        acc.pause();
+                        (acc, part.skipped())
+                    });
                     if read.is_err() {
                         failed.fetch_min(i, Ordering::Relaxed);
                     }

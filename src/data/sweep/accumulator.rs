@@ -138,6 +138,7 @@ impl Accumulator {
     /// would reach 2^40 (the loss histograms' capacity; 40 TB of float32
     /// logits at K = 10).
     pub fn add<T: Logit>(&mut self, logits: &[T], labels: &[usize]) {
+        self.ready();
         let k = self.classes;
         assert_eq!(logits.len(), labels.len() * k, "{} logits for {} rows of {k}", logits.len(), labels.len());
         if let Some(t) = labels.iter().find(|&&t| t >= k) {
@@ -161,6 +162,22 @@ impl Accumulator {
             if self.stage.n == BLOCK {
                 self.flush();
             }
+        }
+    }
+
+    /// Frees the batch buffers while no rows are added (the rows so far are
+    /// summed; merging and finishing need no buffers): a run's next part on
+    /// this thread reuses their memory instead of touching its own. Rows
+    /// added later allocate them again.
+    pub fn pause(&mut self) {
+        self.flush();
+        self.scratch = Scratch::default();
+    }
+
+    /// The batch buffers, allocated again after [`pause`](Self::pause).
+    pub(super) fn ready(&mut self) {
+        if self.scratch.top.is_empty() {
+            self.scratch = Scratch::new(self.mode, self.classes);
         }
     }
 

@@ -129,6 +129,7 @@ impl Accumulator {
     /// their logits: no exponential or logarithm, and the same bits but in
     /// the rare rows whose loss leaves the normal range (within an ulp).
     fn add_examples(&mut self, ex: &Examples, range: std::ops::Range<usize>) {
+        self.ready();
         assert_eq!((ex.classes, self.mode), (self.classes, Mode::Softmax), "examples of another sweep");
         if !self.stage.cached {
             self.flush();

@@ -39,6 +39,7 @@ impl Accumulator {
     /// If K > [`PLANES_UP_TO`], the lengths disagree, a position is outside
     /// the planes, a label is ≥ K, or as [`add`](Self::add).
     pub fn add_planes<T: Logit>(&mut self, logits: &[T], stride: usize, positions: &[usize], labels: &[usize]) {
+        self.ready();
         let k = self.classes;
         assert!(k <= PLANES_UP_TO, "class planes of {k} classes: at most {PLANES_UP_TO}");
         assert_eq!(positions.len(), labels.len(), "{} positions for {} labels", positions.len(), labels.len());

@@ -121,6 +121,7 @@ impl Accumulator {
     /// If the lengths differ or are not whole rows, or this accumulator was
     /// not made [`with`](Self::with) targets.
     pub fn add_targets(&mut self, logits: &[f64], targets: &[f64]) {
+        self.ready();
         let k = self.classes;
         assert!(self.per_row.targets, "an accumulator of class-index rows");
         assert!(
