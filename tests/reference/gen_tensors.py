@@ -91,15 +91,19 @@ def main():
         np.save(os.path.join(DATA, name), array)
         return "tensors/" + name
 
-    # Segmentation: [B, C, H, W] float32 logits, [B, H, W] uint8 labels, void = 255.
-    seg = (rng.normal(size=(2, 4, 5, 6)) * 3).astype(np.float32)
-    segy = rng.integers(0, 4, size=(2, 5, 6)).astype(np.uint8)
-    segy[rng.random(segy.shape) < 0.1] = 255
-    z, y = save("seg_logits.npy", seg), save("seg_labels.npy", segy)
-    for mode in ["softmax", "sigmoid"]:
-        extra = ["--sigmoid"] if mode == "sigmoid" else []
-        cases.append(case(f"segmentation {mode}", seg, segy, 1, 255, mode,
-                          ["--logits", z, "--labels", y, "--ignore-index", "255"] + extra))
+    def segmentation(name, shape, title):
+        """[B, C, H, W] float32 logits, [B, H, W] uint8 labels, void = 255."""
+        logits = (rng.normal(size=shape) * 3).astype(np.float32)
+        labels = rng.integers(0, shape[1], size=(shape[0],) + shape[2:]).astype(np.uint8)
+        labels[rng.random(labels.shape) < 0.1] = 255
+        z, y = save(f"{name}_logits.npy", logits), save(f"{name}_labels.npy", labels)
+        for mode in ["softmax", "sigmoid"]:
+            extra = ["--sigmoid"] if mode == "sigmoid" else []
+            cases.append(case(f"{title} {mode}", logits, labels, 1, 255, mode,
+                              ["--logits", z, "--labels", y, "--ignore-index", "255"] + extra))
+        return logits, labels
+
+    seg, segy = segmentation("seg", (2, 4, 5, 6), "segmentation")
     # The same dump saved in Fortran order (both arrays), big-endian float64.
     zf = save("seg_logits_fortran.npy", np.asfortranarray(seg.astype(">f8")))
     yf = save("seg_labels_fortran.npy", np.asfortranarray(segy))
@@ -120,14 +124,7 @@ def main():
 
     # Cityscapes' 19 classes: class planes of more than 16 classes (swept
     # class-major as they are; the dataset view keeps them row-major).
-    city = (rng.normal(size=(2, 19, 6, 7)) * 3).astype(np.float32)
-    cityy = rng.integers(0, 19, size=(2, 6, 7)).astype(np.uint8)
-    cityy[rng.random(cityy.shape) < 0.1] = 255
-    z, y = save("seg19_logits.npy", city), save("seg19_labels.npy", cityy)
-    for mode in ["softmax", "sigmoid"]:
-        extra = ["--sigmoid"] if mode == "sigmoid" else []
-        cases.append(case(f"segmentation 19 classes {mode}", city, cityy, 1, 255, mode,
-                          ["--logits", z, "--labels", y, "--ignore-index", "255"] + extra))
+    segmentation("seg19", (2, 19, 6, 7), "segmentation 19 classes")
 
     with open(os.path.join(HERE, "tensors_cases.json"), "w") as f:
         json.dump({"gammas": GAMMAS, "alpha": "0.25", "cases": cases}, f, indent=1)
