@@ -98,7 +98,8 @@
 //! across rows; for larger K each row's exponentials are summed as they are
 //! computed. Sigmoid rows of up to [`SIGMOID_COLUMNS_UP_TO`] classes are
 //! transposed too, so that the γ pass keeps a register block of rows' sums
-//! (the negatives' in class order) while it walks their classes. Rows stored as class planes (a `[B, C, H, W]` dump,
+//! (the negatives' in class order) while it walks their classes. Rows
+//! stored as class planes (a `[B, C, H, W]` dump,
 //! [`Accumulator::add_planes`]) are class-major already: for K ≤ 64 they
 //! take the class-major path without a transposition, each row's sums over
 //! its classes in the row path's eight lanes, so that the bits are those of
