@@ -31,19 +31,17 @@ impl Accumulator {
         let (l, b, om) = (&mut sc.softplus[..len], &mut sc.bce[..len], &mut sc.om[..len]);
         let (m, sq, x) = (&mut sc.factor[..len], &mut sc.squares[..len], &mut sc.loss[..len]);
         let (pl, neg, masked) = (&mut sc.p[..len], &mut sc.neg[..len], &mut sc.masked[..4 * len]);
-        neg.fill(1.0);
+        let alpha = (&self.alpha_neg[..], &self.alpha_pos[..]);
+        weights_and_mask(w, neg, alpha, labels.iter().copied(), (k, nb, columns));
         let (lanes, carry) = (&mut sc.lanes, &mut sc.carry);
         // Logit (row r, class c) is at `at(r, c)`.
         let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
-        // u = z for the positive, −z for the negatives; w their weights.
+        // u = z for the positive, −z for the negatives.
         if let Some(logits) = row_major {
-            for (i, ((row, ur), wr)) in
-                logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).zip(w.chunks_exact_mut(k)).enumerate()
-            {
+            for (i, (row, ur)) in logits.chunks_exact(k).zip(u.chunks_exact_mut(k)).enumerate() {
                 for (o, &z) in ur.iter_mut().zip(row) {
                     *o = -z.into();
                 }
-                wr.copy_from_slice(&self.alpha_neg);
                 st.argmax[base + i] = argmax(row);
             }
         } else {
@@ -61,16 +59,11 @@ impl Accumulator {
                 }
             };
             column_argmax(top, j, u, done, true);
-            for (wc, &a) in w.chunks_exact_mut(nb).zip(&self.alpha_neg) {
-                wc.fill(a);
-            }
         }
         for (i, &t) in labels.iter().enumerate() {
             let r = base + i;
             // The positive's u is z: exactly −(−z).
             u[at(i, t)] = -u[at(i, t)];
-            w[at(i, t)] = self.alpha_pos[t];
-            neg[at(i, t)] = 0.0;
             st.label[r] = t;
             st.correct[r] = st.argmax[r] == t;
             st.saturated[r] = false;
@@ -132,6 +125,36 @@ impl Accumulator {
             batch.gamma_terms::<I>(power, self.gammas[gi], buf, out);
             saturate(&mut st.fl[rows], &mut st.saturated[base..base + nb]);
         }
+    }
+}
+
+/// A batch's per-logit weights as the sweep sets them (`1 − α_c` for a
+/// negative, `α_t` for the positive; `alpha` is (negatives', positives'))
+/// and the negatives' exact 0/1 mask, for `nb` rows of K (class-major when
+/// `columns`) of which the first have `labels` (the rest are filler).
+#[inline(always)]
+pub(super) fn weights_and_mask(
+    w: &mut [f64],
+    neg: &mut [f64],
+    (alpha_neg, alpha_pos): (&[f64], &[f64]),
+    labels: impl Iterator<Item = usize>,
+    (k, nb, columns): (usize, usize, bool),
+) {
+    if columns {
+        for ((wc, nc), &a) in w.chunks_exact_mut(nb).zip(neg.chunks_exact_mut(nb)).zip(alpha_neg) {
+            wc.fill(a);
+            nc.fill(1.0);
+        }
+    } else {
+        for (wr, nr) in w.chunks_exact_mut(k).zip(neg.chunks_exact_mut(k)) {
+            wr.copy_from_slice(alpha_neg);
+            nr.fill(1.0);
+        }
+    }
+    for (i, t) in labels.enumerate() {
+        let j = if columns { t * nb + i } else { i * k + t };
+        w[j] = alpha_pos[t];
+        neg[j] = 0.0;
     }
 }
 

@@ -31,6 +31,7 @@
 
 use super::columns::row_sums;
 use super::limits::{abnormal, saturate};
+use super::sigmoid::weights_and_mask;
 use super::sigmoid_gamma::{Batch, Buffers, Layout, Logits, RowSums};
 use super::stage::Stage;
 use super::sums::{WideSum, add_block, add_block_all};
@@ -468,25 +469,11 @@ impl Accumulator {
             *p = if o <= 0.5 { 1.0 - o } else { -(-l).exp_m1() };
         }
         let pl = &*pl;
-        let at = |r: usize, c: usize| if columns { c * nb + r } else { r * k + c };
         // The weights as the sweep sets them; the masks of the negatives
         // and of the easy negatives (exact 0/1 factors).
-        if columns {
-            for ((wc, nc), &a) in w.chunks_exact_mut(nb).zip(neg.chunks_exact_mut(nb)).zip(&self.alpha_neg) {
-                wc.fill(a);
-                nc.fill(1.0);
-            }
-        } else {
-            for (wr, nr) in w.chunks_exact_mut(k).zip(neg.chunks_exact_mut(k)) {
-                wr.copy_from_slice(&self.alpha_neg);
-                nr.fill(1.0);
-            }
-        }
         let labels = &st.label[r0..r0 + real];
-        for (i, &t) in labels.iter().enumerate() {
-            w[at(i, t)] = self.alpha_pos[t];
-            neg[at(i, t)] = 0.0;
-        }
+        let alpha = (&self.alpha_neg[..], &self.alpha_pos[..]);
+        weights_and_mask(w, neg, alpha, labels.iter().copied(), (k, nb, columns));
         for ((e, &n), &o) in easy.iter_mut().zip(neg.iter()).zip(om) {
             *e = if o <= 0.5 { n } else { 0.0 };
         }

@@ -17,7 +17,7 @@ use crate::data::sweep::columns::row_sums;
 use crate::data::sweep::factor::{Power, with_factor};
 use crate::data::sweep::gradient::at_most_max;
 use crate::data::sweep::limits::{abnormal, normal, saturate};
-use crate::data::sweep::sigmoid::focal_terms;
+use crate::data::sweep::sigmoid::{focal_terms, weights_and_mask};
 use crate::data::sweep::sigmoid_examples::Block;
 use crate::data::sweep::sigmoid_gamma::class_order;
 use crate::data::sweep::{Accumulator, BLOCK, COLUMNS_UP_TO, SigmoidExamples};
@@ -36,23 +36,8 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
         let (len, real) = (om.len(), nb.min(n - r0));
         let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
         let (neg, masked) = (&mut sc.neg[..len], &mut sc.masked[..len]);
-        // The weights as the sweep sets them, and the negatives' 0/1 mask.
-        if columns {
-            for (wc, &a) in w.chunks_exact_mut(nb).zip(&acc.alpha_neg) {
-                wc.fill(a);
-            }
-        } else {
-            for wr in w.chunks_exact_mut(k) {
-                wr.copy_from_slice(&acc.alpha_neg);
-            }
-        }
-        neg.fill(1.0);
-        for (i, &t) in labels[r0..r0 + real].iter().enumerate() {
-            let t = t as usize;
-            let j = if columns { t * nb + i } else { i * k + t };
-            w[j] = acc.alpha_pos[t];
-            neg[j] = 0.0;
-        }
+        let alpha = (&acc.alpha_neg[..], &acc.alpha_pos[..]);
+        weights_and_mask(w, neg, alpha, labels[r0..r0 + real].iter().map(|&t| t as usize), (k, nb, columns));
         let neg = &*neg;
         let inputs_bad = abnormal(b) | abnormal(om);
         // Class-major: every γ's rows fused, a class at a time (its values
