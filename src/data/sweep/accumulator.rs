@@ -80,13 +80,6 @@ impl Accumulator {
     /// If `classes` is 0, `bins` is 0, or a per-class α has other than
     /// `classes` values.
     pub fn new(config: &Config, classes: usize) -> Self {
-        Self::with_histograms(config, classes, None)
-    }
-
-    /// [`new`](Self::new), taking the loss histograms `hist` (cleared, from
-    /// [`finish_recycling`](Self::finish_recycling)) where they are as many
-    /// as it needs: zeroing new ones costs more than the bins a pass touches.
-    pub(super) fn with_histograms(config: &Config, classes: usize, hist: Option<LossHistograms>) -> Self {
         assert!(classes > 0, "at least one class");
         assert!(config.bins > 0, "at least one p_t bin");
         if let Alpha::PerClass(v) = &config.alpha {
@@ -105,7 +98,6 @@ impl Accumulator {
         // order malloc hands the histograms' pages on to the next
         // accumulator instead of faulting them in again.
         let scratch = Scratch::new(config.mode, classes);
-        let histograms = g + 1 + if config.mode == Mode::Sigmoid { 2 * g } else { 0 };
         let stage = Stage::new(g);
         Accumulator {
             classes,
@@ -128,10 +120,7 @@ impl Accumulator {
             grad: vec![GradientSums::default(); g],
             per_class: PerClass::new(classes, per_class_sums(config.mode, g)),
             pt_hist: vec![0; config.bins],
-            loss_hist: match hist {
-                Some(h) if h.len() == histograms => h,
-                _ => LossHistograms::new(histograms),
-            },
+            loss_hist: LossHistograms::new(g + 1 + if config.mode == Mode::Sigmoid { 2 * g } else { 0 }),
             stage,
             scratch,
             kept: None,
@@ -222,20 +211,6 @@ impl Accumulator {
 
     /// The report over every row added or merged.
     pub fn finish(mut self) -> Report {
-        self.report()
-    }
-
-    /// [`finish`](Self::finish), handing back the loss histograms, cleared,
-    /// for [`with_histograms`](Self::with_histograms).
-    pub(super) fn finish_recycling(mut self) -> (Report, LossHistograms) {
-        let report = self.report();
-        let mut hist = std::mem::replace(&mut self.loss_hist, LossHistograms::new(0));
-        hist.clear();
-        (report, hist)
-    }
-
-    /// The report (the p_t histogram moved out).
-    fn report(&mut self) -> Report {
         self.flush();
         let rows = self.rows;
         let g = self.gammas.len();
@@ -303,7 +278,7 @@ impl Accumulator {
             sweep,
             per_class,
             background,
-            histogram: std::mem::take(&mut self.pt_hist),
+            histogram: self.pt_hist,
             alpha_suggestions,
             guidance_notes,
         }

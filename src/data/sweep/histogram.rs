@@ -51,21 +51,6 @@ impl LossHistograms {
         LossHistograms { bins: vec![0u128; count * HIST_BINS].into_boxed_slice(), range: vec![(HIST_BINS, 0); count] }
     }
 
-    /// The number of histograms.
-    pub(super) fn len(&self) -> usize {
-        self.range.len()
-    }
-
-    /// Empties every histogram (zeroing only the bins that may be non-empty).
-    pub(super) fn clear(&mut self) {
-        for (bins, range) in self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range) {
-            if range.0 <= range.1 {
-                bins[range.0..=range.1].fill(0);
-            }
-            *range = (HIST_BINS, 0);
-        }
-    }
-
     /// Heap memory held, in bytes.
     pub(super) fn heap_bytes(&self) -> usize {
         self.range.capacity() * std::mem::size_of::<(usize, usize)>() + self.range.len() * Self::HEAP_BYTES

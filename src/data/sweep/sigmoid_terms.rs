@@ -53,7 +53,6 @@ mod fixed;
 mod per_class;
 mod unit;
 
-use super::histogram::LossHistograms;
 use super::sigmoid_examples::{Block, Shares, Split};
 use super::{Accumulator, BLOCK, Config, Report, SigmoidExamples, vec_bytes};
 use crate::loss::{Alpha, Mode};
@@ -171,14 +170,12 @@ fn pass(ce: &[f64], fixed: &mut Fixed, ex: &SigmoidExamples, config: &Config, te
     if !lean {
         fixed.start(parts.len(), config.bins);
     }
-    let recycled: Vec<Option<LossHistograms>> = (0..parts.len()).map(|_| fixed.spare.pop()).collect();
     let kept = &*fixed;
     let merged = parts
         .into_par_iter()
-        .zip(recycled)
         .enumerate()
-        .map(|(i, ((blocks, from), hist))| {
-            let mut acc = Accumulator::with_histograms(config, ex.classes(), hist);
+        .map(|(i, (blocks, from))| {
+            let mut acc = Accumulator::new(config, ex.classes());
             let simd = acc.simd;
             simd.run(Combined { acc: &mut acc, ex, blocks, from, ce, terms, weights, lean });
             let values = if lean {
@@ -187,31 +184,21 @@ fn pass(ce: &[f64], fixed: &mut Fixed, ex: &SigmoidExamples, config: &Config, te
             } else {
                 PartValues::of(&acc)
             };
-            (acc, vec![(i, values)], Vec::new())
+            (acc, vec![(i, values)])
         })
-        .reduce_with(|(mut a, mut va, mut ha), (mut b, vb, hb)| {
-            // b's histograms merged, then kept for the next pass.
-            let mut h = std::mem::replace(&mut b.loss_hist, LossHistograms::new(0));
-            a.loss_hist.merge(&h);
-            h.clear();
+        .reduce_with(|(mut a, mut va), (b, vb)| {
             a.merge(b);
             va.extend(vb);
-            ha.extend(hb);
-            ha.push(h);
-            (a, va, ha)
+            (a, va)
         });
-    let (mut acc, mut values, spare) =
-        merged.unwrap_or_else(|| (Accumulator::new(config, ex.classes().max(1)), Vec::new(), Vec::new()));
-    fixed.spare = spare;
+    let (mut acc, mut values) = merged.unwrap_or_else(|| (Accumulator::new(config, ex.classes().max(1)), Vec::new()));
     if lean {
         fixed.set_ce_histogram(&mut acc);
     } else {
         values.sort_by_key(|v| v.0);
         fixed.take(values.into_iter().map(|v| v.1).collect(), &acc);
     }
-    let (report, hist) = acc.finish_recycling();
-    fixed.spare.push(hist);
-    report
+    acc.finish()
 }
 
 /// `v` cut into the rows of each part.

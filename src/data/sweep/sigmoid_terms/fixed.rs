@@ -48,9 +48,6 @@ pub(super) struct Fixed {
     positives: Vec<(f64, Vec<Vec<WideSum>>)>,
     /// CE's loss histogram over every row.
     ce_hist: Option<LossHistograms>,
-    /// The last pass's loss histograms, cleared, for the next one's
-    /// accumulators (zeroing fresh ones cost more than the bins touched).
-    pub(super) spare: Vec<LossHistograms>,
 }
 
 impl std::fmt::Debug for Fixed {
@@ -80,8 +77,6 @@ impl Fixed {
             + vec_bytes(&self.positives)
             + positives.sum::<usize>()
             + self.ce_hist.as_ref().map_or(0, LossHistograms::heap_bytes)
-            + vec_bytes(&self.spare)
-            + self.spare.iter().map(LossHistograms::heap_bytes).sum::<usize>()
     }
 
     /// Forgets the γs not in `keep`.
@@ -93,7 +88,7 @@ impl Fixed {
     /// values of another layout dropped).
     pub(super) fn start(&mut self, parts: usize, bins: usize) {
         if (self.parts, self.bins) != (parts, bins) {
-            *self = Fixed { parts, bins, spare: std::mem::take(&mut self.spare), ..Fixed::default() };
+            *self = Fixed { parts, bins, ..Fixed::default() };
         }
     }
 
