@@ -58,7 +58,9 @@ impl Accumulator {
                 for (h, xs) in sides.into_iter().take(if negatives { 2 } else { 1 }) {
                     match self.per_row.targets {
                         true => self.loss_hist.add_samples(h, xs),
-                        false => self.loss_hist.add_all(h, xs),
+                        false => {
+                            self.loss_hist.add_all(h, xs);
+                        }
                     }
                 }
             }

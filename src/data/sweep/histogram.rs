@@ -20,6 +20,7 @@ pub(super) const MAX_VALUES: u64 = 1 << (128 - COUNT_SHIFT);
 /// Several histograms (one per γ, then CE) share one allocation: a new
 /// accumulator maps, and later unmaps, one region rather than one per
 /// histogram (the page-table work showed in every run).
+#[derive(Clone)]
 pub(super) struct LossHistograms {
     /// [`HIST_BINS`] per histogram, one histogram after another. Per bin,
     /// packed in one `u128` so that a value is one 128-bit add (no branch,
@@ -82,10 +83,11 @@ impl LossHistograms {
         top
     }
 
-    /// Adds non-negative values (never −0) to histogram `h`.
+    /// Adds non-negative values (never −0) to histogram `h`; returns the
+    /// highest bin of any (0 for none).
     #[inline(always)]
-    pub(super) fn add_all(&mut self, h: usize, xs: &[f64]) {
-        Self::add_values(&mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], &mut self.range[h], xs);
+    pub(super) fn add_all(&mut self, h: usize, xs: &[f64]) -> usize {
+        Self::add_values(&mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], &mut self.range[h], xs)
     }
 
     /// Adds `xs` to one histogram's `bins` and `range`; returns the highest
@@ -131,17 +133,23 @@ impl LossHistograms {
     }
 
     pub(super) fn merge(&mut self, other: &LossHistograms) {
-        let mine = self.bins.chunks_exact_mut(HIST_BINS).zip(&mut self.range);
-        for ((bins, range), (h, &(lo, hi))) in mine.zip(other.range.iter().enumerate()) {
-            if lo > hi {
-                continue;
-            }
-            let theirs = &other.bins[h * HIST_BINS..(h + 1) * HIST_BINS];
-            for b in lo..=hi {
-                bins[b] += theirs[b];
-            }
-            *range = (range.0.min(lo), range.1.max(hi));
+        for h in 0..self.range.len().min(other.range.len()) {
+            self.add_histogram(h, other, h);
         }
+    }
+
+    /// Adds histogram `o` of `other` to histogram `h`.
+    pub(super) fn add_histogram(&mut self, h: usize, other: &LossHistograms, o: usize) {
+        let (lo, hi) = other.range[o];
+        if lo > hi {
+            return;
+        }
+        let (bins, theirs) = (&mut self.bins[h * HIST_BINS..(h + 1) * HIST_BINS], &other.bins[o * HIST_BINS..]);
+        for b in lo..=hi {
+            bins[b] += theirs[b];
+        }
+        let range = &mut self.range[h];
+        *range = (range.0.min(lo), range.1.max(hi));
     }
 }
 

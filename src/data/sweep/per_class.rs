@@ -4,6 +4,7 @@
 use super::sums::{WideSum, ZERO_SUM, put};
 use super::{COUNT_BY_PASSES_UP_TO, vec_bytes};
 use crate::simd::Isa;
+use std::ops::Range;
 
 /// Up to this K every class's block sums are merged at the end of a block;
 /// above, only the classes the block's rows touched.
@@ -133,35 +134,83 @@ impl PerClass {
                 self.correct[s] += u64::from(ok);
             }
         }
-        // With few classes, the instruction set may sum in register lanes.
-        let in_lanes = plain && k <= COUNT_BY_PASSES_UP_TO && isa.class_sums(&mut self.block, k, labels, w, quantity);
-        for q in (0..w).filter(|_| !in_lanes) {
-            let xs = quantity(q);
-            if dense {
-                let local = &mut self.block[q * k..(q + 1) * k];
-                if plain {
-                    for (&c, &x) in labels.iter().zip(xs) {
-                        local[c] += x;
-                    }
-                } else {
-                    let wide = &mut self.sums[q * k..(q + 1) * k];
-                    for (&c, &x) in labels.iter().zip(xs) {
-                        put(&mut local[c], &mut wide[c], x);
-                    }
-                }
-            } else {
-                self.add_sparse(slots, q, xs, plain);
-            }
-        }
         if dense {
-            for (local, wide) in self.block.iter_mut().zip(&mut self.sums) {
-                if *local != 0.0 {
-                    wide.add(std::mem::take(local));
-                }
-            }
+            self.add_sums(isa, labels, 0..w, quantity, plain);
         } else {
+            for q in 0..w {
+                self.add_sparse(slots, q, quantity(q), plain);
+            }
             self.merge_block(slots);
         }
+    }
+
+    /// Dense layout: adds a block's values of the sums `qs` as
+    /// [`add_block`](Self::add_block) adds them (the same bits), without
+    /// the counts: each row's class `labels`, sum `q`'s values
+    /// `quantity(q)`; unless `plain`, values of 2^960 and above go to the
+    /// wide sums directly.
+    #[inline(always)]
+    pub(super) fn add_sums<'a, I: Isa>(
+        &mut self,
+        isa: I,
+        labels: &[usize],
+        qs: Range<usize>,
+        quantity: impl Fn(usize) -> &'a [f64] + Copy,
+        plain: bool,
+    ) {
+        debug_assert!(self.dense());
+        let k = self.classes;
+        let cells = qs.start * k..qs.end * k;
+        // With few classes, the instruction set may sum in register lanes.
+        let in_lanes = plain
+            && k <= COUNT_BY_PASSES_UP_TO
+            && isa.class_sums(&mut self.block[cells.clone()], k, labels, qs.len(), |i| quantity(qs.start + i));
+        for q in qs.filter(|_| !in_lanes) {
+            let xs = quantity(q);
+            let local = &mut self.block[q * k..(q + 1) * k];
+            if plain {
+                for (&c, &x) in labels.iter().zip(xs) {
+                    local[c] += x;
+                }
+            } else {
+                let wide = &mut self.sums[q * k..(q + 1) * k];
+                for (&c, &x) in labels.iter().zip(xs) {
+                    put(&mut local[c], &mut wide[c], x);
+                }
+            }
+        }
+        for (local, wide) in self.block[cells.clone()].iter_mut().zip(&mut self.sums[cells]) {
+            if *local != 0.0 {
+                wide.add(std::mem::take(local));
+            }
+        }
+    }
+
+    /// Dense layout: every class's count and correct count.
+    pub(super) fn counts(&self) -> (&[u64], &[u64]) {
+        (&self.count, &self.correct)
+    }
+
+    /// Dense layout: sets every class's counts and correct counts.
+    pub(super) fn set_counts(&mut self, count: &[u64], correct: &[u64]) {
+        self.count.copy_from_slice(count);
+        self.correct.copy_from_slice(correct);
+    }
+
+    /// Dense layout: sum `q` of every class.
+    pub(super) fn sums_of(&self, q: usize) -> &[WideSum] {
+        &self.sums[q * self.classes..(q + 1) * self.classes]
+    }
+
+    /// Dense layout: sets sum `q` of every class.
+    pub(super) fn set_sums(&mut self, q: usize, sums: &[WideSum]) {
+        let k = self.classes;
+        self.sums[q * k..(q + 1) * k].copy_from_slice(sums);
+    }
+
+    /// Whether slot c is class c (every class has one, the sums class by class).
+    pub(super) fn is_dense(&self) -> bool {
+        self.dense()
     }
 
     // The sparse layout's steps stay out of the dense path's inlined loops.

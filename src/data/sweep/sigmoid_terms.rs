@@ -49,6 +49,7 @@
 //!
 //! [`focal_terms`]: super::sigmoid::focal_terms
 
+mod fixed;
 mod per_class;
 mod unit;
 
@@ -56,6 +57,7 @@ use super::sigmoid_examples::{Block, Shares, Split};
 use super::{Accumulator, BLOCK, Config, Report, SigmoidExamples, vec_bytes};
 use crate::loss::{Alpha, Mode};
 use crate::simd::{Isa, Kernel};
+use fixed::{Fixed, PartValues};
 use rayon::prelude::*;
 use unit::ClassTotals;
 
@@ -87,6 +89,8 @@ pub struct SigmoidTerms {
     /// The buffers of γs dropped, for the next ones: a γ typed or nudged
     /// replaces the last, and fresh pages would cost more than the sums.
     spare: Vec<Vec<f64>>,
+    /// What an α edit cannot change, from the last pass ([`fixed`]).
+    fixed: Fixed,
 }
 
 impl SigmoidTerms {
@@ -104,6 +108,8 @@ impl SigmoidTerms {
             .into_iter()
             .partition(|t| keep.contains(&t.gamma) || config.gammas.contains(&t.gamma));
         self.gammas = gammas;
+        let held = &self.gammas;
+        self.fixed.retain(|g| held.iter().any(|t| t.gamma == g));
         self.spare.extend(dropped.into_iter().flat_map(|t: GammaTerms| [t.pos, t.neg]));
         let kept = |g: f64| self.gammas.iter().position(|t| t.gamma == g);
         if config.gammas.iter().any(|&g| kept(g).is_some_and(|i| !self.gammas[i].combinable)) {
@@ -117,7 +123,7 @@ impl SigmoidTerms {
         if !self.ce_fits || terms.iter().any(|t| !t.combinable) {
             return ex.sweep(config);
         }
-        let mut report = self.pass(ex, config, &terms);
+        let mut report = pass(&self.ce, &mut self.fixed, ex, config, &terms);
         // The shares linear in the weights, from the per-class totals.
         let (pos, neg): (Vec<f64>, Vec<f64>) =
             (0..ex.classes()).map(|c| (config.alpha.of(c), 1.0 - config.alpha.of(c))).unzip();
@@ -136,44 +142,63 @@ impl SigmoidTerms {
     pub fn heap_bytes(&self) -> usize {
         let spare: usize = self.spare.iter().map(vec_bytes).sum();
         let gammas = self.gammas.iter().map(|t| vec_bytes(&t.pos) + vec_bytes(&t.neg) + t.classes.heap_bytes());
-        vec_bytes(&self.ce) + spare + gammas.sum::<usize>()
+        vec_bytes(&self.ce) + spare + gammas.sum::<usize>() + self.fixed.heap_bytes()
     }
+}
 
-    /// The report of `config` in one pass over the rows, block by block,
-    /// from the kept sums of its γs (`terms`, in its order): a scalar α's
-    /// losses `α · P + (1 − α) · N`, a per-class α's from the kept logit
-    /// values ([`per_class::losses`]). Its gradient shares are left to the
-    /// caller.
-    fn pass(&self, ex: &SigmoidExamples, config: &Config, terms: &[&GammaTerms]) -> Report {
-        let weights = match config.alpha {
-            Alpha::Scalar(a) => Some((a, 1.0 - a)),
-            Alpha::PerClass(_) => None,
-        };
-        let mut rows = 0;
-        let parts: Vec<(&[Block], usize)> = ex
-            .parts()
-            .into_iter()
-            .map(|blocks| {
-                let from = rows;
-                rows += blocks.iter().map(|b| b.n).sum::<usize>();
-                (blocks, from)
-            })
-            .collect();
-        parts
-            .into_par_iter()
-            .map(|(blocks, from)| {
-                let mut acc = Accumulator::new(config, ex.classes());
-                let simd = acc.simd;
-                simd.run(Combined { acc: &mut acc, ex, blocks, from, ce: &self.ce, terms, weights });
-                acc
-            })
-            .reduce_with(|mut a, b| {
-                a.merge(b);
-                a
-            })
-            .unwrap_or_else(|| Accumulator::new(config, ex.classes().max(1)))
-            .finish()
+/// The report of `config` in one pass over the rows, block by block, from
+/// the kept CE and sums of its γs (`terms`, in its order): a scalar α's
+/// losses `α · P + (1 − α) · N`, a per-class α's from the kept logit values
+/// ([`per_class::losses`]); what α cannot change from `fixed` where it
+/// serves, else kept there. Its gradient shares are left to the caller.
+fn pass(ce: &[f64], fixed: &mut Fixed, ex: &SigmoidExamples, config: &Config, terms: &[&GammaTerms]) -> Report {
+    let weights = match config.alpha {
+        Alpha::Scalar(a) => Some((a, 1.0 - a)),
+        Alpha::PerClass(_) => None,
+    };
+    let mut rows = 0;
+    let parts: Vec<(&[Block], usize)> = ex
+        .parts()
+        .into_iter()
+        .map(|blocks| {
+            let from = rows;
+            rows += blocks.iter().map(|b| b.n).sum::<usize>();
+            (blocks, from)
+        })
+        .collect();
+    let lean = fixed.serves(parts.len(), config.bins, &config.gammas);
+    if !lean {
+        fixed.start(parts.len(), config.bins);
     }
+    let kept = &*fixed;
+    let merged = parts
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, (blocks, from))| {
+            let mut acc = Accumulator::new(config, ex.classes());
+            let simd = acc.simd;
+            simd.run(Combined { acc: &mut acc, ex, blocks, from, ce, terms, weights, lean });
+            let values = if lean {
+                kept.set(i, &mut acc);
+                None
+            } else {
+                PartValues::of(&acc)
+            };
+            (acc, vec![(i, values)])
+        })
+        .reduce_with(|(mut a, mut va), (b, vb)| {
+            a.merge(b);
+            va.extend(vb);
+            (a, va)
+        });
+    let (mut acc, mut values) = merged.unwrap_or_else(|| (Accumulator::new(config, ex.classes().max(1)), Vec::new()));
+    if lean {
+        fixed.set_ce_histogram(&mut acc);
+    } else {
+        values.sort_by_key(|v| v.0);
+        fixed.take(values.into_iter().map(|v| v.1).collect(), &acc);
+    }
+    acc.finish()
 }
 
 /// `v` cut into the rows of each part.
@@ -190,7 +215,8 @@ fn cut<'a>(mut v: &'a mut [f64], parts: &[&[Block]]) -> Vec<&'a mut [f64]> {
 
 /// One part's pass (its `blocks`, from row `from`): `acc` sweeps the
 /// config from the kept CE and sums (`terms`); `weights` the scalar α's,
-/// none for a per-class α; compiled for the instruction set.
+/// none for a per-class α; `lean`: only what depends on α ([`fixed::lean`],
+/// the rest set from [`Fixed`]); compiled for the instruction set.
 struct Combined<'a> {
     acc: &'a mut Accumulator,
     ex: &'a SigmoidExamples,
@@ -199,20 +225,23 @@ struct Combined<'a> {
     ce: &'a [f64],
     terms: &'a [&'a GammaTerms],
     weights: Option<(f64, f64)>,
+    lean: bool,
 }
 
 impl Kernel for Combined<'_> {
     type Output = ();
 
     #[inline(always)]
-    fn run<I: Isa>(self, _isa: I) {
-        let Combined { acc, ex, blocks, from, ce, terms, weights } = self;
+    fn run<I: Isa>(self, isa: I) {
+        let Combined { acc, ex, blocks, from, ce, terms, weights, lean } = self;
         let mut r = from;
         for block in blocks {
             let n = block.n;
             let rows = r..r + n;
             ex.stage_rows(&mut acc.stage, block);
-            acc.stage.ce[..n].copy_from_slice(&ce[rows.clone()]);
+            if !lean {
+                acc.stage.ce[..n].copy_from_slice(&ce[rows.clone()]);
+            }
             if weights.is_none() {
                 per_class::losses::<I>(acc, ex, block);
             }
@@ -237,10 +266,16 @@ impl Kernel for Combined<'_> {
                         *op = alpha_pos[c] * p;
                     }
                 }
-                pos[..n].copy_from_slice(p);
+                if !lean {
+                    pos[..n].copy_from_slice(p);
+                }
             }
             st.n = n;
-            acc.flush();
+            if lean {
+                fixed::lean(acc, isa);
+            } else {
+                acc.flush();
+            }
             r += n;
         }
     }
