@@ -7,15 +7,13 @@
 //! and the kept rows' re-sweeps (softmax and sigmoid).
 
 mod common;
-use common::{ref_num, ref_nums};
+use common::{ref_alpha, ref_cases, ref_num, ref_nums};
 use focal_tui::data::sweep::{Accumulator, CDF_POINTS, Config, PerRow, Report, sweep};
-use focal_tui::loss::{Alpha, Mode};
+use focal_tui::loss::Mode;
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {
-    let text = include_str!("reference/guidance_cases.json");
-    let doc: Value = serde_json::from_str(text).expect("the reference parses");
-    doc["cases"].as_array().expect("cases").clone()
+    ref_cases(include_str!("reference/guidance_cases.json"))
 }
 
 struct Data {
@@ -28,10 +26,7 @@ struct Data {
 fn data(case: &Value) -> Data {
     let k = case["classes"].as_u64().unwrap() as usize;
     let mode = if case["mode"] == "sigmoid" { Mode::Sigmoid } else { Mode::Softmax };
-    let alpha = match &case["alpha"] {
-        Value::Array(_) => Alpha::PerClass(ref_nums(&case["alpha"])),
-        a => Alpha::Scalar(ref_num(a)),
-    };
+    let alpha = ref_alpha(&case["alpha"]);
     let gammas = ref_nums(&case["gammas"]);
     let (mut logits, mut labels) = (Vec::new(), Vec::new());
     for row in case["rows"].as_array().unwrap() {

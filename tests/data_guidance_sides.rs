@@ -9,15 +9,13 @@
 //! merged.
 
 mod common;
-use common::{ref_num, ref_nums};
+use common::{ref_alpha, ref_cases, ref_nums};
 use focal_tui::data::sweep::{Accumulator, CDF_POINTS, Config, LossCdf, PerRow, Report, SigmoidTerms, SweepRow, sweep};
 use focal_tui::loss::{Alpha, Mode};
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {
-    let text = include_str!("reference/guidance_sides_cases.json");
-    let doc: Value = serde_json::from_str(text).expect("the reference parses");
-    doc["cases"].as_array().expect("cases").clone()
+    ref_cases(include_str!("reference/guidance_sides_cases.json"))
 }
 
 struct Data {
@@ -31,10 +29,7 @@ struct Data {
 
 fn data(case: &Value) -> Data {
     let k = case["classes"].as_u64().unwrap() as usize;
-    let alpha = match &case["alpha"] {
-        Value::Array(_) => Alpha::PerClass(ref_nums(&case["alpha"])),
-        a => Alpha::Scalar(ref_num(a)),
-    };
+    let alpha = ref_alpha(&case["alpha"]);
     let config = Config { gammas: ref_nums(&case["gammas"]), alpha, mode: Mode::Sigmoid, ..Config::default() };
     let (mut logits, mut labels, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     for row in case["rows"].as_array().unwrap() {

@@ -64,6 +64,20 @@ pub fn ref_nums(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().expect("an array").iter().map(ref_num).collect()
 }
 
+/// A reference file's α: one number, or a list of them (one per class).
+pub fn ref_alpha(v: &serde_json::Value) -> focal_tui::loss::Alpha {
+    match v {
+        serde_json::Value::Array(_) => focal_tui::loss::Alpha::PerClass(ref_nums(v)),
+        a => focal_tui::loss::Alpha::Scalar(ref_num(a)),
+    }
+}
+
+/// A reference file's `cases` (its text, as `include_str!` gives it).
+pub fn ref_cases(text: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(text).expect("the reference parses");
+    doc["cases"].as_array().expect("cases").clone()
+}
+
 /// A case's logits: listed, or made by the generator's formula
 /// `((a·i + b) mod m) / scale − offset` for the K = 1 000 … cases.
 pub fn ref_logits(case: &serde_json::Value) -> Vec<f64> {

@@ -1,6 +1,7 @@
 //! Class-major batches: the transposition, the argmax across rows, and
 //! the sums over each row's classes.
 
+use super::sigmoid_gamma::class_order;
 use super::sums::{lane_totals, sum_row};
 use super::{COLUMNS_UP_TO, Logit};
 use crate::loss::sum::two_sum;
@@ -155,12 +156,7 @@ pub(super) fn row_sums(out: &mut [f64], x: &[f64], k: usize, columns: bool, lane
             false => lane_totals(out, sum, &mut carry[..n], Some(&err[..8 * n])),
         }
     } else if columns {
-        out.fill(0.0);
-        for c in x.chunks_exact(n) {
-            for (o, &v) in out.iter_mut().zip(c) {
-                *o += v;
-            }
-        }
+        class_order(out, x, k, true);
     } else {
         for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
             *o = sum_row(row);
