@@ -202,3 +202,33 @@ fn a_class_without_rows_is_reported_without_means() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A file read in parts by every thread, with a bad row in several parts:
+/// the row named is the first in row order, whichever part was read first,
+/// and nothing reaches standard output.
+#[test]
+fn of_several_bad_rows_in_parts_the_first_is_named() {
+    let (rows, k) = (200_000usize, 4usize);
+    let mut z: Vec<f32> = (0..rows * k).map(|i| (i % 7) as f32 - 3.0).collect();
+    for bad in [150_000, 61_234, 190_000] {
+        z[bad * k + 1] = f32::NAN;
+    }
+    let bytes: Vec<u8> = z.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let labels: Vec<u8> = (0..rows as i64).flat_map(|i| (i % k as i64).to_le_bytes()).collect();
+    let dir = std::env::temp_dir().join(format!("focal-tui-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (zp, yp) = (dir.join("z.npy"), dir.join("y.npy"));
+    std::fs::write(&zp, npy_file("<f4", false, &format!("({rows}, {k})"), &bytes)).unwrap();
+    std::fs::write(&yp, npy_file("<i8", false, &format!("({rows},)"), &labels)).unwrap();
+    let (zs, ys) = (zp.to_str().unwrap(), yp.to_str().unwrap());
+    for _ in 0..3 {
+        let out = run(&["data", "--logits", zs, "--labels", ys, "--json"], "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(err.lines().count(), 1, "{err}");
+        // Rows are named from 1.
+        assert!(err.contains("row 61235:") && err.contains("NaN"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,6 +1,7 @@
 //! Every row of a source folded into one accumulator, read by every thread
 //! at once.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -37,7 +38,9 @@ type Part = Result<(Accumulator, Vec<Skip>), DataError>;
 /// next part in row order and reading it in small batches into an accumulator of
 /// its own, so that reading and the sweep run in parallel on data in cache.
 /// The parts' accumulators are merged in row order, so the result does not
-/// depend on which thread read what. Text is read in order, and each large
+/// depend on which thread read what, each as soon as the parts before it
+/// are ([`InOrder`]): about one accumulator per thread waits, not one per
+/// part. Text is read in order, and each large
 /// batch is divided among the threads, each keeping one accumulator for the
 /// whole run (a new one per batch would zero its histograms' megabytes
 /// every time). Of several bad rows, the one reported is the first in row
@@ -55,19 +58,18 @@ pub(super) fn accumulate(
     };
     let threads = rayon::current_num_threads();
     let parts_per_thread = if k > FEW_PARTS_ABOVE { 1 } else { PARTS_PER_THREAD };
-    let mut skips = Skips::default();
-    let parts: Vec<Accumulator> = match source.split(parts_per_thread * threads) {
+    let (total, skips) = match source.split(parts_per_thread * threads) {
         Some(parts) => {
             let sources: Vec<Mutex<Option<Box<dyn Source>>>> =
                 parts?.into_iter().map(|p| Mutex::new(Some(p))).collect();
             // Parts are taken in row order; after an error no later one is.
             let (next, failed) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
-            let mut done: Vec<(usize, Part)> = rayon::broadcast(|_| {
-                let mut mine = Vec::new();
+            let folded = Mutex::new(InOrder::default());
+            rayon::broadcast(|_| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= sources.len() || i > failed.load(Ordering::Relaxed) {
-                        return mine;
+                        return;
                     }
                     let taken = sources[i].lock().unwrap_or_else(|e| e.into_inner()).take();
                     let mut part = taken.expect("each part is taken once");
@@ -79,20 +81,14 @@ pub(super) fn accumulate(
                     if read.is_err() {
                         failed.fetch_min(i, Ordering::Relaxed);
                     }
-                    mine.push((i, read));
+                    folded.lock().unwrap_or_else(|e| e.into_inner()).put(i, read);
                 }
-            })
-            .into_iter()
-            .flatten()
-            .collect();
-            done.sort_by_key(|&(i, _)| i);
-            let mut parts = Vec::with_capacity(done.len());
-            for (_, part) in done {
-                let (acc, skipped) = part?;
-                skipped.iter().for_each(|(reason, n)| skips.add(reason, *n));
-                parts.push(acc);
+            });
+            let folded = folded.into_inner().unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = folded.error {
+                return Err(e);
             }
-            parts
+            (folded.total, folded.skips)
         }
         None => {
             // Made at the first rows: an empty input allocates nothing.
@@ -115,15 +111,50 @@ pub(super) fn accumulate(
                         .for_each(|(acc, (t, z))| acc.add_targets(z, t));
                 }
             })?;
+            let mut skips = Skips::default();
             source.skipped().iter().for_each(|(reason, n)| skips.add(reason, *n));
-            parts
+            let total = parts.into_iter().reduce(|mut a, b| {
+                a.merge(b);
+                a
+            });
+            (total, skips)
         }
     };
-    let total = parts.into_iter().reduce(|mut a, b| {
-        a.merge(b);
-        a
-    });
     Ok((total.unwrap_or_else(new), skips.to_vec()))
+}
+
+/// The parts of a split source folded in row order as they are read: the
+/// total of the parts before `next`, and the parts read ahead of it (about
+/// one per thread), so that a part's accumulator is merged as soon as the
+/// parts before it are rather than held to the end.
+#[derive(Default)]
+struct InOrder {
+    next: usize,
+    total: Option<Accumulator>,
+    ahead: BTreeMap<usize, Part>,
+    skips: Skips,
+    /// The first part in row order that failed: nothing is folded after it.
+    error: Option<DataError>,
+}
+
+impl InOrder {
+    fn put(&mut self, i: usize, part: Part) {
+        self.ahead.insert(i, part);
+        while self.error.is_none() {
+            let Some(part) = self.ahead.remove(&self.next) else { return };
+            self.next += 1;
+            match part {
+                Ok((acc, skipped)) => {
+                    skipped.iter().for_each(|(reason, n)| self.skips.add(reason, *n));
+                    match &mut self.total {
+                        Some(total) => total.merge(acc),
+                        None => self.total = Some(acc),
+                    }
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
 }
 
 /// Reads `source` to its end into `acc`, in batches of up to `rows` rows

@@ -3,6 +3,7 @@
 
 use super::BLOCK;
 use super::sums::Neumaier;
+use super::zeroed::Zeroed;
 use crate::simd::math::pow2;
 
 /// Bits of a non-negative f64 below its exponent and top 4 mantissa bits.
@@ -17,10 +18,10 @@ pub(super) const MAX_VALUES: u64 = 1 << (128 - COUNT_SHIFT);
 
 /// Counts and exact significand sums of non-negative values, 16 bins per
 /// binade: bin `b` holds the values whose bits shifted right by 48 are `b`.
-/// Several histograms (one per γ, then CE) share one allocation: a new
+/// Several histograms (one per γ, then CE) share one mapping of zeroed
+/// pages ([`Zeroed`]: only the pages of bins written cost memory): a new
 /// accumulator maps, and later unmaps, one region rather than one per
 /// histogram (the page-table work showed in every run).
-#[derive(Clone)]
 pub(super) struct LossHistograms {
     /// [`HIST_BINS`] per histogram, one histogram after another. Per bin,
     /// packed in one `u128` so that a value is one 128-bit add (no branch,
@@ -29,7 +30,7 @@ pub(super) struct LossHistograms {
     /// 2^40 values). With the bits the bin fixes (its top 4 mantissa bits
     /// and, for normal numbers, the implicit bit) times the count, the exact
     /// sum of the significands, the same whatever the order of the additions.
-    bins: Box<[u128]>,
+    bins: Zeroed,
     /// Per histogram, the range of bins that may be non-empty (lo > hi when
     /// empty).
     range: Vec<(usize, usize)>,
@@ -47,8 +48,7 @@ impl LossHistograms {
     const HEAP_BYTES: usize = HIST_BINS * 16;
 
     pub(super) fn new(count: usize) -> Self {
-        // Zeroed on the heap (calloc: pages are touched only where used).
-        LossHistograms { bins: vec![0u128; count * HIST_BINS].into_boxed_slice(), range: vec![(HIST_BINS, 0); count] }
+        LossHistograms { bins: Zeroed::new(count * HIST_BINS), range: vec![(HIST_BINS, 0); count] }
     }
 
     /// Heap memory held, in bytes.
@@ -150,6 +150,15 @@ impl LossHistograms {
         }
         let range = &mut self.range[h];
         *range = (range.0.min(lo), range.1.max(hi));
+    }
+}
+
+/// A copy of the bins that may be non-empty, in pages of its own.
+impl Clone for LossHistograms {
+    fn clone(&self) -> Self {
+        let mut copy = LossHistograms::new(self.range.len());
+        copy.merge(self);
+        copy
     }
 }
 

@@ -150,6 +150,7 @@ mod softmax;
 mod stage;
 mod sums;
 mod targets;
+mod zeroed;
 
 pub use accumulator::Accumulator;
 pub use examples::{EXAMPLE_BYTES, Examples};
