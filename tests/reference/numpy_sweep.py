@@ -61,6 +61,7 @@ def sweep_numpy(np, z, labels, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), alpha=0.25, mod
         sums += np.bincount(b, weights=f, minlength=HIST_BINS)
 
     step = max(1, chunk_elems // k)
+    buffers = []
     for start in range(0, n, step):
         zc = z[start:start + step].astype(np.float64)
         t = labels[start:start + step]
@@ -106,41 +107,61 @@ def sweep_numpy(np, z, labels, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), alpha=0.25, mod
             p = np.where(ut >= 0, 1.0 / (1.0 + et), et / (1.0 + et))
             easy = p >= 0.5
             if guidance:
-                # Per logit: 1 − p = σ(−u) and p = σ(u) from one reciprocal;
-                # easy its own σ(u) ≥ ½; p · BCE, the γ term's γ-free part.
-                q = 1.0 / (1.0 + e)
-                eq = e * q
-                easy_l = u >= 0
-                om = np.where(easy_l, eq, q)
-                pb = np.where(easy_l, q, eq)
+                # Per logit, in buffers reused from chunk to chunk (a fresh
+                # array this size costs its page faults each time): 1 − p =
+                # σ(−u) and p = σ(u) from one reciprocal q = 1/(1 + e^−|u|),
+                # e·q on the other side. With them |dFL/dz| = w·m·(1 − p) +
+                # γ·p·FL = w·m·(σ(−u) + γ·σ(u)·BCE): the negatives' sums are
+                # dot products of each γ's w·m with σ(−u) and σ(u)·BCE, the
+                # positives (the label logits) taken out, all or easy only
+                # (σ(u) ≥ ½); the positives' per row.
+                if not buffers:
+                    buffers.extend(np.empty((step, k)) for _ in range(6))
+                om, pb, om_easy, pb_easy, wm, terms = (x[:m] for x in buffers)
+                hard = u < 0
+                np.add(e, 1.0, out=pb)
+                np.divide(1.0, pb, out=pb)
+                np.multiply(e, pb, out=om)
+                np.copyto(om, pb, where=hard)
+                np.multiply(pb, e, out=pb, where=hard)
                 pb *= bce
-                easy_f = easy_l.ravel().astype(np.float64)
-                sp_t, bce_t = sp[idx, t], bce[idx, t]
+                # The label logits' flat positions: gathers and scatters a
+                # third of the cost of [idx, t] (a plain take).
+                at = idx * k + t
+                sp_t, bce_t, om_t, pb_t = sp.take(at), bce.take(at), om.take(at), pb.take(at)
+                om.put(at, 0.0)
+                pb.put(at, 0.0)
+                easy_l = ~hard
+                np.multiply(om, easy_l, out=om_easy)
+                np.multiply(pb, easy_l, out=pb_easy)
+                alpha_t = alpha_v[t]
             for gi, gm in enumerate(gammas):
                 if not guidance:
                     fl.append((w * bce).sum(axis=1) if gm == 0 else (w * np.exp(-gm * sp) * bce).sum(axis=1))
                     continue
-                wm = w if gm == 0 else w * np.exp(-gm * sp)
-                terms = wm * bce
+                if gm != 0:
+                    np.multiply(sp, -gm, out=wm)
+                    np.exp(wm, out=wm)
+                    wm *= w
+                weight = w if gm == 0 else wm
+                np.multiply(weight, bce, out=terms)
                 # The row's positive sample, then its negatives' (masked).
-                pos = terms[idx, t]
-                terms[idx, t] = 0.0
+                pos = terms.take(at)
+                terms.put(at, 0.0)
                 neg = terms.sum(axis=1)
                 fl.append(neg + pos)
                 histogram(acc["side_n"][2 * gi], acc["side_s"][2 * gi], pos)
                 if k > 1:
                     histogram(acc["side_n"][2 * gi + 1], acc["side_s"][2 * gi + 1], neg)
-                if gm == 0:
-                    grad = wm * om
-                else:
-                    grad = pb * gm
-                    grad += om
-                    grad *= wm
-                gp = grad[idx, t]
-                grad[idx, t] = 0.0
-                acc["grad"][gi] += gp.sum(), gp[easy].sum(), grad.sum(), np.vdot(grad.ravel(), easy_f)
-                acc["cls_u"][gi] += np.bincount(t, weights=bce_t if gm == 0 else np.exp(-gm * sp_t) * bce_t,
-                                                minlength=k)
+                m_t = np.exp(-gm * sp_t) if gm != 0 else 1.0
+                gp = alpha_t * m_t * (om_t + gm * pb_t)
+                x = weight.ravel()
+                neg_all, neg_easy = np.vdot(x, om.ravel()), np.vdot(x, om_easy.ravel())
+                if gm != 0:
+                    neg_all += gm * np.vdot(x, pb.ravel())
+                    neg_easy += gm * np.vdot(x, pb_easy.ravel())
+                acc["grad"][gi] += gp.sum(), gp[easy].sum(), neg_all, neg_easy
+                acc["cls_u"][gi] += np.bincount(t, weights=m_t * bce_t, minlength=k)
         acc["correct"] += int(correct.sum())
         acc["easy"] += int(easy.sum())
         acc["ce"] += ce.sum()
