@@ -154,14 +154,16 @@ def compare_values(a, b, what, path, key, worst):
     if isinstance(b, dict):
         compare(a, b, what, worst, path + ".")
         return
-    if isinstance(b, (list, tuple, np.ndarray)) and not (isinstance(b, list) and b and isinstance(b[0], str)):
+    if key == "guidance_notes" or isinstance(b, str) or b is None:
+        err, ok = 0.0, a == b
+    elif isinstance(b, (list, tuple, np.ndarray)):
         if len(a) != len(b):
             sys.exit(f"{what}: {path}: {len(a)} values from focal-tui, {len(b)} from numpy")
         for i, (x, y) in enumerate(zip(a, b)):
             compare_values(x, y, what, f"{path}[{i}]", key, worst)
         return
-    if key in EXACT or isinstance(b, str):
-        err, ok = (0.0, a == b) if isinstance(b, str) or key == "guidance_notes" else (abs(a - b), a == b)
+    elif key in EXACT:
+        err, ok = abs(a - b), a == b
     else:
         err = abs(a - b) if key in ABSOLUTE else abs(a - b) / abs(b) if b else abs(a)
         ok = err <= TOLERANCE
