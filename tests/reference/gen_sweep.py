@@ -47,22 +47,24 @@ Output: tests/reference/sweep_cases.json (values as 20-digit strings).
 
 numpy
 -----
-``sweep_numpy`` is the same sweep in numpy float64 (log space, the same
-regimes, a 16-bins-per-binade loss histogram for the 90 % share), and
-``python3 tests/reference/gen_sweep.py --bench`` times it on the data of
-benches/data_sweep.rs (1 000 000 x 10 and 100 000 x 1 000 float32 logits,
-splitmix64, generated before timing) and prints the medians.
+``bench_data`` makes the data of benches/data_sweep.rs (1 000 000 x 10 and
+100 000 x 1 000 float32 logits, splitmix64); ``sweep_numpy``
+(tests/reference/numpy_sweep.py) is the same sweep in numpy float64 (log
+space, the same regimes, a 16-bins-per-binade loss histogram), every
+output of ``focal-tui data --json`` or (``guidance=False``) the issue-5
+subset; ``python3 tests/reference/gen_sweep.py --bench`` times both on that
+data (generated before timing) and prints the medians.
 
 Regenerate: ``python3 tests/reference/gen_sweep.py`` (mpmath; ~1 minute).
 """
 
 import json
-import math
 import os
 import sys
 import time
 
 from mpmath import mp, mpf
+from numpy_sweep import sweep_numpy
 
 DPS = 60
 SIG = 20
@@ -452,112 +454,22 @@ def bench_data(np, rows, k):
     return z, labels
 
 
-def sweep_numpy(np, z, labels, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), alpha=0.25, mode="softmax", bins=20,
-                chunk_elems=1 << 22):
-    """The sweep in numpy float64, chunk by chunk of rows."""
-    n, k = z.shape
-    G = len(gammas)
-    alpha_v = np.full(k, alpha, dtype=np.float64) if np.isscalar(alpha) else np.asarray(alpha, np.float64)
-    acc = {"correct": 0, "easy": 0, "ce": 0.0, "ce_easy": 0.0, "fl": np.zeros(G), "fl_easy": np.zeros(G),
-           "cls_n": np.zeros(k), "cls_ok": np.zeros(k), "cls_ce": np.zeros(k), "cls_fl": np.zeros((G, k)),
-           "pt_hist": np.zeros(bins, np.int64), "h_n": np.zeros((G + 1, 1 << 15)), "h_s": np.zeros((G + 1, 1 << 15))}
-    step = max(1, chunk_elems // k)
-    for start in range(0, n, step):
-        zc = z[start:start + step].astype(np.float64)
-        t = labels[start:start + step]
-        m = len(t)
-        idx = np.arange(m)
-        j = zc.argmax(axis=1)
-        correct = j == t
-        if mode == "softmax":
-            zj = zc[idx, j]
-            e = np.exp(zc - zj[:, None])
-            e_t = e[idx, t]
-            e[idx, j] = 0.0
-            s = e.sum(axis=1)
-            ln_den = np.log1p(s)
-            p = e_t / (1.0 + s)
-            a = correct & (s < 1.0)
-            with np.errstate(divide="ignore"):
-                ln_om = np.where(a, np.log(s) - ln_den, np.log1p(-p))
-            ce = (zj - zc[idx, t]) + ln_den
-            alpha_t = alpha_v[t]
-            fl = [alpha_t * ce if gm == 0 else alpha_t * np.exp(gm * ln_om) * ce for gm in gammas]
-        else:
-            u = -zc
-            u[idx, t] = zc[idx, t]
-            w = np.broadcast_to(1.0 - alpha_v, zc.shape).copy()
-            w[idx, t] = alpha_v[t]
-            e = np.exp(-np.abs(u))
-            l1 = np.log1p(e)
-            bce = np.maximum(-u, 0.0) + l1
-            sp = np.maximum(u, 0.0) + l1
-            ce = bce.sum(axis=1)
-            fl = [(w * bce).sum(axis=1) if gm == 0 else (w * np.exp(-gm * sp) * bce).sum(axis=1) for gm in gammas]
-            et, ut = e[idx, t], u[idx, t]
-            p = np.where(ut >= 0, 1.0 / (1.0 + et), et / (1.0 + et))
-        easy = p >= 0.5
-        acc["correct"] += int(correct.sum())
-        acc["easy"] += int(easy.sum())
-        acc["ce"] += ce.sum()
-        acc["ce_easy"] += ce[easy].sum()
-        acc["cls_n"] += np.bincount(t, minlength=k)
-        acc["cls_ok"] += np.bincount(t, weights=correct, minlength=k)
-        acc["cls_ce"] += np.bincount(t, weights=ce, minlength=k)
-        acc["pt_hist"] += np.bincount(np.minimum((p * bins).astype(np.int64), bins - 1), minlength=bins)
-        for gi, f in enumerate(fl + [ce]):
-            b = (f.view(np.uint64) >> np.uint64(48)).astype(np.int64)
-            acc["h_n"][gi] += np.bincount(b, minlength=1 << 15)
-            acc["h_s"][gi] += np.bincount(b, weights=f, minlength=1 << 15)
-            if gi < G:
-                acc["fl"][gi] += f.sum()
-                acc["fl_easy"][gi] += f[easy].sum()
-                acc["cls_fl"][gi] += np.bincount(t, weights=f, minlength=k)
-
-    def top(gi):
-        cnt, sm = acc["h_n"][gi][::-1], acc["h_s"][gi][::-1]
-        cum = np.cumsum(sm)
-        target = TOP_MASS_F * cum[-1]
-        if target <= 0:
-            return 0.0
-        b = int(np.searchsorted(cum, target))
-        before = cum[b - 1] if b else 0.0
-        taken = cnt[:b].sum() + min(cnt[b], max(1, math.ceil((target - before) / (sm[b] / cnt[b]))))
-        return taken / n
-
-    top_ce = top(G)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "rows": n, "accuracy": acc["correct"] / n, "mean_cross_entropy": acc["ce"] / n,
-            "easy_fraction": acc["easy"] / n,
-            "sweep": [{"gamma": gm, "mean_focal_loss": acc["fl"][gi] / n,
-                       "easy_share": acc["fl_easy"][gi] / acc["fl"][gi], "easy_share_ce": acc["ce_easy"] / acc["ce"],
-                       "top_share_90": top(gi), "top_share_90_ce": top_ce} for gi, gm in enumerate(gammas)],
-            "per_class": {"count": acc["cls_n"], "accuracy": acc["cls_ok"] / acc["cls_n"],
-                          "mean_cross_entropy": acc["cls_ce"] / acc["cls_n"],
-                          "mean_focal_loss": acc["cls_fl"] / acc["cls_n"],
-                          "share": acc["cls_fl"] / acc["fl"][:, None]},
-            "histogram": acc["pt_hist"],
-        }
-
-
-TOP_MASS_F = 0.9
-
-
 def bench(repeat=7):
     import numpy as np
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs visible; median of {repeat} runs")
     for rows, k in [(1_000_000, 10), (100_000, 1_000)]:
         z, labels = bench_data(np, rows, k)
         for mode in ("softmax", "sigmoid"):
-            times = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                r = sweep_numpy(np, z, labels, mode=mode)
-                times.append(time.perf_counter() - t0)
-            times.sort()
-            print(f"{mode:8s} {rows}x{k}: median {times[len(times) // 2] * 1e3:8.1f} ms "
-                  f"(min {times[0] * 1e3:.1f}); mean FL(γ=2) = {r['sweep'][3]['mean_focal_loss']!r}")
+            for guidance in (True, False):
+                times = []
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    r = sweep_numpy(np, z, labels, mode=mode, guidance=guidance)
+                    times.append(time.perf_counter() - t0)
+                times.sort()
+                what = "all outputs" if guidance else "issue-5 subset"
+                print(f"{mode:8s} {rows}x{k} {what:14s}: median {times[len(times) // 2] * 1e3:8.1f} ms "
+                      f"(min {times[0] * 1e3:.1f}); mean FL(γ=2) = {r['sweep'][3]['mean_focal_loss']!r}")
 
 
 if __name__ == "__main__":
