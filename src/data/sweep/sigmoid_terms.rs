@@ -41,7 +41,8 @@
 //! and the per-class totals; no `expm1`, no block bookkeeping), and kept.
 //! Then one pass over the rows: the block sums, per-class sums and
 //! histograms of every γ, from `α · P + (1 − α) · N` (a scalar α: no
-//! logit read) or from the lean pass over the logits (a per-class α). Memory:
+//! logit read) or from the lean pass over the logits (a per-class α), only
+//! what α changes once a pass has kept the rest (`fixed`). Memory:
 //! 16 bytes a row per γ kept, and 8 for its CE, plus 8 · K wide sums
 //! (256 · K bytes) per γ for the per-class totals; a per-class α needs
 //! nothing more (the accumulators' batch buffers). Only the γs of the last
@@ -248,8 +249,13 @@ impl Kernel for Combined<'_> {
             // Each row's loss per γ (scalar α; a per-class one's are staged),
             // its positive's term at α = 1 (the balancing α's), and its
             // weighted sides (the per-side loss CDFs').
-            let alpha_pos = &acc.alpha_pos;
             let st = &mut acc.stage;
+            if weights.is_none() {
+                // Each row's α_t, once for every γ.
+                for (a, &c) in st.alpha_t[..n].iter_mut().zip(&st.label[..n]) {
+                    *a = acc.alpha_pos[c];
+                }
+            }
             let sides = st.fl_pos.chunks_exact_mut(BLOCK).zip(st.fl_neg.chunks_exact_mut(BLOCK));
             let per_gamma = st.fl.chunks_exact_mut(BLOCK).zip(st.pos.chunks_exact_mut(BLOCK)).zip(sides);
             for (((fl, pos), (fl_pos, fl_neg)), t) in per_gamma.zip(terms) {
@@ -262,8 +268,8 @@ impl Kernel for Combined<'_> {
                         (*op, *on) = (a * p, b * q);
                     }
                 } else {
-                    for ((op, &p), &c) in fl_pos[..n].iter_mut().zip(p).zip(&st.label[..n]) {
-                        *op = alpha_pos[c] * p;
+                    for ((op, &p), &a) in fl_pos[..n].iter_mut().zip(p).zip(&st.alpha_t[..n]) {
+                        *op = a * p;
                     }
                 }
                 if !lean {

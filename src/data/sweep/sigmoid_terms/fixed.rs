@@ -8,7 +8,9 @@
 //! loss histogram and, per γ, the per-class sums of the positives' terms at
 //! α = 1 depend only on the rows and the γ: they are kept per part (the
 //! rows one accumulator takes) the first time, and set into each part's
-//! accumulator on the next pass instead of being summed again ([`lean`]).
+//! accumulator on the next pass instead of being summed again ([`lean`]);
+//! a new γ's positives' sums come from that γ's own pass
+//! ([`Fixed::put_positives`]), so a γ added or typed is lean too.
 //! A part's sums then hold the same bits: every per-class sum is its own
 //! sequence of block sums ([`PerClass::add_sums`]), whatever else the block
 //! adds, and the parts are merged as before. The gradient's sums, which
@@ -118,6 +120,15 @@ impl Fixed {
         self.ce_hist = Some(ce_hist);
     }
 
+    /// Keeps a γ's positives' per-class sums at α = 1, one per part, taken
+    /// by another pass over the same parts (a new γ's, `unit`).
+    pub(super) fn put_positives(&mut self, gamma: f64, sums: Vec<Vec<WideSum>>) {
+        if sums.len() == self.parts {
+            self.positives.retain(|(p, _)| *p != gamma);
+            self.positives.push((gamma, sums));
+        }
+    }
+
     /// Sets part `i`'s kept values into its accumulator, completed by
     /// [`lean`].
     pub(super) fn set(&self, i: usize, acc: &mut Accumulator) {
@@ -211,8 +222,9 @@ mod tests {
     /// An α edit completed from the kept values (the lean pass) gives the
     /// bits of the same edit completed the whole way (fresh terms): the
     /// report and the split, scalar and per-class α, one class, K = 10 and
-    /// K = 40, p_t bins changed in between, and a γ list whose γs were
-    /// kept by earlier passes of other lists.
+    /// K = 40, p_t bins changed in between, a γ list whose γs were kept by
+    /// earlier passes of other lists, and new γs (3, then 4.5 alone, as a
+    /// keystroke) whose positives' sums the new γ's own pass kept.
     #[test]
     fn lean_passes_give_the_whole_passes_bits() {
         for k in [1, 10, 40] {
@@ -225,12 +237,20 @@ mod tests {
             let ex = acc.finish_keeping_sigmoid().1;
             let per_class = Alpha::PerClass((0..k).map(|c| (c + 1) as f64 / (k + 1) as f64).collect());
             let alphas = [Alpha::Scalar(0.25), Alpha::Scalar(0.7), per_class, Alpha::Scalar(1.0)];
-            let lists: [&[f64]; 3] = [&[0.0, 0.5, 2.0, 5.0], &[2.0, 0.5], &[3.0, 2.0, 0.5]];
+            let lists: [&[f64]; 4] = [&[0.0, 0.5, 2.0, 5.0], &[2.0, 0.5], &[3.0, 2.0, 0.5], &[4.5]];
             let mut terms = SigmoidTerms::default();
             for (i, gammas) in lists.iter().enumerate() {
                 for (j, alpha) in alphas.iter().enumerate() {
-                    let bins = if j == 3 { 7 } else { 20 };
+                    // The bins change once (list 0's last α), so that lists
+                    // 2 and 3 are lean from their first α (their new γs).
+                    let bins = if (i, j) == (0, 3) { 7 } else { 20 };
                     let config = Config { gammas: gammas.to_vec(), alpha: alpha.clone(), mode: Mode::Sigmoid, bins };
+                    if i >= 2 && j == 0 {
+                        // The new γ's own pass keeps what makes this pass lean.
+                        let new: Vec<f64> = gammas.iter().copied().filter(|g| !lists[0].contains(g)).collect();
+                        terms.compute(&ex, &new);
+                        assert!(terms.fixed.serves(ex.parts().len(), bins, gammas), "K={k} list {i}: not lean");
+                    }
                     let kept = terms.sweep(&ex, &config, &[0.0, 0.5, 2.0, 5.0]);
                     let whole = SigmoidTerms::default().sweep(&ex, &config, &[]);
                     assert_eq!(kept, whole, "K={k} list {i} α {j}");

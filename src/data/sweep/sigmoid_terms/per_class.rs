@@ -16,10 +16,10 @@
 use crate::data::sweep::columns::row_sums;
 use crate::data::sweep::factor::{Power, with_factor};
 use crate::data::sweep::gradient::at_most_max;
-use crate::data::sweep::limits::{abnormal, normal, saturate};
+use crate::data::sweep::limits::{abnormal, saturate};
 use crate::data::sweep::sigmoid::{focal_terms, weights_and_mask};
 use crate::data::sweep::sigmoid_examples::Block;
-use crate::data::sweep::sigmoid_gamma::class_order;
+use crate::data::sweep::sigmoid_gamma::{LANES, class_order};
 use crate::data::sweep::{Accumulator, BLOCK, COLUMNS_UP_TO, SigmoidExamples};
 use crate::simd::Isa;
 
@@ -34,30 +34,27 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
     let (st, sc) = (&mut acc.stage, &mut acc.scratch);
     for (r0, nb, [om, l, b]) in ex.batches(block) {
         let (len, real) = (om.len(), nb.min(n - r0));
-        let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
-        let (neg, masked) = (&mut sc.neg[..len], &mut sc.masked[..len]);
-        let alpha = (&acc.alpha_neg[..], &acc.alpha_pos[..]);
-        weights_and_mask(w, neg, alpha, labels[r0..r0 + real].iter().map(|&t| t as usize), (k, nb, columns));
-        let neg = &*neg;
+        let labels = &labels[r0..r0 + real];
         let inputs_bad = abnormal(b) | abnormal(om);
-        // Class-major: every γ's rows fused, a class at a time (its values
-        // stay in L1 across the γs); the γs that cannot be, term by term.
+        let alpha = (&acc.alpha_neg[..], &acc.alpha_pos[..]);
+        // Class-major: each γ's rows in registers, eight at a time, walking
+        // the classes in order (the weights from the labels, no per-logit
+        // store); the γs that cannot be, term by term.
         let mut fused: Vec<bool> = acc.powers.iter().map(|&p| columns && !inputs_bad && fusable(p)).collect();
         if fused.contains(&true) {
-            for (gi, _) in fused.iter().enumerate().filter(|(_, f)| **f) {
-                st.fl[gi * BLOCK..gi * BLOCK + nb].fill(0.0);
-                st.fl_neg[gi * BLOCK..gi * BLOCK + nb].fill(0.0);
-            }
-            for c in 0..k {
-                let class = [om, &*w, b, neg].map(|v| &v[c * nb..(c + 1) * nb]);
-                for (gi, (ok, &power)) in fused.iter_mut().zip(&acc.powers).enumerate() {
-                    if *ok {
-                        let rows = gi * BLOCK..gi * BLOCK + nb;
-                        *ok = class_terms([&mut st.fl[rows.clone()], &mut st.fl_neg[rows]], class, power);
-                    }
-                }
+            let mut label = [NONE; BLOCK];
+            label[..real].copy_from_slice(labels);
+            for (gi, (ok, &power)) in fused.iter_mut().zip(&acc.powers).enumerate().filter(|(_, (ok, _))| **ok) {
+                let rows = gi * BLOCK..gi * BLOCK + nb;
+                *ok = gamma_rows([&mut st.fl[rows.clone()], &mut st.fl_neg[rows]], [om, b], &label[..nb], alpha, power);
             }
         }
+        let (w, x, m, sq) = (&mut sc.weight[..len], &mut sc.loss[..len], &mut sc.factor[..len], &mut sc.squares[..len]);
+        let (neg, masked) = (&mut sc.neg[..len], &mut sc.masked[..len]);
+        if fused.contains(&false) {
+            weights_and_mask(w, neg, alpha, labels.iter().map(|&t| t as usize), (k, nb, columns));
+        }
+        let neg = &*neg;
         for (gi, (&gamma, &power)) in acc.gammas.iter().zip(&acc.powers).enumerate() {
             let rows = gi * BLOCK + r0..gi * BLOCK + r0 + nb;
             if !fused[gi] {
@@ -76,31 +73,62 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
     }
 }
 
-/// Whether [`class_terms`] takes this γ.
+/// Whether [`gamma_rows`] takes this γ.
 fn fusable(power: Power) -> bool {
     matches!(power, Power::One) || matches!(power, Power::Halves(h) if h <= 12)
 }
 
-/// Adds one class's terms `w · m · BCE` of a class-major batch to its
-/// rows' losses `fl`, no per-logit store: the factor by `weigh`'s own
-/// inline operations for γ ≤ 6 a multiple of ½ ([`fusable`]), the term as
-/// `weigh` takes it; class by class from 0 this is the row's sum in class
-/// order as [`row_sums`] takes it — the same bits as [`focal_terms`] then
-/// [`row_sums`] (`fused_losses_are_the_sweeps_bits`). False (the rows to be
-/// computed that way) where a factor leaves the normal range (the log-space
-/// fallback's cases).
+/// No label: a class-major batch's filler rows (every logit a negative).
+const NONE: u32 = u32::MAX;
+
+/// One γ's rows `fl` (the loss) and `fl_neg` (its negatives' terms) of a
+/// class-major batch of K ≤ 16 from its `1 − p` and BCE (`om`, `b`), the
+/// rows' `labels` ([`NONE`] for filler) and the per-class weights `(α⁻,
+/// α⁺)`: eight rows in registers walk the classes from 0, each logit's
+/// term `w · m · BCE` with its factor by `weigh`'s own inline operations
+/// for γ ≤ 6 a multiple of ½ ([`fusable`]), its weight and negatives' mask
+/// as [`weights_and_mask`] sets them — the same bits as [`focal_terms`]
+/// then [`row_sums`] and [`class_order`] (`fused_losses_are_the_sweeps_bits`).
+/// The sums are stored after the classes' loop, not between its loads.
+/// False (the rows to be computed that way) where a factor leaves the
+/// normal range (the log-space fallback's cases).
 #[inline(always)]
-fn class_terms([fl, fl_neg]: [&mut [f64]; 2], [om, w, b, neg]: [&[f64]; 4], power: Power) -> bool {
+fn gamma_rows(
+    [fl, fl_neg]: [&mut [f64]; 2],
+    [om, b]: [&[f64]; 2],
+    labels: &[u32],
+    (alpha_neg, alpha_pos): (&[f64], &[f64]),
+    power: Power,
+) -> bool {
+    let nb = fl.len();
+    let k = om.len() / nb;
+    debug_assert_eq!(nb % LANES, 0);
     with_factor!(power, else false, |factor, check| {
-        let mut bad = false;
-        for ((s, sn), ((&o, &w), (&c, &ng))) in fl.iter_mut().zip(fl_neg.iter_mut()).zip(om.iter().zip(w).zip(b.iter().zip(neg))) {
-            let f: f64 = factor(o, 0.0);
-            let t = w * f * c;
-            *s += t;
-            *sn += t * ng;
-            bad |= check & !normal(f);
+        // The factor is at most 1: below the normal range is all to check.
+        let mut least = f64::INFINITY;
+        for r0 in (0..nb).step_by(LANES) {
+            let label: &[u32; LANES] = labels[r0..r0 + LANES].try_into().expect("eight");
+            let (mut s, mut sn, mut low) = ([0.0f64; LANES], [0.0f64; LANES], [1.0f64; LANES]);
+            for c in 0..k {
+                let at = c * nb + r0..c * nb + r0 + LANES;
+                let o: &[f64; LANES] = om[at.clone()].try_into().expect("eight");
+                let bce: &[f64; LANES] = b[at].try_into().expect("eight");
+                let (an, ap) = (alpha_neg[c], alpha_pos[c]);
+                for j in 0..LANES {
+                    let positive = label[j] == c as u32;
+                    let (w, ng) = if positive { (ap, 0.0) } else { (an, 1.0) };
+                    let f: f64 = factor(o[j], 0.0);
+                    let t = w * f * bce[j];
+                    s[j] += t;
+                    sn[j] += t * ng;
+                    low[j] = if f < low[j] { f } else { low[j] };
+                }
+            }
+            fl[r0..r0 + LANES].copy_from_slice(&s);
+            fl_neg[r0..r0 + LANES].copy_from_slice(&sn);
+            least = low.iter().fold(least, |l, &f| if f < l { f } else { l });
         }
-        !bad
+        !(check && least < f64::MIN_POSITIVE)
     })
 }
 
@@ -110,45 +138,43 @@ mod tests {
     use crate::simd::Portable;
     use crate::test_rng::uniform;
 
-    /// `class_terms` class by class from 0, for every γ it takes; every
-    /// logit a negative, so that the negatives' sums are the losses.
-    fn fused(fl: &mut [f64], [om, w, b]: [&[f64]; 3], power: Power) -> bool {
-        let nb = fl.len();
-        let (ones, mut fl_neg) = (vec![1.0; om.len()], vec![0.0; nb]);
-        fl.fill(0.0);
-        let mut ok = fusable(power);
-        for c in 0..om.len() / nb {
-            let class = [om, w, b, &ones].map(|v| &v[c * nb..(c + 1) * nb]);
-            ok &= class_terms([&mut *fl, &mut fl_neg], class, power);
-        }
-        assert_eq!(fl, &fl_neg[..]);
-        ok
-    }
-
-    /// The fused rows are `focal_terms` then `row_sums`, bit for bit, for
-    /// every γ they take (and they refuse the others).
+    /// The fused rows are `weights_and_mask`, `focal_terms`, then
+    /// `row_sums` (the loss) and `class_order` (the negatives' terms), bit
+    /// for bit, for every γ they take (and they refuse the others): K = 10,
+    /// labels anywhere, the last rows filler, one α per class a side.
     #[test]
     fn fused_losses_are_the_sweeps_bits() {
-        let (k, nb) = (10, BLOCK);
+        let (k, nb, real) = (10, BLOCK, BLOCK - 13);
         let om = uniform(k * nb, 1e-3, 1.0, 41);
         let l: Vec<f64> = om.iter().map(|o: &f64| -o.ln()).collect();
         let b = uniform(k * nb, 1e-2, 9.0, 42);
-        let w = uniform(k * nb, 0.0, 1.0, 43);
+        let (alpha_neg, alpha_pos) = (uniform(k, 0.0, 1.0, 43), uniform(k, 0.0, 1.0, 44));
+        let labels: Vec<u32> = uniform(real, 0.0, k as f64, 45).iter().map(|&x| x as u32).collect();
+        let mut label = vec![NONE; nb];
+        label[..real].copy_from_slice(&labels);
+        let (mut w, mut neg) = (vec![0.0; k * nb], vec![0.0; k * nb]);
+        let alpha = (&alpha_neg[..], &alpha_pos[..]);
+        weights_and_mask(&mut w, &mut neg, alpha, labels.iter().map(|&t| t as usize), (k, nb, true));
         let (mut x, mut m, mut sq) = (vec![0.0; k * nb], vec![0.0; k * nb], vec![0.0; k * nb]);
-        let (mut want, mut got) = (vec![0.0; nb], vec![0.0; nb]);
+        let (mut want, mut want_neg, mut got, mut got_neg) =
+            (vec![0.0; nb], vec![0.0; nb], vec![0.0; nb], vec![0.0; nb]);
         for h in 0..=14u32 {
             let gamma = f64::from(h) / 2.0;
             let power = Power::of(gamma);
             focal_terms::<Portable>([&mut x, &mut m, &mut sq], [&om, &l, &w, &b], power, gamma, false);
             row_sums(&mut want, &x, k, true, &mut [], &mut []);
-            assert_eq!(fused(&mut got, [&om, &w, &b], power), h <= 12, "γ = {gamma}");
+            let masked: Vec<f64> = x.iter().zip(&neg).map(|(&v, &f)| v * f).collect();
+            class_order(&mut want_neg, &masked, k, true);
+            let ok = fusable(power) && gamma_rows([&mut got, &mut got_neg], [&om, &b], &label, alpha, power);
+            assert_eq!(ok, h <= 12, "γ = {gamma}");
             if h <= 12 {
                 assert_eq!(got, want, "γ = {gamma}");
+                assert_eq!(got_neg, want_neg, "γ = {gamma}");
             }
         }
         // A factor below the normal range: the log-space fallback's case.
         let mut tiny = om.clone();
         tiny[7] = 1e-200;
-        assert!(!fused(&mut got, [&tiny, &w, &b], Power::of(2.0)));
+        assert!(!gamma_rows([&mut got, &mut got_neg], [&tiny, &b], &label, alpha, Power::of(2.0)));
     }
 }

@@ -25,6 +25,12 @@
 //! lanes per class (≤ 32 terms each for K ≤ 16, summed pairwise: ≤ 35 ε),
 //! the block sums into compensated [`WideSum`]s: every total within 1e-14
 //! relative. Memory: 8 · K wide sums per γ (256 · K bytes).
+//!
+//! Per part (the rows one accumulator of the next pass takes) and γ, the
+//! positives' per-class sums at α = 1 as the sweep's blocks add them
+//! ([`PerClass::add_sums`], each γ's own sum: the same bits), kept in
+//! `Fixed` so that the pass after a γ added or typed completes only what α
+//! changes (K per part and γ; none above `PerClass`'s dense K).
 
 use super::{GammaTerms, SigmoidTerms, cut};
 use crate::data::sweep::columns::row_sums;
@@ -32,10 +38,11 @@ use crate::data::sweep::factor::Power;
 use crate::data::sweep::gradient::magnitude;
 use crate::data::sweep::guidance::share;
 use crate::data::sweep::limits::{abnormal, normal, saturate};
+use crate::data::sweep::per_class::PerClass;
 use crate::data::sweep::sigmoid::focal_terms;
 use crate::data::sweep::sigmoid_examples::{Block, Shares};
 use crate::data::sweep::sigmoid_gamma::class_order;
-use crate::data::sweep::sums::{Neumaier, WideSum};
+use crate::data::sweep::sums::{BIG, Neumaier, WideSum};
 use crate::data::sweep::{BLOCK, COLUMNS_UP_TO, SIGMOID_BATCH, SigmoidExamples, vec_bytes};
 use crate::simd::{Isa, Kernel, Simd};
 use rayon::prelude::*;
@@ -148,14 +155,29 @@ impl SigmoidTerms {
             }
         }
         let (k, simd) = (ex.classes().max(1), Simd::detect());
-        let sums = jobs
+        let merged = jobs
             .into_par_iter()
-            .map(|job| simd.run(job))
-            .reduce_with(|mut a, b| {
-                a.merge(&b);
-                a
+            .enumerate()
+            .map(|(i, job)| {
+                let (sums, positives) = simd.run(job);
+                (sums, vec![(i, positives)])
             })
-            .unwrap_or_else(|| Sums::new(k, missing.len()));
+            .reduce_with(|(mut a, mut pa), (b, pb)| {
+                a.merge(&b);
+                pa.extend(pb);
+                (a, pa)
+            });
+        let (sums, mut positives) = merged.unwrap_or_else(|| (Sums::new(k, missing.len()), Vec::new()));
+        // Each part's positives' per-class sums, for the next pass's kept
+        // values (`Fixed`): a γ added completes only what α changes.
+        positives.sort_by_key(|p| p.0);
+        if positives.iter().all(|p| p.1.is_some()) {
+            let mut per_part: Vec<_> = positives.into_iter().flat_map(|p| p.1).map(Vec::into_iter).collect();
+            for &gamma in missing {
+                let sums = per_part.iter_mut().map(|g| g.next().expect("one per γ")).collect();
+                self.fixed.put_positives(gamma, sums);
+            }
+        }
         if new_ce {
             let ones = vec![1.0; k];
             self.ce_fits = sums.fits && ce.iter().all(|&c| c < f64::MAX);
@@ -203,10 +225,12 @@ impl Sums {
 }
 
 impl Kernel for Part<'_> {
-    type Output = Sums;
+    /// The part's totals, and per γ its positives' per-class sums at α = 1
+    /// as the sweep's blocks take them (none above `PerClass`'s dense K).
+    type Output = (Sums, Option<Vec<Vec<WideSum>>>);
 
     #[inline(always)]
-    fn run<I: Isa>(self, _isa: I) -> Sums {
+    fn run<I: Isa>(self, isa: I) -> Self::Output {
         let Part { ex, blocks, gammas, mut pos, mut neg, mut ce } = self;
         let k = ex.classes();
         let columns = k <= COLUMNS_UP_TO;
@@ -219,6 +243,7 @@ impl Kernel for Part<'_> {
         let (mut negative, mut easy, mut masked) = (buffer(), buffer(), buffer());
         let (mut row, mut saturated) = (vec![0.0; BLOCK], vec![false; BLOCK]);
         let mut lanes = vec![0.0; 8 * 8 * k];
+        let (mut positives, mut label) = (PerClass::new(k, gammas.len()), vec![0; BLOCK]);
         let mut r = 0;
         for block in blocks {
             let (labels, pt) = ex.rows(block);
@@ -270,9 +295,24 @@ impl Kernel for Part<'_> {
                     accumulate::<true>(&mut sums.gammas[gi], &mut lanes, shape, ins, [&*m, &*p], gamma);
                 }
             }
+            if positives.is_dense() {
+                // As the sweep's block adds them (`Accumulator::block`): each
+                // γ's own sum, with or without values of `BIG` and above.
+                let (n, label) = (block.n, &mut label[..block.n]);
+                for (l, &t) in label.iter_mut().zip(labels) {
+                    *l = t as usize;
+                }
+                for (gi, pos) in pos.iter().enumerate() {
+                    let xs = &pos[r..r + n];
+                    let plain = xs.iter().fold(true, |ok, &x| ok & (x < BIG));
+                    positives.add_sums(isa, label, gi..gi + 1, |_| xs, plain);
+                }
+            }
             r += block.n;
         }
-        sums
+        let positives =
+            positives.is_dense().then(|| (0..gammas.len()).map(|q| positives.sums_of(q).to_vec()).collect());
+        (sums, positives)
     }
 }
 
