@@ -40,10 +40,9 @@ type Part = Result<(Accumulator, Vec<Skip>), DataError>;
 /// The parts' accumulators are merged in row order, so the result does not
 /// depend on which thread read what, each as soon as the parts before it
 /// are ([`InOrder`]): about one accumulator per thread waits, not one per
-/// part. Text is read in order, and each large
-/// batch is divided among the threads, each keeping one accumulator for the
-/// whole run (a new one per batch would zero its histograms' megabytes
-/// every time). Of several bad rows, the one reported is the first in row
+/// part. Text is read in order, and each large batch is divided among the
+/// threads, each keeping one accumulator for the whole run (a new one per
+/// batch would zero its histograms' megabytes every time). Of several bad rows, the one reported is the first in row
 /// order.
 pub(super) fn accumulate(
     mut source: Box<dyn Source>,
