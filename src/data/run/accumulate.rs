@@ -42,8 +42,8 @@ type Part = Result<(Accumulator, Vec<Skip>), DataError>;
 /// are ([`InOrder`]): about one accumulator per thread waits, not one per
 /// part. Text is read in order, and each large batch is divided among the
 /// threads, each keeping one accumulator for the whole run (a new one per
-/// batch would zero its histograms' megabytes every time). Of several bad rows, the one reported is the first in row
-/// order.
+/// batch would map its histograms and fault their pages in again every
+/// time). Of several bad rows, the one reported is the first in row order.
 pub(super) fn accumulate(
     mut source: Box<dyn Source>,
     config: &Config,

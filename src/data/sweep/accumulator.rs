@@ -94,11 +94,6 @@ impl Accumulator {
             Mode::Softmax => Vec::new(),
             Mode::Sigmoid => alpha_pos.iter().map(|a| 1.0 - a).collect(),
         };
-        // The batch and block buffers before the loss histograms: in this
-        // order malloc hands the histograms' pages on to the next
-        // accumulator instead of faulting them in again.
-        let scratch = Scratch::new(config.mode, classes);
-        let stage = Stage::new(g);
         Accumulator {
             classes,
             gammas: config.gammas.clone(),
@@ -121,8 +116,8 @@ impl Accumulator {
             per_class: PerClass::new(classes, per_class_sums(config.mode, g)),
             pt_hist: vec![0; config.bins],
             loss_hist: LossHistograms::new(g + 1 + if config.mode == Mode::Sigmoid { 2 * g } else { 0 }),
-            stage,
-            scratch,
+            stage: Stage::new(g),
+            scratch: Scratch::new(config.mode, classes),
             kept: None,
             per_row: PerRow::default(),
             row: RowScratch::default(),
