@@ -33,7 +33,7 @@ label 255 (`--ignore-index 255`; numpy moves the class axis last, drops the
 void pixels, then runs the same sweep). It prints the medians and two
 ratios, numpy / focal-tui for the same outputs (against the budget, >= 10x)
 and for the issue-5 subset, and focal-tui's peak resident memory (GNU time
-of the child).
+of the child, in the untimed run: the timed ones spawn focal-tui itself).
 
 Each run checks that numpy computes every key of the JSON (but `saturated`,
 `ignored`, `skipped`) and agrees on every value: counts, the p_t histogram,
@@ -94,15 +94,16 @@ ABSOLUTE = {"loss", "loss_lower", "max_gap"}
 TOLERANCE = 1e-9
 
 
-def run_focal(args):
+def run_focal(args, rss=False):
     """Runs focal-tui; returns (seconds, peak RSS in MiB or None, parsed JSON).
 
-    The peak RSS comes from GNU time when it is installed: getrusage() of a
-    child forked from this (large) Python process would count the pages it
-    shared before exec.
+    The peak RSS (only with `rss`) comes from GNU time when it is installed:
+    getrusage() of a child forked from this (large) Python process would
+    count the pages it shared before exec. Its start-up (about 1.5 ms here)
+    is in that run's time, so timed runs go without it.
     """
     with tempfile.NamedTemporaryFile("r") as rss_file:
-        timer = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name] if os.path.exists("/usr/bin/time") else []
+        timer = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name] if rss and os.path.exists("/usr/bin/time") else []
         t0 = time.perf_counter()
         proc = subprocess.run([*timer, BINARY, "data", *args, "--json"], capture_output=True)
         elapsed = time.perf_counter() - t0
@@ -220,17 +221,18 @@ def shapes(runs, tmp):
     for name, lp, yp, ignore in write_cases(tmp, SHAPES, SEGMENTATION):
         for mode in ("softmax", "sigmoid"):
             flags = focal_flags(lp, yp, mode, ignore)
-            # One untimed run of each: files, binary and numpy's code in memory.
+            # One untimed run of each: files, binary and numpy's code in memory
+            # (focal-tui's under GNU time, for its peak RSS).
             run_numpy(lp, yp, mode, ignore)
             run_numpy(lp, yp, mode, ignore, guidance=False)
-            run_focal(flags)
-            t_np, t_sub, t_ft, rss = [], [], [], 0.0
+            _, rss, _ = run_focal(flags, rss=True)
+            t_np, t_sub, t_ft = [], [], []
             for _ in range(runs):
                 t, theirs = run_numpy(lp, yp, mode, ignore)
                 t_np.append(t)
                 t, subset = run_numpy(lp, yp, mode, ignore, guidance=False)
                 t_sub.append(t)
-                t, rss, ours = run_focal(flags)
+                t, _, ours = run_focal(flags)
                 t_ft.append(t)
                 compare(ours, theirs, f"{name} {mode}")
                 compare(ours, subset, f"{name} {mode} (subset)")
@@ -316,14 +318,12 @@ def containers(runs, tmp):
         extra = ["--ignore-index", str(ignore)] if ignore is not None else []
         runs_of = {"npy": ["--logits", lp, "--labels", yp] + extra}
         runs_of.update({kind: ["--logits", path] + extra for kind, path in files.items()})
-        for flags in runs_of.values():
-            run_focal(flags)
+        rss = {kind: run_focal(flags, rss=True)[1] for kind, flags in runs_of.items()}
         times = {kind: [] for kind in runs_of}
-        rss = {}
         t_np = []
         for _ in range(runs):
             for kind, flags in runs_of.items():
-                t, rss[kind], ours = run_focal(flags)
+                t, _, ours = run_focal(flags)
                 times[kind].append(t)
                 if kind == "npy":
                     reference = ours
@@ -356,7 +356,7 @@ def big(directory):
         z.flush()
         y.flush()
         del z, y
-    t, rss, ours = run_focal(["--logits", lp, "--labels", yp])
+    t, rss, ours = run_focal(["--logits", lp, "--labels", yp], rss=True)
     size = os.path.getsize(lp) / 2**30
     print(f"{size:.2f} GiB file, {ours['rows']} rows: {t:.1f} s ({size / t:.2f} GiB/s), peak RSS {rss} MiB, "
           f"mean FL(γ=2) {ours['sweep'][3]['mean_focal_loss']:.6g}")
