@@ -101,35 +101,61 @@ fn gamma_rows(
     power: Power,
 ) -> bool {
     let nb = fl.len();
-    let k = om.len() / nb;
     debug_assert_eq!(nb % LANES, 0);
     with_factor!(power, else false, |factor, check| {
         // The factor is at most 1: below the normal range is all to check.
+        // Two groups of eight rows at once: two chains of adds in flight.
         let mut least = f64::INFINITY;
-        for r0 in (0..nb).step_by(LANES) {
-            let label: &[u32; LANES] = labels[r0..r0 + LANES].try_into().expect("eight");
-            let (mut s, mut sn, mut low) = ([0.0f64; LANES], [0.0f64; LANES], [1.0f64; LANES]);
-            for c in 0..k {
-                let at = c * nb + r0..c * nb + r0 + LANES;
-                let o: &[f64; LANES] = om[at.clone()].try_into().expect("eight");
-                let bce: &[f64; LANES] = b[at].try_into().expect("eight");
-                let (an, ap) = (alpha_neg[c], alpha_pos[c]);
-                for j in 0..LANES {
-                    let positive = label[j] == c as u32;
-                    let (w, ng) = if positive { (ap, 0.0) } else { (an, 1.0) };
-                    let f: f64 = factor(o[j], 0.0);
-                    let t = w * f * bce[j];
-                    s[j] += t;
-                    sn[j] += t * ng;
-                    low[j] = if f < low[j] { f } else { low[j] };
-                }
-            }
-            fl[r0..r0 + LANES].copy_from_slice(&s);
-            fl_neg[r0..r0 + LANES].copy_from_slice(&sn);
-            least = low.iter().fold(least, |l, &f| if f < l { f } else { l });
+        let pairs = nb / (2 * LANES) * 2 * LANES;
+        for r0 in (0..pairs).step_by(2 * LANES) {
+            least = least.min(group::<2>(r0, [&mut *fl, &mut *fl_neg], [om, b], labels, (alpha_neg, alpha_pos), &factor));
+        }
+        for r0 in (pairs..nb).step_by(LANES) {
+            least = least.min(group::<1>(r0, [&mut *fl, &mut *fl_neg], [om, b], labels, (alpha_neg, alpha_pos), &factor));
         }
         !(check && least < f64::MIN_POSITIVE)
     })
+}
+
+/// [`gamma_rows`] for `G` groups of eight rows from row `r0`, walking the
+/// classes in order; returns the least factor.
+#[inline(always)]
+fn group<const G: usize>(
+    r0: usize,
+    [fl, fl_neg]: [&mut [f64]; 2],
+    [om, b]: [&[f64]; 2],
+    labels: &[u32],
+    (alpha_neg, alpha_pos): (&[f64], &[f64]),
+    factor: &impl Fn(f64, f64) -> f64,
+) -> f64 {
+    let nb = fl.len();
+    let k = om.len() / nb;
+    let rows = G * LANES;
+    let label: &[u32] = &labels[r0..r0 + rows];
+    let (mut s, mut sn, mut low) = ([[0.0f64; LANES]; G], [[0.0f64; LANES]; G], [[1.0f64; LANES]; G]);
+    for c in 0..k {
+        let at = c * nb + r0..c * nb + r0 + rows;
+        let (o, bce) = (&om[at.clone()], &b[at]);
+        let (an, ap) = (alpha_neg[c], alpha_pos[c]);
+        for q in 0..G {
+            for j in 0..LANES {
+                let i = q * LANES + j;
+                let positive = label[i] == c as u32;
+                let (w, ng) = if positive { (ap, 0.0) } else { (an, 1.0) };
+                let f: f64 = factor(o[i], 0.0);
+                let t = w * f * bce[i];
+                s[q][j] += t;
+                sn[q][j] += t * ng;
+                low[q][j] = if f < low[q][j] { f } else { low[q][j] };
+            }
+        }
+    }
+    for q in 0..G {
+        let at = r0 + q * LANES..r0 + (q + 1) * LANES;
+        fl[at.clone()].copy_from_slice(&s[q]);
+        fl_neg[at].copy_from_slice(&sn[q]);
+    }
+    low.iter().flatten().fold(f64::INFINITY, |l, &f| if f < l { f } else { l })
 }
 
 #[cfg(test)]
