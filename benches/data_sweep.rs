@@ -97,7 +97,9 @@ fn resweep(c: &mut Criterion) {
     group.bench_function(format!("sigmoid_terms_apply_alpha/{rows}"), |b| {
         b.iter(|| terms.sweep(&examples, &per_class, &[]))
     });
-    // A γ-list edit: γ = 4 added to the list, the six others kept.
+    // A γ-list edit swept as a whole list: γ = 4 added, the six others
+    // kept (the view sweeps γ = 4 alone and keeps the list's rows, as a γ
+    // keystroke below; this is its path where that does not apply).
     let mut gammas = config.gammas.clone();
     gammas.insert(5, 4.0);
     let list = Config { gammas, ..config.clone() };

@@ -6,7 +6,7 @@
 use crate::cli::DataArgs;
 use crate::data::run::{Loaded, load};
 use crate::data::source::{IGNORED, is_stdin};
-use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, SigmoidTerms, Split};
+use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, SigmoidTerms, Split, guidance};
 use crate::loss::{Alpha, Mode};
 
 /// The lower pane of the standard layout (the wide one shows both).
@@ -193,56 +193,83 @@ impl Dataset {
     pub fn set(&mut self, gamma: f64, gammas: &[f64], alpha: Alpha) {
         let (config, current) = config(gamma, gammas, alpha, self.mode);
         if config != self.config {
-            let listed = gammas.len();
-            let same_list = Config { gammas: config.gammas[..listed].to_vec(), ..config.clone() }
-                == Config {
-                    gammas: self.config.gammas[..listed.min(self.config.gammas.len())].to_vec(),
-                    ..self.config.clone()
-                };
-            self.config = config;
-            if same_list && self.report.saturated == 0 {
-                self.sweep_current(listed);
-            } else {
+            let old = std::mem::replace(&mut self.config, config);
+            let only_gammas =
+                Config { gammas: Vec::new(), ..old.clone() } == Config { gammas: Vec::new(), ..self.config.clone() };
+            if !(only_gammas && self.resplice(&old.gammas)) {
                 self.sweep();
             }
         }
         self.current = current;
     }
 
-    /// Only the current γ past the list's `listed` changed (a γ typed or
-    /// nudged): the list's rows stay, that γ alone is swept and its row
-    /// added — the report a whole sweep gives, bit for bit, as every γ's
-    /// values are computed alike and the rest does not depend on γ (but
-    /// for `saturated`, a count over every γ: a report with any goes the
-    /// whole way).
-    fn sweep_current(&mut self, listed: usize) {
-        let r = &mut self.report;
-        r.sweep.truncate(listed);
-        for c in &mut r.per_class {
-            c.share.truncate(listed);
-            if let Some(m) = &mut c.means {
-                m.mean_focal_loss.truncate(listed);
+    /// Only the γ list changed (from `old`; a γ typed or nudged, added,
+    /// dropped or moved): the report of the new list from the last one's
+    /// rows for the γs it had and one sweep of the γs it did not (none when
+    /// γs were only dropped or moved) — the report a whole sweep gives, bit
+    /// for bit, as every γ's values are computed alike and apart from the
+    /// others' and the rest does not depend on γ. False, the report as it
+    /// was, where that does not hold: a last list with a γ twice (whose
+    /// notes would be taken twice), or a row saturated (`saturated` counts
+    /// rows over every γ).
+    fn resplice(&mut self, old: &[f64]) -> bool {
+        let new = &self.config.gammas;
+        if self.report.saturated > 0 || has_twice(old) {
+            return false;
+        }
+        let missing: Vec<f64> = new.iter().copied().filter(|g| !old.contains(g)).collect();
+        let fresh = if missing.is_empty() {
+            None
+        } else {
+            let config = Config { gammas: missing.clone(), ..self.config.clone() };
+            let swept = swept(&config, &self.examples, self.sigmoid.as_ref(), &mut self.terms, new);
+            if swept.0.saturated > 0 {
+                return false;
+            }
+            Some(swept)
+        };
+        // Each new γ's row: the last report's, or the fresh sweep's.
+        let from: Vec<(bool, usize)> = new
+            .iter()
+            .map(|g| match old.iter().position(|o| o == g) {
+                Some(i) => (false, i),
+                None => (true, missing.iter().position(|m| m == g).expect("swept")),
+            })
+            .collect();
+        let (r, fresh_report) = (&mut self.report, fresh.as_ref().map(|f| &f.0));
+        r.sweep = picked(&from, &r.sweep, fresh_report.map(|f| &f.sweep[..]));
+        for (c, class) in r.per_class.iter_mut().enumerate() {
+            let f = fresh_report.map(|f| &f.per_class[c]);
+            class.share = picked(&from, &class.share, f.map(|f| &f.share[..]));
+            if let Some(m) = &mut class.means {
+                let f = f.and_then(|f| f.means.as_ref()).map(|m| &m.mean_focal_loss[..]);
+                m.mean_focal_loss = picked(&from, &m.mean_focal_loss, f);
             }
         }
+        if let Some(b) = &mut r.background {
+            let f = fresh_report.and_then(|f| f.background.as_ref());
+            b.share = picked(&from, &b.share, f.map(|f| &f.share[..]));
+            if let Some(m) = &mut b.means {
+                let f = f.and_then(|f| f.means.as_ref()).map(|m| &m.mean_focal_loss[..]);
+                m.mean_focal_loss = picked(&from, &m.mean_focal_loss, f);
+            }
+        }
+        // The notes: those of no γ first, then each γ's, in the list's order.
+        let of = |notes: &[String], g: f64| -> Vec<String> {
+            notes.iter().filter(|n| guidance::is_at_gamma(n, g)).cloned().collect()
+        };
+        let mut notes: Vec<String> =
+            r.guidance_notes.iter().filter(|n| !old.iter().any(|&g| guidance::is_at_gamma(n, g))).cloned().collect();
+        for (&g, &(is_new, _)) in new.iter().zip(&from) {
+            let source = if is_new { &fresh_report.expect("swept").guidance_notes } else { &r.guidance_notes };
+            notes.extend(of(source, g));
+        }
+        r.guidance_notes = notes;
         if let Some(split) = &mut self.split {
-            split.focal.truncate(listed);
+            let f = fresh.as_ref().and_then(|f| f.1.as_ref()).map(|s| &s.focal[..]);
+            split.focal = picked(&from, &split.focal, f);
         }
-        let Some(&gamma) = self.config.gammas.get(listed) else { return };
-        let one = Config { gammas: vec![gamma], ..self.config.clone() };
-        let (new, split) = swept(&one, &self.examples, self.sigmoid.as_ref(), &mut self.terms, &self.config.gammas);
-        if new.saturated > 0 {
-            return self.sweep();
-        }
-        r.sweep.extend(new.sweep);
-        for (c, n) in r.per_class.iter_mut().zip(new.per_class) {
-            c.share.extend(n.share);
-            if let (Some(m), Some(n)) = (&mut c.means, n.means) {
-                m.mean_focal_loss.extend(n.mean_focal_loss);
-            }
-        }
-        if let (Some(all), Some(split)) = (&mut self.split, split) {
-            all.focal.extend(split.focal);
-        }
+        true
     }
 
     /// Softmax ⇄ sigmoid: the mode asked for, the other's rows read when
@@ -308,6 +335,17 @@ fn swept(
         }
         _ => (examples.sweep(config), None),
     }
+}
+
+/// Per γ of a new list, its entry in the last report's `last` or (true)
+/// the fresh sweep's `fresh`, by `from`'s (fresh, index) pairs.
+fn picked<T: Clone>(from: &[(bool, usize)], last: &[T], fresh: Option<&[T]>) -> Vec<T> {
+    from.iter().map(|&(is_new, i)| if is_new { fresh.expect("swept")[i].clone() } else { last[i].clone() }).collect()
+}
+
+/// Whether a γ is in `list` more than once.
+fn has_twice(list: &[f64]) -> bool {
+    list.iter().enumerate().any(|(i, g)| list[..i].contains(g))
 }
 
 /// The sweep's configuration: the γ list, with the current γ appended when

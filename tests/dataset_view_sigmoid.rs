@@ -442,3 +442,61 @@ fn per_class_alpha_and_gamma_list_edits_give_data_sigmoid_json() {
         same(&got, &want, "per-class α again");
     }
 }
+
+/// A dataset whose class 0 has no loss at all (CE 0 to the last bit: its
+/// rows' other logits 800 below), so that every γ's report has a note of
+/// its own ("class 0 with no focal loss at γ = …").
+fn lossless_class() -> DataArgs {
+    let path = std::env::temp_dir().join(format!("focal-tui-lossless-{}.csv", std::process::id()));
+    let mut text = String::new();
+    for i in 0..60 {
+        let row = match i % 3 {
+            0 => "0,800,0,0".to_string(),
+            c => format!("{c},{},{},{}", 0.1 * f64::from(i % 7), -0.3 * f64::from(i % 5), 0.2 * f64::from(i % 4)),
+        };
+        text.push_str(&row);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).expect("a temporary file");
+    DataArgs { csv: vec![path], ..DataArgs::default() }
+}
+
+/// γ-list edits — a γ added inside the list, one dropped, the list
+/// reordered, the current γ past it, a list with a γ twice, the list as it
+/// was (from one with a γ twice: swept the whole way) — give the whole sweep's report and
+/// split bit for bit, notes of each γ included, in both modes, under a
+/// scalar and a per-class α: the rows kept from the last report, only the
+/// γs new to the list swept. Able to fail: without the notes spliced, the
+/// lossless dataset's notes of a new γ go missing.
+#[test]
+fn gamma_list_edits_give_the_whole_sweep() {
+    let edits: [(f64, &[f64]); 6] = [
+        (2.0, &[0.0, 0.5, 1.0, 2.0, 4.0, 5.0]),
+        (2.0, &[0.0, 1.0, 2.0, 4.0, 5.0]),
+        (1.0, &[5.0, 2.0, 0.0, 1.0, 4.0]),
+        (3.0, &[5.0, 2.0, 0.0, 1.0, 4.0]),
+        (2.0, &[1.0, 1.0, 2.0]),
+        (2.0, &GAMMAS),
+    ];
+    let lossless = lossless_class();
+    for args in [datasets()[0].clone(), datasets()[3].clone(), lossless.clone()] {
+        for sigmoid in [false, true] {
+            let args = DataArgs { sigmoid, ..args.clone() };
+            let k = Dataset::new(run::load(&args).expect("loads"), 2.0, &GAMMAS, Alpha::Scalar(0.25)).classes();
+            let per_class = Alpha::PerClass((0..k).map(|c| (c as f64 + 1.0) / (k as f64 + 0.5)).collect());
+            for alpha in [Alpha::Scalar(0.25), per_class] {
+                let mut d = Dataset::new(run::load(&args).expect("loads"), 2.0, &GAMMAS, alpha.clone());
+                for &(gamma, list) in &edits {
+                    d.set(gamma, list, alpha.clone());
+                    let fresh = Dataset::new(run::load(&args).expect("loads"), gamma, list, alpha.clone());
+                    let what = format!("{list:?} at γ = {gamma}, sigmoid {sigmoid}, {alpha:?}");
+                    assert_eq!(d.report.sweep[d.current].gamma, gamma, "{what}");
+                    assert_eq!((&d.report, &d.split), (&fresh.report, &fresh.split), "{what}");
+                }
+            }
+        }
+    }
+    let notes = Dataset::new(run::load(&lossless).expect("loads"), 2.0, &GAMMAS, Alpha::Scalar(0.25)).report;
+    assert_eq!(notes.guidance_notes.iter().filter(|n| n.contains("with no focal loss at γ")).count(), GAMMAS.len());
+    let _ = std::fs::remove_file(&lossless.csv[0]);
+}

@@ -2,7 +2,7 @@
 
 use super::factor::Power;
 use super::gradient::GradientSums;
-use super::guidance::{alpha_suggestions, balancing_alpha};
+use super::guidance::{alpha_suggestions, at_gamma, balancing_alpha};
 use super::histogram::{LossHistograms, MAX_VALUES};
 use super::isa::Batch;
 use super::loss_cdf::LossCdf;
@@ -253,7 +253,7 @@ impl Accumulator {
             .iter()
             .enumerate()
             .map(|(i, &gamma)| {
-                let (balancing_alpha, notes) = balancing_alpha(&self.class_losses(i), &format!("at γ = {gamma}"));
+                let (balancing_alpha, notes) = balancing_alpha(&self.class_losses(i), &at_gamma(gamma));
                 guidance_notes.extend(notes);
                 let shares = self.grad[i].shares();
                 let sigmoid = self.mode == Mode::Sigmoid;

@@ -122,6 +122,18 @@ pub fn balancing_alpha(loss: &[Option<f64>], at: &str) -> (Vec<f64>, Vec<String>
     (r.iter().map(|&x| x / sum * with_rows).collect(), notes)
 }
 
+/// Where a note of one γ's balancing α says it is from (`at` of
+/// [`balancing_alpha`]).
+pub fn at_gamma(gamma: f64) -> String {
+    format!("at γ = {gamma}")
+}
+
+/// Whether `note` is one of γ's ([`at_gamma`], followed by its colon: "at
+/// γ = 2:" is not in a note of γ = 0.2 or 12).
+pub fn is_at_gamma(note: &str, gamma: f64) -> bool {
+    note.contains(&format!("{}:", at_gamma(gamma)))
+}
+
 /// `part / total` in [0, 1]; 0 when the total is 0.
 pub fn share(part: f64, total: f64) -> f64 {
     if total > 0.0 { (part / total).clamp(0.0, 1.0) } else { 0.0 }
