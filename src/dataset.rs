@@ -6,7 +6,7 @@
 use crate::cli::DataArgs;
 use crate::data::run::{Loaded, load};
 use crate::data::source::{IGNORED, is_stdin};
-use crate::data::sweep::{Config, Examples, Report, SigmoidExamples, SigmoidTerms, Split, guidance};
+use crate::data::sweep::{ClassMeans, Config, Examples, Report, SigmoidExamples, SigmoidTerms, Split, guidance};
 use crate::loss::{Alpha, Mode};
 
 /// The lower pane of the standard layout (the wide one shows both).
@@ -239,30 +239,19 @@ impl Dataset {
         let (r, fresh_report) = (&mut self.report, fresh.as_ref().map(|f| &f.0));
         r.sweep = picked(&from, &r.sweep, fresh_report.map(|f| &f.sweep[..]));
         for (c, class) in r.per_class.iter_mut().enumerate() {
-            let f = fresh_report.map(|f| &f.per_class[c]);
-            class.share = picked(&from, &class.share, f.map(|f| &f.share[..]));
-            if let Some(m) = &mut class.means {
-                let f = f.and_then(|f| f.means.as_ref()).map(|m| &m.mean_focal_loss[..]);
-                m.mean_focal_loss = picked(&from, &m.mean_focal_loss, f);
-            }
+            let f = fresh_report.map(|f| (&f.per_class[c].share[..], f.per_class[c].means.as_ref()));
+            splice_group(&from, (&mut class.share, &mut class.means), f);
         }
         if let Some(b) = &mut r.background {
-            let f = fresh_report.and_then(|f| f.background.as_ref());
-            b.share = picked(&from, &b.share, f.map(|f| &f.share[..]));
-            if let Some(m) = &mut b.means {
-                let f = f.and_then(|f| f.means.as_ref()).map(|m| &m.mean_focal_loss[..]);
-                m.mean_focal_loss = picked(&from, &m.mean_focal_loss, f);
-            }
+            let f = fresh_report.and_then(|f| f.background.as_ref()).map(|b| (&b.share[..], b.means.as_ref()));
+            splice_group(&from, (&mut b.share, &mut b.means), f);
         }
         // The notes: those of no γ first, then each γ's, in the list's order.
-        let of = |notes: &[String], g: f64| -> Vec<String> {
-            notes.iter().filter(|n| guidance::is_at_gamma(n, g)).cloned().collect()
-        };
         let mut notes: Vec<String> =
             r.guidance_notes.iter().filter(|n| !old.iter().any(|&g| guidance::is_at_gamma(n, g))).cloned().collect();
         for (&g, &(is_new, _)) in new.iter().zip(&from) {
             let source = if is_new { &fresh_report.expect("swept").guidance_notes } else { &r.guidance_notes };
-            notes.extend(of(source, g));
+            notes.extend(source.iter().filter(|n| guidance::is_at_gamma(n, g)).cloned());
         }
         r.guidance_notes = notes;
         if let Some(split) = &mut self.split {
@@ -341,6 +330,20 @@ fn swept(
 /// the fresh sweep's `fresh`, by `from`'s (fresh, index) pairs.
 fn picked<T: Clone>(from: &[(bool, usize)], last: &[T], fresh: Option<&[T]>) -> Vec<T> {
     from.iter().map(|&(is_new, i)| if is_new { fresh.expect("swept")[i].clone() } else { last[i].clone() }).collect()
+}
+
+/// A class's (or the background's) per-γ shares and mean losses, as
+/// [`picked`] from the last report's and the fresh sweep's.
+fn splice_group(
+    from: &[(bool, usize)],
+    (share, means): (&mut Vec<f64>, &mut Option<ClassMeans>),
+    fresh: Option<(&[f64], Option<&ClassMeans>)>,
+) {
+    *share = picked(from, share, fresh.map(|f| f.0));
+    if let Some(m) = means {
+        let f = fresh.and_then(|f| f.1).map(|m| &m.mean_focal_loss[..]);
+        m.mean_focal_loss = picked(from, &m.mean_focal_loss, f);
+    }
 }
 
 /// Whether a γ is in `list` more than once.
