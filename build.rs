@@ -1,8 +1,8 @@
 //! Records the git commit the binary is built from, for `--version`.
 //! Outside a git checkout of this crate (an sdist, a tarball, no git) it is
 //! "unknown". Also marks what the tests need and this machine lacks (tmux,
-//! an AVX-512 CPU), so that those tests are built ignored: `cargo test`
-//! counts them as skipped, not passed.
+//! an AVX2 or AVX-512 CPU), so that those tests are built ignored: `cargo
+//! test` counts them as skipped, not passed.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,11 +16,14 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=FOCAL_TUI_COMMIT={commit}");
 
-    println!("cargo::rustc-check-cfg=cfg(no_tmux, no_avx512)");
+    println!("cargo::rustc-check-cfg=cfg(no_tmux, no_avx2, no_avx512)");
     if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
         println!("cargo:rustc-cfg=no_tmux");
     }
-    if !avx512() {
+    if !has_x86(&["avx2", "fma"]) {
+        println!("cargo:rustc-cfg=no_avx2");
+    }
+    if !has_x86(&["avx512f", "avx2", "fma"]) {
         println!("cargo:rustc-cfg=no_avx512");
     }
 
@@ -35,15 +38,21 @@ fn main() {
     }
 }
 
-/// Whether this CPU takes the AVX-512 path (as `simd::x86_64::hardware`).
-fn avx512() -> bool {
+/// Whether this CPU has every one of these x86-64 features (the paths of
+/// `simd::x86_64::hardware`).
+fn has_x86(features: &[&str]) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::is_x86_feature_detected as has;
-        has!("avx512f") && has!("avx2") && has!("fma")
+        features.iter().all(|&f| match f {
+            "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+            "fma" => std::arch::is_x86_feature_detected!("fma"),
+            "avx512f" => std::arch::is_x86_feature_detected!("avx512f"),
+            _ => false,
+        })
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
+        let _ = features;
         false
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn pow2(k: i32) -> f64 {
 pub(super) const SHIFT: f64 = 6_755_399_441_055_744.0;
 pub(super) const LN2_HI: f64 = 0.6931471803691238; // 32 trailing zero bits
 pub(super) const LN2_LO: f64 = 1.9082149292705877e-10;
+pub(super) const TWO_M54: f64 = 5.551115123125783e-17;
 
 /// `exp_fast`'s q(r) = Σ C[i] r^i (mpmath chebyfit on [−0.3476, 0.3476],
 /// rounded).
@@ -59,7 +60,6 @@ pub(super) const EXP_Q: [f64; 10] = [
 #[inline(always)]
 pub(crate) fn exp_fast<I: Isa>(x: f64) -> f64 {
     const C: [f64; 10] = EXP_Q;
-    const TWO_M54: f64 = 5.551115123125783e-17;
     let x = if x < -746.0 { -746.0 } else { x };
     let y = I::madd(x, std::f64::consts::LOG2_E, SHIFT);
     let k = y - SHIFT;

@@ -2,9 +2,10 @@
 //! baseline, and the `#[target_feature]` trampolines that compile a
 //! [`Kernel`] for them.
 
+mod avx2;
 mod avx512;
 
-use super::{Isa, Kernel, Level};
+use super::{Kernel, Level};
 
 /// The widest set this CPU has. AVX-512 is taken only with AVX2 and FMA as
 /// well, which its kernels and trampoline are compiled for.
@@ -17,19 +18,24 @@ pub(super) fn hardware() -> Level {
     }
 }
 
-/// AVX2 with FMA: the portable loops, four lanes and fused multiply-adds.
-/// Made only by [`run_avx2`], where the CPU has both.
+/// AVX2 with FMA: the portable loops, four lanes and fused multiply-adds,
+/// and the kernels of `avx2/`. Made only by [`run_avx2`], where the CPU
+/// has both.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx2(());
-
-impl Isa for Avx2 {
-    const FMA: bool = true;
-}
 
 /// AVX-512F with AVX2 and FMA, and the kernels of `avx512/`. Made only
 /// by [`run_avx512`], where the CPU has all three.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512(());
+
+/// `z` as a slice of `U` when `T` is `U`.
+#[inline(always)]
+fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
+    // SAFETY: T and U are the same type.
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
+        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
+}
 
 /// Emits `$name(kernel)`: `kernel` run with the token `$isa`, inside a
 /// function compiled with `$features`, which `hardware` found at `$level`.

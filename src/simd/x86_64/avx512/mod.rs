@@ -26,10 +26,9 @@
 //! where the CPU has AVX-512F (an [`Avx512`] value is the proof), from code
 //! compiled with it (`run_avx512`), or the intrinsics are not inlined.
 
-use std::any::TypeId;
 use std::arch::x86_64::*;
 
-use super::Avx512;
+use super::{Avx512, same_type};
 use crate::simd::Isa;
 use crate::simd::math::{EXP_Q, LN2_HI, LN2_LO, SHIFT};
 
@@ -143,14 +142,6 @@ impl Isa for Avx512 {
         unsafe { class_sums(local, k, labels, quantities, xs) };
         true
     }
-}
-
-/// `z` as a slice of `U` when `T` is `U`.
-#[inline(always)]
-fn same_type<T: 'static, U: 'static>(z: &[T]) -> Option<&[U]> {
-    // SAFETY: T and U are the same type.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { std::slice::from_raw_parts(z.as_ptr().cast::<U>(), z.len()) })
 }
 
 /// `exp_fast` with FMA in eight lanes (`x ≤ 0`; 0 below −745.2).
