@@ -8,7 +8,8 @@
 //!
 //! - [`Portable`]: the compilation target's baseline (SSE2 on x86-64, any
 //!   other architecture), no fused multiply-adds.
-//! - `Avx2` (x86-64): the same loops with AVX2 and FMA.
+//! - `Avx2` (x86-64): the same loops with AVX2 and FMA, and three kernels
+//!   written with intrinsics (`x86_64/avx2/`; the same bits).
 //! - `Avx512` (x86-64): AVX-512F, AVX2 and FMA, and five kernels written with
 //!   intrinsics (`x86_64/avx512/`; the same bits as the portable loops with
 //!   FMA).

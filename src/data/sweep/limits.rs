@@ -13,6 +13,20 @@ pub(super) fn abnormal(xs: &[f64]) -> bool {
     xs.iter().fold(false, |bad, &x| bad | !normal(x))
 }
 
+/// `x.min(f64::MAX)` for each of `xs` (a NaN too becomes `f64::MAX`):
+/// checked in vector lanes, reading only, and stored only where some value
+/// is not below `f64::MAX` (almost never; a select stored in place
+/// compiles to masked stores, which AMD cores run slowly).
+#[inline(always)]
+pub(super) fn at_most_max_all(xs: &mut [f64]) {
+    if xs.iter().fold(true, |ok, &x| ok & (x < f64::MAX)) {
+        return;
+    }
+    for x in xs {
+        *x = if *x < f64::MAX { *x } else { f64::MAX };
+    }
+}
+
 /// [`crate::loss::sum::finish`] over a slice, without a branch: +∞ becomes `f64::MAX` and
 /// sets the row's flag (the values are non-negative).
 #[inline(always)]

@@ -30,7 +30,8 @@
 use super::COLUMNS_UP_TO;
 use super::columns::row_sums;
 use super::factor::{Power, with_factor};
-use super::gradient::{at_most_max, magnitude};
+use super::gradient::magnitude;
+use super::limits::at_most_max_all;
 use super::sigmoid::{focal_terms, unweighted};
 use crate::simd::Isa;
 
@@ -196,9 +197,7 @@ impl<'a> Batch<'a> {
             }
         }
         for s in [fl_neg, fl_neg_easy, neg, neg_easy] {
-            for v in s.iter_mut() {
-                *v = at_most_max(*v);
-            }
+            at_most_max_all(s);
         }
     }
 }

@@ -15,8 +15,7 @@
 
 use crate::data::sweep::columns::row_sums;
 use crate::data::sweep::factor::{Power, with_factor};
-use crate::data::sweep::gradient::at_most_max;
-use crate::data::sweep::limits::{abnormal, saturate};
+use crate::data::sweep::limits::{abnormal, at_most_max_all, saturate};
 use crate::data::sweep::sigmoid::{focal_terms, weights_and_mask};
 use crate::data::sweep::sigmoid_examples::Block;
 use crate::data::sweep::sigmoid_gamma::{LANES, class_order};
@@ -65,9 +64,7 @@ pub(super) fn losses<I: Isa>(acc: &mut Accumulator, ex: &SigmoidExamples, block:
                 }
                 class_order(&mut st.fl_neg[rows.clone()], masked, k, columns);
             }
-            for v in &mut st.fl_neg[rows.clone()] {
-                *v = at_most_max(*v);
-            }
+            at_most_max_all(&mut st.fl_neg[rows.clone()]);
             saturate(&mut st.fl[rows][..real], &mut st.saturated[r0..r0 + real]);
         }
     }
