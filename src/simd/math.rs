@@ -158,6 +158,21 @@ pub(crate) mod tests {
     #[derive(Clone, Copy, Debug)]
     pub(crate) struct Fused;
 
+    /// The points an `exp` kernel is checked at against `exp_fast`: every
+    /// range of its contract (underflow, subnormal results, the normal
+    /// range, near 0) and the edges, padded with −1 to a multiple of `lanes`.
+    pub(crate) fn exp_points(lanes: usize) -> Vec<f64> {
+        let ranges = [(-800.0, -745.0), (-745.2, -708.0), (-708.0, 0.0), (-40.0, 0.0), (-1.0, 0.0), (-1e-6, 0.0)];
+        let mut x: Vec<f64> = ranges
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &(lo, hi))| crate::test_rng::uniform(40_000, lo, hi, 31 + i as u64))
+            .collect();
+        x.extend([0.0, -0.0, -746.0, -745.13, -708.39, f64::NEG_INFINITY, -1e300, -f64::MIN_POSITIVE, -1e-300]);
+        x.resize(x.len().next_multiple_of(lanes), -1.0);
+        x
+    }
+
     impl Isa for Fused {
         const FMA: bool = true;
     }
