@@ -20,10 +20,11 @@ fn main() {
     if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
         println!("cargo:rustc-cfg=no_tmux");
     }
-    if !has_x86(&["avx2", "fma"]) {
+    let (avx2, avx512) = x86_paths();
+    if !avx2 {
         println!("cargo:rustc-cfg=no_avx2");
     }
-    if !has_x86(&["avx512f", "avx2", "fma"]) {
+    if !avx512 {
         println!("cargo:rustc-cfg=no_avx512");
     }
 
@@ -38,22 +39,18 @@ fn main() {
     }
 }
 
-/// Whether this CPU has every one of these x86-64 features (the paths of
-/// `simd::x86_64::hardware`).
-fn has_x86(features: &[&str]) -> bool {
+/// Whether this CPU takes the AVX2 path (with FMA) and the AVX-512 path
+/// (with both), as `simd::x86_64::hardware` decides.
+fn x86_paths() -> (bool, bool) {
     #[cfg(target_arch = "x86_64")]
     {
-        features.iter().all(|&f| match f {
-            "avx2" => std::arch::is_x86_feature_detected!("avx2"),
-            "fma" => std::arch::is_x86_feature_detected!("fma"),
-            "avx512f" => std::arch::is_x86_feature_detected!("avx512f"),
-            _ => false,
-        })
+        use std::arch::is_x86_feature_detected as has;
+        let avx2 = has!("avx2") && has!("fma");
+        (avx2, avx2 && has!("avx512f"))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = features;
-        false
+        (false, false)
     }
 }
 

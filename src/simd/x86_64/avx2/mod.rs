@@ -1,4 +1,4 @@
-//! Three loops of the softmax sweep written with AVX2 intrinsics, where the
+//! Three loops of the dataset sweep written with AVX2 intrinsics, where the
 //! compiled portable loops keep each row's running values in memory: LLVM
 //! turns their in-place selections (`top`, the label's `z` and `e`) into
 //! masked stores, which AMD cores execute many times slower than a store.
